@@ -1,0 +1,77 @@
+"""The `labkit` command line.
+
+Each command group lives in its own module under `labkit.cli` and exposes
+``register(subparsers)``. Handlers return an exit code. Heavy imports
+(pandas, widgets, the registry client) happen inside handlers, never at
+module import, so `labkit verify-bundle` starts fast.
+
+A `LabkitError` is printed as one line (``error: ...``) plus its
+diagnostics with ``-v``; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from labkit.errors import LabkitError
+
+__all__ = ["main", "build_parser"]
+
+#: Command-group modules, in the order their commands appear in ``--help``.
+COMMAND_MODULES = (
+    "keys",
+    "blob",
+    "verify",
+    "log",
+    "oci",
+    "keyless",
+    "attest",
+    "policy",
+    "attack",
+    "demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, every command group registered."""
+    from labkit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="labkit",
+        description="Supply-chain security lab: keys, signatures, transparency log, OCI, keyless, verification.",
+    )
+    parser.add_argument("--version", action="version", version=f"labkit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print error diagnostics")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"labkit.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except LabkitError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if args.verbose:
+            print(exc.diagnostics(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
