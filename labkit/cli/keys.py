@@ -1,9 +1,77 @@
-"""`labkit` commands: keys (stub; filled in by the issue that owns it)."""
+"""`labkit` commands: ``generate-key-pair`` and ``public-key``, as cosign spells them.
+
+    labkit generate-key-pair [--key-algorithm ecdsa-p256] [--output-key-prefix cosign] [--force] [--lab-seed SEED]
+    labkit public-key --key cosign.key [--outfile cosign.pub]
+
+The password comes from ``COSIGN_PASSWORD`` or a prompt, as with cosign.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    p = sub.add_parser(
+        "generate-key-pair",
+        help="generate a key pair: <prefix>.key (encrypted, cosign format) and <prefix>.pub",
+        description="Generate a key pair in cosign's encrypted format. Password: COSIGN_PASSWORD or a prompt.",
+    )
+    p.add_argument(
+        "--key-algorithm",
+        default="ecdsa-p256",
+        help="ecdsa-p256 (default), ecdsa-p384, ed25519, rsa-3072, rsa-4096",
+    )
+    p.add_argument("--output-key-prefix", default="cosign", help="write <prefix>.key and <prefix>.pub (default cosign)")
+    p.add_argument("--force", action="store_true", help="overwrite existing key files")
+    p.add_argument(
+        "--lab-seed",
+        default=None,
+        metavar="SEED",
+        help="LAB MODE: derive the key from a public seed (reproducible, never for real use)",
+    )
+    p.set_defaults(handler=_generate_key_pair)
+
+    q = sub.add_parser("public-key", help="print the public key of a private key file")
+    q.add_argument("--key", required=True, help="encrypted private key file (cosign.key)")
+    q.add_argument("--outfile", default=None, help="write the PEM here instead of stdout")
+    q.set_defaults(handler=_public_key)
+
+
+def _generate_key_pair(args: argparse.Namespace) -> int:
+    from labkit.keyfile import read_password, save_key_pair
+    from labkit.keys import generate
+    from labkit.lab import Lab
+
+    lab = Lab(seed=args.lab_seed) if args.lab_seed is not None else None
+    key = generate(args.key_algorithm, lab=lab)
+    if lab is not None:
+        print(
+            f"WARNING: LAB key derived from the public seed {args.lab_seed!r}; anyone with the seed has it.",
+            file=sys.stderr,
+        )
+    password = read_password(confirm=True)
+    paths = save_key_pair(
+        key, args.output_key_prefix, password=password, force=args.force, allow_lab=lab is not None, lab=lab
+    )
+    print(f"Private key written to {paths.private}")
+    print(f"Public key written to {paths.public}")
+    return 0
+
+
+def _public_key(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import atomic_write
+    from labkit.keyfile import load_private_key
+
+    key = load_private_key(args.key)
+    pem = key.public_key().pem()
+    if args.outfile:
+        atomic_write(args.outfile, pem)
+        print(f"Public key written to {args.outfile}", file=sys.stderr)
+    else:
+        sys.stdout.write(pem.decode("ascii"))
+    return 0
