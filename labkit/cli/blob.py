@@ -1,9 +1,153 @@
-"""`labkit` commands: blob (stub; filled in by the issue that owns it)."""
+"""`labkit` commands: ``sign-blob`` and ``verify-blob`` with a key, as cosign spells them.
+
+    labkit sign-blob --key cosign.key --bundle file.sigstore.json --tlog-upload=false FILE
+    labkit verify-blob --key cosign.pub --bundle file.sigstore.json --insecure-ignore-tlog FILE
+
+Bundles are Sigstore bundle v0.3 JSON. As in cosign, a bundle without a
+log entry only verifies with ``--insecure-ignore-tlog``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import sys
+
+from labkit.errors import InputError
+
+__all__ = ["GoBoolAction", "parse_bool", "register"]
+
+
+def parse_bool(value: str) -> bool:
+    """Go-style boolean flag values (``--tlog-upload=false``)."""
+    v = value.strip().lower()
+    if v in ("1", "t", "true", "yes", "y", "on"):
+        return True
+    if v in ("0", "f", "false", "no", "n", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {value!r}")
+
+
+class GoBoolAction(argparse.Action):
+    """A Go-style boolean flag: ``--flag``, ``--flag=true`` or ``--flag=false``.
+
+    argparse's optional value would swallow the positional FILE after a bare
+    ``--flag``; when the value is not a boolean it is kept as the file instead.
+    """
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        kwargs.setdefault("nargs", "?")
+        kwargs.setdefault("metavar", "BOOL")
+        super().__init__(option_strings, dest, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+        values: object, option_string: str | None = None,
+    ) -> None:
+        if values is None:
+            setattr(namespace, self.dest, True)
+            return
+        try:
+            setattr(namespace, self.dest, parse_bool(str(values)))
+        except argparse.ArgumentTypeError:
+            setattr(namespace, self.dest, True)
+            setattr(namespace, "spilled_file", str(values))
+
+
+def _file_arg(args: argparse.Namespace) -> str:
+    spilled = getattr(args, "spilled_file", None)
+    if args.file and spilled:
+        raise InputError(f"expected one file, got {spilled!r} and {args.file!r}")
+    file = args.file or spilled
+    if not file:
+        raise InputError("missing the FILE argument")
+    return str(file)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    p = sub.add_parser("sign-blob", help="sign a file with a key and write a Sigstore bundle")
+    p.add_argument("--key", required=True, help="encrypted private key file (cosign.key)")
+    p.add_argument("--bundle", default=None, help="write the Sigstore bundle (v0.3 JSON) here")
+    p.add_argument("--output-signature", default=None, help="also write the base64 signature here")
+    p.add_argument(
+        "--tlog-upload", action=GoBoolAction, default=True,
+        help="upload to the transparency log (default true; --tlog-upload=false to skip)",
+    )
+    p.add_argument("file", nargs="?", help="the file to sign")
+    p.set_defaults(handler=_sign_blob)
+
+    q = sub.add_parser("verify-blob", help="verify a file against a Sigstore bundle with a public key")
+    q.add_argument("--key", required=True, help="public key (cosign.pub) or encrypted private key file")
+    q.add_argument("--bundle", required=True, help="Sigstore bundle JSON")
+    q.add_argument(
+        "--insecure-ignore-tlog", action=GoBoolAction, default=False,
+        help="accept a bundle without a transparency-log entry",
+    )
+    q.add_argument("file", nargs="?", help="the file that was signed")
+    q.set_defaults(handler=_verify_blob)
+
+
+def _sign_blob(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import atomic_write
+    from labkit.keyfile import load_private_key
+    from labkit.sign import sign_blob
+
+    if args.tlog_upload:
+        raise InputError(
+            "no transparency log is configured for sign-blob",
+            hint="Pass --tlog-upload=false to sign without a log entry (as with cosign).",
+        )
+    key = load_private_key(args.key)
+    if key.lab:
+        print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
+    bundle = sign_blob(_file_arg(args), key)
+    ms = bundle.message_signature
+    assert ms is not None
+    sig_b64 = base64.b64encode(ms.signature).decode("ascii")
+    if args.output_signature:
+        atomic_write(args.output_signature, sig_b64.encode("ascii"))
+        print(f"Signature wrote in the file {args.output_signature}", file=sys.stderr)
+    if args.bundle:
+        atomic_write(args.bundle, bundle.to_json().encode("utf-8"))
+        print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
+    print(sig_b64)
+    return 0
+
+
+def _load_verifying_key(path: str):  # type: ignore[no-untyped-def]
+    from labkit._internal.fsutil import read_bytes
+    from labkit.keyfile import SIGSTORE_PEM_TYPE, COSIGN_PEM_TYPE, load_private_key
+    from labkit.keys import load_public_key
+
+    data = read_bytes(path, "key")
+    if SIGSTORE_PEM_TYPE.encode() in data or COSIGN_PEM_TYPE.encode() in data:
+        return load_private_key(path).public_key()
+    return load_public_key(data)
+
+
+def _verify_blob(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+    from labkit.bundle import Bundle
+    from labkit.errors import VerificationError
+    from labkit.sign import verify_blob_signature
+
+    key = _load_verifying_key(args.key)
+    bundle = Bundle.from_json(read_bytes(args.bundle, "bundle"))
+    entries = bundle.verification_material.tlog_entries
+    if entries:
+        raise VerificationError(
+            "this bundle carries a transparency-log entry; checking it needs the full verifier",
+            step="tlog", reason="tlog.unsupported",
+            hint="Use `labkit verify-bundle` for bundles with log entries.",
+        )
+    if not args.insecure_ignore_tlog:
+        raise VerificationError(
+            "bundle has no transparency-log entry",
+            step="tlog", reason="tlog.missing",
+            hint="Pass --insecure-ignore-tlog=true to accept a bundle signed with --tlog-upload=false.",
+        )
+    print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)
+    verify_blob_signature(bundle, _file_arg(args), key)
+    print("Verified OK")
+    return 0

@@ -1,0 +1,180 @@
+"""Signing blobs into Sigstore bundles (what ``cosign sign-blob --bundle`` does with a key).
+
+`sign_blob` hashes the artifact in constant memory and writes a bundle v0.3
+(protobuf-specs ``sigstore_bundle.proto``) with public-key verification
+material and a ``messageSignature`` carrying the digest:
+
+- ECDSA and RSA sign the streamed digest (prehashed), so a multi-GB file
+  never sits in memory.
+- Ed25519 (RFC 8032, pure) must sign the message itself; the file is
+  memory-mapped, so the OS pages it in and out instead of Python holding it.
+
+With ``tlog=`` the signature is also uploaded to a transparency log and the
+returned entry goes into ``verificationMaterial.tlogEntries``; without it the
+bundle has no log entry, as ``cosign sign-blob --tlog-upload=false``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import mmap
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
+from labkit.errors import InputError, KeyFileError, VerificationError
+from labkit.hashing import digest_file, new_hash, proto_name
+from labkit.keys import KeyAlgorithm, SigningKey, VerifyingKey
+from labkit.lab import Clock
+
+__all__ = [
+    "Artifact",
+    "LogUploader",
+    "SignedArtifact",
+    "open_artifact",
+    "public_key_hint",
+    "sign_blob",
+    "signed_artifact",
+    "verify_blob_signature",
+]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """An artifact to sign: in memory (`data`) or on disk (`path`), with its digest."""
+
+    digest: bytes
+    hash_name: str
+    size: int
+    data: bytes | None = None
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class SignedArtifact:
+    """What a transparency-log uploader needs: digest, signature and the verifying key."""
+
+    digest: bytes
+    hash_name: str
+    signature: bytes
+    verifying_key: VerifyingKey
+    clock: Clock | None = None
+
+
+#: A transparency-log upload hook: takes the signed artifact, returns the bundle's log entry.
+LogUploader = Callable[[SignedArtifact], TransparencyLogEntry]
+
+
+def _hash_name_for(key_algorithm: KeyAlgorithm) -> str:
+    return key_algorithm.hash_name
+
+
+def open_artifact(data_or_path: bytes | bytearray | memoryview | str | os.PathLike[str], hash_name: str = "sha256") -> Artifact:
+    """Digest bytes, or a file path in constant memory (`InputError` if it cannot be read)."""
+    if isinstance(data_or_path, (bytes, bytearray, memoryview)):
+        data = bytes(data_or_path)
+        h = new_hash(hash_name)
+        h.update(data)
+        return Artifact(h.digest(), hash_name, len(data), data=data)
+    if not isinstance(data_or_path, (str, os.PathLike)):
+        raise InputError(f"cannot sign a {type(data_or_path).__name__}; pass bytes or a file path")
+    fd = digest_file(data_or_path, hash_name)
+    return Artifact(fd.digest, fd.algorithm, fd.size, path=Path(data_or_path))
+
+
+@contextlib.contextmanager
+def _message(artifact: Artifact) -> Iterator[bytes | mmap.mmap]:
+    """The whole message for Ed25519: the bytes, or a read-only memory map of the file."""
+    if artifact.data is not None:
+        yield artifact.data
+        return
+    assert artifact.path is not None
+    try:
+        fh = artifact.path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read {artifact.path}: {exc.strerror}") from None
+    with fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            yield b""  # an empty file cannot be mapped
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
+
+
+def _sign(artifact: Artifact, key: SigningKey) -> bytes:
+    if key.algorithm is KeyAlgorithm.ED25519:
+        with _message(artifact) as message:
+            return key.key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
+    return key.sign_digest(artifact.digest, artifact.hash_name)
+
+
+def public_key_hint(key: VerifyingKey) -> str:
+    """The bundle's ``publicKey.hint``: standard base64 of SHA-256 over the DER SubjectPublicKeyInfo."""
+    return base64.b64encode(key.key_id()).decode("ascii")
+
+
+def signed_artifact(
+    data_or_path: bytes | str | os.PathLike[str], key: SigningKey, *, clock: Clock | None = None
+) -> tuple[Artifact, SignedArtifact]:
+    """Hash and sign without building a bundle (for callers that need the raw pieces)."""
+    if not isinstance(key, SigningKey):
+        raise KeyFileError(f"sign_blob needs a labkit SigningKey, not {type(key).__name__}")
+    artifact = open_artifact(data_or_path, _hash_name_for(key.algorithm))
+    signature = _sign(artifact, key)
+    return artifact, SignedArtifact(artifact.digest, artifact.hash_name, signature, key.public_key(), clock)
+
+
+def sign_blob(
+    data_or_path: bytes | str | os.PathLike[str],
+    key: SigningKey,
+    *,
+    tlog: LogUploader | None = None,
+    clock: Clock | None = None,
+) -> Bundle:
+    """Sign an artifact (bytes or a file path) into a Sigstore bundle v0.3.
+
+    The bundle carries ``publicKey.hint`` (not the key: the verifier brings
+    its own) and ``messageSignature {messageDigest, signature}``. With `tlog`
+    the signature is uploaded and the returned entry is included.
+    """
+    artifact, signed = signed_artifact(data_or_path, key, clock=clock)
+    entries: list[TransparencyLogEntry] = []
+    if tlog is not None:
+        entries.append(tlog(signed))
+    material = VerificationMaterial(public_key_hint=public_key_hint(signed.verifying_key), tlog_entries=entries)
+    content = MessageSignature(digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name))
+    return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
+
+
+def verify_blob_signature(
+    bundle: Bundle, data_or_path: bytes | str | os.PathLike[str], key: VerifyingKey
+) -> None:
+    """The managed-key signature check alone: digest matches, signature verifies with `key`.
+
+    This is not full bundle verification (no log, no policy); `labkit.verify`
+    does that. Raises `VerificationError` naming the failed step.
+    """
+    ms = bundle.message_signature
+    if ms is None:
+        raise VerificationError("bundle has no messageSignature (a DSSE bundle?)", step="content", reason="content.kind")
+    hash_name = _hash_name_for(key.algorithm)
+    if ms.algorithm and ms.algorithm != proto_name(hash_name):
+        raise VerificationError(
+            f"bundle digest algorithm {ms.algorithm} does not match the key's {proto_name(hash_name)}",
+            step="artifact.digest", reason="artifact.digest_algorithm",
+        )
+    artifact = open_artifact(data_or_path, hash_name)
+    if ms.digest and ms.digest != artifact.digest:
+        raise VerificationError(
+            "artifact digest does not match the bundle's messageDigest",
+            step="artifact.digest", reason="artifact.digest_mismatch",
+            details={"expected": ms.digest.hex(), "actual": artifact.digest.hex()},
+        )
+    if key.algorithm is KeyAlgorithm.ED25519:
+        with _message(artifact) as message:
+            key.verify(ms.signature, message)  # type: ignore[arg-type]
+    else:
+        key.verify_digest(ms.signature, artifact.digest, hash_name)
