@@ -1,0 +1,313 @@
+"""Checkpoints in the C2SP signed-note format.
+
+A checkpoint (C2SP ``tlog-checkpoint``) is the note text::
+
+    <origin>\\n<tree size, decimal>\\n<base64 root hash>\\n[<extension line>\\n ...]
+
+and a signed note (C2SP ``signed-note``) appends a blank line and one line
+per signature: ``— <key name> <base64(4-byte key hint ‖ signature)>``.
+
+Key hints (the 4-byte key ID):
+
+* Rekor v1 (`key_hint_spki`): SHA-256(DER SubjectPublicKeyInfo)[:4] for every
+  key type; also the C2SP rule for ECDSA keys (type 0x02).
+* C2SP Ed25519 (`key_hint_ed25519`): SHA-256(name ‖ 0x0A ‖ 0x01 ‖ raw key)[:4].
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from labkit.errors import CheckpointError, LabkitError
+from labkit.keys import SigningKey, VerifyingKey
+from labkit.tlog.checks import CheckResult
+from labkit.tlog.merkle import HASH_SIZE
+
+__all__ = [
+    "Checkpoint",
+    "HINT_RULES",
+    "NoteSignature",
+    "SignedNote",
+    "explain_note",
+    "key_hint",
+    "key_hint_ed25519",
+    "key_hint_spki",
+    "sign_note",
+    "verify_note",
+]
+
+EM_DASH = "\u2014"
+#: The key-hint rules `key_hint` knows: Rekor v1 (SPKI for all keys) and C2SP (Ed25519 name rule).
+HINT_RULES = ("rekor-v1", "c2sp")
+_SPEC_NOTE = "C2SP signed-note"
+_SPEC_CKPT = "C2SP tlog-checkpoint"
+
+
+def key_hint_spki(spki_der: bytes) -> bytes:
+    """SHA-256(DER SPKI)[:4]: the Rekor v1 key hint, and C2SP's for ECDSA (type 0x02)."""
+    return hashlib.sha256(spki_der).digest()[:4]
+
+
+def key_hint_ed25519(name: str, raw_key: bytes) -> bytes:
+    """C2SP signed-note Ed25519 key ID: SHA-256(name ‖ 0x0A ‖ 0x01 ‖ 32-byte key)[:4]."""
+    if len(raw_key) != 32:
+        raise CheckpointError(f"an Ed25519 public key is 32 bytes, got {len(raw_key)}")
+    return hashlib.sha256(name.encode() + b"\n\x01" + raw_key).digest()[:4]
+
+
+def key_hint(name: str, key: VerifyingKey, rule: str = "rekor-v1") -> bytes:
+    """The 4-byte hint `key` signs under with `rule` (one of `HINT_RULES`)."""
+    if rule not in HINT_RULES:
+        raise CheckpointError(f"unknown key-hint rule {rule!r}; choose one of {', '.join(HINT_RULES)}")
+    if rule == "c2sp" and isinstance(key.key, ed25519.Ed25519PublicKey):
+        raw = key.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return key_hint_ed25519(name, raw)
+    return key_hint_spki(key.der())
+
+
+def _check_name(name: str) -> None:
+    # C2SP signed-note: key names are non-empty and contain no whitespace and no '+'.
+    if not name or any(c.isspace() for c in name) or "+" in name:
+        raise CheckpointError(f"key name {name!r} must be non-empty with no spaces or '+' (C2SP signed-note)")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The signed content of a checkpoint: origin, tree size, root hash, extension lines."""
+
+    origin: str
+    size: int
+    root_hash: bytes
+    extensions: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.origin or "\n" in self.origin:
+            raise CheckpointError("checkpoint origin must be one non-empty line")
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 0 or self.size >= 1 << 64:
+            raise CheckpointError(f"checkpoint size must be an integer in 0..2^64-1, got {self.size!r}")
+        if len(self.root_hash) != HASH_SIZE:
+            raise CheckpointError(f"checkpoint root hash must be {HASH_SIZE} bytes, got {len(self.root_hash)}")
+        for ext in self.extensions:
+            if not ext or "\n" in ext:
+                raise CheckpointError("checkpoint extension lines must be non-empty single lines")
+
+    def body(self) -> bytes:
+        """The note text, UTF-8, ending with a newline (what the signatures cover)."""
+        lines = [self.origin, str(self.size), base64.b64encode(self.root_hash).decode(), *self.extensions]
+        return ("\n".join(lines) + "\n").encode()
+
+    @classmethod
+    def parse_body(cls, text: str | bytes) -> Checkpoint:
+        """Parse note text (C2SP tlog-checkpoint); raises `CheckpointError` naming the bad line."""
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CheckpointError("checkpoint text is not UTF-8") from None
+        if not text.endswith("\n"):
+            raise CheckpointError("checkpoint text must end with a newline")
+        lines = text[:-1].split("\n")
+        if len(lines) < 3:
+            missing = ("origin", "tree size", "root hash")[len(lines) :]
+            raise CheckpointError(
+                f"checkpoint has {len(lines)} lines; missing the {' and '.join(missing)} line",
+                details={"text": text},
+            )
+        origin, size_s, root_s, *ext = lines
+        if not origin:
+            raise CheckpointError("checkpoint origin line (line 1) is empty")
+        # C2SP tlog-checkpoint: the size is ASCII decimal with no leading zeros.
+        if not size_s.isascii() or not size_s.isdigit() or (len(size_s) > 1 and size_s[0] == "0"):
+            raise CheckpointError(f"checkpoint tree size (line 2) is not a decimal number: {size_s!r}")
+        size = int(size_s)
+        if size >= 1 << 64:
+            raise CheckpointError(f"checkpoint tree size {size_s} does not fit in 64 bits")
+        try:
+            root = base64.b64decode(root_s, validate=True)
+        except (binascii.Error, ValueError):
+            raise CheckpointError(f"checkpoint root hash (line 3) is not standard base64: {root_s!r}") from None
+        if len(root) != HASH_SIZE:
+            raise CheckpointError(f"checkpoint root hash (line 3) is {len(root)} bytes, expected {HASH_SIZE}")
+        if any(not e for e in ext):
+            raise CheckpointError("checkpoint has an empty extension line")
+        return cls(origin, size, root, tuple(ext))
+
+    def __str__(self) -> str:
+        return self.body().decode()
+
+
+@dataclass(frozen=True)
+class NoteSignature:
+    """One signature line: key name, 4-byte key hint, signature bytes."""
+
+    name: str
+    key_hint: bytes
+    signature: bytes
+
+    def line(self) -> str:
+        """``— <name> <base64(hint ‖ signature)>`` (no newline)."""
+        return f"{EM_DASH} {self.name} {base64.b64encode(self.key_hint + self.signature).decode()}"
+
+
+@dataclass(frozen=True)
+class SignedNote:
+    """A note text with its signatures (C2SP signed-note)."""
+
+    text: str
+    signatures: tuple[NoteSignature, ...]
+
+    @classmethod
+    def parse(cls, note: str | bytes) -> SignedNote:
+        """Parse a signed note; raises `CheckpointError` on any malformed part."""
+        if isinstance(note, bytes):
+            try:
+                note = note.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CheckpointError("signed note is not UTF-8") from None
+        if any(ord(c) < 0x20 and c != "\n" for c in note):
+            raise CheckpointError("signed note contains control characters other than newline (C2SP signed-note)")
+        # C2SP signed-note: the text ends at the *last* blank line; signatures follow.
+        cut = note.rfind("\n\n")
+        if cut < 0:
+            raise CheckpointError("signed note has no blank line between the text and the signatures")
+        text, sig_block = note[: cut + 1], note[cut + 2 :]
+        if not sig_block:
+            raise CheckpointError("signed note has no signature lines")
+        if not sig_block.endswith("\n"):
+            raise CheckpointError("signed note must end with a newline after the last signature line")
+        sigs: list[NoteSignature] = []
+        for line in sig_block[:-1].split("\n"):
+            if not line.startswith(EM_DASH + " "):
+                raise CheckpointError(f"signature line does not start with an em dash and a space: {line!r}")
+            parts = line[2:].split(" ")
+            if len(parts) != 2:
+                raise CheckpointError(f"signature line must be '— <name> <base64>': {line!r}")
+            name, b64 = parts
+            _check_name(name)
+            try:
+                raw = base64.b64decode(b64, validate=True)
+            except (binascii.Error, ValueError):
+                raise CheckpointError(f"signature of {name!r} is not standard base64") from None
+            if len(raw) < 5:
+                raise CheckpointError(f"signature of {name!r} is {len(raw)} bytes; needs a 4-byte key hint and a signature")
+            sigs.append(NoteSignature(name, raw[:4], raw[4:]))
+        if not sigs:
+            raise CheckpointError("signed note has no signature lines")
+        return cls(text, tuple(sigs))
+
+    def to_text(self) -> str:
+        """The note as text: note text, blank line, one signature line each, trailing newline."""
+        return self.text + "\n" + "".join(s.line() + "\n" for s in self.signatures)
+
+    def checkpoint(self) -> Checkpoint:
+        """The checkpoint the note text carries (unverified)."""
+        return Checkpoint.parse_body(self.text)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def sign_note(
+    checkpoint: Checkpoint | str | bytes,
+    name: str,
+    key: SigningKey,
+    *,
+    rule: str = "rekor-v1",
+    existing: SignedNote | None = None,
+) -> SignedNote:
+    """Sign a checkpoint (or any note text) as key `name`; cosigns `existing` if given.
+
+    ECDSA signs SHA-256 of the note text (DER signature, as Rekor v1);
+    Ed25519 signs the note text itself (C2SP signed-note).
+    """
+    _check_name(name)
+    if isinstance(checkpoint, Checkpoint):
+        text = checkpoint.body().decode()
+    else:
+        text = checkpoint.decode() if isinstance(checkpoint, bytes) else checkpoint
+    if existing is not None and existing.text != text:
+        raise CheckpointError("cannot cosign: the existing note has a different text")
+    if not text.endswith("\n"):
+        raise CheckpointError("note text must end with a newline")
+    hint = key_hint(name, key.public_key(), rule)
+    sig = NoteSignature(name, hint, key.sign(text.encode()))
+    prior = existing.signatures if existing else ()
+    return SignedNote(text, (*prior, sig))
+
+
+def explain_note(
+    note: str | bytes | SignedNote,
+    name: str,
+    key: VerifyingKey,
+    *,
+    rule: str = "rekor-v1",
+    origin: str | None = None,
+) -> CheckResult:
+    """Check a signed checkpoint step by step; never raises on bad input."""
+    result = CheckResult("signed checkpoint")
+    try:
+        parsed = note if isinstance(note, SignedNote) else SignedNote.parse(note)
+    except LabkitError as exc:
+        result.add("note.format", "The note parses as a signed note", _SPEC_NOTE, False, "a signed note", exc.message)
+        return result
+    result.add("note.format", "The note parses as a signed note", _SPEC_NOTE, True, "a signed note", f"{len(parsed.signatures)} signature(s)")
+    try:
+        ckpt = parsed.checkpoint()
+        ok, actual = True, f"size {ckpt.size}"
+    except LabkitError as exc:
+        ckpt, ok, actual = None, False, exc.message
+    result.add("checkpoint.format", "The text is origin, size, root hash", _SPEC_CKPT, ok, "3+ lines", actual)
+    try:
+        hint = key_hint(name, key, rule)
+    except LabkitError as exc:
+        result.add("note.known_key", "A signature names the log key", _SPEC_NOTE, False, name, exc.message)
+        return result
+    candidates = [s for s in parsed.signatures if s.name == name and s.key_hint == hint]
+    # C2SP signed-note: signatures from unknown (name, key ID) pairs MUST be ignored.
+    found = result.add(
+        "note.known_key", "A signature names the log key", _SPEC_NOTE, bool(candidates),
+        f"{name} {hint.hex()}", ", ".join(f"{s.name} {s.key_hint.hex()}" for s in parsed.signatures),
+    )
+    if found:
+        valid = False
+        for s in candidates:
+            try:
+                key.verify(s.signature, parsed.text.encode())
+                valid = True
+                break
+            except LabkitError:
+                continue
+        result.add("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE, valid,
+                   "valid signature", "valid" if valid else "invalid")
+    else:
+        result.skip("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE, "no signature by the log key")
+    if origin is not None:
+        got = ckpt.origin if ckpt else "(unparsed)"
+        result.add("checkpoint.origin", "The origin is the expected log", _SPEC_CKPT, got == origin, origin, got)
+    return result
+
+
+def verify_note(
+    note: str | bytes | SignedNote,
+    name: str,
+    key: VerifyingKey,
+    *,
+    rule: str = "rekor-v1",
+    origin: str | None = None,
+) -> Checkpoint:
+    """Verify a signed checkpoint and return its checkpoint; raises `CheckpointError` naming the failed step."""
+    result = explain_note(note, name, key, rule=rule, origin=origin)
+    failed = result.failed
+    if failed is not None:
+        raise CheckpointError(
+            f"checkpoint check {failed.id} failed: {failed.title.lower()} (expected {failed.expected}, got {failed.actual})",
+            details={"step": failed.id, "expected": failed.expected, "actual": failed.actual},
+        )
+    parsed = note if isinstance(note, SignedNote) else SignedNote.parse(note)
+    return parsed.checkpoint()
