@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.labkit-installed
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 PYTEST_NB := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600
 
 .PHONY: lab test install test-fast notebooks typecheck bench clean
@@ -22,7 +23,7 @@ lab: $(STAMP)
 
 ## make test: install if needed, then type-check and run every test, notebooks included.
 test: $(STAMP)
-	$(BIN)/python tools/nb.py --check notebooks/*.ipynb
+	$(if $(NOTEBOOKS),$(BIN)/python tools/nb.py --check $(NOTEBOOKS))
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks $(PYTEST_NB)
 
@@ -30,7 +31,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -q tests
 
 notebooks: $(STAMP)
-	$(BIN)/python tools/nb.py notebooks/*.ipynb
+	$(BIN)/python tools/nb.py $(NOTEBOOKS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
