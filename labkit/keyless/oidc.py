@@ -146,7 +146,8 @@ class OIDCIssuer:
         params: Any = {"use": "sig", "alg": JWS_ALGORITHM}
         # RFC 7638 thumbprint as the key ID, as most issuers do.
         self.kid: str = OKPKey.import_key(key.pkcs8_der(), params).thumbprint()
-        self._jwk = OKPKey.import_key(key.pkcs8_der(), {**params, "kid": self.kid})
+        with_kid: Any = {**params, "kid": self.kid}
+        self._jwk = OKPKey.import_key(key.pkcs8_der(), with_kid)
 
     def jwks(self) -> dict[str, Any]:
         """The public JWK Set (RFC 7517 §5) a relying party fetches from ``jwks_uri``."""

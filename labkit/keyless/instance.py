@@ -1,0 +1,274 @@
+"""A local Sigstore-like instance in one directory: issuer, CA, logs, OCI layout.
+
+``labkit init [DIR] [--seed S]`` creates it::
+
+    DIR/instance.json         what this instance is (URLs, creation time, lab seed)
+    DIR/ca/root.pem           root CA certificate
+    DIR/ca/intermediate.pem   issuing CA certificate
+    DIR/keys/*.pem            private keys (real mode only; lab keys come from the seed)
+    DIR/tlog/                 the transparency log (labkit.tlog)
+    DIR/oci/                  an OCI image layout
+    DIR/trusted_root.json     the Sigstore TrustedRoot pointing at all of the above
+
+With a seed every key, serial number and signature is derived from it and
+the clock is a `FixedClock` starting at the creation time and ticking one
+second per reading, so a notebook gets the same bytes on every run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from labkit._internal.fsutil import atomic_write, file_lock, read_bytes
+from labkit.errors import InputError, KeylessError
+from labkit.keyless.ca import CertificateAuthority
+from labkit.keyless.ctlog import CTLog
+from labkit.keyless.oidc import OIDCIssuer
+from labkit.keyless.trustroot import (
+    CAEntry,
+    LogEntryKey,
+    client_trust_config,
+    rfc3339,
+    trusted_root,
+    trusted_root_json,
+)
+from labkit.keys import SigningKey, generate
+from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
+
+if TYPE_CHECKING:
+    from labkit.tlog.entries import LogEntry
+
+__all__ = ["INSTANCE_FILE", "Instance", "default_instance_dir"]
+
+INSTANCE_FILE = "instance.json"
+_FORMAT = "labkit-instance/1"
+#: Hostnames under .invalid (RFC 6761 §6.4) never resolve: nothing can leak to a network.
+DEFAULT_URLS = {
+    "issuer_url": "https://oidc.labkit.invalid",
+    "ca_url": "https://fulcio.labkit.invalid",
+    "tlog_url": "https://rekor.labkit.invalid",
+    "ctlog_url": "https://ctfe.labkit.invalid",
+}
+_KEYS = {
+    "oidc": "ed25519",
+    "root-ca": "ecdsa-p384",
+    "intermediate-ca": "ecdsa-p384",
+    "ctlog": "ecdsa-p256",
+    "tlog": "ecdsa-p256",
+}
+
+
+def default_instance_dir() -> Path:
+    """``$LABKIT_HOME`` if set, else ``./.labkit`` in the current directory."""
+    home = os.environ.get("LABKIT_HOME")
+    return Path(home) if home else Path.cwd() / ".labkit"
+
+
+def _parse_time(value: object) -> _dt.datetime:
+    if not isinstance(value, str):
+        raise KeylessError("instance.json: 'created' must be an RFC 3339 string")
+    try:
+        return utc(_dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise KeylessError(f"instance.json: bad time {value!r}") from None
+
+
+class Instance:
+    """An opened lab instance. Use `Instance.create` or `Instance.open`."""
+
+    def __init__(self, path: Path, config: dict[str, Any], *, clock: Clock | None = None) -> None:
+        self.path = path
+        self.config = config
+        self.created = _parse_time(config.get("created"))
+        seed = config.get("seed")
+        self.lab: Lab | None
+        if seed is not None:
+            self.lab = Lab(seed=str(seed), clock=clock or FixedClock(self.created, tick=_dt.timedelta(seconds=1)))
+            self.clock: Clock = self.lab.clock
+        else:
+            self.lab = None
+            self.clock = clock or SystemClock()
+        self._keys = {name: self._load_key(name, alg) for name, alg in _KEYS.items()}
+        self.issuer = OIDCIssuer(self.url("issuer_url"), self._keys["oidc"], clock=self.clock)
+        self.ctlog = CTLog(self._keys["ctlog"], base_url=self.url("ctlog_url"))
+        root = self._load_cert("root.pem")
+        inter = self._load_cert("intermediate.pem")
+        self.ca = CertificateAuthority(
+            root_cert=root,
+            intermediate_key=self._keys["intermediate-ca"],
+            intermediate_cert=inter,
+            issuer_url=self.issuer.url,
+            jwks=self.issuer.jwks(),
+            clock=self.clock,
+            entropy=self.lab.entropy if self.lab else SystemEntropy(),
+            ctlog=self.ctlog,
+        )
+        self._tlog: Any = None
+
+    # -- creation and opening ---------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        seed: str | None = None,
+        clock: Clock | None = None,
+        force: bool = False,
+    ) -> Instance:
+        """Create an instance in `path` (default `default_instance_dir()`).
+
+        With `seed` it is a reproducible lab instance; without, keys are random
+        and stored (mode 0600) under ``keys/``. An existing instance is refused
+        unless `force`.
+        """
+        root = Path(path) if path is not None else default_instance_dir()
+        root.mkdir(parents=True, exist_ok=True)
+        with file_lock(root / ".instance.lock"):
+            if (root / INSTANCE_FILE).exists() and not force:
+                raise InputError(
+                    f"{root} already holds a labkit instance",
+                    hint="Open it with Instance.open, or pass force=True (--force) to replace it.",
+                )
+            created = utc(clock.now()) if clock is not None else (
+                DEFAULT_LAB_TIME if seed is not None else SystemClock().now()
+            )
+            config: dict[str, Any] = {"format": _FORMAT, "created": rfc3339(created), **DEFAULT_URLS}
+            if seed is not None:
+                config["seed"] = seed
+            lab = Lab(seed=seed) if seed is not None else None
+            keys: dict[str, SigningKey] = {}
+            for name, alg in _KEYS.items():
+                if lab is not None:
+                    keys[name] = generate(alg, lab=lab, label=f"instance/{name}")
+                else:
+                    keys[name] = generate(alg)
+                    pem = keys[name].key.private_bytes(
+                        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                    )
+                    atomic_write(root / "keys" / f"{name}.pem", pem, mode=0o600)
+            root_cert, inter_cert = CertificateAuthority.create_root_and_intermediate(
+                keys["root-ca"], keys["intermediate-ca"], now=created,
+                entropy=lab.entropy if lab is not None else SystemEntropy(),
+            )
+            atomic_write(root / "ca" / "root.pem", root_cert.public_bytes(serialization.Encoding.PEM))
+            atomic_write(root / "ca" / "intermediate.pem", inter_cert.public_bytes(serialization.Encoding.PEM))
+            try:
+                from labkit.oci.layout import OCILayout
+
+                OCILayout.init(root / "oci")
+            except ImportError:  # pragma: no cover - the OCI package is part of labkit
+                (root / "oci").mkdir(exist_ok=True)
+            # instance.json last: a half-created instance never opens.
+            atomic_write(root / INSTANCE_FILE, (json.dumps(config, indent=2) + "\n").encode())
+        instance = cls(root, config, clock=clock)
+        instance.write_trusted_root()
+        return instance
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, clock: Clock | None = None) -> Instance:
+        """Open the instance in `path` (default `default_instance_dir()`)."""
+        root = Path(path) if path is not None else default_instance_dir()
+        raw = read_bytes(root / INSTANCE_FILE, "labkit instance (run labkit init first)")
+        try:
+            config = json.loads(raw)
+        except ValueError:
+            raise KeylessError(f"{root / INSTANCE_FILE} is not JSON") from None
+        if not isinstance(config, dict) or config.get("format") != _FORMAT:
+            raise KeylessError(f"{root / INSTANCE_FILE} is not a {_FORMAT} file")
+        return cls(root, config, clock=clock)
+
+    def _load_key(self, name: str, alg: str) -> SigningKey:
+        if self.lab is not None:
+            return generate(alg, lab=self.lab, label=f"instance/{name}")
+        from labkit.keys import SigningKey as _SK
+
+        data = read_bytes(self.path / "keys" / f"{name}.pem", f"instance key {name}")
+        try:
+            key = serialization.load_pem_private_key(data, password=None)
+        except (ValueError, TypeError):
+            raise KeylessError(f"instance key {name} is not a PEM private key") from None
+        return _SK(key)  # type: ignore[arg-type]
+
+    def _load_cert(self, name: str) -> x509.Certificate:
+        data = read_bytes(self.path / "ca" / name, f"CA certificate {name}")
+        try:
+            return x509.load_pem_x509_certificate(data)
+        except ValueError:
+            raise KeylessError(f"CA certificate {name} is not PEM") from None
+
+    def url(self, name: str) -> str:
+        """One of the instance's service URLs (``issuer_url``, ``ca_url``, ``tlog_url``, ``ctlog_url``)."""
+        return str(self.config.get(name) or DEFAULT_URLS[name])
+
+    @property
+    def oci_dir(self) -> Path:
+        """The instance's OCI image layout directory."""
+        return self.path / "oci"
+
+    # -- the transparency log ---------------------------------------------------------
+
+    @property
+    def tlog_key(self) -> SigningKey:
+        """The transparency log's signing key."""
+        return self._keys["tlog"]
+
+    @property
+    def tlog(self) -> Any:
+        """The instance's `labkit.tlog.store.TransparencyLog` (opened on first use)."""
+        if self._tlog is None:
+            self._tlog = self._open_tlog()
+        return self._tlog
+
+    def _open_tlog(self) -> Any:
+        from labkit.tlog.store import TransparencyLog
+
+        return TransparencyLog.open_or_create(  # type: ignore[attr-defined]
+            self.path / "tlog", key=self.tlog_key, clock=self.clock, base_url=self.url("tlog_url")
+        )
+
+    def log_append(self, body: bytes) -> LogEntry:
+        """Append a canonical entry body; the entry comes back with SET, inclusion proof and checkpoint."""
+        entry: LogEntry = self.tlog.append(body)
+        return entry
+
+    # -- trust ------------------------------------------------------------------------
+
+    def trusted_root(self) -> dict[str, Any]:
+        """The Sigstore TrustedRoot for this instance (as a dict)."""
+        tlog_pub = self.tlog_key.public_key()
+        return trusted_root(
+            tlogs=[LogEntryKey(self.url("tlog_url"), tlog_pub, tlog_pub.key_id(), self.created)],
+            certificate_authorities=[
+                CAEntry(self.url("ca_url"), list(self.ca.chain), self.created,
+                        organization="labkit", common_name="labkit lab CA")
+            ],
+            ctlogs=[LogEntryKey(self.url("ctlog_url"), self.ctlog.public_key, self.ctlog.log_id, self.created)],
+        )
+
+    def trusted_root_json(self) -> bytes:
+        """The TrustedRoot as stable JSON bytes."""
+        return trusted_root_json(self.trusted_root())
+
+    def client_trust_config_json(self) -> bytes:
+        """A ClientTrustConfig (``sigstore --trust-config``) wrapping the trusted root."""
+        doc = client_trust_config(
+            self.trusted_root(), ca_url=self.url("ca_url"), oidc_url=self.url("issuer_url"),
+            tlog_url=self.url("tlog_url"), start=self.created,
+        )
+        return (json.dumps(doc, indent=2) + "\n").encode()
+
+    def write_trusted_root(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the TrustedRoot atomically (default ``DIR/trusted_root.json``)."""
+        return atomic_write(path if path is not None else self.path / "trusted_root.json", self.trusted_root_json())
+
+    def __repr__(self) -> str:
+        mode = f"LAB seed={self.lab.seed!r}" if self.lab else "real"
+        return f"Instance({mode}, created={rfc3339(self.created)})"

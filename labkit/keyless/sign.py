@@ -1,0 +1,119 @@
+"""Keyless signing: ephemeral key, identity token, certificate, log entry, bundle.
+
+`sign_keyless` runs the whole flow against a lab `Instance` and returns every
+piece (token, certificate, log entry, bundle, time per stage);
+`sign_blob_keyless` returns just the Sigstore bundle v0.3 (leaf certificate,
+hashedrekord entry with inclusion proof, checkpoint and SET), which
+sigstore-python verifies offline against the instance's trusted root.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
+from labkit.errors import KeylessError
+from labkit.hashing import proto_name
+from labkit.keyless.ca import CertificateRequest, IssuedCertificate
+from labkit.keyless.oidc import IdentityToken, decode_unverified
+from labkit.keys import SigningKey, generate
+from labkit.sign import signed_artifact
+
+if TYPE_CHECKING:
+    from labkit.keyless.instance import Instance
+    from labkit.tlog.entries import LogEntry
+
+__all__ = ["KeylessSignature", "sign_blob_keyless", "sign_keyless"]
+
+
+@dataclass(frozen=True)
+class KeylessSignature:
+    """Everything one keyless signing produced.
+
+    For images, the OCI side stores `signature` with `certificate.pem()`,
+    `certificate.chain_pem()` and `log_entry.rekor_bundle()` (cosign's
+    ``dev.sigstore.cosign/certificate``, ``.../chain`` and ``.../bundle`` annotations).
+    """
+
+    bundle: Bundle
+    token: IdentityToken
+    certificate: IssuedCertificate
+    log_entry: LogEntry
+    digest: bytes
+    signature: bytes
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+def _ephemeral_key(instance: Instance) -> SigningKey:
+    if instance.lab is None:
+        return generate("ecdsa-p256")
+    # A fresh, reproducible key per signing: the label advances with each call.
+    label = "keyless/ephemeral/" + instance.lab.random_bytes("keyless/ephemeral", 8).hex()
+    return generate("ecdsa-p256", lab=instance.lab, label=label)
+
+
+def sign_keyless(
+    instance: Instance,
+    data_or_path: bytes | str | os.PathLike[str],
+    *,
+    identity: str | None = None,
+    identity_token: str | None = None,
+    claims: Mapping[str, Any] | None = None,
+) -> KeylessSignature:
+    """Sign bytes or a file keyless and log it; raises a `KeylessError` if any stage refuses.
+
+    Give an `identity` (email or URI, optionally extra token `claims`) to have
+    the instance's issuer mint a token, or an `identity_token` minted elsewhere.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if identity_token is None:
+        if identity is None and not claims:
+            raise KeylessError("keyless signing needs an identity (or an identity token)")
+        identity_token = instance.issuer.mint(identity, claims=claims)
+    token = decode_unverified(identity_token)
+    t1 = time.perf_counter()
+    timings["token"] = t1 - t0
+    key = _ephemeral_key(instance)
+    issued = instance.ca.issue(identity_token, CertificateRequest.create(key, identity_token))
+    t2 = time.perf_counter()
+    timings["certificate"] = t2 - t1
+    artifact, signed = signed_artifact(data_or_path, key)
+    t3 = time.perf_counter()
+    timings["sign"] = t3 - t2
+    from labkit.tlog.entries import hashedrekord_body
+
+    # Rekor hashedrekord v0.0.1: publicKey.content is the PEM leaf certificate.
+    body = hashedrekord_body(signed.signature, issued.pem(), artifact.digest, algorithm=artifact.hash_name)
+    entry = instance.log_append(body)
+    t4 = time.perf_counter()
+    timings["log"] = t4 - t3
+    cert = issued.certificate
+    logged = entry.integrated_time
+    if not cert.not_valid_before_utc.timestamp() <= logged <= cert.not_valid_after_utc.timestamp():
+        raise KeylessError(
+            "the log integrated the entry outside the certificate's validity window",
+            details={"integrated time": logged, "not before": cert.not_valid_before_utc.isoformat(),
+                     "not after": cert.not_valid_after_utc.isoformat()},
+        )
+    material = VerificationMaterial(certificate=issued.der(), tlog_entries=[entry.to_bundle_entry()])
+    content = MessageSignature(digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name))
+    bundle = Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
+    timings["bundle"] = time.perf_counter() - t4
+    return KeylessSignature(bundle, token, issued, entry, artifact.digest, signed.signature, timings)
+
+
+def sign_blob_keyless(
+    instance: Instance,
+    path: bytes | str | os.PathLike[str],
+    *,
+    identity: str | None = None,
+    identity_token: str | None = None,
+    claims: Mapping[str, Any] | None = None,
+) -> Bundle:
+    """Keyless ``sign-blob``: the Sigstore bundle v0.3 for the file (or bytes) at `path`."""
+    return sign_keyless(instance, path, identity=identity, identity_token=identity_token, claims=claims).bundle
