@@ -1,9 +1,99 @@
-"""`labkit` commands: keyless (stub; filled in by the issue that owns it)."""
+"""`labkit` commands for the local keyless instance: ``init``, ``trusted-root``, ``token``.
+
+    labkit init [DIR] --seed workshop       create a reproducible lab instance
+    labkit trusted-root -o trusted_root.json
+    labkit token --identity alice@example.com
+
+``--instance DIR`` (default ``$LABKIT_HOME`` or ``./.labkit``) picks the instance.
+Keyless ``sign-blob`` (no ``--key``) calls `labkit.keyless.sign.sign_blob_keyless`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+__all__ = ["add_instance_argument", "register"]
+
+
+def add_instance_argument(p: argparse.ArgumentParser) -> None:
+    """The ``--instance DIR`` option every keyless command shares."""
+    p.add_argument("--instance", default=None, metavar="DIR",
+                   help="lab instance directory (default: $LABKIT_HOME or ./.labkit)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    p = sub.add_parser("init", help="create a local keyless instance (OIDC issuer, CA, logs, OCI layout)")
+    p.add_argument("dir", nargs="?", default=None, help="directory (default: $LABKIT_HOME or ./.labkit)")
+    p.add_argument("--seed", default=None, help="derive every key from this public seed (reproducible lab)")
+    p.add_argument("--force", action="store_true", help="replace an existing instance")
+    p.set_defaults(handler=_init)
+
+    q = sub.add_parser("trusted-root", help="print or write the instance's Sigstore TrustedRoot JSON")
+    add_instance_argument(q)
+    q.add_argument("-o", "--output", default=None, help="write here instead of standard output")
+    q.add_argument("--client-trust-config", action="store_true",
+                   help="wrap it in a ClientTrustConfig (for sigstore --trust-config)")
+    q.set_defaults(handler=_trusted_root)
+
+    t = sub.add_parser("token", help="mint an identity token (JWT) from the instance's OIDC issuer")
+    add_instance_argument(t)
+    t.add_argument("--identity", default=None, help="email or URI the token names (sub/email)")
+    t.add_argument("--audience", default="sigstore", help="aud claim (default: sigstore)")
+    t.add_argument("--expires-in", type=int, default=600, metavar="SECONDS", help="lifetime (default 600)")
+    t.add_argument("--github-repository", default=None, metavar="OWNER/REPO",
+                   help="mint a GitHub-Actions-shaped workflow token for this repository")
+    t.add_argument("--github-workflow", default=".github/workflows/release.yml", help="workflow path")
+    t.add_argument("--github-ref", default="refs/heads/main", help="git ref")
+    t.add_argument("--decode", action="store_true", help="print the decoded header and claims instead")
+    t.set_defaults(handler=_token)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from labkit.keyless.instance import Instance
+
+    inst = Instance.create(args.dir, seed=args.seed, force=args.force)
+    mode = f"lab (seed {args.seed!r})" if args.seed is not None else "real (random keys in keys/)"
+    print(f"created labkit instance: {mode}")
+    print(f"  OIDC issuer:     {inst.issuer.url}")
+    print(f"  CA:              {inst.ca.intermediate_cert.subject.rfc4514_string()}")
+    print(f"  transparency log {inst.url('tlog_url')} (log ID {inst.tlog_key.public_key().key_id().hex()[:16]}…)")
+    print(f"  CT log           {inst.ctlog.base_url} (log ID {inst.ctlog.log_id.hex()[:16]}…)")
+    print("  trusted root:    trusted_root.json")
+    return 0
+
+
+def _trusted_root(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import atomic_write
+    from labkit.keyless.instance import Instance
+
+    inst = Instance.open(args.instance)
+    data = inst.client_trust_config_json() if args.client_trust_config else inst.trusted_root_json()
+    if args.output:
+        atomic_write(args.output, data)
+    else:
+        sys.stdout.write(data.decode())
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    import json
+
+    from labkit.errors import InputError
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.oidc import decode_unverified, github_claims
+
+    inst = Instance.open(args.instance)
+    claims = None
+    if args.github_repository:
+        claims = github_claims(args.github_repository, args.github_workflow, args.github_ref)
+    elif not args.identity:
+        raise InputError("give --identity (an email or URI) or --github-repository")
+    token = inst.issuer.mint(args.identity, audience=args.audience, lifetime=args.expires_in, claims=claims)
+    if args.decode:
+        decoded = decode_unverified(token)
+        print(json.dumps({"header": decoded.header, "claims": decoded.claims}, indent=2))
+    else:
+        print(token)
+    return 0
