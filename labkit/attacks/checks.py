@@ -1,0 +1,85 @@
+"""How the attack lab asks labkit's own verifier: adapters from sandbox artifacts to `labkit.verify`.
+
+A legacy cosign signature (`.sig` layer or legacy verify-blob bundle file) is
+what protobuf-specs calls a v0.1 bundle: a message signature over the payload
+plus a log entry with its inclusion promise (SET). `legacy_to_bundle` builds
+exactly that, so the forgery goes through the same verifier (and the same
+binding step) as every other bundle.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+from typing import Any
+
+from labkit.attacks.sandbox import SandboxLog
+from labkit.attacks.vulnerable import LegacySignature
+from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
+from labkit.errors import AttackError, LabkitError
+from labkit.keys import VerifyingKey
+from labkit.tlog.entries import parse_body
+
+__all__ = ["legacy_to_bundle", "sandbox_trusted_root", "explain_legacy", "verify_legacy"]
+
+
+def _entry_from_rekor_bundle(doc: Any) -> TransparencyLogEntry:
+    try:
+        p = doc["Payload"]
+        body = base64.b64decode(p["body"], validate=True)
+        parsed = parse_body(body)
+        return TransparencyLogEntry(
+            log_index=int(p["logIndex"]), log_id=bytes.fromhex(p["logID"]), kind=parsed.kind,
+            version=parsed.version, canonicalized_body=body, integrated_time=int(p["integratedTime"]),
+            inclusion_promise=base64.b64decode(doc["SignedEntryTimestamp"], validate=True), inclusion_proof=None,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AttackError(f"rekor bundle in the scenario is malformed: {exc}") from None
+    except LabkitError as exc:
+        raise AttackError(f"rekor bundle body in the scenario is malformed: {exc.message}") from None
+
+
+def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> Bundle:
+    """The v0.1 Sigstore bundle equivalent of a legacy cosign signature."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    entries = [] if sig.rekor_bundle is None else [_entry_from_rekor_bundle(sig.rekor_bundle)]
+    cert = None
+    hint = None
+    if sig.certificate_pem is not None:
+        cert = x509.load_pem_x509_certificate(sig.certificate_pem).public_bytes(serialization.Encoding.DER)
+    elif key is not None:
+        hint = base64.b64encode(key.key_id()).decode()
+    material = VerificationMaterial(
+        public_key_hint=hint, certificate=cert, certificate_chain=None, tlog_entries=entries, rfc3161_timestamps=[]
+    )
+    content = MessageSignature(digest=hashlib.sha256(sig.payload).digest(), signature=sig.signature)
+    return Bundle(BUNDLE_V01_MEDIA_TYPE, material, content)
+
+
+def sandbox_trusted_root(log: SandboxLog, extra: Any = None) -> Any:
+    """A `labkit.verify.trustroot.TrustedRoot` trusting the sandbox log (and `extra` CAs)."""
+    from labkit.verify.trustroot import TimeRange, TransparencyLogInstance, TrustedRoot
+
+    tlog = TransparencyLogInstance(
+        base_url=f"https://{log.origin}", log_id=log.log_id, key_der=log.public_key.der(),
+        key_details="PKIX_ECDSA_P256_SHA_256",
+        valid_for=TimeRange(_dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)),
+    )
+    cas = tuple(extra or ())
+    return TrustedRoot("application/vnd.dev.sigstore.trustedroot+json;version=0.1", (tlog,), cas)
+
+
+def explain_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog, **kwargs: Any) -> Any:
+    """labkit's step-by-step verdict (`VerificationResult`) on a legacy signature; never raises on bad input."""
+    from labkit.verify import explain_bundle
+
+    return explain_bundle(legacy_to_bundle(sig, key), sig.payload, key=key,
+                          trusted_root=sandbox_trusted_root(log), **kwargs)
+
+
+def verify_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog, **kwargs: Any) -> None:
+    """labkit's verifier on a legacy signature: raises `VerificationError` naming the failed step."""
+    explain_legacy(sig, key=key, log=log, **kwargs).raise_for_failure()

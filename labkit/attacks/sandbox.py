@@ -1,0 +1,237 @@
+"""The attack sandbox: a fresh log and image store per scenario, built on labkit's primitives.
+
+`SandboxLog` is an in-memory Rekor v1 log over `labkit.tlog` primitives
+(RFC 6962 tree, canonical hashedrekord bodies, SETs, signed checkpoints). It
+also lets the scenario play a *malicious operator* (rewrite a leaf, sign a
+second checkpoint of the same size), which the real log refuses to do.
+
+`SandboxRegistry` keeps one OCI image layout per repository and records every
+tag move (who, when, from, to) so the tag-swap scenarios can show forensics.
+Cosign legacy signatures are stored as `sha256-<hex>.sig` manifests, one
+layer per signature with cosign's annotations (cosign SIGNATURE_SPEC).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labkit.attacks.vulnerable import LegacySignature
+from labkit.errors import AttackError, LabkitError
+from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.lab import Lab
+from labkit.oci.descriptor import MT_CONFIG, MT_LAYER_TAR, MT_MANIFEST, Descriptor, Manifest, parse_manifest
+from labkit.oci.digest import Digest
+from labkit.oci.layout import OCILayout
+from labkit.payloads import simple_signing_payload
+from labkit.tlog import merkle
+from labkit.tlog.checkpoint import Checkpoint, sign_note
+from labkit.tlog.entries import EntryProof, LogEntry, hashedrekord_body, sign_set
+
+__all__ = [
+    "SIG_LAYER_MEDIA_TYPE",
+    "REGISTRY_HOST",
+    "SandboxLog",
+    "SandboxRegistry",
+    "TagMove",
+    "sign_image",
+]
+
+SIG_LAYER_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
+#: The registry name images are signed under in the sandbox (never contacted).
+REGISTRY_HOST = "registry.sandbox.invalid"
+
+
+class SandboxLog:
+    """An in-memory transparency log (Rekor v1 shape) with a seeded key and the lab clock."""
+
+    def __init__(self, lab: Lab, *, origin: str = "rekor.sandbox.invalid", label: str = "attacks/log") -> None:
+        self.lab = lab
+        self.origin = origin
+        self.key: SigningKey = generate("ecdsa-p256", lab=lab, label=label)
+        self.tree = merkle.MemoryTree()
+        self.bodies: list[bytes] = []
+        self.times: list[int] = []
+
+    @property
+    def public_key(self) -> VerifyingKey:
+        return self.key.public_key()
+
+    @property
+    def log_id(self) -> bytes:
+        """SHA-256 of the log key's DER SPKI (Rekor v1 log ID)."""
+        return self.public_key.key_id()
+
+    def __len__(self) -> int:
+        return len(self.bodies)
+
+    def append(self, body: bytes) -> LogEntry:
+        """Log `body`; return the entry with its SET, inclusion proof and checkpoint."""
+        index = len(self.bodies)
+        self.bodies.append(body)
+        self.times.append(int(self.lab.clock.now().timestamp()))
+        self.tree.append(body)
+        return self.entry(index)
+
+    def upload_hashedrekord(self, signature: bytes, pem: bytes, signed: bytes) -> LogEntry:
+        """Log a hashedrekord for `signature` over `signed` (the payload or blob bytes)."""
+        return self.append(hashedrekord_body(signature, pem, hashlib.sha256(signed).digest()))
+
+    def signed_checkpoint(self, size: int | None = None, root: bytes | None = None) -> str:
+        """The signed note for tree `size` (a malicious operator may pass another `root`)."""
+        n = len(self.bodies) if size is None else size
+        r = self.tree.root(n) if root is None else root
+        return sign_note(Checkpoint(self.origin, n, r), self.origin, self.key).to_text()
+
+    def entry(self, index: int, size: int | None = None) -> LogEntry:
+        """The entry at `index` with a proof to tree `size` (default: the current size)."""
+        if not 0 <= index < len(self.bodies):
+            raise AttackError(f"no entry {index} in the sandbox log")
+        n = len(self.bodies) if size is None else size
+        body, t = self.bodies[index], self.times[index]
+        sset = sign_set(self.key, body, t, self.log_id.hex(), index)
+        proof = EntryProof(index, n, self.tree.root(n), tuple(self.tree.inclusion_proof(index, n)),
+                           self.signed_checkpoint(n))
+        return LogEntry(index, body, t, self.log_id, sset, proof)
+
+    def rewrite(self, index: int, body: bytes) -> None:
+        """Malicious operator: replace a logged body and rebuild the tree (roots change)."""
+        self.bodies[index] = body
+        self.tree = merkle.MemoryTree(self.bodies)
+
+
+@dataclass(frozen=True)
+class TagMove:
+    """One change of a tag: the time, who moved it, and the digests before and after."""
+
+    when: str
+    actor: str
+    tag: str
+    before: str | None
+    after: str
+
+
+def _layer(data: bytes, media_type: str = MT_LAYER_TAR, annotations: Mapping[str, str] | None = None) -> Descriptor:
+    return Descriptor.for_bytes(data, media_type, annotations=annotations)
+
+
+class SandboxRegistry:
+    """Repositories as OCI image layouts under `root`, with an audit trail of tag moves."""
+
+    def __init__(self, root: str | Path, lab: Lab, *, host: str = REGISTRY_HOST) -> None:
+        self.root = Path(root)
+        self.lab = lab
+        self.host = host
+        self.moves: list[TagMove] = []
+
+    def repo(self, name: str) -> OCILayout:
+        """The layout holding repository `name` (created on first use)."""
+        return OCILayout.init(self.root / name.replace("/", "_"))
+
+    def reference(self, repo: str, tag_or_digest: str) -> str:
+        sep = "@" if ":" in tag_or_digest else ":"
+        return f"{self.host}/{repo}{sep}{tag_or_digest}"
+
+    def push_image(self, repo: str, content: bytes, *, tag: str | None = None, actor: str = "publisher") -> str:
+        """Store a one-layer image whose layer is `content`; optionally tag it. Returns the digest."""
+        store = self.repo(repo)
+        config = json.dumps({"architecture": "amd64", "os": "linux",
+                             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(content).hexdigest()]}},
+                            sort_keys=True, separators=(",", ":")).encode()
+        cfg = store.put_blob(config, MT_CONFIG)
+        layer = store.put_blob(content, MT_LAYER_TAR)
+        manifest = Manifest(cfg, (layer,)).to_bytes()
+        desc = store.put_manifest(manifest, MT_MANIFEST)
+        if tag is not None:
+            self.tag(repo, tag, str(desc.digest), actor=actor)
+        return str(desc.digest)
+
+    def tag(self, repo: str, tag: str, digest: str, *, actor: str) -> None:
+        """Point `repo:tag` at `digest`, recording the move."""
+        store = self.repo(repo)
+        try:
+            before: str | None = str(store.resolve(tag).digest)
+        except LabkitError:
+            before = None
+        store.tag(tag, store.resolve(digest))
+        self.moves.append(TagMove(self.lab.clock.now().isoformat(), actor, f"{repo}:{tag}", before, digest))
+
+    def resolve(self, repo: str, tag: str) -> str:
+        """The digest `repo:tag` points at now (one registry round trip: HEAD)."""
+        return str(self.repo(repo).resolve(tag).digest)
+
+    def pull(self, repo: str, ref: str) -> tuple[str, bytes]:
+        """Fetch by tag or digest: (manifest digest, layer content), every blob re-hashed."""
+        store = self.repo(repo)
+        data, desc = store.get_manifest(ref)
+        manifest = parse_manifest(data)
+        return str(desc.digest), store.get_blob(manifest.layers[0].digest, manifest.layers[0].size)
+
+    def history(self, repo: str, tag: str) -> list[TagMove]:
+        """Every recorded move of `repo:tag`, oldest first (the forensics trail)."""
+        return [m for m in self.moves if m.tag == f"{repo}:{tag}"]
+
+    # -- cosign legacy signatures ------------------------------------------------
+
+    @staticmethod
+    def sig_tag(digest: str) -> str:
+        """cosign's signature tag: ``sha256-<hex>.sig``."""
+        return Digest.parse(digest).tag_form + ".sig"
+
+    def signatures(self, repo: str, digest: str) -> list[LegacySignature]:
+        """The legacy signatures stored for `digest` in `repo` (none: an empty list)."""
+        store = self.repo(repo)
+        try:
+            data, _ = store.get_manifest(self.sig_tag(digest))
+        except LabkitError:
+            return []
+        out = []
+        for layer in parse_manifest(data).layers:
+            ann = layer.annotations
+            payload = store.get_blob(layer.digest, layer.size)
+            bundle = ann.get("dev.sigstore.cosign/bundle")
+            cert = ann.get("dev.sigstore.cosign/certificate")
+            out.append(LegacySignature(
+                payload, base64.b64decode(ann["dev.cosignproject.cosign/signature"]),
+                cert.encode() if cert else None, json.loads(bundle) if bundle else None,
+            ))
+        return out
+
+    def write_signatures(self, repo: str, digest: str, sigs: list[LegacySignature], *, actor: str) -> None:
+        """PUT the whole `.sig` manifest (cosign's WriteSignatures: unconditional, last writer wins)."""
+        store = self.repo(repo)
+        layers = []
+        for s in sigs:
+            layers.append(store.put_blob(s.payload, SIG_LAYER_MEDIA_TYPE).with_annotations(s.annotations()))
+        cfg = store.put_blob(b"{}", MT_CONFIG)
+        manifest = Manifest(cfg, tuple(layers)).to_bytes()
+        desc = store.put_manifest(manifest, MT_MANIFEST)
+        self.tag(repo, self.sig_tag(digest), str(desc.digest), actor=actor)
+
+    def attach_signature(self, repo: str, digest: str, sig: LegacySignature, *, actor: str) -> None:
+        """cosign's read-append-write: GET the `.sig` manifest, append a layer, PUT it back."""
+        self.write_signatures(repo, digest, [*self.signatures(repo, digest), sig], actor=actor)
+
+
+def sign_image(
+    key: SigningKey,
+    docker_reference: str,
+    digest: str,
+    log: SandboxLog | None,
+    *,
+    annotations: dict[str, str] | None = None,
+) -> tuple[LegacySignature, LogEntry | None]:
+    """Sign an image as ``cosign sign --key``: simple-signing payload, hashedrekord upload, rekorBundle."""
+    payload = simple_signing_payload(docker_reference, digest, annotations)
+    signature = key.sign(payload)
+    entry = None
+    bundle: dict[str, Any] | None = None
+    if log is not None:
+        entry = log.upload_hashedrekord(signature, key.public_key().pem(), payload)
+        bundle = entry.rekor_bundle()
+    return LegacySignature(payload, signature, None, bundle), entry
