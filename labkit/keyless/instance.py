@@ -89,8 +89,9 @@ class Instance:
         self.created = _parse_time(config.get("created"))
         seed = config.get("seed")
         self.lab: Lab | None
+        self._tlog: Any = None
         if seed is not None:
-            self.lab = Lab(seed=str(seed), clock=clock or FixedClock(self.created, tick=_dt.timedelta(seconds=1)))
+            self.lab = Lab(seed=str(seed), clock=clock or FixedClock(self._lab_start(), tick=_dt.timedelta(seconds=1)))
             self.clock: Clock = self.lab.clock
         else:
             self.lab = None
@@ -110,7 +111,6 @@ class Instance:
             entropy=self.lab.entropy if self.lab else SystemEntropy(),
             ctlog=self.ctlog,
         )
-        self._tlog: Any = None
 
     # -- creation and opening ---------------------------------------------------------
 
@@ -185,6 +185,22 @@ class Instance:
             raise KeylessError(f"{root / INSTANCE_FILE} is not a {_FORMAT} file")
         return cls(root, config, clock=clock)
 
+    def _lab_start(self) -> _dt.datetime:
+        """Lab clocks resume after the last logged entry, so reopening never goes back in time."""
+        if not (self.path / "tlog").is_dir():
+            return self.created
+        from labkit.tlog.store import TransparencyLog
+
+        key = generate(_KEYS["tlog"], lab=Lab(seed=str(self.config["seed"])), label="instance/tlog")
+        log = TransparencyLog.open(self.path / "tlog", key=key)
+        try:
+            if log.size == 0:
+                return self.created
+            last = log.get(log.size - 1, proof=False).integrated_time
+        finally:
+            log.close()
+        return max(self.created, _dt.datetime.fromtimestamp(last + 1, _dt.timezone.utc))
+
     def _load_key(self, name: str, alg: str) -> SigningKey:
         if self.lab is not None:
             return generate(alg, lab=self.lab, label=f"instance/{name}")
@@ -230,9 +246,21 @@ class Instance:
     def _open_tlog(self) -> Any:
         from labkit.tlog.store import TransparencyLog
 
-        return TransparencyLog.open_or_create(  # type: ignore[attr-defined]
-            self.path / "tlog", key=self.tlog_key, clock=self.clock, base_url=self.url("tlog_url")
-        )
+        # Rekor v1 names its checkpoints after the log's hostname.
+        host = self.url("tlog_url").split("://", 1)[-1].split("/", 1)[0]
+        return TransparencyLog.open(self.path / "tlog", key=self.tlog_key, clock=self.clock, name=host)
+
+    def close(self) -> None:
+        """Close the transparency log's database."""
+        if self._tlog is not None:
+            self._tlog.close()
+            self._tlog = None
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def log_append(self, body: bytes) -> LogEntry:
         """Append a canonical entry body; the entry comes back with SET, inclusion proof and checkpoint."""

@@ -52,7 +52,8 @@ def _ephemeral_key(instance: Instance) -> SigningKey:
     if instance.lab is None:
         return generate("ecdsa-p256")
     # A fresh, reproducible key per signing: the label advances with each call.
-    label = "keyless/ephemeral/" + instance.lab.random_bytes("keyless/ephemeral", 8).hex()
+    # The log size is part of the label so a reopened instance never reuses a key.
+    label = f"keyless/ephemeral/{instance.tlog.size}/" + instance.lab.random_bytes("keyless/ephemeral", 8).hex()
     return generate("ecdsa-p256", lab=instance.lab, label=label)
 
 
