@@ -1,0 +1,214 @@
+"""Binding: the log entry must describe *this* signature, key and artifact.
+
+A valid, logged entry proves only that *something* was logged. Before its
+proofs can vouch for the bundle, every field the entry records must equal the
+bundle's: the artifact digest, the signature, and the key or certificate
+(protobuf-specs ``TransparencyLogEntry.canonicalized_body``: "clients MUST
+verify that the signature referenced in the canonicalized_body matches the
+signature provided in the Bundle.content"). Skipping this comparison was
+GHSA-whqx-f9j3-ch6m (and CVE-2022-36056 before it).
+
+Supported entry kinds: hashedrekord 0.0.1 / 0.0.2 (Rekor v2, also DSSE as
+hashedrekord over the PAE digest), dsse 0.0.1, intoto 0.0.2.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from labkit.payloads import Envelope
+
+__all__ = ["BindingField", "EntryBinding", "SUPPORTED_KINDS", "bind_entry"]
+
+#: (kind, version) pairs the verifier can bind.
+SUPPORTED_KINDS = (
+    ("hashedrekord", "0.0.1"),
+    ("hashedrekord", "0.0.2"),
+    ("dsse", "0.0.1"),
+    ("intoto", "0.0.2"),
+)
+
+
+@dataclass(frozen=True)
+class BindingField:
+    """One compared field: which, expected (from the bundle), actual (from the entry)."""
+
+    name: str
+    expected: str
+    actual: str
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+
+@dataclass(frozen=True)
+class EntryBinding:
+    """The comparison of one entry body with the bundle: `error` set when the body cannot be read."""
+
+    kind: str
+    version: str
+    digest: BindingField | None = None
+    key: BindingField | None = None
+    signature: BindingField | None = None
+    error: str = ""
+
+
+class _BodyError(Exception):
+    pass
+
+
+def _get(obj: Any, *path: str) -> Any:
+    for p in path:
+        if not isinstance(obj, dict) or p not in obj:
+            raise _BodyError(f"entry body has no {'.'.join(path)}")
+        obj = obj[p]
+    return obj
+
+
+def _b64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise _BodyError(f"entry body {what} is not a string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _BodyError(f"entry body {what} is not base64") from None
+
+
+def _b64_maybe_twice(value: Any, what: str) -> bytes:
+    """intoto 0.0.2 stores payload and signatures base64-encoded twice; accept once-encoded values too."""
+    once = _b64(value, what)
+    try:
+        return base64.b64decode(once.decode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return once
+
+
+def _pem_to_der(pem: bytes) -> bytes:
+    """DER of a PEM certificate or public key (an unreadable value compares as its own bytes)."""
+    try:
+        if b"CERTIFICATE" in pem:
+            return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+        key = serialization.load_pem_public_key(pem)
+        return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    except (ValueError, TypeError):
+        return b"unreadable:" + pem
+
+
+def _fp(der: bytes) -> str:
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def _hash_field(h: Any, what: str) -> str:
+    alg, value = _get(h, "algorithm"), _get(h, "value")
+    if not isinstance(alg, str) or not isinstance(value, str):
+        raise _BodyError(f"entry body {what} is malformed")
+    return f"{alg}:{value}"
+
+
+def bind_entry(
+    kind: str,
+    version: str,
+    body: bytes,
+    *,
+    artifact_sha256: bytes,
+    signer_der: bytes,
+    content: Any,
+) -> EntryBinding:
+    """Compare an entry body with the bundle.
+
+    `artifact_sha256` is the digest of the artifact being verified (message
+    signatures); `signer_der` the leaf certificate DER or the key's SPKI DER;
+    `content` a `MessageSignature` or an `Envelope`.
+    """
+    try:
+        doc = json.loads(body)
+        if not isinstance(doc, dict):
+            raise _BodyError("entry body is not a JSON object")
+        if doc.get("kind") != kind or doc.get("apiVersion") != version:
+            raise _BodyError(
+                f"entry body says {doc.get('kind')}/{doc.get('apiVersion')}, the bundle says {kind}/{version}"
+            )
+        if (kind, version) not in SUPPORTED_KINDS:
+            raise _BodyError(f"unsupported entry kind {kind}/{version}")
+        spec = _get(doc, "spec")
+        is_dsse = isinstance(content, Envelope)
+        if is_dsse:
+            if len(content.signatures) != 1:
+                raise _BodyError("the DSSE envelope must carry exactly one signature")
+            bundle_sig = content.signatures[0].sig
+        else:
+            bundle_sig = content.signature
+        want_key = _fp(signer_der)
+        if kind == "hashedrekord" and version == "0.0.1":
+            if is_dsse:
+                raise _BodyError("a DSSE envelope cannot be bound to a hashedrekord 0.0.1 entry")
+            digest = BindingField("data.hash", f"sha256:{artifact_sha256.hex()}", _hash_field(_get(spec, "data", "hash"), "data.hash"))
+            sig = _b64(_get(spec, "signature", "content"), "signature.content")
+            pem = _b64(_get(spec, "signature", "publicKey", "content"), "signature.publicKey.content")
+            key = BindingField("signature.publicKey", want_key, _fp(_pem_to_der(pem)))
+            signature = BindingField("signature.content", bundle_sig.hex(), sig.hex())
+        elif kind == "hashedrekord":  # 0.0.2, Rekor v2
+            inner = _get(spec, "hashedRekordV002")
+            data = _get(inner, "data")
+            alg = _get(data, "algorithm")
+            got = _b64(_get(data, "digest"), "data.digest")
+            # Rekor v2 logs DSSE as hashedrekord over SHA-256(PAE(type, payload)) (rekor-v2 spec §6.1.4).
+            want = hashlib.sha256(content.pae()).digest() if is_dsse else artifact_sha256
+            digest = BindingField("data", f"SHA2_256:{want.hex()}", f"{alg}:{got.hex()}")
+            sig_obj = _get(inner, "signature")
+            sig = _b64(_get(sig_obj, "content"), "signature.content")
+            verifier = _get(sig_obj, "verifier")
+            if isinstance(verifier, dict) and "x509Certificate" in verifier:
+                der = _b64(_get(verifier, "x509Certificate", "rawBytes"), "verifier.x509Certificate.rawBytes")
+            else:
+                der = _b64(_get(verifier, "publicKey", "rawBytes"), "verifier.publicKey.rawBytes")
+            key = BindingField("signature.verifier", want_key, _fp(der))
+            signature = BindingField("signature.content", bundle_sig.hex(), sig.hex())
+        elif kind == "dsse":
+            if not is_dsse:
+                raise _BodyError("a dsse entry needs a DSSE envelope in the bundle")
+            # The envelope hash covers Rekor's re-serialised envelope and cannot be recomputed;
+            # the payload hash and the signature list are compared instead.
+            digest = BindingField(
+                "payloadHash", f"sha256:{hashlib.sha256(content.payload).hexdigest()}", _hash_field(_get(spec, "payloadHash"), "payloadHash")
+            )
+            sigs = _get(spec, "signatures")
+            if not isinstance(sigs, list) or len(sigs) != 1:
+                raise _BodyError("the dsse entry must record exactly one signature")
+            sig = _b64(_get(sigs[0], "signature"), "signatures[0].signature")
+            pem = _b64(_get(sigs[0], "verifier"), "signatures[0].verifier")
+            key = BindingField("signatures[0].verifier", want_key, _fp(_pem_to_der(pem)))
+            signature = BindingField("signatures[0].signature", bundle_sig.hex(), sig.hex())
+        else:  # intoto 0.0.2
+            if not is_dsse:
+                raise _BodyError("an intoto entry needs a DSSE envelope in the bundle")
+            env = _get(spec, "content", "envelope")
+            payload = _b64_maybe_twice(_get(env, "payload"), "envelope.payload")
+            ptype = _get(env, "payloadType")
+            actual_digest = _hash_field(_get(spec, "content", "payloadHash"), "content.payloadHash")
+            want_digest = f"sha256:{hashlib.sha256(content.payload).hexdigest()}"
+            if payload != content.payload or ptype != content.payload_type:
+                actual_digest = f"sha256:{hashlib.sha256(payload).hexdigest()} (envelope payload/type differ)"
+            digest = BindingField("content.payloadHash", want_digest, actual_digest)
+            sigs = _get(env, "signatures")
+            if not isinstance(sigs, list) or len(sigs) != 1:
+                raise _BodyError("the intoto entry must record exactly one signature")
+            # intoto 0.0.2 stores the signature base64-encoded twice.
+            sig = _b64_maybe_twice(_get(sigs[0], "sig"), "signatures[0].sig")
+            pem = _b64(_get(sigs[0], "publicKey"), "signatures[0].publicKey")
+            key = BindingField("signatures[0].publicKey", want_key, _fp(_pem_to_der(pem)))
+            signature = BindingField("signatures[0].sig", bundle_sig.hex(), sig.hex())
+    except _BodyError as exc:
+        return EntryBinding(kind, version, error=str(exc))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return EntryBinding(kind, version, error=f"entry body is not JSON: {exc}")
+    return EntryBinding(kind, version, digest=digest, key=key, signature=signature)

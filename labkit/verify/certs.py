@@ -1,0 +1,220 @@
+"""Certificates: chain to a trusted CA at the signing time, the code-signing leaf profile, embedded SCTs.
+
+* Chain building uses `cryptography`'s RFC 5280 path validation at the
+  *verified* signing time (never the wall clock, never an unverified field):
+  Fulcio leaves live ten minutes and are long expired when you verify.
+* The leaf must be an end-entity code-signing certificate: not a CA, key
+  usage digitalSignature, extended key usage id-kp-codeSigning (Fulcio
+  certificate specification).
+* Embedded SCTs (RFC 6962 §3.3, extension 1.3.6.1.4.1.11129.2.4.2) are
+  verified against the CT logs in the trusted root: the log signs a
+  ``digitally-signed`` struct over the precertificate TBS (the leaf TBS without
+  the SCT list) and SHA-256 of the issuer's public key (RFC 6962 §3.2).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+)
+from cryptography.x509.verification import VerificationError as X509VerificationError
+
+from labkit.errors import LabkitError, VerificationError
+from labkit.verify.trustroot import TrustedRoot
+
+__all__ = [
+    "CertificateCheckError",
+    "ChainResult",
+    "build_chain",
+    "check_leaf_profile",
+    "is_ca",
+    "is_self_signed",
+    "load_certificate",
+    "not_after",
+    "not_before",
+    "precert_signed_data",
+    "verify_scts",
+]
+
+
+class CertificateCheckError(VerificationError):
+    """A certificate check failed (chain, profile or SCT)."""
+
+
+def load_certificate(der: bytes) -> x509.Certificate:
+    """Parse a DER certificate, raising `CertificateCheckError` (reason ``material.certificate``)."""
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise CertificateCheckError(
+            f"certificate does not parse: {exc}", step="material.signer", reason="material.certificate"
+        ) from None
+
+
+def not_before(cert: x509.Certificate) -> _dt.datetime:
+    return cert.not_valid_before_utc
+
+
+def not_after(cert: x509.Certificate) -> _dt.datetime:
+    return cert.not_valid_after_utc
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    """True if BasicConstraints says CA."""
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """True for a root-like certificate: issuer equals subject and it verifies its own signature."""
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure means "not self-signed"
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """A validated chain: leaf first, trust anchor last; `ca` names the trusted CA."""
+
+    chain: tuple[x509.Certificate, ...]
+    ca: str
+
+
+def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> ChainResult:
+    """Validate `leaf` up to a trusted CA whose window and certificates are valid at `at`.
+
+    RFC 5280 §6 path validation; the CA's ``validFor`` (closed interval) must
+    contain `at`. Raises `CertificateCheckError` (reason ``certificate.chain``).
+    """
+    errors: list[str] = []
+    # Fulcio leaves carry code-signing, not client-auth: let the EKU be checked by
+    # `check_leaf_profile` instead of the WebPKI default, keep every other default.
+    ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    for ca in root.certificate_authorities:
+        if not ca.valid_for.contains(at):
+            errors.append(f"{ca.uri or ca.subject}: not valid at {at.isoformat()} (validFor {ca.valid_for.describe()})")
+            continue
+        try:
+            certs = ca.certificates()
+        except LabkitError as exc:
+            errors.append(exc.message)
+            continue
+        anchor, intermediates = certs[-1], certs[:-1]
+        try:
+            verifier = (
+                PolicyBuilder()
+                .store(Store([anchor]))
+                .time(at)
+                .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+                .build_client_verifier()
+            )
+            verified = verifier.verify(leaf, intermediates)
+        except (X509VerificationError, ValueError, TypeError) as exc:
+            errors.append(f"{ca.uri or ca.subject}: {exc}")
+            continue
+        return ChainResult(tuple(verified.chain), ca.uri or ca.subject)
+    if not root.certificate_authorities:
+        errors.append("the trusted root lists no certificate authorities")
+    raise CertificateCheckError(
+        "the signing certificate does not chain to a trusted CA at the signing time",
+        step="certificate.chain",
+        reason="certificate.chain",
+        details={"signing time": at.isoformat(), "tried": "; ".join(errors)},
+    )
+
+
+def check_leaf_profile(leaf: x509.Certificate) -> None:
+    """Fulcio profile: not a CA, digitalSignature key usage, code-signing EKU."""
+    def fail(msg: str) -> CertificateCheckError:
+        return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile")
+
+    if is_ca(leaf):
+        raise fail("the signing certificate is a CA certificate")
+    try:
+        ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        raise fail("the signing certificate has no key usage extension") from None
+    if not ku.digital_signature:
+        raise fail("the signing certificate's key usage lacks digitalSignature")
+    try:
+        eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        raise fail("the signing certificate has no extended key usage extension") from None
+    if x509.oid.ExtendedKeyUsageOID.CODE_SIGNING not in eku:
+        raise fail("the signing certificate's extended key usage lacks id-kp-codeSigning")
+
+
+def precert_signed_data(
+    leaf: x509.Certificate, issuer: x509.Certificate, timestamp_ms: int, extensions: bytes
+) -> bytes:
+    """The RFC 6962 §3.2 ``digitally-signed`` struct a CT log signs for a precertificate SCT."""
+    issuer_key_hash = hashlib.sha256(
+        issuer.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ).digest()
+    tbs = leaf.tbs_precertificate_bytes
+    return (
+        struct.pack(">BBQH", 0, 0, timestamp_ms, 1)  # v1, certificate_timestamp, timestamp, precert_entry
+        + issuer_key_hash
+        + len(tbs).to_bytes(3, "big")
+        + tbs
+        + len(extensions).to_bytes(2, "big")
+        + extensions
+    )
+
+
+def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedRoot) -> str:
+    """Verify the leaf's embedded SCTs; at least one must verify with a trusted CT log key.
+
+    Returns a short description of the SCT that verified. Raises
+    `CertificateCheckError` (reason ``certificate.sct``).
+    """
+    def fail(msg: str, **details: object) -> CertificateCheckError:
+        return CertificateCheckError(msg, step="certificate.sct", reason="certificate.sct", details=details)
+
+    try:
+        scts = list(leaf.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps).value)
+    except x509.ExtensionNotFound:
+        raise fail("the signing certificate has no embedded SCT") from None
+    except ValueError as exc:
+        raise fail(f"the SCT list does not parse: {exc}") from None
+    problems: list[str] = []
+    epoch = _dt.datetime(1970, 1, 1)
+    for sct in scts:
+        log = root.ctlog(sct.log_id)
+        if log is None:
+            problems.append(f"SCT from unknown CT log {sct.log_id.hex()[:16]}…")
+            continue
+        ts = sct.timestamp.replace(tzinfo=None)
+        ms = (ts - epoch) // _dt.timedelta(milliseconds=1)
+        when = ts.replace(tzinfo=_dt.timezone.utc)
+        if not log.valid_for.contains(when):
+            problems.append(f"CT log {log.base_url} key not valid at SCT time {when.isoformat()}")
+            continue
+        try:
+            key = log.verifying_key()
+            key.verify(sct.signature, precert_signed_data(leaf, issuer, ms, sct.extension_bytes))
+        except LabkitError as exc:
+            problems.append(f"SCT from {log.base_url}: {exc.message}")
+            continue
+        return f"SCT from {log.base_url} at {when.isoformat()}"
+    raise fail(
+        "no embedded SCT verifies with a trusted CT log",
+        problems="; ".join(problems) or "no SCTs",
+    )

@@ -1,0 +1,288 @@
+"""The Sigstore TrustedRoot: which CAs, logs, CT logs and TSAs to trust, and when.
+
+Format: protobuf-specs ``sigstore_trustroot.proto`` (``TrustedRoot``), JSON
+mapping (camelCase, bytes as standard base64, timestamps as RFC 3339). Every
+key and CA has a ``validFor`` ``TimeRange``; ``start`` is required and the
+range is closed (``start <= t <= end``, end inclusive; no ``end`` means still
+valid). A malformed root is rejected with `TrustRootError`, never read as
+"unbounded".
+
+    >>> root = TrustedRoot.production()
+    >>> [t.base_url for t in root.tlogs][:1]
+    ['https://rekor.sigstore.dev']
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import importlib.resources
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+
+from labkit.errors import KeyFileError, KeylessError
+from labkit.keys import VerifyingKey, load_public_key
+
+__all__ = [
+    "CertificateAuthority",
+    "TRUSTED_ROOT_MEDIA_TYPES",
+    "TimeRange",
+    "TransparencyLogInstance",
+    "TrustRootError",
+    "TrustedRoot",
+    "parse_rfc3339",
+]
+
+#: Media types accepted (protobuf-specs: v0.1 spelled both ways, and v0.2).
+TRUSTED_ROOT_MEDIA_TYPES = (
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+    "application/vnd.dev.sigstore.trustedroot.v0.1+json",
+    "application/vnd.dev.sigstore.trustedroot.v0.2+json",
+)
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+class TrustRootError(KeylessError):
+    """A trusted root does not parse or violates the TrustedRoot specification."""
+
+    hint = "Check the trusted_root.json: every key and CA needs a validFor.start, keys and certificates in base64."
+
+
+def parse_rfc3339(value: object, what: str) -> _dt.datetime:
+    """Parse an RFC 3339 timestamp (protobuf ``Timestamp`` JSON) to an aware UTC datetime."""
+    if not isinstance(value, str):
+        raise TrustRootError(f"{what} must be an RFC 3339 string, got {type(value).__name__}")
+    m = _RFC3339.match(value)
+    if m is None:
+        raise TrustRootError(f"{what} is not an RFC 3339 timestamp: {value!r}")
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    frac = m.group(7) or ""
+    micro = int((frac[1:] + "000000")[:6]) if frac else 0
+    tz = m.group(8)
+    try:
+        when = _dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=_dt.timezone.utc)
+    except ValueError as exc:
+        raise TrustRootError(f"{what} is not a valid date: {value!r} ({exc})") from None
+    if tz not in ("Z", "z"):
+        sign = 1 if tz[0] == "+" else -1
+        when -= sign * _dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
+    return when
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A closed validity interval; `end` None means open-ended."""
+
+    start: _dt.datetime
+    end: _dt.datetime | None = None
+
+    def contains(self, when: _dt.datetime) -> bool:
+        """``start <= when <= end`` (protobuf-specs TimeRange: both bounds inclusive)."""
+        if when < self.start:
+            return False
+        return self.end is None or when <= self.end
+
+    def describe(self) -> str:
+        end = self.end.isoformat() if self.end else "open"
+        return f"[{self.start.isoformat()}, {end}]"
+
+    @classmethod
+    def from_json(cls, data: object, what: str) -> TimeRange:
+        if not isinstance(data, dict):
+            raise TrustRootError(f"{what}.validFor is missing or not an object")
+        # protobuf-specs TimeRange: `start` is REQUIRED; a missing start is malformed, not "since forever".
+        if data.get("start") is None:
+            raise TrustRootError(f"{what}.validFor.start is missing (it is required)")
+        start = parse_rfc3339(data["start"], f"{what}.validFor.start")
+        end = None if data.get("end") is None else parse_rfc3339(data["end"], f"{what}.validFor.end")
+        if end is not None and end < start:
+            raise TrustRootError(f"{what}.validFor ends before it starts")
+        return cls(start, end)
+
+
+def _b64(value: object, what: str) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise TrustRootError(f"{what} is missing or not a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise TrustRootError(f"{what} is not valid base64") from None
+
+
+def _obj(data: object, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise TrustRootError(f"{what} is missing or not an object")
+    return data
+
+
+@dataclass(frozen=True)
+class TransparencyLogInstance:
+    """A transparency log or CT log: its key, log ID and validity window."""
+
+    base_url: str
+    log_id: bytes
+    key_der: bytes
+    key_details: str
+    valid_for: TimeRange
+    checkpoint_key_id: bytes | None = None
+
+    @property
+    def origin_host(self) -> str:
+        """The host part of `base_url` (the checkpoint signer name for Rekor v1 and v2)."""
+        url = self.base_url.split("://", 1)[-1]
+        return url.split("/", 1)[0]
+
+    def verifying_key(self) -> VerifyingKey:
+        """The log's public key (`TrustRootError` if its type is not supported)."""
+        try:
+            return load_public_key(self.key_der)
+        except KeyFileError as exc:
+            raise TrustRootError(f"log key of {self.base_url} is unusable: {exc.message}") from None
+
+    @classmethod
+    def from_json(cls, data: object, what: str) -> TransparencyLogInstance:
+        d = _obj(data, what)
+        pk = _obj(d.get("publicKey"), f"{what}.publicKey")
+        log_id = _b64(_obj(d.get("logId"), f"{what}.logId").get("keyId"), f"{what}.logId.keyId")
+        ckid = d.get("checkpointKeyId")
+        checkpoint_key_id = None
+        if isinstance(ckid, dict) and ckid.get("keyId"):
+            checkpoint_key_id = _b64(ckid.get("keyId"), f"{what}.checkpointKeyId.keyId")
+        base_url = d.get("baseUrl")
+        if not isinstance(base_url, str):
+            raise TrustRootError(f"{what}.baseUrl is missing")
+        key_details = pk.get("keyDetails")
+        return cls(
+            base_url=base_url,
+            log_id=log_id,
+            key_der=_b64(pk.get("rawBytes"), f"{what}.publicKey.rawBytes"),
+            key_details=key_details if isinstance(key_details, str) else "",
+            valid_for=TimeRange.from_json(pk.get("validFor"), f"{what}.publicKey"),
+            checkpoint_key_id=checkpoint_key_id,
+        )
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """A CA (Fulcio) or a timestamp authority: its chain (leaf-most first, root last) and validity."""
+
+    uri: str
+    chain_der: tuple[bytes, ...]
+    valid_for: TimeRange
+    subject: str = ""
+
+    def certificates(self) -> list[x509.Certificate]:
+        """The chain as `cryptography` certificates."""
+        out = []
+        for der in self.chain_der:
+            try:
+                out.append(x509.load_der_x509_certificate(der))
+            except ValueError as exc:
+                raise TrustRootError(f"certificate of {self.uri} does not parse: {exc}") from None
+        return out
+
+    @classmethod
+    def from_json(cls, data: object, what: str) -> CertificateAuthority:
+        d = _obj(data, what)
+        chain = _obj(d.get("certChain"), f"{what}.certChain").get("certificates")
+        if not isinstance(chain, list) or not chain:
+            raise TrustRootError(f"{what}.certChain.certificates is missing or empty")
+        ders = tuple(
+            _b64(_obj(c, f"{what}.certChain.certificates[{i}]").get("rawBytes"), f"{what}.certChain[{i}].rawBytes")
+            for i, c in enumerate(chain)
+        )
+        for i, der in enumerate(ders):
+            try:
+                x509.load_der_x509_certificate(der)
+            except ValueError:
+                raise TrustRootError(f"{what}.certChain.certificates[{i}] is not a DER certificate") from None
+        subject = d.get("subject")
+        name = ""
+        if isinstance(subject, dict):
+            name = "/".join(str(subject[k]) for k in ("organization", "commonName") if subject.get(k))
+        uri = d.get("uri")
+        return cls(
+            uri=uri if isinstance(uri, str) else "",
+            chain_der=ders,
+            valid_for=TimeRange.from_json(d.get("validFor"), what),
+            subject=name,
+        )
+
+
+@dataclass(frozen=True)
+class TrustedRoot:
+    """A parsed TrustedRoot."""
+
+    media_type: str
+    tlogs: tuple[TransparencyLogInstance, ...] = ()
+    certificate_authorities: tuple[CertificateAuthority, ...] = ()
+    ctlogs: tuple[TransparencyLogInstance, ...] = ()
+    timestamp_authorities: tuple[CertificateAuthority, ...] = ()
+    source: str = field(default="", compare=False)
+
+    @classmethod
+    def from_json(cls, data: bytes | str, *, source: str = "") -> TrustedRoot:
+        """Parse TrustedRoot JSON strictly (`TrustRootError` on anything malformed)."""
+        try:
+            doc = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise TrustRootError(f"trusted root is not JSON: {exc}") from None
+        d = _obj(doc, "trusted root")
+        media_type = d.get("mediaType")
+        if media_type not in TRUSTED_ROOT_MEDIA_TYPES:
+            raise TrustRootError(
+                f"unsupported trusted root media type {media_type!r}",
+                details={"expected": " or ".join(TRUSTED_ROOT_MEDIA_TYPES), "actual": media_type},
+            )
+
+        def many(key: str) -> list[object]:
+            value = d.get(key)
+            if value is None:
+                return []
+            if not isinstance(value, list):
+                raise TrustRootError(f"trusted root {key} must be a list")
+            return value
+
+        return cls(
+            media_type=str(media_type),
+            tlogs=tuple(TransparencyLogInstance.from_json(x, f"tlogs[{i}]") for i, x in enumerate(many("tlogs"))),
+            certificate_authorities=tuple(
+                CertificateAuthority.from_json(x, f"certificateAuthorities[{i}]")
+                for i, x in enumerate(many("certificateAuthorities"))
+            ),
+            ctlogs=tuple(TransparencyLogInstance.from_json(x, f"ctlogs[{i}]") for i, x in enumerate(many("ctlogs"))),
+            timestamp_authorities=tuple(
+                CertificateAuthority.from_json(x, f"timestampAuthorities[{i}]")
+                for i, x in enumerate(many("timestampAuthorities"))
+            ),
+            source=source,
+        )
+
+    @classmethod
+    def from_file(cls, path: str) -> TrustedRoot:
+        """Read and parse a trusted_root.json file."""
+        from labkit._internal.fsutil import read_bytes
+
+        return cls.from_json(read_bytes(path, "trusted root"), source=str(path))
+
+    @classmethod
+    def production(cls) -> TrustedRoot:
+        """The pinned Sigstore public-good trusted root shipped in labkit (no network)."""
+        data = importlib.resources.files("labkit").joinpath("_store/production_trusted_root.json").read_bytes()
+        return cls.from_json(data, source="sigstore public-good (pinned)")
+
+    def tlog(self, log_id: bytes) -> TransparencyLogInstance | None:
+        """The transparency log with this log ID, if trusted."""
+        return next((t for t in self.tlogs if t.log_id == log_id), None)
+
+    def ctlog(self, log_id: bytes) -> TransparencyLogInstance | None:
+        """The CT log with this log ID, if trusted."""
+        return next((t for t in self.ctlogs if t.log_id == log_id), None)

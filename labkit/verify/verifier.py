@@ -1,0 +1,516 @@
+"""Full Sigstore bundle verification, one explained step at a time.
+
+`explain_bundle` runs every check in a fixed order and returns a
+`VerificationResult`; it never raises on bad input (a malformed bundle, trust
+root or key is a failed step). It stops at the first failed step and lists
+the checks it did not reach as skipped. `verify_bundle` is built on it and
+raises `BundleVerificationError` whose ``reason`` names the failed check.
+
+Order (each step's id is stable; see `STEPS`):
+
+1. the trusted root and the bundle parse; the material fits the request
+   (certificate + identity policy, or a managed key);
+2. the artifact matches what the bundle signs, and the signature verifies;
+3. every log entry is bound to this bundle (digest, key, signature), comes
+   from a trusted log, is proven included (RFC 9162) under a checkpoint the
+   log signed, and its inclusion promise verifies when present;
+4. RFC 3161 timestamps verify; at least one verified time exists (a verified
+   promise's integrated time, or a verified timestamp; never an unverified
+   field) and the log key was valid then;
+5. the certificate was valid at every verified time, chains to a trusted CA
+   then, is a code-signing leaf, carries a valid SCT, and matches the policy.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, MessageSignature
+from labkit.errors import InputError, LabkitError
+from labkit.keys import VerifyingKey, load_public_key
+from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
+from labkit.verify.steps import Step, StepStatus, VerificationResult
+from labkit.verify.trustroot import TransparencyLogInstance, TrustedRoot
+
+__all__ = [
+    "Artifact",
+    "ArtifactInput",
+    "STEPS",
+    "explain_bundle",
+    "verify_bundle",
+]
+
+_SPEC_BUNDLE = "protobuf-specs sigstore_bundle.proto"
+_SPEC_ROOT = "protobuf-specs sigstore_trustroot.proto"
+_SPEC_FULCIO = "Fulcio certificate specification; RFC 5280 §6"
+_SPEC_REKOR = "protobuf-specs sigstore_rekor.proto TransparencyLogEntry"
+
+#: Every step id in the order it runs, with its title and the spec it enforces.
+STEPS: dict[str, tuple[str, str]] = {
+    "trust_root.parse": ("The trusted root parses", _SPEC_ROOT),
+    "bundle.parse": ("The bundle parses (JSON, media type, fields)", _SPEC_BUNDLE),
+    "material.signer": ("The signer material fits the request (certificate + identity, or key)", _SPEC_BUNDLE),
+    "artifact.digest": ("The artifact is what the bundle signs", _SPEC_BUNDLE + " MessageSignature / in-toto subject"),
+    "signature": ("The signature verifies with the signer's key", "DSSE v1 PAE; Sigstore client spec"),
+    "tlog.entries": ("The bundle carries a transparency log entry", _SPEC_REKOR),
+    "binding.body": ("The log entry body is a supported kind", _SPEC_REKOR + " canonicalized_body"),
+    "binding.digest": ("The log entry records this artifact", _SPEC_REKOR + " (GHSA-whqx-f9j3-ch6m)"),
+    "binding.key": ("The log entry records this key or certificate", _SPEC_REKOR + " (GHSA-whqx-f9j3-ch6m)"),
+    "binding.signature": ("The log entry records this signature", _SPEC_REKOR + " canonicalized_body MUST"),
+    "tlog.log_id": ("The entry comes from a trusted log", _SPEC_ROOT + " tlogs"),
+    "tlog.inclusion_proof": ("The inclusion proof leads to the root hash", "RFC 9162 §2.1.3.2"),
+    "tlog.checkpoint.format": ("The checkpoint is a signed note of origin, size, root", "C2SP tlog-checkpoint"),
+    "tlog.checkpoint.signature": ("The log signed the checkpoint", "C2SP signed-note"),
+    "tlog.checkpoint.root": ("The checkpoint's size and root are the proof's", "C2SP tlog-checkpoint; RFC 9162"),
+    "tlog.inclusion_promise": ("The inclusion promise (SET) verifies", "Rekor v1 SET over RFC 8785 payload"),
+    "timestamp.rfc3161": ("RFC 3161 timestamps verify with a trusted TSA", "RFC 3161; " + _SPEC_ROOT),
+    "time.verified_source": ("A verified signing time exists", "Sigstore client spec: established time"),
+    "tlog.key_validity": ("The log key was valid at the verified time", _SPEC_ROOT + " validFor (closed)"),
+    "certificate.validity": ("The certificate was valid at the verified time", "RFC 5280 §4.1.2.5"),
+    "certificate.chain": ("The certificate chains to a trusted CA at that time", _SPEC_FULCIO),
+    "certificate.profile": ("The certificate is a code-signing leaf, not a CA", _SPEC_FULCIO),
+    "certificate.sct": ("An embedded SCT verifies with a trusted CT log", "RFC 6962 §3.2-3.3"),
+    "policy.identity": ("The signer identity matches the policy", "Fulcio certificate specification (SAN, issuer)"),
+}
+
+#: Steps that only apply to certificates (skipped, with a reason, for managed keys).
+_CERT_STEPS = ("certificate.validity", "certificate.chain", "certificate.profile", "certificate.sct", "policy.identity")
+_SHA256_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """The thing that was signed: its SHA-256 digest and, when known, its bytes."""
+
+    sha256: bytes
+    data: bytes | None = None
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Artifact:
+        return cls(hashlib.sha256(data).digest(), bytes(data))
+
+    @classmethod
+    def from_digest(cls, text: str) -> Artifact:
+        """``sha256:<64 lowercase hex>``."""
+        m = _SHA256_RE.match(text.strip().lower())
+        if m is None:
+            raise InputError(f"not a sha256 digest (sha256:<64 hex>): {text!r}")
+        return cls(bytes.fromhex(m.group(1)))
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> Artifact:
+        from labkit._internal.fsutil import read_bytes
+
+        return cls.from_bytes(read_bytes(path, "artifact"))
+
+    @property
+    def display(self) -> str:
+        return f"sha256:{self.sha256.hex()}"
+
+
+ArtifactInput = Union[Artifact, bytes, str, "os.PathLike[str]"]
+BundleInput = Union[Bundle, bytes, str]
+RootInput = Union[TrustedRoot, bytes, str, None]
+KeyInput = Union[VerifyingKey, bytes, None]
+
+
+class _Stop(Exception):
+    pass
+
+
+class _Run:
+    """Records steps; `fail` records a failure and stops the run."""
+
+    def __init__(self) -> None:
+        self.result = VerificationResult()
+
+    def _add(self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str) -> None:
+        title, spec = STEPS[step_id]
+        self.result.steps.append(
+            Step(
+                step_id, title, spec, status, detail,
+                None if expected is None else str(expected),
+                None if actual is None else str(actual),
+                reason,
+            )
+        )
+
+    def ok(self, step_id: str, detail: str = "", expected: object = None, actual: object = None) -> None:
+        self._add(step_id, StepStatus.PASSED, detail, expected, actual, "")
+
+    def skip(self, step_id: str, detail: str) -> None:
+        self._add(step_id, StepStatus.SKIPPED, detail, None, None, "")
+
+    def fail(
+        self, step_id: str, detail: str, *, reason: str = "", expected: object = None, actual: object = None
+    ) -> _Stop:
+        self._add(step_id, StepStatus.FAILED, detail, expected, actual, reason or step_id)
+        return _Stop()
+
+    def fail_from(self, step_id: str, exc: LabkitError) -> _Stop:
+        reason = getattr(exc, "reason", "") or step_id
+        expected = exc.details.get("expected")
+        actual = exc.details.get("actual")
+        return self.fail(step_id, exc.message, reason=reason, expected=expected, actual=actual)
+
+    def finish_skipped(self) -> None:
+        done = {s.id for s in self.result.steps}
+        for step_id in STEPS:
+            if step_id not in done:
+                self.skip(step_id, "not reached")
+
+
+def _load_artifact(artifact: ArtifactInput) -> Artifact:
+    if isinstance(artifact, Artifact):
+        return artifact
+    if isinstance(artifact, (bytes, bytearray, memoryview)):
+        return Artifact.from_bytes(bytes(artifact))
+    if isinstance(artifact, str):
+        return Artifact.from_digest(artifact)
+    if isinstance(artifact, os.PathLike):
+        return Artifact.from_path(artifact)
+    raise InputError(f"artifact must be bytes, a Path or 'sha256:<hex>', not {type(artifact).__name__}")
+
+
+def _utc(seconds: int) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
+
+
+def explain_bundle(
+    bundle: BundleInput,
+    artifact: ArtifactInput,
+    trusted_root: RootInput = None,
+    policy: object = None,
+    key: KeyInput = None,
+) -> VerificationResult:
+    """Verify a bundle step by step; never raises on bad input.
+
+    `bundle`: a `Bundle` or its JSON. `artifact`: the artifact's bytes, a
+    `Path` to it, an `Artifact`, or ``"sha256:<hex>"``. `trusted_root`: a
+    `TrustedRoot` or its JSON (None: the pinned public-good root). `policy`:
+    an `Identity` (or the explicit `AnyIdentity`) for certificate bundles.
+    `key`: a `VerifyingKey` or PEM/DER bytes for managed-key bundles.
+    """
+    run = _Run()
+    try:
+        _explain(run, bundle, artifact, trusted_root, policy, key)
+        run.result.complete = True
+    except _Stop:
+        pass
+    run.finish_skipped()
+    return run.result
+
+
+def verify_bundle(
+    bundle: BundleInput,
+    artifact: ArtifactInput,
+    trusted_root: RootInput = None,
+    policy: object = None,
+    key: KeyInput = None,
+) -> VerificationResult:
+    """Verify a bundle; raise `BundleVerificationError` (a `VerificationError`) naming the failed step."""
+    result = explain_bundle(bundle, artifact, trusted_root, policy, key)
+    result.raise_for_failure()
+    return result
+
+
+def _explain(
+    run: _Run, bundle_in: BundleInput, artifact_in: ArtifactInput, root_in: RootInput, policy: object, key_in: KeyInput
+) -> None:
+    # -- trust root ------------------------------------------------------------------------
+    try:
+        if isinstance(root_in, TrustedRoot):
+            root = root_in
+        elif root_in is None:
+            root = TrustedRoot.production()
+        else:
+            root = TrustedRoot.from_json(root_in)
+    except LabkitError as exc:
+        raise run.fail("trust_root.parse", exc.message, reason="trust_root.invalid") from None
+    run.ok("trust_root.parse", root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs")
+
+    # -- bundle ------------------------------------------------------------------------------
+    try:
+        bundle = bundle_in if isinstance(bundle_in, Bundle) else Bundle.from_json(bundle_in)
+        if bundle.media_type not in BUNDLE_MEDIA_TYPES:
+            raise InputError(f"unsupported bundle media type {bundle.media_type!r}")
+    except LabkitError as exc:
+        raise run.fail("bundle.parse", exc.message, reason="bundle.parse") from None
+    except (ValueError, TypeError, AttributeError) as exc:  # a hand-built Bundle with wrong field types
+        raise run.fail("bundle.parse", f"bundle is malformed: {exc}", reason="bundle.parse") from None
+    run.ok("bundle.parse", bundle.media_type)
+    vm = bundle.verification_material
+    content = bundle.content
+
+    # -- artifact input ---------------------------------------------------------------------
+    try:
+        artifact = _load_artifact(artifact_in)
+    except LabkitError as exc:
+        raise run.fail("artifact.digest", exc.message, reason="artifact.input") from None
+
+    # -- signer material ---------------------------------------------------------------------
+    leaf: x509.Certificate | None = None
+    signer_key: VerifyingKey
+    if isinstance(content, Envelope) and len(content.signatures) != 1:
+        raise run.fail(
+            "material.signer", "a bundle's DSSE envelope must carry exactly one signature",
+            reason="material.dsse_signatures", expected=1, actual=len(content.signatures),
+        )
+    if key_in is not None:
+        try:
+            signer_key = key_in if isinstance(key_in, VerifyingKey) else load_public_key(bytes(key_in))
+        except LabkitError as exc:
+            raise run.fail("material.signer", f"the given key is unusable: {exc.message}", reason="key.invalid") from None
+        if vm.public_key_hint is None:
+            raise run.fail(
+                "material.signer", "a key was given but the bundle is signed with a certificate; verify it with an identity policy",
+                reason="material.no_key", expected="publicKey material", actual="certificate material",
+            )
+        signer_der = signer_key.der()
+        run.ok("material.signer", f"managed key {signer_key.algorithm.value}", actual=f"sha256:{signer_key.key_id().hex()}")
+    else:
+        der = vm.leaf_certificate
+        if der is None:
+            raise run.fail(
+                "material.signer", "the bundle is signed with a managed key; pass the key (--key) instead of an identity",
+                reason="material.no_certificate", expected="a certificate", actual="publicKey material",
+            )
+        from labkit.verify.certs import is_self_signed, load_certificate
+
+        try:
+            leaf = load_certificate(der)
+            chain_extra = [load_certificate(c) for c in (vm.certificate_chain or [])[1:]]
+        except LabkitError as exc:
+            raise run.fail("material.signer", exc.message, reason="material.certificate") from None
+        roots_in_chain = [c for c in chain_extra if is_self_signed(c)]
+        if roots_in_chain or is_self_signed(leaf):
+            # The trust anchor comes from the trusted root only; a bundle that ships its own root is refused.
+            raise run.fail(
+                "material.signer", "the bundle's certificate chain contains a root (self-signed) certificate",
+                reason="material.chain_has_root", expected="leaf and intermediates only",
+                actual=(roots_in_chain or [leaf])[0].subject.rfc4514_string() or "(empty subject)",
+            )
+        try:
+            signer_key = VerifyingKey.from_key(leaf.public_key())  # type: ignore[arg-type]
+        except (LabkitError, TypeError) as exc:
+            msg = exc.message if isinstance(exc, LabkitError) else str(exc)
+            raise run.fail("material.signer", f"the certificate's key is unsupported: {msg}", reason="material.certificate") from None
+        if policy is None:
+            raise run.fail(
+                "material.signer", "no identity policy was given for a certificate-signed bundle",
+                reason="policy.missing", expected="an Identity policy", actual="none",
+            )
+        signer_der = der
+        run.ok("material.signer", "certificate", actual=f"sha256:{hashlib.sha256(der).hexdigest()}")
+
+    # -- artifact ---------------------------------------------------------------------------------
+    if isinstance(content, MessageSignature):
+        if content.digest or content.algorithm:
+            if content.algorithm != "SHA2_256":
+                raise run.fail("artifact.digest", f"unsupported message digest algorithm {content.algorithm!r}",
+                               reason="artifact.digest", expected="SHA2_256", actual=content.algorithm)
+            if content.digest != artifact.sha256:
+                raise run.fail("artifact.digest", "the bundle's message digest is not the artifact's",
+                               reason="artifact.digest", expected=artifact.display, actual=f"sha256:{content.digest.hex()}")
+        run.ok("artifact.digest", "message digest matches", expected=artifact.display, actual=artifact.display)
+    else:
+        if content.payload_type == INTOTO_PAYLOAD_TYPE:
+            try:
+                statement = Statement.from_json(content.payload)
+            except LabkitError as exc:
+                raise run.fail("artifact.digest", f"the in-toto statement is malformed: {exc.message}", reason="artifact.statement") from None
+            digests = [s.digest.get("sha256", "") for s in statement.subjects]
+            if artifact.sha256.hex() not in digests:
+                raise run.fail("artifact.digest", "no in-toto subject has the artifact's digest", reason="artifact.subject",
+                               expected=artifact.display, actual=", ".join(f"sha256:{d}" for d in digests) or "(none)")
+            run.ok("artifact.digest", "an in-toto subject matches", expected=artifact.display, actual=artifact.display)
+        else:
+            got = hashlib.sha256(content.payload).hexdigest()
+            if got != artifact.sha256.hex():
+                raise run.fail("artifact.digest", "the DSSE payload is not the artifact", reason="artifact.digest",
+                               expected=artifact.display, actual=f"sha256:{got}")
+            run.ok("artifact.digest", "DSSE payload matches", expected=artifact.display, actual=artifact.display)
+
+    # -- signature ---------------------------------------------------------------------------------
+    try:
+        if isinstance(content, Envelope):
+            signer_key.verify(content.signatures[0].sig, content.pae())
+            what = "DSSE signature over PAE(payloadType, payload)"
+        elif artifact.data is not None:
+            signer_key.verify(content.signature, artifact.data)
+            what = "signature over the artifact"
+        elif isinstance(signer_key.key, ed25519.Ed25519PublicKey):
+            raise run.fail("signature", "Ed25519 signs the whole artifact; give the file, not its digest",
+                           reason="signature.needs_artifact")
+        else:
+            signer_key.verify_digest(content.signature, artifact.sha256, "sha256")
+            what = "signature over the artifact digest"
+    except LabkitError as exc:
+        raise run.fail("signature", exc.message, reason="signature") from None
+    run.ok("signature", what)
+
+    # -- transparency log ----------------------------------------------------------------------------
+    from labkit.verify.binding import bind_entry
+    from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
+
+    if not vm.tlog_entries:
+        raise run.fail("tlog.entries", "the bundle has no transparency log entry", reason="tlog.missing", expected=">= 1", actual=0)
+    run.ok("tlog.entries", f"{len(vm.tlog_entries)} entr{'y' if len(vm.tlog_entries) == 1 else 'ies'}")
+    integrated_times: list[tuple[_dt.datetime, TransparencyLogInstance]] = []
+    entry_logs: list[TransparencyLogInstance] = []
+    for n, entry in enumerate(vm.tlog_entries):
+        tag = f"entry {n}: " if len(vm.tlog_entries) > 1 else ""
+        binding = bind_entry(
+            entry.kind, entry.version, entry.canonicalized_body,
+            artifact_sha256=artifact.sha256, signer_der=signer_der, content=content,
+        )
+        if binding.error:
+            raise run.fail("binding.body", tag + binding.error, reason="binding.body")
+        run.ok("binding.body", f"{tag}{entry.kind} {entry.version}")
+        for step_id, fld in (("binding.digest", binding.digest), ("binding.key", binding.key), ("binding.signature", binding.signature)):
+            assert fld is not None
+            if not fld.ok:
+                raise run.fail(step_id, f"{tag}the entry's {fld.name} differs from the bundle's",
+                               expected=fld.expected, actual=fld.actual)
+            run.ok(step_id, tag + fld.name, expected=fld.expected, actual=fld.actual)
+        log = root.tlog(entry.log_id)
+        if log is None:
+            raise run.fail("tlog.log_id", f"{tag}log ID is not in the trusted root", reason="tlog.unknown_log",
+                           expected=" or ".join(t.log_id.hex()[:16] for t in root.tlogs) or "(no logs)",
+                           actual=entry.log_id.hex())
+        run.ok("tlog.log_id", tag + log.base_url)
+        entry_logs.append(log)
+        proof = entry.inclusion_proof
+        if proof is None:
+            # protobuf-specs: v0.2+ bundles MUST carry an inclusion proof; labkit requires it offline always.
+            raise run.fail("tlog.inclusion_proof", f"{tag}the entry has no inclusion proof (an offline verifier needs one)",
+                           reason="tlog.inclusion_proof.missing")
+        try:
+            verify_inclusion_proof(entry, proof)
+        except LabkitError as exc:
+            raise run.fail_from("tlog.inclusion_proof", exc) from None
+        run.ok("tlog.inclusion_proof", f"{tag}index {proof.log_index} in tree of {proof.tree_size}", actual=proof.root_hash.hex())
+        if not proof.checkpoint:
+            raise run.fail("tlog.checkpoint.format", f"{tag}the inclusion proof has no checkpoint", reason="tlog.checkpoint.missing")
+        try:
+            checkpoint = verify_checkpoint(proof.checkpoint, log)
+        except LabkitError as exc:
+            step_id = getattr(exc, "step", "") or "tlog.checkpoint.format"
+            if step_id not in STEPS:
+                step_id = "tlog.checkpoint.format"
+            if step_id == "tlog.checkpoint.signature":
+                run.ok("tlog.checkpoint.format", tag + "parses")
+            raise run.fail_from(step_id, exc) from None
+        run.ok("tlog.checkpoint.format", f"{tag}origin {checkpoint.origin}")
+        run.ok("tlog.checkpoint.signature", tag + log.origin_host)
+        want = f"size {proof.tree_size}, root {proof.root_hash.hex()}"
+        got = f"size {checkpoint.size}, root {checkpoint.root_hash.hex()}"
+        if want != got:
+            raise run.fail("tlog.checkpoint.root", f"{tag}the checkpoint is for another tree state", expected=want, actual=got)
+        run.ok("tlog.checkpoint.root", tag + got)
+        if entry.inclusion_promise is not None:
+            try:
+                itime = verify_inclusion_promise(entry, log)
+            except LabkitError as exc:
+                raise run.fail_from("tlog.inclusion_promise", exc) from None
+            integrated_times.append((_utc(itime), log))
+            run.ok("tlog.inclusion_promise", f"{tag}integrated {_utc(itime).isoformat()}")
+        elif bundle.version == (0, 1):
+            # protobuf-specs: v0.1 bundles MUST carry an inclusion promise.
+            raise run.fail("tlog.inclusion_promise", f"{tag}a v0.1 bundle must carry an inclusion promise",
+                           reason="tlog.inclusion_promise.missing")
+        else:
+            run.skip("tlog.inclusion_promise", f"{tag}no promise; integratedTime is not trusted")
+
+    # -- timestamps ------------------------------------------------------------------------------------
+    from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
+
+    stamps = vm.rfc3161_timestamps
+    tsa_times: list[_dt.datetime] = []
+    if len(stamps) > MAX_TIMESTAMPS:
+        raise run.fail("timestamp.rfc3161", f"{len(stamps)} timestamps is too many", reason="timestamp.too_many",
+                       expected=f"<= {MAX_TIMESTAMPS}", actual=len(stamps))
+    if len(set(stamps)) != len(stamps):
+        raise run.fail("timestamp.rfc3161", "the bundle repeats a timestamp", reason="timestamp.duplicate")
+    signature_bytes = content.signatures[0].sig if isinstance(content, Envelope) else content.signature
+    for n, stamp in enumerate(stamps):
+        try:
+            vt = verify_timestamp(stamp, signature_bytes, root)
+        except LabkitError as exc:
+            raise run.fail_from("timestamp.rfc3161", exc) from None
+        tsa_times.append(vt.time)
+        run.ok("timestamp.rfc3161", f"{vt.time.isoformat()} from {vt.authority}")
+    if not stamps:
+        run.skip("timestamp.rfc3161", "no RFC 3161 timestamps in the bundle")
+
+    times = sorted({t for t, _ in integrated_times} | set(tsa_times))
+    if not times:
+        raise run.fail("time.verified_source", "no verified signing time: no verified inclusion promise and no verified timestamp",
+                       reason="time.no_verified_source", expected=">= 1 verified time", actual=0)
+    run.result.verified_times = [t.isoformat() for t in times]
+    run.ok("time.verified_source", ", ".join(t.isoformat() for t in times))
+
+    # Log keys: valid at the entry's verified integrated time, else at every verified timestamp.
+    for n, log in enumerate(entry_logs):
+        own = [t for t, lg in integrated_times if lg is log] or tsa_times
+        bad = [t for t in own if not log.valid_for.contains(t)]
+        if bad:
+            raise run.fail("tlog.key_validity", f"the key of {log.base_url} was not valid at {bad[0].isoformat()}",
+                           expected=log.valid_for.describe(), actual=bad[0].isoformat())
+        run.ok("tlog.key_validity", f"{log.base_url} {log.valid_for.describe()}")
+
+    # -- certificate ------------------------------------------------------------------------------------
+    if leaf is None:
+        for step_id in _CERT_STEPS:
+            run.skip(step_id, "managed key: no certificate to check")
+        run.result.signer = f"key sha256:{signer_key.key_id().hex()}"
+        return
+    from labkit.verify.certs import build_chain, check_leaf_profile, verify_scts
+
+    nb, na = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    for t in times:
+        if not (nb <= t <= na):
+            raise run.fail("certificate.validity", "the signing time is outside the certificate's validity",
+                           expected=f"[{nb.isoformat()}, {na.isoformat()}]", actual=t.isoformat())
+    run.ok("certificate.validity", f"[{nb.isoformat()}, {na.isoformat()}]")
+    chain_result = None
+    for t in times:
+        try:
+            chain_result = build_chain(leaf, root, t)
+        except LabkitError as exc:
+            raise run.fail_from("certificate.chain", exc) from None
+    assert chain_result is not None
+    run.ok("certificate.chain", chain_result.ca)
+    try:
+        check_leaf_profile(leaf)
+    except LabkitError as exc:
+        raise run.fail_from("certificate.profile", exc) from None
+    run.ok("certificate.profile", "code signing, digitalSignature, not a CA")
+    try:
+        sct = verify_scts(leaf, chain_result.chain[1], root)
+    except LabkitError as exc:
+        raise run.fail_from("certificate.sct", exc) from None
+    run.ok("certificate.sct", sct)
+    check = getattr(policy, "check", None)
+    if check is None:
+        raise run.fail("policy.identity", f"{type(policy).__name__} is not an identity policy", reason="policy.missing")
+    try:
+        outcome = check(leaf)
+    except LabkitError as exc:
+        raise run.fail("policy.identity", exc.message, reason="policy.identity") from None
+    if not outcome.ok:
+        raise run.fail("policy.identity", "the certificate's identity is not the expected one",
+                       reason=outcome.reason, expected=outcome.expected, actual=outcome.actual)
+    run.ok("policy.identity", policy.describe() if hasattr(policy, "describe") else "", expected=outcome.expected, actual=outcome.actual)
+    from labkit.verify.policy import certificate_identity
+
+    run.result.signer = certificate_identity(leaf).identity
