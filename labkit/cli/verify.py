@@ -1,9 +1,109 @@
-"""`labkit` commands: verify (stub; filled in by the issue that owns it)."""
+"""`labkit verify-bundle`: the sigstore-conformance client protocol, offline.
+
+    labkit verify-bundle --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root FILE] FILE_OR_DIGEST
+    labkit verify-bundle --bundle FILE --key KEY [--trusted-root FILE] FILE_OR_DIGEST
+
+Exit 0 only when the bundle verifies; 1 otherwise. The checklist goes to
+stdout, one line per step. Without ``--trusted-root`` the pinned Sigstore
+public-good trusted root shipped with labkit is used (no network). This
+module imports nothing heavy at import time.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import sys
+
+__all__ = ["register", "resolve_artifact"]
+
+_DIGEST = re.compile(r"^sha256:[0-9a-fA-F]{64}$")
+
+
+def resolve_artifact(value: str) -> object:
+    """A path, unless the value is ``sha256:<64 hex>`` and names no existing file (conformance protocol)."""
+    from pathlib import Path
+
+    from labkit.verify.verifier import Artifact
+
+    if _DIGEST.match(value) and not os.path.exists(value):
+        return Artifact.from_digest(value.lower())
+    return Path(value)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    p = sub.add_parser(
+        "verify-bundle",
+        help="verify a Sigstore bundle offline, step by step (sigstore-conformance protocol)",
+        description="Verify a Sigstore bundle (v0.1-v0.3) against a trusted root, offline. Exit 0 only when verified.",
+    )
+    p.add_argument("--bundle", required=True, help="the bundle (.sigstore.json)")
+    p.add_argument("--certificate-identity", default=None, help="expected signer identity (certificate SAN), exact")
+    p.add_argument("--certificate-identity-regexp", default=None, help="expected identity, a regexp matching the whole SAN")
+    p.add_argument("--certificate-oidc-issuer", default=None, help="expected OIDC issuer, exact")
+    p.add_argument("--certificate-oidc-issuer-regexp", default=None, help="expected issuer, a regexp matching it whole")
+    p.add_argument("--key", default=None, help="managed public key (PEM) instead of an identity")
+    p.add_argument("--trusted-root", default=None, help="trusted_root.json (default: pinned Sigstore public-good root)")
+    p.add_argument("--staging", action="store_true", help="Sigstore staging: needs --trusted-root (no network)")
+    p.add_argument("--json", action="store_true", help="print the steps as JSON lines instead of a checklist")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
+    p.add_argument("file_or_digest", metavar="FILE_OR_DIGEST", help="the artifact, or sha256:<hex> of it")
+    p.set_defaults(handler=_verify_bundle)
+
+
+def _verify_bundle(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+    from labkit.errors import InputError
+    from labkit.verify.policy import Identity
+    from labkit.verify.verifier import explain_bundle
+
+    if args.staging and not args.trusted_root:
+        raise InputError(
+            "--staging needs --trusted-root: labkit ships only the public-good production root and never fetches one"
+        )
+    wants_identity = any(
+        v is not None
+        for v in (args.certificate_identity, args.certificate_identity_regexp,
+                  args.certificate_oidc_issuer, args.certificate_oidc_issuer_regexp)
+    )
+    if args.key and wants_identity:
+        raise InputError("give either --key or --certificate-identity/--certificate-oidc-issuer, not both")
+    if not args.key and not wants_identity:
+        raise InputError("give --certificate-identity and --certificate-oidc-issuer (or --key)")
+    policy = None
+    key = None
+    if args.key:
+        key = read_bytes(args.key, "key")
+    else:
+        policy = Identity(
+            identity=args.certificate_identity,
+            issuer=args.certificate_oidc_issuer,
+            identity_regexp=args.certificate_identity_regexp,
+            issuer_regexp=args.certificate_oidc_issuer_regexp,
+        )
+    bundle = read_bytes(args.bundle, "bundle")
+    root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else None
+    artifact = resolve_artifact(args.file_or_digest)
+    result = explain_bundle(bundle, artifact, root, policy, key)  # type: ignore[arg-type]
+    out = sys.stdout
+    if args.json:
+        import json
+
+        for s in result.steps:
+            out.write(json.dumps({
+                "id": s.id, "status": s.status.value, "title": s.title, "spec": s.spec, "detail": s.detail,
+                "expected": s.expected, "actual": s.actual, "reason": s.reason,
+            }, sort_keys=True) + "\n")
+        out.write(json.dumps({"verified": result.verified, "reason": result.reason}, sort_keys=True) + "\n")
+    elif args.quiet:
+        out.write(("VERIFIED" if result.verified else f"REJECTED ({result.reason})") + "\n")
+    else:
+        out.write(result.checklist() + "\n")
+    if not result.verified:
+        step = result.failed_step
+        detail = f": {step.detail}" if step is not None and step.detail else ""
+        print(f"error: verification failed at {result.reason}{detail}", file=sys.stderr)
+        return 1
+    return 0

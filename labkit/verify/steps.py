@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 
 from labkit.errors import VerificationError
 
-__all__ = ["Step", "StepStatus", "VerificationResult", "BundleVerificationError"]
+__all__ = ["NOT_REACHED", "Step", "StepStatus", "VerificationResult", "BundleVerificationError"]
+
+#: The detail of a step skipped because an earlier step failed.
+NOT_REACHED = "not reached"
 
 
 class StepStatus(str, enum.Enum):
@@ -105,7 +108,10 @@ class VerificationResult:
 
     def checklist(self) -> str:
         """Plain-text checklist, one line per step, plus the verdict."""
-        lines = [s.line() for s in self.steps]
+        lines = [s.line() for s in self.steps if s.detail != NOT_REACHED]
+        unreached = sum(1 for s in self.steps if s.detail == NOT_REACHED)
+        if unreached:
+            lines.append(f"[skip] {unreached} later check(s) not reached")
         failed = self.failed_step
         if failed is not None:
             if failed.expected is not None or failed.actual is not None:

@@ -38,7 +38,7 @@ from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, MessageSignature
 from labkit.errors import InputError, LabkitError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
-from labkit.verify.steps import Step, StepStatus, VerificationResult
+from labkit.verify.steps import NOT_REACHED, Step, StepStatus, VerificationResult
 from labkit.verify.trustroot import TransparencyLogInstance, TrustedRoot
 
 __all__ = [
@@ -166,7 +166,7 @@ class _Run:
         done = {s.id for s in self.result.steps}
         for step_id in STEPS:
             if step_id not in done:
-                self.skip(step_id, "not reached")
+                self.skip(step_id, NOT_REACHED)
 
 
 def _load_artifact(artifact: ArtifactInput) -> Artifact:
