@@ -33,7 +33,7 @@ __all__ = ["BINDING_REASON", "entry_comparison", "ghsa_whqx_blob", "ghsa_whqx_im
 _REFS = ("GHSA-whqx-f9j3-ch6m", "CVE-2026-22703", "cosign PR #4623 (v3.0.4) / #4624 (v2.6.2)")
 _FIX = ("compare the log entry's signature, key and payload digest with what is being verified "
         "before trusting its SET (or rebuild the expected body and require equality)")
-BINDING_REASON = "tlog.binding.signature"
+BINDING_REASON = "binding.digest"
 
 
 def entry_comparison(sig: LegacySignature, signer_pem: bytes, entry_body: bytes) -> list[dict[str, str]]:

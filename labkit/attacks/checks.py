@@ -74,10 +74,10 @@ def sandbox_trusted_root(log: SandboxLog, extra: Any = None) -> Any:
 
 def explain_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog, **kwargs: Any) -> Any:
     """labkit's step-by-step verdict (`VerificationResult`) on a legacy signature; never raises on bad input."""
-    from labkit.verify import explain_bundle
+    from labkit.verify.verifier import explain_bundle
 
-    return explain_bundle(legacy_to_bundle(sig, key), sig.payload, key=key,
-                          trusted_root=sandbox_trusted_root(log), **kwargs)
+    return explain_bundle(legacy_to_bundle(sig, key), sig.payload, trusted_root=sandbox_trusted_root(log),
+                          key=key, **kwargs)
 
 
 def verify_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog, **kwargs: Any) -> None:
