@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -99,6 +100,7 @@ def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
         raise LogError(f"public key does not parse: {exc.message}") from None
 
 
+@functools.lru_cache(maxsize=256)
 def _canonical_pem(pem: bytes) -> bytes:
     """Rekor's canonical form of a key or certificate: re-encoded PEM."""
     key, cert = public_key_of(pem)
@@ -245,10 +247,11 @@ def _check_hash(h: Any, where: str) -> str:
     return f"{alg}:{value}"
 
 
-def _key_index(pem: bytes) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def _key_index(pem: bytes) -> tuple[str, ...]:
     canon = _canonical_pem(pem)
     _, cert = public_key_of(pem)
-    return ["sha256:" + hashlib.sha256(canon).hexdigest(), *_subjects(cert)]
+    return ("sha256:" + hashlib.sha256(canon).hexdigest(), *_subjects(cert))
 
 
 def parse_body(body: bytes) -> EntryBody:

@@ -1,0 +1,508 @@
+"""A durable, append-only transparency log on SQLite (WAL mode).
+
+The database holds every entry (body, integrated time, SET), every
+perfect-subtree hash (so an inclusion or consistency proof reads O(log n)
+stored nodes through `labkit.tlog.merkle.NodeSource`), a search index, and the
+checkpoints the log has published.
+
+Appends run in a ``BEGIN IMMEDIATE`` transaction: the writer takes SQLite's
+write lock before reading the tree size, so concurrent processes serialise,
+and a process killed mid-append leaves the last committed state (WAL
+recovery), never a half-written tree.
+
+    >>> import tempfile
+    >>> from labkit.lab import Lab
+    >>> log = TransparencyLog.open(tempfile.mkdtemp(), lab=Lab(seed="docs"))
+    >>> log.size
+    0
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from labkit.errors import LogError, ProofError
+from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.lab import Clock, Lab, SystemClock
+from labkit.tlog import merkle
+from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_note
+from labkit.tlog.entries import (
+    EntryProof,
+    LogEntry,
+    dsse_body,
+    hashedrekord_body,
+    parse_body,
+    proposed_to_body,
+    sign_set,
+    verify_body_signature,
+)
+
+__all__ = ["DB_NAME", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
+
+#: The database file inside a log directory.
+DB_NAME = "tlog.sqlite3"
+_LEVEL_SHIFT = 48  # node id = level << 48 | index  (levels >= 1; level 0 lives in entries.leaf)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS entries(
+    idx INTEGER PRIMARY KEY,
+    leaf BLOB NOT NULL UNIQUE,
+    body BLOB NOT NULL,
+    integrated_time INTEGER NOT NULL,
+    set_sig BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS search(key TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(key, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+"""
+
+
+class DuplicateEntryError(LogError):
+    """The entry is already in the log (Rekor answers 409 Conflict)."""
+
+    def __init__(self, index: int, uuid: str) -> None:
+        super().__init__(f"entry {uuid} is already in the log at index {index}", details={"index": index, "uuid": uuid})
+        self.index = index
+        self.uuid = uuid
+
+
+class EntryNotFoundError(LogError):
+    """No entry has this index or UUID (Rekor answers 404)."""
+
+
+class _Nodes:
+    """`NodeSource` over the database (one SELECT per perfect subtree)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.reads = 0
+
+    def node(self, level: int, index: int) -> bytes:
+        self.reads += 1
+        if level == 0:
+            row = self.conn.execute("SELECT leaf FROM entries WHERE idx=?", (index,)).fetchone()
+        else:
+            row = self.conn.execute("SELECT hash FROM nodes WHERE id=?", ((level << _LEVEL_SHIFT) | index,)).fetchone()
+        if row is None:
+            raise LogError(f"the log has no complete subtree at level {level} index {index}")
+        return bytes(row[0])
+
+
+def _tree_id(log_id: bytes) -> int:
+    """A Trillian-style positive 63-bit tree ID derived from the log ID."""
+    return int.from_bytes(log_id[:8], "big") & ((1 << 63) - 1)
+
+
+class TransparencyLog:
+    """A Rekor-v1-compatible log in a directory. Open with `TransparencyLog.open`."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        key: SigningKey,
+        *,
+        clock: Clock | None = None,
+        name: str = "labkit.local",
+        hint_rule: str = "rekor-v1",
+        synchronous: str = "NORMAL",
+    ) -> None:
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise LogError(f"unknown SQLite synchronous mode {synchronous!r}")
+        self.directory = Path(directory)
+        self.key = key
+        self.clock: Clock = clock or SystemClock()
+        self.name = name
+        self.hint_rule = hint_rule
+        self.public_key: VerifyingKey = key.public_key()
+        #: Rekor v1 log ID: SHA-256 of the log key's DER SubjectPublicKeyInfo.
+        self.log_id = self.public_key.key_id()
+        self.tree_id = _tree_id(self.log_id)
+        #: Rekor v1 checkpoint origin: "<hostname> - <tree ID>".
+        self.origin = f"{name} - {self.tree_id}"
+        self._lock = threading.RLock()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.directory / DB_NAME, timeout=60.0, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._conn.execute("PRAGMA foreign_keys=OFF")
+            with self._write():
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        self._conn.execute(stmt)
+                row = self._conn.execute("SELECT value FROM meta WHERE key='public_key'").fetchone()
+                if row is None:
+                    self._conn.execute("INSERT INTO meta VALUES('public_key', ?)", (self.public_key.der(),))
+                    self._conn.execute("INSERT INTO meta VALUES('name', ?)", (name.encode(),))
+                elif bytes(row[0]) != self.public_key.der():
+                    raise LogError(
+                        "this log was created with a different log key",
+                        hint="Open the log with the key (or lab seed) it was created with.",
+                        details={"stored key": hashlib.sha256(bytes(row[0])).hexdigest(), "given key": self.log_id.hex()},
+                    )
+        except sqlite3.DatabaseError as exc:
+            raise LogError(f"cannot open the log database in {self.directory.name}: {exc}") from None
+
+    @classmethod
+    def open(
+        cls,
+        directory: str | os.PathLike[str],
+        key: SigningKey | None = None,
+        *,
+        lab: Lab | None = None,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> TransparencyLog:
+        """Open (creating if needed) the log in `directory`.
+
+        With `lab`, the log key is the lab's seeded P-256 key (label ``tlog``)
+        and the clock is the lab clock, so every SET and checkpoint is reproducible.
+        """
+        if key is None:
+            if lab is None:
+                raise LogError("a transparency log needs a signing key or a lab")
+            key = generate("ecdsa-p256", lab=lab, label="tlog")
+        if clock is None and lab is not None:
+            clock = lab.clock
+        return cls(directory, key, clock=clock, **options)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> TransparencyLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"TransparencyLog({self.origin!r}, size={self.size})"
+
+    # -- transactions -------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot of the WAL database."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    @staticmethod
+    def _size(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()[0])
+
+    @property
+    def size(self) -> int:
+        """The number of entries."""
+        with self._lock:
+            return self._size(self._conn)
+
+    def __len__(self) -> int:
+        return self.size
+
+    # -- appending ----------------------------------------------------------
+
+    def _append_locked(self, conn: sqlite3.Connection, body: bytes, index: int, keys: Sequence[str]) -> LogEntry:
+        leaf = merkle.leaf_hash(body)
+        row = conn.execute("SELECT idx FROM entries WHERE leaf=?", (leaf,)).fetchone()
+        if row is not None:
+            raise DuplicateEntryError(int(row[0]), leaf.hex())
+        t = int(self.clock.now().timestamp())
+        set_sig = sign_set(self.key, body, t, self.log_id.hex(), index)
+        conn.execute("INSERT INTO entries VALUES(?,?,?,?,?)", (index, leaf, body, t, set_sig))
+        nodes = _Nodes(conn)
+        level, i, h = 0, index, leaf
+        while i & 1:
+            h = merkle.node_hash(nodes.node(level, i - 1), h)
+            level, i = level + 1, i >> 1
+            conn.execute("INSERT INTO nodes VALUES(?,?)", ((level << _LEVEL_SHIFT) | i, h))
+        conn.executemany("INSERT OR IGNORE INTO search VALUES(?,?)", [(k, index) for k in keys])
+        return LogEntry(index, body, t, self.log_id, set_sig, None, self.tree_id)
+
+    def append(self, body: bytes, *, verify_signature: bool = True, proof: bool = True) -> LogEntry:
+        """Append one canonical entry body; returns the entry with its SET (and an inclusion proof and checkpoint).
+
+        Refuses bodies that are not canonical or of an unknown kind, hashedrekord
+        signatures that do not verify (as Rekor does), and duplicates.
+        """
+        parsed = parse_body(body)
+        if verify_signature:
+            verify_body_signature(parsed)
+        with self._write() as conn:
+            entry = self._append_locked(conn, bytes(body), self._size(conn), parsed.index_keys)
+        if proof:
+            entry = self._with_proof(entry, entry.log_index + 1)
+        return entry
+
+    def append_many(self, bodies: Iterable[bytes], *, verify_signature: bool = True) -> list[LogEntry]:
+        """Append several bodies in one transaction (all or none); entries come back without proofs."""
+        parsed = [(bytes(b), parse_body(b)) for b in bodies]
+        if verify_signature:
+            for _, p in parsed:
+                verify_body_signature(p)
+        out: list[LogEntry] = []
+        with self._write() as conn:
+            n = self._size(conn)
+            for i, (body, p) in enumerate(parsed):
+                out.append(self._append_locked(conn, body, n + i, p.index_keys))
+        return out
+
+    def append_proposed(self, proposed: dict[str, Any]) -> LogEntry:
+        """Append a Rekor API proposed entry (``{kind, apiVersion, spec}``)."""
+        return self.append(proposed_to_body(proposed), verify_signature=False)
+
+    def upload_hashedrekord(
+        self, signature: bytes, public_key_or_cert_pem: bytes, artifact_sha256: bytes | str
+    ) -> LogEntry:
+        """Log a signature over an artifact digest (what ``cosign sign-blob`` uploads)."""
+        return self.append(hashedrekord_body(signature, public_key_or_cert_pem, artifact_sha256))
+
+    def upload_dsse(self, envelope_json: bytes | str, verifiers: Sequence[bytes]) -> LogEntry:
+        """Log a DSSE envelope signed by the given PEM keys or certificates."""
+        return self.append(dsse_body(envelope_json, verifiers), verify_signature=False)
+
+    # -- reading ------------------------------------------------------------
+
+    def _row_entry(self, row: Any) -> LogEntry:
+        idx, body, t, set_sig = row
+        return LogEntry(int(idx), bytes(body), int(t), self.log_id, bytes(set_sig), None, self.tree_id)
+
+    def _with_proof(self, entry: LogEntry, size: int | None = None) -> LogEntry:
+        with self._read() as conn:
+            size = self._size(conn) if size is None else size
+            nodes = _Nodes(conn)
+            hashes = merkle.inclusion_proof(nodes, entry.log_index, size)
+            root = merkle.tree_root(nodes, size)
+        note = self._signed_checkpoint(size, root)
+        proof = EntryProof(entry.log_index, size, root, tuple(hashes), note.to_text())
+        return LogEntry(entry.log_index, entry.body, entry.integrated_time, entry.log_id,
+                        entry.signed_entry_timestamp, proof, entry.tree_id)
+
+    def get(self, index: int, *, proof: bool = True) -> LogEntry:
+        """The entry at `index`, with an inclusion proof at the current size unless ``proof=False``."""
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise LogError(f"log index must be a non-negative integer, got {index!r}")
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT idx, body, integrated_time, set_sig FROM entries WHERE idx=?", (index,)
+            ).fetchone()
+        if row is None:
+            raise EntryNotFoundError(f"no entry at index {index} (log size {self.size})")
+        entry = self._row_entry(row)
+        return self._with_proof(entry) if proof else entry
+
+    def get_by_uuid(self, uuid: str, *, proof: bool = True) -> LogEntry:
+        """The entry with this UUID (64 hex) or Rekor entry ID (16-hex tree ID + UUID)."""
+        u = uuid.strip().lower()
+        if len(u) == 80:
+            if u[:16] != f"{self.tree_id:016x}":
+                raise EntryNotFoundError(f"entry ID {uuid} names another tree than {self.tree_id:016x}")
+            u = u[16:]
+        if len(u) != 64 or any(c not in "0123456789abcdef" for c in u):
+            raise LogError(f"entry UUID must be 64 hex digits (or an 80-hex entry ID), got {uuid!r}")
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT idx, body, integrated_time, set_sig FROM entries WHERE leaf=?", (bytes.fromhex(u),)
+            ).fetchone()
+        if row is None:
+            raise EntryNotFoundError(f"no entry with UUID {u}")
+        entry = self._row_entry(row)
+        return self._with_proof(entry) if proof else entry
+
+    def search(
+        self,
+        *,
+        hash: str | bytes | None = None,
+        public_key: bytes | None = None,
+        email: str | None = None,
+    ) -> list[int]:
+        """Log indexes of entries matching an artifact digest (``sha256:<hex>``, hex or raw), a PEM key/cert, or an email."""
+        keys: list[str] = []
+        if hash is not None:
+            if isinstance(hash, bytes):
+                keys.append("sha256:" + hash.hex())
+            else:
+                h = hash.strip().lower()
+                keys.append(h if ":" in h else "sha256:" + h)
+        if public_key is not None:
+            from labkit.tlog.entries import _canonical_pem
+
+            keys.append("sha256:" + hashlib.sha256(_canonical_pem(public_key)).hexdigest())
+        if email is not None:
+            keys.append(email.strip().lower())
+        if not keys:
+            raise LogError("search needs a hash, a public key or an email")
+        found: set[int] | None = None
+        with self._lock:
+            for k in keys:
+                rows = {int(r[0]) for r in self._conn.execute("SELECT idx FROM search WHERE key=?", (k,))}
+                found = rows if found is None else found & rows
+        return sorted(found or ())
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[LogEntry]:
+        """Entries in index order, without proofs."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT idx, body, integrated_time, set_sig FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (start, end if end is not None else 1 << 62),
+            ).fetchall()
+        for row in rows:
+            yield self._row_entry(row)
+
+    # -- tree and proofs ----------------------------------------------------
+
+    def _check_size(self, size: int, current: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ProofError(f"tree size must be a non-negative integer, got {size!r}")
+        if size > current:
+            raise ProofError(f"tree size {size} is larger than the log ({current} entries)")
+
+    def root(self, size: int | None = None) -> bytes:
+        """The Merkle root of the first `size` entries (default: all)."""
+        with self._read() as conn:
+            current = self._size(conn)
+            size = current if size is None else size
+            self._check_size(size, current)
+            return merkle.tree_root(_Nodes(conn), size)
+
+    def leaf_hashes(self, size: int | None = None) -> list[bytes]:
+        """Leaf hashes of the first `size` entries (for pictures and checks; O(n))."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT leaf FROM entries WHERE idx < ? ORDER BY idx", (size if size is not None else 1 << 62,)
+            ).fetchall()
+        return [bytes(r[0]) for r in rows]
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """Audit path for `index` in the tree of `size` entries (default: all); O(log n) reads."""
+        with self._read() as conn:
+            current = self._size(conn)
+            size = current if size is None else size
+            self._check_size(size, current)
+            return merkle.inclusion_proof(_Nodes(conn), index, size)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        """Consistency proof from `size1` to `size2` (default: all); O(log n) reads."""
+        with self._read() as conn:
+            current = self._size(conn)
+            size2 = current if size2 is None else size2
+            self._check_size(size2, current)
+            self._check_size(size1, size2)
+            return merkle.consistency_proof(_Nodes(conn), size1, size2)
+
+    def proof_reads(self, index: int, size: int) -> int:
+        """How many stored nodes an inclusion proof reads (to show O(log n))."""
+        with self._read() as conn:
+            nodes = _Nodes(conn)
+            merkle.inclusion_proof(nodes, index, size)
+            return nodes.reads
+
+    # -- checkpoints --------------------------------------------------------
+
+    def _signed_checkpoint(self, size: int, root: bytes) -> SignedNote:
+        with self._lock:
+            row = self._conn.execute("SELECT note FROM checkpoints WHERE size=?", (size,)).fetchone()
+            if row is not None:
+                return SignedNote.parse(str(row[0]))
+            note = sign_note(Checkpoint(self.origin, size, root), self.name, self.key, rule=self.hint_rule)
+            self._conn.execute("INSERT OR IGNORE INTO checkpoints VALUES(?,?)", (size, note.to_text()))
+            row = self._conn.execute("SELECT note FROM checkpoints WHERE size=?", (size,)).fetchone()
+            return SignedNote.parse(str(row[0]))
+
+    def checkpoint(self, size: int | None = None) -> SignedNote:
+        """The signed checkpoint for `size` (default: the current size), published on first request."""
+        root = self.root(size)
+        return self._signed_checkpoint(self.size if size is None else size, root)
+
+    def published_checkpoints(self) -> list[SignedNote]:
+        """Every checkpoint this log has signed, by size."""
+        with self._lock:
+            rows = self._conn.execute("SELECT note FROM checkpoints ORDER BY size").fetchall()
+        return [SignedNote.parse(str(r[0])) for r in rows]
+
+    def verify_checkpoint(self, note: str | SignedNote) -> Checkpoint:
+        """Verify a checkpoint's signature with this log's key and origin."""
+        return verify_note(note, self.name, self.public_key, rule=self.hint_rule, origin=self.origin)
+
+    # -- integrity ----------------------------------------------------------
+
+    def check_integrity(self) -> int:
+        """Recompute every leaf and stored node from the bodies; returns the size or raises `LogError`.
+
+        O(n): for tests and for reopening after a crash.
+        """
+        tree = merkle.MemoryTree()
+        with self._read() as conn:
+            size = self._size(conn)
+            for i, (idx, body, leaf) in enumerate(conn.execute("SELECT idx, body, leaf FROM entries ORDER BY idx")):
+                if idx != i:
+                    raise LogError(f"the log has a gap: index {i} is missing")
+                if merkle.leaf_hash(bytes(body)) != bytes(leaf):
+                    raise LogError(f"entry {idx}: stored leaf hash does not match its body")
+                tree.append_hash(bytes(leaf))
+            for node_id, h in conn.execute("SELECT id, hash FROM nodes"):
+                level, index = node_id >> _LEVEL_SHIFT, node_id & ((1 << _LEVEL_SHIFT) - 1)
+                if tree.node(level, index) != bytes(h):
+                    raise LogError(f"stored node at level {level} index {index} is wrong")
+            count = conn.execute("SELECT COUNT(*) FROM nodes").fetchone()[0]
+        expected = sum(size >> level for level in range(1, max(size, 1).bit_length() + 1))
+        if count != expected:
+            raise LogError(f"the log stores {count} interior nodes, expected {expected}")
+        return size
+
+    def db_bytes(self) -> int:
+        """Size on disk of the database and its WAL."""
+        total = 0
+        for suffix in ("", "-wal"):
+            p = self.directory / (DB_NAME + suffix)
+            if p.exists():
+                total += p.stat().st_size
+        return total
+
+    # -- API views ----------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Rekor v1 ``LogInfo``: size, root, signed tree head, tree ID."""
+        note = self.checkpoint()
+        ck = note.checkpoint()
+        return {
+            "inactiveShards": [],
+            "rootHash": ck.root_hash.hex(),
+            "signedTreeHead": note.to_text(),
+            "treeID": str(self.tree_id),
+            "treeSize": ck.size,
+        }
+
+    def public_key_pem(self) -> bytes:
+        """The log key as PEM (what ``GET /api/v1/log/publicKey`` returns)."""
+        return self.public_key.pem()
+
+    def log_id_b64(self) -> str:
+        """The log ID as standard base64 (``logId.keyId`` in bundles and trusted roots)."""
+        return base64.b64encode(self.log_id).decode()
