@@ -1,0 +1,478 @@
+"""Attest and verify attestations: in-toto Statement v1 in DSSE, logged, stored, checked by type.
+
+What ``cosign attest`` / ``attest-blob`` produce, key-based or keyless:
+
+1. an in-toto Statement v1 (in-toto attestation framework) whose subject is
+   the image manifest digest (or the blob's SHA-256) and whose predicate is
+   checked against its registered type before anything is signed;
+2. a DSSE envelope over it (payload type ``application/vnd.in-toto+json``,
+   signature over PAE);
+3. a Rekor ``dsse`` v0.0.1 entry in the lab instance's log;
+4. a Sigstore bundle v0.3 holding the envelope and the log entry. For images it
+   is stored as an OCI 1.1 referrer (annotation
+   ``dev.sigstore.bundle.predicateType``) and, for legacy readers, as a layer of
+   ``sha256-<hex>.att`` (media type ``application/vnd.dsse.envelope.v1+json``).
+
+Verification asks for a type. It is never satisfied by an attestation of
+another type, nor by the absence of one (GHSA-vjxv-45g9-9296), and the
+predicate must parse as that type (GHSA-w6c6-c85g-mmv6). Images are verified
+from their bundle referrers only: the ``.att`` copy is not trusted (no
+downgrade to the legacy format when the referrers list is empty).
+
+`explain_*` returns an `AttestationResult` with ordered steps and never
+raises on bad input; `verify_*` raises `VerificationError` naming the step.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
+from labkit.errors import AttestationError, LabkitError, VerificationError
+from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
+
+if TYPE_CHECKING:
+    from labkit.keyless.instance import Instance
+    from labkit.oci.descriptor import Descriptor
+    from labkit.oci.signatures import Store
+    from labkit.verify.trustroot import TrustedRoot
+
+__all__ = [
+    "DSSE_LAYER_MEDIA_TYPE",
+    "AttestStep",
+    "AttestationResult",
+    "ImageAttestation",
+    "Signer",
+    "attest_blob",
+    "attest_image",
+    "envelope_view",
+    "explain_blob_attestation",
+    "explain_image_attestation",
+    "image_attestations",
+    "key_signer",
+    "keyless_signer",
+    "make_statement",
+    "verify_blob_attestation",
+    "verify_image_attestation",
+]
+
+#: Media type of an attestation layer in ``sha256-<hex>.att`` (cosign ``pkg/types``).
+DSSE_LAYER_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
+#: Layer annotation cosign puts on ``.att`` layers naming the predicate type.
+ANN_PREDICATE_TYPE = "predicateType"
+
+PredicateInput = Union[dict[str, Any], bytes]
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A signing key and, for keyless, the certificate the lab CA issued for it."""
+
+    key: SigningKey
+    certificate_pem: bytes | None = None
+    chain_pem: bytes | None = None
+    certificate_der: bytes | None = None
+
+    def verifier_pem(self) -> bytes:
+        """What the log records as the verifier: the certificate, or the public key."""
+        return self.certificate_pem or self.key.public_key().pem()
+
+
+def key_signer(key: SigningKey) -> Signer:
+    """A key-based signer (``--key``)."""
+    return Signer(key)
+
+
+def keyless_signer(instance: Instance, *, identity: str | None = None, identity_token: str | None = None) -> Signer:
+    """A keyless signer: an ephemeral key certified by the instance's CA for `identity`."""
+    from labkit.errors import KeylessError
+    from labkit.keyless.ca import CertificateRequest
+
+    if identity_token is None:
+        if not identity:
+            raise KeylessError("keyless attestation needs an identity (or an identity token)")
+        identity_token = instance.issuer.mint(identity)
+    if instance.lab is not None:
+        label = "attest/ephemeral/" + instance.lab.random_bytes("attest/ephemeral", 8).hex()
+        key = generate("ecdsa-p256", lab=instance.lab, label=label)
+    else:
+        key = generate("ecdsa-p256")
+    issued = instance.ca.issue(identity_token, CertificateRequest.create(key, identity_token))
+    return Signer(key, issued.pem(), issued.chain_pem(), issued.der())
+
+
+def make_statement(subject_name: str, sha256_hex: str, predicate_type: str | PredicateType,
+                   predicate: Any) -> Statement:
+    """An in-toto Statement v1 about one subject; the predicate is checked against its type first."""
+    ptype = predicate_type if isinstance(predicate_type, PredicateType) else resolve_predicate_type(predicate_type)
+    if not isinstance(predicate, dict):
+        raise AttestationError(f"a {ptype.name} predicate must be a JSON object")
+    ptype.check(predicate)
+    return Statement([Subject(subject_name, {"sha256": sha256_hex})], ptype.uri, dict(predicate))
+
+
+def _predicate(predicate_type: str, predicate: PredicateInput, instance: Instance | None) -> dict[str, Any]:
+    if isinstance(predicate, (bytes, bytearray)):
+        clock = instance.clock if instance is not None else None
+        return make_predicate(predicate_type, bytes(predicate), clock=clock)
+    if not isinstance(predicate, dict):
+        raise AttestationError("the predicate must be a JSON object (dict) or the bytes of a predicate file")
+    return predicate
+
+
+def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | None) -> tuple[Envelope, Bundle, Any]:
+    from labkit.sign import public_key_hint
+    from labkit.tlog.entries import dsse_body
+
+    envelope = sign_envelope(statement.to_json(), INTOTO_PAYLOAD_TYPE, signer.key)
+    entries = []
+    entry = None
+    if instance is not None:
+        # Rekor dsse v0.0.1: the envelope and the PEM verifier(s) that signed it.
+        entry = instance.log_append(dsse_body(envelope.to_json(), [signer.verifier_pem()]))
+        entries.append(entry.to_bundle_entry())
+    if signer.certificate_der is not None:
+        material = VerificationMaterial(certificate=signer.certificate_der, tlog_entries=entries)
+    else:
+        material = VerificationMaterial(public_key_hint=public_key_hint(signer.key.public_key()), tlog_entries=entries)
+    return envelope, Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope), entry
+
+
+def attest_blob(
+    data_or_path: bytes | str | os.PathLike[str],
+    predicate_type: str,
+    predicate: PredicateInput,
+    signer: Signer | SigningKey,
+    *,
+    instance: Instance | None,
+    subject_name: str | None = None,
+) -> Bundle:
+    """``attest-blob``: a bundle v0.3 with a DSSE in-toto statement about the blob, logged in `instance`.
+
+    `predicate` is the predicate object, or the bytes of a ``--predicate``
+    file (read as cosign does for the type). ``instance=None`` means no log
+    entry (``--tlog-upload=false``); such a bundle does not verify.
+    """
+    if isinstance(data_or_path, (bytes, bytearray)):
+        digest = hashlib.sha256(data_or_path).hexdigest()
+        name = subject_name or "blob"
+    else:
+        from labkit.hashing import digest_file
+
+        digest = digest_file(data_or_path, "sha256").hex
+        name = subject_name or Path(data_or_path).name
+    s = signer if isinstance(signer, Signer) else key_signer(signer)
+    statement = make_statement(name, digest, predicate_type, _predicate(predicate_type, predicate, instance))
+    return _sign_and_log(statement, s, instance)[1]
+
+
+@dataclass(frozen=True)
+class ImageAttestation:
+    """What `attest_image` wrote."""
+
+    image: Descriptor
+    statement: Statement
+    envelope: Envelope
+    bundle: Bundle
+    referrer: Descriptor
+    att_manifest: Descriptor
+
+
+def attest_image(
+    store: Store,
+    image: Descriptor,
+    predicate_type: str,
+    predicate: PredicateInput,
+    signer: Signer | SigningKey,
+    *,
+    docker_reference: str,
+    instance: Instance | None,
+) -> ImageAttestation:
+    """``attest``: sign a statement about `image` (already resolved to its digest) and store it.
+
+    The bundle goes to an OCI 1.1 referrer of the image and the envelope to a
+    layer of ``sha256-<hex>.att`` (with the legacy rekorBundle and, keyless,
+    the certificate annotations).
+    """
+    from labkit.oci.signatures import attach_bundle, attach_signature, make_signature_layer
+
+    s = signer if isinstance(signer, Signer) else key_signer(signer)
+    statement = make_statement(docker_reference, image.digest.hex, predicate_type,
+                               _predicate(predicate_type, predicate, instance))
+    envelope, bundle, entry = _sign_and_log(statement, s, instance)
+    env_bytes = envelope.to_json().encode()
+    # cosign's .att layers carry an empty signature annotation: the signature is inside the envelope.
+    layer = make_signature_layer(
+        env_bytes, b"", certificate=s.certificate_pem, chain=s.chain_pem,
+        rekor_bundle=entry.rekor_bundle() if entry is not None else None, media_type=DSSE_LAYER_MEDIA_TYPE,
+    )
+    ann = dict(layer.annotations)
+    ann[ANN_PREDICATE_TYPE] = statement.predicate_type
+    layer = layer.with_annotations({k: ann[k] for k in sorted(ann)})
+    att = attach_signature(store, image.digest, layer, env_bytes, suffix="att")
+    clock = instance.clock if instance is not None else None
+    referrer = attach_bundle(store, image, bundle, predicate_type=statement.predicate_type, clock=clock)
+    return ImageAttestation(image, statement, envelope, bundle, referrer, att)
+
+
+# --- verification --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AttestStep:
+    """One step of an attestation check."""
+
+    id: str
+    title: str
+    ok: bool
+    detail: str = ""
+
+    @property
+    def status(self) -> str:
+        """``pass`` or ``fail``."""
+        return "pass" if self.ok else "fail"
+
+
+@dataclass
+class AttestationResult:
+    """The ordered steps of one attestation verification, and what was verified."""
+
+    predicate_type: str
+    steps: list[AttestStep] = field(default_factory=list)
+    statement: Statement | None = None
+    predicate: Any = None
+    bundle_steps: list[Any] = field(default_factory=list)
+    candidates: int = 0
+
+    @property
+    def verified(self) -> bool:
+        """True when every step passed (and there was at least one)."""
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    @property
+    def failed_step(self) -> AttestStep | None:
+        """The first failed step."""
+        return next((s for s in self.steps if not s.ok), None)
+
+    def rows(self) -> list[dict[str, str]]:
+        """Steps as table rows (step, check, result, detail)."""
+        return [{"step": s.id, "check": s.title, "result": s.status, "detail": s.detail} for s in self.steps]
+
+    def checklist(self) -> str:
+        """Plain text, one line per step, and the verdict."""
+        lines = [f"[{'ok' if s.ok else 'FAIL':>4}] {s.id}: {s.title}" + (f" ({s.detail})" if s.detail else "")
+                 for s in self.steps]
+        f = self.failed_step
+        lines.append("VERIFIED" if self.verified else f"REJECTED ({f.id if f else 'no steps'})")
+        return "\n".join(lines)
+
+    def raise_for_failure(self) -> None:
+        """Raise `VerificationError` naming the failed step; nothing when verified."""
+        f = self.failed_step
+        if f is None and self.steps:
+            return
+        step = f.id if f else "attestation.found"
+        detail = f.detail if f else "nothing to verify"
+        raise VerificationError(f"attestation ({self.predicate_type}) rejected at {step}: {detail}",
+                                step=step, reason=f"attestation.{step}" if not step.startswith("attestation") else step)
+
+
+RootInput = Union["TrustedRoot", bytes, str, None]
+
+
+def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: PredicateType, trusted_root: RootInput,
+                  key: VerifyingKey | None, policy: object) -> AttestationResult:
+    from labkit.verify import explain_bundle
+
+    result = AttestationResult(wanted.uri)
+    steps = result.steps
+    try:
+        b = bundle if isinstance(bundle, Bundle) else Bundle.from_json(bundle)
+    except LabkitError as exc:
+        steps.append(AttestStep("bundle.parse", "The attestation bundle parses", False, exc.message))
+        return result
+    steps.append(AttestStep("bundle.parse", "The attestation bundle parses", True))
+    if not isinstance(b.content, Envelope) or b.content.payload_type != INTOTO_PAYLOAD_TYPE:
+        steps.append(AttestStep("attestation.envelope", "The bundle holds a DSSE in-toto envelope", False,
+                                "the bundle holds a message signature, not an attestation"))
+        return result
+    steps.append(AttestStep("attestation.envelope", "The bundle holds a DSSE in-toto envelope", True))
+    # Read the statement's type before trusting anything, only to report it; it is re-checked after verification.
+    try:
+        statement = Statement.from_json(b.content.payload)
+    except LabkitError as exc:
+        steps.append(AttestStep("statement.parse", "The payload is an in-toto Statement", False, exc.message))
+        return result
+    steps.append(AttestStep("statement.parse", "The payload is an in-toto Statement", True,
+                            f"predicateType {statement.predicate_type}"))
+    if statement.predicate_type != wanted.uri:
+        # GHSA-vjxv-45g9-9296: a statement of another type never stands in for the requested one.
+        steps.append(AttestStep("predicate.type", f"The predicate type is {wanted.name}", False,
+                                f"expected {wanted.uri}, got {statement.predicate_type}"))
+        return result
+    steps.append(AttestStep("predicate.type", f"The predicate type is {wanted.name}", True, wanted.uri))
+    vr = explain_bundle(b, f"sha256:{sha256_hex}", trusted_root, policy, key)
+    result.bundle_steps = list(vr.steps)
+    if not vr.verified:
+        failed = vr.failed_step
+        detail = f"{failed.id}: {failed.detail}" if failed is not None else "incomplete"
+        steps.append(AttestStep("bundle.verify", "Signature, log entry and signer verify (labkit.verify)",
+                                False, detail))
+        return result
+    steps.append(AttestStep("bundle.verify", "Signature, log entry and signer verify (labkit.verify)", True,
+                            vr.signer or ""))
+    check = wanted.check_steps(statement.predicate)
+    for cs in check.steps:
+        steps.append(AttestStep(f"predicate.{cs.id}", cs.title, cs.ok, cs.detail))
+    result.statement = statement
+    result.predicate = check.value if check.ok else None
+    return result
+
+
+def _policy_and_key(key: VerifyingKey | bytes | None, identity: object) -> tuple[VerifyingKey | None, object]:
+    if key is not None and identity is not None:
+        raise AttestationError("verify with a key or with an identity, not both")
+    if key is None and identity is None:
+        raise AttestationError("verifying an attestation needs a key or an identity (keyless)")
+    if isinstance(key, (bytes, bytearray)):
+        from labkit.keys import load_public_key
+
+        key = load_public_key(bytes(key))
+    return key, identity
+
+
+def explain_blob_attestation(
+    bundle: Bundle | bytes | str,
+    data_or_path: bytes | str | os.PathLike[str],
+    predicate_type: str,
+    *,
+    trusted_root: RootInput,
+    key: VerifyingKey | bytes | None = None,
+    identity: object = None,
+) -> AttestationResult:
+    """``verify-blob-attestation`` step by step; never raises on bad input."""
+    try:
+        wanted = resolve_predicate_type(predicate_type)
+        vkey, policy = _policy_and_key(key, identity)
+        if isinstance(data_or_path, (bytes, bytearray)):
+            digest = hashlib.sha256(data_or_path).hexdigest()
+        else:
+            from labkit.hashing import digest_file
+
+            digest = digest_file(data_or_path, "sha256").hex
+    except LabkitError as exc:
+        r = AttestationResult(predicate_type)
+        r.steps.append(AttestStep("input", "The request is complete", False, exc.message))
+        return r
+    return _check_bundle(bundle, digest, wanted, trusted_root, vkey, policy)
+
+
+def verify_blob_attestation(
+    bundle: Bundle | bytes | str,
+    data_or_path: bytes | str | os.PathLike[str],
+    predicate_type: str,
+    *,
+    trusted_root: RootInput,
+    key: VerifyingKey | bytes | None = None,
+    identity: object = None,
+) -> AttestationResult:
+    """Like `explain_blob_attestation`, but raise `VerificationError` unless verified."""
+    r = explain_blob_attestation(bundle, data_or_path, predicate_type, trusted_root=trusted_root,
+                                 key=key, identity=identity)
+    r.raise_for_failure()
+    return r
+
+
+def image_attestations(store: Store, image: Descriptor | str) -> list[tuple[str, Bundle | bytes]]:
+    """The attestation bundles stored as referrers of `image`: (predicate type annotation, bundle)."""
+    from labkit.oci.signatures import list_bundles
+
+    digest = image if isinstance(image, str) else str(image.digest)
+    out: list[tuple[str, Bundle | bytes]] = []
+    for ref, data in list_bundles(store, digest):
+        out.append((ref.annotations.get("dev.sigstore.bundle.predicateType", ""), data))
+    return out
+
+
+def explain_image_attestation(
+    store: Store,
+    image: Descriptor | str,
+    predicate_type: str,
+    *,
+    trusted_root: RootInput,
+    key: VerifyingKey | bytes | None = None,
+    identity: object = None,
+) -> AttestationResult:
+    """``verify-attestation --type``: is there an attestation of that type that verifies? Never raises.
+
+    Every bundle referrer is tried (the annotation is only a hint: the
+    signed statement's type decides). The result is the first candidate of
+    the requested type that verifies, else the most informative failure.
+    """
+    try:
+        wanted = resolve_predicate_type(predicate_type)
+        vkey, policy = _policy_and_key(key, identity)
+        digest = image if isinstance(image, str) else str(image.digest)
+        if not digest.startswith("sha256:"):
+            raise AttestationError(f"image must be a sha256 manifest digest, got {digest!r}")
+        found = image_attestations(store, digest)
+    except LabkitError as exc:
+        r = AttestationResult(predicate_type)
+        r.steps.append(AttestStep("input", "The image and request are valid", False, exc.message))
+        return r
+    typed_failure: AttestationResult | None = None
+    for _annotation, data in found:
+        r = _check_bundle(data if isinstance(data, Bundle) else bytes(data), digest.split(":", 1)[1], wanted,
+                          trusted_root, vkey, policy)
+        r.candidates = len(found)
+        type_ok = any(s.id == "predicate.type" and s.ok for s in r.steps)
+        if r.verified or (type_ok and typed_failure is None):
+            r.steps.insert(0, AttestStep("attestation.found", f"An attestation of type {wanted.name} exists", True,
+                                         f"{len(found)} attestation(s) attached"))
+        if r.verified:
+            return r
+        if type_ok and typed_failure is None:
+            typed_failure = r
+    if typed_failure is not None:
+        return typed_failure
+    # GHSA-vjxv-45g9-9296: no attestation of this type is a failure, never a pass.
+    r = AttestationResult(wanted.uri, candidates=len(found))
+    r.steps.append(AttestStep("attestation.found", f"An attestation of type {wanted.name} exists", False,
+                              f"none of the {len(found)} attestation(s) attached is a {wanted.uri}"))
+    return r
+
+
+def verify_image_attestation(
+    store: Store,
+    image: Descriptor | str,
+    predicate_type: str,
+    *,
+    trusted_root: RootInput,
+    key: VerifyingKey | bytes | None = None,
+    identity: object = None,
+) -> AttestationResult:
+    """Like `explain_image_attestation`, but raise `VerificationError` unless verified."""
+    r = explain_image_attestation(store, image, predicate_type, trusted_root=trusted_root, key=key, identity=identity)
+    r.raise_for_failure()
+    return r
+
+
+def envelope_view(bundle: Bundle) -> dict[str, Any]:
+    """The DSSE envelope and decoded statement of an attestation bundle, for display."""
+    if not isinstance(bundle.content, Envelope):
+        raise AttestationError("the bundle holds no DSSE envelope")
+    env = bundle.content
+    return {
+        "payloadType": env.payload_type,
+        "payload (base64, first 60 chars)": base64.b64encode(env.payload).decode()[:60] + "...",
+        "signatures": [{"keyid": s.keyid, "sig (base64, first 40 chars)": base64.b64encode(s.sig).decode()[:40] + "..."}
+                       for s in env.signatures],
+        "statement": json.loads(env.payload),
+    }
