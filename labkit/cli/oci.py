@@ -1,9 +1,282 @@
-"""`labkit` commands: oci (stub; filled in by the issue that owns it)."""
+"""`labkit` commands for container images, spelled as cosign users know them.
+
+    labkit image build --layout DIR --tag v1 --file app.py:/app/app.py
+    labkit image copy oci:DIR:v1 127.0.0.1:5000/labkit/demo:v1
+    labkit sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/labkit/demo@sha256:...
+    labkit verify --key cosign.pub --insecure-ignore-tlog 127.0.0.1:5000/labkit/demo:v1
+    labkit triangulate 127.0.0.1:5000/labkit/demo:v1
+    labkit tree oci:DIR:v1
+
+IMAGE is ``oci:DIR:tag`` / ``oci:DIR@sha256:...`` (an OCI layout directory)
+or ``HOST:PORT/repo:tag`` / ``...@sha256:...`` (a loopback registry).
+A tag is resolved to a digest once; the digest is what gets signed and
+verified. Signing by tag prints cosign's warning.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from labkit.cli.blob import GoBoolAction
+from labkit.errors import InputError
+
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    p = sub.add_parser("sign", help="sign a container image (cosign .sig storage; optionally a bundle referrer)")
+    p.add_argument("--key", required=True, help="encrypted private key file (cosign.key; COSIGN_PASSWORD)")
+    p.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra key=value pairs signed in the payload's 'optional' section")
+    p.add_argument("--new-bundle-format", action=GoBoolAction, default=False,
+                   help="also store a Sigstore bundle v0.3 as an OCI 1.1 referrer (cosign v3)")
+    p.add_argument("--tlog-upload", action=GoBoolAction, default=True,
+                   help="upload to the transparency log (default true; --tlog-upload=false to skip)")
+    p.add_argument("--identity", default=None, help="docker-reference to put in the payload (default: the repository)")
+    p.add_argument("image", metavar="IMAGE", nargs="?")
+    p.set_defaults(handler=_sign)
+
+    v = sub.add_parser("verify", help="verify the signatures of a container image with a public key")
+    v.add_argument("--key", required=True, help="public key (cosign.pub) or encrypted private key file")
+    v.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
+                   help="require these annotations in the signed payload")
+    v.add_argument("--insecure-ignore-tlog", action=GoBoolAction, default=False,
+                   help="accept signatures without checking a transparency-log entry")
+    v.add_argument("--steps", action="store_true", help="print every check step")
+    v.add_argument("image", metavar="IMAGE", nargs="?")
+    v.set_defaults(handler=_verify)
+
+    t = sub.add_parser("triangulate", help="print where the signatures (or attestations) of an image are stored")
+    t.add_argument("--type", default="signature", choices=("signature", "attestation", "sbom", "digest"),
+                   help="which related artifact (default: signature)")
+    t.add_argument("image", metavar="IMAGE")
+    t.set_defaults(handler=_triangulate)
+
+    r = sub.add_parser("tree", help="show the supply-chain artifacts stored for an image")
+    r.add_argument("--svg", default=None, metavar="FILE", help="also write the image graph as SVG")
+    r.add_argument("image", metavar="IMAGE")
+    r.set_defaults(handler=_tree)
+
+    i = sub.add_parser("image", help="build and copy lab images (OCI layout and registry)")
+    isub = i.add_subparsers(dest="image_command", metavar="COMMAND")
+    b = isub.add_parser("build", help="build a small reproducible image into an OCI layout")
+    b.add_argument("--layout", required=True, help="OCI layout directory (created if missing)")
+    b.add_argument("--tag", required=True, help="tag to give the image")
+    b.add_argument("--file", action="append", default=[], metavar="SRC[:DEST]",
+                   help="add a file (at DEST inside the image, default its name)")
+    b.add_argument("--dir", default=None, help="add every file under this directory")
+    b.add_argument("--spec", default=None, help="JSON or YAML image spec: {tag, files|layers, config, annotations}")
+    b.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="config Env entry")
+    b.add_argument("--cmd", default=None, help="config Cmd as a JSON list")
+    b.set_defaults(handler=_image_build)
+    c = isub.add_parser("copy", help="copy an image between layouts and registries, digests unchanged")
+    c.add_argument("src", metavar="SRC")
+    c.add_argument("dst", metavar="DST")
+    c.set_defaults(handler=_image_copy)
+    i.set_defaults(handler=lambda args: (i.print_help(), 2)[1])
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"{what} must be KEY=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _image_arg(args: argparse.Namespace) -> str:
+    """IMAGE, also when a bare Go-style boolean flag swallowed it."""
+    spilled = getattr(args, "spilled_file", None)
+    if args.image and spilled:
+        raise InputError(f"expected one IMAGE, got {spilled!r} and {args.image!r}")
+    image = args.image or spilled
+    if not image:
+        raise InputError("missing the IMAGE argument")
+    return str(image)
+
+
+def _layout_identity(path: str) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", Path(path).resolve().name.lower()).strip("-") or "image"
+    return f"localhost/{name}"
+
+
+def _sign(args: argparse.Namespace) -> int:
+    from labkit.keyfile import load_private_key
+    from labkit.oci.reference import LayoutReference
+    from labkit.oci.signatures import resolve_for_signing, sign_image, signature_tag
+    from labkit.oci.store import open_store
+
+    if args.tlog_upload:
+        raise InputError(
+            "no transparency log is configured for image signing",
+            hint="Pass --tlog-upload=false to sign without a log entry (as with cosign).",
+        )
+    annotations = _pairs(args.annotations, "-a")
+    store, ref = open_store(_image_arg(args))
+    key = load_private_key(args.key)
+    if key.lab:
+        print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
+    desc, warning = resolve_for_signing(store, ref)
+    if warning:
+        print(warning, file=sys.stderr)
+    identity = args.identity or (_layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name)
+    result = sign_image(store, desc, key, docker_reference=identity, annotations=annotations,
+                        new_bundle_format=args.new_bundle_format)
+    print(f"Pushing signature to: {ref.name}:{signature_tag(desc.digest)}", file=sys.stderr)
+    if result.bundle_referrer is not None:
+        print(f"Pushing bundle referrer: {ref.name}@{result.bundle_referrer.digest}", file=sys.stderr)
+    print(f"{ref.name}@{desc.digest}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from labkit.cli.blob import _load_verifying_key
+    from labkit.oci.reference import LayoutReference
+    from labkit.oci.signatures import explain_image_signatures, list_signatures, verify_image
+    from labkit.oci.store import open_store
+
+    if not args.insecure_ignore_tlog:
+        raise InputError(
+            "checking transparency-log entries of image signatures is not available yet",
+            hint="Pass --insecure-ignore-tlog=true to verify the signatures against the key alone.",
+        )
+    print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)
+    key = _load_verifying_key(args.key)
+    store, ref = open_store(_image_arg(args))
+    desc = store.resolve(ref.ref if not isinstance(ref, LayoutReference) else ref.ref)
+    required = _pairs(args.annotations, "-a")
+    if args.steps:
+        report = explain_image_signatures(store, desc.digest, key, annotations=required)
+        for row in report.rows():
+            sig = f"[{row['signature']}] " if row["signature"] else ""
+            print(f"{row['status']:>4}  {sig}{row['step']}: {row['title']}"
+                  + (f" (expected {row['expected']}, got {row['actual']})" if row["status"] == "fail" else ""))
+    report = verify_image(store, desc.digest, key, annotations=required)
+    print(f"\nVerification for {ref.name}@{desc.digest} --", file=sys.stderr)
+    print("The following checks were performed on each of these signatures:", file=sys.stderr)
+    print("  - The cosign claims were validated", file=sys.stderr)
+    print("  - The signatures were verified against the specified public key", file=sys.stderr)
+    good = {s.what for s in report.verified}
+    out: list[Any] = []
+    for i, layer in enumerate(list_signatures(store, desc.digest)):
+        if any(w.startswith(f"sig[{i}] ") for w in good):
+            out.append(json.loads(layer.payload))
+    print(json.dumps(out, separators=(",", ":")))
+    return 0
+
+
+def _triangulate(args: argparse.Namespace) -> int:
+    from labkit.oci.reference import LayoutReference
+    from labkit.oci.signatures import signature_tag
+    from labkit.oci.store import open_store
+
+    store, ref = open_store(args.image)
+    desc = store.resolve(ref.ref if not isinstance(ref, LayoutReference) else ref.ref)
+    if args.type == "digest":
+        print(f"{ref.name}@{desc.digest}")
+        return 0
+    suffix = {"signature": "sig", "attestation": "att", "sbom": "sbom"}[args.type]
+    print(f"{ref.name}:{signature_tag(desc.digest, suffix)}")
+    return 0
+
+
+def _tree(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import atomic_write
+    from labkit.display.oci import image_graph
+    from labkit.oci.descriptor import NotFoundError, parse_manifest
+    from labkit.oci.signatures import BUNDLE_ARTIFACT_TYPE, signature_tag
+    from labkit.oci.store import open_store
+
+    store, ref = open_store(args.image)
+    desc = store.resolve(ref.ref)
+    print(f"📦 Supply Chain Security Related artifacts for an image: {ref}")
+    found = False
+    for suffix, title in (("sig", "🔐 Signatures"), ("att", "💾 Attestations"), ("sbom", "📦 SBOMs")):
+        tag = signature_tag(desc.digest, suffix)
+        try:
+            data, _ = store.get_manifest(tag)
+        except NotFoundError:
+            continue
+        found = True
+        print(f"└── {title} for an image tag: {ref.name}:{tag}")
+        for layer in parse_manifest(data).layers:
+            print(f"   └── 🍒 {layer.digest}")
+    referrers = store.referrers(desc.digest)
+    if referrers:
+        found = True
+        print(f"└── 🔗 Referrers of {ref.name}@{desc.digest}")
+        for r in referrers:
+            kind = "Sigstore bundle" if r.artifact_type == BUNDLE_ARTIFACT_TYPE else (r.artifact_type or "artifact")
+            print(f"   └── 🍒 {r.digest} ({kind})")
+    if not found:
+        print(f"No Supply Chain Security Related Artifacts found for image {ref}")
+    if args.svg:
+        atomic_write(args.svg, image_graph(store, desc.digest).to_svg().encode())
+    return 0
+
+
+def _image_build(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+    from labkit.oci.builder import build_from_dict, build_image, files_from_directory
+    from labkit.oci.layout import OCILayout
+
+    files: dict[str, bytes | str] = {}
+    if args.dir:
+        files.update(files_from_directory(args.dir))
+    for item in args.file:
+        src, sep, dest = item.partition(":")
+        data = read_bytes(src, "file")
+        files[(dest if sep else Path(src).name).lstrip("/")] = data
+    config: dict[str, Any] = {}
+    if args.env:
+        config["Env"] = [f"{k}={v}" for k, v in _pairs(args.env, "--env").items()]
+    if args.cmd:
+        try:
+            cmd = json.loads(args.cmd)
+        except ValueError:
+            raise InputError(f"--cmd must be a JSON list of strings, got {args.cmd!r}") from None
+        if not isinstance(cmd, list) or not all(isinstance(x, str) for x in cmd):
+            raise InputError("--cmd must be a JSON list of strings")
+        config["Cmd"] = cmd
+    store = OCILayout.init(args.layout)
+    if args.spec:
+        import yaml
+
+        try:
+            spec = yaml.safe_load(read_bytes(args.spec, "image spec"))
+        except yaml.YAMLError as exc:
+            raise InputError(f"image spec is not JSON/YAML: {exc}") from None
+        if not isinstance(spec, dict):
+            raise InputError("image spec must be a mapping")
+        spec = dict(spec, tag=args.tag)
+        built = build_from_dict(store, spec)
+    else:
+        if not files:
+            raise InputError("nothing to build: give --file, --dir or --spec")
+        built = build_image(store, files, config=config, tag=args.tag)
+    print(f"oci:{args.layout}@{built.digest}")
+    return 0
+
+
+def _image_copy(args: argparse.Namespace) -> int:
+    from labkit.oci.reference import LayoutReference
+    from labkit.oci.store import copy_image, open_store
+
+    src, sref = open_store(args.src)
+    dst, dref = open_store(args.dst, create=True)
+    tag = dref.tag
+    if dref.digest is not None:
+        raise InputError("the destination takes a tag, not a digest")
+    if tag is None and not isinstance(dref, LayoutReference):
+        tag = "latest"
+    desc = copy_image(src, sref.ref, dst, tag=tag)
+    print(f"{dref.name}@{desc.digest}")
+    return 0

@@ -41,7 +41,7 @@ from labkit.oci.signatures import (
     signature_tag,
     verify_image,
 )
-from labkit.oci.store import open_store
+from labkit.oci.store import copy_image, open_store
 
 __all__ = [
     "EMPTY_DESCRIPTOR",
@@ -67,6 +67,7 @@ __all__ = [
     "attach_signature",
     "build_from_dict",
     "build_image",
+    "copy_image",
     "explain_image_signatures",
     "files_from_directory",
     "list_bundles",

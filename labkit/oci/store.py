@@ -1,4 +1,4 @@
-"""Open the store an image reference points at: a layout directory or a registry repository.
+"""Open the store an image reference points at (a layout or a registry repository); copy images between stores.
 
     >>> import tempfile
     >>> store, ref = open_store("oci:" + tempfile.mkdtemp() + ":v1", create=True)
@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+from labkit.errors import DigestError
+from labkit.oci.descriptor import Descriptor, ImageIndex, parse_any_manifest
+from labkit.oci.digest import Digest
 from labkit.oci.layout import OCILayout
 from labkit.oci.reference import ImageReference, LayoutReference, Reference, parse_reference
 from labkit.oci.registry import RegistryClient, RegistryRepository
 
-__all__ = ["open_store"]
+__all__ = ["copy_image", "open_store"]
 
 
 def open_store(
@@ -29,3 +32,39 @@ def open_store(
     assert isinstance(ref, ImageReference)
     client = RegistryClient(f"http://{ref.registry}")
     return client.repository(ref.repository), ref
+
+
+def copy_image(
+    src: OCILayout | RegistryRepository,
+    ref: str | Digest | None,
+    dst: OCILayout | RegistryRepository,
+    *,
+    tag: str | None = None,
+) -> Descriptor:
+    """Copy the image (manifest or index, config, layers) `ref` from `src` to `dst`, digests unchanged.
+
+    Blobs stream through with bounded memory and are verified on both ends;
+    children of an index are copied before the index, blobs before manifests.
+    """
+    data, desc = src.get_manifest(ref)
+    _copy_manifest(src, dst, data)
+    return dst.put_manifest(data, desc.media_type, tag=tag) if tag is not None else dst.put_manifest(data, desc.media_type)
+
+
+def _copy_manifest(src: OCILayout | RegistryRepository, dst: OCILayout | RegistryRepository, data: bytes) -> None:
+    parsed = parse_any_manifest(data)
+    if isinstance(parsed, ImageIndex):
+        for child in parsed.manifests:
+            child_data, child_desc = src.get_manifest(child.digest)
+            _copy_manifest(src, dst, child_data)
+            dst.put_manifest(child_data, child_desc.media_type)
+        return
+    for blob in (parsed.config, *parsed.layers):
+        if dst.has_blob(blob.digest):
+            continue
+        if blob.size <= 1 << 20:
+            dst.put_blob(src.get_blob(blob.digest, blob.size), blob.media_type)
+        else:
+            got = dst.put_blob_stream(src.open_blob(blob.digest, blob.size), blob.media_type)
+            if got.digest != blob.digest:
+                raise DigestError(f"copied blob {blob.digest.short()} arrived as {got.digest.short()}")
