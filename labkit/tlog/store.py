@@ -440,6 +440,10 @@ class TransparencyLog:
         root = self.root(size)
         return self._signed_checkpoint(self.size if size is None else size, root)
 
+    def latest_checkpoint(self) -> str:
+        """The current signed checkpoint as text (the `LogSource` protocol of `labkit.tlog.witness`)."""
+        return self.checkpoint().to_text()
+
     def published_checkpoints(self) -> list[SignedNote]:
         """Every checkpoint this log has signed, by size."""
         with self._lock:
