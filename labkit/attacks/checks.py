@@ -16,12 +16,12 @@ from typing import Any
 
 from labkit.attacks.sandbox import SandboxLog
 from labkit.attacks.vulnerable import LegacySignature
-from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
+from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import AttackError, LabkitError
 from labkit.keys import VerifyingKey
-from labkit.tlog.entries import parse_body
+from labkit.tlog.entries import LogEntry, parse_body
 
-__all__ = ["legacy_to_bundle", "sandbox_trusted_root", "explain_legacy", "verify_legacy"]
+__all__ = ["blob_bundle", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
 
 
 def _entry_from_rekor_bundle(doc: Any) -> TransparencyLogEntry:
@@ -83,3 +83,12 @@ def explain_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: Sandb
 def verify_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog, **kwargs: Any) -> None:
     """labkit's verifier on a legacy signature: raises `VerificationError` naming the failed step."""
     explain_legacy(sig, key=key, log=log, **kwargs).raise_for_failure()
+
+
+def blob_bundle(blob: bytes, signature: bytes, key: VerifyingKey, entry: LogEntry) -> Bundle:
+    """A v0.3 bundle for a key-signed blob whose signature was logged as `entry`."""
+    material = VerificationMaterial(
+        public_key_hint=base64.b64encode(key.key_id()).decode(), certificate=None, certificate_chain=None,
+        tlog_entries=[entry.to_bundle_entry()], rfc3161_timestamps=[],
+    )
+    return Bundle(BUNDLE_V03_MEDIA_TYPE, material, MessageSignature(hashlib.sha256(blob).digest(), signature))

@@ -39,6 +39,7 @@ __all__ = [
     "vulnerable_cosign_bundle_no_signature_compare",
     "vulnerable_cosign_verify_blob_pre_1_12",
     "vulnerable_identity_regexp_search",
+    "vulnerable_log_client_no_witness",
     "vulnerable_identity_san_only",
     "vulnerable_unverified_signing_time",
 ]
@@ -76,10 +77,8 @@ _MODE_LIST = (
     Mode("cosign-v3-referrers-fallback",
          "cosign v3 verify: falls back to the legacy .sig when no referrer bundle is found", True,
          ("GHSA-whqx-f9j3-ch6m",)),
-    Mode("log-client-served-root",
-         "log client: inclusion proof checked against the root it was served, with the SET", True),
     Mode("log-client-no-witness",
-         "log client: any checkpoint signed by the log key (no witness, no consistency)", True),
+         "log client: SET, inclusion proof and log-signed checkpoint; no witness, no published checkpoint", True),
     Mode("identity-regexp-search",
          "identity regexp as an unanchored search (Go regexp.MatchString)", True),
     Mode("identity-san-only",
@@ -288,6 +287,30 @@ def patched_cosign_legacy_bundle(
     """cosign 2.6.2 / 3.0.4: signature, key and digest compared with the entry before the SET."""
     return _legacy_verify(sig, key=key, log_keys=log_keys, expected_digest=expected_digest,
                           compare_signature=True, compare_key=True, compare_digest=True)
+
+
+# ---------------------------------------------------------------------------
+# Transparency log clients
+# ---------------------------------------------------------------------------
+
+
+def vulnerable_log_client_no_witness(entry: Any, log: Any) -> None:
+    """Trust any checkpoint the log signed: SET, inclusion proof to the served root, checkpoint signature.
+
+    `entry` is a bundle `TransparencyLogEntry`, `log` a trusted-root
+    `TransparencyLogInstance`. Nothing ties the served tree to what anyone
+    else was shown, so a log that rewrites history or forks its view passes.
+    """
+    from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
+
+    proof = entry.inclusion_proof
+    if proof is None:
+        raise _reject("tlog.inclusion_proof", "no inclusion proof")
+    verify_inclusion_promise(entry, log)
+    verify_inclusion_proof(entry, proof)
+    cp = verify_checkpoint(proof.checkpoint, log)
+    if (cp.size, cp.root_hash) != (proof.tree_size, proof.root_hash):
+        raise _reject("tlog.checkpoint.root", "checkpoint is for another tree")
 
 
 # ---------------------------------------------------------------------------
