@@ -62,6 +62,9 @@ class EntryBinding:
     error: str = ""
 
 
+_PROTO_HASH = {"sha256": "SHA2_256", "sha384": "SHA2_384", "sha512": "SHA2_512"}
+
+
 class _BodyError(Exception):
     pass
 
@@ -119,14 +122,14 @@ def bind_entry(
     version: str,
     body: bytes,
     *,
-    artifact_sha256: bytes,
+    artifact_digest: tuple[str, bytes],
     signer_der: bytes,
     content: Any,
 ) -> EntryBinding:
     """Compare an entry body with the bundle.
 
-    `artifact_sha256` is the digest of the artifact being verified (message
-    signatures); `signer_der` the leaf certificate DER or the key's SPKI DER;
+    `artifact_digest` is (hash name, digest) of the artifact being verified
+    (message signatures), e.g. ``("sha256", ...)``; `signer_der` the leaf certificate DER or the key's SPKI DER;
     `content` a `MessageSignature` or an `Envelope`.
     """
     try:
@@ -151,7 +154,8 @@ def bind_entry(
         if kind == "hashedrekord" and version == "0.0.1":
             if is_dsse:
                 raise _BodyError("a DSSE envelope cannot be bound to a hashedrekord 0.0.1 entry")
-            digest = BindingField("data.hash", f"sha256:{artifact_sha256.hex()}", _hash_field(_get(spec, "data", "hash"), "data.hash"))
+            want_digest = f"{artifact_digest[0]}:{artifact_digest[1].hex()}"
+            digest = BindingField("data.hash", want_digest, _hash_field(_get(spec, "data", "hash"), "data.hash"))
             sig = _b64(_get(spec, "signature", "content"), "signature.content")
             pem = _b64(_get(spec, "signature", "publicKey", "content"), "signature.publicKey.content")
             key = BindingField("signature.publicKey", want_key, _fp(_pem_to_der(pem)))
@@ -162,8 +166,11 @@ def bind_entry(
             alg = _get(data, "algorithm")
             got = _b64(_get(data, "digest"), "data.digest")
             # Rekor v2 logs DSSE as hashedrekord over SHA-256(PAE(type, payload)) (rekor-v2 spec §6.1.4).
-            want = hashlib.sha256(content.pae()).digest() if is_dsse else artifact_sha256
-            digest = BindingField("data", f"SHA2_256:{want.hex()}", f"{alg}:{got.hex()}")
+            if is_dsse:
+                want_alg, want = "SHA2_256", hashlib.sha256(content.pae()).digest()
+            else:
+                want_alg, want = _PROTO_HASH.get(artifact_digest[0], artifact_digest[0]), artifact_digest[1]
+            digest = BindingField("data", f"{want_alg}:{want.hex()}", f"{alg}:{got.hex()}")
             sig_obj = _get(inner, "signature")
             sig = _b64(_get(sig_obj, "content"), "signature.content")
             verifier = _get(sig_obj, "verifier")

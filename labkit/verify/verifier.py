@@ -84,6 +84,7 @@ STEPS: dict[str, tuple[str, str]] = {
 
 #: Steps that only apply to certificates (skipped, with a reason, for managed keys).
 _CERT_STEPS = ("certificate.validity", "certificate.chain", "certificate.profile", "certificate.sct", "policy.identity")
+_HASH_NAMES = {"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
 _SHA256_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
 
 
@@ -115,6 +116,14 @@ class Artifact:
     @property
     def display(self) -> str:
         return f"sha256:{self.sha256.hex()}"
+
+    def digest(self, hash_name: str) -> bytes | None:
+        """The artifact's digest with `hash_name` (None if only another digest is known)."""
+        if hash_name == "sha256":
+            return self.sha256
+        if self.data is None or hash_name not in ("sha384", "sha512"):
+            return None
+        return hashlib.new(hash_name, self.data).digest()
 
 
 ArtifactInput = Union[Artifact, bytes, str, "os.PathLike[str]"]
@@ -313,15 +322,25 @@ def _explain(
         run.ok("material.signer", "certificate", actual=f"sha256:{hashlib.sha256(der).hexdigest()}")
 
     # -- artifact ---------------------------------------------------------------------------------
+    hash_name = "sha256"
+    artifact_digest = artifact.sha256
     if isinstance(content, MessageSignature):
         if content.digest or content.algorithm:
-            if content.algorithm != "SHA2_256":
+            hash_name = _HASH_NAMES.get(content.algorithm, "")
+            if not hash_name:
                 raise run.fail("artifact.digest", f"unsupported message digest algorithm {content.algorithm!r}",
-                               reason="artifact.digest", expected="SHA2_256", actual=content.algorithm)
-            if content.digest != artifact.sha256:
+                               reason="artifact.digest", expected="SHA2_256, SHA2_384 or SHA2_512", actual=content.algorithm)
+            found = artifact.digest(hash_name)
+            if found is None:
+                raise run.fail("artifact.digest", f"the bundle signs a {hash_name} digest; give the artifact itself",
+                               reason="artifact.digest_algorithm", expected=hash_name, actual="sha256 digest only")
+            artifact_digest = found
+            if content.digest != artifact_digest:
                 raise run.fail("artifact.digest", "the bundle's message digest is not the artifact's",
-                               reason="artifact.digest", expected=artifact.display, actual=f"sha256:{content.digest.hex()}")
-        run.ok("artifact.digest", "message digest matches", expected=artifact.display, actual=artifact.display)
+                               reason="artifact.digest", expected=f"{hash_name}:{artifact_digest.hex()}",
+                               actual=f"{hash_name}:{content.digest.hex()}")
+        shown = f"{hash_name}:{artifact_digest.hex()}"
+        run.ok("artifact.digest", "message digest matches", expected=shown, actual=shown)
     else:
         if content.payload_type == INTOTO_PAYLOAD_TYPE:
             try:
@@ -352,7 +371,7 @@ def _explain(
             raise run.fail("signature", "Ed25519 signs the whole artifact; give the file, not its digest",
                            reason="signature.needs_artifact")
         else:
-            signer_key.verify_digest(content.signature, artifact.sha256, "sha256")
+            signer_key.verify_digest(content.signature, artifact_digest, hash_name)
             what = "signature over the artifact digest"
     except LabkitError as exc:
         raise run.fail("signature", exc.message, reason="signature") from None
@@ -371,7 +390,7 @@ def _explain(
         tag = f"entry {n}: " if len(vm.tlog_entries) > 1 else ""
         binding = bind_entry(
             entry.kind, entry.version, entry.canonicalized_body,
-            artifact_sha256=artifact.sha256, signer_der=signer_der, content=content,
+            artifact_digest=(hash_name, artifact_digest), signer_der=signer_der, content=content,
         )
         if binding.error:
             raise run.fail("binding.body", tag + binding.error, reason="binding.body")
