@@ -21,13 +21,13 @@ from labkit.hashing import proto_name
 from labkit.keyless.ca import CertificateRequest, IssuedCertificate
 from labkit.keyless.oidc import IdentityToken, decode_unverified
 from labkit.keys import SigningKey, generate
-from labkit.sign import signed_artifact
+from labkit.sign import open_artifact
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
     from labkit.tlog.entries import LogEntry
 
-__all__ = ["KeylessSignature", "sign_blob_keyless", "sign_keyless"]
+__all__ = ["KeylessSignature", "bundle_from_parts", "sign_blob_keyless", "sign_keyless"]
 
 
 @dataclass(frozen=True)
@@ -72,27 +72,32 @@ def sign_keyless(
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    # Hash first: an unreadable artifact fails before any token, certificate or log entry exists.
+    artifact = open_artifact(data_or_path, "sha256")
+    t1 = time.perf_counter()
+    timings["hash"] = t1 - t0
     if identity_token is None:
         if identity is None and not claims:
             raise KeylessError("keyless signing needs an identity (or an identity token)")
         identity_token = instance.issuer.mint(identity, claims=claims)
     token = decode_unverified(identity_token)
-    t1 = time.perf_counter()
-    timings["token"] = t1 - t0
+    t2 = time.perf_counter()
+    timings["token"] = t2 - t1
     key = _ephemeral_key(instance)
     issued = instance.ca.issue(identity_token, CertificateRequest.create(key, identity_token))
-    t2 = time.perf_counter()
-    timings["certificate"] = t2 - t1
-    artifact, signed = signed_artifact(data_or_path, key)
     t3 = time.perf_counter()
-    timings["sign"] = t3 - t2
+    timings["certificate"] = t3 - t2
+    # ECDSA P-256 over the SHA-256 digest (prehashed), as cosign signs blobs.
+    signature = key.sign_digest(artifact.digest, artifact.hash_name)
+    t4 = time.perf_counter()
+    timings["sign"] = t4 - t3
     from labkit.tlog.entries import hashedrekord_body
 
     # Rekor hashedrekord v0.0.1: publicKey.content is the PEM leaf certificate.
-    body = hashedrekord_body(signed.signature, issued.pem(), artifact.digest, algorithm=artifact.hash_name)
+    body = hashedrekord_body(signature, issued.pem(), artifact.digest, algorithm=artifact.hash_name)
     entry = instance.log_append(body)
-    t4 = time.perf_counter()
-    timings["log"] = t4 - t3
+    t5 = time.perf_counter()
+    timings["log"] = t5 - t4
     cert = issued.certificate
     logged = entry.integrated_time
     if not cert.not_valid_before_utc.timestamp() <= logged <= cert.not_valid_after_utc.timestamp():
@@ -101,11 +106,16 @@ def sign_keyless(
             details={"integrated time": logged, "not before": cert.not_valid_before_utc.isoformat(),
                      "not after": cert.not_valid_after_utc.isoformat()},
         )
-    material = VerificationMaterial(certificate=issued.der(), tlog_entries=[entry.to_bundle_entry()])
-    content = MessageSignature(digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name))
-    bundle = Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
-    timings["bundle"] = time.perf_counter() - t4
-    return KeylessSignature(bundle, token, issued, entry, artifact.digest, signed.signature, timings)
+    bundle = bundle_from_parts(issued.der(), artifact.digest, signature, entry)
+    timings["bundle"] = time.perf_counter() - t5
+    return KeylessSignature(bundle, token, issued, entry, artifact.digest, signature, timings)
+
+
+def bundle_from_parts(certificate_der: bytes, digest: bytes, signature: bytes, entry: LogEntry) -> Bundle:
+    """Assemble a bundle v0.3 (leaf certificate, one log entry, SHA-256 message signature); checks nothing."""
+    material = VerificationMaterial(certificate=certificate_der, tlog_entries=[entry.to_bundle_entry()])
+    content = MessageSignature(digest=digest, signature=signature, algorithm=proto_name("sha256"))
+    return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
 
 
 def sign_blob_keyless(
