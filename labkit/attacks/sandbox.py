@@ -174,26 +174,39 @@ class TagMove:
     after: str
 
 
-def _layer(data: bytes, media_type: str = MT_LAYER_TAR, annotations: Mapping[str, str] | None = None) -> Descriptor:
-    return Descriptor.for_bytes(data, media_type, annotations=annotations)
-
-
 class SandboxRegistry:
-    """Repositories as OCI image layouts under `root`, with an audit trail of tag moves."""
+    """Repositories in OCI image layouts under `root`, or in a real registry; tag moves are recorded.
 
-    def __init__(self, root: str | Path, lab: Lab, *, host: str = REGISTRY_HOST) -> None:
+    With `registry` (a running registry's URL), every repository is a
+    `labkit.oci.registry.RegistryRepository`; otherwise an `OCILayout` per
+    repository. Signatures use `labkit.oci.signatures` (cosign's storage).
+    """
+
+    def __init__(self, root: str | Path, lab: Lab, *, registry: str | None = None,
+                 storage: str | None = None) -> None:
         self.root = Path(root)
         self.lab = lab
-        self.host = host
+        self.client: Any = None
+        self.storage = Path(storage) if storage else None
+        if registry is not None:
+            from labkit.oci.registry import RegistryClient
+
+            self.client = RegistryClient(registry)
+            self.host = registry.split("://", 1)[-1].rstrip("/")
+        else:
+            self.host = REGISTRY_HOST
         self.moves: list[TagMove] = []
 
-    def repo(self, name: str) -> OCILayout:
-        """The layout holding repository `name` (created on first use)."""
-        return OCILayout.init(self.root / name.replace("/", "_"))
+    @property
+    def kind(self) -> str:
+        """``registry`` or ``oci-layout`` (for reports; never a path or port)."""
+        return "registry" if self.client is not None else "oci-layout"
 
-    def reference(self, repo: str, tag_or_digest: str) -> str:
-        sep = "@" if ":" in tag_or_digest else ":"
-        return f"{self.host}/{repo}{sep}{tag_or_digest}"
+    def repo(self, name: str) -> Any:
+        """The store holding repository `name` (created on first use)."""
+        if self.client is not None:
+            return self.client.repository(name)
+        return OCILayout.init(self.root / name.replace("/", "_"))
 
     def push_image(self, repo: str, content: bytes, *, tag: str | None = None, actor: str = "publisher") -> str:
         """Store a one-layer image whose layer is `content`; optionally tag it. Returns the digest."""
@@ -216,64 +229,88 @@ class SandboxRegistry:
             before: str | None = str(store.resolve(tag).digest)
         except LabkitError:
             before = None
-        store.tag(tag, store.resolve(digest))
+        store.tag(tag, store.resolve(Digest.parse(digest)))
         self.moves.append(TagMove(self.lab.clock.now().isoformat(), actor, f"{repo}:{tag}", before, digest))
 
     def resolve(self, repo: str, tag: str) -> str:
-        """The digest `repo:tag` points at now (one registry round trip: HEAD)."""
+        """The digest `repo:tag` points at now (one registry round trip)."""
         return str(self.repo(repo).resolve(tag).digest)
 
     def pull(self, repo: str, ref: str) -> tuple[str, bytes]:
         """Fetch by tag or digest: (manifest digest, layer content), every blob re-hashed."""
         store = self.repo(repo)
-        data, desc = store.get_manifest(ref)
+        data, desc = store.get_manifest(Digest.parse(ref) if ref.startswith("sha256:") else ref)
         manifest = parse_manifest(data)
         return str(desc.digest), store.get_blob(manifest.layers[0].digest, manifest.layers[0].size)
 
     def history(self, repo: str, tag: str) -> list[TagMove]:
-        """Every recorded move of `repo:tag`, oldest first (the forensics trail)."""
+        """Every recorded move of `repo:tag`, oldest first (the sandbox's audit trail)."""
         return [m for m in self.moves if m.tag == f"{repo}:{tag}"]
+
+    def registry_tag_index(self, repo: str, tag: str) -> list[str]:
+        """Digests the registry's own storage remembers for `tag` (distribution keeps one link per digest ever tagged).
+
+        Empty without a registry storage root.
+        """
+        if self.storage is None:
+            return []
+        index = self.storage / "docker/registry/v2/repositories" / repo / "_manifests/tags" / tag / "index/sha256"
+        if not index.is_dir():
+            return []
+        return sorted("sha256:" + p.name for p in index.iterdir() if p.is_dir())
 
     # -- cosign legacy signatures ------------------------------------------------
 
     @staticmethod
     def sig_tag(digest: str) -> str:
         """cosign's signature tag: ``sha256-<hex>.sig``."""
-        return Digest.parse(digest).tag_form + ".sig"
+        from labkit.oci.signatures import signature_tag
+
+        return signature_tag(digest)
 
     def signatures(self, repo: str, digest: str) -> list[LegacySignature]:
         """The legacy signatures stored for `digest` in `repo` (none: an empty list)."""
-        store = self.repo(repo)
+        from labkit.oci.signatures import list_signatures
+
         try:
-            data, _ = store.get_manifest(self.sig_tag(digest))
+            layers = list_signatures(self.repo(repo), digest)
         except LabkitError:
             return []
-        out = []
-        for layer in parse_manifest(data).layers:
-            ann = layer.annotations
-            payload = store.get_blob(layer.digest, layer.size)
-            bundle = ann.get("dev.sigstore.cosign/bundle")
-            cert = ann.get("dev.sigstore.cosign/certificate")
-            out.append(LegacySignature(
-                payload, base64.b64decode(ann["dev.cosignproject.cosign/signature"]),
-                cert.encode() if cert else None, json.loads(bundle) if bundle else None,
-            ))
-        return out
+        return [LegacySignature(s.payload, s.signature, s.certificate.encode() if s.certificate else None,
+                                s.rekor_bundle) for s in layers]
+
+    @staticmethod
+    def layer(sig: LegacySignature) -> Descriptor:
+        from labkit.oci.signatures import make_signature_layer
+
+        return make_signature_layer(sig.payload, sig.signature, certificate=sig.certificate_pem,
+                                    rekor_bundle=sig.rekor_bundle)
 
     def write_signatures(self, repo: str, digest: str, sigs: list[LegacySignature], *, actor: str) -> None:
-        """PUT the whole `.sig` manifest (cosign's WriteSignatures: unconditional, last writer wins)."""
+        """PUT a whole `.sig` manifest holding exactly `sigs` (unconditional: last writer wins)."""
+        from labkit.oci.signatures import signature_manifest
+
         store = self.repo(repo)
         layers = []
         for s in sigs:
-            layers.append(store.put_blob(s.payload, SIG_LAYER_MEDIA_TYPE).with_annotations(s.annotations()))
-        cfg = store.put_blob(b"{}", MT_CONFIG)
-        manifest = Manifest(cfg, tuple(layers)).to_bytes()
-        desc = store.put_manifest(manifest, MT_MANIFEST)
+            store.put_blob(s.payload, SIG_LAYER_MEDIA_TYPE)
+            layers.append(self.layer(s))
+        manifest, config = signature_manifest(layers)
+        store.put_blob(config, MT_CONFIG)
+        desc = store.put_manifest(manifest.to_bytes(), MT_MANIFEST)
         self.tag(repo, self.sig_tag(digest), str(desc.digest), actor=actor)
 
     def attach_signature(self, repo: str, digest: str, sig: LegacySignature, *, actor: str) -> None:
-        """cosign's read-append-write: GET the `.sig` manifest, append a layer, PUT it back."""
-        self.write_signatures(repo, digest, [*self.signatures(repo, digest), sig], actor=actor)
+        """labkit's storage: add one signature without losing concurrent ones (`labkit.oci.signatures`)."""
+        from labkit.oci.signatures import attach_signature
+
+        attach_signature(self.repo(repo), digest, self.layer(sig), sig.payload)
+
+    def attach_signature_racy(self, repo: str, digest: str, sig: LegacySignature, *, pause: float = 0.0) -> None:
+        """cosign's read-append-write (GET, append, unconditional PUT): concurrent writers lose signatures."""
+        from labkit.oci.signatures import append_signature_racy
+
+        append_signature_racy(self.repo(repo), digest, self.layer(sig), sig.payload, pause=pause)
 
 
 def sign_image(

@@ -15,6 +15,7 @@ is a failure, never a silent pass.
 
 from __future__ import annotations
 
+import contextvars
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ __all__ = [
     "Outcome",
     "Scenario",
     "Verdict",
+    "RegistryTarget",
+    "current_registry",
     "get_scenario",
     "register",
     "run_scenario",
@@ -220,6 +223,22 @@ Runner = Callable[[Lab], Outcome]
 
 
 @dataclass(frozen=True)
+class RegistryTarget:
+    """A running OCI registry for scenarios that need one: its URL and (optionally) its storage root."""
+
+    url: str
+    storage: str | None = None
+
+
+_REGISTRY_TARGET: contextvars.ContextVar[RegistryTarget | None] = contextvars.ContextVar("labkit_attack_registry", default=None)
+
+
+def current_registry() -> RegistryTarget | None:
+    """The registry the running scenario should use (None: an OCI layout sandbox)."""
+    return _REGISTRY_TARGET.get()
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One attack in the catalogue."""
 
@@ -233,9 +252,17 @@ class Scenario:
     modes: tuple[str, ...]
     runner: Runner = field(repr=False, compare=False)
 
-    def run(self, lab: Lab | None = None) -> Outcome:
-        """Build a fresh sandbox and play the attack (deterministic for a given `lab` seed)."""
-        return self.runner(lab if lab is not None else Lab(seed=f"attack/{self.id}"))
+    def run(self, lab: Lab | None = None, *, registry: RegistryTarget | None = None) -> Outcome:
+        """Build a fresh sandbox and play the attack (deterministic for a given `lab` seed).
+
+        `registry`: play registry scenarios against this running registry
+        instead of an OCI layout.
+        """
+        token = _REGISTRY_TARGET.set(registry)
+        try:
+            return self.runner(lab if lab is not None else Lab(seed=f"attack/{self.id}"))
+        finally:
+            _REGISTRY_TARGET.reset(token)
 
     def outcome(self) -> Outcome:
         """An empty outcome for this scenario (runners fill it in)."""
@@ -295,7 +322,7 @@ def get_scenario(id: str) -> Scenario:
         raise AttackError(f"unknown attack scenario {id!r}; known: {known}") from None
 
 
-def run_scenario(id: str, lab: Lab | None = None) -> Outcome:
+def run_scenario(id: str, lab: Lab | None = None, *, registry: RegistryTarget | None = None) -> Outcome:
     """Run scenario `id` in a fresh sandbox."""
-    return get_scenario(id).run(lab)
+    return get_scenario(id).run(lab, registry=registry)
 
