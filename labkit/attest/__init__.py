@@ -21,6 +21,7 @@ from labkit.attest.attest import (
     key_signer,
     keyless_signer,
     make_statement,
+    sign_image_bundle,
     verify_blob_attestation,
     verify_image_attestation,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "predicate_types",
     "register_predicate_type",
     "resolve_predicate_type",
+    "sign_image_bundle",
     "unregister_predicate_type",
     "verify_blob_attestation",
     "verify_image_attestation",

@@ -53,6 +53,7 @@ __all__ = [
     "Signer",
     "attest_blob",
     "attest_image",
+    "sign_image_bundle",
     "envelope_view",
     "explain_blob_attestation",
     "explain_image_attestation",
@@ -68,6 +69,9 @@ __all__ = [
 DSSE_LAYER_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
 #: Layer annotation cosign puts on ``.att`` layers naming the predicate type.
 ANN_PREDICATE_TYPE = "predicateType"
+
+#: Predicate type of a cosign v3 image signature.
+COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 
 PredicateInput = Union[dict[str, Any], bytes]
 
@@ -183,7 +187,7 @@ class ImageAttestation:
     envelope: Envelope
     bundle: Bundle
     referrer: Descriptor
-    att_manifest: Descriptor
+    att_manifest: Descriptor | None
 
 
 def attest_image(
@@ -195,12 +199,13 @@ def attest_image(
     *,
     docker_reference: str,
     instance: Instance | None,
+    legacy_att: bool = True,
 ) -> ImageAttestation:
     """``attest``: sign a statement about `image` (already resolved to its digest) and store it.
 
-    The bundle goes to an OCI 1.1 referrer of the image and the envelope to a
-    layer of ``sha256-<hex>.att`` (with the legacy rekorBundle and, keyless,
-    the certificate annotations).
+    The bundle goes to an OCI 1.1 referrer of the image and (unless
+    ``legacy_att=False``) the envelope to a layer of ``sha256-<hex>.att``
+    (with the legacy rekorBundle and, keyless, the certificate annotations).
     """
     from labkit.oci.signatures import attach_bundle, attach_signature, make_signature_layer
 
@@ -217,10 +222,24 @@ def attest_image(
     ann = dict(layer.annotations)
     ann[ANN_PREDICATE_TYPE] = statement.predicate_type
     layer = layer.with_annotations({k: ann[k] for k in sorted(ann)})
-    att = attach_signature(store, image.digest, layer, env_bytes, suffix="att")
+    att = attach_signature(store, image.digest, layer, env_bytes, suffix="att") if legacy_att else None
     clock = instance.clock if instance is not None else None
     referrer = attach_bundle(store, image, bundle, predicate_type=statement.predicate_type, clock=clock)
     return ImageAttestation(image, statement, envelope, bundle, referrer, att)
+
+
+def sign_image_bundle(
+    store: Store,
+    image: Descriptor,
+    signer: Signer | SigningKey,
+    *,
+    docker_reference: str,
+    instance: Instance | None,
+) -> ImageAttestation:
+    """A cosign v3 image signature: a DSSE statement of type ``https://sigstore.dev/cosign/sign/v1``
+    with an empty predicate, logged, stored as a bundle referrer (cosign ``specs/BUNDLE_SPEC.md``)."""
+    return attest_image(store, image, COSIGN_SIGN_PREDICATE, {}, signer, docker_reference=docker_reference,
+                        instance=instance, legacy_att=False)
 
 
 # --- verification --------------------------------------------------------------------------------

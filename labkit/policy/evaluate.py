@@ -16,7 +16,7 @@ evidence; `enforce` raises `VerificationError` naming the policy that denied.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,6 +52,8 @@ class Evidence:
     `signed_bytes` are the bytes the signature covers (the simple-signing
     payload, or the DSSE PAE). `certificate_key` is the key of a keyless
     certificate the source verified, with its `issuer` and `subject`.
+    `checker`, when set, replaces the bare signature check for a candidate
+    key (a source uses it to run the full bundle verification, log included).
     """
 
     kind: str  # "signature" or "attestation"
@@ -63,6 +65,7 @@ class Evidence:
     predicate_type: str | None = None
     predicate: Any = None
     where: str = ""
+    checker: Callable[[VerifyingKey], bool] | None = field(default=None, repr=False)
     _cache: dict[bytes, bool] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -73,11 +76,14 @@ class Evidence:
             cached = self._cache.get(der)
         if cached is not None:
             return cached
-        try:
-            key.verify(self.signature, self.signed_bytes)
-            ok = True
-        except LabkitError:
-            ok = False
+        if self.checker is not None and key is not self.certificate_key:
+            ok = bool(self.checker(key))
+        else:
+            try:
+                key.verify(self.signature, self.signed_bytes)
+                ok = True
+            except LabkitError:
+                ok = False
         with self._lock:
             self._cache[der] = ok
         return ok
