@@ -25,9 +25,18 @@ from labkit.sign import open_artifact
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
+    from labkit.oci.descriptor import Descriptor
+    from labkit.oci.signatures import Store
     from labkit.tlog.entries import LogEntry
 
-__all__ = ["KeylessSignature", "bundle_from_parts", "sign_blob_keyless", "sign_keyless"]
+__all__ = [
+    "KeylessImageSignature",
+    "KeylessSignature",
+    "bundle_from_parts",
+    "sign_blob_keyless",
+    "sign_image_keyless",
+    "sign_keyless",
+]
 
 
 @dataclass(frozen=True)
@@ -128,3 +137,42 @@ def sign_blob_keyless(
 ) -> Bundle:
     """Keyless ``sign-blob``: the Sigstore bundle v0.3 for the file (or bytes) at `path`."""
     return sign_keyless(instance, path, identity=identity, identity_token=identity_token, claims=claims).bundle
+
+
+@dataclass(frozen=True)
+class KeylessImageSignature:
+    """A keyless image signature: the signing result, the stored layer and the ``.sig`` manifest."""
+
+    keyless: KeylessSignature
+    payload: bytes
+    layer: Descriptor
+    signature_manifest: Descriptor
+
+
+def sign_image_keyless(
+    instance: Instance,
+    store: Store,
+    image: Descriptor,
+    *,
+    docker_reference: str,
+    identity: str | None = None,
+    identity_token: str | None = None,
+    claims: Mapping[str, Any] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> KeylessImageSignature:
+    """Keyless ``cosign sign``: sign the simple-signing payload for `image` and store it cosign's way.
+
+    The ``.sig`` layer carries the signature, the leaf certificate and chain
+    (PEM) and the log entry as cosign's ``dev.sigstore.cosign/bundle``.
+    """
+    from labkit.oci.signatures import attach_signature, make_signature_layer
+    from labkit.payloads import simple_signing_payload
+
+    payload = simple_signing_payload(docker_reference, str(image.digest), dict(annotations) if annotations else None)
+    result = sign_keyless(instance, payload, identity=identity, identity_token=identity_token, claims=claims)
+    layer = make_signature_layer(
+        payload, result.signature, certificate=result.certificate.pem(), chain=result.certificate.chain_pem(),
+        rekor_bundle=result.log_entry.rekor_bundle(),
+    )
+    manifest = attach_signature(store, image.digest, layer, payload)
+    return KeylessImageSignature(result, payload, layer, manifest)

@@ -146,3 +146,30 @@ def test_missing_identity_and_missing_file(instance: Instance, tmp_path: Path) -
 
     with pytest.raises(InputError):
         sign_blob_keyless(instance, tmp_path / "missing.txt", identity=ALICE)
+
+
+def test_keyless_image_signature_is_stored_cosign_style(instance: Instance) -> None:
+    from sigstore.models import Bundle as SigstoreBundle
+    from sigstore.verify.policy import Identity
+
+    from labkit.oci.builder import build_image
+    from labkit.oci.layout import OCILayout
+    from labkit.oci.signatures import list_signatures
+    from labkit.keyless.sign import sign_image_keyless
+
+    store = OCILayout.open(instance.oci_dir)
+    image = build_image(store, {"hello.txt": "hi\n"}, tag="v1")
+    signed = sign_image_keyless(instance, store, image.descriptor, docker_reference="registry.local/app",
+                                identity=ALICE)
+    (layer,) = list_signatures(store, image.descriptor.digest)
+    assert layer.certificate is not None and layer.certificate.encode() == signed.keyless.certificate.pem()
+    assert layer.rekor_bundle == signed.keyless.log_entry.rekor_bundle()
+    # The same signature as a bundle over the payload: sigstore-python's verdict.
+    root = instance.write_trusted_root(instance.path / "root-copy.json")
+    from sigstore.models import TrustedRoot
+    from sigstore.verify import Verifier
+
+    Verifier(trusted_root=TrustedRoot.from_file(str(root))).verify_artifact(
+        signed.payload, SigstoreBundle.from_json(signed.keyless.bundle.to_json()),
+        Identity(identity=ALICE, issuer=instance.issuer.url),
+    )
