@@ -21,7 +21,7 @@ from labkit.errors import AttackError, LabkitError
 from labkit.keys import VerifyingKey
 from labkit.tlog.entries import LogEntry, parse_body
 
-__all__ = ["blob_bundle", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
+__all__ = ["blob_bundle", "check_docker_reference", "pull_verified", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
 
 
 def _entry_from_rekor_bundle(doc: Any) -> TransparencyLogEntry:
@@ -92,3 +92,51 @@ def blob_bundle(blob: bytes, signature: bytes, key: VerifyingKey, entry: LogEntr
         tlog_entries=[entry.to_bundle_entry()], rfc3161_timestamps=[],
     )
     return Bundle(BUNDLE_V03_MEDIA_TYPE, material, MessageSignature(hashlib.sha256(blob).digest(), signature))
+
+
+def pull_verified(resolve: Any, verify: Any, pull: Any, window: Any) -> tuple[str, bytes]:
+    """Resolve the tag once, verify that digest, pull *that digest* (the fix for verify-then-pull TOCTOU).
+
+    The pulled manifest must hash to the verified digest (the store re-hashes
+    every manifest and blob it reads).
+    """
+    from labkit.errors import VerificationError
+
+    digest = resolve()
+    verify(digest)
+    window()
+    got, content = pull(digest)
+    if got != digest:
+        raise VerificationError("pulled manifest is not the verified digest", step="image.pull",
+                                reason="image.digest_pinned", details={"expected": digest, "actual": got})
+    return got, content
+
+
+def check_docker_reference(sigs: Any, digest: str, key: VerifyingKey, expected: str,
+                           also: tuple[str, ...] = ()) -> None:
+    """Require a valid signature whose ``critical.identity.docker-reference`` is the repository verified.
+
+    cosign ignores this field (SIGNATURE_SPEC: "is ignored"); checking it stops
+    cross-repository replay. `also` lists other repositories the publisher is
+    known to sign for (mirrors), the cost of the check.
+    """
+    from labkit.errors import VerificationError
+    from labkit.payloads import parse_simple_signing
+
+    seen = []
+    for sig in sigs:
+        try:
+            key.verify(sig.signature, sig.payload)
+            claims = parse_simple_signing(sig.payload)
+        except LabkitError:
+            continue
+        if claims.manifest_digest != digest:
+            continue
+        seen.append(claims.docker_reference)
+        if claims.docker_reference in (expected, *also):
+            return
+    raise VerificationError(
+        "no valid signature names this repository in docker-reference", step="payload.docker_reference",
+        reason="payload.docker_reference",
+        details={"expected": expected, "actual": ", ".join(seen) or "(no valid signature)"},
+    )

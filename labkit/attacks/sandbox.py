@@ -14,6 +14,7 @@ layer per signature with cosign's annotations (cosign SIGNATURE_SPEC).
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import hashlib
 import json
 from collections.abc import Mapping
@@ -230,7 +231,8 @@ class SandboxRegistry:
         except LabkitError:
             before = None
         store.tag(tag, store.resolve(Digest.parse(digest)))
-        self.moves.append(TagMove(self.lab.clock.now().isoformat(), actor, f"{repo}:{tag}", before, digest))
+        when = self.lab.clock.now() + _dt.timedelta(minutes=len(self.moves))
+        self.moves.append(TagMove(when.isoformat(), actor, f"{repo}:{tag}", before, digest))
 
     def resolve(self, repo: str, tag: str) -> str:
         """The digest `repo:tag` points at now (one registry round trip)."""

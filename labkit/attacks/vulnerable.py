@@ -38,7 +38,9 @@ __all__ = [
     "vulnerable_cosign_legacy_bundle_trusted_root",
     "vulnerable_cosign_bundle_no_signature_compare",
     "vulnerable_cosign_verify_blob_pre_1_12",
+    "vulnerable_cosign_digest_only_claims",
     "vulnerable_identity_regexp_search",
+    "vulnerable_verify_then_pull_by_tag",
     "vulnerable_log_client_no_witness",
     "vulnerable_identity_san_only",
     "vulnerable_unverified_signing_time",
@@ -287,6 +289,36 @@ def patched_cosign_legacy_bundle(
     """cosign 2.6.2 / 3.0.4: signature, key and digest compared with the entry before the SET."""
     return _legacy_verify(sig, key=key, log_keys=log_keys, expected_digest=expected_digest,
                           compare_signature=True, compare_key=True, compare_digest=True)
+
+
+# ---------------------------------------------------------------------------
+# Tags and references
+# ---------------------------------------------------------------------------
+
+
+def vulnerable_cosign_digest_only_claims(sigs: Sequence[LegacySignature], digest: str, key: VerifyingKey) -> None:
+    """cosign's SimpleClaimVerifier: any signature valid over a payload naming `digest`; docker-reference ignored."""
+    for sig in sigs:
+        try:
+            key.verify(sig.signature, sig.payload)
+            if parse_simple_signing(sig.payload).manifest_digest == digest:
+                return
+        except LabkitError:
+            continue
+    raise _reject("signatures.verified", "no valid signature for this digest")
+
+
+def vulnerable_verify_then_pull_by_tag(
+    resolve: Any, verify: Any, pull: Any, window: Any
+) -> tuple[str, bytes]:
+    """Verify ``repo:tag``, then pull ``repo:tag``: the tag is resolved twice (Crossplane GHSA-wfqx-gjrf-g28r).
+
+    `resolve()` -> digest, `verify(digest)`, `pull(ref)` -> (digest, content);
+    `window()` is whatever happens between verification and pull.
+    """
+    verify(resolve())
+    window()
+    return pull(None)
 
 
 # ---------------------------------------------------------------------------
