@@ -318,7 +318,8 @@ def vulnerable_verify_then_pull_by_tag(
     """
     verify(resolve())
     window()
-    return pull(None)
+    digest, content = pull(None)
+    return str(digest), bytes(content)
 
 
 # ---------------------------------------------------------------------------
