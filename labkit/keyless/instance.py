@@ -8,6 +8,7 @@
     DIR/keys/*.pem            private keys (real mode only; lab keys come from the seed)
     DIR/tlog/                 the transparency log (labkit.tlog)
     DIR/oci/                  an OCI image layout
+    DIR/oidc/                 the issuer's discovery document and JWKS
     DIR/trusted_root.json     the Sigstore TrustedRoot pointing at all of the above
 
 With a seed every key, serial number and signature is derived from it and
@@ -170,6 +171,7 @@ class Instance:
             atomic_write(root / INSTANCE_FILE, (json.dumps(config, indent=2) + "\n").encode())
         instance = cls(root, config, clock=clock)
         instance.write_trusted_root()
+        instance.publish_issuer()
         return instance
 
     @classmethod
@@ -292,6 +294,13 @@ class Instance:
             tlog_url=self.url("tlog_url"), start=self.created,
         )
         return (json.dumps(doc, indent=2) + "\n").encode()
+
+    def publish_issuer(self) -> Path:
+        """Write the issuer's discovery document and JWKS under ``DIR/oidc/`` (what ``jwks_uri`` serves)."""
+        out = self.path / "oidc"
+        atomic_write(out / "openid-configuration", (json.dumps(self.issuer.discovery(), indent=2) + "\n").encode())
+        atomic_write(out / "jwks.json", (json.dumps(self.issuer.jwks(), indent=2) + "\n").encode())
+        return out
 
     def write_trusted_root(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the TrustedRoot atomically (default ``DIR/trusted_root.json``)."""

@@ -14,11 +14,13 @@ from labkit.keyless.instance import INSTANCE_FILE, Instance, default_instance_di
 
 def test_layout(tmp_path: Path) -> None:
     with Instance.create(tmp_path / "i", seed="layout") as inst:
-        for name in (INSTANCE_FILE, "ca/root.pem", "ca/intermediate.pem", "trusted_root.json", "oci/oci-layout"):
+        for name in (INSTANCE_FILE, "ca/root.pem", "ca/intermediate.pem", "trusted_root.json", "oci/oci-layout",
+                     "oidc/jwks.json", "oidc/openid-configuration"):
             assert (inst.path / name).is_file(), name
         assert not (inst.path / "keys").exists()  # lab keys come from the seed
         assert json.loads((inst.path / INSTANCE_FILE).read_text())["seed"] == "layout"
         assert "LAB" in repr(inst)
+        assert json.loads((inst.path / "oidc" / "jwks.json").read_text()) == inst.issuer.jwks()
 
 
 def test_real_instance_keeps_private_keys_private(tmp_path: Path) -> None:
