@@ -130,13 +130,13 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 def _b64decode(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise PayloadError(f"{what} must be a base64 string")
+    # DSSE (protocol.md) allows standard or URL-safe base64; anything else is refused, not skipped.
+    text = value.replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4) if "=" not in text else ""
     try:
-        return base64.b64decode(value, validate=True)
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        try:  # DSSE allows URL-safe base64 too
-            return base64.urlsafe_b64decode(value)
-        except (binascii.Error, ValueError):
-            raise PayloadError(f"{what} is not valid base64") from None
+        raise PayloadError(f"{what} is not valid base64") from None
 
 
 @dataclass(frozen=True)
