@@ -101,7 +101,7 @@ def test_bundle_shape(instance: Instance, tmp_path: Path) -> None:
     assert base64.b64decode(body["spec"]["signature"]["publicKey"]["content"]) == result.certificate.pem()
     cert = result.certificate.certificate
     assert cert.not_valid_before_utc.timestamp() <= int(entry["integratedTime"]) <= cert.not_valid_after_utc.timestamp()
-    assert set(result.timings) == {"hash", "token", "certificate", "sign", "log", "bundle"}
+    assert set(result.timings) == {"hash", "token", "key", "certificate", "sign", "log", "bundle"}
     assert Bundle.from_json(result.bundle.to_json()).to_json() == result.bundle.to_json()
 
 
