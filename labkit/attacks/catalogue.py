@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from labkit.attacks import bundle_forgery, identity, logs, relatives, tags  # noqa: F401
+from labkit.attacks import attestation, bundle_forgery, downgrade, identity, logs, racy, relatives, tags  # noqa: F401
 
 __all__: list[str] = []

@@ -21,7 +21,7 @@ from labkit.errors import AttackError, LabkitError
 from labkit.keys import VerifyingKey
 from labkit.tlog.entries import LogEntry, parse_body
 
-__all__ = ["blob_bundle", "check_docker_reference", "pull_verified", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
+__all__ = ["blob_bundle", "check_docker_reference", "pull_verified", "require_bundle_format", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
 
 
 def _entry_from_rekor_bundle(doc: Any) -> TransparencyLogEntry:
@@ -140,3 +140,17 @@ def check_docker_reference(sigs: Any, digest: str, key: VerifyingKey, expected: 
         reason="payload.docker_reference",
         details={"expected": expected, "actual": ", ".join(seen) or "(no valid signature)"},
     )
+
+
+def require_bundle_format(store: Any, digest: str) -> list[Any]:
+    """The image's Sigstore bundle referrers; none is a failure (no fallback to legacy ``.sig``)."""
+    from labkit.errors import VerificationError
+    from labkit.oci.signatures import list_bundles
+
+    bundles = list_bundles(store, digest)
+    if not bundles:
+        raise VerificationError(
+            "no Sigstore bundle refers to this image; the policy requires the new format and does not fall back",
+            step="format.bundle", reason="format.no_bundle",
+        )
+    return bundles

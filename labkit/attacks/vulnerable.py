@@ -39,6 +39,8 @@ __all__ = [
     "vulnerable_cosign_bundle_no_signature_compare",
     "vulnerable_cosign_verify_blob_pre_1_12",
     "vulnerable_cosign_digest_only_claims",
+    "vulnerable_cosign_v3_referrers_fallback",
+    "vulnerable_cosign_verify_attestation_pre_1_10_1",
     "vulnerable_identity_regexp_search",
     "vulnerable_verify_then_pull_by_tag",
     "vulnerable_log_client_no_witness",
@@ -320,6 +322,36 @@ def vulnerable_verify_then_pull_by_tag(
     window()
     digest, content = pull(None)
     return str(digest), bytes(content)
+
+
+def vulnerable_cosign_v3_referrers_fallback(bundles: Sequence[Any], legacy: Any) -> None:
+    """cosign v3 ``verify``: if the referrers list is empty, set NewBundleFormat=false and verify `.sig` instead."""
+    if not bundles:
+        legacy()
+        return
+    raise AttackError("this mode only models the fallback; bundles were present")
+
+
+def vulnerable_cosign_verify_attestation_pre_1_10_1(
+    envelopes: Sequence[Any], key: VerifyingKey, predicate_type: str
+) -> None:
+    """cosign < 1.10.1 ``verify-attestation --type``: any verified attestation passes; the type only filters policy input.
+
+    With no attestation of `predicate_type`, nothing is left to evaluate and
+    the command succeeds (GHSA-vjxv-45g9-9296).
+    """
+    from labkit.payloads import verify_envelope
+
+    verified = []
+    for env in envelopes:
+        try:
+            verify_envelope(env, key)
+            verified.append(env)
+        except LabkitError:
+            continue
+    if not verified:
+        raise _reject("attestation.signature", "no attestation verifies with the key")
+    # (policy evaluation would run over the attestations of `predicate_type`: there are none, so nothing fails)
 
 
 # ---------------------------------------------------------------------------

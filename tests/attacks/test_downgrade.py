@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from labkit.attacks.scenario import run_scenario
+
+from tests.attacks.helpers import assert_both_halves
+
+
+def test_downgrade_to_legacy_sig() -> None:
+    out = run_scenario("downgrade")
+    assert_both_halves(out, "cosign-v3-referrers-fallback", reason="format.no_bundle")
+    assert out.evidence["referrers"] == {"verified digest": 0, "original digest": 1}
