@@ -6,4 +6,4 @@ Import the submodules you need (`labkit.tlog.merkle`, `.checkpoint`, `.entries`,
 
 from __future__ import annotations
 
-__all__ = ["checkpoint", "checks", "entries", "merkle", "store", "witness"]
+__all__ = ["checkpoint", "checks", "client", "entries", "merkle", "server", "store", "witness"]

@@ -24,10 +24,10 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.errors import LogError, ProofError
 from labkit.keys import SigningKey, VerifyingKey, generate
@@ -44,6 +44,9 @@ from labkit.tlog.entries import (
     sign_set,
     verify_body_signature,
 )
+
+if TYPE_CHECKING:
+    from labkit.bundle import TransparencyLogEntry
 
 __all__ = ["DB_NAME", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
 
@@ -278,10 +281,24 @@ class TransparencyLog:
         return self.append(proposed_to_body(proposed), verify_signature=False)
 
     def upload_hashedrekord(
-        self, signature: bytes, public_key_or_cert_pem: bytes, artifact_sha256: bytes | str
+        self, signature: bytes, public_key_or_cert_pem: bytes, artifact_sha256: bytes | str, *, algorithm: str = "sha256"
     ) -> LogEntry:
         """Log a signature over an artifact digest (what ``cosign sign-blob`` uploads)."""
-        return self.append(hashedrekord_body(signature, public_key_or_cert_pem, artifact_sha256))
+        return self.append(hashedrekord_body(signature, public_key_or_cert_pem, artifact_sha256, algorithm=algorithm))
+
+    def uploader(self) -> Callable[[Any], TransparencyLogEntry]:
+        """A ``tlog=`` hook for `labkit.sign.sign_blob`: logs a hashedrekord, returns the bundle entry.
+
+        The hook takes a `labkit.sign.SignedArtifact` (digest, hash_name, signature, verifying_key).
+        """
+
+        def upload(signed: Any) -> TransparencyLogEntry:
+            entry = self.upload_hashedrekord(
+                signed.signature, signed.verifying_key.pem(), signed.digest, algorithm=signed.hash_name
+            )
+            return entry.to_bundle_entry()
+
+        return upload
 
     def upload_dsse(self, envelope_json: bytes | str, verifiers: Sequence[bytes]) -> LogEntry:
         """Log a DSSE envelope signed by the given PEM keys or certificates."""

@@ -1,0 +1,267 @@
+"""The log's network face: a WSGI app with the Rekor v1 API subset clients use, served by waitress on loopback.
+
+Routes (Rekor v1 ``openapi.yaml``):
+
+======  ==================================  ===========================================
+POST    /api/v1/log/entries                 create an entry (201, 409 if already logged)
+GET     /api/v1/log/entries?logIndex=N      entry by index
+GET     /api/v1/log/entries/{uuid|entryID}  entry by UUID or long entry ID
+GET     /api/v1/log                         log info: size, root, signed checkpoint
+GET     /api/v1/log/publicKey               the log key (PEM)
+GET     /api/v1/log/proof?firstSize&lastSize consistency proof
+POST    /api/v1/index/retrieve              search by hash, public key or email
+======  ==================================  ===========================================
+
+Errors are Rekor-style JSON ``{"code": <status>, "message": "..."}``; a body
+larger than `max_body` is refused with 413 before it is read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from labkit.errors import LabkitError, LogError, ProofError
+from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
+
+__all__ = ["LOOPBACK_HOSTS", "MAX_BODY", "LogServer", "make_app", "serve"]
+
+#: The largest request body accepted (Rekor's default ``max_request_body_size`` is larger; a lab needs less).
+MAX_BODY = 1 << 20
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+            409: "Conflict", 411: "Length Required", 413: "Payload Too Large", 500: "Internal Server Error"}
+
+
+class _HTTPError(Exception):
+    def __init__(self, status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = list(headers)
+
+
+def _json_response(start: StartResponse, status: int, value: Any, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+    body = json.dumps(value, separators=(",", ":")).encode() + b"\n"
+    start(f"{status} {_REASONS.get(status, '')}",
+          [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
+    return [body]
+
+
+def _int_param(query: dict[str, list[str]], name: str, default: int | None = None) -> int:
+    values = query.get(name)
+    if not values:
+        if default is None:
+            raise _HTTPError(400, f"missing query parameter {name}")
+        return default
+    raw = values[0]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise _HTTPError(400, f"{name} must be a non-negative integer, got {raw!r}")
+    return int(raw)
+
+
+def make_app(log: TransparencyLog, *, max_body: int = MAX_BODY) -> Callable[[Environ, StartResponse], list[bytes]]:
+    """The WSGI application serving `log`."""
+
+    def read_json(environ: Environ) -> Any:
+        length_s = environ.get("CONTENT_LENGTH") or ""
+        if length_s:
+            if not length_s.isdigit():
+                raise _HTTPError(400, "bad Content-Length")
+            if int(length_s) > max_body:
+                raise _HTTPError(413, f"request body of {length_s} bytes is larger than the limit of {max_body}")
+            data = environ["wsgi.input"].read(int(length_s))
+        else:
+            data = environ["wsgi.input"].read(max_body + 1)
+            if len(data) > max_body:
+                raise _HTTPError(413, f"request body is larger than the limit of {max_body} bytes")
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise _HTTPError(400, "request body is not JSON") from None
+
+    def entry_map(index_or_uuid: int | str) -> tuple[str, dict[str, Any]]:
+        entry = log.get(index_or_uuid) if isinstance(index_or_uuid, int) else log.get_by_uuid(index_or_uuid)
+        return entry.entry_id, {entry.entry_id: entry.to_api()}
+
+    def route(method: str, path: str, environ: Environ, start: StartResponse) -> list[bytes]:
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        path = path.rstrip("/") or "/"
+        if path == "/api/v1/log/entries":
+            if method == "POST":
+                proposed = read_json(environ)
+                if not isinstance(proposed, dict):
+                    raise _HTTPError(400, "proposed entry must be a JSON object")
+                try:
+                    entry = log.append_proposed(proposed)
+                except DuplicateEntryError as exc:
+                    existing = f"{log.tree_id:016x}{exc.uuid}"
+                    raise _HTTPError(409, exc.message, [("Location", f"/api/v1/log/entries/{existing}")]) from None
+                location = f"/api/v1/log/entries/{entry.entry_id}"
+                return _json_response(start, 201, {entry.entry_id: entry.to_api()},
+                                      [("Location", location), ("ETag", entry.uuid)])
+            if method == "GET":
+                _, value = entry_map(_int_param(query, "logIndex"))
+                return _json_response(start, 200, value)
+            raise _HTTPError(405, f"{method} is not allowed on {path}", [("Allow", "GET, POST")])
+        if path.startswith("/api/v1/log/entries/") and path.count("/") == 5:
+            if method != "GET":
+                raise _HTTPError(405, f"{method} is not allowed on {path}", [("Allow", "GET")])
+            _, value = entry_map(path.rsplit("/", 1)[1])
+            return _json_response(start, 200, value)
+        if path == "/api/v1/log":
+            if method != "GET":
+                raise _HTTPError(405, f"{method} is not allowed on {path}", [("Allow", "GET")])
+            return _json_response(start, 200, log.info())
+        if path == "/api/v1/log/publicKey":
+            if method != "GET":
+                raise _HTTPError(405, f"{method} is not allowed on {path}", [("Allow", "GET")])
+            key_pem = log.public_key_pem()
+            start("200 OK", [("Content-Type", "application/x-pem-file"), ("Content-Length", str(len(key_pem)))])
+            return [key_pem]
+        if path == "/api/v1/log/proof":
+            if method != "GET":
+                raise _HTTPError(405, f"{method} is not allowed on {path}", [("Allow", "GET")])
+            last = _int_param(query, "lastSize")
+            first = _int_param(query, "firstSize", 1)
+            if first > last:
+                raise _HTTPError(400, f"firstSize {first} must not be larger than lastSize {last}")
+            if last > log.size:
+                raise _HTTPError(400, f"lastSize {last} is larger than the log ({log.size} entries)")
+            hashes = log.consistency_proof(first, last)
+            return _json_response(start, 200, {"hashes": [h.hex() for h in hashes], "rootHash": log.root(last).hex()})
+        if path == "/api/v1/index/retrieve":
+            if method != "POST":
+                raise _HTTPError(405, f"{method} is not allowed on {path}", [("Allow", "POST")])
+            query_doc = read_json(environ)
+            if not isinstance(query_doc, dict):
+                raise _HTTPError(400, "search query must be a JSON object")
+            pk = query_doc.get("publicKey")
+            pem: bytes | None = None
+            if pk is not None:
+                if not isinstance(pk, dict) or not isinstance(pk.get("content"), str):
+                    raise _HTTPError(400, "publicKey must be {format, content (base64 PEM)}")
+                if pk.get("format", "x509") != "x509":
+                    raise _HTTPError(400, f"unsupported publicKey format {pk.get('format')!r}; this log supports x509")
+                try:
+                    pem = base64.b64decode(pk["content"], validate=True)
+                except (binascii.Error, ValueError):
+                    raise _HTTPError(400, "publicKey.content is not base64") from None
+            h, email = query_doc.get("hash"), query_doc.get("email")
+            if (h is not None and not isinstance(h, str)) or (email is not None and not isinstance(email, str)):
+                raise _HTTPError(400, "hash and email must be strings")
+            if h is None and pem is None and email is None:
+                raise _HTTPError(400, "search needs hash, publicKey or email")
+            indexes = log.search(hash=h, public_key=pem, email=email)
+            return _json_response(start, 200, [log.get(i, proof=False).entry_id for i in indexes])
+        raise _HTTPError(404, f"no such API path: {path}")
+
+    def app(environ: Environ, start: StartResponse) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        try:
+            return route(method, path, environ, start)
+        except _HTTPError as exc:
+            return _json_response(start, exc.status, {"code": exc.status, "message": exc.message}, exc.headers)
+        except EntryNotFoundError as exc:
+            return _json_response(start, 404, {"code": 404, "message": exc.message})
+        except (ProofError, LogError, LabkitError) as exc:
+            return _json_response(start, 400, {"code": 400, "message": exc.message})
+        except Exception as exc:  # never leak a traceback to the client
+            return _json_response(start, 500, {"code": 500, "message": f"internal error: {type(exc).__name__}"})
+
+    return app
+
+
+def _check_host(host: str, allow_remote: bool) -> None:
+    if host not in LOOPBACK_HOSTS and not allow_remote:
+        raise LogError(f"refusing to listen on {host}; the lab log serves loopback only ({', '.join(LOOPBACK_HOSTS)})")
+
+
+class LogServer:
+    """A waitress server for a log, run in a background thread (for tests and notebooks).
+
+    >>> # server = LogServer(log).start(); client = RekorClient(server.url); ...; server.stop()
+    """
+
+    def __init__(self, log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 0,
+                 max_body: int = MAX_BODY, threads: int = 4) -> None:
+        import waitress.server
+
+        _check_host(host, False)
+        self.log = log
+        self._server = waitress.server.create_server(
+            make_app(log, max_body=max_body), host=host, port=port, threads=threads,
+            max_request_body_size=max_body * 4 + 4096, clear_untrusted_proxy_headers=True, ident="labkit-tlog",
+        )
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:40123``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LogServer:
+        """Serve in a daemon thread; returns self."""
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="labkit-tlog-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        from waitress import wasyncore
+
+        server = self._server
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
+        # Close every open connection and the listener from the serving thread, then stop the workers.
+        for channel in list(server._map.values()):  # type: ignore[union-attr]
+            channel.close()
+        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        """Stop serving: close connections and the listening socket, and wait for the thread."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    def __enter__(self) -> LogServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 3000, max_body: int = MAX_BODY,
+          threads: int = 4, ready: Callable[[str], None] | None = None) -> None:
+    """Serve `log` in the foreground until interrupted (``labkit log serve``)."""
+    import waitress.server
+
+    _check_host(host, False)
+    server = waitress.server.create_server(
+        make_app(log, max_body=max_body), host=host, port=port, threads=threads,
+        max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog",
+    )
+    if ready is not None:
+        ready(f"http://{host}:{server.effective_port}")  # type: ignore[union-attr]
+    try:
+        server.run()
+    finally:
+        server.close()
