@@ -1,9 +1,240 @@
-"""`labkit` commands: attest (stub; filled in by the issue that owns it)."""
+"""`labkit` commands for attestations, spelled as cosign users know them.
+
+    labkit attest --type slsaprovenance1 --predicate prov.json --key cosign.key IMAGE
+    labkit attest --type cyclonedx --predicate sbom.json --identity alice@lab.test IMAGE
+    labkit verify-attestation --type cyclonedx --key cosign.pub IMAGE
+    labkit verify-attestation --type cyclonedx --certificate-identity alice@lab.test \\
+        --certificate-oidc-issuer https://oidc.labkit.invalid IMAGE
+    labkit attest-blob --type custom --predicate notes.txt --key cosign.key --bundle out.json FILE
+    labkit verify-blob-attestation --type custom --bundle out.json --key cosign.pub FILE
+    labkit predicate-types
+
+Attestations are logged in the lab instance's transparency log
+(``--instance DIR``, default ``$LABKIT_HOME`` or ``./.labkit``) and verified
+against its trusted root (or ``--trusted-root FILE``). IMAGE is
+``oci:DIR:tag`` or a loopback registry reference, as for ``labkit sign``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import Any
+
+from labkit.errors import InputError
+
+__all__ = ["register"]
+
+
+def _signer_args(p: argparse.ArgumentParser) -> None:
+    from labkit.cli.keyless import add_instance_argument
+
+    p.add_argument("--type", required=True, help="predicate type: a name (slsaprovenance1, cyclonedx, spdx, "
+                   "spdxjson, vuln, custom, or a registered one) or a URI")
+    p.add_argument("--predicate", required=True, metavar="FILE", help="the predicate file")
+    p.add_argument("--key", default=None, help="encrypted private key file (cosign.key; COSIGN_PASSWORD)")
+    p.add_argument("--identity", default=None,
+                   help="keyless: sign as this identity (the lab OIDC issuer mints its token)")
+    p.add_argument("--identity-token", default=None, help="keyless: an identity token (JWT) minted elsewhere")
+    add_instance_argument(p)
+
+
+def _verifier_args(p: argparse.ArgumentParser) -> None:
+    from labkit.cli.keyless import add_instance_argument
+
+    p.add_argument("--type", required=True, help="the predicate type that must be attested (name or URI)")
+    p.add_argument("--key", default=None, help="public key (cosign.pub)")
+    p.add_argument("--certificate-identity", default=None, help="expected signer identity (exact)")
+    p.add_argument("--certificate-identity-regexp", default=None, help="expected identity (regexp, whole value)")
+    p.add_argument("--certificate-oidc-issuer", default=None, help="expected OIDC issuer (exact)")
+    p.add_argument("--certificate-oidc-issuer-regexp", default=None, help="expected issuer (regexp, whole value)")
+    p.add_argument("--trusted-root", default=None, metavar="FILE", help="TrustedRoot JSON (default: the instance's)")
+    p.add_argument("--steps", action="store_true", help="print every check step")
+    add_instance_argument(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    p = sub.add_parser("attest", help="attest an image: in-toto statement in DSSE, logged, stored as a referrer and .att")
+    _signer_args(p)
+    p.add_argument("image", metavar="IMAGE")
+    p.set_defaults(handler=_attest)
+
+    v = sub.add_parser("verify-attestation", help="verify that an image has a valid attestation of --type")
+    _verifier_args(v)
+    v.add_argument("image", metavar="IMAGE")
+    v.set_defaults(handler=_verify_attestation)
+
+    b = sub.add_parser("attest-blob", help="attest a file into a Sigstore bundle (DSSE in-toto statement)")
+    _signer_args(b)
+    b.add_argument("--bundle", required=True, metavar="FILE", help="where to write the bundle")
+    b.add_argument("file", metavar="FILE")
+    b.set_defaults(handler=_attest_blob)
+
+    w = sub.add_parser("verify-blob-attestation", help="verify a blob attestation bundle of --type")
+    _verifier_args(w)
+    w.add_argument("--bundle", required=True, metavar="FILE", help="the attestation bundle")
+    w.add_argument("file", metavar="FILE")
+    w.set_defaults(handler=_verify_blob_attestation)
+
+    t = sub.add_parser("predicate-types", help="list the predicate types labkit knows (built-in and registered)")
+    t.set_defaults(handler=_types)
+
+
+def _instance(args: argparse.Namespace) -> Any:
+    from labkit.keyless.instance import Instance
+
+    return Instance.open(args.instance)
+
+
+def _signer(args: argparse.Namespace, inst: Any) -> Any:
+    from labkit.attest import key_signer, keyless_signer
+
+    if args.key and (args.identity or args.identity_token):
+        raise InputError("give --key or a keyless identity (--identity / --identity-token), not both")
+    if args.key:
+        from labkit.keyfile import load_private_key
+
+        key = load_private_key(args.key)
+        if key.lab:
+            print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
+        return key_signer(key)
+    if args.identity or args.identity_token:
+        return keyless_signer(inst, identity=args.identity, identity_token=args.identity_token)
+    raise InputError("give --key KEY or --identity ID (keyless)")
+
+
+def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """(trusted root, key, identity policy) from the verifier flags."""
+    from labkit._internal.fsutil import read_bytes
+
+    wants_identity = any(v is not None for v in (args.certificate_identity, args.certificate_identity_regexp,
+                                                  args.certificate_oidc_issuer, args.certificate_oidc_issuer_regexp))
+    if args.key and wants_identity:
+        raise InputError("give either --key or --certificate-identity/--certificate-oidc-issuer, not both")
+    if not args.key and not wants_identity:
+        raise InputError("give --key, or --certificate-identity and --certificate-oidc-issuer")
+    key = identity = None
+    if args.key:
+        from labkit.cli.blob import _load_verifying_key
+
+        key = _load_verifying_key(args.key)
+    else:
+        from labkit.verify.policy import Identity
+
+        identity = Identity(identity=args.certificate_identity, issuer=args.certificate_oidc_issuer,
+                            identity_regexp=args.certificate_identity_regexp,
+                            issuer_regexp=args.certificate_oidc_issuer_regexp)
+    if args.trusted_root:
+        root = read_bytes(args.trusted_root, "trusted root")
+    else:
+        root = _instance(args).trusted_root_json()
+    return root, key, identity
+
+
+def _print_result(result: Any, steps: bool) -> None:
+    if steps or not result.verified:
+        print(result.checklist(), file=sys.stderr)
+
+
+def _attest(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+    from labkit.attest import attest_image
+    from labkit.cli.oci import _layout_identity
+    from labkit.oci.reference import LayoutReference
+    from labkit.oci.signatures import resolve_for_signing
+    from labkit.oci.store import open_store
+
+    from labkit.attest import make_predicate
+
+    inst = _instance(args)
+    # Check the predicate against its type before asking for a password or logging anything.
+    predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=inst.clock)
+    signer = _signer(args, inst)
+    store, ref = open_store(args.image)
+    desc, warning = resolve_for_signing(store, ref)
+    if warning:
+        print(warning, file=sys.stderr)
+    identity = _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
+    a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst)
+    entry = a.bundle.verification_material.tlog_entries[0]
+    print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+    print(f"Pushing attestation referrer: {ref.name}@{a.referrer.digest}", file=sys.stderr)
+    print(f"{ref.name}@{desc.digest}")
+    return 0
+
+
+def _verify_attestation(args: argparse.Namespace) -> int:
+    from labkit.attest import explain_image_attestation
+    from labkit.errors import VerificationError
+    from labkit.oci.store import open_store
+
+    root, key, identity = _verification(args)
+    store, ref = open_store(args.image)
+    desc = store.resolve(ref.ref)
+    result = explain_image_attestation(store, desc, args.type, trusted_root=root, key=key, identity=identity)
+    _print_result(result, args.steps)
+    if not result.verified:
+        f = result.failed_step
+        raise VerificationError(f"no valid {args.type} attestation for {ref.name}@{desc.digest}"
+                                + (f": {f.detail}" if f is not None and f.detail else ""),
+                                step=f.id if f else "attestation.found")
+    print(f"\nVerification for {ref.name}@{desc.digest} --", file=sys.stderr)
+    print("The following checks were performed on each of these signatures:", file=sys.stderr)
+    print("  - The attestation's predicate type is the one requested, and the predicate parses as that type",
+          file=sys.stderr)
+    print("  - Existence of the claims in the transparency log was verified offline", file=sys.stderr)
+    print("  - The signature was verified against the " + ("specified public key" if key else "certificate identity"),
+          file=sys.stderr)
+    assert result.statement is not None
+    print(json.dumps(result.statement.to_dict(), separators=(",", ":")))
+    return 0
+
+
+def _attest_blob(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import atomic_write, read_bytes
+    from labkit.attest import attest_blob
+
+    from labkit.attest import make_predicate
+
+    inst = _instance(args)
+    # Check the predicate against its type before asking for a password or logging anything.
+    predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=inst.clock)
+    signer = _signer(args, inst)
+    read_bytes(args.file, "file")  # a clear error for a missing file before anything is logged
+    bundle = attest_blob(args.file, args.type, predicate, signer, instance=inst)
+    atomic_write(args.bundle, bundle.to_json().encode("utf-8"))
+    entry = bundle.verification_material.tlog_entries[0]
+    print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+    print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
+    return 0
+
+
+def _verify_blob_attestation(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+    from labkit.attest import explain_blob_attestation
+    from labkit.errors import VerificationError
+
+    root, key, identity = _verification(args)
+    bundle = read_bytes(args.bundle, "bundle")
+    read_bytes(args.file, "file")
+    result = explain_blob_attestation(bundle, args.file, args.type, trusted_root=root, key=key, identity=identity)
+    _print_result(result, args.steps)
+    if not result.verified:
+        f = result.failed_step
+        raise VerificationError(f"attestation of type {args.type} does not verify"
+                                + (f": {f.id}: {f.detail}" if f is not None else ""),
+                                step=f.id if f else "")
+    print("Verified OK", file=sys.stderr)
+    return 0
+
+
+def _types(args: argparse.Namespace) -> int:
+    from labkit.attest import predicate_types
+
+    for t in predicate_types():
+        names = ", ".join([t.name, *t.aliases])
+        origin = "built-in" if t.builtin else "registered"
+        print(f"{names:<40} {t.uri}  ({origin}{': ' + t.description if t.description else ''})")
+    return 0
