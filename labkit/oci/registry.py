@@ -529,7 +529,14 @@ class RegistryRepository:
         rng = random.Random()
         for attempt in range(attempts):
             claims = [t for t in self.tags() if t.startswith(claim_prefix)]
-            bodies = [(t, self.get_manifest(t)[0]) for t in claims]
+            bodies = []
+            for t in claims:
+                try:
+                    bodies.append((t, self.get_manifest(t)[0]))
+                except NotFoundError:
+                    # A tag directory can be listed before its link is written (distribution's
+                    # filesystem driver); its writer converges after finishing the claim.
+                    continue
             try:
                 current, current_desc = self.get_manifest(tag)
             except NotFoundError:

@@ -1,0 +1,274 @@
+"""cosign-compatible signature storage: format, verification, concurrency."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from labkit.errors import VerificationError
+from labkit.keys import generate
+from labkit.lab import Lab
+from labkit.oci.builder import BuiltImage, build_image
+from labkit.oci.descriptor import MT_CONFIG, MT_MANIFEST, parse_manifest
+from labkit.oci.digest import Digest
+from labkit.oci.layout import OCILayout
+from labkit.oci.reference import parse_reference
+from labkit.oci.registry import RegistryClient
+from labkit.oci.signatures import (
+    ANN_BUNDLE,
+    ANN_SIGNATURE,
+    BUNDLE_ARTIFACT_TYPE,
+    COSIGN_SIGN_PREDICATE,
+    SIMPLESIGNING_MEDIA_TYPE,
+    TAG_WARNING,
+    append_signature_racy,
+    explain_image_signatures,
+    list_bundles,
+    list_signatures,
+    make_signature_layer,
+    resolve_for_signing,
+    sign_image,
+    signature_tag,
+    verify_image,
+)
+from labkit.payloads import simple_signing_payload
+from tests.oci.conftest import Registry
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> OCILayout:
+    return OCILayout.init(tmp_path / "layout")
+
+
+@pytest.fixture
+def image(layout: OCILayout) -> BuiltImage:
+    return build_image(layout, {"app.txt": "v1"}, tag="v1")
+
+
+def test_signature_tag() -> None:
+    d = Digest.of(b"x")
+    assert signature_tag(d) == f"sha256-{d.hex}.sig"
+    assert signature_tag(str(d), "att") == f"sha256-{d.hex}.att"
+
+
+def test_legacy_storage_format(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    res = sign_image(layout, image.descriptor, key, docker_reference="registry.local/app")
+    # the payload is cosign's simple-signing document, byte for byte
+    assert res.payload == (
+        b'{"critical":{"identity":{"docker-reference":"registry.local/app"},"image":{"docker-manifest-digest":"'
+        + str(image.digest).encode()
+        + b'"},"type":"cosign container image signature"},"optional":null}'
+    )
+    data, _ = layout.get_manifest(signature_tag(image.digest))
+    manifest = parse_manifest(data)
+    doc = json.loads(data)
+    assert doc["mediaType"] == MT_MANIFEST and manifest.config.media_type == MT_CONFIG
+    assert len(manifest.layers) == 1
+    layer = manifest.layers[0]
+    assert layer.media_type == SIMPLESIGNING_MEDIA_TYPE
+    assert layer.digest == Digest.of(res.payload)
+    assert list(layer.annotations) == [ANN_SIGNATURE]
+    sig = base64.b64decode(layer.annotations[ANN_SIGNATURE])
+    key.public_key().verify(sig, res.payload)
+    config = json.loads(layout.get_blob(manifest.config.digest))
+    assert config["rootfs"] == {"type": "layers", "diff_ids": [str(layer.digest)]}
+
+
+def test_sign_verify_and_explain(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    other = generate(lab=lab, label="other")
+    with pytest.raises(VerificationError) as err:
+        verify_image(layout, image.digest, key.public_key())
+    assert err.value.step == "signatures.found"
+    sign_image(layout, image.descriptor, key, docker_reference="localhost/app", annotations={"env": "prod"})
+    report = verify_image(layout, image.digest, key.public_key(), annotations={"env": "prod"})
+    assert len(report.verified) == 1
+    with pytest.raises(VerificationError) as err:
+        verify_image(layout, image.digest, other.public_key())
+    assert err.value.step == "signatures.verified" and err.value.reason == "signature.verify"
+    with pytest.raises(VerificationError) as err:
+        verify_image(layout, image.digest, key.public_key(), annotations={"env": "dev"})
+    assert err.value.reason == "payload.annotation.env"
+    report = explain_image_signatures(layout, image.digest, other.public_key())
+    assert not report.ok and report.rows()[-1]["status"] == "fail"
+
+
+def test_signature_copied_to_another_image_fails_binding(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    sign_image(layout, image.descriptor, key, docker_reference="localhost/app")
+    evil = build_image(layout, {"app.txt": "evil"}, tag="evil")
+    sig_desc = layout.resolve(signature_tag(image.digest))
+    layout.tag(signature_tag(evil.digest), sig_desc)  # copy .sig onto the evil image
+    with pytest.raises(VerificationError) as err:
+        verify_image(layout, evil.digest, key.public_key())
+    assert err.value.reason == "payload.digest"
+
+
+def test_tampered_signature_layer(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    res = sign_image(layout, image.descriptor, key, docker_reference="localhost/app")
+    layout.blob_path(res.layer.digest).write_bytes(res.payload.replace(b"localhost", b"evilhost"))
+    report = explain_image_signatures(layout, image.digest, key.public_key())
+    assert not report.ok
+    assert report.steps.failed is not None and report.steps.failed.id == "sig.read"
+
+
+def test_same_signature_not_added_twice(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    sign_image(layout, image.descriptor, key, docker_reference="localhost/app")
+    sign_image(layout, image.descriptor, key, docker_reference="localhost/app")  # deterministic lab signature
+    assert len(list_signatures(layout, image.digest)) == 1
+
+
+def test_tag_warning(layout: OCILayout, image: BuiltImage) -> None:
+    path = str(layout.path)
+    desc, warning = resolve_for_signing(layout, parse_reference(f"oci:{path}:v1"))  # type: ignore[arg-type]
+    assert desc.digest == image.digest and warning == TAG_WARNING.format(ref=f"oci:{path}:v1")
+    _, warning = resolve_for_signing(layout, parse_reference(f"oci:{path}@{image.digest}"))  # type: ignore[arg-type]
+    assert warning is None
+
+
+def test_new_bundle_format(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    res = sign_image(layout, image.descriptor, key, docker_reference="localhost/app", new_bundle_format=True,
+                     clock=lab.clock)
+    assert res.bundle_referrer is not None
+    data, _ = layout.get_manifest(res.bundle_referrer.digest)
+    doc = json.loads(data)
+    assert doc["artifactType"] == BUNDLE_ARTIFACT_TYPE
+    assert doc["config"] == {
+        "mediaType": "application/vnd.oci.empty.v1+json",
+        "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+        "size": 2,
+    }
+    assert doc["subject"]["digest"] == str(image.digest)
+    assert doc["annotations"] == {
+        "dev.sigstore.bundle.content": "dsse-envelope",
+        "dev.sigstore.bundle.predicateType": COSIGN_SIGN_PREDICATE,
+        "org.opencontainers.image.created": "2026-01-01T12:00:00Z",
+    }
+    bundles = list_bundles(layout, image.digest)
+    assert len(bundles) == 1
+    bundle = json.loads(bundles[0][1])
+    assert bundle["mediaType"] == BUNDLE_ARTIFACT_TYPE
+    assert bundle["dsseEnvelope"]["payloadType"] == "application/vnd.in-toto+json"
+    report = verify_image(layout, image.digest, key.public_key())
+    assert len(report.verified) == 2
+
+
+def test_rekor_bundle_annotation() -> None:
+    payload = simple_signing_payload("localhost/app", str(Digest.of(b"m")))
+    rekor = {"SignedEntryTimestamp": "c2V0", "Payload": {"body": "Ym9keQ==", "integratedTime": 1,
+                                                         "logIndex": 0, "logID": "00" * 32}}
+    layer = make_signature_layer(payload, b"sig", rekor_bundle=rekor, certificate=b"PEM")
+    assert json.loads(layer.annotations[ANN_BUNDLE]) == rekor
+    assert list(layer.annotations) == sorted(layer.annotations)
+    assert layer.annotations["dev.sigstore.cosign/chain"] == ""
+
+
+def test_racy_append_loses_a_signature(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    """cosign's read-append-write: two signers at once, one signature survives."""
+    layers = []
+    for i in range(2):
+        key = generate(lab=lab, label=f"racer-{i}")
+        payload = simple_signing_payload("localhost/app", str(image.digest))
+        layers.append((make_signature_layer(payload, key.sign(payload)), payload))
+    threads = [
+        threading.Thread(target=append_signature_racy, args=(OCILayout(layout.path), image.digest, la, p),
+                         kwargs={"pause": 0.3})
+        for la, p in layers
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(list_signatures(layout, image.digest)) == 1
+
+
+def test_racy_mode_not_reachable_from_cli() -> None:
+    source = (ROOT / "labkit" / "cli" / "oci.py").read_text()
+    assert "racy" not in source
+
+
+_SIGNER = """
+import os, sys, time
+from labkit.keys import generate
+from labkit.lab import Lab
+from labkit.oci.signatures import sign_image
+from labkit.oci.store import open_store
+ref, index, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+store, r = open_store(ref)
+desc = store.resolve(r.ref)
+key = generate(lab=Lab(seed="concurrency"), label=f"signer-{index}")
+while not os.path.exists(go):
+    time.sleep(0.002)
+sign_image(store, desc, key, docker_reference="localhost/app")
+"""
+
+
+def _run_signers(ref: str, tmp: Path, n: int = 8) -> None:
+    go = tmp / "go"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _SIGNER, ref, str(i), str(go)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i in range(n)
+    ]
+    time.sleep(0.5)
+    go.write_text("go")
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err.decode()[-2000:]
+
+
+def _check_all_signed(store: OCILayout | object, digest: Digest, n: int = 8) -> None:
+    sigs = list_signatures(store, digest)  # type: ignore[arg-type]
+    assert len(sigs) == n
+    lab = Lab(seed="concurrency")
+    for i in range(n):
+        key = generate(lab=lab, label=f"signer-{i}")
+        verify_image(store, digest, key.public_key())  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_eight_concurrent_signers_layout(layout: OCILayout, image: BuiltImage, tmp_path: Path) -> None:
+    _run_signers(f"oci:{layout.path}:v1", tmp_path)
+    _check_all_signed(layout, image.digest)
+    assert layout.check() == []
+
+
+@pytest.mark.slow
+@pytest.mark.registry
+def test_eight_concurrent_signers_registry(registry: Registry, tmp_path: Path) -> None:
+    repo = RegistryClient(registry.url).repository("labkit/race")
+    img = build_image(repo, {"app.txt": "v1"}, tag="v1")
+    _run_signers(f"{registry.host}/labkit/race:v1", tmp_path)
+    _check_all_signed(repo, img.digest)
+
+
+@pytest.mark.registry
+def test_registry_sign_verify_and_bundle(registry: Registry, lab: Lab) -> None:
+    repo = RegistryClient(registry.url).repository("labkit/signed")
+    img = build_image(repo, {"app.txt": "v1"}, tag="v1")
+    key = generate(lab=lab, label="signer")
+    sign_image(repo, img.descriptor, key, docker_reference=repo.name, new_bundle_format=True, clock=lab.clock)
+    report = verify_image(repo, img.digest, key.public_key())
+    assert len(report.verified) == 2
+    assert [r.artifact_type for r in repo.referrers(img.digest)] == [BUNDLE_ARTIFACT_TYPE]
+    # tag swap: the tag now names an unsigned image, whose .sig does not exist
+    evil = build_image(repo, {"app.txt": "evil"}, tag="v1")
+    with pytest.raises(VerificationError):
+        verify_image(repo, repo.resolve("v1").digest, key.public_key())
+    assert evil.digest != img.digest
+    verify_image(repo, img.digest, key.public_key())
