@@ -1,9 +1,194 @@
-"""`labkit` commands: log (stub; filled in by the issue that owns it)."""
+"""`labkit log`: serve a transparency log on loopback and query it.
+
+    labkit log serve --dir ./mylog --port 3000          # Rekor v1 API on http://127.0.0.1:3000
+    labkit log info  --url http://127.0.0.1:3000         # size, root, signed checkpoint
+    labkit log get   --url http://127.0.0.1:3000 --index 0
+    labkit log proof --dir ./mylog --first 3 --last 8    # consistency proof, verified
+    labkit log proof --dir ./mylog --index 2             # inclusion proof, verified
+    labkit log search --url http://127.0.0.1:3000 --hash sha256:<hex>
+    labkit log witness --url http://127.0.0.1:3000 --checkpoint old.txt
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from typing import Any
+
+from labkit.errors import LogError
+
+__all__ = ["register"]
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--url", help="a running log, e.g. http://127.0.0.1:3000 (loopback only)")
+    g.add_argument("--dir", help="a log directory on this machine")
+    p.add_argument("--seed", default="labkit", help="lab seed of the log key for --dir (default: labkit)")
+    p.add_argument("--name", default="labkit.local", help="log name for --dir (default: labkit.local)")
+
+
+def _open_local(args: argparse.Namespace) -> Any:
+    from labkit.lab import Lab, SystemClock
+    from labkit.tlog.store import TransparencyLog
+
+    lab = Lab(seed=args.seed, clock=SystemClock())
+    return TransparencyLog.open(args.dir, lab=lab, name=args.name)
+
+
+def _source(args: argparse.Namespace) -> Any:
+    if args.url:
+        from labkit.tlog.client import RekorClient
+
+        return RekorClient(args.url)
+    return _open_local(args)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from labkit.tlog.server import serve
+
+    log = _open_local(args)
+
+    def ready(url: str) -> None:
+        print(f"serving {log.origin} ({log.size} entries) at {url}", flush=True)
+
+    try:
+        serve(log, host=args.host, port=args.port, max_body=args.max_body, ready=ready)
+    except OSError as exc:
+        raise LogError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    src = _source(args)
+    info = src.log_info() if args.url else src.info()
+    print(f"tree size: {info['treeSize']}")
+    print(f"root hash: {info['rootHash']}")
+    print(f"tree ID:   {info['treeID']}")
+    print()
+    print(info["signedTreeHead"], end="")
+    return 0
+
+
+def _get(args: argparse.Namespace) -> int:
+    src = _source(args)
+    if args.index is not None:
+        entry = src.get_by_index(args.index) if args.url else src.get(args.index)
+    else:
+        entry = src.get_by_uuid(args.uuid)
+    _print_json({entry.entry_id: entry.to_api()})
+    return 0
+
+
+def _proof(args: argparse.Namespace) -> int:
+    from labkit.tlog import merkle
+    from labkit.tlog.checkpoint import SignedNote
+
+    src = _source(args)
+    if args.index is not None:
+        entry = src.get_by_index(args.index) if args.url else src.get(args.index)
+        p = entry.inclusion_proof
+        if p is None:
+            raise LogError("the log returned no inclusion proof")
+        merkle.verify_inclusion(p.log_index, p.tree_size, merkle.leaf_hash(entry.body), list(p.hashes), p.root_hash)
+        _print_json({"logIndex": p.log_index, "treeSize": p.tree_size, "rootHash": p.root_hash.hex(),
+                     "hashes": [h.hex() for h in p.hashes], "verified": True})
+        return 0
+    if args.first is None:
+        raise LogError("give --index for an inclusion proof or --first (and --last) for a consistency proof")
+    latest = SignedNote.parse(src.latest_checkpoint()).checkpoint()
+    last = latest.size if args.last is None else args.last
+    proof = src.consistency_proof(args.first, last)
+    out: dict[str, Any] = {"firstSize": args.first, "lastSize": last, "hashes": [h.hex() for h in proof]}
+    if not args.url:
+        merkle.verify_consistency(args.first, last, src.root(args.first), src.root(last), proof)
+        out["verified"] = True
+    _print_json(out)
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+
+    src = _source(args)
+    pem = read_bytes(args.public_key, "public key") if args.public_key else None
+    if args.url:
+        ids = src.search(hash=args.hash, public_key=pem, email=args.email)
+    else:
+        ids = [src.get(i, proof=False).entry_id for i in src.search(hash=args.hash, public_key=pem, email=args.email)]
+    for i in ids:
+        print(i)
+    return 0
+
+
+def _witness(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+    from labkit.tlog.checkpoint import SignedNote
+    from labkit.tlog.witness import Witness
+
+    src = _source(args)
+    old = read_bytes(args.checkpoint, "checkpoint").decode("utf-8", "replace")
+    key = src.public_key() if args.url else src.public_key
+    origin = SignedNote.parse(old).checkpoint().origin
+    witness = Witness(args.log_name or origin.split(" - ")[0], key, origin=origin)
+    result = witness.explain_consistency(old, src)
+    for s in result.steps:
+        print(f"[{s.status:4}] {s.id}: {s.title}" + (f" ({s.actual})" if s.actual else ""))
+    return 0 if result.ok else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    log = sub.add_parser("log", help="run and query a transparency log (Rekor v1 API subset)")
+    cmds = log.add_subparsers(dest="log_command", metavar="SUBCOMMAND")
+
+    p = cmds.add_parser("serve", help="serve a log directory on loopback")
+    p.add_argument("--dir", required=True, help="log directory (created if missing)")
+    p.add_argument("--seed", default="labkit", help="lab seed of the log key (default: labkit)")
+    p.add_argument("--name", default="labkit.local", help="log name in checkpoints (default: labkit.local)")
+    p.add_argument("--host", default="127.0.0.1", help="loopback address (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3000, help="port (0 picks a free one; default: 3000)")
+    p.add_argument("--max-body", type=int, default=1 << 20, help="largest request body in bytes")
+    p.set_defaults(handler=_serve, url=None)
+
+    p = cmds.add_parser("info", help="tree size, root hash and signed checkpoint")
+    _add_source(p)
+    p.set_defaults(handler=_info)
+
+    p = cmds.add_parser("get", help="an entry by index or UUID, as Rekor returns it")
+    _add_source(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--index", type=int)
+    g.add_argument("--uuid")
+    p.set_defaults(handler=_get)
+
+    p = cmds.add_parser("proof", help="an inclusion (--index) or consistency (--first/--last) proof")
+    _add_source(p)
+    p.add_argument("--index", type=int)
+    p.add_argument("--first", type=int)
+    p.add_argument("--last", type=int)
+    p.set_defaults(handler=_proof)
+
+    p = cmds.add_parser("search", help="entries by artifact hash, public key file or email")
+    _add_source(p)
+    p.add_argument("--hash")
+    p.add_argument("--public-key")
+    p.add_argument("--email")
+    p.set_defaults(handler=_search)
+
+    p = cmds.add_parser("witness", help="check the log is consistent with an older checkpoint")
+    _add_source(p)
+    p.add_argument("--checkpoint", required=True, help="file holding an older signed checkpoint")
+    p.add_argument("--log-name", help="key name on the log's signature line (default: from the origin)")
+    p.set_defaults(handler=_witness)
+
+    def _help(args: argparse.Namespace) -> int:
+        log.print_help(sys.stdout)
+        return 2
+
+    log.set_defaults(handler=_help)
