@@ -12,6 +12,7 @@ material and a ``messageSignature`` carrying the digest:
 With ``tlog=`` the signature is also uploaded to a transparency log and the
 returned entry goes into ``verificationMaterial.tlogEntries``; without it the
 bundle has no log entry, as ``cosign sign-blob --tlog-upload=false``.
+Verification is `labkit.verify.verify_bundle(bundle, artifact, key=...)`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
-from labkit.errors import InputError, KeyFileError, VerificationError
+from labkit.errors import InputError, KeyFileError
 from labkit.hashing import digest_file, new_hash, proto_name
 from labkit.keys import KeyAlgorithm, SigningKey, VerifyingKey
 from labkit.lab import Clock
@@ -38,7 +39,6 @@ __all__ = [
     "public_key_hint",
     "sign_blob",
     "signed_artifact",
-    "verify_blob_signature",
 ]
 
 
@@ -147,34 +147,3 @@ def sign_blob(
     material = VerificationMaterial(public_key_hint=public_key_hint(signed.verifying_key), tlog_entries=entries)
     content = MessageSignature(digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name))
     return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
-
-
-def verify_blob_signature(
-    bundle: Bundle, data_or_path: bytes | str | os.PathLike[str], key: VerifyingKey
-) -> None:
-    """The managed-key signature check alone: digest matches, signature verifies with `key`.
-
-    This is not full bundle verification (no log, no policy); `labkit.verify`
-    does that. Raises `VerificationError` naming the failed step.
-    """
-    ms = bundle.message_signature
-    if ms is None:
-        raise VerificationError("bundle has no messageSignature (a DSSE bundle?)", step="content", reason="content.kind")
-    hash_name = _hash_name_for(key.algorithm)
-    if ms.algorithm and ms.algorithm != proto_name(hash_name):
-        raise VerificationError(
-            f"bundle digest algorithm {ms.algorithm} does not match the key's {proto_name(hash_name)}",
-            step="artifact.digest", reason="artifact.digest_algorithm",
-        )
-    artifact = open_artifact(data_or_path, hash_name)
-    if ms.digest and ms.digest != artifact.digest:
-        raise VerificationError(
-            "artifact digest does not match the bundle's messageDigest",
-            step="artifact.digest", reason="artifact.digest_mismatch",
-            details={"expected": ms.digest.hex(), "actual": artifact.digest.hex()},
-        )
-    if key.algorithm is KeyAlgorithm.ED25519:
-        with _message(artifact) as message:
-            key.verify(ms.signature, message)  # type: ignore[arg-type]
-    else:
-        key.verify_digest(ms.signature, artifact.digest, hash_name)

@@ -1,6 +1,7 @@
 """`labkit` commands: ``sign-blob`` and ``verify-blob`` with a key, as cosign spells them.
 
     labkit sign-blob --key cosign.key --bundle file.sigstore.json --tlog-upload=false FILE
+    labkit sign-blob --key cosign.key --bundle file.sigstore.json --rekor-url http://127.0.0.1:PORT FILE
     labkit verify-blob --key cosign.pub --bundle file.sigstore.json --insecure-ignore-tlog FILE
 
 Bundles are Sigstore bundle v0.3 JSON. As in cosign, a bundle without a
@@ -74,6 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--tlog-upload", action=GoBoolAction, default=True,
         help="upload to the transparency log (default true; --tlog-upload=false to skip)",
     )
+    p.add_argument("--rekor-url", default=None, help="transparency log (Rekor v1 API) to upload to; loopback only")
     p.add_argument("file", nargs="?", help="the file to sign")
     p.set_defaults(handler=_sign_blob)
 
@@ -84,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--insecure-ignore-tlog", action=GoBoolAction, default=False,
         help="accept a bundle without a transparency-log entry",
     )
+    q.add_argument("--trusted-root", default=None, help="Sigstore TrustedRoot JSON for the log (default: public-good)")
     q.add_argument("file", nargs="?", help="the file that was signed")
     q.set_defaults(handler=_verify_blob)
 
@@ -93,15 +96,22 @@ def _sign_blob(args: argparse.Namespace) -> int:
     from labkit.keyfile import load_private_key
     from labkit.sign import sign_blob
 
+    file = _file_arg(args)
+    uploader = None
     if args.tlog_upload:
-        raise InputError(
-            "no transparency log is configured for sign-blob",
-            hint="Pass --tlog-upload=false to sign without a log entry (as with cosign).",
-        )
+        if not args.rekor_url:
+            raise InputError(
+                "no transparency log is configured for sign-blob",
+                hint="Pass --rekor-url http://127.0.0.1:PORT (a `labkit` log server), "
+                "or --tlog-upload=false to sign without a log entry (as with cosign).",
+            )
+        from labkit.tlog.client import RekorClient
+
+        uploader = RekorClient(args.rekor_url).uploader()
     key = load_private_key(args.key)
     if key.lab:
         print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
-    bundle = sign_blob(_file_arg(args), key)
+    bundle = sign_blob(file, key, tlog=uploader)
     ms = bundle.message_signature
     assert ms is not None
     sig_b64 = base64.b64encode(ms.signature).decode("ascii")
@@ -128,26 +138,42 @@ def _load_verifying_key(path: str):  # type: ignore[no-untyped-def]
 
 def _verify_blob(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
-    from labkit.bundle import Bundle
     from labkit.errors import VerificationError
-    from labkit.sign import verify_blob_signature
+    from labkit.hashing import digest_file
+    from labkit.verify import Artifact, TrustedRoot, explain_bundle
+    from labkit.verify.steps import StepStatus
 
     key = _load_verifying_key(args.key)
-    bundle = Bundle.from_json(read_bytes(args.bundle, "bundle"))
-    entries = bundle.verification_material.tlog_entries
-    if entries:
-        raise VerificationError(
-            "this bundle carries a transparency-log entry; checking it needs the full verifier",
-            step="tlog", reason="tlog.unsupported",
-            hint="Use `labkit verify-bundle` for bundles with log entries.",
-        )
-    if not args.insecure_ignore_tlog:
+    bundle = read_bytes(args.bundle, "bundle")
+    file = _file_arg(args)
+    artifact: Artifact
+    if key.algorithm.hash_name == "sha256" and key.algorithm.value != "ed25519":
+        # ECDSA P-256 and RSA check the prehashed digest: stream the file, constant memory.
+        artifact = Artifact(digest_file(file, "sha256").digest)
+    else:
+        artifact = Artifact.from_path(file)
+    root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root")) if args.trusted_root else None
+    result = explain_bundle(bundle, artifact, root, key=key)
+    if args.verbose:
+        print(result.checklist(), file=sys.stderr)
+    if result.verified:
+        print("Verified OK")
+        return 0
+    failed = result.failed_step
+    if (
+        args.insecure_ignore_tlog
+        and failed is not None
+        and failed.reason_code == "tlog.missing"
+        and all(s.status is StepStatus.PASSED for s in result.steps[: result.steps.index(failed)])
+    ):
+        print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)
+        print("Verified OK")
+        return 0
+    if failed is not None and failed.reason_code == "tlog.missing":
         raise VerificationError(
             "bundle has no transparency-log entry",
-            step="tlog", reason="tlog.missing",
+            step="tlog.entries", reason="tlog.missing",
             hint="Pass --insecure-ignore-tlog=true to accept a bundle signed with --tlog-upload=false.",
         )
-    print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)
-    verify_blob_signature(bundle, _file_arg(args), key)
-    print("Verified OK")
-    return 0
+    result.raise_for_failure()
+    return 1
