@@ -1,0 +1,118 @@
+"""The attack matrix: every scenario against every verifier mode, accepted or rejected.
+
+`attack_matrix` runs the scenarios (fresh sandboxes, deterministic seeds) and
+returns a pandas DataFrame, one row per scenario, one column per verifier
+mode (vulnerable cosign-like modes where they exist, the patched cosign
+reference, labkit today) plus the verdict columns. `matrix_html` renders it
+as a plain HTML table with no generated ids, no timestamps and a fixed
+column order, so notebooks compare byte for byte.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Verdict, scenarios
+from labkit.attacks.vulnerable import MODES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["attack_matrix", "matrix_frame", "matrix_html", "run_all", "summary_frame"]
+
+
+def run_all(ids: Sequence[str] | None = None, *, registry: RegistryTarget | None = None) -> list[Outcome]:
+    """Run every scenario (or those in `ids`) in catalogue order."""
+    chosen = [s for s in scenarios() if ids is None or s.id in ids]
+    return [s.run(registry=registry) for s in chosen]
+
+
+def _cell(outcome: Outcome, mode: str) -> str:
+    for v in outcome.verdicts:
+        if v.mode == mode:
+            if v.verdict is Verdict.REJECTED:
+                return f"rejected ({v.reason})"
+            return str(v.verdict.value)
+    return ""
+
+
+def _mode_columns(outcomes: Sequence[Outcome]) -> list[str]:
+    used = {v.mode for o in outcomes for v in o.verdicts}
+    # Vulnerable modes first (registry order), then the patched reference, labkit last.
+    vulnerable = [m for m in MODES if m in used and MODES[m].vulnerable]
+    reference = [m for m in MODES if m in used and not MODES[m].vulnerable and m != LABKIT_MODE]
+    return [*vulnerable, *reference, *([LABKIT_MODE] if LABKIT_MODE in used else [])]
+
+
+def matrix_frame(outcomes: Sequence[Outcome]) -> pd.DataFrame:
+    """The matrix of already-run outcomes as a DataFrame (index: scenario id)."""
+    import pandas as pd
+
+    modes = _mode_columns(outcomes)
+    rows: list[dict[str, Any]] = []
+    for o in outcomes:
+        row: dict[str, Any] = {"#": o.scenario.number, "scenario": o.scenario.id, "title": o.scenario.title}
+        for m in modes:
+            row[MODES[m].label] = _cell(o, m)
+        row["reproduces"] = "yes" if o.reproduced else "NO"
+        row["caught by"] = o.caught_by or "-"
+        row["ok"] = o.ok
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame = frame.set_index("scenario")
+    out: pd.DataFrame = frame
+    return out
+
+
+def summary_frame(outcomes: Sequence[Outcome]) -> pd.DataFrame:
+    """A narrow view: per scenario, the vulnerable mode(s) and their verdict, the fixed cosign, labkit."""
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    for o in outcomes:
+        vuln = [v for v in o.verdicts if v.vulnerable]
+        rows.append({
+            "scenario": o.scenario.id,
+            "attack": o.scenario.title,
+            "vulnerable mode": "; ".join(v.label for v in vuln),
+            "vulnerable verdict": "; ".join(_cell(o, v.mode) for v in vuln),
+            "cosign (fixed)": _cell(o, "cosign-patched-legacy") or "-",
+            "labkit": _cell(o, LABKIT_MODE),
+            "ok": o.ok,
+        })
+    frame = pd.DataFrame(rows)
+    out: pd.DataFrame = frame.set_index("scenario") if not frame.empty else frame
+    return out
+
+
+def attack_matrix(ids: Sequence[str] | None = None, *, registry: RegistryTarget | None = None) -> pd.DataFrame:
+    """Run the scenarios and return the matrix DataFrame."""
+    return matrix_frame(run_all(ids, registry=registry))
+
+
+_STYLE = {
+    "accepted": "background:#f8d7da;color:#58151c",
+    "rejected": "background:#d1e7dd;color:#0a3622",
+    "unavailable": "background:#fff3cd;color:#664d03",
+}
+
+
+def matrix_html(frame: pd.DataFrame) -> str:
+    """A deterministic HTML table of the matrix: red = accepted (attack works), green = rejected."""
+    cols = list(frame.columns)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["scenario", *cols])
+    body = []
+    for sid, row in frame.iterrows():
+        cells = [f"<td><code>{html.escape(str(sid))}</code></td>"]
+        for c in cols:
+            value = row[c]
+            text = "" if value is None else str(value)
+            style = next((v for k, v in _STYLE.items() if text.startswith(k)), "")
+            attr = f' style="{style}"' if style else ""
+            cells.append(f"<td{attr}>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return ('<table class="labkit-attack-matrix" style="border-collapse:collapse;font-size:85%">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from labkit.attacks.matrix import matrix_frame, matrix_html, run_all, summary_frame
+
+
+def test_matrix_frame_and_deterministic_html() -> None:
+    ids = ["ghsa-whqx-blob", "bundle-copy", "split-view"]
+    first = run_all(ids)
+    frame = matrix_frame(first)
+    assert list(frame.index) == ["ghsa-whqx-blob", "bundle-copy", "split-view"]
+    assert frame.loc["bundle-copy", "labkit (this version)"] == "rejected (binding.signature)"
+    assert frame.loc["bundle-copy", "cosign < 1.5.2: Rekor bundle never compared with the signature"] == "accepted"
+    assert frame["ok"].all()
+    html = matrix_html(frame)
+    assert html == matrix_html(matrix_frame(run_all(ids)))
+    assert "id=" not in html
+    summary = summary_frame(first)
+    assert list(summary["labkit"]) == ["rejected (binding.digest)", "rejected (binding.signature)",
+                                       "rejected (witness.split_view)"]

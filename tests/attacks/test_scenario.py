@@ -1,0 +1,35 @@
+"""The registry, the outcome and the isolation of vulnerable modes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from labkit.attacks.scenario import get_scenario, scenarios
+from labkit.attacks.vulnerable import MODES
+from labkit.errors import AttackError
+
+
+def test_every_issue_scenario_is_registered() -> None:
+    numbers = {s.number for s in scenarios()}
+    assert numbers == set(range(1, 11))
+    for s in scenarios():
+        assert s.refs and s.fixed_behaviour and s.expected_reason
+        assert all(m in MODES for m in s.modes)
+        assert any(MODES[m].vulnerable for m in s.modes), s.id
+        assert "labkit" in s.modes
+
+
+def test_unknown_scenario() -> None:
+    with pytest.raises(AttackError):
+        get_scenario("nope")
+
+
+def test_vulnerable_modes_are_not_reachable_from_the_verify_api() -> None:
+    # Importing the verifier and the CLI's verify commands must not load the vulnerable modes.
+    code = ("import sys, labkit.verify, labkit.verify.verifier, labkit.cli.verify, labkit.oci.signatures;"
+            "print('labkit.attacks.vulnerable' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
