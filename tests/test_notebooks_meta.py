@@ -45,6 +45,7 @@ KNOWN_TAGS = {
     "hide-input",
     "solution",
     "exercise",
+    "parameters",
 }
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 #: Temporary paths that would differ on every run and machine.
