@@ -1,0 +1,357 @@
+"""Deterministic HTML for notebooks: bytes, JSON, PEM, keys, tables, checklists.
+
+Every renderer returns an `HTML` object that Jupyter shows through
+``_repr_html_``. The markup uses inline styles only: no element ids, no
+timestamps, no random numbers, and dict order is the data's own, so nbval
+sees the same bytes on every run.
+
+    >>> str(hexdump(b"hi")).count("68 69")
+    1
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html as _html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "HTML",
+    "checklist",
+    "hexdump",
+    "json_view",
+    "key_summary",
+    "pem_view",
+    "table",
+]
+
+_BOX = (
+    "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;"
+    "line-height:1.45;background:#f8f8f8;border:1px solid #ddd;border-radius:4px;"
+    "padding:6px 8px;margin:4px 0;overflow-x:auto;white-space:pre"
+)
+_TITLE = "font-family:sans-serif;font-size:12px;font-weight:bold;color:#333;margin:6px 0 2px 0"
+_COLORS = {
+    "key": "#0b5394",
+    "string": "#a31515",
+    "number": "#098658",
+    "literal": "#7f3fbf",
+    "offset": "#888888",
+    "ascii": "#555555",
+    "mark": "#fff3b0",
+    "muted": "#888888",
+}
+
+
+class HTML:
+    """A rendered fragment: `str()` is the markup, Jupyter shows it as HTML."""
+
+    __slots__ = ("html", "text")
+
+    def __init__(self, markup: str, text: str = "") -> None:
+        self.html = markup
+        #: A plain-text rendering (shown in terminals and as text/plain).
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text or f"<HTML {len(self.html)} chars>"
+
+    def __add__(self, other: HTML) -> HTML:
+        return HTML(self.html + other.html, "\n".join(t for t in (self.text, other.text) if t))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HTML) and other.html == self.html
+
+    def __hash__(self) -> int:
+        return hash(self.html)
+
+
+def _esc(value: object) -> str:
+    return _html.escape(str(value), quote=True)
+
+
+def _span(color: str, text: str) -> str:
+    return f'<span style="color:{_COLORS[color]}">{_esc(text)}</span>'
+
+
+def _title(title: str | None) -> str:
+    return f'<div style="{_TITLE}">{_esc(title)}</div>' if title else ""
+
+
+def _pre(body: str, title: str | None = None) -> str:
+    return f'<div>{_title(title)}<pre style="{_BOX}">{body}</pre></div>'
+
+
+# -- bytes -----------------------------------------------------------------------------------------
+
+
+def hexdump(
+    data: bytes,
+    *,
+    width: int = 16,
+    limit: int = 512,
+    highlight: Iterable[tuple[int, int]] = (),
+    title: str | None = None,
+) -> HTML:
+    """A hex dump with offsets and an ASCII column.
+
+    `highlight` marks byte ranges ``(start, end)`` (end exclusive), e.g. the
+    byte a notebook flipped. At most `limit` bytes are shown; the rest is
+    summarised in one line.
+    """
+    data = bytes(data)
+    width = max(1, width)
+    marked: set[int] = set()
+    for start, end in highlight:
+        marked.update(range(max(0, start), min(len(data), end)))
+    shown = data[:limit] if limit >= 0 else data
+    rows: list[str] = []
+    text_rows: list[str] = []
+    for off in range(0, len(shown), width):
+        chunk = shown[off : off + width]
+        hex_cells: list[str] = []
+        asc_cells: list[str] = []
+        for i, b in enumerate(chunk):
+            h = f"{b:02x}"
+            a = chr(b) if 0x20 <= b < 0x7F else "."
+            if off + i in marked:
+                style = f'background:{_COLORS["mark"]};font-weight:bold'
+                hex_cells.append(f'<span style="{style}">{h}</span>')
+                asc_cells.append(f'<span style="{style}">{_esc(a)}</span>')
+            else:
+                hex_cells.append(h)
+                asc_cells.append(_esc(a))
+        pad = "   " * (width - len(chunk))
+        rows.append(
+            f'{_span("offset", f"{off:08x}")}  {" ".join(hex_cells)}{pad}  '
+            f'<span style="color:{_COLORS["ascii"]}">{"".join(asc_cells)}</span>'
+        )
+        text_rows.append(
+            f"{off:08x}  {' '.join(f'{b:02x}' for b in chunk)}{pad}  "
+            + "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        )
+    if len(shown) < len(data):
+        more = f"… {len(data) - len(shown)} more bytes ({len(data)} in total)"
+        rows.append(_span("muted", more))
+        text_rows.append(more)
+    if not data:
+        rows.append(_span("muted", "(0 bytes)"))
+        text_rows.append("(0 bytes)")
+    return HTML(_pre("\n".join(rows), title), "\n".join(text_rows))
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r'(?P<key>"(?:[^"\\]|\\.)*")(?=\s*:)|(?P<string>"(?:[^"\\]|\\.)*")'
+    r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<literal>\btrue\b|\bfalse\b|\bnull\b)"
+)
+
+
+def _highlight_json(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        out.append(_esc(text[pos : m.start()]))
+        kind = m.lastgroup or "string"
+        out.append(_span(kind, m.group(0)))
+        pos = m.end()
+    out.append(_esc(text[pos:]))
+    return "".join(out)
+
+
+def _shorten(value: Any, limit: int) -> Any:
+    if isinstance(value, str) and limit > 0 and len(value) > limit:
+        return f"{value[:limit]}… ({len(value)} chars)"
+    if isinstance(value, dict):
+        return {k: _shorten(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v, limit) for v in value]
+    return value
+
+
+def json_view(value: Any, *, title: str | None = None, indent: int = 2, shorten: int = 0) -> HTML:
+    """Pretty, highlighted JSON. `value` may be JSON text/bytes or a Python value.
+
+    Keys keep their order. `shorten` > 0 cuts long strings (base64 blobs) to
+    that many characters, saying how long they were.
+    """
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return HTML(_pre(_esc(value), title), value)
+    value = _shorten(value, shorten)
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return HTML(_pre(_highlight_json(text), title), text)
+
+
+# -- PEM and keys ----------------------------------------------------------------------------------
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+
+
+def pem_view(pem: bytes | str, *, title: str | None = None, show_body: bool = True) -> HTML:
+    """A PEM file: its BEGIN/END type in colour, headers, body, and a line on what the body holds."""
+    text = pem.decode("ascii", "replace") if isinstance(pem, (bytes, bytearray)) else pem
+    blocks: list[str] = []
+    plain: list[str] = []
+    for m in _PEM_BLOCK.finditer(text):
+        kind = m.group(1)
+        lines = [line.strip() for line in m.group(2).strip().splitlines()]
+        headers = [line for line in lines if ":" in line]
+        body = "".join(line for line in lines if line and ":" not in line)
+        try:
+            size = len(base64.b64decode(body, validate=True))
+            about = f"{kind}: {size} bytes of base64-encoded data"
+        except (binascii.Error, ValueError):
+            about = f"{kind}: body is not valid base64"
+        parts = [_span("key", f"-----BEGIN {kind}-----")]
+        parts.extend(_span("literal", h) for h in headers)
+        if headers:
+            parts.append("")
+        if show_body:
+            parts.extend(_esc(body[i : i + 64]) for i in range(0, len(body), 64))
+        else:
+            parts.append(_span("muted", f"({len(body)} base64 characters)"))
+        parts.append(_span("key", f"-----END {kind}-----"))
+        parts.append(_span("muted", about))
+        blocks.append("\n".join(parts))
+        plain.append(about)
+    if not blocks:
+        return HTML(_pre(_esc(text), title), text)
+    return HTML(_pre("\n\n".join(blocks), title), "\n".join(plain))
+
+
+def key_summary(key: Any, *, title: str | None = None) -> HTML:
+    """A table describing a `SigningKey` or `VerifyingKey`: algorithm, size, key id, lab or real."""
+    from labkit.keys import SigningKey, VerifyingKey
+
+    if isinstance(key, SigningKey):
+        pub = key.public_key()
+        rows: list[tuple[str, str]] = [("kind", "private (signing) key")]
+    elif isinstance(key, VerifyingKey):
+        pub = key
+        rows = [("kind", "public (verifying) key")]
+    else:
+        raise TypeError(f"key_summary needs a SigningKey or VerifyingKey, not {type(key).__name__}")
+    raw = pub.key
+    size = getattr(raw, "key_size", 256)
+    curve = getattr(getattr(raw, "curve", None), "name", None)
+    rows.append(("algorithm", pub.algorithm.value))
+    if curve:
+        rows.append(("curve", curve))
+    rows.append(("key size", f"{size} bits"))
+    rows.append(("signs with", "the message itself (Ed25519)" if pub.algorithm.value == "ed25519"
+                 else f"{pub.algorithm.hash_name} digest"))
+    rows.append(("public key (DER SubjectPublicKeyInfo)", f"{len(pub.der())} bytes"))
+    rows.append(("key id = sha256(DER)", pub.key_id().hex()))
+    if isinstance(key, SigningKey):
+        rows.append(("mode", "LAB: derived from a public seed, deterministic" if key.lab else "real: random"))
+    return table(rows, headers=("field", "value"), title=title)
+
+
+# -- tables and checklists -------------------------------------------------------------------------
+
+
+def table(
+    rows: Iterable[Sequence[Any] | Mapping[str, Any]],
+    *,
+    headers: Sequence[str] | None = None,
+    title: str | None = None,
+    monospace: Iterable[int] = (),
+) -> HTML:
+    """A plain table. Rows are sequences, or mappings (headers = first row's keys)."""
+    body: list[list[Any]] = []
+    for row in rows:
+        if isinstance(row, Mapping):
+            if headers is None:
+                headers = list(row.keys())
+            body.append([row.get(h, "") for h in headers])
+        else:
+            body.append(list(row))
+    mono = set(monospace)
+    cell = "border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;font-size:12px"
+    mono_style = cell + ";font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all"
+    parts = [_title(title), '<table style="border-collapse:collapse;margin:4px 0">']
+    if headers:
+        parts.append("<thead><tr>" + "".join(
+            f'<th style="{cell};background:#f0f0f0">{_esc(h)}</th>' for h in headers) + "</tr></thead>")
+    parts.append("<tbody>")
+    for r in body:
+        parts.append("<tr>" + "".join(
+            f'<td style="{mono_style if i in mono else cell}">{_esc(v)}</td>' for i, v in enumerate(r)) + "</tr>")
+    parts.append("</tbody></table>")
+    text_lines = [" | ".join(str(h) for h in headers)] if headers else []
+    text_lines.extend(" | ".join(str(v) for v in r) for r in body)
+    return HTML("<div>" + "".join(parts) + "</div>", "\n".join(text_lines))
+
+
+_MARKS = {"passed": ("✔", "#2f855a", "#f0fff4"), "failed": ("✘", "#c53030", "#fff5f5"),
+          "skipped": ("–", "#888888", "#fafafa")}
+
+
+def checklist(result: Any, *, title: str | None = None, show_skipped: bool = False) -> HTML:
+    """Render a verification result (anything with ordered ``steps``) as a checklist.
+
+    Each step needs ``id``, ``title`` and ``status`` (passed/failed/skipped);
+    ``detail``, ``spec``, ``expected`` and ``actual`` are shown when present.
+    Steps that were not reached are summarised in one line unless
+    `show_skipped`. The verdict comes from ``result.verified`` and ``result.reason``.
+    """
+    steps = list(getattr(result, "steps", result))
+    cell = "border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top;font-size:12px"
+    rows: list[str] = []
+    text: list[str] = []
+    hidden = 0
+    for s in steps:
+        status = str(getattr(getattr(s, "status", ""), "value", getattr(s, "status", "")))
+        detail = str(getattr(s, "detail", "") or "")
+        if status == "skipped" and not show_skipped:
+            hidden += 1
+            continue
+        mark, color, bg = _MARKS.get(status, ("?", "#333", "#fff"))
+        extra = ""
+        exp, act = getattr(s, "expected", None), getattr(s, "actual", None)
+        if status == "failed" and (exp is not None or act is not None):
+            extra = (f'<div style="font-family:ui-monospace,Menlo,monospace;color:#555">expected: {_esc(exp)}'
+                     f"<br>actual:&nbsp;&nbsp; {_esc(act)}</div>")
+        spec = getattr(s, "spec", "")
+        rows.append(
+            f'<tr style="background:{bg}"><td style="{cell};color:{color};font-weight:bold">{mark}</td>'
+            f'<td style="{cell};font-family:ui-monospace,Menlo,monospace">{_esc(getattr(s, "id", ""))}</td>'
+            f'<td style="{cell}">{_esc(getattr(s, "title", ""))}'
+            + (f'<div style="color:#555">{_esc(detail)}</div>' if detail else "")
+            + extra + "</td>"
+            f'<td style="{cell};color:#888">{_esc(spec)}</td></tr>'
+        )
+        text.append(f"{mark} {getattr(s, 'id', '')}: {getattr(s, 'title', '')}" + (f" ({detail})" if detail else ""))
+    if hidden:
+        rows.append(f'<tr><td style="{cell};color:#888">–</td><td colspan="3" style="{cell};color:#888">'
+                    f"{hidden} later check(s) not reached</td></tr>")
+        text.append(f"– {hidden} later check(s) not reached")
+    verified = bool(getattr(result, "verified", False))
+    reason = str(getattr(result, "reason", "") or "")
+    verdict = "VERIFIED" if verified else f"REJECTED ({reason})" if reason else "REJECTED"
+    vcolor = "#2f855a" if verified else "#c53030"
+    text.append(verdict)
+    markup = (
+        f"<div>{_title(title)}"
+        '<table style="border-collapse:collapse;margin:4px 0;font-family:sans-serif">'
+        + "".join(rows)
+        + f'</table><div style="font-family:sans-serif;font-weight:bold;color:{vcolor};margin:4px 0">'
+        f"{_esc(verdict)}</div></div>"
+    )
+    return HTML(markup, "\n".join(text))
