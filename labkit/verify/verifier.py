@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Union
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, MessageSignature
@@ -215,6 +216,10 @@ def explain_bundle(
         run.result.complete = True
     except _Stop:
         pass
+    except Exception as exc:  # noqa: BLE001 - fail closed: an unexpected error is a failed step, never a pass
+        done = {s.id for s in run.result.steps}
+        step_id = next((s for s in STEPS if s not in done), "policy.identity")
+        run.fail(step_id, f"unexpected {type(exc).__name__}: {exc}", reason="internal_error")
     run.finish_skipped()
     return run.result
 
@@ -309,10 +314,11 @@ def _explain(
                 actual=(roots_in_chain or [leaf])[0].subject.rfc4514_string() or "(empty subject)",
             )
         try:
+            _ = leaf.extensions  # malformed extensions must fail here, not deep inside a later check
             signer_key = VerifyingKey.from_key(leaf.public_key())  # type: ignore[arg-type]
-        except (LabkitError, TypeError) as exc:
+        except (LabkitError, TypeError, ValueError, UnsupportedAlgorithm) as exc:
             msg = exc.message if isinstance(exc, LabkitError) else str(exc)
-            raise run.fail("material.signer", f"the certificate's key is unsupported: {msg}", reason="material.certificate") from None
+            raise run.fail("material.signer", f"the certificate is unusable: {msg}", reason="material.certificate") from None
         if policy is None:
             raise run.fail(
                 "material.signer", "no identity policy was given for a certificate-signed bundle",
@@ -383,6 +389,9 @@ def _explain(
 
     if not vm.tlog_entries:
         raise run.fail("tlog.entries", "the bundle has no transparency log entry", reason="tlog.missing", expected=">= 1", actual=0)
+    bodies = [(e.log_id, e.canonicalized_body) for e in vm.tlog_entries]
+    if len(set(bodies)) != len(bodies):
+        raise run.fail("tlog.entries", "the bundle repeats a log entry", reason="tlog.duplicate")
     run.ok("tlog.entries", f"{len(vm.tlog_entries)} entr{'y' if len(vm.tlog_entries) == 1 else 'ies'}")
     integrated_times: list[tuple[_dt.datetime, TransparencyLogInstance]] = []
     entry_logs: list[TransparencyLogInstance] = []
@@ -417,6 +426,12 @@ def _explain(
             verify_inclusion_proof(entry, proof)
         except LabkitError as exc:
             raise run.fail_from("tlog.inclusion_proof", exc) from None
+        rekor_v2 = (entry.kind, entry.version) in (("hashedrekord", "0.0.2"), ("dsse", "0.0.2"))
+        if rekor_v2 and entry.inclusion_promise is None and entry.log_index != proof.log_index:
+            # Without a promise nothing signs the entry's logIndex; a tile log (Rekor v2) has no shards,
+            # so the entry's index must be the proven one.
+            raise run.fail("tlog.inclusion_proof", f"{tag}the entry's log index is not the proven index",
+                           reason="tlog.log_index", expected=proof.log_index, actual=entry.log_index)
         run.ok("tlog.inclusion_proof", f"{tag}index {proof.log_index} in tree of {proof.tree_size}", actual=proof.root_hash.hex())
         if not proof.checkpoint:
             raise run.fail("tlog.checkpoint.format", f"{tag}the inclusion proof has no checkpoint", reason="tlog.checkpoint.missing")
