@@ -116,7 +116,7 @@ def _sign(args: argparse.Namespace) -> int:
 
     if args.tlog_upload:
         raise InputError(
-            "no transparency log is configured for image signing",
+            "no transparency log is configured for image signing; pass --tlog-upload=false",
             hint="Pass --tlog-upload=false to sign without a log entry (as with cosign).",
         )
     annotations = _pairs(args.annotations, "-a")
@@ -145,7 +145,8 @@ def _verify(args: argparse.Namespace) -> int:
 
     if not args.insecure_ignore_tlog:
         raise InputError(
-            "checking transparency-log entries of image signatures is not available yet",
+            "checking transparency-log entries of image signatures is not available yet; "
+            "pass --insecure-ignore-tlog=true to verify against the key alone",
             hint="Pass --insecure-ignore-tlog=true to verify the signatures against the key alone.",
         )
     print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)

@@ -1,0 +1,100 @@
+"""`labkit sign / verify / triangulate / tree / image build / image copy`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from labkit.cli import main
+from labkit.keyfile import save_key_pair
+from labkit.keys import generate
+from labkit.lab import Lab
+from labkit.oci.layout import OCILayout
+from labkit.oci.registry import RegistryClient
+from labkit.oci.signatures import list_signatures, signature_tag
+from tests.oci.conftest import Registry
+
+
+@pytest.fixture
+def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    lab = Lab(seed="cli")
+    key = generate(lab=lab, label="cosign")
+    save_key_pair(key, tmp_path / "cosign", password="pw", allow_lab=True, lab=lab)
+    monkeypatch.setenv("COSIGN_PASSWORD", "pw")
+    return tmp_path / "cosign"
+
+
+def _build(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    app = tmp_path / "app.py"
+    app.write_text("print('hi')\n")
+    layout = tmp_path / "layout"
+    assert main(["image", "build", "--layout", str(layout), "--tag", "v1", "--file", f"{app}:/app/app.py",
+                 "--env", "A=1", "--cmd", '["python", "/app/app.py"]']) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"oci:{layout}@sha256:")
+    return str(layout), out.rsplit("@", 1)[1]
+
+
+def test_build_sign_verify_tree_layout(tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layout, digest = _build(tmp_path, capsys)
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-upload=false", "--new-bundle-format", f"oci:{layout}:v1"]) == 0
+    captured = capsys.readouterr()
+    assert "uses a tag, not a digest" in captured.err
+    assert captured.out.strip() == f"oci:{layout}@{digest}"
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-upload=false", f"oci:{layout}@{digest}"]) == 0
+    assert "uses a tag" not in capsys.readouterr().err
+    assert len(list_signatures(OCILayout.open(layout), digest)) == 1  # deterministic lab key: deduplicated
+    assert main(["verify", "--key", f"{keys}.pub", "--insecure-ignore-tlog", "--steps", f"oci:{layout}:v1"]) == 0
+    out = capsys.readouterr().out
+    payloads = json.loads(out.strip().splitlines()[-1])
+    assert payloads[0]["critical"]["image"]["docker-manifest-digest"] == digest
+    assert "statement.subject" in out
+    assert main(["triangulate", f"oci:{layout}:v1"]) == 0
+    assert capsys.readouterr().out.strip() == f"oci:{layout}:{signature_tag(digest)}"
+    assert main(["triangulate", "--type", "digest", f"oci:{layout}:v1"]) == 0
+    assert capsys.readouterr().out.strip() == f"oci:{layout}@{digest}"
+    svg = tmp_path / "tree.svg"
+    assert main(["tree", "--svg", str(svg), f"oci:{layout}:v1"]) == 0
+    out = capsys.readouterr().out
+    assert "Signatures for an image tag" in out and "Sigstore bundle" in out
+    assert svg.read_text().startswith("<svg")
+
+
+def test_verify_failures_are_one_line(tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layout, _ = _build(tmp_path, capsys)
+    assert main(["verify", "--key", f"{keys}.pub", "--insecure-ignore-tlog", f"oci:{layout}:v1"]) == 1
+    err = capsys.readouterr().err
+    assert "error: image sha256:" in err and "Traceback" not in err
+    assert main(["verify", "--key", f"{keys}.pub", f"oci:{layout}:v1"]) == 1
+    assert "--insecure-ignore-tlog" in capsys.readouterr().err
+    assert main(["sign", "--key", f"{keys}.key", f"oci:{layout}:v1"]) == 1
+    assert "--tlog-upload=false" in capsys.readouterr().err
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-upload=false", f"oci:{layout}:nope"]) == 1
+    assert "not in" in capsys.readouterr().err
+    assert main(["tree", "localhost/UPPER"]) == 1
+    assert "invalid" in capsys.readouterr().err
+    assert main(["tree", "ghcr.io/a/b:v1"]) == 1
+    assert "only to registries on this machine" in capsys.readouterr().err
+    assert main(["image", "build", "--layout", str(tmp_path / "x"), "--tag", "v1"]) == 1
+    assert "nothing to build" in capsys.readouterr().err
+
+
+@pytest.mark.registry
+def test_copy_sign_verify_registry(tmp_path: Path, keys: Path, registry: Registry,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    layout, digest = _build(tmp_path, capsys)
+    ref = f"{registry.host}/labkit/cli"
+    assert main(["image", "copy", f"oci:{layout}:v1", f"{ref}:v1"]) == 0
+    assert capsys.readouterr().out.strip() == f"{ref}@{digest}"
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-upload=false", f"{ref}@{digest}"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--key", f"{keys}.pub", "--insecure-ignore-tlog", f"{ref}:v1"]) == 0
+    capsys.readouterr()
+    assert main(["triangulate", f"{ref}:v1"]) == 0
+    assert capsys.readouterr().out.strip() == f"{ref}:{signature_tag(digest)}"
+    assert main(["tree", f"{ref}:v1"]) == 0
+    assert "🍒" in capsys.readouterr().out
+    tags = RegistryClient(registry.url).list_tags("labkit/cli")
+    assert signature_tag(digest) in tags and "v1" in tags
