@@ -517,7 +517,9 @@ def parse_policy_document(doc: Any, source: str = "") -> list[Policy]:
 def load_policies(text: str | bytes, source: str = "") -> list[Policy]:
     """Every policy in a (multi-document) YAML text; `PolicyError` on anything malformed."""
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        # The C loader when libyaml is present (same safe semantics, ~10x faster).
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
