@@ -22,6 +22,7 @@ from labkit.errors import ProofError
 
 __all__ = [
     "HASH_SIZE",
+    "MAX_SIZE",
     "MemoryTree",
     "NodeSource",
     "RootMismatchError",
@@ -120,11 +121,16 @@ def tree_root(source: NodeSource | Sequence[bytes], size: int | None = None) -> 
     return subtree_root(nodes, 0, size)
 
 
+MAX_SIZE = 1 << 64  # RFC 9162 §2.1: indexes and sizes are 64-bit unsigned integers
+
+
 def _check_index(index: int, size: int) -> None:
-    if not isinstance(index, int) or not isinstance(size, int):
+    if isinstance(index, bool) or isinstance(size, bool) or not isinstance(index, int) or not isinstance(size, int):
         raise ProofError("leaf index and tree size must be integers")
     if size < 0 or index < 0:
         raise ProofError(f"negative leaf index {index} or tree size {size}")
+    if size >= MAX_SIZE or index >= MAX_SIZE:
+        raise ProofError(f"leaf index {index} or tree size {size} overflows 64 bits")
     if index >= size:
         raise ProofError(f"leaf index {index} is not below tree size {size}")
 
@@ -232,8 +238,8 @@ def roots_from_consistency_proof(
     the first node of the path.
     """
     for name, value in (("size1", size1), ("size2", size2)):
-        if not isinstance(value, int) or value < 0:
-            raise ProofError(f"{name} must be a non-negative integer, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= MAX_SIZE:
+            raise ProofError(f"{name} must be an integer in 0..2^64-1, got {value!r}")
     _check_hash(root1, "old root")
     for i, p in enumerate(proof):
         _check_hash(p, f"proof hash {i}")
@@ -279,8 +285,10 @@ def roots_from_consistency_proof(
 
 def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]) -> None:
     """Raise unless `proof` shows the tree (size1, root1) is a prefix of (size2, root2)."""
-    if size1 < 0 or size2 < 0 or size1 > size2:
+    if not isinstance(size1, int) or not isinstance(size2, int) or size1 < 0 or size2 < 0 or size1 > size2:
         raise ProofError(f"tree sizes must satisfy 0 <= size1 <= size2, got {size1} and {size2}")
+    if size2 >= MAX_SIZE:
+        raise ProofError(f"tree size {size2} overflows 64 bits")
     if size1 == 0:
         # As transparency-dev/merkle: every tree extends the empty tree, so such a check proves nothing.
         raise ProofError("a consistency check from the empty tree (size 0) proves nothing and is refused")
