@@ -1,0 +1,17 @@
+"""Keyless signing offline: a local OIDC issuer, a Fulcio-style CA, a CT log and a Sigstore trusted root.
+
+Import the submodules you need; this package module stays light:
+
+* `labkit.keyless.instance` — `Instance.create(dir, seed=...)` / `Instance.open(dir)`: one directory
+  holding the issuer key, root and intermediate CA, transparency log, CT log key and an OCI layout;
+* `labkit.keyless.oidc` — `OIDCIssuer.mint(...)`, `jwks()`, `explain_token` / `verify_token`;
+* `labkit.keyless.ca` — `CertificateAuthority.issue(token, CertificateRequest)` (10-minute certificates
+  with the Fulcio OIDC extensions and an embedded SCT), `certificate_fields`;
+* `labkit.keyless.ctlog` — SCT signing (RFC 6962);
+* `labkit.keyless.trustroot` — TrustedRoot and ClientTrustConfig JSON;
+* `labkit.keyless.sign` — `sign_keyless`, `sign_blob_keyless`, `sign_image_keyless`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ca", "checks", "ctlog", "instance", "oidc", "sign", "trustroot"]

@@ -106,6 +106,14 @@ def test_tampered_claims_break_the_signature() -> None:
     assert report.failed is not None and report.failed.id == "token.signature"
 
 
+def test_unsigned_alg_none_token_is_refused() -> None:
+    issuer = _issuer()
+    head = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+    body = issuer.mint("a@example.com").split(".")[1]
+    report, decoded = explain_token(f"{head}.{body}.", issuer.jwks(), issuer=URL, now=NOW)
+    assert decoded is None and report.failed is not None and report.failed.id == "token.signature"
+
+
 def test_token_without_subject_is_refused() -> None:
     with pytest.raises(TokenError):
         _issuer().mint()
