@@ -120,6 +120,11 @@ class VerificationResult:
         lines.append("VERIFIED" if self.verified else f"REJECTED ({self.reason})")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from labkit.display.checklist import verification_checklist
+
+        return verification_checklist(self).html
+
     def raise_for_failure(self) -> None:
         """Raise `BundleVerificationError` naming the first failed step; do nothing when verified."""
         if self.verified:
