@@ -34,7 +34,7 @@ def test_failed_step_shows_expected_and_actual() -> None:
     card = failure_card(result)
     assert "expected" in card.html and "size 75610772" in card.html
     assert card.text.startswith("FAIL tlog.checkpoint.root")
-    assert "not reached" not in verification_checklist(result, show_unreached=True).text
+    assert "later check(s) not reached" not in verification_checklist(result, show_unreached=True).text
 
 
 def test_values_are_escaped() -> None:
