@@ -138,7 +138,7 @@ def _witness(args: argparse.Namespace) -> int:
     witness = Witness(args.log_name or origin.split(" - ")[0], key, origin=origin)
     result = witness.explain_consistency(old, src)
     for s in result.steps:
-        print(f"[{s.status:4}] {s.id}: {s.title}" + (f" ({s.actual})" if s.actual else ""))
+        print(f"[{s.status:7}] {s.id}: {s.title}" + (f" ({s.actual})" if s.actual else ""))
     return 0 if result.ok else 1
 
 

@@ -19,14 +19,14 @@ class Step:
     id: str
     title: str
     spec: str
-    status: str  # "pass" | "fail" | "skip"
+    status: str  # "passed" | "failed" | "skipped" (as labkit.display.html.checklist expects)
     expected: str = ""
     actual: str = ""
 
     @property
     def ok(self) -> bool:
         """True unless the step failed."""
-        return self.status != "fail"
+        return self.status != "failed"
 
 
 @dataclass
@@ -42,18 +42,29 @@ class CheckResult:
         return all(s.ok for s in self.steps)
 
     @property
+    def verified(self) -> bool:
+        """Same as `ok` (the name `labkit.display.html.checklist` reads)."""
+        return self.ok
+
+    @property
+    def reason(self) -> str:
+        """The id of the first failed step, or empty."""
+        failed = self.failed
+        return failed.id if failed else ""
+
+    @property
     def failed(self) -> Step | None:
         """The first failed step, if any."""
         return next((s for s in self.steps if not s.ok), None)
 
     def add(self, id: str, title: str, spec: str, ok: bool, expected: object = "", actual: object = "") -> bool:
         """Record a step and return whether it passed."""
-        self.steps.append(Step(id, title, spec, "pass" if ok else "fail", str(expected), str(actual)))
+        self.steps.append(Step(id, title, spec, "passed" if ok else "failed", str(expected), str(actual)))
         return ok
 
     def skip(self, id: str, title: str, spec: str, why: str) -> None:
         """Record a step that could not run because an earlier one failed."""
-        self.steps.append(Step(id, title, spec, "skip", "", why))
+        self.steps.append(Step(id, title, spec, "skipped", "", why))
 
     def rows(self) -> list[dict[str, str]]:
         """The steps as plain dicts (for tables)."""

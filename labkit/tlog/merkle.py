@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from labkit.errors import ProofError
 
@@ -26,6 +26,7 @@ __all__ = [
     "MemoryTree",
     "NodeSource",
     "RootMismatchError",
+    "TraceStep",
     "consistency_proof",
     "empty_root",
     "inclusion_proof",
@@ -185,11 +186,26 @@ def _check_hash(value: bytes, what: str) -> None:
         raise ProofError(f"{what} must be {HASH_SIZE} bytes, got {got}")
 
 
-def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
+class TraceStep(NamedTuple):
+    """One step of the RFC 9162 inclusion walk: the node consumed and the hash after it."""
+
+    step: int
+    fn: int
+    sn: int
+    proof_hash: bytes
+    side: str  # "left": sibling on the left, r = H(p, r);  "right": r = H(r, p)
+    result: bytes
+
+
+def root_from_inclusion_proof(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], *, trace: list[TraceStep] | None = None
+) -> bytes:
     """Compute the root that an inclusion proof leads to (RFC 9162 §2.1.3.2).
 
     Raises `ProofError` when the proof cannot be right for this index and
-    size (wrong length, index out of range); never compares roots.
+    size (wrong length, index out of range); never compares roots. With
+    `trace`, each step (fn, sn before it, the sibling's side, r after it) is
+    appended there, for teaching.
     """
     _check_index(index, size)
     _check_hash(leaf, "leaf hash")
@@ -198,19 +214,24 @@ def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequenc
     # 2. fn = leaf_index, sn = tree_size - 1;  3. r = leaf hash
     fn, sn = index, size - 1
     r = bytes(leaf)
-    for p in proof:
+    for i, p in enumerate(proof):
         # 4a. if sn is 0, the proof is too long
         if sn == 0:
             raise ProofError(f"inclusion proof has {len(proof)} hashes, too many for index {index} in size {size}")
+        before = (fn, sn)
         # 4b. a right child, or the last node of its level: the sibling is on the left
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
+            side = "left"
             if not fn & 1:
                 while not fn & 1 and fn != 0:
                     fn >>= 1
                     sn >>= 1
         else:
             r = node_hash(r, p)
+            side = "right"
+        if trace is not None:
+            trace.append(TraceStep(i + 1, before[0], before[1], bytes(p), side, r))
         # 4c.
         fn >>= 1
         sn >>= 1

@@ -93,7 +93,7 @@ def test_bit_flip_in_tree_size_is_rejected_by_the_checkpoint(case: tuple[int, in
     proof = EntryProof(index, bad_size, TREE.root(size), tuple(TREE.inclusion_proof(index, size)), note)
     entry = LogEntry(index, b"x", 0, key.public_key().key_id(), b"", proof)
     result = explain_entry(entry, key.public_key())
-    failed = {s.id for s in result.steps if s.status == "fail"}
+    failed = {s.id for s in result.steps if s.status == "failed"}
     assert failed & {"tlog.inclusion_proof", "tlog.checkpoint"}
     # and rewriting the checkpoint's size line to match breaks the log's signature
     forged = note.replace(f"\n{size}\n", f"\n{bad_size}\n", 1)
