@@ -173,3 +173,21 @@ def test_keyless_image_signature_is_stored_cosign_style(instance: Instance) -> N
         signed.payload, SigstoreBundle.from_json(signed.keyless.bundle.to_json()),
         Identity(identity=ALICE, issuer=instance.issuer.url),
     )
+
+
+def test_concurrent_signers_lose_nothing(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from labkit.verify import Identity, TrustedRoot, verify_bundle
+
+    artifact = _artifact(tmp_path)
+    with Instance.create(tmp_path / "busy", seed="busy") as inst:
+        who = [f"user{i}@example.com" for i in range(24)]
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            bundles = list(pool.map(lambda w: sign_blob_keyless(inst, artifact, identity=w), who))
+        assert inst.tlog.size == len(who)
+        indices = {b.verification_material.tlog_entries[0].log_index for b in bundles}
+        assert indices == set(range(len(who)))
+        root = TrustedRoot.from_json(inst.trusted_root_json())
+        for w, b in zip(who, bundles):
+            verify_bundle(b, artifact, root, Identity(identity=w, issuer=inst.issuer.url))
