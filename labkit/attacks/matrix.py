@@ -20,7 +20,7 @@ from labkit.attacks.vulnerable import MODES
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["attack_matrix", "matrix_frame", "matrix_html", "run_all", "summary_frame"]
+__all__ = ["attack_matrix", "checklist_rows", "matrix_frame", "matrix_html", "run_all", "summary_frame", "table_html"]
 
 
 def run_all(ids: Sequence[str] | None = None, *, registry: RegistryTarget | None = None) -> list[Outcome]:
@@ -115,4 +115,46 @@ def matrix_html(frame: pd.DataFrame) -> str:
             cells.append(f"<td{attr}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return ('<table class="labkit-attack-matrix" style="border-collapse:collapse;font-size:85%">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+_ROW_STYLE = {
+    "fail": "background:#f8d7da;color:#58151c;font-weight:bold",
+    "pass": "background:#d1e7dd;color:#0a3622",
+    "skip": "color:#6c757d",
+}
+
+
+def _status_class(value: str) -> str:
+    v = value.lower()
+    if v.startswith(("fail", "no", "accepted")):
+        return "fail"
+    if v.startswith(("pass", "ok", "yes", "rejected")):
+        return "pass"
+    return "skip" if v.startswith("skip") else ""
+
+
+def checklist_rows(result: Any) -> list[dict[str, str]]:
+    """The steps of a `labkit.verify` result (or any object with `.steps` of id/title/status) as rows."""
+    rows = []
+    for s in result.steps:
+        status = getattr(s.status, "value", s.status)
+        rows.append({"step": s.id, "check": s.title, "status": str(status),
+                     "detail": str(getattr(s, "detail", "") or getattr(s, "actual", "") or "")})
+    return rows
+
+
+def table_html(rows: Sequence[dict[str, Any]], *, status_key: str = "status", max_rows: int | None = None) -> str:
+    """A deterministic HTML table of `rows`; the row's `status_key` colours it (failed = red)."""
+    if not rows:
+        return "<p><em>(no rows)</em></p>"
+    shown = list(rows)[:max_rows] if max_rows else list(rows)
+    cols = list(shown[0])
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    body = []
+    for r in shown:
+        style = _ROW_STYLE.get(_status_class(str(r.get(status_key, ""))), "")
+        attr = f' style="{style}"' if style else ""
+        body.append(f"<tr{attr}>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>")
+    return ('<table class="labkit-steps" style="border-collapse:collapse;font-size:85%">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
