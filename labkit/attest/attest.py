@@ -255,8 +255,8 @@ class AttestStep:
 
     @property
     def status(self) -> str:
-        """``pass`` or ``fail``."""
-        return "pass" if self.ok else "fail"
+        """``passed`` or ``failed`` (the vocabulary of `labkit.verify` and `labkit.display.checklist`)."""
+        return "passed" if self.ok else "failed"
 
 
 @dataclass
@@ -279,6 +279,12 @@ class AttestationResult:
     def failed_step(self) -> AttestStep | None:
         """The first failed step."""
         return next((s for s in self.steps if not s.ok), None)
+
+    @property
+    def reason(self) -> str:
+        """The id of the first failed step ("" when verified)."""
+        f = self.failed_step
+        return f.id if f is not None else ("" if self.verified else "attestation.found")
 
     def rows(self) -> list[dict[str, str]]:
         """Steps as table rows (step, check, result, detail)."""
