@@ -101,7 +101,7 @@ def _sign_blob(args: argparse.Namespace) -> int:
     if args.tlog_upload:
         if not args.rekor_url:
             raise InputError(
-                "no transparency log is configured for sign-blob",
+                "no transparency log is configured: pass --rekor-url URL, or --tlog-upload=false to skip the log",
                 hint="Pass --rekor-url http://127.0.0.1:PORT (a `labkit` log server), "
                 "or --tlog-upload=false to sign without a log entry (as with cosign).",
             )
@@ -171,7 +171,7 @@ def _verify_blob(args: argparse.Namespace) -> int:
         return 0
     if failed is not None and failed.reason_code == "tlog.missing":
         raise VerificationError(
-            "bundle has no transparency-log entry",
+            "bundle has no transparency-log entry (--insecure-ignore-tlog accepts that)",
             step="tlog.entries", reason="tlog.missing",
             hint="Pass --insecure-ignore-tlog=true to accept a bundle signed with --tlog-upload=false.",
         )
