@@ -3,6 +3,7 @@
     labkit init [DIR] --seed workshop       create a reproducible lab instance
     labkit trusted-root -o trusted_root.json
     labkit token --identity alice@example.com
+    labkit serve                            Fulcio + Rekor + OIDC on loopback for Sigstore clients
 
 ``--instance DIR`` (default ``$LABKIT_HOME`` or ``./.labkit``) picks the instance.
 Keyless ``sign-blob`` (no ``--key``) calls `labkit.keyless.sign.sign_blob_keyless`.
@@ -48,6 +49,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.add_argument("--github-ref", default="refs/heads/main", help="git ref")
     t.add_argument("--decode", action="store_true", help="print the decoded header and claims instead")
     t.set_defaults(handler=_token)
+
+    s = sub.add_parser("serve", help="serve the instance's OIDC issuer, CA (Fulcio v2 API) and log on 127.0.0.1")
+    add_instance_argument(s)
+    s.add_argument("--trust-config", default=None, metavar="FILE",
+                   help="where to write the ClientTrustConfig for clients (default: DIR/trust_config.json)")
+    s.set_defaults(handler=_serve)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -96,4 +103,26 @@ def _token(args: argparse.Namespace) -> int:
         print(json.dumps({"header": decoded.header, "claims": decoded.claims}, indent=2))
     else:
         print(token)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import threading
+
+    from labkit._internal.fsutil import atomic_write
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.server import InstanceServer
+
+    inst = Instance.open(args.instance)
+    with InstanceServer(inst) as server:
+        target = args.trust_config or (inst.path / "trust_config.json")
+        atomic_write(target, server.client_trust_config_json())
+        print(f"issuer + CA: {server.url}", flush=True)
+        print(f"log:         {server.tlog_url}", flush=True)
+        print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    inst.close()
     return 0

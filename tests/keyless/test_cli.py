@@ -63,3 +63,31 @@ def test_sigstore_cli_verifies_with_the_trust_config(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     bad = run("mallory@example.com")
     assert bad.returncode == 1 and "SANs do not match" in bad.stderr
+
+
+def test_serve_runs_until_stopped(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    import requests
+
+    inst_dir = tmp_path / "inst"
+    assert main(["init", str(inst_dir)]) == 0
+    config = tmp_path / "tc.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from labkit.cli import main; sys.exit(main(sys.argv[1:]))",
+         "serve", "--instance", str(inst_dir), "--trust-config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not config.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert config.exists(), proc.stderr.read() if proc.stderr else ""
+        ca_url = json.loads(config.read_text())["signingConfig"]["caUrls"][0]["url"]
+        assert ca_url.startswith("http://127.0.0.1:")
+        assert requests.get(f"{ca_url}/keys", timeout=30).json()["keys"]
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
