@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="also store a Sigstore bundle v0.3 as an OCI 1.1 referrer (cosign v3)")
     p.add_argument("--tlog-upload", action=GoBoolAction, default=True,
                    help="upload to the transparency log (default true; --tlog-upload=false to skip)")
+    p.add_argument("--tlog-dir", default=None, help="local transparency-log directory to upload to (labkit log)")
+    p.add_argument("--tlog-seed", default="labkit", help="lab seed of that log's key (default: labkit)")
     p.add_argument("--identity", default=None, help="docker-reference to put in the payload (default: the repository)")
     p.add_argument("image", metavar="IMAGE", nargs="?")
     p.set_defaults(handler=_sign)
@@ -114,10 +116,10 @@ def _sign(args: argparse.Namespace) -> int:
     from labkit.oci.signatures import resolve_for_signing, sign_image, signature_tag
     from labkit.oci.store import open_store
 
-    if args.tlog_upload:
+    if args.tlog_upload and not args.tlog_dir:
         raise InputError(
-            "no transparency log is configured for image signing; pass --tlog-upload=false",
-            hint="Pass --tlog-upload=false to sign without a log entry (as with cosign).",
+            "no transparency log is configured for image signing; pass --tlog-dir DIR or --tlog-upload=false",
+            hint="Pass --tlog-dir with a labkit log directory, or --tlog-upload=false to sign without a log entry.",
         )
     annotations = _pairs(args.annotations, "-a")
     store, ref = open_store(_image_arg(args))
@@ -128,8 +130,22 @@ def _sign(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     identity = args.identity or (_layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name)
-    result = sign_image(store, desc, key, docker_reference=identity, annotations=annotations,
-                        new_bundle_format=args.new_bundle_format)
+    log = None
+    if args.tlog_upload:
+        from labkit.lab import Lab
+        from labkit.tlog.store import TransparencyLog
+
+        log = TransparencyLog.open(args.tlog_dir, lab=Lab(seed=args.tlog_seed))
+    try:
+        result = sign_image(store, desc, key, docker_reference=identity, annotations=annotations,
+                            new_bundle_format=args.new_bundle_format, tlog=log)
+        if log is not None:
+            rekor = result.layer.annotations.get("dev.sigstore.cosign/bundle", "{}")
+            index = json.loads(rekor).get("Payload", {}).get("logIndex")
+            print(f"tlog entry created with index: {index}", file=sys.stderr)
+    finally:
+        if log is not None:
+            log.close()
     print(f"Pushing signature to: {ref.name}:{signature_tag(desc.digest)}", file=sys.stderr)
     if result.bundle_referrer is not None:
         print(f"Pushing bundle referrer: {ref.name}@{result.bundle_referrer.digest}", file=sys.stderr)

@@ -38,11 +38,11 @@ import binascii
 import datetime as _dt
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import LabkitError, StoreError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, SystemClock
@@ -87,6 +87,7 @@ __all__ = [
     "SignResult",
     "SignatureLayer",
     "Store",
+    "TransparencyLogLike",
     "append_signature_racy",
     "attach_bundle",
     "attach_signature",
@@ -124,12 +125,20 @@ TAG_WARNING = (
 Store = Union[OCILayout, RegistryRepository]
 
 
-class _HasRekorBundle(Protocol):
+class _LogEntry(Protocol):
     def rekor_bundle(self) -> dict[str, Any]: ...
 
+    def to_bundle_entry(self) -> TransparencyLogEntry: ...
 
-#: Uploads (payload, signature, public key) to a transparency log and returns the entry.
-TlogUploader = Callable[[bytes, bytes, VerifyingKey], _HasRekorBundle]
+
+class TransparencyLogLike(Protocol):
+    """What signing needs from a log (`labkit.tlog.store.TransparencyLog` has it)."""
+
+    def upload_hashedrekord(
+        self, signature: bytes, public_key_or_cert_pem: bytes, artifact_sha256: bytes | str, *, algorithm: str = ...
+    ) -> _LogEntry: ...
+
+    def upload_dsse(self, envelope_json: bytes | str, verifiers: Sequence[bytes]) -> _LogEntry: ...
 
 
 def signature_tag(digest: Digest | str, suffix: str = "sig") -> str:
@@ -378,7 +387,7 @@ def sign_image(
     *,
     docker_reference: str,
     annotations: Mapping[str, str] | None = None,
-    tlog: TlogUploader | None = None,
+    tlog: TransparencyLogLike | None = None,
     new_bundle_format: bool = False,
     clock: Clock | None = None,
 ) -> SignResult:
@@ -386,11 +395,16 @@ def sign_image(
 
     The legacy ``.sig`` signature is always written; with
     `new_bundle_format` a bundle referrer is written too. With `tlog`, the
-    signature is logged and the layer carries ``dev.sigstore.cosign/bundle``.
+    signature is logged (hashedrekord over SHA-256 of the payload, as cosign
+    does) and the layer carries ``dev.sigstore.cosign/bundle``; the bundle
+    gets the log entry of its DSSE envelope.
     """
     payload = simple_signing_payload(docker_reference, str(image.digest), dict(annotations) if annotations else None)
     signature = key.sign(payload)
-    rekor = tlog(payload, signature, key.public_key()).rekor_bundle() if tlog is not None else None
+    rekor = None
+    if tlog is not None:
+        entry = tlog.upload_hashedrekord(signature, key.public_key().pem(), Digest.of(payload).hex)
+        rekor = entry.rekor_bundle()
     layer = make_signature_layer(payload, signature, rekor_bundle=rekor)
     sig_desc = attach_signature(store, image.digest, layer, payload)
     bundle = referrer = None
@@ -401,9 +415,11 @@ def sign_image(
             [Subject(docker_reference, {image.digest.algorithm: image.digest.hex})], COSIGN_SIGN_PREDICATE, {}
         )
         envelope = sign_envelope(statement.to_json(), INTOTO_PAYLOAD_TYPE, key)
-        bundle = Bundle(
-            BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(public_key_hint=public_key_hint(key.public_key())), envelope
-        )
+        entries = []
+        if tlog is not None:
+            entries.append(tlog.upload_dsse(envelope.to_json(), [key.public_key().pem()]).to_bundle_entry())
+        material = VerificationMaterial(public_key_hint=public_key_hint(key.public_key()), tlog_entries=entries)
+        bundle = Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope)
         referrer = attach_bundle(store, image, bundle, clock=clock)
     return SignResult(image, payload, signature, layer, sig_desc, bundle, referrer)
 

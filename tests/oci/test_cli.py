@@ -71,6 +71,8 @@ def test_verify_failures_are_one_line(tmp_path: Path, keys: Path, capsys: pytest
     assert "--insecure-ignore-tlog" in capsys.readouterr().err
     assert main(["sign", "--key", f"{keys}.key", f"oci:{layout}:v1"]) == 1
     assert "--tlog-upload=false" in capsys.readouterr().err
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-dir", str(tmp_path / "log"), f"oci:{layout}:v1"]) == 0
+    assert "tlog entry created with index: 0" in capsys.readouterr().err
     assert main(["sign", "--key", f"{keys}.key", "--tlog-upload=false", f"oci:{layout}:nope"]) == 1
     assert "not in" in capsys.readouterr().err
     assert main(["tree", "localhost/UPPER"]) == 1

@@ -272,3 +272,29 @@ def test_registry_sign_verify_and_bundle(registry: Registry, lab: Lab) -> None:
         verify_image(repo, repo.resolve("v1").digest, key.public_key())
     assert evil.digest != img.digest
     verify_image(repo, img.digest, key.public_key())
+
+
+def test_sign_with_transparency_log(layout: OCILayout, image: BuiltImage, lab: Lab, tmp_path: Path) -> None:
+    from labkit.tlog.entries import parse_body, verify_set
+    from labkit.tlog.store import TransparencyLog
+
+    log = TransparencyLog.open(tmp_path / "log", lab=lab)
+    try:
+        key = generate(lab=lab, label="signer")
+        res = sign_image(layout, image.descriptor, key, docker_reference="localhost/app", tlog=log,
+                         new_bundle_format=True, clock=lab.clock)
+        sig = list_signatures(layout, image.digest)[0]
+        rekor = sig.rekor_bundle
+        assert rekor is not None and set(rekor) == {"SignedEntryTimestamp", "Payload"}
+        body = base64.b64decode(rekor["Payload"]["body"])
+        parsed = parse_body(body)
+        assert parsed.kind == "hashedrekord"
+        assert json.loads(body)["spec"]["data"]["hash"]["value"] == Digest.of(res.payload).hex
+        p = rekor["Payload"]
+        verify_set(log.public_key, base64.b64decode(rekor["SignedEntryTimestamp"]), body,
+                   p["integratedTime"], p["logID"], p["logIndex"])
+        assert res.bundle is not None and len(res.bundle.verification_material.tlog_entries) == 1
+        assert res.bundle.verification_material.tlog_entries[0].kind == "dsse"
+        assert log.size == 2
+    finally:
+        log.close()
