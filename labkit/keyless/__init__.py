@@ -9,9 +9,11 @@ Import the submodules you need; this package module stays light:
   with the Fulcio OIDC extensions and an embedded SCT), `certificate_fields`;
 * `labkit.keyless.ctlog` — SCT signing (RFC 6962);
 * `labkit.keyless.trustroot` — TrustedRoot and ClientTrustConfig JSON;
-* `labkit.keyless.sign` — `sign_keyless`, `sign_blob_keyless`, `sign_image_keyless`.
+* `labkit.keyless.sign` — `sign_keyless`, `sign_blob_keyless`, `sign_image_keyless`;
+* `labkit.keyless.server` — `InstanceServer`: OIDC discovery/JWKS and Fulcio's v2 API on loopback,
+  next to the Rekor v1 log server, so unmodified Sigstore clients sign against the instance.
 """
 
 from __future__ import annotations
 
-__all__ = ["ca", "checks", "ctlog", "instance", "oidc", "sign", "trustroot"]
+__all__ = ["ca", "checks", "ctlog", "instance", "oidc", "server", "sign", "trustroot"]
