@@ -100,5 +100,8 @@ def failure_card(result: VerificationResult, *, title: str | None = None) -> HTM
         f'<td style="{box}"><div style="color:#c53030;font-weight:bold">actual</div><div style="{mono}">{_esc(step.actual or "—")}</div></td>'
         "</tr></table></div>"
     )
-    text = f"FAIL {step.id}: {step.detail}\n  expected: {step.expected}\n  actual:   {step.actual}\n  reason: {step.reason_code}"
+    text = (
+        f"FAIL {step.id}: {step.detail}\n  expected: {step.expected or '—'}\n"
+        f"  actual:   {step.actual or '—'}\n  reason: {step.reason_code}"
+    )
     return HTML(markup, text)

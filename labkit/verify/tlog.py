@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -123,5 +125,10 @@ def verify_inclusion_promise(entry: TransparencyLogEntry, log: TransparencyLogIn
             "the inclusion promise (SET) does not verify with the log key",
             step="tlog.inclusion_promise",
             reason="tlog.inclusion_promise",
+            details={
+                "expected": f"{log.origin_host} signature over JCS(body sha256:{hashlib.sha256(entry.canonicalized_body).hexdigest()[:16]}…, "
+                f"integratedTime={entry.integrated_time}, logIndex={entry.log_index})",
+                "actual": f"signature {entry.inclusion_promise.hex()[:24]}… does not verify over it",
+            },
         ) from None
     return entry.integrated_time
