@@ -202,3 +202,11 @@ def test_unreachable_registry() -> None:
         port = s.getsockname()[1]
     with pytest.raises(RegistryError, match="cannot reach"):
         RegistryClient(f"http://127.0.0.1:{port}", timeout=2).ping()
+
+
+def test_streamed_upload(registry: Registry) -> None:
+    client = RegistryClient(registry.url)
+    data = [bytes([i]) * (3 << 20) for i in range(3)]
+    desc = client.push_blob_streamed("labkit/stream", iter(data))
+    assert desc.digest == Digest.of(b"".join(data)) and desc.size == 9 << 20
+    assert client.get_blob("labkit/stream", desc.digest, desc.size) == b"".join(data)
