@@ -177,6 +177,11 @@ def expired_cert(scenario: Scenario, lab: Lab) -> Outcome:
         out.step("attacker", "drops the SET from the bundle and writes integratedTime = one minute after NotBefore")
         out.touch("bundle", "malicious.bundle", f"integratedTime {claimed} (unsigned), no inclusionPromise")
         out.touch("log entry", f"#{entry.log_index}", f"really integrated {entry.integrated_time}")
+        out.evidence["times"] = {
+            "certificate not after": cert.not_valid_after_utc.isoformat(),
+            "claimed (unsigned)": _dt.datetime.fromtimestamp(claimed, _dt.timezone.utc).isoformat(),
+            "really logged": _dt.datetime.fromtimestamp(entry.integrated_time, _dt.timezone.utc).isoformat(),
+        }
 
         def vulnerable() -> None:
             from labkit.keys import VerifyingKey
