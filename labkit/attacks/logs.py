@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from labkit.attacks.checks import blob_bundle, sandbox_trusted_root
-from labkit.attacks.sandbox import SandboxLog, SandboxWitness
+from labkit.attacks.sandbox import SandboxLog
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
 from labkit.attacks.vulnerable import vulnerable_log_client_no_witness
 from labkit.bundle import InclusionProof
@@ -50,9 +50,10 @@ def _fill(log: SandboxLog, lab: Lab, n: int, tag: str) -> None:
 def log_rewrite(scenario: Scenario, lab: Lab) -> Outcome:
     out = scenario.outcome()
     log = SandboxLog(lab)
-    witness = SandboxWitness(lab, log)
+    witness = log.witness(lab)
     _fill(log, lab, 4, "honest")
-    published = witness.cosign(log.signed_checkpoint())
+    witness.update(log)
+    published = witness.cosign(log.signed_checkpoint()).to_text()
     root4 = log.tree.root(4)
     out.step("log", f"publishes checkpoint size 4, root {root4.hex()[:16]}…; the witness cosigns it")
     out.touch("checkpoint", "size 4", "published, witnessed")
@@ -87,12 +88,11 @@ def log_rewrite(scenario: Scenario, lab: Lab) -> Outcome:
 
     out.judge_call(LABKIT_MODE, labkit)
     try:
-        witness.cosign(entry.inclusion_proof.checkpoint if entry.inclusion_proof else "",
-                       log.tree.consistency_proof(4, len(log)))
+        witness.update(log)  # labkit.tlog.witness: the new checkpoint must extend the witnessed one
         out.evidence["witness"] = "cosigned"
     except VerificationError as exc:
         out.evidence["witness"] = f"refused: {exc.reason}"
-        out.step("witness", f"refuses the new checkpoint: {exc.message}")
+        out.step("witness", f"refuses the log's new checkpoint: no consistency proof from size 4 to {len(log)}")
     return out
 
 
@@ -109,12 +109,13 @@ def log_rewrite(scenario: Scenario, lab: Lab) -> Outcome:
 def split_view(scenario: Scenario, lab: Lab) -> Outcome:
     out = scenario.outcome()
     log = SandboxLog(lab)
-    witness = SandboxWitness(lab, log)
+    witness = log.witness(lab)
     _fill(log, lab, 3, "honest")
-    witness.cosign(log.signed_checkpoint())
+    witness.update(log)
     hidden = log.fork(3)
     _fill(log, lab, 1, "public")
-    public_note = witness.cosign(log.signed_checkpoint(), log.tree.consistency_proof(3, 4))
+    witness.update(log)  # checks the consistency proof from 3 to 4
+    public_note = witness.cosign(log.signed_checkpoint()).to_text()
     out.step("log", f"public view: size 4, root {log.tree.root(4).hex()[:16]}…, cosigned by the witness")
     out.touch("checkpoint", "size 4 (public)", "witnessed")
 
@@ -139,9 +140,17 @@ def split_view(scenario: Scenario, lab: Lab) -> Outcome:
         result = explain_bundle(bundle, blob, trusted_root=tr, key=stolen.public_key())
         out.evidence["bundle_checklist"] = result.checklist()
         result.raise_for_failure()
-        # The checkpoint must carry the witness's cosignature; it has none, so ask the witness.
+        # The checkpoint must carry the witness's cosignature; it has none, so compare it with the
+        # checkpoint the witness cosigned (labkit.tlog.witness): same size, another root = split view.
         assert b_entry.inclusion_proof is not None
-        witness.cosign(b_entry.inclusion_proof.checkpoint)
+        offered = b_entry.inclusion_proof.checkpoint
+        if witness.name not in {sig.name for sig in SignedNote.parse(offered).signatures}:
+            split = witness.detect_split_view(public_note, offered)
+            if split is not None:
+                raise VerificationError(str(split), step="witness", reason="witness.split_view",
+                                        details={"witnessed root": split.root_a.hex(), "offered root": split.root_b.hex()})
+            raise VerificationError("the checkpoint carries no witness cosignature", step="witness",
+                                    reason="witness.cosignature")
 
     out.judge_call(LABKIT_MODE, labkit)
     return out

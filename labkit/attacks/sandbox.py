@@ -39,7 +39,6 @@ __all__ = [
     "REGISTRY_HOST",
     "SandboxLog",
     "SandboxRegistry",
-    "SandboxWitness",
     "TagMove",
     "sign_image",
 ]
@@ -101,6 +100,21 @@ class SandboxLog:
                            self.signed_checkpoint(n))
         return LogEntry(index, body, t, self.log_id, sset, proof)
 
+    def latest_checkpoint(self) -> str:
+        """The current signed checkpoint (`labkit.tlog.witness.LogSource`)."""
+        return self.signed_checkpoint()
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """An RFC 9162 consistency proof between two sizes of this view (`LogSource`)."""
+        return self.tree.consistency_proof(size1, size2)
+
+    def witness(self, lab: Lab, name: str = "witness.sandbox.invalid") -> Any:
+        """A `labkit.tlog.witness.Witness` for this log, with a seeded cosigning key."""
+        from labkit.tlog.witness import Witness
+
+        return Witness(self.origin, self.public_key, key=generate("ecdsa-p256", lab=lab, label="attacks/witness"),
+                       name=name)
+
     def fork(self, size: int) -> SandboxLog:
         """Malicious operator: a second view sharing the key and the first `size` entries."""
         other = SandboxLog.__new__(SandboxLog)
@@ -113,55 +127,6 @@ class SandboxLog:
         """Malicious operator: replace a logged body and rebuild the tree (roots change)."""
         self.bodies[index] = body
         self.tree = merkle.MemoryTree([merkle.leaf_hash(b) for b in self.bodies])
-
-
-class SandboxWitness:
-    """A witness: cosigns a log's checkpoints only if each is consistent with the last one it saw.
-
-    C2SP tlog-witness: a witness verifies the log's signature, refuses a
-    checkpoint smaller than or different from one of the same size it already
-    cosigned, and checks an RFC 9162 consistency proof from its latest size.
-    """
-
-    def __init__(self, lab: Lab, log: SandboxLog, *, name: str = "witness.sandbox.invalid") -> None:
-        self.name = name
-        self.log_name = log.origin
-        self.log_key = log.public_key
-        self.key: SigningKey = generate("ecdsa-p256", lab=lab, label="attacks/witness")
-        self.latest: Checkpoint | None = None
-
-    @property
-    def public_key(self) -> VerifyingKey:
-        return self.key.public_key()
-
-    def cosign(self, note_text: str, consistency: list[bytes] | None = None) -> str:
-        """Cosign `note_text` or raise `VerificationError` (reasons ``witness.*``)."""
-        from labkit.errors import VerificationError
-        from labkit.tlog.checkpoint import SignedNote, verify_note
-
-        try:
-            cp = verify_note(note_text, self.log_name, self.log_key)
-        except LabkitError as exc:
-            raise VerificationError(exc.message, step="witness", reason="witness.log_signature") from None
-        last = self.latest
-        if last is not None:
-            if cp.size < last.size:
-                raise VerificationError(f"checkpoint of size {cp.size} is older than the witnessed {last.size}",
-                                        step="witness", reason="witness.rollback")
-            if cp.size == last.size and cp.root_hash != last.root_hash:
-                raise VerificationError(
-                    f"split view: a second checkpoint of size {cp.size} with a different root",
-                    step="witness", reason="witness.split_view",
-                    details={"witnessed root": last.root_hash.hex(), "offered root": cp.root_hash.hex()})
-            if cp.size > last.size:
-                try:
-                    merkle.verify_consistency(last.size, cp.size, last.root_hash, cp.root_hash, consistency or [])
-                except LabkitError:
-                    raise VerificationError(
-                        f"no valid consistency proof from size {last.size} to {cp.size}: history was rewritten",
-                        step="witness", reason="witness.consistency") from None
-        self.latest = cp
-        return sign_note(cp, self.name, self.key, existing=SignedNote.parse(note_text)).to_text()
 
 
 @dataclass(frozen=True)
