@@ -81,22 +81,42 @@ class EntryNotFoundError(LogError):
     """No entry has this index or UUID (Rekor answers 404)."""
 
 
-class _Nodes:
-    """`NodeSource` over the database (one SELECT per perfect subtree)."""
+_CACHE_MAX = 400_000
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+
+class _Nodes:
+    """`NodeSource` over the database (one SELECT per perfect subtree).
+
+    A committed perfect subtree never changes (the log is append-only), so
+    proof reads may go through `cache`. Writers read uncached: a node seen
+    inside a transaction that rolls back must never be remembered.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, cache: dict[int, bytes] | None = None) -> None:
         self.conn = conn
+        self.cache = cache
         self.reads = 0
 
     def node(self, level: int, index: int) -> bytes:
         self.reads += 1
+        key = (level << _LEVEL_SHIFT) | index
+        cache = self.cache
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
         if level == 0:
             row = self.conn.execute("SELECT leaf FROM entries WHERE idx=?", (index,)).fetchone()
         else:
-            row = self.conn.execute("SELECT hash FROM nodes WHERE id=?", ((level << _LEVEL_SHIFT) | index,)).fetchone()
+            row = self.conn.execute("SELECT hash FROM nodes WHERE id=?", (key,)).fetchone()
         if row is None:
             raise LogError(f"the log has no complete subtree at level {level} index {index}")
-        return bytes(row[0])
+        value = bytes(row[0])
+        if cache is not None:
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[key] = value
+        return value
 
 
 def _tree_id(log_id: bytes) -> int:
@@ -131,6 +151,8 @@ class TransparencyLog:
         #: Rekor v1 checkpoint origin: "<hostname> - <tree ID>".
         self.origin = f"{name} - {self.tree_id}"
         self._lock = threading.RLock()
+        self._cache: dict[int, bytes] = {}
+        self._known_size = 0  # sizes only grow: a size at or below this needs no size query
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -216,9 +238,11 @@ class TransparencyLog:
             finally:
                 self._conn.execute("COMMIT")
 
-    @staticmethod
-    def _size(conn: sqlite3.Connection) -> int:
-        return int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()[0])
+    def _size(self, conn: sqlite3.Connection) -> int:
+        size = int(conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()[0])
+        if size > self._known_size:
+            self._known_size = size
+        return size
 
     @property
     def size(self) -> int:
@@ -313,7 +337,7 @@ class TransparencyLog:
     def _with_proof(self, entry: LogEntry, size: int | None = None) -> LogEntry:
         with self._read() as conn:
             size = self._size(conn) if size is None else size
-            nodes = _Nodes(conn)
+            nodes = _Nodes(conn, self._cache)
             hashes = merkle.inclusion_proof(nodes, entry.log_index, size)
             root = merkle.tree_root(nodes, size)
         note = self._signed_checkpoint(size, root)
@@ -402,11 +426,14 @@ class TransparencyLog:
 
     def root(self, size: int | None = None) -> bytes:
         """The Merkle root of the first `size` entries (default: all)."""
+        if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= self._known_size:
+            with self._lock:
+                return merkle.tree_root(_Nodes(self._conn, self._cache), size)
         with self._read() as conn:
             current = self._size(conn)
             size = current if size is None else size
             self._check_size(size, current)
-            return merkle.tree_root(_Nodes(conn), size)
+            return merkle.tree_root(_Nodes(conn, self._cache), size)
 
     def leaf_hashes(self, size: int | None = None) -> list[bytes]:
         """Leaf hashes of the first `size` entries (for pictures and checks; O(n))."""
@@ -418,20 +445,26 @@ class TransparencyLog:
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Audit path for `index` in the tree of `size` entries (default: all); O(log n) reads."""
+        if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= self._known_size:
+            with self._lock:  # every node of a tree no larger than one seen is committed and immutable
+                return merkle.inclusion_proof(_Nodes(self._conn, self._cache), index, size)
         with self._read() as conn:
             current = self._size(conn)
             size = current if size is None else size
             self._check_size(size, current)
-            return merkle.inclusion_proof(_Nodes(conn), index, size)
+            return merkle.inclusion_proof(_Nodes(conn, self._cache), index, size)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """Consistency proof from `size1` to `size2` (default: all); O(log n) reads."""
+        if isinstance(size2, int) and not isinstance(size2, bool) and 0 <= size2 <= self._known_size:
+            with self._lock:
+                return merkle.consistency_proof(_Nodes(self._conn, self._cache), size1, size2)
         with self._read() as conn:
             current = self._size(conn)
             size2 = current if size2 is None else size2
             self._check_size(size2, current)
             self._check_size(size1, size2)
-            return merkle.consistency_proof(_Nodes(conn), size1, size2)
+            return merkle.consistency_proof(_Nodes(conn, self._cache), size1, size2)
 
     def proof_reads(self, index: int, size: int) -> int:
         """How many stored nodes an inclusion proof reads (to show O(log n))."""
