@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -60,11 +61,16 @@ def _obj(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _snake(camel: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
+
+
 def _get(doc: dict[str, Any], camel: str, where: str, *, required: bool = True) -> Any:
     """Read a field by its JSON name, accepting the proto snake_case name as proto3 JSON does."""
-    snake = "".join("_" + c.lower() if c.isupper() else c for c in camel)
     if camel in doc:
         return doc[camel]
+    snake = _snake(camel)
     if snake in doc:
         return doc[snake]
     if required:

@@ -21,9 +21,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
 from labkit.payloads import Envelope
 
 __all__ = ["BindingField", "EntryBinding", "SUPPORTED_KINDS", "bind_entry"]
@@ -96,13 +93,19 @@ def _b64_maybe_twice(value: Any, what: str) -> bytes:
 
 
 def _pem_to_der(pem: bytes) -> bytes:
-    """DER of a PEM certificate or public key (an unreadable value compares as its own bytes)."""
+    """DER of a PEM certificate or public key: the base64 body (RFC 7468); unreadable values compare as themselves."""
     try:
-        if b"CERTIFICATE" in pem:
-            return x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
-        key = serialization.load_pem_public_key(pem)
-        return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    except (ValueError, TypeError):
+        text = pem.decode("ascii").strip().splitlines()
+    except UnicodeDecodeError:
+        return b"unreadable:" + pem
+    if len(text) < 3 or not text[0].startswith("-----BEGIN ") or not text[-1].startswith("-----END "):
+        return b"unreadable:" + pem
+    label = text[0][len("-----BEGIN "):].rstrip("-")
+    if label not in ("CERTIFICATE", "PUBLIC KEY") or text[-1] != f"-----END {label}-----":
+        return b"unreadable:" + pem
+    try:
+        return base64.b64decode("".join(line.strip() for line in text[1:-1]), validate=True)
+    except (binascii.Error, ValueError):
         return b"unreadable:" + pem
 
 

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -88,6 +89,18 @@ def is_self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1)
+def _policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
+    ca = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    ee = ExtensionPolicy.webpki_defaults_ee().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    return ca, ee
+
+
+@functools.lru_cache(maxsize=64)
+def _store(chain_der: tuple[bytes, ...]) -> Store:
+    return Store([x509.load_der_x509_certificate(d) for d in chain_der])
+
+
 @dataclass(frozen=True)
 class ChainResult:
     """A validated chain: leaf first, trust anchor last; `ca` names the trusted CA."""
@@ -105,27 +118,22 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
     errors: list[str] = []
     # Fulcio leaves carry code-signing, not client-auth: let the EKU be checked by
     # `check_leaf_profile` instead of the WebPKI default, keep every other default.
-    ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
-    ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    ca_policy, ee_policy = _policies()
     for ca in root.certificate_authorities:
         if not ca.valid_for.contains(at):
             errors.append(f"{ca.uri or ca.subject}: not valid at {at.isoformat()} (validFor {ca.valid_for.describe()})")
             continue
         try:
-            certs = ca.certificates()
-        except LabkitError as exc:
-            errors.append(exc.message)
-            continue
-        anchor, intermediates = certs[-1], certs[:-1]
-        try:
+            # The trusted root vouches for every certificate of the CA's chain (protobuf-specs
+            # CertificateAuthority.cert_chain), so all of them are trust anchors, as in sigstore-go/python.
             verifier = (
                 PolicyBuilder()
-                .store(Store([anchor]))
+                .store(_store(ca.chain_der))
                 .time(at)
                 .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
                 .build_client_verifier()
             )
-            verified = verifier.verify(leaf, intermediates)
+            verified = verifier.verify(leaf, [])
         except (X509VerificationError, ValueError, TypeError) as exc:
             errors.append(f"{ca.uri or ca.subject}: {exc}")
             continue

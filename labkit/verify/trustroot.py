@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
+import functools
 import importlib.resources
 import json
 import re
@@ -75,6 +76,11 @@ def parse_rfc3339(value: object, what: str) -> _dt.datetime:
         sign = 1 if tz[0] == "+" else -1
         when -= sign * _dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
     return when
+
+
+@functools.lru_cache(maxsize=128)
+def _load_key(der: bytes) -> VerifyingKey:
+    return load_public_key(der)
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ class TransparencyLogInstance:
     def verifying_key(self) -> VerifyingKey:
         """The log's public key (`TrustRootError` if its type is not supported)."""
         try:
-            return load_public_key(self.key_der)
+            return _load_key(self.key_der)
         except KeyFileError as exc:
             raise TrustRootError(f"log key of {self.base_url} is unusable: {exc.message}") from None
 
