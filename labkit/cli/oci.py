@@ -174,8 +174,9 @@ def _verify(args: argparse.Namespace) -> int:
         report = explain_image_signatures(store, desc.digest, key, annotations=required)
         for row in report.rows():
             sig = f"[{row['signature']}] " if row["signature"] else ""
-            print(f"{row['status']:>4}  {sig}{row['step']}: {row['title']}"
-                  + (f" (expected {row['expected']}, got {row['actual']})" if row["status"] == "fail" else ""))
+            failed = row["status"].startswith("fail")
+            print(f"{row['status']:>7}  {sig}{row['step']}: {row['title']}"
+                  + (f" (expected {row['expected']}, got {row['actual']})" if failed else ""))
     report = verify_image(store, desc.digest, key, annotations=required)
     print(f"\nVerification for {ref.name}@{desc.digest} --", file=sys.stderr)
     print("The following checks were performed on each of these signatures:", file=sys.stderr)

@@ -41,6 +41,7 @@ from labkit.oci.signatures import (
     signature_tag,
     verify_image,
 )
+from labkit.oci.server import LocalRegistry
 from labkit.oci.store import copy_image, open_store
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ImageReference",
     "ImageSignatureReport",
     "LayoutReference",
+    "LocalRegistry",
     "Manifest",
     "ManifestError",
     "NotFoundError",

@@ -210,3 +210,25 @@ def test_streamed_upload(registry: Registry) -> None:
     desc = client.push_blob_streamed("labkit/stream", iter(data))
     assert desc.digest == Digest.of(b"".join(data)) and desc.size == 9 << 20
     assert client.get_blob("labkit/stream", desc.digest, desc.size) == b"".join(data)
+
+
+def test_local_registry_lifecycle(tmp_path: Path) -> None:
+    from labkit.oci.server import LocalRegistry
+    from tests.conftest import require_tool
+
+    binary = require_tool("docker-registry", "LocalRegistry starts the real registry")
+    with LocalRegistry(binary=binary) as reg:
+        assert RegistryClient(reg.url).ping()
+        pid = reg.pid
+        assert pid is not None and repr(reg) == "LocalRegistry(running)"
+    assert reg.pid is None and not reg.directory.exists()
+    with pytest.raises(RegistryError, match="not installed"):
+        _missing(tmp_path)
+
+
+def _missing(tmp_path: Path) -> None:
+    from labkit.oci.server import LocalRegistry
+
+    reg = LocalRegistry(tmp_path)
+    reg.binary = None
+    reg.start()

@@ -101,7 +101,7 @@ def test_sign_verify_and_explain(layout: OCILayout, image: BuiltImage, lab: Lab)
         verify_image(layout, image.digest, key.public_key(), annotations={"env": "dev"})
     assert err.value.reason == "payload.annotation.env"
     report = explain_image_signatures(layout, image.digest, other.public_key())
-    assert not report.ok and report.rows()[-1]["status"] == "fail"
+    assert not report.ok and report.rows()[-1]["status"] == "failed"
 
 
 def test_signature_copied_to_another_image_fails_binding(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
