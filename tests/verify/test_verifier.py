@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -162,21 +161,3 @@ def test_verify_error_carries_expected_and_actual() -> None:
     assert info.value.reason == "binding.digest"
     assert "expected" in info.value.details and "actual" in info.value.details
     assert "Reason code: binding.digest" in info.value.diagnostics()
-
-
-def test_json_output_of_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
-    from labkit.cli import main
-
-    code = main(["verify-bundle", "--json", "--bundle", str(CASES / "happy-path-v0.1" / "bundle.sigstore.json"),
-                 "--certificate-identity", ID, "--certificate-oidc-issuer", ISS, str(CASES / "a.txt")])
-    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert code == 0 and lines[-1] == {"reason": "", "verified": True}
-    assert [x["id"] for x in lines[:-1]] == list(STEPS)
-
-
-def test_cli_refuses_key_and_identity_together(capsys: pytest.CaptureFixture[str]) -> None:
-    from labkit.cli import main
-
-    code = main(["verify-bundle", "--bundle", "x", "--key", "k", "--certificate-identity", "a",
-                 "--certificate-oidc-issuer", "b", "f"])
-    assert code == 1 and "either --key" in capsys.readouterr().err
