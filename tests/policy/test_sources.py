@@ -92,3 +92,21 @@ def test_unknown_repository(world: dict[str, Any], tmp_path: Path) -> None:
     text = _policy(world).replace("registry.lab/shop/**", "registry.lab/**")
     (d,) = evaluate(load_policies(text), ["registry.lab/other/app:v1"], world["source"])
     assert not d.allowed and "no storage known" in d.reason
+
+
+def test_images_signed_by_labkit_oci_sign_image(world: dict[str, Any]) -> None:
+    # What `labkit sign --new-bundle-format --tlog-dir ...` writes is admitted the same way.
+    from labkit.oci.signatures import sign_image
+
+    store, inst = world["store"], world["inst"]
+    built = build_image(store, {"app.txt": "signed by labkit.oci\n"}, tag="oci-signed")
+    sign_image(store, built.descriptor, world["release"], docker_reference="registry.lab/shop/web",
+               tlog=inst.tlog, new_bundle_format=True, clock=inst.clock)
+    (d,) = evaluate(load_policies(_policy(world)), ["registry.lab/shop/web:oci-signed"], world["source"])
+    assert d.allowed, d.reason
+    # Without a log entry the bundle does not verify: the policy denies (no tlog, no admission).
+    bare = build_image(store, {"app.txt": "no log\n"}, tag="oci-nolog")
+    sign_image(store, bare.descriptor, world["release"], docker_reference="registry.lab/shop/web",
+               new_bundle_format=True, clock=inst.clock)
+    (d,) = evaluate(load_policies(_policy(world)), ["registry.lab/shop/web:oci-nolog"], world["source"])
+    assert not d.allowed
