@@ -267,6 +267,7 @@ class AttestationResult:
     steps: list[AttestStep] = field(default_factory=list)
     statement: Statement | None = None
     predicate: Any = None
+    envelope: Envelope | None = None
     bundle_steps: list[Any] = field(default_factory=list)
     candidates: int = 0
 
@@ -357,6 +358,7 @@ def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: Predica
     for cs in check.steps:
         steps.append(AttestStep(f"predicate.{cs.id}", cs.title, cs.ok, cs.detail))
     result.statement = statement
+    result.envelope = b.content
     result.predicate = check.value if check.ok else None
     return result
 

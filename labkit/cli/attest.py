@@ -187,8 +187,9 @@ def _verify_attestation(args: argparse.Namespace) -> int:
     print("  - Existence of the claims in the transparency log was verified offline", file=sys.stderr)
     print("  - The signature was verified against the " + ("specified public key" if key else "certificate identity"),
           file=sys.stderr)
-    assert result.statement is not None
-    print(json.dumps(result.statement.to_dict(), separators=(",", ":")))
+    # As cosign: the verified DSSE envelope, one JSON object per line (pipe to jq -r .payload | base64 -d).
+    assert result.envelope is not None
+    print(json.dumps(result.envelope.to_dict(), separators=(",", ":")))
     return 0
 
 

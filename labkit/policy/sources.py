@@ -52,7 +52,7 @@ class OCIEvidenceSource:
         from labkit.verify.trustroot import TrustedRoot
 
         self.trusted_root = trusted_root if isinstance(trusted_root, TrustedRoot) else TrustedRoot.from_json(trusted_root)
-        self.stores = {normalize_image(k + ":x").context if "/" in k else k: v for k, v in (stores or {}).items()}
+        self.stores = {normalize_image(k).context: v for k, v in (stores or {}).items()}
         self.lookup = lookup
         self.notes: dict[str, list[str]] = {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def test_image_attest_and_verify(env: dict[str, Path], capsys: pytest.CaptureFix
     capsys.readouterr()
     assert main(["verify-attestation", "--type", "slsaprovenance1", "--key", str(d / "cosign.pub"), image]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["predicateType"] == "https://slsa.dev/provenance/v1"
+    assert out["payloadType"] == "application/vnd.in-toto+json"
+    assert json.loads(base64.b64decode(out["payload"]))["predicateType"] == "https://slsa.dev/provenance/v1"
     # No attestation of that type: failure (GHSA-vjxv-45g9-9296).
     assert main(["verify-attestation", "--type", "cyclonedx", "--key", str(d / "cosign.pub"), image]) == 1
     assert "no valid cyclonedx attestation" in capsys.readouterr().err
@@ -61,7 +63,8 @@ def test_image_keyless(env: dict[str, Path], capsys: pytest.CaptureFixture[str])
     assert main(["verify-attestation", "--type", "custom", "--certificate-identity", "alice@lab.test",
                  "--certificate-oidc-issuer", issuer, "--steps", image]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["predicate"]["Data"] == "reviewed\n"
+    statement = json.loads(base64.b64decode(json.loads(captured.out)["payload"]))
+    assert statement["predicate"]["Data"] == "reviewed\n"
     assert "predicate.schema" in captured.err
     assert main(["verify-attestation", "--type", "custom", "--certificate-identity", "bob@lab.test",
                  "--certificate-oidc-issuer", issuer, image]) == 1

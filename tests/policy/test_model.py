@@ -42,7 +42,7 @@ def test_good_policy_parses() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("apiVersion: [unclosed", "does not parse at line 1"),
+        ("apiVersion: [unclosed", "policy YAML does not parse at line"),
         ("", "no documents"),
         ("- a\n- b\n", "must be a mapping"),
         ("apiVersion: v1\nkind: Pod\n", "unknown policy apiVersion"),
