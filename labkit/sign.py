@@ -27,7 +27,7 @@ from pathlib import Path
 
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import InputError, KeyFileError
-from labkit.hashing import digest_file, new_hash, proto_name
+from labkit.hashing import CHUNK_SIZE, digest_file, new_hash, proto_name
 from labkit.keys import KeyAlgorithm, SigningKey, VerifyingKey
 from labkit.lab import Clock
 
@@ -94,6 +94,10 @@ def _message(artifact: Artifact) -> Iterator[bytes | mmap.mmap]:
     assert artifact.path is not None
     try:
         fh = artifact.path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"file not found: {artifact.path}") from None
+    except IsADirectoryError:
+        raise InputError(f"is a directory, not a file: {artifact.path}") from None
     except OSError as exc:
         raise InputError(f"cannot read {artifact.path}: {exc.strerror}") from None
     with fh:
@@ -122,8 +126,22 @@ def signed_artifact(
     """Hash and sign without building a bundle (for callers that need the raw pieces)."""
     if not isinstance(key, SigningKey):
         raise KeyFileError(f"sign_blob needs a labkit SigningKey, not {type(key).__name__}")
-    artifact = open_artifact(data_or_path, _hash_name_for(key.algorithm))
-    signature = _sign(artifact, key)
+    hash_name = _hash_name_for(key.algorithm)
+    if key.algorithm is KeyAlgorithm.ED25519 and isinstance(data_or_path, (str, os.PathLike)):
+        # Digest and signature come from the same mapping, so a file changing meanwhile cannot split them.
+        path = Path(data_or_path)
+        with _message(Artifact(b"", hash_name, 0, path=path)) as message:
+            h = new_hash(hash_name)
+            view = memoryview(message)
+            for off in range(0, len(view), CHUNK_SIZE):
+                h.update(view[off : off + CHUNK_SIZE])
+            size = len(view)
+            view.release()
+            signature = key.key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
+        artifact = Artifact(h.digest(), hash_name, size, path=path)
+    else:
+        artifact = open_artifact(data_or_path, hash_name)
+        signature = _sign(artifact, key)
     return artifact, SignedArtifact(artifact.digest, artifact.hash_name, signature, key.public_key(), clock)
 
 

@@ -106,8 +106,9 @@ def test_empty_file(lab: Lab, tmp_path: Path) -> None:
         assert result.reason == "tlog.missing"
 
 
-def test_errors(lab: Lab, tmp_path: Path) -> None:
-    key = generate("ecdsa-p256", lab=lab)
+@pytest.mark.parametrize("alg", ["ecdsa-p256", "ed25519"])
+def test_errors(alg: str, lab: Lab, tmp_path: Path) -> None:
+    key = generate(alg, lab=lab)
     with pytest.raises(InputError, match="not found"):
         sign_blob(tmp_path / "missing", key)
     with pytest.raises(InputError, match="directory"):
