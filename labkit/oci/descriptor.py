@@ -228,6 +228,8 @@ def _load(data: bytes, what: str) -> dict[str, Any]:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{what} is not JSON: {exc}") from None
+    except RecursionError:
+        raise ManifestError(f"{what} is nested too deeply") from None
     if not isinstance(doc, dict):
         raise ManifestError(f"{what} is not a JSON object")
     if doc.get("schemaVersion") != 2:

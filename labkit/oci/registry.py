@@ -167,7 +167,8 @@ class RegistryClient:
         """Stream a blob; the digest is checked before the last chunk is released."""
         d = Digest.parse(str(digest))
         url = self._url(f"/v2/{validate_repository(repo)}/blobs/{d}")
-        resp = self._request("GET", url, ok=(200,), what=f"blob {d.short()}", stream=True, allow_redirects=True)
+        # No redirects: a registry may not send labkit to another host (loopback only).
+        resp = self._request("GET", url, ok=(200,), what=f"blob {d.short()}", stream=True)
         h = d.new_hash()
         n = 0
         pending: bytes | None = None
