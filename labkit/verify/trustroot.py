@@ -239,7 +239,7 @@ class TrustedRoot:
         """Parse TrustedRoot JSON strictly (`TrustRootError` on anything malformed)."""
         try:
             doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, TypeError, RecursionError) as exc:
             raise TrustRootError(f"trusted root is not JSON: {exc}") from None
         d = _obj(doc, "trusted root")
         media_type = d.get("mediaType")

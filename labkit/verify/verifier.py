@@ -39,7 +39,12 @@ from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, MessageSignature
 from labkit.errors import InputError, LabkitError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
+from labkit.verify.binding import bind_entry
+from labkit.verify.certs import build_chain, check_leaf_profile, is_self_signed, load_certificate, verify_scts
+from labkit.verify.policy import certificate_identity
 from labkit.verify.steps import NOT_REACHED, Step, StepStatus, VerificationResult
+from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
+from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
 from labkit.verify.trustroot import TransparencyLogInstance, TrustedRoot
 
 __all__ = [
@@ -298,8 +303,6 @@ def _explain(
                 "material.signer", "the bundle is signed with a managed key; pass the key (--key) instead of an identity",
                 reason="material.no_certificate", expected="a certificate", actual="publicKey material",
             )
-        from labkit.verify.certs import is_self_signed, load_certificate
-
         try:
             leaf = load_certificate(der)
             chain_extra = [load_certificate(c) for c in (vm.certificate_chain or [])[1:]]
@@ -384,9 +387,6 @@ def _explain(
     run.ok("signature", what)
 
     # -- transparency log ----------------------------------------------------------------------------
-    from labkit.verify.binding import bind_entry
-    from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
-
     if not vm.tlog_entries:
         raise run.fail("tlog.entries", "the bundle has no transparency log entry", reason="tlog.missing", expected=">= 1", actual=0)
     bodies = [(e.log_id, e.canonicalized_body) for e in vm.tlog_entries]
@@ -466,8 +466,6 @@ def _explain(
             run.skip("tlog.inclusion_promise", f"{tag}no promise; integratedTime is not trusted")
 
     # -- timestamps ------------------------------------------------------------------------------------
-    from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
-
     stamps = vm.rfc3161_timestamps
     tsa_times: list[_dt.datetime] = []
     if len(stamps) > MAX_TIMESTAMPS:
@@ -508,8 +506,6 @@ def _explain(
             run.skip(step_id, "managed key: no certificate to check")
         run.result.signer = f"key sha256:{signer_key.key_id().hex()}"
         return
-    from labkit.verify.certs import build_chain, check_leaf_profile, verify_scts
-
     nb, na = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     for t in times:
         if not (nb <= t <= na):
@@ -545,6 +541,4 @@ def _explain(
         raise run.fail("policy.identity", "the certificate's identity is not the expected one",
                        reason=outcome.reason, expected=outcome.expected, actual=outcome.actual)
     run.ok("policy.identity", policy.describe() if hasattr(policy, "describe") else "", expected=outcome.expected, actual=outcome.actual)
-    from labkit.verify.policy import certificate_identity
-
     run.result.signer = certificate_identity(leaf).identity
