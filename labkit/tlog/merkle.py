@@ -137,19 +137,28 @@ def _check_index(index: int, size: int) -> None:
 
 
 def inclusion_proof(source: NodeSource, index: int, size: int) -> list[bytes]:
-    """The audit path for leaf `index` in the tree of `size` leaves (RFC 6962 §2.1.1 PATH)."""
+    """The audit path for leaf `index` in the tree of `size` leaves (RFC 6962 §2.1.1 PATH), bottom-up.
+
+    Computed by the decomposition RFC 9162 §2.1.3.2 verifies against: below
+    level ``inner = bit_length(index XOR (size-1))`` every sibling is a
+    perfect subtree (one read each) except possibly the topmost one, which may
+    be the partial right-border subtree; above it, the path takes the left
+    sibling wherever `index` has a 1 bit. At most one non-perfect subtree is
+    computed, so a proof costs O(log n) reads.
+    """
     _check_index(index, size)
     path: list[bytes] = []
-    start, end = 0, size
-    while end - start > 1:
-        k = _largest_power_of_two_below(end - start)
-        if index < start + k:
-            path.append(subtree_root(source, start + k, end))
-            end = start + k
+    node = source.node
+    inner = (index ^ (size - 1)).bit_length()
+    for level in range(inner):
+        sibling = (index >> level) ^ 1
+        if (sibling + 1) << level <= size:
+            path.append(node(level, sibling))
         else:
-            path.append(subtree_root(source, start, start + k))
-            start = start + k
-    path.reverse()
+            path.append(subtree_root(source, sibling << level, size))
+    for level in range(inner, size.bit_length()):
+        if (index >> level) & 1:
+            path.append(node(level, (index >> level) ^ 1))
     return path
 
 

@@ -119,6 +119,59 @@ class _Nodes:
         return value
 
 
+#: Largest tree the in-memory mirror holds (32 bytes per node: about 64 MB per million entries).
+MIRROR_MAX = 1 << 22
+
+
+class _Mirror:
+    """Every committed perfect-subtree hash, packed 32 bytes apiece per level, for fast proofs.
+
+    Filled from the database by range reads and extended as the log grows;
+    committed nodes never change, so the mirror is never invalidated.
+    """
+
+    def __init__(self) -> None:
+        self.levels: list[bytearray] = [bytearray()]
+        self.size = 0
+
+    def node(self, level: int, index: int) -> bytes:
+        try:
+            row = self.levels[level]
+        except IndexError:
+            raise LogError(f"the log has no complete subtree at level {level} index {index}") from None
+        o = index * 32
+        if o + 32 > len(row) or index < 0:
+            raise LogError(f"the log has no complete subtree at level {level} index {index}")
+        return bytes(row[o : o + 32])
+
+    def sync(self, conn: sqlite3.Connection, size: int) -> None:
+        """Load the leaves and nodes of a tree of `size` committed entries."""
+        if size <= self.size:
+            return
+        level0 = self.levels[0]
+        rows = conn.execute("SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (self.size, size))
+        for (leaf,) in rows:
+            level0 += leaf
+        if len(level0) != 32 * size:
+            raise LogError(f"the log is missing leaves below index {size}")
+        level = 1
+        while size >> level:
+            if len(self.levels) <= level:
+                self.levels.append(bytearray())
+            row = self.levels[level]
+            have, want = len(row) // 32, size >> level
+            if want > have:
+                base = level << _LEVEL_SHIFT
+                for (h,) in conn.execute(
+                    "SELECT hash FROM nodes WHERE id >= ? AND id < ? ORDER BY id", (base | have, base | want)
+                ):
+                    row += h
+                if len(row) != 32 * want:
+                    raise LogError(f"the log is missing interior nodes at level {level}")
+            level += 1
+        self.size = size
+
+
 def _tree_id(log_id: bytes) -> int:
     """A Trillian-style positive 63-bit tree ID derived from the log ID."""
     return int.from_bytes(log_id[:8], "big") & ((1 << 63) - 1)
@@ -136,6 +189,7 @@ class TransparencyLog:
         name: str = "labkit.local",
         hint_rule: str = "rekor-v1",
         synchronous: str = "NORMAL",
+        mirror: bool = True,
     ) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise LogError(f"unknown SQLite synchronous mode {synchronous!r}")
@@ -152,6 +206,7 @@ class TransparencyLog:
         self.origin = f"{name} - {self.tree_id}"
         self._lock = threading.RLock()
         self._cache: dict[int, bytes] = {}
+        self._mirror = _Mirror() if mirror else None
         self._known_size = 0  # sizes only grow: a size at or below this needs no size query
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -337,7 +392,7 @@ class TransparencyLog:
     def _with_proof(self, entry: LogEntry, size: int | None = None) -> LogEntry:
         with self._read() as conn:
             size = self._size(conn) if size is None else size
-            nodes = _Nodes(conn, self._cache)
+            nodes = self._source(conn, size)
             hashes = merkle.inclusion_proof(nodes, entry.log_index, size)
             root = merkle.tree_root(nodes, size)
         note = self._signed_checkpoint(size, root)
@@ -428,12 +483,12 @@ class TransparencyLog:
         """The Merkle root of the first `size` entries (default: all)."""
         if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= self._known_size:
             with self._lock:
-                return merkle.tree_root(_Nodes(self._conn, self._cache), size)
+                return merkle.tree_root(self._source(self._conn, size), size)
         with self._read() as conn:
             current = self._size(conn)
             size = current if size is None else size
             self._check_size(size, current)
-            return merkle.tree_root(_Nodes(conn, self._cache), size)
+            return merkle.tree_root(self._source(conn, size), size)
 
     def leaf_hashes(self, size: int | None = None) -> list[bytes]:
         """Leaf hashes of the first `size` entries (for pictures and checks; O(n))."""
@@ -443,28 +498,35 @@ class TransparencyLog:
             ).fetchall()
         return [bytes(r[0]) for r in rows]
 
+    def _source(self, conn: sqlite3.Connection, size: int) -> merkle.NodeSource:
+        """Where proofs for a committed tree of `size` entries read nodes: the mirror, or cached SELECTs."""
+        if self._mirror is not None and size <= MIRROR_MAX:
+            self._mirror.sync(conn, size)
+            return self._mirror
+        return _Nodes(conn, self._cache)
+
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Audit path for `index` in the tree of `size` entries (default: all); O(log n) reads."""
         if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= self._known_size:
             with self._lock:  # every node of a tree no larger than one seen is committed and immutable
-                return merkle.inclusion_proof(_Nodes(self._conn, self._cache), index, size)
+                return merkle.inclusion_proof(self._source(self._conn, size), index, size)
         with self._read() as conn:
             current = self._size(conn)
             size = current if size is None else size
             self._check_size(size, current)
-            return merkle.inclusion_proof(_Nodes(conn, self._cache), index, size)
+            return merkle.inclusion_proof(self._source(conn, size), index, size)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """Consistency proof from `size1` to `size2` (default: all); O(log n) reads."""
         if isinstance(size2, int) and not isinstance(size2, bool) and 0 <= size2 <= self._known_size:
             with self._lock:
-                return merkle.consistency_proof(_Nodes(self._conn, self._cache), size1, size2)
+                return merkle.consistency_proof(self._source(self._conn, size2), size1, size2)
         with self._read() as conn:
             current = self._size(conn)
             size2 = current if size2 is None else size2
             self._check_size(size2, current)
             self._check_size(size1, size2)
-            return merkle.consistency_proof(_Nodes(conn, self._cache), size1, size2)
+            return merkle.consistency_proof(self._source(conn, size2), size1, size2)
 
     def proof_reads(self, index: int, size: int) -> int:
         """How many stored nodes an inclusion proof reads (to show O(log n))."""

@@ -172,3 +172,19 @@ def test_bad_hash_lengths() -> None:
         merkle.verify_consistency(0, 5, merkle.empty_root(), TREE.root(5), [])
     with pytest.raises(ProofError):
         merkle.verify_consistency(3, 2, TREE.root(3), TREE.root(2), [])
+
+
+def _reference_path(leaves: list[bytes], index: int) -> list[bytes]:
+    """PATH(m, D[n]) straight from RFC 6962 §2.1.1's recursion."""
+    if len(leaves) == 1:
+        return []
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    if index < k:
+        return _reference_path(leaves[:k], index) + [_reference_root(leaves[k:])]
+    return _reference_path(leaves[k:], index - k) + [_reference_root(leaves[:k])]
+
+
+def test_inclusion_proof_equals_rfc6962_path_for_every_leaf_of_small_trees() -> None:
+    for size in range(1, 70):
+        for index in range(size):
+            assert TREE.inclusion_proof(index, size) == _reference_path(LEAVES[:size], index)
