@@ -85,6 +85,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="1000,100000,1000000", help="comma-separated log sizes")
     ap.add_argument("--samples", type=int, default=1000, help="proofs timed per size")
     ap.add_argument("--quick", action="store_true", help="sizes 1000,10000 and 200 samples")
+    ap.add_argument("--api-appends", type=int, default=1000, help="single API-path appends timed")
     ap.add_argument("--pymerkle-max", type=int, default=100_000, help="largest size also built in pymerkle")
     ap.add_argument("--dir", help="where to build the log (default: a temporary directory, removed after)")
     args = ap.parse_args()
@@ -99,7 +100,7 @@ def main() -> int:
         signer = generate("ecdsa-p256", lab=lab, label="api-signer")
 
         # single appends through the API path (signature check, SET, proof, checkpoint)
-        n_api = 200 if args.quick else 1000
+        n_api = 200 if args.quick else args.api_appends
         api_log = TransparencyLog.open(workdir / "api-log", lab=lab)
         digests = [hashlib.sha256(b"api %d" % i).digest() for i in range(n_api)]
         sigs = [signer.sign_digest(d) for d in digests]
