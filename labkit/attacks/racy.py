@@ -21,23 +21,31 @@ from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.payloads import simple_signing_payload
 
-__all__ = ["PAUSE", "racy_storage"]
+__all__ = ["racy_storage"]
 
-#: Seconds between the read and the write on the racy path (widens the window so the race always shows).
-PAUSE = 0.4
+def _interleaved_cosign(reg: SandboxRegistry, repo: str, digest: str, sigs: list[LegacySignature]) -> list[str]:
+    """cosign's WriteSignatures for each signer, with the reads and writes interleaved as a race does.
+
+    Every signer GETs ``.sig`` (both see the same N layers), then every signer
+    PUTs N + its own layer, unconditionally. The schedule is fixed, so the
+    outcome does not depend on timing.
+    """
+    seen = [reg.signatures(repo, digest) for _ in sigs]  # 1. all read
+    for base, sig in zip(seen, sigs):  # 2. all write back base + own signature
+        reg.write_signatures(repo, digest, [*base, sig], actor="signer")
+    return []
 
 
 def _two_signers(reg: SandboxRegistry, repo: str, digest: str, sigs: list[LegacySignature], racy: bool) -> list[str]:
+    if racy:
+        return _interleaved_cosign(reg, repo, digest, sigs)
     errors: list[str] = []
     start = threading.Barrier(len(sigs))
 
     def run(sig: LegacySignature) -> None:
         try:
-            start.wait()
-            if racy:
-                reg.attach_signature_racy(repo, digest, sig, pause=PAUSE)
-            else:
-                reg.attach_signature(repo, digest, sig, actor="signer")
+            start.wait()  # really concurrent: labkit must keep both under any interleaving
+            reg.attach_signature(repo, digest, sig, actor="signer")
         except LabkitError as exc:
             errors.append(exc.message)
 
@@ -71,7 +79,8 @@ def racy_storage(scenario: Scenario, lab: Lab) -> Outcome:
             for who in ("release-team", "security-team"):
                 key = generate("ecdsa-p256", lab=lab, label=f"attacks/{who}")
                 sigs.append(LegacySignature(payload, key.sign(payload)))
-            how = "GET .sig, append, PUT" if racy else "labkit attach_signature"
+            how = ("both GET .sig, then both PUT it back with their layer" if racy
+                   else "two threads call labkit's attach_signature at once")
             out.step("signers", f"release-team and security-team sign app:4.0 at the same moment ({how})")
             errors = _two_signers(reg, repo, digest, sigs, racy)
             kept = {s.signature for s in reg.signatures(repo, digest)}
