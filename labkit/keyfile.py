@@ -30,7 +30,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nacl.exceptions
@@ -50,9 +50,13 @@ __all__ = [
     "SCRYPT_PARAMETER_SETS",
     "SIGSTORE_PEM_TYPE",
     "EncryptedKeyInfo",
+    "KEY_FILE_STEPS",
+    "KeyFileCheck",
+    "KeyFileStep",
     "KeyPairPaths",
     "decrypt_private_key",
     "encrypt_private_key",
+    "explain_key_file",
     "inspect_key_file",
     "load_key_pair",
     "load_private_key",
@@ -181,12 +185,7 @@ def _parse_int(obj: Mapping[str, object], name: str) -> int:
     return value
 
 
-def inspect_key_file(data: bytes | str) -> EncryptedKeyInfo:
-    """Parse an encrypted key file's PEM and JSON envelope without decrypting it.
-
-    Raises `KeyFileError` for a wrong PEM type or a malformed envelope. Does
-    not judge the scrypt parameters (see `EncryptedKeyInfo.parameters_accepted`).
-    """
+def _read_pem(data: bytes | str) -> tuple[str, dict[str, str], bytes]:
     raw = data.encode("ascii", "replace") if isinstance(data, str) else bytes(data)
     pem_type, headers, body = _pem_decode(raw)
     if pem_type not in _PEM_TYPES:
@@ -194,6 +193,10 @@ def inspect_key_file(data: bytes | str) -> EncryptedKeyInfo:
             f"unsupported PEM type {pem_type!r}; cosign key files are {SIGSTORE_PEM_TYPE!r} or {COSIGN_PEM_TYPE!r}",
             details={"pem type": pem_type},
         )
+    return pem_type, headers, body
+
+
+def _parse_envelope(pem_type: str, headers: Mapping[str, str], body: bytes) -> EncryptedKeyInfo:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -218,6 +221,15 @@ def inspect_key_file(data: bytes | str) -> EncryptedKeyInfo:
         ciphertext=_b64field(doc, "ciphertext", "envelope"),
         lab=headers.get(_LAB_HEADER, "").lower() == "true",
     )
+
+
+def inspect_key_file(data: bytes | str) -> EncryptedKeyInfo:
+    """Parse an encrypted key file's PEM and JSON envelope without decrypting it.
+
+    Raises `KeyFileError` for a wrong PEM type or a malformed envelope. Does
+    not judge the scrypt parameters (see `EncryptedKeyInfo.parameters_accepted`).
+    """
+    return _parse_envelope(*_read_pem(data))
 
 
 def _is_pkcs8(der: bytes) -> bool:
@@ -253,48 +265,161 @@ def _is_pkcs8(der: bytes) -> bool:
     return pos < len(der) and der[pos] == 0x30
 
 
+@dataclass(frozen=True)
+class KeyFileStep:
+    """One check made while opening a key file (`status`: passed, failed or skipped)."""
+
+    id: str
+    title: str
+    spec: str
+    status: str
+    detail: str = ""
+
+
+@dataclass
+class KeyFileCheck:
+    """The ordered checks of `explain_key_file`, the key when they all passed, else the error."""
+
+    steps: list[KeyFileStep] = field(default_factory=list)
+    key: SigningKey | None = None
+    error: KeyFileError | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True when the file opened and yielded a supported key."""
+        return self.key is not None and self.error is None
+
+    @property
+    def reason(self) -> str:
+        """The id of the failed step ("" when the file opened)."""
+        return next((s.id for s in self.steps if s.status == "failed"), "")
+
+    def checklist(self) -> str:
+        """Plain text, one line per step."""
+        marks = {"passed": "ok", "failed": "FAIL", "skipped": "skip"}
+        lines = [f"[{marks[s.status]:>4}] {s.id}: {s.title}" + (f" ({s.detail})" if s.detail else "") for s in self.steps]
+        lines.append("OPENED" if self.verified else f"REFUSED ({self.reason})")
+        return "\n".join(lines)
+
+
+#: The checks `explain_key_file` makes, in order: id -> (title, spec).
+KEY_FILE_STEPS: dict[str, tuple[str, str]] = {
+    "pem": ("The file is PEM of a cosign private-key type", "RFC 7468; cosign pkg/cosign/keys.go"),
+    "envelope": ("The PEM body is the JSON envelope (kdf, cipher, ciphertext)", "go-securesystemslib encrypted"),
+    "kdf": ("scrypt with one of the three accepted parameter sets", "RFC 7914; go-securesystemslib CheckParams"),
+    "cipher": ("NaCl secretbox with a 24-byte nonce", "NaCl crypto_secretbox (XSalsa20-Poly1305)"),
+    "decrypt": ("The password opens the box (Poly1305 tag matches)", "NaCl crypto_secretbox_open"),
+    "pkcs8": ("The plaintext is a PKCS#8 private key", "RFC 5208 §5"),
+    "key_type": ("The key is ECDSA P-256/P-384, Ed25519 or RSA", "cosign supported key types"),
+}
+
+
+def explain_key_file(data: bytes | str, password: str | bytes) -> KeyFileCheck:
+    """Open a cosign key file step by step; never raises on bad input (see `decrypt_private_key`)."""
+    result = KeyFileCheck()
+    state: dict[str, object] = {}
+    pem_parts: list[tuple[str, dict[str, str], bytes]] = []
+
+    def pem() -> str:
+        pem_parts.append(_read_pem(data))
+        pem_type, headers, _ = pem_parts[0]
+        return pem_type + (" (marked as a lab key)" if headers.get(_LAB_HEADER, "").lower() == "true" else "")
+
+    def envelope() -> str:
+        state["info"] = _parse_envelope(*pem_parts[0])
+        return "kdf, cipher and ciphertext present"
+
+    def kdf() -> str:
+        info = state["info"]
+        assert isinstance(info, EncryptedKeyInfo)
+        if info.kdf != "scrypt":
+            raise KeyFileError(f"encrypted key: unknown kdf {info.kdf!r}; cosign uses 'scrypt'")
+        if not info.parameters_accepted():
+            raise KeyFileError(
+                "unsupported scrypt parameters",
+                hint="cosign accepts only N=32768, 65536 or 131072 with r=8, p=1; the file may have been tampered with.",
+                details={"N": info.n, "r": info.r, "p": info.p},
+            )
+        return f"N={info.n} r={info.r} p={info.p}"
+
+    def cipher() -> str:
+        info = state["info"]
+        assert isinstance(info, EncryptedKeyInfo)
+        if info.cipher != "nacl/secretbox":
+            raise KeyFileError(f"encrypted key: unknown cipher {info.cipher!r}; cosign uses 'nacl/secretbox'")
+        if len(info.nonce) != _NONCE_SIZE:
+            raise KeyFileError(
+                "encrypted key: incorrect nonce size", details={"expected": _NONCE_SIZE, "actual": len(info.nonce)}
+            )
+        return f"{len(info.ciphertext)}-byte ciphertext"
+
+    def decrypt() -> str:
+        info = state["info"]
+        assert isinstance(info, EncryptedKeyInfo)
+        secret = _scrypt(_password_bytes(password), info.salt, info.n, info.r, info.p)
+        try:
+            state["plaintext"] = nacl.secret.SecretBox(secret).decrypt(info.ciphertext, info.nonce)
+        except nacl.exceptions.CryptoError:
+            raise PasswordError(
+                "decryption failed: wrong password (or the key file was modified)",
+                hint="Check the password (COSIGN_PASSWORD or the prompt); the Poly1305 tag did not match.",
+            ) from None
+        return f"{info.plaintext_size} bytes of plaintext"
+
+    def pkcs8() -> str:
+        plaintext = state["plaintext"]
+        assert isinstance(plaintext, bytes)
+        if not _is_pkcs8(plaintext):
+            raise KeyFileError(
+                "failed to parse private key: the plaintext is not PKCS#8 (a SEC1 or PKCS#1 key?)",
+                hint="cosign only loads PKCS#8 private keys; re-create the key with `labkit generate-key-pair`"
+                " or `cosign generate-key-pair`.",
+            )
+        try:
+            state["private"] = serialization.load_der_private_key(plaintext, password=None)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise KeyFileError(f"failed to parse private key: {exc}") from None
+        return "PrivateKeyInfo"
+
+    def key_type() -> str:
+        private = state["private"]
+        if not isinstance(private, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
+            raise KeyFileError(f"unsupported private key type {type(private).__name__}")
+        info = state["info"]
+        assert isinstance(info, EncryptedKeyInfo)
+        result.key = SigningKey(private, lab=info.lab)
+        return result.key.algorithm.value
+
+    checks = {"pem": pem, "envelope": envelope, "kdf": kdf, "cipher": cipher, "decrypt": decrypt,
+              "pkcs8": pkcs8, "key_type": key_type}
+    for step_id, run in checks.items():
+        title, spec = KEY_FILE_STEPS[step_id]
+        if result.error is not None:
+            result.steps.append(KeyFileStep(step_id, title, spec, "skipped", "not reached"))
+            continue
+        try:
+            detail = run()
+        except KeyFileError as exc:
+            result.error = exc
+            result.key = None
+            result.steps.append(KeyFileStep(step_id, title, spec, "failed", exc.message))
+            continue
+        result.steps.append(KeyFileStep(step_id, title, spec, "passed", detail))
+    return result
+
+
 def decrypt_private_key(data: bytes | str, password: str | bytes) -> SigningKey:
     """Decrypt a cosign key file and return its `SigningKey`.
 
     Raises `KeyFileError` for a malformed file, unsupported scrypt parameters
     or a non-PKCS#8 plaintext, and `PasswordError` when the password is wrong.
+    Built on `explain_key_file`: the error is the failed step's.
     """
-    info = inspect_key_file(data)
-    if info.kdf != "scrypt":
-        raise KeyFileError(f"encrypted key: unknown kdf {info.kdf!r}; cosign uses 'scrypt'")
-    if not info.parameters_accepted():
-        raise KeyFileError(
-            "unsupported scrypt parameters",
-            hint="cosign accepts only N=32768, 65536 or 131072 with r=8, p=1; the file may have been tampered with.",
-            details={"N": info.n, "r": info.r, "p": info.p},
-        )
-    if info.cipher != "nacl/secretbox":
-        raise KeyFileError(f"encrypted key: unknown cipher {info.cipher!r}; cosign uses 'nacl/secretbox'")
-    if len(info.nonce) != _NONCE_SIZE:
-        raise KeyFileError(
-            "encrypted key: incorrect nonce size", details={"expected": _NONCE_SIZE, "actual": len(info.nonce)}
-        )
-    key = _scrypt(_password_bytes(password), info.salt, info.n, info.r, info.p)
-    try:
-        plaintext = nacl.secret.SecretBox(key).decrypt(info.ciphertext, info.nonce)
-    except nacl.exceptions.CryptoError:
-        raise PasswordError(
-            "decryption failed: wrong password (or the key file was modified)",
-            hint="Check the password (COSIGN_PASSWORD or the prompt); the Poly1305 tag did not match.",
-        ) from None
-    if not _is_pkcs8(plaintext):
-        raise KeyFileError(
-            "failed to parse private key: the plaintext is not PKCS#8 (a SEC1 or PKCS#1 key?)",
-            hint="cosign only loads PKCS#8 private keys; re-create the key with `labkit generate-key-pair`"
-            " or `cosign generate-key-pair`.",
-        )
-    try:
-        private = serialization.load_der_private_key(plaintext, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyFileError(f"failed to parse private key: {exc}") from None
-    if not isinstance(private, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
-        raise KeyFileError(f"unsupported private key type {type(private).__name__}")
-    return SigningKey(private, lab=info.lab)
+    result = explain_key_file(data, password)
+    if result.error is not None:
+        raise result.error
+    assert result.key is not None
+    return result.key
 
 
 def encrypt_private_key(

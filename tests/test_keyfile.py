@@ -238,3 +238,34 @@ def test_password_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     save_key_pair(generate("ed25519"), tmp_path / "k", password="envpw")
     monkeypatch.setenv("COSIGN_PASSWORD", "envpw")
     load_private_key(tmp_path / "k.key")
+
+
+def test_explain_key_file_steps(vectors: Path) -> None:
+    from labkit.keyfile import KEY_FILE_STEPS, explain_key_file
+
+    ok = explain_key_file((vectors / "pemsigstorekey.pem").read_bytes(), "hello")
+    assert ok.verified and ok.reason == "" and ok.key is not None
+    assert [s.id for s in ok.steps] == list(KEY_FILE_STEPS)
+    assert all(s.status == "passed" for s in ok.steps)
+    assert ok.checklist().endswith("OPENED")
+
+    wrong = explain_key_file((vectors / "pemsigstorekey.pem").read_bytes(), "nope")
+    assert not wrong.verified and wrong.reason == "decrypt" and isinstance(wrong.error, PasswordError)
+    assert [s.status for s in wrong.steps] == ["passed"] * 4 + ["failed", "skipped", "skipped"]
+
+    sec1 = explain_key_file((vectors / "pemcosigneckey.pem").read_bytes(), "hello")
+    assert sec1.reason == "pkcs8"
+    assert explain_key_file(b"junk", "x").reason == "pem"
+    assert explain_key_file(
+        b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nbm90IGpzb24=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n",
+        "x").reason == "envelope"
+    tampered = _rewrite(encrypt_private_key(generate("ed25519"), "pw"), lambda d: d["kdf"]["params"].update(N=1 << 40))
+    assert explain_key_file(tampered, "pw").reason == "kdf"
+
+
+def test_explain_key_file_renders_as_checklist(vectors: Path) -> None:
+    from labkit.display import checklist
+    from labkit.keyfile import explain_key_file
+
+    out = checklist(explain_key_file((vectors / "pemcosigneckey.pem").read_bytes(), "hello"))
+    assert "REJECTED (pkcs8)" in repr(out)
