@@ -100,3 +100,25 @@ def test_copy_sign_verify_registry(tmp_path: Path, keys: Path, registry: Registr
     assert "🍒" in capsys.readouterr().out
     tags = RegistryClient(registry.url).list_tags("labkit/cli")
     assert signature_tag(digest) in tags and "v1" in tags
+
+
+def test_build_from_spec_and_dir_then_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "image.yaml"
+    spec.write_text("layers:\n  - {a.txt: one}\n  - {b.txt: two}\nconfig: {Cmd: [/a]}\n")
+    layout = tmp_path / "l"
+    assert main(["image", "build", "--layout", str(layout), "--tag", "spec", "--spec", str(spec)]) == 0
+    spec_digest = capsys.readouterr().out.strip().rsplit("@", 1)[1]
+    src = tmp_path / "src"
+    (src / "etc").mkdir(parents=True)
+    (src / "etc" / "app.conf").write_text("x=1\n")
+    assert main(["image", "build", "--layout", str(layout), "--tag", "dir", "--dir", str(src)]) == 0
+    capsys.readouterr()
+    assert sorted(OCILayout.open(layout).tags()) == ["dir", "spec"]
+    assert main(["image", "copy", f"oci:{layout}:spec", f"oci:{tmp_path / 'copy'}:v2"]) == 0
+    assert capsys.readouterr().out.strip().endswith(spec_digest)
+    assert OCILayout.open(tmp_path / "copy").resolve("v2").digest.hex == spec_digest.split(":")[1]
+    spec.write_text("- not a mapping\n")
+    assert main(["image", "build", "--layout", str(layout), "--tag", "bad", "--spec", str(spec)]) == 1
+    assert "mapping" in capsys.readouterr().err
+    assert main(["image", "build", "--layout", str(layout), "--tag", "bad", "--file", str(src), "--cmd", "x"]) == 1
+    assert "error:" in capsys.readouterr().err
