@@ -9,7 +9,7 @@ signature provided in the Bundle.content"). Skipping this comparison was
 GHSA-whqx-f9j3-ch6m (and CVE-2022-36056 before it).
 
 Supported entry kinds: hashedrekord 0.0.1 / 0.0.2 (Rekor v2, also DSSE as
-hashedrekord over the PAE digest), dsse 0.0.1, intoto 0.0.2.
+hashedrekord over the PAE digest), dsse 0.0.1 / 0.0.2, intoto 0.0.2.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ SUPPORTED_KINDS = (
     ("hashedrekord", "0.0.1"),
     ("hashedrekord", "0.0.2"),
     ("dsse", "0.0.1"),
+    ("dsse", "0.0.2"),
     ("intoto", "0.0.2"),
 )
 
@@ -183,6 +184,26 @@ def bind_entry(
                 der = _b64(_get(verifier, "publicKey", "rawBytes"), "verifier.publicKey.rawBytes")
             key = BindingField("signature.verifier", want_key, _fp(der))
             signature = BindingField("signature.content", bundle_sig.hex(), sig.hex())
+        elif kind == "dsse" and version == "0.0.2":
+            if not is_dsse:
+                raise _BodyError("a dsse entry needs a DSSE envelope in the bundle")
+            inner = _get(spec, "dsseV002")
+            ph = _get(inner, "payloadHash")
+            got = _b64(_get(ph, "digest"), "payloadHash.digest")
+            digest = BindingField(
+                "payloadHash", f"SHA2_256:{hashlib.sha256(content.payload).hexdigest()}", f"{_get(ph, 'algorithm')}:{got.hex()}"
+            )
+            sigs = _get(inner, "signatures")
+            if not isinstance(sigs, list) or len(sigs) != 1:
+                raise _BodyError("the dsse entry must record exactly one signature")
+            sig = _b64(_get(sigs[0], "content"), "signatures[0].content")
+            verifier = _get(sigs[0], "verifier")
+            if isinstance(verifier, dict) and "x509Certificate" in verifier:
+                der = _b64(_get(verifier, "x509Certificate", "rawBytes"), "verifier.x509Certificate.rawBytes")
+            else:
+                der = _b64(_get(verifier, "publicKey", "rawBytes"), "verifier.publicKey.rawBytes")
+            key = BindingField("signatures[0].verifier", want_key, _fp(der))
+            signature = BindingField("signatures[0].content", bundle_sig.hex(), sig.hex())
         elif kind == "dsse":
             if not is_dsse:
                 raise _BodyError("a dsse entry needs a DSSE envelope in the bundle")

@@ -165,3 +165,23 @@ def test_keyless_lab_bundle_verifies(tmp_path: Path) -> None:
         assert base64.b64decode(json.loads(root)["tlogs"][0]["logId"]["keyId"])
     finally:
         instance.close()
+
+
+def test_binding_dsse_v002_body() -> None:
+    """Rekor v2 dsse 0.0.2 entries (protobuf-specs rekor/v2 DSSELogEntryV002) bind payload hash, signature, verifier."""
+    import hashlib
+
+    bundle = _bundle("rekor2-dsse-happy-path")
+    env = bundle.dsse_envelope
+    leaf = bundle.verification_material.leaf_certificate
+    assert env is not None and leaf is not None
+    body = json.dumps({"apiVersion": "0.0.2", "kind": "dsse", "spec": {"dsseV002": {
+        "payloadHash": {"algorithm": "SHA2_256", "digest": base64.b64encode(hashlib.sha256(env.payload).digest()).decode()},
+        "signatures": [{"content": base64.b64encode(env.signatures[0].sig).decode(),
+                        "verifier": {"x509Certificate": {"rawBytes": base64.b64encode(leaf).decode()},
+                                     "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}],
+    }}}).encode()
+    ok = bind_entry("dsse", "0.0.2", body, artifact_digest=("sha256", b""), signer_der=leaf, content=env)
+    assert not ok.error and ok.digest and ok.digest.ok and ok.key and ok.key.ok and ok.signature and ok.signature.ok
+    other = bind_entry("dsse", "0.0.2", body, artifact_digest=("sha256", b""), signer_der=b"x", content=env)
+    assert other.key and not other.key.ok
