@@ -87,15 +87,15 @@ class Checkpoint:
     extensions: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if not self.origin or "\n" in self.origin:
-            raise CheckpointError("checkpoint origin must be one non-empty line")
+        if not self.origin or any(ord(c) < 0x20 for c in self.origin):
+            raise CheckpointError("checkpoint origin must be one non-empty line without control characters")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 0 or self.size >= 1 << 64:
             raise CheckpointError(f"checkpoint size must be an integer in 0..2^64-1, got {self.size!r}")
         if len(self.root_hash) != HASH_SIZE:
             raise CheckpointError(f"checkpoint root hash must be {HASH_SIZE} bytes, got {len(self.root_hash)}")
         for ext in self.extensions:
-            if not ext or "\n" in ext:
-                raise CheckpointError("checkpoint extension lines must be non-empty single lines")
+            if not ext or any(ord(c) < 0x20 for c in ext):
+                raise CheckpointError("checkpoint extension lines must be non-empty single lines without control characters")
 
     def body(self) -> bytes:
         """The note text, UTF-8, ending with a newline (what the signatures cover)."""

@@ -120,3 +120,30 @@ def test_sigstore_python_reads_our_checkpoint(lab: Lab) -> None:
     assert parsed.checkpoint.log_size == 9 and parsed.checkpoint.log_hash == ROOT.hex()
     ring = RekorKeyring(Keyring([PublicKey(raw_bytes=base64.b64encode(key.public_key().der()), key_details=PublicKeyDetails.PKIX_ECDSA_P256_SHA_256)]))
     parsed.signed_note.verify(ring, KeyID(key.public_key().key_id()))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from labkit.errors import LabkitError  # noqa: E402
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab1 \n\u2014+=/AZ09-")), max_size=120))
+@settings(max_examples=300, deadline=None)
+def test_parse_never_crashes(text: str) -> None:
+    """Any text either parses or raises a labkit error; nothing else escapes."""
+    try:
+        note = SignedNote.parse(text)
+    except LabkitError:
+        return
+    assert SignedNote.parse(note.to_text()) == note
+
+
+_LINE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=("Cs",)), min_size=1, max_size=20)
+
+
+@given(_LINE, st.integers(0, 2**64 - 1), st.binary(min_size=32, max_size=32), st.lists(_LINE, max_size=3))
+@settings(max_examples=200, deadline=None)
+def test_checkpoint_roundtrip(origin: str, size: int, root: bytes, ext: list[str]) -> None:
+    ck = Checkpoint(origin, size, root, tuple(ext))
+    assert Checkpoint.parse_body(ck.body()) == ck
