@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from labkit.attacks.scenario import RegistryTarget
 from labkit.cli import main
 
 
@@ -50,3 +51,13 @@ def test_run_exits_one_when_the_attack_no_longer_reproduces(monkeypatch: pytest.
                         lambda sig, **kw: vulnerable._legacy_verify(sig, **kw))
     assert main(["attack", "run", "ghsa-whqx-blob"]) == 1
     assert "reproduces against the vulnerable mode(s): NO" in capsys.readouterr().out
+
+
+@pytest.mark.registry
+def test_run_against_a_real_registry(registry_target: RegistryTarget, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["attack", "run", "tag-swap", "--json", "--registry", registry_target.url]
+    if registry_target.storage:
+        args += ["--registry-storage", registry_target.storage]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["caught_by"] == "image.digest_pinned"

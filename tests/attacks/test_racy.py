@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from labkit.attacks.scenario import RegistryTarget, run_scenario
 
 from tests.attacks.helpers import assert_both_halves
@@ -12,6 +14,7 @@ def test_racy_storage_on_a_layout() -> None:
     assert out.evidence["labkit: signatures kept"] == "2 of 2"
 
 
+@pytest.mark.registry
 def test_racy_storage_against_the_real_registry(registry_target: RegistryTarget) -> None:
     out = run_scenario("racy-storage", registry=registry_target)
     assert_both_halves(out, "cosign-read-append-write", reason="signatures.all_kept")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from labkit.attacks.scenario import RegistryTarget, run_scenario
 
 from tests.attacks.helpers import assert_both_halves
@@ -13,6 +15,7 @@ def test_tag_swap_on_a_layout() -> None:
     assert [m["actor"] for m in out.evidence["tag_history"]] == ["publisher", "attacker", "publisher", "attacker"]
 
 
+@pytest.mark.registry
 def test_tag_swap_against_the_real_registry(registry_target: RegistryTarget) -> None:
     out = run_scenario("tag-swap", registry=registry_target)
     assert out.evidence["store"] == "registry"
@@ -33,6 +36,7 @@ def test_cross_repo_replay_and_its_cost() -> None:
                                     "mirror, listed": "accepted"}
 
 
+@pytest.mark.registry
 def test_rollback_and_replay_against_the_real_registry(registry_target: RegistryTarget) -> None:
     for sid, reason in (("rollback", "payload.annotation.tag"), ("cross-repo-replay", "payload.docker_reference")):
         assert_both_halves(run_scenario(sid, registry=registry_target), "cosign-claims-digest-only", reason=reason)
