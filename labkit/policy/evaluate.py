@@ -217,6 +217,12 @@ def _predicate_ok(req: AttestationRequirement, ev: Evidence) -> str | None:
         problem = _block_holds(block, ev.predicate)
         if problem:
             return problem
+    if req.cue is not None:
+        statement = {"_type": "https://in-toto.io/Statement/v1", "predicateType": ev.predicate_type,
+                     "predicate": ev.predicate}
+        violations = req.cue.violations(statement)
+        if violations:
+            return "CUE policy: " + "; ".join(violations)
     return None
 
 

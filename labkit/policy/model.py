@@ -18,9 +18,10 @@ Two formats are understood:
   inside a set, ``count`` entries (default: all).
 
 Anything else is refused with `PolicyError` naming the field: labkit never
-allows an image because it skipped a rule it did not understand. CUE and
-Rego attestation policies are refused for that reason (labkit has no CUE or
-Rego engine); the predicate's registered type policy runs instead.
+allows an image because it skipped a rule it did not understand. Attestation
+policies of ``type: cue`` are evaluated in the subset `labkit.policy.cue`
+understands; Rego and remote policies are refused. The predicate's
+registered type policy always runs as well.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import yaml
 
 from labkit.errors import LabkitError, PolicyError
 from labkit.keys import VerifyingKey, load_public_key
+from labkit.policy.cue import CuePolicy, compile_cue
 from labkit.policy.glob import kyverno_match, sigstore_glob_match, sigstore_glob_regex
 
 __all__ = [
@@ -119,11 +121,12 @@ class ConditionBlock:
 
 @dataclass(frozen=True)
 class AttestationRequirement:
-    """An attestation an authority must have produced: its predicate type and conditions."""
+    """An attestation an authority must have produced: its predicate type, conditions, CUE policy."""
 
     name: str
     predicate_type: str
     conditions: tuple[ConditionBlock, ...] = ()
+    cue: CuePolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,25 @@ def _predicate_type_uri(value: Any, path: str) -> str:
         raise PolicyError(f"{path}: {exc.message}") from None
 
 
-_REFUSED_POLICY = "labkit has no CUE or Rego engine; the predicate type's registered policy is applied instead"
+_REFUSED_POLICY = "labkit has no Rego engine and evaluates only a CUE subset (policy.type: cue with inline data)"
+
+
+def _attestation_policy(doc: Any, path: str) -> CuePolicy:
+    m = _mapping(doc, path)
+    _known(m, path, ("type", "data"),
+           {"url": "policies fetched from a URL are not supported; put the CUE inline under data",
+            "configMapRef": "ConfigMap policies are not reachable; put the CUE inline under data",
+            "remote": "remote policies are not supported; put the CUE inline under data",
+            "includeSpec": "includeSpec is not supported", "includeObjectMeta": "includeObjectMeta is not supported",
+            "includeTypeMeta": "includeTypeMeta is not supported", "fetchConfigFile": "fetchConfigFile is not supported"})
+    kind = m.get("type")
+    if kind != "cue":
+        raise PolicyError(f"{path}.type {kind!r} is not supported: " + _REFUSED_POLICY,
+                          details={"field": f"{path}.type"})
+    try:
+        return compile_cue(_string(m.get("data"), f"{path}.data"))
+    except PolicyError as exc:
+        raise PolicyError(f"{path}.data: {exc.message}", hint=exc.hint) from None
 
 
 # --- ClusterImagePolicy --------------------------------------------------------------------------
@@ -308,9 +329,11 @@ def _cip_authority(doc: Any, path: str, index: int) -> Authority:
     for j, a in enumerate(_list(m.get("attestations", []), f"{path}.attestations", allow_empty=True)):
         p = f"{path}.attestations[{j}]"
         am = _mapping(a, p)
-        _known(am, p, ("name", "predicateType"), {"policy": _REFUSED_POLICY})
+        _known(am, p, ("name", "predicateType", "policy"))
+        cue = _attestation_policy(am["policy"], f"{p}.policy") if "policy" in am else None
         atts.append(AttestationRequirement(_string(am.get("name"), f"{p}.name"),
-                                           _predicate_type_uri(am.get("predicateType"), f"{p}.predicateType")))
+                                           _predicate_type_uri(am.get("predicateType"), f"{p}.predicateType"),
+                                           cue=cue))
     if atts and static:
         raise PolicyError(f"{path}: a static authority cannot require attestations")
     return Authority(name, keys, identities, static, tuple(atts))
