@@ -62,11 +62,35 @@ _HASH_LEN = {"sha256": 32, "sha384": 48, "sha512": 64}
 _SPEC_SET = "Rekor v1 signEntry; RFC 8785"
 
 
+_MAX_SAFE_INT = (1 << 53) - 1
+
+
+def _plain(value: Any) -> bool:
+    """True when `json.dumps(sort_keys=True, compact)` is exactly RFC 8785 for `value`.
+
+    That holds without floats (JCS uses ECMAScript number formatting), with
+    integers JCS accepts (|n| < 2^53), and with ASCII keys (JCS sorts by UTF-16
+    code units, Python by code points; they agree on ASCII). String escaping
+    is the same in both: the b, t, n, f, r escapes, other controls as lowercase u00xx.
+    """
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False
+
+
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) bytes of a JSON value."""
     try:
+        if _plain(value):
+            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         return bytes(rfc8785.dumps(value))
-    except Exception as exc:  # rfc8785 raises its own error types
+    except Exception as exc:  # rfc8785 raises its own error types; lone surrogates fail to encode
         raise LogError(f"value cannot be canonicalised as RFC 8785 JSON: {exc}") from None
 
 

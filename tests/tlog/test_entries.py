@@ -149,3 +149,29 @@ def test_real_set_verifies() -> None:
     verify_set(key, base64.b64decode(entry["inclusionPromise"]["signedEntryTimestamp"]),
                base64.b64decode(entry["canonicalizedBody"]), int(entry["integratedTime"]), log_id.hex(),
                int(entry["logIndex"]))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from labkit.tlog.entries import canonical_json  # noqa: E402
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text(st.characters(exclude_categories=("Cs",)), max_size=8),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(st.characters(exclude_categories=("Cs",)), max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+@settings(max_examples=400, deadline=None)
+def test_canonical_json_is_rfc8785(value: Any) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_canonical_json_floats_and_big_ints_use_rfc8785() -> None:
+    assert canonical_json({"b": 1.5, "a": 1e21}) == rfc8785.dumps({"b": 1.5, "a": 1e21})
+    with pytest.raises(LogError):
+        canonical_json({"n": 2**60})
