@@ -199,7 +199,7 @@ def _read_pem(data: bytes | str) -> tuple[str, dict[str, str], bytes]:
 def _parse_envelope(pem_type: str, headers: Mapping[str, str], body: bytes) -> EncryptedKeyInfo:
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise KeyFileError("encrypted key: the PEM body is not JSON; the key file is corrupt") from None
     if not isinstance(doc, dict):
         raise KeyFileError("encrypted key: the PEM body is not a JSON object")

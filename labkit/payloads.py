@@ -99,6 +99,10 @@ def _loads(data: bytes | str, what: str) -> Any:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PayloadError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError(f"{what} is nested too deeply") from None
+    except TypeError:
+        raise PayloadError(f"{what} must be bytes or text, not {type(data).__name__}") from None
 
 
 def parse_simple_signing(data: bytes) -> SimpleSigning:

@@ -269,3 +269,39 @@ def test_explain_key_file_renders_as_checklist(vectors: Path) -> None:
 
     out = checklist(explain_key_file((vectors / "pemcosigneckey.pem").read_bytes(), "hello"))
     assert "REJECTED (pkcs8)" in repr(out)
+
+
+def _pem_of(body: bytes) -> bytes:
+    b64 = base64.b64encode(body).decode()
+    return f"-----BEGIN {SIGSTORE_PEM_TYPE}-----\n{b64}\n-----END {SIGSTORE_PEM_TYPE}-----\n".encode()
+
+
+def test_deeply_nested_envelope() -> None:
+    with pytest.raises(KeyFileError):
+        decrypt_private_key(_pem_of(b"[" * 100000 + b"]" * 100000), "pw")
+
+
+def test_fuzzed_envelopes_raise_only_key_file_errors() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                           st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                          max_leaves=8)
+    fields = st.fixed_dictionaries({}, optional={
+        "kdf": st.one_of(values, st.fixed_dictionaries(
+            {"name": st.sampled_from(["scrypt", "x"]), "params": values, "salt": values})),
+        "cipher": values,
+        "ciphertext": values,
+    })
+
+    @settings(max_examples=80, deadline=None)
+    @given(doc=fields)
+    def run(doc: dict) -> None:  # type: ignore[type-arg]
+        try:
+            decrypt_private_key(_pem_of(json.dumps(doc).encode()), "pw")
+        except KeyFileError:
+            pass
+
+    run()

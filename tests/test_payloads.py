@@ -209,3 +209,20 @@ def test_statement_in_dsse_round_trip(lab: Lab) -> None:
 def test_statement_parse_errors(doc: bytes) -> None:
     with pytest.raises(PayloadError):
         Statement.from_json(doc)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)))
+def test_parsers_raise_only_payload_errors(data: bytes) -> None:
+    for parse in (parse_simple_signing, Envelope.from_json, Statement.from_json):
+        try:
+            parse(data)
+        except PayloadError:
+            pass
+
+
+def test_deep_nesting_is_a_payload_error() -> None:
+    deep = b"[" * 100000 + b"]" * 100000
+    for parse in (parse_simple_signing, Envelope.from_json, Statement.from_json):
+        with pytest.raises(PayloadError):
+            parse(deep)
