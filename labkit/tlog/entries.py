@@ -53,6 +53,7 @@ __all__ = [
     "set_payload",
     "sign_set",
     "verify_body_signature",
+    "verify_entry",
     "verify_set",
 ]
 
@@ -577,3 +578,14 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> CheckResult:
         result.add("tlog.checkpoint", "The checkpoint commits to the proof's size and root", "C2SP tlog-checkpoint", ok,
                    f"size {p.tree_size} root {p.root_hash.hex()}", actual)
     return result
+
+
+def verify_entry(entry: LogEntry, log_key: VerifyingKey) -> None:
+    """Raise `VerificationError` naming the first failed step of `explain_entry`."""
+    result = explain_entry(entry, log_key)
+    failed = result.failed
+    if failed is not None:
+        raise VerificationError(
+            f"log entry check {failed.id} failed: {failed.title.lower()}",
+            step=failed.id, reason=failed.id, details={"expected": failed.expected, "actual": failed.actual},
+        )

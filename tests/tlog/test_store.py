@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -14,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from labkit.errors import LogError, ProofError
+from labkit.errors import LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import SignedNote
-from labkit.tlog.entries import hashedrekord_body
+from labkit.tlog.entries import hashedrekord_body, verify_entry
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +48,11 @@ def test_append_get_search(tmp_path: Path, lab: Lab) -> None:
     assert entry.log_id == hashlib.sha256(log.public_key.der()).digest()
     assert entry.integrated_time == int(lab.clock.now().timestamp())
     assert entry.explain(log.public_key).ok
+    verify_entry(entry, log.public_key)
+    forged = dataclasses.replace(entry, integrated_time=entry.integrated_time + 1)
+    with pytest.raises(VerificationError) as err:
+        verify_entry(forged, log.public_key)
+    assert err.value.reason == "tlog.set"
     assert log.get(0).body == entry.body
     assert log.get_by_uuid(entry.uuid).log_index == 0
     assert log.get_by_uuid(entry.entry_id).log_index == 0
