@@ -76,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="upload to the transparency log (default true; --tlog-upload=false to skip)",
     )
     p.add_argument("--rekor-url", default=None, help="transparency log (Rekor v1 API) to upload to; loopback only")
-    p.add_argument("file", nargs="?", help="the file to sign")
+    p.add_argument("file", nargs="?", help="the file to sign ('-' for standard input)")
     p.set_defaults(handler=_sign_blob)
 
     q = sub.add_parser("verify-blob", help="verify a file against a Sigstore bundle with a public key")
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="accept a bundle without a transparency-log entry",
     )
     q.add_argument("--trusted-root", default=None, help="Sigstore TrustedRoot JSON for the log (default: public-good)")
-    q.add_argument("file", nargs="?", help="the file that was signed")
+    q.add_argument("file", nargs="?", help="the file that was signed ('-' for standard input)")
     q.set_defaults(handler=_verify_blob)
 
 
@@ -111,7 +111,8 @@ def _sign_blob(args: argparse.Namespace) -> int:
     key = load_private_key(args.key)
     if key.lab:
         print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
-    bundle = sign_blob(file, key, tlog=uploader)
+    # "-" reads the artifact from standard input (held in memory), as cosign does.
+    bundle = sign_blob(sys.stdin.buffer.read() if file == "-" else file, key, tlog=uploader)
     ms = bundle.message_signature
     assert ms is not None
     sig_b64 = base64.b64encode(ms.signature).decode("ascii")
@@ -147,7 +148,9 @@ def _verify_blob(args: argparse.Namespace) -> int:
     bundle = read_bytes(args.bundle, "bundle")
     file = _file_arg(args)
     artifact: Artifact
-    if key.algorithm.hash_name == "sha256" and key.algorithm.value != "ed25519":
+    if file == "-":
+        artifact = Artifact.from_bytes(sys.stdin.buffer.read())
+    elif key.algorithm.hash_name == "sha256" and key.algorithm.value != "ed25519":
         # ECDSA P-256 and RSA check the prehashed digest: stream the file, constant memory.
         artifact = Artifact(digest_file(file, "sha256").digest)
     else:

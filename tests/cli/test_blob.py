@@ -154,3 +154,26 @@ def test_subprocess_smoke(tmp_path: Path) -> None:
     r = subprocess.run([*run, "verify-blob", "--key", str(tmp_path / "k.pub"), "--bundle", str(tmp_path / "f"),
                         str(tmp_path / "f")], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+
+
+def test_stdin(keys: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    class Stdin:
+        def __init__(self, data: bytes) -> None:
+            self.buffer = io.BytesIO(data)
+
+    bundle = keys / "s.json"
+    monkeypatch.setattr("sys.stdin", Stdin(b"artifact\n"))
+    assert main(["sign-blob", "--key", str(keys / "cosign.key"), "--bundle", str(bundle), "--tlog-upload=false",
+                 "-"]) == 0
+    capsys.readouterr()
+    # the same bytes as a.txt, so the file verifies against the stdin bundle and vice versa
+    assert main(["verify-blob", "--key", str(keys / "cosign.pub"), "--bundle", str(bundle), "--insecure-ignore-tlog",
+                 str(keys / "a.txt")]) == 0
+    monkeypatch.setattr("sys.stdin", Stdin(b"artifact\n"))
+    assert main(["verify-blob", "--key", str(keys / "cosign.pub"), "--bundle", str(bundle), "--insecure-ignore-tlog",
+                 "-"]) == 0
+    monkeypatch.setattr("sys.stdin", Stdin(b"other\n"))
+    assert main(["verify-blob", "--key", str(keys / "cosign.pub"), "--bundle", str(bundle), "--insecure-ignore-tlog",
+                 "-"]) == 1
