@@ -158,9 +158,8 @@ class SandboxRegistry:
             from labkit.oci.registry import RegistryClient
 
             self.client = RegistryClient(registry)
-            self.host = registry.split("://", 1)[-1].rstrip("/")
-        else:
-            self.host = REGISTRY_HOST
+        # Images are signed under a fixed logical registry name, so signed bytes never depend on a port.
+        self.host = REGISTRY_HOST
         self.moves: list[TagMove] = []
 
     @property

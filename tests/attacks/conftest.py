@@ -1,4 +1,4 @@
-"""A real docker-registry for the registry scenarios (the OCI tests' helper, reused)."""
+"""A real docker-registry for the registry scenarios (`labkit.oci.server.LocalRegistry`)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 
 from labkit.attacks.scenario import RegistryTarget
-from tests.oci.conftest import start_registry, stop_registry
+from labkit.oci.server import LocalRegistry
+from tests.conftest import require_tool
 
 
 @pytest.fixture
 def registry_target(tmp_path: Path) -> Iterator[RegistryTarget]:
-    """A fresh registry process for one test, stopped by PID afterwards."""
-    reg, proc = start_registry(tmp_path / "registry")
+    """A fresh registry process for one test on a loopback port, stopped by PID afterwards."""
+    binary = require_tool("docker-registry", "attack scenarios run against a real OCI registry (distribution 2.8)")
+    server = LocalRegistry(tmp_path / "registry", binary=binary).start()
     try:
-        yield RegistryTarget(reg.url, str(reg.storage))
+        yield RegistryTarget(server.url, str(server.directory / "storage"))
     finally:
-        stop_registry(proc)
+        server.stop()
