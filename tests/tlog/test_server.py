@@ -162,3 +162,25 @@ def test_sign_blob_uploader(served: tuple[TransparencyLog, RekorClient], lab: La
     local = TransparencyLog.open(log.directory.parent / "local", lab=lab)
     bundle2 = sign_blob(b"artifact", key, tlog=local.uploader())
     assert bundle2.verification_material.tlog_entries[0].canonicalized_body == entry.canonicalized_body
+
+
+def test_concurrent_clients(served: tuple[TransparencyLog, RekorClient], lab: Lab) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    log, client = served
+    signer = generate("ecdsa-p256", lab=lab, label="signer")
+
+    def worker(w: int) -> list[int]:
+        c = RekorClient(client.url)
+        return [_upload(c, signer, b"%d/%d" % (w, i)).log_index for i in range(8)]
+
+    with ThreadPoolExecutor(4) as pool:
+        indexes = sorted(i for batch in pool.map(worker, range(4)) for i in batch)
+    assert indexes == list(range(32)) and log.check_integrity() == 32
+    root = log.root()
+    for i in range(32):
+        e = client.get_by_index(i)
+        assert e.inclusion_proof is not None
+        merkle.verify_inclusion(i, e.inclusion_proof.tree_size, merkle.leaf_hash(e.body),
+                                list(e.inclusion_proof.hashes), e.inclusion_proof.root_hash)
+    assert client.log_info()["rootHash"] == root.hex()
