@@ -305,3 +305,24 @@ def test_fuzzed_envelopes_raise_only_key_file_errors() -> None:
             pass
 
     run()
+
+
+def test_concurrent_writers_never_mix_a_pair(tmp_path: Path) -> None:
+    """Eight writers race for the same prefix: one wins, the others are refused, the pair matches."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = [generate("ed25519") for _ in range(8)]
+
+    def write(key):  # type: ignore[no-untyped-def]
+        try:
+            save_key_pair(key, tmp_path / "cosign", password="pw", n=32768)
+            return key
+        except InputError:
+            return None
+
+    with ThreadPoolExecutor(8) as pool:
+        winners = [k for k in pool.map(write, keys) if k is not None]
+    assert len(winners) == 1
+    loaded = load_key_pair(tmp_path / "cosign", "pw")
+    assert loaded.pkcs8_der() == winners[0].pkcs8_der()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cosign.key", "cosign.pub"]
