@@ -12,6 +12,7 @@ Prints one JSON object per line:
   each size and the most stored nodes one proof read (O(log n)).
 * ``tlog.vs_pymerkle``: the same inclusion-proof workload against pymerkle's ``InmemoryTree`` built from the
   same entries, and the ratio pymerkle/labkit (higher is better for labkit).
+* ``tlog.vs_pymerkle_sqlite``: durable against durable, pymerkle's ``SqliteTree`` (50 of the same leaves).
 
     python benchmarks/bench_tlog.py --quick
     python benchmarks/bench_tlog.py --sizes 1000,100000,1000000
@@ -142,6 +143,7 @@ def main() -> int:
                  max_nodes_read=max(reads))
             if pm is not None:
                 report_pymerkle(size, pm[1], gen, pm_gen)
+                compare_pymerkle_sqlite(workdir, bodies, size, idx[:50], gen[:50])
             elif size > args.pymerkle_max:
                 emit(bench="tlog.vs_pymerkle", size=size, skipped=f"larger than --pymerkle-max {args.pymerkle_max}")
 
@@ -180,6 +182,26 @@ def build_pymerkle(bodies: Bodies, size: int, log: TransparencyLog) -> tuple[Any
     assert root == log.root(size), "pymerkle and labkit disagree on the RFC 6962 root"
     pm_verify(tree.get_leaf(1), root, tree.prove_inclusion(1, size))
     return tree, build
+
+
+def compare_pymerkle_sqlite(workdir: Path, bodies: Bodies, size: int, idx: list[int], labkit_gen: list[float]) -> None:
+    """Durable against durable: pymerkle's SqliteTree over the same entries, same leaves asked."""
+    try:
+        from pymerkle import SqliteTree
+    except ImportError:
+        return
+    t0 = time.perf_counter()
+    tree = SqliteTree(str(workdir / f"pymerkle-{size}.db"), algorithm="sha256")
+    for lo in range(0, size, BATCH):
+        tree.append_entries([bodies.body(i) for i in range(lo, min(size, lo + BATCH))])
+    build = time.perf_counter() - t0
+    pm_gen = [timed(lambda: tree.prove_inclusion(i + 1, size)) for i in idx]
+    p50_l, p50_p = pct(labkit_gen, 0.5), pct(pm_gen, 0.5)
+    emit(bench="tlog.vs_pymerkle_sqlite", size=size, samples=len(idx),
+         pymerkle_build_entries_per_s=round(size / build, 1),
+         labkit_gen_p50_us=round(p50_l, 1), pymerkle_gen_p50_us=round(p50_p, 1),
+         labkit_gen_p99_us=round(pct(labkit_gen, 0.99), 1), pymerkle_gen_p99_us=round(pct(pm_gen, 0.99), 1),
+         ratio_p50=round(p50_p / p50_l, 1))
 
 
 def report_pymerkle(size: int, build: float, labkit_gen: list[float], pm_gen: list[float]) -> None:
