@@ -334,6 +334,12 @@ def verify_body_signature(body: EntryBody) -> None:
         return
     (sig, pem), = body.signatures()
     key, _ = public_key_of(pem)
+    if key.algorithm.value == "ed25519":
+        # Rekor v1 sees only the digest; pure Ed25519 signs the whole message, so it cannot be checked.
+        raise LogError(
+            "hashedrekord cannot carry a pure Ed25519 signature: the log sees only the digest",
+            hint="Sign with ECDSA (the cosign default) or log the signature as a dsse entry.",
+        )
     h = body.spec["data"]["hash"]
     try:
         key.verify_digest(sig, bytes.fromhex(h["value"]), h["algorithm"])

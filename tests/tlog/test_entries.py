@@ -74,6 +74,14 @@ def test_hashedrekord_signature_checked_on_proposal(lab: Lab) -> None:
         proposed_to_body(bad)
 
 
+def test_ed25519_hashedrekord_is_refused_clearly(lab: Lab) -> None:
+    key = generate("ed25519", lab=lab, label="signer")
+    digest = hashlib.sha256(b"artifact").digest()
+    body = json.loads(hashedrekord_body(key.sign(b"artifact"), key.public_key().pem(), digest))
+    with pytest.raises(LogError, match="Ed25519"):
+        proposed_to_body(body)
+
+
 def test_dsse_body_from_envelope(lab: Lab) -> None:
     key = generate("ecdsa-p256", lab=lab, label="signer")
     payload = b'{"_type":"https://in-toto.io/Statement/v1"}'
