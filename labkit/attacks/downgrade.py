@@ -12,7 +12,7 @@ never reads ``.sig``: `labkit.policy.sources`).
 from __future__ import annotations
 
 from labkit.attacks.checks import require_bundle_format
-from labkit.attacks.sandbox import SandboxLog, sign_image
+from labkit.attacks.sandbox import LabkitLog, SandboxLog, labkit_log, sign_image
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
 from labkit.attacks.tags import _ns, open_registry
 from labkit.attacks.vulnerable import (
@@ -44,39 +44,39 @@ def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
     from labkit.oci.signatures import sign_image as oci_sign_image
 
     out = scenario.outcome()
-    log = SandboxLog(lab)
-    key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
-    with open_registry(lab) as reg:
-        repo = f"{_ns(lab, scenario)}/app"
-        store = reg.repo(repo)
-        good = reg.push_image(repo, b"app 3.0\n", tag="3.0")
-        oci_sign_image(store, store.resolve(Digest.parse(good)), key, docker_reference=f"{reg.host}/{repo}",
-                       new_bundle_format=True, clock=lab.clock)
-        out.step("publisher", f"signs app:3.0 ({good[:19]}…) with cosign v3: a bundle referrer (new format)")
-        _, unrelated = sign_image(generate("ecdsa-p256", lab=lab, label="attacks/bystander"),
-                                  f"{reg.host}/other", str(Digest.of(b"other")), log)
-        assert unrelated is not None
-        evil = reg.push_image(repo, b"app 3.0 with a backdoor\n", actor="attacker")
-        payload = simple_signing_payload(f"{reg.host}/{repo}", evil)
-        forged = LegacySignature(payload, key.sign(payload), None, unrelated.rekor_bundle())
-        reg.write_signatures(repo, evil, [forged], actor="attacker")
-        out.step("attacker", f"with the stolen key: pushes {evil[:19]}… with only a legacy .sig "
-                             "(forged rekorBundle, GHSA-whqx) and no bundle referrer")
-        reg.tag(repo, "3.0", evil, actor="attacker")
-        out.step("attacker", "re-points app:3.0 to it: the referrers list for that digest is empty")
-        out.touch("image", "app:3.0", evil[:19] + "…")
-        out.touch("signature manifest", reg.sig_tag(evil)[:19] + "….sig", "legacy, forged bundle")
-        digest = reg.resolve(repo, "3.0")
-        bundles = list_bundles(store, digest)
-        out.evidence["referrers"] = {"verified digest": len(bundles), "original digest": len(list_bundles(store, good))}
-        out.step("victim", "cosign verify --key release.pub app:3.0 (new bundle format is the default)")
-        def legacy() -> None:
-            sigs = reg.signatures(repo, digest)
-            if not sigs:
-                raise AttackError("the forged .sig is missing")
-            vulnerable_cosign_legacy_bundle_trusted_root(
-                sigs[0], key=key.public_key(), log_keys=[log.public_key], expected_digest=digest)
+    with labkit_log(lab) as log:
+        key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
+        with open_registry(lab) as reg:
+            repo = f"{_ns(lab, scenario)}/app"
+            store = reg.repo(repo)
+            good = reg.push_image(repo, b"app 3.0\n", tag="3.0")
+            oci_sign_image(store, store.resolve(Digest.parse(good)), key, docker_reference=f"{reg.host}/{repo}",
+                           new_bundle_format=True, clock=lab.clock)
+            out.step("publisher", f"signs app:3.0 ({good[:19]}…) with cosign v3: a bundle referrer (new format)")
+            _, unrelated = sign_image(generate("ecdsa-p256", lab=lab, label="attacks/bystander"),
+                                      f"{reg.host}/other", str(Digest.of(b"other")), log)
+            assert unrelated is not None
+            evil = reg.push_image(repo, b"app 3.0 with a backdoor\n", actor="attacker")
+            payload = simple_signing_payload(f"{reg.host}/{repo}", evil)
+            forged = LegacySignature(payload, key.sign(payload), None, unrelated.rekor_bundle())
+            reg.write_signatures(repo, evil, [forged], actor="attacker")
+            out.step("attacker", f"with the stolen key: pushes {evil[:19]}… with only a legacy .sig "
+                                 "(forged rekorBundle, GHSA-whqx) and no bundle referrer")
+            reg.tag(repo, "3.0", evil, actor="attacker")
+            out.step("attacker", "re-points app:3.0 to it: the referrers list for that digest is empty")
+            out.touch("image", "app:3.0", evil[:19] + "…")
+            out.touch("signature manifest", reg.sig_tag(evil)[:19] + "….sig", "legacy, forged bundle")
+            digest = reg.resolve(repo, "3.0")
+            bundles = list_bundles(store, digest)
+            out.evidence["referrers"] = {"verified digest": len(bundles), "original digest": len(list_bundles(store, good))}
+            out.step("victim", "cosign verify --key release.pub app:3.0 (new bundle format is the default)")
+            def legacy() -> None:
+                sigs = reg.signatures(repo, digest)
+                if not sigs:
+                    raise AttackError("the forged .sig is missing")
+                vulnerable_cosign_legacy_bundle_trusted_root(
+                    sigs[0], key=key.public_key(), log_keys=[log.public_key], expected_digest=digest)
 
-        out.judge_call("cosign-v3-referrers-fallback", lambda: vulnerable_cosign_v3_referrers_fallback(bundles, legacy))
-        out.judge_call(LABKIT_MODE, lambda: require_bundle_format(store, digest))
+            out.judge_call("cosign-v3-referrers-fallback", lambda: vulnerable_cosign_v3_referrers_fallback(bundles, legacy))
+            out.judge_call(LABKIT_MODE, lambda: require_bundle_format(store, digest))
     return out

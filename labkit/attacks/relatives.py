@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from labkit.attacks.bundle_forgery import BINDING_REASON, entry_comparison
 from labkit.attacks.checks import explain_legacy
-from labkit.attacks.sandbox import SandboxLog, sign_image
+from labkit.attacks.sandbox import LabkitLog, SandboxLog, labkit_log, sign_image
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
 from labkit.attacks.vulnerable import (
     LegacySignature,
@@ -51,30 +51,30 @@ def malleate(der_signature: bytes, order: int = P256_ORDER) -> bytes:
 )
 def unrelated_entry(scenario: Scenario, lab: Lab) -> Outcome:
     out = scenario.outcome()
-    log = SandboxLog(lab)
-    other = generate("ecdsa-p256", lab=lab, label="attacks/other-team")
-    notes = b"other team's build log\n"
-    entry = log.upload_hashedrekord(other.sign(notes), other.public_key().pem(), notes)
-    out.step("other team", f"signs and logs their own file: entry #{entry.log_index} (valid)")
-    out.touch("log entry", f"#{entry.log_index}", "another team's signing event")
-    signer = generate("ecdsa-p256", lab=lab, label="attacks/quiet-signer")
-    blob = b"firmware image v7 (never published to the log)\n"
-    sig = signer.sign(blob)
-    out.step("signer", "signs firmware.bin with --tlog-upload=false: no public record")
-    forged = LegacySignature(blob, sig, None, entry.rekor_bundle())
-    out.step("signer", f"copies entry #{entry.log_index} (body + SET) into firmware.bin.bundle to pass 'must be logged'")
-    out.touch("legacy bundle file", "firmware.bin.bundle", "rekorBundle of an unrelated entry")
-    out.evidence["comparison"] = entry_comparison(forged, signer.public_key().pem(), entry.body)
-    out.step("verifier", "verify-blob --key signer.pub --bundle firmware.bin.bundle firmware.bin")
-    out.judge_call("cosign-verify-blob-pre-1.12", lambda: vulnerable_cosign_verify_blob_pre_1_12(
-        forged, key=signer.public_key(), log_keys=[log.public_key]))
+    with labkit_log(lab) as log:
+        other = generate("ecdsa-p256", lab=lab, label="attacks/other-team")
+        notes = b"other team's build log\n"
+        entry = log.upload_hashedrekord(other.sign(notes), other.public_key().pem(), notes)
+        out.step("other team", f"signs and logs their own file: entry #{entry.log_index} (valid)")
+        out.touch("log entry", f"#{entry.log_index}", "another team's signing event")
+        signer = generate("ecdsa-p256", lab=lab, label="attacks/quiet-signer")
+        blob = b"firmware image v7 (never published to the log)\n"
+        sig = signer.sign(blob)
+        out.step("signer", "signs firmware.bin with --tlog-upload=false: no public record")
+        forged = LegacySignature(blob, sig, None, entry.rekor_bundle())
+        out.step("signer", f"copies entry #{entry.log_index} (body + SET) into firmware.bin.bundle to pass 'must be logged'")
+        out.touch("legacy bundle file", "firmware.bin.bundle", "rekorBundle of an unrelated entry")
+        out.evidence["comparison"] = entry_comparison(forged, signer.public_key().pem(), entry.body)
+        out.step("verifier", "verify-blob --key signer.pub --bundle firmware.bin.bundle firmware.bin")
+        out.judge_call("cosign-verify-blob-pre-1.12", lambda: vulnerable_cosign_verify_blob_pre_1_12(
+            forged, key=signer.public_key(), log_keys=[log.public_key]))
 
-    def labkit() -> None:
-        result = explain_legacy(forged, key=signer.public_key(), log=log)
-        out.evidence["labkit_checklist"] = result.checklist()
-        result.raise_for_failure()
+        def labkit() -> None:
+            result = explain_legacy(forged, key=signer.public_key(), log=log)
+            out.evidence["labkit_checklist"] = result.checklist()
+            result.raise_for_failure()
 
-    out.judge_call(LABKIT_MODE, labkit)
+        out.judge_call(LABKIT_MODE, labkit)
     return out
 
 
@@ -90,27 +90,27 @@ def unrelated_entry(scenario: Scenario, lab: Lab) -> Outcome:
 )
 def bundle_copy(scenario: Scenario, lab: Lab) -> Outcome:
     out = scenario.outcome()
-    log = SandboxLog(lab)
-    key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
-    digest = str(Digest.of(b"app 2.0 manifest"))
-    logged, entry = sign_image(key, "registry.sandbox.invalid/app", digest, log)
-    assert entry is not None
-    out.step("publisher", f"signs app@{digest[:19]}…; signature S1 is logged as entry #{entry.log_index}")
-    twin = malleate(logged.signature)
-    out.step("attacker", "derives S2 = (r, n - s) from S1: another valid signature over the same payload, never logged")
-    copied = LegacySignature(logged.payload, twin, None, logged.rekor_bundle)
-    out.step("attacker", "publishes S2 with S1's rekorBundle copied onto it")
-    out.touch("signature", "S2", "valid ECDSA twin of S1")
-    out.touch("rekorBundle", f"entry #{entry.log_index}", "copied from S1")
-    out.evidence["comparison"] = entry_comparison(copied, key.public_key().pem(), entry.body)
-    out.step("verifier", f"verifies app@{digest[:19]}… with the release key")
-    out.judge_call("cosign-bundle-no-sig-compare", lambda: vulnerable_cosign_bundle_no_signature_compare(
-        copied, key=key.public_key(), log_keys=[log.public_key], expected_digest=digest))
-    _judge_rest(out, copied, log, key, digest)
+    with labkit_log(lab) as log:
+        key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
+        digest = str(Digest.of(b"app 2.0 manifest"))
+        logged, entry = sign_image(key, "registry.sandbox.invalid/app", digest, log)
+        assert entry is not None
+        out.step("publisher", f"signs app@{digest[:19]}…; signature S1 is logged as entry #{entry.log_index}")
+        twin = malleate(logged.signature)
+        out.step("attacker", "derives S2 = (r, n - s) from S1: another valid signature over the same payload, never logged")
+        copied = LegacySignature(logged.payload, twin, None, logged.rekor_bundle)
+        out.step("attacker", "publishes S2 with S1's rekorBundle copied onto it")
+        out.touch("signature", "S2", "valid ECDSA twin of S1")
+        out.touch("rekorBundle", f"entry #{entry.log_index}", "copied from S1")
+        out.evidence["comparison"] = entry_comparison(copied, key.public_key().pem(), entry.body)
+        out.step("verifier", f"verifies app@{digest[:19]}… with the release key")
+        out.judge_call("cosign-bundle-no-sig-compare", lambda: vulnerable_cosign_bundle_no_signature_compare(
+            copied, key=key.public_key(), log_keys=[log.public_key], expected_digest=digest))
+        _judge_rest(out, copied, log, key, digest)
     return out
 
 
-def _judge_rest(out: Outcome, sig: LegacySignature, log: SandboxLog, key: object, digest: str) -> None:
+def _judge_rest(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: object, digest: str) -> None:
     from labkit.attacks.vulnerable import patched_cosign_legacy_bundle
     from labkit.keys import SigningKey
 

@@ -14,10 +14,12 @@ layer per signature with cosign's annotations (cosign SIGNATURE_SPEC).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import hashlib
 import json
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,9 @@ from labkit.tlog.entries import EntryProof, LogEntry, hashedrekord_body, sign_se
 __all__ = [
     "SIG_LAYER_MEDIA_TYPE",
     "REGISTRY_HOST",
+    "LabkitLog",
     "SandboxLog",
+    "labkit_log",
     "SandboxRegistry",
     "TagMove",
     "sign_image",
@@ -127,6 +131,50 @@ class SandboxLog:
         """Malicious operator: replace a logged body and rebuild the tree (roots change)."""
         self.bodies[index] = body
         self.tree = merkle.MemoryTree([merkle.leaf_hash(b) for b in self.bodies])
+
+
+class LabkitLog:
+    """labkit's own transparency log (`labkit.tlog.store.TransparencyLog`) behind the interface scenarios use.
+
+    Genuine entries and SETs in the forgery scenarios come from here: the
+    same store, key handling and SET code that ``labkit serve`` runs.
+    """
+
+    def __init__(self, directory: str | Path, lab: Lab, *, name: str = "rekor.sandbox.invalid") -> None:
+        from labkit.tlog.store import TransparencyLog
+
+        self.lab = lab
+        self.store = TransparencyLog.open(directory, lab=lab, name=name)
+        self.origin = name
+
+    @property
+    def public_key(self) -> VerifyingKey:
+        return self.store.public_key
+
+    @property
+    def log_id(self) -> bytes:
+        return self.store.log_id
+
+    def __len__(self) -> int:
+        return self.store.size
+
+    def upload_hashedrekord(self, signature: bytes, pem: bytes, signed: bytes) -> LogEntry:
+        """Log a hashedrekord for `signature` over `signed` (the payload or blob bytes)."""
+        return self.store.upload_hashedrekord(signature, pem, hashlib.sha256(signed).digest())
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@contextlib.contextmanager
+def labkit_log(lab: Lab) -> Iterator[LabkitLog]:
+    """A fresh `LabkitLog` in a temporary directory, closed and removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="labkit-attack-log-") as tmp:
+        log = LabkitLog(tmp, lab)
+        try:
+            yield log
+        finally:
+            log.close()
 
 
 @dataclass(frozen=True)
@@ -283,7 +331,7 @@ def sign_image(
     key: SigningKey,
     docker_reference: str,
     digest: str,
-    log: SandboxLog | None,
+    log: SandboxLog | LabkitLog | None,
     *,
     annotations: dict[str, str] | None = None,
 ) -> tuple[LegacySignature, LogEntry | None]:
