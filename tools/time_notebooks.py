@@ -24,27 +24,32 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "notebook-timings.md"
 BUDGET_SECONDS = 180
 
 
-def run_one(path: Path, timeout: int) -> tuple[Path, float, int]:
-    """Execute one notebook; returns (path, seconds, code cells)."""
+def run_one(path: Path, timeout: int) -> tuple[Path, float, int, str]:
+    """Execute one notebook; returns (path, seconds, code cells, error or "")."""
     nb = nbformat.read(path, as_version=4)
     cells = sum(1 for c in nb.cells if c.cell_type == "code")
     t0 = time.perf_counter()
-    NotebookClient(
-        nb, timeout=timeout, kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-        store_widget_state=False,
-    ).execute()
-    return path, time.perf_counter() - t0, cells
+    error = ""
+    try:
+        NotebookClient(
+            nb, timeout=timeout, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent.resolve())}},
+            store_widget_state=False,
+        ).execute()
+    except CellExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}"[:300]
+    return path, time.perf_counter() - t0, cells, error
 
 
-def render(rows: list[tuple[Path, float, int]], wall: float, jobs: int) -> str:
-    total = sum(seconds for _, seconds, _ in rows)
+def render(rows: list[tuple[Path, float, int, str]], wall: float, jobs: int) -> str:
+    total = sum(row[1] for row in rows)
     lines = [
         "# Notebook timings",
         "",
@@ -55,7 +60,7 @@ def render(rows: list[tuple[Path, float, int]], wall: float, jobs: int) -> str:
         "| notebook | seconds | code cells |",
         "|---|---:|---:|",
     ]
-    for path, seconds, cells in rows:
+    for path, seconds, cells, _ in rows:
         lines.append(f"| `{path.name}` | {seconds:.1f} | {cells} |")
     lines += [
         "",
@@ -82,9 +87,13 @@ def main() -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         rows = list(pool.map(lambda p: run_one(p, args.timeout), paths))
     wall = time.perf_counter() - t0
-    for path, seconds, cells in rows:
-        print(f"{path.name}: {seconds:.1f}s ({cells} code cells)")
-    print(f"suite: {wall:.1f}s wall, {sum(s for _, s, _ in rows):.1f}s summed, {args.jobs} jobs")
+    failed = [(path, error) for path, _, _, error in rows if error]
+    for path, seconds, cells, error in rows:
+        print(f"{path.name}: {seconds:.1f}s ({cells} code cells)" + (f" FAILED: {error}" if error else ""))
+    print(f"suite: {wall:.1f}s wall, {sum(row[1] for row in rows):.1f}s summed, {args.jobs} jobs")
+    if failed:
+        print(f"not recorded: {len(failed)} notebook(s) failed", file=sys.stderr)
+        return 1
     if not args.quick and not args.notebooks:
         from labkit._internal.fsutil import atomic_write
 
