@@ -67,7 +67,7 @@ _MODE_LIST = (
          "cosign 2.5.1-2.6.1 / 3.0.0-3.0.3 legacy bundle path with a trusted root", True,
          ("GHSA-whqx-f9j3-ch6m", "CVE-2026-22703")),
     Mode("cosign-bundle-no-sig-compare",
-         "cosign < 1.5.2: Rekor bundle never compared with the signature", True,
+         "cosign < 1.5.2: Rekor bundle signature never compared with the one verified", True,
          ("GHSA-ccxc-vr6p-4858", "CVE-2022-23649")),
     Mode("cosign-verify-blob-pre-1.12",
          "cosign < 1.12.0 verify-blob: rekorBundle need not reference the blob", True,
@@ -272,7 +272,12 @@ def vulnerable_cosign_legacy_bundle_trusted_root(
 def vulnerable_cosign_bundle_no_signature_compare(
     sig: LegacySignature, *, key: VerifyingKey | None, log_keys: Sequence[VerifyingKey], expected_digest: str | None = None
 ) -> int:
-    """cosign < 1.5.2: key and payload digest compared, the entry's signature not (GHSA-ccxc-vr6p-4858)."""
+    """cosign < 1.5.2: the entry's signature is not compared with the one verified (GHSA-ccxc-vr6p-4858).
+
+    The fix added ``compareSigs``. To exercise exactly that missing check,
+    this mode keeps the key and payload-digest comparisons (a conservative
+    model: it is never *more* permissive than the advisory describes).
+    """
     return _legacy_verify(sig, key=key, log_keys=log_keys, expected_digest=expected_digest,
                           compare_signature=False, compare_key=True, compare_digest=True)
 
