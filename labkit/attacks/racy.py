@@ -11,6 +11,7 @@ tag and converges until ``.sig`` holds every claim.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from labkit.attacks.sandbox import SandboxRegistry
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
@@ -23,22 +24,54 @@ from labkit.payloads import simple_signing_payload
 
 __all__ = ["racy_storage"]
 
-def _interleaved_cosign(reg: SandboxRegistry, repo: str, digest: str, sigs: list[LegacySignature]) -> list[str]:
-    """cosign's WriteSignatures for each signer, with the reads and writes interleaved as a race does.
+class _ReadTogether:
+    """A store proxy: every ``.sig`` read waits until all signers have read (the race, made deterministic)."""
 
-    Every signer GETs ``.sig`` (both see the same N layers), then every signer
-    PUTs N + its own layer, unconditionally. The schedule is fixed, so the
-    outcome does not depend on timing.
+    def __init__(self, store: Any, barrier: threading.Barrier) -> None:
+        self._store = store
+        self._barrier = barrier
+
+    def get_manifest(self, ref: Any) -> Any:
+        try:
+            return self._store.get_manifest(ref)
+        finally:
+            if isinstance(ref, str) and ref.endswith(".sig"):
+                self._barrier.wait(timeout=30)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _racy_cosign(reg: SandboxRegistry, repo: str, digest: str, sigs: list[LegacySignature]) -> list[str]:
+    """Every signer runs cosign's read-append-write (`labkit.oci.signatures.append_signature_racy`) at once.
+
+    A barrier after the GET makes the schedule fixed: all signers read the
+    same N layers before any of them PUTs N + 1, so the outcome never
+    depends on timing.
     """
-    seen = [reg.signatures(repo, digest) for _ in sigs]  # 1. all read
-    for base, sig in zip(seen, sigs):  # 2. all write back base + own signature
-        reg.write_signatures(repo, digest, [*base, sig], actor="signer")
-    return []
+    from labkit.oci.signatures import append_signature_racy
+
+    errors: list[str] = []
+    barrier = threading.Barrier(len(sigs))
+    store = _ReadTogether(reg.repo(repo), barrier)
+
+    def run(sig: LegacySignature) -> None:
+        try:
+            append_signature_racy(store, digest, reg.layer(sig), sig.payload)  # type: ignore[arg-type]
+        except (LabkitError, threading.BrokenBarrierError) as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in sigs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 def _two_signers(reg: SandboxRegistry, repo: str, digest: str, sigs: list[LegacySignature], racy: bool) -> list[str]:
     if racy:
-        return _interleaved_cosign(reg, repo, digest, sigs)
+        return _racy_cosign(reg, repo, digest, sigs)
     errors: list[str] = []
     start = threading.Barrier(len(sigs))
 
