@@ -72,6 +72,85 @@ def _der_item(data: bytes, pos: int) -> tuple[int, int, int]:
     return tag, start, first
 
 
+def _der_children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """The (tag, value start, value length) of each item between `start` and `end`."""
+    out = []
+    pos = start
+    while pos < end:
+        tag, vstart, vlen = _der_item(data, pos)
+        if vstart + vlen > end:
+            raise ValueError("item runs past its parent")
+        out.append((tag, vstart, vlen))
+        pos = vstart + vlen
+    return out
+
+
+def _oid(data: bytes, item: tuple[int, int, int]) -> str:
+    """Dotted OID of an AlgorithmIdentifier SEQUENCE item."""
+    tag, start, length = item
+    if tag != 0x30:
+        raise ValueError("AlgorithmIdentifier is not a SEQUENCE")
+    otag, ostart, olen = _der_item(data, start)
+    if otag != 0x06:
+        raise ValueError("AlgorithmIdentifier does not start with an OID")
+    return _decode_oid(data[ostart : ostart + olen])
+
+
+def _decode_oid(raw: bytes) -> str:
+    if not raw:
+        raise ValueError("empty OID")
+    arcs: list[int] = []
+    value = 0
+    for byte in raw:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if raw[-1] & 0x80:
+        raise ValueError("truncated OID")
+    first = arcs[0]
+    head = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
+    return ".".join(str(a) for a in head + arcs[1:])
+
+
+#: RFC 5652 SignerInfo algorithms a TSA may use (RFC 5754, RFC 5758, RFC 8419).
+_DIGEST_OIDS = {"2.16.840.1.101.3.4.2.1", "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3"}
+_SIGNATURE_OIDS = {
+    "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4",  # ecdsa-with-SHA256/384/512
+    "1.2.840.10045.2.1",  # id-ecPublicKey (seen in the wild)
+    "1.2.840.113549.1.1.1", "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13",
+    "1.2.840.113549.1.1.10",  # RSA PKCS#1 v1.5 and PSS
+    "1.3.101.112",  # Ed25519
+}
+
+
+def _signer_algorithms(data: bytes) -> tuple[str, str]:
+    """(digestAlgorithm, signatureAlgorithm) OIDs of the token's single SignerInfo (RFC 5652 §5.3).
+
+    The signature does not cover these identifiers, so they are checked here:
+    an unknown algorithm identifier is refused rather than ignored.
+    """
+    _, body, blen = _der_item(data, 0)  # TimeStampResp
+    items = _der_children(data, body, body + blen)
+    _, ci_start, ci_len = items[1]  # ContentInfo
+    ci = _der_children(data, ci_start, ci_start + ci_len)
+    _, explicit_start, explicit_len = ci[1]  # [0] EXPLICIT
+    _, sd_start, sd_len = _der_item(data, explicit_start)  # SignedData
+    sd = _der_children(data, sd_start, sd_start + sd_len)
+    signer_infos = sd[-1]
+    if signer_infos[0] != 0x31:
+        raise ValueError("signerInfos is not a SET")
+    infos = _der_children(data, signer_infos[1], signer_infos[1] + signer_infos[2])
+    if len(infos) != 1:
+        raise ValueError(f"{len(infos)} SignerInfos")
+    fields = _der_children(data, infos[0][1], infos[0][1] + infos[0][2])
+    digest_alg = _oid(data, fields[2])
+    rest = fields[3:]
+    if rest and rest[0][0] == 0xA0:  # signedAttrs
+        rest = rest[1:]
+    return digest_alg, _oid(data, rest[0])
+
+
 def _untrusted_embedded_signer(data: bytes, root: TrustedRoot) -> str:
     """For a response the strict decoder refuses: name its embedded signer if no trusted TSA issued it."""
     import warnings
@@ -129,6 +208,15 @@ def verify_timestamp(data: bytes, signature: bytes, root: TrustedRoot) -> Verifi
         raise _fail(f"the timestamp does not decode as an RFC 3161 response: {exc}", "timestamp.malformed") from None
     if status != 0:
         raise _fail(f"the timestamp response status is {status}, not granted", "timestamp.malformed")
+    try:
+        digest_alg, sig_alg = _signer_algorithms(data)
+    except (ValueError, IndexError):
+        raise _fail("the timestamp's SignerInfo does not parse", "timestamp.malformed") from None
+    if digest_alg not in _DIGEST_OIDS or sig_alg not in _SIGNATURE_OIDS:
+        raise _fail(
+            f"the timestamp's signer uses an unknown algorithm (digest {digest_alg}, signature {sig_alg})",
+            "timestamp.malformed",
+        )
     if gen_time.tzinfo is None:
         gen_time = gen_time.replace(tzinfo=_dt.timezone.utc)
     hasher = _HASHES.get(imprint_alg)

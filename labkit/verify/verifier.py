@@ -90,6 +90,8 @@ STEPS: dict[str, tuple[str, str]] = {
 
 #: Steps that only apply to certificates (skipped, with a reason, for managed keys).
 _CERT_STEPS = ("certificate.validity", "certificate.chain", "certificate.profile", "certificate.sct", "policy.identity")
+#: What `cryptography` raises on a certificate whose parts are malformed.
+_CERT_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
 _HASH_NAMES = {"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
 _SHA256_RE = re.compile(r"^sha256:([0-9a-f]{64})$")
 
@@ -306,10 +308,13 @@ def _explain(
         try:
             leaf = load_certificate(der)
             chain_extra = [load_certificate(c) for c in (vm.certificate_chain or [])[1:]]
+            roots_in_chain = [c for c in chain_extra if is_self_signed(c)]
+            leaf_is_root = is_self_signed(leaf)
         except LabkitError as exc:
             raise run.fail("material.signer", exc.message, reason="material.certificate") from None
-        roots_in_chain = [c for c in chain_extra if is_self_signed(c)]
-        if roots_in_chain or is_self_signed(leaf):
+        except _CERT_ERRORS as exc:
+            raise run.fail("material.signer", f"a certificate is malformed: {exc}", reason="material.certificate") from None
+        if roots_in_chain or leaf_is_root:
             # The trust anchor comes from the trusted root only; a bundle that ships its own root is refused.
             raise run.fail(
                 "material.signer", "the bundle's certificate chain contains a root (self-signed) certificate",
@@ -319,7 +324,7 @@ def _explain(
         try:
             _ = leaf.extensions  # malformed extensions must fail here, not deep inside a later check
             signer_key = VerifyingKey.from_key(leaf.public_key())  # type: ignore[arg-type]
-        except (LabkitError, TypeError, ValueError, UnsupportedAlgorithm) as exc:
+        except (LabkitError, *_CERT_ERRORS) as exc:
             msg = exc.message if isinstance(exc, LabkitError) else str(exc)
             raise run.fail("material.signer", f"the certificate is unusable: {msg}", reason="material.certificate") from None
         if policy is None:

@@ -185,3 +185,17 @@ def test_binding_dsse_v002_body() -> None:
     assert not ok.error and ok.digest and ok.digest.ok and ok.key and ok.key.ok and ok.signature and ok.signature.ok
     other = bind_entry("dsse", "0.0.2", body, artifact_digest=("sha256", b""), signer_der=b"x", content=env)
     assert other.key and not other.key.ok
+
+
+def test_timestamp_unknown_signature_algorithm_is_refused() -> None:
+    """Found by fuzzing: the CMS signatureAlgorithm is not covered by the signature, so it is checked explicitly."""
+    bundle = _bundle("rekor2-happy-path")
+    ms = bundle.message_signature
+    assert ms is not None
+    stamp = bytearray(bundle.verification_material.rfc3161_timestamps[0])
+    oid = bytes.fromhex("06082a8648ce3d040302")  # ecdsa-with-SHA256 in the SignerInfo
+    at = stamp.rindex(oid)
+    stamp[at + 2] = 0x2B  # 1.2.840... becomes 1.3.840...
+    with pytest.raises(LabkitError) as info:
+        verify_timestamp(bytes(stamp), ms.signature, _root("rekor2-happy-path"))
+    assert getattr(info.value, "reason", "") == "timestamp.malformed"
