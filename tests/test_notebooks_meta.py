@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TIMINGS = ROOT / "docs" / "notebook-timings.md"
+GUIDE = ROOT / "docs" / "workshop.md"
 
 #: The course, in order (docs/DEVELOPING.md, "Notebooks").
 COURSE = (
@@ -186,3 +187,13 @@ def test_every_notebook_has_a_timing_record_within_budget() -> None:
     wall = re.search(r"Wall time of the suite \([0-9]+ in parallel\): \*\*([0-9.]+) s\*\*", text)
     assert wall, "docs/notebook-timings.md has no suite wall time"
     assert float(wall.group(1)) <= BUDGET_SECONDS, f"the suite takes {wall.group(1)} s, over {BUDGET_SECONDS} s"
+
+
+def test_the_workshop_guide_times_every_notebook() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    table = text.split("<!-- timings-table -->", 1)[1].split("<!-- /timings-table -->", 1)[0]
+    listed = re.findall(r"^\| `([0-9]{2}-[a-z0-9-]+)` \| [^|]+ \| ([0-9]+ s) \|", table, re.MULTILINE)
+    assert [name for name, _ in listed] == list(COURSE), (
+        "docs/workshop.md must list every notebook, in course order, with its machine time "
+        "(tools/time_notebooks.py fills it in)"
+    )
