@@ -12,7 +12,7 @@ never reads ``.sig``: `labkit.policy.sources`).
 from __future__ import annotations
 
 from labkit.attacks.checks import require_bundle_format
-from labkit.attacks.sandbox import LabkitLog, SandboxLog, labkit_log, sign_image
+from labkit.attacks.sandbox import labkit_log, sign_image
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
 from labkit.attacks.tags import _ns, open_registry
 from labkit.attacks.vulnerable import (

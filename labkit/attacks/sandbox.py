@@ -13,13 +13,12 @@ layer per signature with cosign's annotations (cosign SIGNATURE_SPEC).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as _dt
 import hashlib
 import json
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
