@@ -498,7 +498,7 @@ def _explain(
 
     # Log keys: valid at the entry's verified integrated time, else at every verified timestamp.
     for n, log in enumerate(entry_logs):
-        own = [t for t, lg in integrated_times if lg is log] or tsa_times
+        own = [t for t, lg in integrated_times if lg is log] or tsa_times or times
         bad = [t for t in own if not log.valid_for.contains(t)]
         if bad:
             raise run.fail("tlog.key_validity", f"the key of {log.base_url} was not valid at {bad[0].isoformat()}",
