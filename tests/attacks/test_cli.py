@@ -61,3 +61,11 @@ def test_run_against_a_real_registry(registry_target: RegistryTarget, capsys: py
     assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["caught_by"] == "image.digest_pinned"
+
+
+def test_matrix_subset(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["attack", "matrix", "bundle-copy", "unrelated-entry"]) == 0
+    out = capsys.readouterr().out
+    assert "rejected (binding.signature)" in out and "rejected (binding.digest)" in out
+    assert main(["attack", "matrix", "--html", "bundle-copy"]) == 0
+    assert capsys.readouterr().out.startswith('<table class="labkit-attack-matrix"')
