@@ -8,7 +8,9 @@ checkpoints the log has published.
 Appends run in a ``BEGIN IMMEDIATE`` transaction: the writer takes SQLite's
 write lock before reading the tree size, so concurrent processes serialise,
 and a process killed mid-append leaves the last committed state (WAL
-recovery), never a half-written tree.
+recovery), never a half-written tree. The default ``synchronous=NORMAL``
+survives a killed process; pass ``synchronous="FULL"`` to also survive
+power loss at the cost of an fsync per append.
 
     >>> import tempfile
     >>> from labkit.lab import Lab
@@ -153,6 +155,7 @@ class _Mirror:
         for (leaf,) in rows:
             level0 += leaf
         if len(level0) != 32 * size:
+            self.__init__()  # type: ignore[misc]
             raise LogError(f"the log is missing leaves below index {size}")
         level = 1
         while size >> level:
@@ -167,6 +170,7 @@ class _Mirror:
                 ):
                     row += h
                 if len(row) != 32 * want:
+                    self.__init__()  # type: ignore[misc]
                     raise LogError(f"the log is missing interior nodes at level {level}")
             level += 1
         self.size = size
