@@ -156,15 +156,18 @@ class OCILayout:
             verify_bytes(data, digest, what="blob")
         desc = Descriptor.for_bytes(data, media_type, annotations=annotations)
         target = self.blob_path(desc.digest)
-        if not self._blob_ok(target, desc.size):
+        if not self._blob_ok(desc.digest, desc.size):
             atomic_write(target, data)
         return desc
 
-    def _blob_ok(self, target: Path, size: int) -> bool:
+    def _blob_ok(self, digest: Digest, size: int) -> bool:
+        """True when the stored blob exists and re-hashes to `digest` (a damaged copy gets replaced)."""
         try:
-            return target.stat().st_size == size
-        except FileNotFoundError:
+            for _ in self.open_blob(digest, size):
+                pass
+        except StoreError:
             return False
+        return True
 
     def put_blob_stream(
         self,

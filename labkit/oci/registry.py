@@ -200,21 +200,32 @@ class RegistryClient:
     def push_blob(self, repo: str, data: bytes, media_type: str = "application/octet-stream") -> Descriptor:
         """Monolithic upload (``POST`` then ``PUT ?digest=``); skipped when the blob exists."""
         desc = Descriptor.for_bytes(data, media_type)
-        if self.blob_exists(repo, desc.digest):
+        for attempt in range(3):
+            if self.blob_exists(repo, desc.digest):
+                return desc
+            try:
+                resp = self._request(
+                    "POST", self._url(f"/v2/{validate_repository(repo)}/blobs/uploads/"), ok=(202,),
+                    what="start upload",
+                )
+                loc = self._location(resp, "start upload")
+                resp = self._request(
+                    "PUT",
+                    _add_query(loc, digest=str(desc.digest)),
+                    ok=(201,),
+                    what=f"upload blob {desc.digest.short()}",
+                    data=data,
+                    headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
+                )
+            except RegistryError as exc:
+                # Another client committing the same blob at the same moment can make this upload
+                # fail (5xx); if the blob is there now, it is there (content-addressed).
+                if exc.details.get("status", 500) < 500 or attempt == 2:  # type: ignore[operator]
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            self._check_header_digest(resp, desc.digest, f"upload blob {desc.digest.short()}")
             return desc
-        resp = self._request(
-            "POST", self._url(f"/v2/{validate_repository(repo)}/blobs/uploads/"), ok=(202,), what="start upload"
-        )
-        loc = self._location(resp, "start upload")
-        resp = self._request(
-            "PUT",
-            _add_query(loc, digest=str(desc.digest)),
-            ok=(201,),
-            what=f"upload blob {desc.digest.short()}",
-            data=data,
-            headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
-        )
-        self._check_header_digest(resp, desc.digest, f"upload blob {desc.digest.short()}")
         return desc
 
     def push_blob_chunked(
@@ -557,30 +568,38 @@ class RegistryRepository:
         them all. Returns the descriptor of the converged manifest.
         """
         rng = random.Random()
+        last_error: RegistryError | None = None
         for attempt in range(attempts):
-            claims = [t for t in self.tags() if t.startswith(claim_prefix)]
-            bodies = []
-            for t in claims:
-                try:
-                    bodies.append((t, self.get_manifest(t)[0]))
-                except NotFoundError:
-                    # A tag directory can be listed before its link is written (distribution's
-                    # filesystem driver); its writer converges after finishing the claim.
-                    continue
-            try:
-                current, current_desc = self.get_manifest(tag)
-            except NotFoundError:
-                current, current_desc = None, None
-            new = merge(current, bodies)
-            if new is None and current_desc is not None:
-                return current_desc
-            if new is not None:
-                self.client.put_manifest(self.repository, tag, new, media_type)
             if attempt:
                 time.sleep(rng.uniform(0, 0.02 * min(attempt, 10)))
+            try:
+                claims = [t for t in self.tags() if t.startswith(claim_prefix)]
+                bodies = []
+                for t in claims:
+                    try:
+                        bodies.append((t, self.get_manifest(t)[0]))
+                    except (NotFoundError, RegistryError):
+                        # distribution's filesystem driver lists a tag before its link file is
+                        # complete (404 or 500 meanwhile); that claim's writer converges afterwards.
+                        continue
+                try:
+                    current, current_desc = self.get_manifest(tag)
+                except NotFoundError:
+                    current, current_desc = None, None
+                new = merge(current, bodies)
+                if new is None and current_desc is not None:
+                    return current_desc
+                if new is not None:
+                    self.client.put_manifest(self.repository, tag, new, media_type)
+            except RegistryError as exc:
+                # The tag is being rewritten by another writer right now (the registry answers 500
+                # while its link file is half-written): read again.
+                last_error = exc
+                continue
         raise RegistryError(
             f"could not converge tag {tag!r} after {attempts} attempts",
             hint="Too many concurrent writers, or something keeps rewriting the tag.",
+            details={"last error": last_error.message if last_error else "none"},
         )
 
 

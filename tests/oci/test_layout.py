@@ -216,3 +216,10 @@ def test_reads_umoci_layout(tmp_path: Path) -> None:
     assert sorted(out.stdout.split()) == ["base", "lab"]
     stat = subprocess.run([umoci, "stat", "--image", f"{layout}:lab"], capture_output=True, text=True)
     assert stat.returncode == 0, stat.stderr
+
+
+def test_rewriting_a_damaged_blob_repairs_it(store: OCILayout) -> None:
+    desc = store.put_blob(b"hello")
+    store.blob_path(desc.digest).write_bytes(b"HELLO")
+    store.put_blob(b"hello")
+    assert store.get_blob(desc.digest) == b"hello"
