@@ -178,11 +178,14 @@ def test_bundle_entry_and_rekor_bundle(tmp_path: Path, lab: Lab) -> None:
     assert rb["Payload"]["logID"] == log.log_id.hex() and rb["Payload"]["logIndex"] == 2
 
 
-def _run_workers(directory: Path, tmp_path: Path, workers: int, count: int) -> list[subprocess.Popen[bytes]]:
+def _run_workers(
+    directory: Path, tmp_path: Path, workers: int, count: int, first: int = 0
+) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.tlog._worker", str(directory), str(w), str(count), str(tmp_path / f"out{w}.txt")],
+            [sys.executable, "-m", "tests.tlog._worker", str(directory), str(first + w), str(count),
+             str(tmp_path / f"out{w}.txt")],
             cwd=ROOT, env=env,
         )
         for w in range(workers)
@@ -225,24 +228,31 @@ def test_eight_processes_append_500_each(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_mid_append_leaves_a_consistent_log(tmp_path: Path) -> None:
+    """Kill a busy appender three times at different moments; each time the log reopens whole."""
     directory = tmp_path / "log"
-    (proc,) = _run_workers(directory, tmp_path, 1, 100000)
-    out = tmp_path / "out0.txt"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if out.exists() and out.read_text().count("\n") >= 150:
-            break
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    seen: list[str] = []
+    size = 0
+    for round_, wait_for in enumerate((150, 40, 97)):
+        rdir = tmp_path / f"round{round_}"
+        rdir.mkdir()
+        (proc,) = _run_workers(directory, rdir, 1, 100000, first=100 * round_)
+        out = rdir / "out0.txt"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_text().count("\n") >= wait_for:
+                break
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        complete_lines = out.read_text().split("\n")[:-1]  # a line cut by the kill has no newline
+        seen += [base64.b64decode(ln.split()[1]).decode() for ln in complete_lines]
+        log = TransparencyLog.open(directory, lab=Lab(seed="concurrency"))
+        new_size = log.check_integrity()
+        assert new_size >= size + wait_for
+        size = new_size
+        _check_published(log, [n.to_text() for n in log.published_checkpoints()] + seen)
+        log.close()
+    # the log keeps working after the crashes
     log = TransparencyLog.open(directory, lab=Lab(seed="concurrency"))
-    size = log.check_integrity()
-    assert size >= 150
-    published = [n.to_text() for n in log.published_checkpoints()]
-    assert published
-    complete_lines = out.read_text().split("\n")[:-1]  # a line cut by the kill has no newline
-    seen = [base64.b64decode(ln.split()[1]).decode() for ln in complete_lines]
-    _check_published(log, published + seen)
-    # the log keeps working after the crash
     _fill(log, generate("ecdsa-p256", lab=Lab(seed="concurrency"), label="other"), 3)
     assert log.check_integrity() == size + 3
