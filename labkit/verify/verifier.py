@@ -137,7 +137,7 @@ class Artifact:
 ArtifactInput = Union[Artifact, bytes, str, "os.PathLike[str]"]
 BundleInput = Union[Bundle, bytes, str]
 RootInput = Union[TrustedRoot, bytes, str, None]
-KeyInput = Union[VerifyingKey, bytes, None]
+KeyInput = Union[VerifyingKey, bytes, str, None]
 
 
 class _Stop(Exception):
@@ -272,12 +272,6 @@ def _explain(
     vm = bundle.verification_material
     content = bundle.content
 
-    # -- artifact input ---------------------------------------------------------------------
-    try:
-        artifact = _load_artifact(artifact_in)
-    except LabkitError as exc:
-        raise run.fail("artifact.digest", exc.message, reason="artifact.input") from None
-
     # -- signer material ---------------------------------------------------------------------
     leaf: x509.Certificate | None = None
     signer_key: VerifyingKey
@@ -288,7 +282,10 @@ def _explain(
         )
     if key_in is not None:
         try:
-            signer_key = key_in if isinstance(key_in, VerifyingKey) else load_public_key(bytes(key_in))
+            if isinstance(key_in, VerifyingKey):
+                signer_key = key_in
+            else:
+                signer_key = load_public_key(key_in.encode() if isinstance(key_in, str) else bytes(key_in))
         except LabkitError as exc:
             raise run.fail("material.signer", f"the given key is unusable: {exc.message}", reason="key.invalid") from None
         if vm.public_key_hint is None:
@@ -336,6 +333,10 @@ def _explain(
         run.ok("material.signer", "certificate", actual=f"sha256:{hashlib.sha256(der).hexdigest()}")
 
     # -- artifact ---------------------------------------------------------------------------------
+    try:
+        artifact = _load_artifact(artifact_in)
+    except LabkitError as exc:
+        raise run.fail("artifact.digest", exc.message, reason="artifact.input") from None
     hash_name = "sha256"
     artifact_digest = artifact.sha256
     if isinstance(content, MessageSignature):
