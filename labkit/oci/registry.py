@@ -220,7 +220,8 @@ class RegistryClient:
             except RegistryError as exc:
                 # Another client committing the same blob at the same moment can make this upload
                 # fail (5xx); if the blob is there now, it is there (content-addressed).
-                if exc.details.get("status", 500) < 500 or attempt == 2:  # type: ignore[operator]
+                status = exc.details.get("status", 500)
+                if (isinstance(status, int) and status < 500) or attempt == 2:
                     raise
                 time.sleep(0.05 * (attempt + 1))
                 continue
@@ -355,14 +356,26 @@ class RegistryClient:
         else:
             validate_tag(ref_s)
         what = f"push manifest {repo}:{ref_s}"
-        resp = self._request(
-            "PUT",
-            self._url(f"/v2/{validate_repository(repo)}/manifests/{ref_s}"),
-            ok=(201,),
-            what=what,
-            data=data,
-            headers={"Content-Type": media_type},
-        )
+        for attempt in range(3):
+            try:
+                resp = self._request(
+                    "PUT",
+                    self._url(f"/v2/{validate_repository(repo)}/manifests/{ref_s}"),
+                    ok=(201,),
+                    what=what,
+                    data=data,
+                    headers={"Content-Type": media_type},
+                )
+                break
+            except RegistryError as exc:
+                # While another client commits a blob this manifest references, distribution can
+                # answer 5xx or DIGEST_INVALID for a moment. Our digest is computed locally, so
+                # retry a little before believing it.
+                status = exc.details.get("status", 500)
+                transient = not isinstance(status, int) or status >= 500 or "DIGEST_INVALID" in exc.message
+                if not transient or attempt == 2:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
         self._check_header_digest(resp, computed, what)
         desc = Descriptor(media_type, computed, len(data))
         return desc
