@@ -169,13 +169,20 @@ def check_leaf_profile(leaf: x509.Certificate) -> None:
         raise fail("the signing certificate's extended key usage lacks id-kp-codeSigning")
 
 
+@functools.lru_cache(maxsize=64)
+def _issuer_key_hash(issuer_der: bytes) -> bytes:
+    """SHA-256 of the issuer's DER SubjectPublicKeyInfo (RFC 6962 §3.2 issuer_key_hash)."""
+    issuer = x509.load_der_x509_certificate(issuer_der)
+    return hashlib.sha256(
+        issuer.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ).digest()
+
+
 def precert_signed_data(
     leaf: x509.Certificate, issuer: x509.Certificate, timestamp_ms: int, extensions: bytes
 ) -> bytes:
     """The RFC 6962 §3.2 ``digitally-signed`` struct a CT log signs for a precertificate SCT."""
-    issuer_key_hash = hashlib.sha256(
-        issuer.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    ).digest()
+    issuer_key_hash = _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
     tbs = leaf.tbs_precertificate_bytes
     return (
         struct.pack(">BBQH", 0, 0, timestamp_ms, 1)  # v1, certificate_timestamp, timestamp, precert_entry
