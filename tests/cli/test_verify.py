@@ -75,3 +75,20 @@ def test_file_or_digest_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.chdir(tmp_path)
     (tmp_path / digest).write_bytes(b"a file named like a digest")
     assert resolve_artifact(digest) == Path(digest)  # an existing file wins
+
+
+def test_import_path_stays_light() -> None:
+    """verify-bundle must start fast: no pandas, requests or widgets on its import path."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from labkit.cli import main\n"
+        f"rc = main(['verify-bundle', '--quiet', '--bundle', {HAPPY!r}, '--certificate-identity', {ID!r},"
+        f" '--certificate-oidc-issuer', {ISS!r}, {str(CASES / 'a.txt')!r}])\n"
+        "heavy = sorted(m for m in ('pandas', 'requests', 'ipywidgets', 'numpy', 'jsonschema') if m in sys.modules)\n"
+        "print(rc, heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout + out.stderr
