@@ -14,7 +14,7 @@ from __future__ import annotations
 from labkit.verify.policy import AnyIdentity, Identity, IdentityMismatch, certificate_identity
 from labkit.verify.steps import BundleVerificationError, Step, StepStatus, VerificationResult
 from labkit.verify.trustroot import TrustedRoot, TrustRootError
-from labkit.verify.verifier import STEPS, Artifact, explain_bundle, verify_bundle
+from labkit.verify.verifier import REASONS, STEPS, Artifact, explain_bundle, verify_bundle
 
 __all__ = [
     "AnyIdentity",
@@ -22,6 +22,7 @@ __all__ = [
     "BundleVerificationError",
     "Identity",
     "IdentityMismatch",
+    "REASONS",
     "STEPS",
     "Step",
     "StepStatus",

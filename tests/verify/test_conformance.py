@@ -204,3 +204,15 @@ def test_real_process(case: str) -> None:
     )
     assert (proc.returncode == 0) == (not case.endswith("_fail")), proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_every_reason_is_documented() -> None:
+    from labkit.verify import REASONS, STEPS
+
+    for case in CASES:
+        for mode in ("PATH", "DIGEST"):
+            _, reason = _run(case, mode)
+            if reason:
+                assert reason in REASONS, f"{case}: undocumented reason {reason}"
+    for reason, (step, meaning) in REASONS.items():
+        assert meaning and (step in STEPS or reason in ("internal_error", "incomplete")), reason
