@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 REQUIREMENTS = BINDER / "requirements.txt"
+SHARED = ROOT.parent / "shared"
 
 #: What the fresh environment needs on top of the binder pins to run nbval.
 NOTEBOOK_TEST_TOOLS = ("pytest", "nbval")
@@ -171,6 +172,10 @@ def test_fresh_venv_from_binder_requirements_passes_the_notebooks(tmp_path: Path
     for nb in notebooks:
         shutil.copy2(nb, repo / "notebooks" / nb.name)
     shutil.copy2(REQUIREMENTS, repo / "binder" / "requirements.txt")
+    # The development layout keeps ../shared beside the project; this test judges the install, and
+    # test_notebooks_meta.py::test_notebook_runs_without_the_shared_folder judges that dependency.
+    if SHARED.is_dir():
+        (tmp_path / "shared").symlink_to(SHARED, target_is_directory=True)
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     py = env_dir / "bin" / "python"

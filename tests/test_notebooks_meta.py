@@ -197,3 +197,27 @@ def test_the_workshop_guide_times_every_notebook() -> None:
         "docs/workshop.md must list every notebook, in course order, with its machine time "
         "(tools/time_notebooks.py fills it in)"
     )
+
+
+#: Notebooks known to read ../shared (not in the repository, so not on Binder or in a fresh clone).
+NEEDS_SHARED = {"05-verification-step-by-step"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(
+            reason="reads ../shared/conformance, which mybinder and a fresh clone do not have (reported)",
+            strict=False))
+        if n in NEEDS_SHARED else n
+        for n in COURSE
+    ],
+)
+def test_notebook_runs_without_the_shared_folder(name: str) -> None:
+    """Binder and `make lab` have the repository only: a notebook may not need ../shared."""
+    nb = load(name)
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert not re.search(r"""["'/]shared["'/]""", source(cell)), (
+                f"{name} cell {i}: reads the shared/ folder beside the project"
+            )
