@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,19 @@ def test_verify_error_carries_expected_and_actual() -> None:
     assert info.value.reason == "binding.digest"
     assert "expected" in info.value.details and "actual" in info.value.details
     assert "Reason code: binding.digest" in info.value.diagnostics()
+
+
+def test_certificate_field_must_match_the_bundle_version() -> None:
+    doc = json.loads((CASES / "happy-path-v0.3" / "bundle.sigstore.json").read_text())
+    vm = doc["verificationMaterial"]
+    vm["x509CertificateChain"] = {"certificates": [vm.pop("certificate")]}
+    policy = Identity(identity=ID, issuer=ISS)
+    artifact = Artifact.from_path(CASES / "a.txt")
+    result = explain_bundle(json.dumps(doc), artifact, None, policy)
+    assert result.reason == "bundle.parse" and "v0.3" in (result.failed_step.detail if result.failed_step else "")
+    doc["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.2"
+    assert explain_bundle(json.dumps(doc), artifact, None, policy).verified
+    old = json.loads((CASES / "happy-path-v0.2" / "bundle.sigstore.json").read_text())
+    chain = old["verificationMaterial"].pop("x509CertificateChain")
+    old["verificationMaterial"]["certificate"] = chain["certificates"][0]
+    assert explain_bundle(json.dumps(old), artifact, None, policy).reason == "bundle.parse"
