@@ -320,11 +320,9 @@ def _explain(
         if bundle.media_type not in BUNDLE_MEDIA_TYPES:
             raise InputError(f"unsupported bundle media type {bundle.media_type!r}")
         # protobuf-specs VerificationMaterial: v0.3 carries a single leaf `certificate`; the
-        # `x509CertificateChain` is for v0.1/v0.2 only, and `certificate` did not exist before v0.3.
+        # `x509CertificateChain` is for v0.1/v0.2 only.
         if bundle.version >= (0, 3) and bundle.verification_material.certificate_chain is not None:
             raise InputError("a v0.3 bundle must carry its signing certificate as `certificate`, not a chain")
-        if bundle.version < (0, 3) and bundle.verification_material.certificate is not None:
-            raise InputError("`certificate` exists from bundle v0.3 on; a v0.1/v0.2 bundle uses x509CertificateChain")
     except LabkitError as exc:
         raise run.fail("bundle.parse", exc.message, reason="bundle.parse") from None
     except (ValueError, TypeError, AttributeError) as exc:  # a hand-built Bundle with wrong field types
