@@ -216,12 +216,13 @@ _P384_ORDER = int(
 )
 
 
+_SMALL_PRIMES: tuple[int, ...] = tuple(
+    p for p in range(3, 8192, 2) if all(p % q for q in range(3, int(p**0.5) + 1, 2))
+)
+
+
 def _is_probable_prime(n: int, rounds: int, witness_source: bytes) -> bool:
-    if n < 2:
-        return False
-    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
-        if n % p == 0:
-            return n == p
+    """Miller-Rabin with witnesses derived from `witness_source` (deterministic)."""
     d, s = n - 1, 0
     while d % 2 == 0:
         d //= 2
@@ -240,18 +241,35 @@ def _is_probable_prime(n: int, rounds: int, witness_source: bytes) -> bool:
     return True
 
 
+def _next_prime(start: int, e: int, witness_source: bytes) -> int:
+    """The first probable prime p >= start (odd) with gcd(p - 1, e) = 1, sieving small primes first."""
+    window = 4096
+    base = start | 1
+    while True:
+        # Sieve the odd candidates base, base+2, ..., base+2*(window-1) against small primes.
+        alive = bytearray(b"\x01") * window
+        for q in _SMALL_PRIMES:
+            r = base % q
+            first = ((q - r) * ((q + 1) // 2)) % q  # smallest j with base + 2j ≡ 0 (mod q)
+            alive[first::q] = bytes(len(range(first, window, q)))
+        for j in range(window):
+            if alive[j]:
+                candidate = base + 2 * j
+                if (candidate - 1) % e and _is_probable_prime(candidate, 40, witness_source):
+                    return candidate
+        base += 2 * window
+
+
 def _lab_rsa(lab: Lab, label: str, bits: int) -> rsa.RSAPrivateKey:
-    """A seeded RSA key: deterministic prime search (Miller-Rabin), e = 65537."""
+    """A seeded RSA key: deterministic sieve + Miller-Rabin prime search, e = 65537."""
     e = 65537
     primes: list[int] = []
     counter = 0
     while len(primes) < 2:
         raw = lab.derive(f"{label}/rsa-prime/{len(primes)}/{counter}", bits // 16)
         counter += 1
-        candidate = int.from_bytes(raw, "big") | (3 << (bits // 2 - 2)) | 1
-        while not (_is_probable_prime(candidate, 40, raw) and (candidate - 1) % e != 0):
-            candidate += 2
-        if primes and candidate == primes[0]:
+        candidate = _next_prime(int.from_bytes(raw, "big") | (3 << (bits // 2 - 2)), e, raw)
+        if candidate.bit_length() != bits // 2 or (primes and candidate == primes[0]):
             continue
         primes.append(candidate)
     p, q = sorted(primes, reverse=True)
