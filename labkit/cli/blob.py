@@ -1,8 +1,14 @@
-"""`labkit` commands: ``sign-blob`` and ``verify-blob`` with a key, as cosign spells them.
+"""`labkit` commands: ``sign-blob`` and ``verify-blob``, with a key or keyless, as cosign spells them.
 
     labkit sign-blob --key cosign.key --bundle file.sigstore.json --tlog-upload=false FILE
     labkit sign-blob --key cosign.key --bundle file.sigstore.json --rekor-url http://127.0.0.1:PORT FILE
     labkit verify-blob --key cosign.pub --bundle file.sigstore.json --insecure-ignore-tlog FILE
+
+Without ``--key`` both are keyless against the lab instance (``labkit init``):
+
+    labkit sign-blob --identity alice@example.com --bundle file.sigstore.json FILE
+    labkit verify-blob --bundle file.sigstore.json --certificate-identity alice@example.com \
+        --certificate-oidc-issuer http://127.0.0.1/oidc FILE
 
 Bundles are Sigstore bundle v0.3 JSON. As in cosign, a bundle without a
 log entry only verifies with ``--insecure-ignore-tlog``.
@@ -67,8 +73,13 @@ def _file_arg(args: argparse.Namespace) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
-    p = sub.add_parser("sign-blob", help="sign a file with a key and write a Sigstore bundle")
-    p.add_argument("--key", required=True, help="encrypted private key file (cosign.key)")
+    from labkit.cli.keyless import add_instance_argument
+
+    p = sub.add_parser("sign-blob", help="sign a file (with a key, or keyless) and write a Sigstore bundle")
+    p.add_argument("--key", default=None, help="encrypted private key file (cosign.key); omit to sign keyless")
+    p.add_argument("--identity", default=None, help="keyless: the identity (email or URI) to get a certificate for")
+    p.add_argument("--identity-token", default=None, help="keyless: an OIDC token minted elsewhere (labkit token)")
+    add_instance_argument(p)
     p.add_argument("--bundle", default=None, help="write the Sigstore bundle (v0.3 JSON) here")
     p.add_argument("--output-signature", default=None, help="also write the base64 signature here")
     p.add_argument(
@@ -79,14 +90,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("file", nargs="?", help="the file to sign ('-' for standard input)")
     p.set_defaults(handler=_sign_blob)
 
-    q = sub.add_parser("verify-blob", help="verify a file against a Sigstore bundle with a public key")
-    q.add_argument("--key", required=True, help="public key (cosign.pub) or encrypted private key file")
+    q = sub.add_parser("verify-blob", help="verify a file against a Sigstore bundle (key, or identity and issuer)")
+    q.add_argument("--key", default=None, help="public key (cosign.pub) or encrypted private key file")
+    q.add_argument("--certificate-identity", default=None, help="keyless: the exact signer identity")
+    q.add_argument("--certificate-identity-regexp", default=None, help="keyless: a regexp the whole identity must match")
+    q.add_argument("--certificate-oidc-issuer", default=None, help="keyless: the exact OIDC issuer")
+    q.add_argument("--certificate-oidc-issuer-regexp", default=None, help="keyless: a regexp the whole issuer must match")
+    add_instance_argument(q)
     q.add_argument("--bundle", required=True, help="Sigstore bundle JSON")
     q.add_argument(
         "--insecure-ignore-tlog", action=GoBoolAction, default=False,
         help="accept a bundle without a transparency-log entry",
     )
-    q.add_argument("--trusted-root", default=None, help="Sigstore TrustedRoot JSON for the log (default: public-good)")
+    q.add_argument("--trusted-root", default=None,
+                   help="Sigstore TrustedRoot JSON (default: the lab instance's for keyless, else public-good)")
     q.add_argument("file", nargs="?", help="the file that was signed ('-' for standard input)")
     q.set_defaults(handler=_verify_blob)
 
@@ -97,6 +114,8 @@ def _sign_blob(args: argparse.Namespace) -> int:
     from labkit.sign import sign_blob
 
     file = _file_arg(args)
+    if args.key is None:
+        return _sign_blob_keyless(args, file)
     uploader = None
     if args.tlog_upload:
         if not args.rekor_url:
@@ -126,6 +145,64 @@ def _sign_blob(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
+    """Keyless: ephemeral key, token from the instance's issuer, certificate, log entry, bundle."""
+    from labkit._internal.fsutil import atomic_write
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_blob_keyless
+
+    if not args.tlog_upload:
+        raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
+    if not args.identity and not args.identity_token:
+        raise InputError(
+            "keyless signing needs --identity (or --identity-token); or pass --key to sign with a key",
+        )
+    data = sys.stdin.buffer.read() if file == "-" else file
+    with Instance.open(args.instance) as instance:
+        bundle = sign_blob_keyless(instance, data, identity=args.identity, identity_token=args.identity_token)
+    ms = bundle.message_signature
+    assert ms is not None
+    if args.output_signature:
+        atomic_write(args.output_signature, base64.b64encode(ms.signature))
+    if args.bundle:
+        atomic_write(args.bundle, bundle.to_json().encode("utf-8"))
+        print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
+    print(base64.b64encode(ms.signature).decode("ascii"))
+    return 0
+
+
+def _verify_blob_keyless(args: argparse.Namespace, file: str) -> int:
+    """Keyless: the certificate must chain to the trusted root and name the expected identity and issuer."""
+    from labkit._internal.fsutil import read_bytes
+    from labkit.verify import Artifact, Identity, TrustedRoot, explain_bundle
+
+    if not (args.certificate_identity or args.certificate_identity_regexp) or not (
+        args.certificate_oidc_issuer or args.certificate_oidc_issuer_regexp
+    ):
+        raise InputError(
+            "keyless verification needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]"
+            " (or --key for key-based bundles)",
+        )
+    policy = Identity(
+        identity=args.certificate_identity, identity_regexp=args.certificate_identity_regexp,
+        issuer=args.certificate_oidc_issuer, issuer_regexp=args.certificate_oidc_issuer_regexp,
+    )
+    if args.trusted_root:
+        root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"))
+    else:
+        from labkit.keyless.instance import Instance
+
+        with Instance.open(args.instance) as instance:
+            root = TrustedRoot.from_json(instance.trusted_root_json())
+    artifact = Artifact.from_bytes(sys.stdin.buffer.read()) if file == "-" else Artifact.from_path(file)
+    result = explain_bundle(read_bytes(args.bundle, "bundle"), artifact, root, policy=policy)
+    if args.verbose:
+        print(result.checklist(), file=sys.stderr)
+    result.raise_for_failure()
+    print("Verified OK")
+    return 0
+
+
 def _load_verifying_key(path: str):  # type: ignore[no-untyped-def]
     from labkit._internal.fsutil import read_bytes
     from labkit.keyfile import SIGSTORE_PEM_TYPE, COSIGN_PEM_TYPE, load_private_key
@@ -144,9 +221,11 @@ def _verify_blob(args: argparse.Namespace) -> int:
     from labkit.verify import Artifact, TrustedRoot, explain_bundle
     from labkit.verify.steps import StepStatus
 
+    file = _file_arg(args)
+    if args.key is None:
+        return _verify_blob_keyless(args, file)
     key = _load_verifying_key(args.key)
     bundle = read_bytes(args.bundle, "bundle")
-    file = _file_arg(args)
     artifact: Artifact
     if file == "-":
         artifact = Artifact.from_bytes(sys.stdin.buffer.read())
