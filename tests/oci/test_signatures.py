@@ -298,3 +298,20 @@ def test_sign_with_transparency_log(layout: OCILayout, image: BuiltImage, lab: L
         assert log.size == 2
     finally:
         log.close()
+
+
+@pytest.mark.registry
+def test_racy_append_loses_a_signature_on_the_registry(registry: Registry, lab: Lab) -> None:
+    repo = RegistryClient(registry.url).repository("labkit/racy")
+    img = build_image(repo, {"app.txt": "v1"}, tag="v1")
+    payload = simple_signing_payload("localhost/app", str(img.digest))
+    layers = [make_signature_layer(payload, generate(lab=lab, label=f"racer-{i}").sign(payload)) for i in range(3)]
+    threads = [
+        threading.Thread(target=append_signature_racy, args=(repo, img.digest, layer, payload), kwargs={"pause": 0.3})
+        for layer in layers
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(list_signatures(repo, img.digest)) == 1
