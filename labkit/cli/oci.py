@@ -3,6 +3,7 @@
     labkit image build --layout DIR --tag v1 --file app.py:/app/app.py
     labkit image copy oci:DIR:v1 127.0.0.1:5000/labkit/demo:v1
     labkit sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/labkit/demo@sha256:...
+    labkit sign --identity alice@example.com --instance .labkit oci:DIR:v1        (keyless, lab instance)
     labkit verify --key cosign.pub --insecure-ignore-tlog 127.0.0.1:5000/labkit/demo:v1
     labkit triangulate 127.0.0.1:5000/labkit/demo:v1
     labkit tree oci:DIR:v1
@@ -30,8 +31,14 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli.keyless import add_instance_argument
+
     p = sub.add_parser("sign", help="sign a container image (cosign .sig storage; optionally a bundle referrer)")
-    p.add_argument("--key", required=True, help="encrypted private key file (cosign.key; COSIGN_PASSWORD)")
+    p.add_argument("--key", default=None, help="encrypted private key file (cosign.key; COSIGN_PASSWORD); "
+                   "omit to sign keyless against the lab instance")
+    p.add_argument("--identity", default=None, help="keyless: the identity (email or URI) to get a certificate for")
+    p.add_argument("--identity-token", default=None, help="keyless: an OIDC token minted elsewhere (labkit token)")
+    add_instance_argument(p)
     p.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
                    help="extra key=value pairs signed in the payload's 'optional' section")
     p.add_argument("--new-bundle-format", action=GoBoolAction, default=False,
@@ -40,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="upload to the transparency log (default true; --tlog-upload=false to skip)")
     p.add_argument("--tlog-dir", default=None, help="local transparency-log directory to upload to (labkit log)")
     p.add_argument("--tlog-seed", default="labkit", help="lab seed of that log's key (default: labkit)")
-    p.add_argument("--identity", default=None, help="docker-reference to put in the payload (default: the repository)")
+    p.add_argument("--sign-container-identity", default=None,
+                   help="docker-reference to put in the payload (default: the repository)")
     p.add_argument("image", metavar="IMAGE", nargs="?")
     p.set_defaults(handler=_sign)
 
@@ -116,6 +124,8 @@ def _sign(args: argparse.Namespace) -> int:
     from labkit.oci.signatures import resolve_for_signing, sign_image, signature_tag
     from labkit.oci.store import open_store
 
+    if args.key is None:
+        return _sign_keyless(args)
     if args.tlog_upload and not args.tlog_dir:
         raise InputError(
             "no transparency log is configured for image signing; pass --tlog-dir DIR or --tlog-upload=false",
@@ -129,7 +139,9 @@ def _sign(args: argparse.Namespace) -> int:
     desc, warning = resolve_for_signing(store, ref)
     if warning:
         print(warning, file=sys.stderr)
-    identity = args.identity or (_layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name)
+    identity = args.sign_container_identity or (
+        _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
+    )
     log = None
     if args.tlog_upload:
         from labkit.lab import Lab
@@ -149,6 +161,35 @@ def _sign(args: argparse.Namespace) -> int:
     print(f"Pushing signature to: {ref.name}:{signature_tag(desc.digest)}", file=sys.stderr)
     if result.bundle_referrer is not None:
         print(f"Pushing bundle referrer: {ref.name}@{result.bundle_referrer.digest}", file=sys.stderr)
+    print(f"{ref.name}@{desc.digest}")
+    return 0
+
+
+def _sign_keyless(args: argparse.Namespace) -> int:
+    """Keyless: ephemeral key, certificate from the lab instance's CA, entry in its log."""
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_image_keyless
+    from labkit.oci.reference import LayoutReference
+    from labkit.oci.signatures import resolve_for_signing, signature_tag
+    from labkit.oci.store import open_store
+
+    if not args.tlog_upload:
+        raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
+    if not args.identity and not args.identity_token:
+        raise InputError("keyless signing needs --identity (or --identity-token); or pass --key to sign with a key")
+    if args.new_bundle_format:
+        raise InputError("--new-bundle-format is available with --key only for now")
+    store, ref = open_store(_image_arg(args))
+    desc, warning = resolve_for_signing(store, ref)
+    if warning:
+        print(warning, file=sys.stderr)
+    identity = args.sign_container_identity or (
+        _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
+    )
+    with Instance.open(args.instance) as instance:
+        sign_image_keyless(instance, store, desc, docker_reference=identity, identity=args.identity,
+                           identity_token=args.identity_token, annotations=_pairs(args.annotations, "-a"))
+    print(f"Pushing signature to: {ref.name}:{signature_tag(desc.digest)}", file=sys.stderr)
     print(f"{ref.name}@{desc.digest}")
     return 0
 

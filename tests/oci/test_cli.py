@@ -122,3 +122,18 @@ def test_build_from_spec_and_dir_then_copy(tmp_path: Path, capsys: pytest.Captur
     assert "mapping" in capsys.readouterr().err
     assert main(["image", "build", "--layout", str(layout), "--tag", "bad", "--file", str(src), "--cmd", "x"]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_keyless_sign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layout, digest = _build(tmp_path, capsys)
+    instance = tmp_path / "instance"
+    assert main(["init", str(instance), "--seed", "oci-cli"]) == 0
+    capsys.readouterr()
+    assert main(["sign", "--instance", str(instance), f"oci:{layout}:v1"]) == 1
+    assert "--identity" in capsys.readouterr().err
+    assert main(["sign", "--identity", "alice@example.com", "--instance", str(instance), f"oci:{layout}@{digest}"]) == 0
+    capsys.readouterr()
+    sigs = list_signatures(OCILayout.open(layout), digest)
+    assert len(sigs) == 1
+    assert sigs[0].certificate is not None and "BEGIN CERTIFICATE" in sigs[0].certificate
+    assert sigs[0].rekor_bundle is not None
