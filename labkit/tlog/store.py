@@ -121,55 +121,74 @@ class _Nodes:
         return value
 
 
-#: Largest tree the in-memory mirror holds (32 bytes per node: about 64 MB per million entries).
-MIRROR_MAX = 1 << 22
+#: Largest tree the in-memory mirror holds (about 130 MB of hashes per million entries); larger logs
+#: answer proofs from the database through the node cache.
+MIRROR_MAX = 1 << 21
 
 
 class _Mirror:
-    """Every committed perfect-subtree hash, packed 32 bytes apiece per level, for fast proofs.
+    """Every committed perfect-subtree hash, one list per level, for fast proofs.
 
-    Filled from the database by range reads and extended as the log grows;
-    committed nodes never change, so the mirror is never invalidated.
+    Filled from the database by range reads and extended as the log grows.
+    Committed nodes never change, so the mirror is never invalidated, and a
+    reader may use it without a lock for any size up to `size` (set last).
     """
 
     def __init__(self) -> None:
-        self.levels: list[bytearray] = [bytearray()]
+        self.levels: list[list[bytes]] = [[]]
         self.size = 0
+        #: Roots of right-border (non-perfect) subtrees, keyed (start, end): immutable once end <= size.
+        self.partial: dict[tuple[int, int], bytes] = {}
 
     def node(self, level: int, index: int) -> bytes:
-        try:
-            row = self.levels[level]
-        except IndexError:
-            raise LogError(f"the log has no complete subtree at level {level} index {index}") from None
-        o = index * 32
-        if o + 32 > len(row) or index < 0:
-            raise LogError(f"the log has no complete subtree at level {level} index {index}")
-        return bytes(row[o : o + 32])
+        if 0 <= level < len(self.levels) and 0 <= index < len(self.levels[level]):
+            return self.levels[level][index]
+        raise LogError(f"the log has no complete subtree at level {level} index {index}")
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """`merkle.inclusion_proof` specialised to the mirror's lists (same decomposition, same result)."""
+        if type(index) is not int or not 0 <= index < size:  # noqa: E721 - bool is not an index
+            return merkle.inclusion_proof(self, index, size)  # raises the usual ProofError
+        levels = self.levels
+        inner = (index ^ (size - 1)).bit_length()
+        path = [levels[level][(index >> level) ^ 1] for level in range(inner - 1)]
+        if inner:
+            top = inner - 1
+            sibling = (index >> top) ^ 1
+            if (sibling + 1) << top <= size:
+                path.append(levels[top][sibling])
+            else:
+                key = (sibling << top, size)
+                root = self.partial.get(key)
+                if root is None:
+                    if len(self.partial) > 4096:
+                        self.partial.clear()
+                    root = self.partial[key] = merkle.subtree_root(self, key[0], size)
+                path.append(root)
+        path += [levels[level][(index >> level) ^ 1] for level in range(inner, size.bit_length()) if (index >> level) & 1]
+        return path
 
     def sync(self, conn: sqlite3.Connection, size: int) -> None:
         """Load the leaves and nodes of a tree of `size` committed entries."""
         if size <= self.size:
             return
         level0 = self.levels[0]
-        rows = conn.execute("SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (self.size, size))
-        for (leaf,) in rows:
-            level0 += leaf
-        if len(level0) != 32 * size:
+        level0 += [bytes(r[0]) for r in conn.execute(
+            "SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (len(level0), size))]
+        if len(level0) != size:
             self.__init__()  # type: ignore[misc]
             raise LogError(f"the log is missing leaves below index {size}")
         level = 1
         while size >> level:
             if len(self.levels) <= level:
-                self.levels.append(bytearray())
+                self.levels.append([])
             row = self.levels[level]
-            have, want = len(row) // 32, size >> level
+            have, want = len(row), size >> level
             if want > have:
                 base = level << _LEVEL_SHIFT
-                for (h,) in conn.execute(
-                    "SELECT hash FROM nodes WHERE id >= ? AND id < ? ORDER BY id", (base | have, base | want)
-                ):
-                    row += h
-                if len(row) != 32 * want:
+                row += [bytes(r[0]) for r in conn.execute(
+                    "SELECT hash FROM nodes WHERE id >= ? AND id < ? ORDER BY id", (base | have, base | want))]
+                if len(row) != want:
                     self.__init__()  # type: ignore[misc]
                     raise LogError(f"the log is missing interior nodes at level {level}")
             level += 1
@@ -512,6 +531,9 @@ class TransparencyLog:
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """Audit path for `index` in the tree of `size` entries (default: all); O(log n) reads."""
+        mirror = self._mirror
+        if mirror is not None and type(size) is int and 0 <= size <= mirror.size:  # noqa: E721
+            return mirror.inclusion_proof(index, size)
         if isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= self._known_size:
             with self._lock:  # every node of a tree no larger than one seen is committed and immutable
                 return merkle.inclusion_proof(self._source(self._conn, size), index, size)
