@@ -149,24 +149,27 @@ class _Mirror:
         """`merkle.inclusion_proof` specialised to the mirror's lists (same decomposition, same result)."""
         if type(index) is not int or not 0 <= index < size:  # noqa: E721 - bool is not an index
             return merkle.inclusion_proof(self, index, size)  # raises the usual ProofError
-        levels = self.levels
-        inner = (index ^ (size - 1)).bit_length()
-        path = [levels[level][(index >> level) ^ 1] for level in range(inner - 1)]
-        if inner:
-            top = inner - 1
-            sibling = (index >> top) ^ 1
-            if (sibling + 1) << top <= size:
-                path.append(levels[top][sibling])
-            else:
-                key = (sibling << top, size)
-                root = self.partial.get(key)
-                if root is None:
-                    if len(self.partial) > 4096:
-                        self.partial.clear()
-                    root = self.partial[key] = merkle.subtree_root(self, key[0], size)
-                path.append(root)
-        path += [levels[level][(index >> level) ^ 1] for level in range(inner, size.bit_length()) if (index >> level) & 1]
-        return path
+        try:
+            levels = self.levels
+            inner = (index ^ (size - 1)).bit_length()
+            path = [levels[level][(index >> level) ^ 1] for level in range(inner - 1)]
+            if inner:
+                top = inner - 1
+                sibling = (index >> top) ^ 1
+                if (sibling + 1) << top <= size:
+                    path.append(levels[top][sibling])
+                else:
+                    key = (sibling << top, size)
+                    root = self.partial.get(key)
+                    if root is None:
+                        if len(self.partial) > 4096:
+                            self.partial.clear()
+                        root = self.partial[key] = merkle.subtree_root(self, key[0], size)
+                    path.append(root)
+            path += [levels[level][(index >> level) ^ 1] for level in range(inner, size.bit_length()) if (index >> level) & 1]
+            return path
+        except IndexError:  # the mirror was reset under us (a gap was found): answer the slow way
+            return merkle.inclusion_proof(self, index, size)
 
     def sync(self, conn: sqlite3.Connection, size: int) -> None:
         """Load the leaves and nodes of a tree of `size` committed entries."""
