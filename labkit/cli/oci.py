@@ -52,8 +52,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("image", metavar="IMAGE", nargs="?")
     p.set_defaults(handler=_sign)
 
-    v = sub.add_parser("verify", help="verify the signatures of a container image with a public key")
-    v.add_argument("--key", required=True, help="public key (cosign.pub) or encrypted private key file")
+    v = sub.add_parser("verify", help="verify the signatures of a container image (key, or identity and issuer)")
+    v.add_argument("--key", default=None, help="public key (cosign.pub) or encrypted private key file")
+    v.add_argument("--certificate-identity", default=None, help="keyless: the exact signer identity")
+    v.add_argument("--certificate-identity-regexp", default=None, help="keyless: a regexp the whole identity must match")
+    v.add_argument("--certificate-oidc-issuer", default=None, help="keyless: the exact OIDC issuer")
+    v.add_argument("--certificate-oidc-issuer-regexp", default=None, help="keyless: a regexp the whole issuer must match")
+    v.add_argument("--trusted-root", default=None, help="keyless: Sigstore TrustedRoot JSON (default: the lab instance's)")
+    add_instance_argument(v)
     v.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
                    help="require these annotations in the signed payload")
     v.add_argument("--insecure-ignore-tlog", action=GoBoolAction, default=False,
@@ -197,12 +203,13 @@ def _sign_keyless(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from labkit.cli.blob import _load_verifying_key
     from labkit.oci.reference import LayoutReference
-    from labkit.oci.signatures import explain_image_signatures, list_signatures, verify_image
     from labkit.oci.store import open_store
 
+    if args.key is None:
+        return _verify_keyless(args)
     if not args.insecure_ignore_tlog:
         raise InputError(
-            "checking transparency-log entries of image signatures is not available yet; "
+            "checking transparency-log entries of key-signed images is not available yet; "
             "pass --insecure-ignore-tlog=true to verify against the key alone",
             hint="Pass --insecure-ignore-tlog=true to verify the signatures against the key alone.",
         )
@@ -210,22 +217,64 @@ def _verify(args: argparse.Namespace) -> int:
     key = _load_verifying_key(args.key)
     store, ref = open_store(_image_arg(args))
     desc = store.resolve(ref.ref if not isinstance(ref, LayoutReference) else ref.ref)
+    return _report(args, store, ref, desc.digest, key=key)
+
+
+def _verify_keyless(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
+    from labkit.keyless.instance import Instance
+    from labkit.oci.store import open_store
+    from labkit.verify.policy import Identity
+    from labkit.verify.trustroot import TrustedRoot
+
+    if not (args.certificate_identity or args.certificate_identity_regexp) or not (
+        args.certificate_oidc_issuer or args.certificate_oidc_issuer_regexp
+    ):
+        raise InputError(
+            "keyless verification needs --certificate-identity(-regexp) and --certificate-oidc-issuer(-regexp); "
+            "or pass --key"
+        )
+    policy = Identity(
+        identity=args.certificate_identity, identity_regexp=args.certificate_identity_regexp,
+        issuer=args.certificate_oidc_issuer, issuer_regexp=args.certificate_oidc_issuer_regexp,
+    )
+    store, ref = open_store(_image_arg(args))
+    desc = store.resolve(ref.ref)
+    with Instance.open(args.instance) as instance:
+        if args.trusted_root:
+            root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"))
+        else:
+            root = TrustedRoot.from_json(instance.trusted_root_json())
+        return _report(args, store, ref, desc.digest, trusted_root=root, identity=policy, tlog=instance.tlog)
+
+
+def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key: Any = None,
+            trusted_root: Any = None, identity: Any = None, tlog: Any = None) -> int:
+    from labkit.oci.signatures import explain_image_signatures, list_signatures, verify_image
+
     required = _pairs(args.annotations, "-a")
+    kw: dict[str, Any] = {"annotations": required, "trusted_root": trusted_root, "identity": identity, "tlog": tlog}
+    desc_digest = digest
     if args.steps:
-        report = explain_image_signatures(store, desc.digest, key, annotations=required)
+        report = explain_image_signatures(store, desc_digest, key, **kw)
         for row in report.rows():
             sig = f"[{row['signature']}] " if row["signature"] else ""
             failed = row["status"].startswith("fail")
             print(f"{row['status']:>7}  {sig}{row['step']}: {row['title']}"
                   + (f" (expected {row['expected']}, got {row['actual']})" if failed else ""))
-    report = verify_image(store, desc.digest, key, annotations=required)
-    print(f"\nVerification for {ref.name}@{desc.digest} --", file=sys.stderr)
+    report = verify_image(store, desc_digest, key, **kw)
+    print(f"\nVerification for {ref.name}@{desc_digest} --", file=sys.stderr)
     print("The following checks were performed on each of these signatures:", file=sys.stderr)
     print("  - The cosign claims were validated", file=sys.stderr)
-    print("  - The signatures were verified against the specified public key", file=sys.stderr)
+    if key is not None:
+        print("  - The signatures were verified against the specified public key", file=sys.stderr)
+    else:
+        print("  - Existence of the claims in the transparency log was verified offline", file=sys.stderr)
+        print("  - The code-signing certificate was verified using trusted certificate authority certificates",
+              file=sys.stderr)
     good = {s.what for s in report.verified}
     out: list[Any] = []
-    for i, layer in enumerate(list_signatures(store, desc.digest)):
+    for i, layer in enumerate(list_signatures(store, desc_digest)):
         if any(w.startswith(f"sig[{i}] ") for w in good):
             out.append(json.loads(layer.payload))
     print(json.dumps(out, separators=(",", ":")))

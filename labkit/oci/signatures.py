@@ -101,6 +101,7 @@ __all__ = [
     "signature_config",
     "signature_manifest",
     "signature_tag",
+    "legacy_layer_bundle",
     "verify_image",
 ]
 
@@ -455,20 +456,108 @@ class ImageSignatureReport:
         return out
 
 
-def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: VerifyingKey,
-                  required: Mapping[str, str]) -> CheckResult:
+def legacy_layer_bundle(sig: SignatureLayer, tlog: Any = None) -> Bundle:
+    """A legacy keyless signature layer (certificate, chain, rekorBundle) as a Sigstore bundle v0.1.
+
+    This is how cosign's legacy keyless signatures are verified with bundle
+    tooling: the message is the payload (hashedrekord over its SHA-256), the
+    certificate chain comes from the annotations, the log entry and its SET
+    (inclusion promise) from ``dev.sigstore.cosign/bundle``. The legacy
+    annotation has no inclusion proof; with `tlog` (anything with
+    ``get(index)`` returning a `labkit.tlog.entries.LogEntry`, such as a
+    `TransparencyLog`) the proof is fetched, after checking that the log holds
+    the same body at that index.
+    Raises `VerificationError` when a piece is missing or malformed.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, MessageSignature
+
+    def fail(msg: str) -> VerificationError:
+        return VerificationError(msg, step="certificate.present", reason="legacy.keyless_material")
+
+    if not sig.certificate:
+        raise fail("signature layer has no dev.sigstore.cosign/certificate")
+    pem = (sig.certificate + "\n" + sig.descriptor.annotations.get(ANN_CHAIN, "")).encode()
+    try:
+        certs = x509.load_pem_x509_certificates(pem)
+        # Leaf and intermediates only: a bundle must not carry the root (the trusted root does).
+        chain = [c.public_bytes(Encoding.DER) for i, c in enumerate(certs) if i == 0 or c.issuer != c.subject]
+    except ValueError as exc:
+        raise fail(f"certificate annotations are not PEM certificates: {exc}") from None
+    rekor = sig.rekor_bundle
+    if rekor is None:
+        raise fail("signature layer has no dev.sigstore.cosign/bundle (no log entry)")
+    try:
+        payload = rekor["Payload"]
+        body = base64.b64decode(payload["body"], validate=True)
+        body_doc = json.loads(body)
+        entry = TransparencyLogEntry(
+            log_index=int(payload["logIndex"]),
+            log_id=bytes.fromhex(payload["logID"]),
+            kind=str(body_doc["kind"]),
+            version=str(body_doc["apiVersion"]),
+            canonicalized_body=body,
+            integrated_time=int(payload["integratedTime"]),
+            inclusion_promise=base64.b64decode(rekor["SignedEntryTimestamp"], validate=True),
+            inclusion_proof=None,
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise fail("dev.sigstore.cosign/bundle is not a rekorBundle") from None
+    if tlog is not None:
+        try:
+            logged = tlog.get(entry.log_index)
+        except LabkitError as exc:
+            raise fail(f"the log has no entry {entry.log_index}: {exc.message}") from None
+        if logged.body != body:
+            raise VerificationError(
+                f"the log's entry {entry.log_index} is not the one in the signature's rekorBundle",
+                step="tlog.body", reason="legacy.tlog_body_mismatch",
+            )
+        full: TransparencyLogEntry = logged.to_bundle_entry()
+        # Keep the SET from the signature (what cosign verifies); take the proof from the log.
+        entry = TransparencyLogEntry(
+            log_index=entry.log_index, log_id=entry.log_id, kind=entry.kind, version=entry.version,
+            canonicalized_body=body, integrated_time=entry.integrated_time,
+            inclusion_promise=entry.inclusion_promise, inclusion_proof=full.inclusion_proof,
+        )
+    material = VerificationMaterial(certificate_chain=chain, tlog_entries=[entry])
+    content = MessageSignature(digest=bytes.fromhex(Digest.of(sig.payload).hex), signature=sig.signature)
+    return Bundle(BUNDLE_V01_MEDIA_TYPE, material, content)
+
+
+def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: VerifyingKey | None,
+                  required: Mapping[str, str], trusted_root: Any = None, identity: Any = None,
+                  tlog: Any = None) -> CheckResult:
     res = CheckResult(f"sig[{index}] {sig.descriptor.digest.short()}")
     spec = "cosign SIGNATURE_SPEC.md"
     if not res.add("signature.present", "layer carries dev.cosignproject.cosign/signature", spec,
                    bool(sig.signature), "base64 signature", "missing or not base64" if not sig.signature else "present"):
         return res
-    try:
-        key.verify(sig.signature, sig.payload)
-        ok, actual = True, "valid"
-    except LabkitError as exc:
-        ok, actual = False, exc.message
-    if not res.add("signature.verify", "signature over the payload verifies with the key", spec, ok, "valid", actual):
-        return res
+    if key is not None:
+        try:
+            key.verify(sig.signature, sig.payload)
+            ok, actual = True, "valid"
+        except LabkitError as exc:
+            ok, actual = False, exc.message
+        if not res.add("signature.verify", "signature over the payload verifies with the key", spec, ok, "valid",
+                       actual):
+            return res
+    else:
+        from labkit.verify.verifier import explain_bundle
+
+        try:
+            bundle = legacy_layer_bundle(sig, tlog)
+        except VerificationError as exc:
+            res.add("certificate.present", "layer carries a certificate and a log entry", spec, False,
+                    "certificate, chain, rekorBundle", exc.message)
+            return res
+        res.add("certificate.present", "layer carries a certificate and a log entry", spec, True)
+        result = explain_bundle(bundle, sig.payload, trusted_root, policy=identity)
+        if not res.add("keyless.verify", "certificate chain, identity, SET and signature verify (as a v0.1 bundle)",
+                       "Sigstore client spec", result.verified, "verified", result.reason or "verified"):
+            return res
     try:
         parsed = parse_simple_signing(sig.payload)
     except LabkitError as exc:
@@ -487,8 +576,16 @@ def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: Verifying
     return res
 
 
-def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey) -> CheckResult:
+def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey | None,
+                  trusted_root: Any = None, identity: Any = None) -> CheckResult:
     res = CheckResult(f"bundle {ref.digest.short()}")
+    if key is None:
+        from labkit.verify.verifier import explain_bundle
+
+        result = explain_bundle(data, str(image), trusted_root, policy=identity)
+        res.add("bundle.verify", "bundle verifies for the image digest (chain, identity, log, signature)",
+                "Sigstore client spec", result.verified, "verified", result.reason or "verified")
+        return res
     try:
         bundle = Bundle.from_json(data)
     except LabkitError as exc:
@@ -521,10 +618,30 @@ def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey
 
 
 def explain_image_signatures(
-    store: Store, image: Digest | str, key: VerifyingKey, *, annotations: Mapping[str, str] | None = None
+    store: Store,
+    image: Digest | str,
+    key: VerifyingKey | None,
+    *,
+    annotations: Mapping[str, str] | None = None,
+    trusted_root: Any = None,
+    identity: Any = None,
+    tlog: Any = None,
 ) -> ImageSignatureReport:
-    """Check every signature of `image` (bundle referrers, then ``.sig``); never raises on bad input."""
+    """Check every signature of `image` (bundle referrers, then ``.sig``); never raises on bad input.
+
+    With `key`, signatures are checked against that public key. With
+    ``key=None``, they are checked keyless: `trusted_root` (a
+    `labkit.verify.trustroot.TrustedRoot`) and `identity` (a
+    `labkit.verify.policy.Identity`) are required, and each signature goes
+    through `labkit.verify.verifier.explain_bundle`; `tlog` supplies the
+    inclusion proofs legacy signatures lack (see `legacy_layer_bundle`).
+    """
     d = image if isinstance(image, Digest) else Digest.parse(image)
+    if key is None and (trusted_root is None or identity is None):
+        top = CheckResult(f"signatures of {d}")
+        top.add("policy.present", "a key, or a trusted root and an identity, is given", "cosign verify", False,
+                "--key, or identity and issuer", "neither")
+        return ImageSignatureReport(d, top)
     top = CheckResult(f"signatures of {d}")
     report = ImageSignatureReport(d, top)
     required = dict(annotations or {})
@@ -534,7 +651,7 @@ def explain_image_signatures(
         bundles = []
         top.add("referrers.read", "read bundle referrers", "OCI distribution-spec v1.1 §Referrers", False, "", exc.message)
     for i, (ref, data) in enumerate(bundles):
-        report.signatures.append(_check_bundle(ref, data, d, key))
+        report.signatures.append(_check_bundle(ref, data, d, key, trusted_root, identity))
     tag = signature_tag(d)
     try:
         sigs = list_signatures(store, d)
@@ -543,7 +660,7 @@ def explain_image_signatures(
         sigs = []
         top.add("sig.read", f"read {tag}", "cosign SIGNATURE_SPEC.md", False, "a valid signature manifest", exc.message)
     for i, sig in enumerate(sigs):
-        report.signatures.append(_check_legacy(sig, i, d, key, required))
+        report.signatures.append(_check_legacy(sig, i, d, key, required, trusted_root, identity, tlog))
     found = len(report.signatures)
     top.add("signatures.found", "at least one signature exists", "cosign verify", found > 0, ">= 1", found)
     if found:
@@ -553,10 +670,18 @@ def explain_image_signatures(
 
 
 def verify_image(
-    store: Store, image: Digest | str, key: VerifyingKey, *, annotations: Mapping[str, str] | None = None
+    store: Store,
+    image: Digest | str,
+    key: VerifyingKey | None,
+    *,
+    annotations: Mapping[str, str] | None = None,
+    trusted_root: Any = None,
+    identity: Any = None,
+    tlog: Any = None,
 ) -> ImageSignatureReport:
     """Like `explain_image_signatures`, but raise `VerificationError` naming the failed step."""
-    report = explain_image_signatures(store, image, key, annotations=annotations)
+    report = explain_image_signatures(store, image, key, annotations=annotations, trusted_root=trusted_root,
+                                      identity=identity, tlog=tlog)
     failed = report.steps.failed
     if failed is not None:
         detail = ""

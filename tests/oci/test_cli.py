@@ -137,3 +137,11 @@ def test_keyless_sign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert len(sigs) == 1
     assert sigs[0].certificate is not None and "BEGIN CERTIFICATE" in sigs[0].certificate
     assert sigs[0].rekor_bundle is not None
+    base = ["verify", "--instance", str(instance), "--certificate-oidc-issuer-regexp", ".*"]
+    assert main([*base, "--certificate-identity", "alice@example.com", "--steps", f"oci:{layout}:v1"]) == 0
+    captured = capsys.readouterr()
+    assert "keyless.verify" in captured.out and "certificate was verified" in captured.err
+    assert main([*base, "--certificate-identity", "mallory@example.com", f"oci:{layout}:v1"]) == 1
+    assert "keyless.verify" in capsys.readouterr().err
+    assert main(["verify", "--instance", str(instance), f"oci:{layout}:v1"]) == 1
+    assert "--certificate-identity" in capsys.readouterr().err

@@ -315,3 +315,37 @@ def test_racy_append_loses_a_signature_on_the_registry(registry: Registry, lab: 
     for t in threads:
         t.join()
     assert len(list_signatures(repo, img.digest)) == 1
+
+
+def test_keyless_signature_verifies_with_identity(layout: OCILayout, image: BuiltImage, tmp_path: Path) -> None:
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_image_keyless
+    from labkit.verify.policy import Identity
+    from labkit.verify.trustroot import TrustedRoot
+
+    from cryptography import x509
+
+    from labkit.verify.policy import certificate_identity
+
+    with Instance.create(tmp_path / "instance", seed="oci-keyless") as instance:
+        sign_image_keyless(instance, layout, image.descriptor, docker_reference="localhost/app",
+                           identity="alice@example.com")
+        root = TrustedRoot.from_json(instance.trusted_root_json())
+        sig = list_signatures(layout, image.digest)[0]
+        cert = sig.certificate
+        assert cert is not None
+        who = certificate_identity(x509.load_pem_x509_certificate(cert.encode()))
+        good = Identity(identity="alice@example.com", issuer=who.issuer)
+        report = verify_image(layout, image.digest, None, trusted_root=root, identity=good, tlog=instance.tlog)
+        assert len(report.verified) == 1
+        rows = {r["step"]: r["status"] for r in report.rows()}
+        assert rows["keyless.verify"] == "passed"
+        wrong = Identity(identity="mallory@example.com", issuer=who.issuer)
+        with pytest.raises(VerificationError) as err:
+            verify_image(layout, image.digest, None, trusted_root=root, identity=wrong, tlog=instance.tlog)
+        assert err.value.reason == "keyless.verify"
+        # without the log there is no inclusion proof: labkit's offline verifier refuses
+        with pytest.raises(VerificationError):
+            verify_image(layout, image.digest, None, trusted_root=root, identity=good)
+    report = explain_image_signatures(layout, image.digest, None)
+    assert not report.ok and report.steps.failed is not None and report.steps.failed.id == "policy.present"
