@@ -4,7 +4,10 @@
 
 Stages: generate a key pair (cosign format) -> sign a blob into a bundle
 with a local transparency log entry -> verify it step by step -> tamper with
-the artifact and watch verification fail. By default everything is lab mode
+the artifact and watch verification fail -> keyless: a lab instance (OIDC
+issuer, CA, log) signs by identity, and a wrong identity is refused -> an
+OCI image built, signed keyless and verified -> an attack (GHSA-whqx-f9j3-ch6m
+bundle forgery) accepted by the vulnerable mode and caught by labkit. By default everything is lab mode
 (seed ``demo``, fixed clock) so the output is identical on every run;
 ``--real`` uses random keys and the system clock. Files go to a temporary
 directory (removed afterwards) unless ``--dir`` is given.
@@ -125,8 +128,60 @@ def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = 
         out("   " + line)
     ok &= (not tampered.verified) and tampered.reason == "artifact.digest"
 
+    ok &= _keyless_stages(workdir, artifact, lab, stage, out)
+
     out("")
     out("demo " + ("finished: every stage behaved as expected" if ok else "FAILED: a stage misbehaved"))
+    return ok
+
+
+def _keyless_stages(
+    workdir: Path, artifact: Path, lab: Any, stage: Callable[[int, str], None], out: Callable[[str], None]
+) -> bool:
+    """Stages 5-7: keyless blob signing, an image, an attack."""
+    from labkit.attacks import run_scenario
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_blob_keyless, sign_image_keyless
+    from labkit.oci.builder import build_image
+    from labkit.oci.layout import OCILayout
+    from labkit.oci.signatures import explain_image_signatures
+    from labkit.verify import Identity, TrustedRoot, explain_bundle
+
+    ok = True
+    identity = "alice@example.com"
+    stage(5, "keyless: a lab instance signs by identity (labkit init; labkit sign-blob --identity)")
+    artifact.write_bytes(b"hello from the labkit demo\n")
+    with Instance.create(workdir / "instance", seed="demo" if lab is not None else None, force=True) as inst:
+        out(f"   instance: OIDC issuer {inst.issuer.url}, root + intermediate CA, transparency log, OCI layout")
+        bundle = sign_blob_keyless(inst, artifact, identity=identity)
+        root = TrustedRoot.from_json(inst.trusted_root_json())
+        cert = bundle.verification_material.certificate
+        out(f"   short-lived certificate for {identity} ({len(cert or b'')} bytes DER), log index "
+            f"{bundle.verification_material.tlog_entries[0].log_index}")
+        good = explain_bundle(bundle, artifact, root, policy=Identity(identity=identity, issuer=inst.issuer.url))
+        out(f"   verify as {identity}: {'VERIFIED' if good.verified else 'REJECTED (' + good.reason + ')'}")
+        bad = explain_bundle(bundle, artifact, root,
+                             policy=Identity(identity="mallory@example.com", issuer=inst.issuer.url))
+        out(f"   verify as mallory@example.com: {'VERIFIED' if bad.verified else 'REJECTED (' + bad.reason + ')'}")
+        ok &= good.verified and not bad.verified
+
+        stage(6, "an OCI image: build, sign keyless by digest, verify (labkit image build; labkit sign; labkit verify)")
+        store = OCILayout.open(inst.oci_dir) if (inst.oci_dir / "oci-layout").exists() else OCILayout.init(inst.oci_dir)
+        image = build_image(store, {"app/hello.txt": b"hello\n"}, tag="app-1.0")
+        out(f"   image app:1.0 -> {image.digest}")
+        sign_image_keyless(inst, store, image.descriptor, docker_reference="labkit.local/app", identity=identity)
+        report = explain_image_signatures(store, image.digest, None, trusted_root=root,
+                                          identity=Identity(identity=identity, issuer=inst.issuer.url), tlog=inst.tlog)
+        verified = report.steps.failed is None
+        out(f"   signatures stored as cosign does (tag sha256-<hex>.sig); verify: {'VERIFIED' if verified else 'REJECTED'}")
+        ok &= verified
+
+    stage(7, "an attack: GHSA-whqx-f9j3-ch6m bundle forgery (labkit attack run ghsa-whqx-blob)")
+    outcome = run_scenario("ghsa-whqx-blob", lab)
+    for v in outcome.verdicts:
+        out("   " + v.line())
+    out(f"   caught by labkit: {outcome.caught_by if outcome.caught else 'NO'}")
+    ok &= outcome.ok
     return ok
 
 

@@ -15,6 +15,10 @@ def test_demo_is_reproducible(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     assert capsys.readouterr().out == first
     assert "VERIFIED" in first and "REJECTED (artifact.digest)" in first
+    # the later stages: keyless identity policy, a signed image, a caught attack
+    assert "verify as mallory@example.com: REJECTED (policy.identity)" in first
+    assert "sha256-<hex>.sig); verify: VERIFIED" in first
+    assert "caught by labkit: binding.digest" in first
     assert first.rstrip().endswith("every stage behaved as expected")
     assert "/tmp" not in first
 
