@@ -5,6 +5,10 @@ what protobuf-specs calls a v0.1 bundle: a message signature over the payload
 plus a log entry with its inclusion promise (SET). `legacy_to_bundle` builds
 exactly that, so the forgery goes through the same verifier (and the same
 binding step) as every other bundle.
+
+The image-level fixes (docker-reference check, no fallback from bundles to
+``.sig``) are product options of `labkit.oci.signatures.verify_image`;
+`check_docker_reference` and `require_bundle_format` only name them.
 """
 
 from __future__ import annotations
@@ -112,45 +116,26 @@ def pull_verified(resolve: Any, verify: Any, pull: Any, window: Any) -> tuple[st
     return got, content
 
 
-def check_docker_reference(sigs: Any, digest: str, key: VerifyingKey, expected: str,
-                           also: tuple[str, ...] = ()) -> None:
-    """Require a valid signature whose ``critical.identity.docker-reference`` is the repository verified.
+def check_docker_reference(store: Any, digest: str, key: VerifyingKey, expected: str) -> Any:
+    """The product's fix for cross-repository replay: `labkit.oci.signatures.verify_image` with `docker_reference`.
 
-    cosign ignores this field (SIGNATURE_SPEC: "is ignored"); checking it stops
-    cross-repository replay. `also` lists other repositories the publisher is
-    known to sign for (mirrors), the cost of the check.
+    cosign ignores ``critical.identity.docker-reference`` (SIGNATURE_SPEC: "is
+    ignored"); labkit checks it when asked (``labkit verify
+    --check-docker-reference``) and refuses with ``payload.docker_reference``.
+    The cost: a mirror verifies only when `expected` names the signed repository.
     """
-    from labkit.errors import VerificationError
-    from labkit.payloads import parse_simple_signing
+    from labkit.oci.signatures import verify_image
 
-    seen = []
-    for sig in sigs:
-        try:
-            key.verify(sig.signature, sig.payload)
-            claims = parse_simple_signing(sig.payload)
-        except LabkitError:
-            continue
-        if claims.manifest_digest != digest:
-            continue
-        seen.append(claims.docker_reference)
-        if claims.docker_reference in (expected, *also):
-            return
-    raise VerificationError(
-        "no valid signature names this repository in docker-reference", step="payload.docker_reference",
-        reason="payload.docker_reference",
-        details={"expected": expected, "actual": ", ".join(seen) or "(no valid signature)"},
-    )
+    return verify_image(store, digest, key, docker_reference=expected)
 
 
-def require_bundle_format(store: Any, digest: str) -> list[Any]:
-    """The image's Sigstore bundle referrers; none is a failure (no fallback to legacy ``.sig``)."""
-    from labkit.errors import VerificationError
-    from labkit.oci.signatures import list_bundles
+def require_bundle_format(store: Any, digest: str, key: VerifyingKey) -> Any:
+    """The product's fix for the downgrade: `verify_image` with ``require_bundle_format=True``.
 
-    bundles = list_bundles(store, digest)
-    if not bundles:
-        raise VerificationError(
-            "no Sigstore bundle refers to this image; the policy requires the new format and does not fall back",
-            step="format.bundle", reason="format.no_bundle",
-        )
-    return bundles
+    Only Sigstore bundle referrers count; an empty referrers list fails with
+    ``format.no_bundle`` and the legacy ``.sig`` is never read
+    (``labkit verify --require-bundle-format``).
+    """
+    from labkit.oci.signatures import verify_image
+
+    return verify_image(store, digest, key, require_bundle_format=True)

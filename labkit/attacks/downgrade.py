@@ -5,8 +5,9 @@ referrers list is empty (or the lookup fails), quietly falls back to the
 legacy ``.sig`` path, which in 3.0.0-3.0.3 is the GHSA-whqx-f9j3-ch6m path.
 An attacker who can push to the registry swaps the tag to an image that has
 no bundle referrer, only a forged legacy ``.sig``. A verifier that requires
-the new format refuses instead of falling back (labkit's admission policy
-never reads ``.sig``: `labkit.policy.sources`).
+the new format refuses instead of falling back: `labkit.oci.signatures.verify_image`
+with ``require_bundle_format=True`` (``labkit verify --require-bundle-format``);
+labkit's admission policy never reads ``.sig`` (`labkit.policy.sources`).
 """
 
 from __future__ import annotations
@@ -78,5 +79,5 @@ def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
                     sigs[0], key=key.public_key(), log_keys=[log.public_key], expected_digest=digest)
 
             out.judge_call("cosign-v3-referrers-fallback", lambda: vulnerable_cosign_v3_referrers_fallback(bundles, legacy))
-            out.judge_call(LABKIT_MODE, lambda: require_bundle_format(store, digest))
+            out.judge_call(LABKIT_MODE, lambda: require_bundle_format(store, digest, key.public_key()))
     return out

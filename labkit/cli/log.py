@@ -7,6 +7,7 @@
     labkit log proof --dir ./mylog --index 2             # inclusion proof, verified
     labkit log search --url http://127.0.0.1:3000 --hash sha256:<hex>
     labkit log witness --url http://127.0.0.1:3000 --checkpoint old.txt
+    labkit log trusted-root --dir ./mylog -o log_root.json  # for labkit verify --key --trusted-root
 """
 
 from __future__ import annotations
@@ -142,6 +143,47 @@ def _witness(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _trusted_root(args: argparse.Namespace) -> int:
+    """A Sigstore TrustedRoot naming this log (its key, log ID, validity), e.g. for ``labkit verify --key``."""
+    import datetime as _dt
+
+    from labkit._internal.fsutil import atomic_write
+    from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
+    from labkit.lab import DEFAULT_LAB_TIME
+    from labkit.verify.trustroot import parse_rfc3339
+
+    src = _source(args)
+    try:
+        if args.url:
+            key = src.public_key()
+            size = int(src.log_info()["treeSize"])
+            first = src.get_by_index(0) if size else None
+            base_url = args.base_url or args.url
+        else:
+            key = src.public_key
+            first = src.get(0, proof=False) if src.size else None
+            base_url = args.base_url or f"https://{args.name}"
+    finally:
+        if not args.url:
+            src.close()
+    if args.valid_from:
+        start = parse_rfc3339(args.valid_from, "--valid-from")
+    else:
+        # A lab log's key (seeded) is valid from the lab epoch, or from its first entry if that is older.
+        start = DEFAULT_LAB_TIME
+        if first is not None:
+            start = min(start, _dt.datetime.fromtimestamp(first.integrated_time, tz=_dt.timezone.utc))
+    # protobuf-specs sigstore_trustroot.proto: the log is identified by logId = SHA-256(DER SPKI) (Rekor v1).
+    data = trusted_root_json(trusted_root(tlogs=[LogEntryKey(base_url, key, key.key_id(), start)],
+                                          certificate_authorities=[]))
+    if args.output:
+        atomic_write(args.output, data)
+        print(f"wrote the trusted root of {key.key_id().hex()[:16]}… to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode())
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     log = sub.add_parser("log", help="run and query a transparency log (Rekor v1 API subset)")
@@ -186,6 +228,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--checkpoint", required=True, help="file holding an older signed checkpoint")
     p.add_argument("--log-name", help="key name on the log's signature line (default: from the origin)")
     p.set_defaults(handler=_witness)
+
+    p = cmds.add_parser("trusted-root", help="a Sigstore TrustedRoot for this log (labkit verify --key --trusted-root)")
+    _add_source(p)
+    p.add_argument("--base-url", default=None, help="baseUrl to record (default: the --url, or https://NAME)")
+    p.add_argument("--valid-from", default=None, metavar="RFC3339",
+                   help="start of the key's validity (default: the lab epoch, or the first entry's time if older)")
+    p.add_argument("-o", "--output", default=None, metavar="FILE", help="write here (atomically) instead of stdout")
+    p.set_defaults(handler=_trusted_root)
 
     def _help(args: argparse.Namespace) -> int:
         log.print_help(sys.stdout)

@@ -5,6 +5,10 @@
     labkit sign --key cosign.key --tlog-upload=false 127.0.0.1:5000/labkit/demo@sha256:...
     labkit sign --identity alice@example.com --instance .labkit oci:DIR:v1        (keyless, lab instance)
     labkit verify --key cosign.pub --insecure-ignore-tlog 127.0.0.1:5000/labkit/demo:v1
+    labkit sign --key cosign.key --tlog-dir ./log --new-bundle-format 127.0.0.1:5000/labkit/demo@sha256:...
+    labkit log trusted-root --dir ./log -o log_root.json
+    labkit verify --key cosign.pub --trusted-root log_root.json --check-docker-reference \
+        --require-bundle-format 127.0.0.1:5000/labkit/demo:v1
     labkit triangulate 127.0.0.1:5000/labkit/demo:v1
     labkit tree oci:DIR:v1
 
@@ -12,11 +16,19 @@ IMAGE is ``oci:DIR:tag`` / ``oci:DIR@sha256:...`` (an OCI layout directory)
 or ``HOST:PORT/repo:tag`` / ``...@sha256:...`` (a loopback registry).
 A tag is resolved to a digest once; the digest is what gets signed and
 verified. Signing by tag prints cosign's warning.
+
+``verify --key`` checks each signature's transparency-log entry (its SET,
+bound to the signature, key and payload) against ``--trusted-root`` or the
+``--instance``'s root; ``--insecure-ignore-tlog`` skips that.
+``--check-docker-reference`` (or ``--docker-reference REF``) and
+``--require-bundle-format`` are labkit's fixes for cross-repository replay and
+the downgrade to the legacy ``.sig``; cosign has neither.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import sys
@@ -58,12 +70,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v.add_argument("--certificate-identity-regexp", default=None, help="keyless: a regexp the whole identity must match")
     v.add_argument("--certificate-oidc-issuer", default=None, help="keyless: the exact OIDC issuer")
     v.add_argument("--certificate-oidc-issuer-regexp", default=None, help="keyless: a regexp the whole issuer must match")
-    v.add_argument("--trusted-root", default=None, help="keyless: Sigstore TrustedRoot JSON (default: the lab instance's)")
+    v.add_argument("--trusted-root", default=None, metavar="FILE",
+                   help="Sigstore TrustedRoot JSON. Keyless: the CA and logs (default: the lab instance's). "
+                   "With --key: the logs whose signed entry timestamp (SET) every signature must carry "
+                   "(for a --tlog-dir log: labkit log trusted-root --dir DIR)")
     add_instance_argument(v)
     v.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
                    help="require these annotations in the signed payload")
     v.add_argument("--insecure-ignore-tlog", action=GoBoolAction, default=False,
-                   help="accept signatures without checking a transparency-log entry")
+                   help="with --key and no --trusted-root/--instance: accept signatures without checking a "
+                   "transparency-log entry")
+    v.add_argument("--check-docker-reference", action=GoBoolAction, default=False,
+                   help="require the signed docker-reference (bundle: subject name) to be the repository "
+                   "verified; stops a .sig copied into another repository from verifying there (cosign ignores "
+                   "it). Cost: mirrors and copies in other repositories must be re-signed, or verified with "
+                   "--docker-reference naming the signed repository")
+    v.add_argument("--docker-reference", default=None, metavar="REF",
+                   help="the docker-reference signatures must name (implies --check-docker-reference; default: "
+                   "the repository verified, as labkit sign writes it)")
+    v.add_argument("--require-bundle-format", action=GoBoolAction, default=False,
+                   help="only Sigstore bundle referrers (OCI 1.1, cosign v3) count; none is a failure "
+                   "(format.no_bundle), never a fallback to the legacy .sig (stops the downgrade attack)")
     v.add_argument("--steps", action="store_true", help="print every check step")
     v.add_argument("image", metavar="IMAGE", nargs="?")
     v.set_defaults(handler=_verify)
@@ -201,23 +228,37 @@ def _sign_keyless(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from labkit._internal.fsutil import read_bytes
     from labkit.cli.blob import _load_verifying_key
-    from labkit.oci.reference import LayoutReference
     from labkit.oci.store import open_store
 
     if args.key is None:
         return _verify_keyless(args)
-    if not args.insecure_ignore_tlog:
+    root: Any = None
+    if args.trusted_root or args.instance:
+        from labkit.verify.trustroot import TrustedRoot
+
+        if args.trusted_root:
+            root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"), source=args.trusted_root)
+        else:
+            from labkit.keyless.instance import Instance
+
+            with Instance.open(args.instance) as instance:
+                root = TrustedRoot.from_json(instance.trusted_root_json())
+    elif args.insecure_ignore_tlog:
+        print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)
+    else:
         raise InputError(
-            "checking transparency-log entries of key-signed images is not available yet; "
-            "pass --insecure-ignore-tlog=true to verify against the key alone",
-            hint="Pass --insecure-ignore-tlog=true to verify the signatures against the key alone.",
+            "no trusted root to check the signatures' transparency-log entries (SET) against; pass "
+            "--trusted-root FILE (for a --tlog-dir log: labkit log trusted-root --dir DIR -o FILE) or --instance DIR, "
+            "or --insecure-ignore-tlog=true to verify against the key alone",
+            hint="Pass --trusted-root FILE (for a --tlog-dir log: labkit log trusted-root --dir DIR -o FILE) "
+            "or --instance DIR; or --insecure-ignore-tlog=true to verify against the key alone.",
         )
-    print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)
     key = _load_verifying_key(args.key)
     store, ref = open_store(_image_arg(args))
-    desc = store.resolve(ref.ref if not isinstance(ref, LayoutReference) else ref.ref)
-    return _report(args, store, ref, desc.digest, key=key)
+    desc = store.resolve(ref.ref)
+    return _report(args, store, ref, desc.digest, key=key, trusted_root=root)
 
 
 def _verify_keyless(args: argparse.Namespace) -> int:
@@ -250,10 +291,17 @@ def _verify_keyless(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key: Any = None,
             trusted_root: Any = None, identity: Any = None, tlog: Any = None) -> int:
-    from labkit.oci.signatures import explain_image_signatures, list_signatures, verify_image
+    from labkit.oci.signatures import explain_image_signatures, list_bundles, list_signatures, verify_image
+
+    from labkit.oci.reference import LayoutReference
 
     required = _pairs(args.annotations, "-a")
-    kw: dict[str, Any] = {"annotations": required, "trusted_root": trusted_root, "identity": identity, "tlog": tlog}
+    docker_reference = args.docker_reference
+    if docker_reference is None and args.check_docker_reference:
+        # What labkit sign puts in the payload by default.
+        docker_reference = _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
+    kw: dict[str, Any] = {"annotations": required, "trusted_root": trusted_root, "identity": identity, "tlog": tlog,
+                          "docker_reference": docker_reference, "require_bundle_format": args.require_bundle_format}
     desc_digest = digest
     if args.steps:
         report = explain_image_signatures(store, desc_digest, key, **kw)
@@ -266,7 +314,13 @@ def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key:
     print(f"\nVerification for {ref.name}@{desc_digest} --", file=sys.stderr)
     print("The following checks were performed on each of these signatures:", file=sys.stderr)
     print("  - The cosign claims were validated", file=sys.stderr)
+    if docker_reference is not None:
+        print(f"  - The signed docker-reference was checked to be {docker_reference}", file=sys.stderr)
+    if args.require_bundle_format:
+        print("  - Only Sigstore bundle referrers were considered (no fallback to the legacy .sig)", file=sys.stderr)
     if key is not None:
+        if trusted_root is not None:
+            print("  - Existence of the claims in the transparency log was verified offline", file=sys.stderr)
         print("  - The signatures were verified against the specified public key", file=sys.stderr)
     else:
         print("  - Existence of the claims in the transparency log was verified offline", file=sys.stderr)
@@ -274,9 +328,16 @@ def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key:
               file=sys.stderr)
     good = {s.what for s in report.verified}
     out: list[Any] = []
-    for i, layer in enumerate(list_signatures(store, desc_digest)):
-        if any(w.startswith(f"sig[{i}] ") for w in good):
-            out.append(json.loads(layer.payload))
+    if args.require_bundle_format:
+        # The new format signs an in-toto statement; print the verified ones.
+        for bref, data in list_bundles(store, desc_digest):
+            if f"bundle {bref.digest.short()}" in good:
+                envelope = json.loads(data).get("dsseEnvelope", {})
+                out.append(json.loads(base64.b64decode(envelope.get("payload", ""))))
+    else:
+        for i, layer in enumerate(list_signatures(store, desc_digest)):
+            if any(w.startswith(f"sig[{i}] ") for w in good):
+                out.append(json.loads(layer.payload))
     print(json.dumps(out, separators=(",", ":")))
     return 0
 

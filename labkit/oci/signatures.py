@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
+import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -82,6 +83,7 @@ __all__ = [
     "BUNDLE_ARTIFACT_TYPE",
     "COSIGN_SIGN_PREDICATE",
     "SIMPLESIGNING_MEDIA_TYPE",
+    "STEP_REASONS",
     "TAG_WARNING",
     "ImageSignatureReport",
     "SignResult",
@@ -448,12 +450,49 @@ class ImageSignatureReport:
         """True when the image-level steps passed."""
         return self.steps.ok
 
+    @property
+    def reason(self) -> str:
+        """The reason code `verify_image` raises ("" when the image verifies).
+
+        When no signature verified: the first failed step of the first
+        signature; otherwise the failed image-level step. Codes are step ids,
+        except those in `STEP_REASONS`.
+        """
+        failed = self.steps.failed
+        if failed is None:
+            return ""
+        if failed.id == "signatures.verified":
+            firsts = [s.failed for s in self.signatures if s.failed is not None]
+            if firsts:
+                return _reason(firsts[0].id)
+        return _reason(failed.id)
+
     def rows(self) -> list[dict[str, str]]:
         """Every step, image-level first, as plain dicts."""
         out = [dict(r, signature="") for r in self.steps.rows()]
         for s in self.signatures:
             out.extend(dict(r, signature=s.what) for r in s.rows())
         return out
+
+
+def _rekor_entry(rekor: Mapping[str, Any]) -> TransparencyLogEntry | None:
+    """The log entry in a legacy rekorBundle (``{SignedEntryTimestamp, Payload}``); None if malformed."""
+    try:
+        payload = rekor["Payload"]
+        body = base64.b64decode(payload["body"], validate=True)
+        body_doc = json.loads(body)
+        return TransparencyLogEntry(
+            log_index=int(payload["logIndex"]),
+            log_id=bytes.fromhex(payload["logID"]),
+            kind=str(body_doc["kind"]),
+            version=str(body_doc["apiVersion"]),
+            canonicalized_body=body,
+            integrated_time=int(payload["integratedTime"]),
+            inclusion_promise=base64.b64decode(rekor["SignedEntryTimestamp"], validate=True),
+            inclusion_proof=None,
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error, RecursionError):
+        return None
 
 
 def legacy_layer_bundle(sig: SignatureLayer, tlog: Any = None) -> Bundle:
@@ -489,22 +528,10 @@ def legacy_layer_bundle(sig: SignatureLayer, tlog: Any = None) -> Bundle:
     rekor = sig.rekor_bundle
     if rekor is None:
         raise fail("signature layer has no dev.sigstore.cosign/bundle (no log entry)")
-    try:
-        payload = rekor["Payload"]
-        body = base64.b64decode(payload["body"], validate=True)
-        body_doc = json.loads(body)
-        entry = TransparencyLogEntry(
-            log_index=int(payload["logIndex"]),
-            log_id=bytes.fromhex(payload["logID"]),
-            kind=str(body_doc["kind"]),
-            version=str(body_doc["apiVersion"]),
-            canonicalized_body=body,
-            integrated_time=int(payload["integratedTime"]),
-            inclusion_promise=base64.b64decode(rekor["SignedEntryTimestamp"], validate=True),
-            inclusion_proof=None,
-        )
-    except (KeyError, TypeError, ValueError, binascii.Error):
-        raise fail("dev.sigstore.cosign/bundle is not a rekorBundle") from None
+    entry = _rekor_entry(rekor)
+    if entry is None:
+        raise fail("dev.sigstore.cosign/bundle is not a rekorBundle")
+    body = entry.canonicalized_body
     if tlog is not None:
         try:
             logged = tlog.get(entry.log_index)
@@ -527,11 +554,93 @@ def legacy_layer_bundle(sig: SignatureLayer, tlog: Any = None) -> Bundle:
     return Bundle(BUNDLE_V01_MEDIA_TYPE, material, content)
 
 
+#: Reason codes that differ from the id of the step reporting them (the others are the step id).
+STEP_REASONS: dict[str, str] = {
+    "format.bundle": "format.no_bundle",
+    "tlog.entries": "tlog.missing",
+    "tlog.log_id": "tlog.unknown_log",
+    "trust_root.parse": "trust_root.invalid",
+}
+
+_SPEC_SIG = "cosign SIGNATURE_SPEC.md"
+_SPEC_ENTRY = "protobuf-specs sigstore_rekor.proto TransparencyLogEntry"
+_SPEC_ROOT = "protobuf-specs sigstore_trustroot.proto"
+_SPEC_DOCKER_REF = "cosign SIGNATURE_SPEC.md critical.identity (cosign ignores it; labkit checks it on request)"
+
+
+def _reason(step_id: str) -> str:
+    return STEP_REASONS.get(step_id, step_id)
+
+
+def _check_legacy_tlog(res: CheckResult, sig: SignatureLayer, key: VerifyingKey, root: Any) -> bool:
+    """A key-signed layer's rekorBundle: bound to this signature, key and payload; trusted log; valid SET.
+
+    This is what cosign checks offline for a legacy signature (the SET, no
+    inclusion proof). The comparisons and the SET check are
+    `labkit.verify.binding.bind_entry` and
+    `labkit.verify.tlog.verify_inclusion_promise`, as for bundles.
+    """
+    from labkit.bundle import MessageSignature
+    from labkit.verify.binding import bind_entry
+    from labkit.verify.tlog import verify_inclusion_promise
+
+    raw = sig.descriptor.annotations.get(ANN_BUNDLE)
+    if not res.add("tlog.entries", "layer carries a log entry (dev.sigstore.cosign/bundle)", _SPEC_SIG,
+                   raw is not None, "a rekorBundle", "absent" if raw is None else "present"):
+        return False
+    rekor = sig.rekor_bundle
+    entry = _rekor_entry(rekor) if rekor is not None else None
+    if not res.add("tlog.entry.parse", "the annotation is a rekorBundle {SignedEntryTimestamp, Payload}",
+                   _SPEC_SIG, entry is not None, "rekorBundle JSON",
+                   "malformed" if entry is None else f"{entry.kind} {entry.version}, index {entry.log_index}"):
+        return False
+    assert entry is not None
+    # protobuf-specs canonicalized_body: clients MUST check the entry records this signature
+    # (and key and artifact): otherwise any logged entry vouches for any signature (GHSA-whqx-f9j3-ch6m).
+    digest = hashlib.sha256(sig.payload).digest()
+    binding = bind_entry(entry.kind, entry.version, entry.canonicalized_body, artifact_digest=("sha256", digest),
+                         signer_der=key.der(), content=MessageSignature(digest=digest, signature=sig.signature))
+    if not res.add("binding.body", "the log entry body is a supported kind", _SPEC_ENTRY, not binding.error,
+                   "hashedrekord 0.0.1", binding.error or f"{entry.kind} {entry.version}"):
+        return False
+    for step_id, title, fld in (
+        ("binding.digest", "the log entry records this payload's digest", binding.digest),
+        ("binding.key", "the log entry records this key", binding.key),
+        ("binding.signature", "the log entry records this signature", binding.signature),
+    ):
+        assert fld is not None
+        if not res.add(step_id, title, _SPEC_ENTRY + " (GHSA-whqx-f9j3-ch6m)", fld.ok, fld.expected, fld.actual):
+            return False
+    log = root.tlog(entry.log_id)
+    if not res.add("tlog.log_id", "the entry comes from a log in the trusted root", _SPEC_ROOT + " tlogs",
+                   log is not None, " or ".join(t.log_id.hex()[:16] for t in root.tlogs) or "(no logs)",
+                   entry.log_id.hex()):
+        return False
+    try:
+        itime = verify_inclusion_promise(entry, log)
+    except LabkitError as exc:
+        res.add("tlog.inclusion_promise", "the inclusion promise (SET) verifies with the log key",
+                "Rekor v1 SET over the RFC 8785 payload", False, exc.details.get("expected", "a valid SET"),
+                exc.details.get("actual", exc.message))
+        return False
+    try:
+        when = _dt.datetime.fromtimestamp(itime, tz=_dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        res.add("tlog.inclusion_promise", "the inclusion promise (SET) verifies with the log key",
+                "Rekor v1 SET over the RFC 8785 payload", False, "a representable integratedTime", itime)
+        return False
+    res.add("tlog.inclusion_promise", "the inclusion promise (SET) verifies with the log key",
+            "Rekor v1 SET over the RFC 8785 payload", True, "", f"integrated {when.isoformat()}")
+    # The SET makes integratedTime a verified time; the log key must have been valid then (validFor is closed).
+    return res.add("tlog.key_validity", "the log key was valid at the integrated time", _SPEC_ROOT + " validFor",
+                   log.valid_for.contains(when), log.valid_for.describe(), when.isoformat())
+
+
 def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: VerifyingKey | None,
                   required: Mapping[str, str], trusted_root: Any = None, identity: Any = None,
-                  tlog: Any = None) -> CheckResult:
+                  tlog: Any = None, docker_reference: str | None = None) -> CheckResult:
     res = CheckResult(f"sig[{index}] {sig.descriptor.digest.short()}")
-    spec = "cosign SIGNATURE_SPEC.md"
+    spec = _SPEC_SIG
     if not res.add("signature.present", "layer carries dev.cosignproject.cosign/signature", spec,
                    bool(sig.signature), "base64 signature", "missing or not base64" if not sig.signature else "present"):
         return res
@@ -543,6 +652,8 @@ def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: Verifying
             ok, actual = False, exc.message
         if not res.add("signature.verify", "signature over the payload verifies with the key", spec, ok, "valid",
                        actual):
+            return res
+        if trusted_root is not None and not _check_legacy_tlog(res, sig, key, trusted_root):
             return res
     else:
         from labkit.verify.verifier import explain_bundle
@@ -568,6 +679,11 @@ def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: Verifying
     if not res.add("payload.digest", "payload names the image digest (docker-manifest-digest)",
                    "cosign SimpleClaimVerifier", parsed.manifest_digest == str(image), str(image), parsed.manifest_digest):
         return res
+    if docker_reference is not None and not res.add(
+        "payload.docker_reference", "payload's docker-reference is the repository verified (no cross-repo replay)",
+        _SPEC_DOCKER_REF, parsed.docker_reference == docker_reference, docker_reference, parsed.docker_reference,
+    ):
+        return res
     optional = parsed.annotations or {}
     for k in sorted(required):
         if not res.add(f"payload.annotation.{k}", f"payload annotation {k} matches", "cosign verify -a",
@@ -576,14 +692,38 @@ def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: Verifying
     return res
 
 
+def _subject_names(data: bytes, image: Digest) -> list[str]:
+    """Names of the bundle's in-toto subjects whose digest is `image` ([] if it holds no statement)."""
+    try:
+        env = Bundle.from_json(data).dsse_envelope
+        if not isinstance(env, Envelope):
+            return []
+        statement = Statement.from_json(env.payload)
+    except LabkitError:
+        return []
+    return [s.name for s in statement.subjects if s.digest.get(image.algorithm) == image.hex]
+
+
 def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey | None,
-                  trusted_root: Any = None, identity: Any = None) -> CheckResult:
+                  trusted_root: Any = None, identity: Any = None,
+                  docker_reference: str | None = None) -> CheckResult:
+    res = _check_bundle_signature(ref, data, image, key, trusted_root, identity)
+    if res.ok and docker_reference is not None:
+        names = _subject_names(data, image)
+        res.add("payload.docker_reference", "the statement subject for this digest names the repository verified",
+                _SPEC_DOCKER_REF + "; in-toto Statement v1 subject.name", docker_reference in names,
+                docker_reference, ", ".join(names) or "(no subject name)")
+    return res
+
+
+def _check_bundle_signature(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey | None,
+                            trusted_root: Any = None, identity: Any = None) -> CheckResult:
     res = CheckResult(f"bundle {ref.digest.short()}")
-    if key is None:
+    if key is None or trusted_root is not None:
         from labkit.verify.verifier import explain_bundle
 
-        result = explain_bundle(data, str(image), trusted_root, policy=identity)
-        res.add("bundle.verify", "bundle verifies for the image digest (chain, identity, log, signature)",
+        result = explain_bundle(data, str(image), trusted_root, policy=identity, key=key)
+        res.add("bundle.verify", "bundle verifies for the image digest (signer, log, signature)",
                 "Sigstore client spec", result.verified, "verified", result.reason or "verified")
         return res
     try:
@@ -626,41 +766,75 @@ def explain_image_signatures(
     trusted_root: Any = None,
     identity: Any = None,
     tlog: Any = None,
+    docker_reference: str | None = None,
+    require_bundle_format: bool = False,
 ) -> ImageSignatureReport:
     """Check every signature of `image` (bundle referrers, then ``.sig``); never raises on bad input.
 
-    With `key`, signatures are checked against that public key. With
-    ``key=None``, they are checked keyless: `trusted_root` (a
-    `labkit.verify.trustroot.TrustedRoot`) and `identity` (a
-    `labkit.verify.policy.Identity`) are required, and each signature goes
-    through `labkit.verify.verifier.explain_bundle`; `tlog` supplies the
-    inclusion proofs legacy signatures lack (see `legacy_layer_bundle`).
+    With `key`, signatures are checked against that public key; with a
+    `trusted_root` too (a `labkit.verify.trustroot.TrustedRoot` or its JSON),
+    each must also carry a log entry: a legacy layer's rekorBundle must be
+    bound to this signature, key and payload digest, come from a log in the
+    trusted root (by log ID) and carry a valid SET; a bundle goes through
+    `labkit.verify.verifier.explain_bundle`. Without `trusted_root` the log
+    is not checked (cosign's ``--insecure-ignore-tlog``).
+
+    With ``key=None``, signatures are checked keyless: `trusted_root` and
+    `identity` (a `labkit.verify.policy.Identity`) are required, and each
+    signature goes through `explain_bundle`; `tlog` supplies the inclusion
+    proofs legacy signatures lack (see `legacy_layer_bundle`).
+
+    `docker_reference`: when given, a signature counts only if it names this
+    repository (the legacy payload's ``critical.identity.docker-reference``,
+    a bundle statement's subject name): the fix for cross-repository replay,
+    which cosign does not check. `require_bundle_format`: only OCI 1.1
+    bundle referrers count; none is a failure (``format.no_bundle``), never a
+    fallback to the legacy ``.sig`` (the downgrade attack).
     """
     d = image if isinstance(image, Digest) else Digest.parse(image)
-    if key is None and (trusted_root is None or identity is None):
-        top = CheckResult(f"signatures of {d}")
-        top.add("policy.present", "a key, or a trusted root and an identity, is given", "cosign verify", False,
-                "--key, or identity and issuer", "neither")
-        return ImageSignatureReport(d, top)
     top = CheckResult(f"signatures of {d}")
     report = ImageSignatureReport(d, top)
+    if key is None and (trusted_root is None or identity is None):
+        top.add("policy.present", "a key, or a trusted root and an identity, is given", "cosign verify", False,
+                "--key, or identity and issuer", "neither")
+        return report
+    root = trusted_root
+    if trusted_root is not None:
+        from labkit.verify.trustroot import TrustedRoot
+
+        if not isinstance(trusted_root, TrustedRoot):
+            try:
+                root = TrustedRoot.from_json(trusted_root)
+            except LabkitError as exc:
+                top.add("trust_root.parse", "the trusted root parses", _SPEC_ROOT, False, "TrustedRoot JSON",
+                        exc.message)
+                return report
     required = dict(annotations or {})
     try:
         bundles = list_bundles(store, d)
     except LabkitError as exc:
         bundles = []
         top.add("referrers.read", "read bundle referrers", "OCI distribution-spec v1.1 §Referrers", False, "", exc.message)
-    for i, (ref, data) in enumerate(bundles):
-        report.signatures.append(_check_bundle(ref, data, d, key, trusted_root, identity))
-    tag = signature_tag(d)
-    try:
-        sigs = list_signatures(store, d)
-        top.add("sig.read", f"read {tag}", "cosign SIGNATURE_SPEC.md", True, "", f"{len(sigs)} layer(s)")
-    except LabkitError as exc:
-        sigs = []
-        top.add("sig.read", f"read {tag}", "cosign SIGNATURE_SPEC.md", False, "a valid signature manifest", exc.message)
-    for i, sig in enumerate(sigs):
-        report.signatures.append(_check_legacy(sig, i, d, key, required, trusted_root, identity, tlog))
+        if require_bundle_format:
+            return report  # no fallback to .sig when the lookup fails either
+    if require_bundle_format and not top.add(
+        "format.bundle", "a Sigstore bundle refers to the image (new format required: no fallback to .sig)",
+        "cosign BUNDLE_SPEC.md; OCI distribution-spec v1.1 §Referrers", bool(bundles), ">= 1 bundle referrer",
+        f"{len(bundles)} (the legacy .sig is not consulted)",
+    ):
+        return report
+    for ref, data in bundles:
+        report.signatures.append(_check_bundle(ref, data, d, key, root, identity, docker_reference))
+    if not require_bundle_format:
+        tag = signature_tag(d)
+        try:
+            sigs = list_signatures(store, d)
+            top.add("sig.read", f"read {tag}", _SPEC_SIG, True, "", f"{len(sigs)} layer(s)")
+        except LabkitError as exc:
+            sigs = []
+            top.add("sig.read", f"read {tag}", _SPEC_SIG, False, "a valid signature manifest", exc.message)
+        for i, sig in enumerate(sigs):
+            report.signatures.append(_check_legacy(sig, i, d, key, required, root, identity, tlog, docker_reference))
     found = len(report.signatures)
     top.add("signatures.found", "at least one signature exists", "cosign verify", found > 0, ">= 1", found)
     if found:
@@ -678,10 +852,18 @@ def verify_image(
     trusted_root: Any = None,
     identity: Any = None,
     tlog: Any = None,
+    docker_reference: str | None = None,
+    require_bundle_format: bool = False,
 ) -> ImageSignatureReport:
-    """Like `explain_image_signatures`, but raise `VerificationError` naming the failed step."""
+    """Like `explain_image_signatures`, but raise `VerificationError` naming the failed step.
+
+    ``reason`` is `ImageSignatureReport.reason`: the first failed signature's
+    step when none verified (e.g. ``payload.docker_reference``), else the
+    image-level step (e.g. ``format.no_bundle``, ``signatures.found``).
+    """
     report = explain_image_signatures(store, image, key, annotations=annotations, trusted_root=trusted_root,
-                                      identity=identity, tlog=tlog)
+                                      identity=identity, tlog=tlog, docker_reference=docker_reference,
+                                      require_bundle_format=require_bundle_format)
     failed = report.steps.failed
     if failed is not None:
         detail = ""
@@ -691,7 +873,7 @@ def verify_image(
         raise VerificationError(
             f"image {report.image.short()}: {failed.title} failed{detail}",
             step=failed.id,
-            reason=firsts[0].id if firsts and failed.id == "signatures.verified" else failed.id,
+            reason=report.reason,
             details={"expected": failed.expected, "actual": failed.actual},
         )
     return report
