@@ -145,3 +145,79 @@ def test_keyless_sign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "keyless.verify" in capsys.readouterr().err
     assert main(["verify", "--instance", str(instance), f"oci:{layout}:v1"]) == 1
     assert "--certificate-identity" in capsys.readouterr().err
+
+
+def test_verify_key_with_log_trusted_root_and_fixes(tmp_path: Path, keys: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from labkit.verify.trustroot import TrustedRoot
+
+    layout, digest = _build(tmp_path, capsys)
+    log = tmp_path / "log"
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-dir", str(log), "--new-bundle-format",
+                 f"oci:{layout}@{digest}"]) == 0
+    capsys.readouterr()
+    root = tmp_path / "log_root.json"
+    assert main(["log", "trusted-root", "--dir", str(log), "-o", str(root)]) == 0
+    capsys.readouterr()
+    parsed = TrustedRoot.from_json(root.read_bytes())
+    assert len(parsed.tlogs) == 1 and parsed.tlogs[0].base_url == "https://labkit.local"
+    assert main(["log", "trusted-root", "--dir", str(log)]) == 0
+    assert capsys.readouterr().out.encode() == root.read_bytes()  # stdout and -o: the same bytes
+    # the SET is checked: no --insecure-ignore-tlog needed
+    base = ["verify", "--key", f"{keys}.pub", "--trusted-root", str(root)]
+    assert main([*base, "--steps", f"oci:{layout}:v1"]) == 0
+    captured = capsys.readouterr()
+    assert "passed  [sig[0]" in captured.out and "tlog.inclusion_promise" in captured.out
+    assert "transparency log was verified offline" in captured.err and "WARNING" not in captured.err
+    # docker-reference: labkit sign wrote the layout's identity, which is the default expected one
+    assert main([*base, "--check-docker-reference", f"oci:{layout}:v1"]) == 0
+    assert "docker-reference was checked to be localhost/layout" in capsys.readouterr().err
+    assert main([*base, "--docker-reference", "localhost/prod", f"oci:{layout}:v1"]) == 1
+    assert "payload.docker_reference" in capsys.readouterr().err
+    # the new format required: the bundle referrer alone, its statement printed
+    assert main([*base, "--require-bundle-format", "--check-docker-reference", f"oci:{layout}:v1"]) == 0
+    statements = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert statements[0]["subject"][0]["digest"]["sha256"] == digest.split(":")[1]
+    # an image with only a legacy .sig: refused, never a fallback
+    (tmp_path / "b.txt").write_text("b\n")
+    legacy = tmp_path / "legacy"
+    assert main(["image", "build", "--layout", str(legacy), "--tag", "v1", "--file", str(tmp_path / "b.txt")]) == 0
+    capsys.readouterr()
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-dir", str(log), f"oci:{legacy}:v1"]) == 0
+    capsys.readouterr()
+    assert main([*base, f"oci:{legacy}:v1"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--require-bundle-format", f"oci:{legacy}:v1"]) == 1
+    assert "a Sigstore bundle refers to the image" in capsys.readouterr().err
+    # a root that does not name this log: refused
+    other = tmp_path / "other_root.json"
+    assert main(["log", "trusted-root", "--dir", str(tmp_path / "other-log"), "--seed", "other", "-o", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--key", f"{keys}.pub", "--trusted-root", str(other), f"oci:{layout}:v1"]) == 1
+    assert "error: image sha256:" in capsys.readouterr().err
+
+
+def test_verify_key_against_instance_log(tmp_path: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layout, digest = _build(tmp_path, capsys)
+    instance = tmp_path / "instance"
+    assert main(["init", str(instance), "--seed", "oci-cli"]) == 0
+    capsys.readouterr()
+    # signed with a key, logged in the instance's log; verified with --instance (its trusted root)
+    from labkit.keyfile import load_private_key
+    from labkit.keyless.instance import Instance
+    from labkit.oci.signatures import sign_image
+
+    store = OCILayout.open(layout)
+    with Instance.open(instance) as inst:
+        sign_image(store, store.resolve(digest), load_private_key(f"{keys}.key"), docker_reference="localhost/layout",
+                   tlog=inst.tlog)
+    assert main(["verify", "--key", f"{keys}.pub", "--instance", str(instance), "--steps", f"oci:{layout}:v1"]) == 0
+    assert "passed  [sig[0]" in capsys.readouterr().out
+    # the instance's root does not name the --tlog-dir log of labkit sign
+    other = tmp_path / "other"
+    build = ["image", "build", "--layout", str(other), "--tag", "v1", "--file", str(tmp_path / "app.py")]
+    assert main(build) == 0
+    assert main(["sign", "--key", f"{keys}.key", "--tlog-dir", str(tmp_path / "log"), f"oci:{other}:v1"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--key", f"{keys}.pub", "--instance", str(instance), "--steps", f"oci:{other}:v1"]) == 1
+    assert "tlog.log_id" in capsys.readouterr().out

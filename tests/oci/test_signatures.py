@@ -349,3 +349,179 @@ def test_keyless_signature_verifies_with_identity(layout: OCILayout, image: Buil
             verify_image(layout, image.digest, None, trusted_root=root, identity=good)
     report = explain_image_signatures(layout, image.digest, None)
     assert not report.ok and report.steps.failed is not None and report.steps.failed.id == "policy.present"
+
+
+# -- verification options: docker-reference, bundle format required, legacy SET against a trusted root --------
+
+
+def _log_root(log: object, *, start: str = "2020-01-01T00:00:00+00:00") -> object:
+    """A TrustedRoot naming `log` (a TransparencyLog), as `labkit log trusted-root` writes it."""
+    import datetime as dt
+
+    from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
+    from labkit.verify.trustroot import TrustedRoot
+
+    key = log.public_key  # type: ignore[attr-defined]
+    doc = trusted_root(tlogs=[LogEntryKey("https://labkit.local", key, key.key_id(), dt.datetime.fromisoformat(start))],
+                       certificate_authorities=[])
+    return TrustedRoot.from_json(trusted_root_json(doc))
+
+
+def _reason(fn: object) -> tuple[str, str]:
+    with pytest.raises(VerificationError) as err:
+        fn()  # type: ignore[operator]
+    return err.value.reason, err.value.step or ""
+
+
+def test_docker_reference_option(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    sign_image(layout, image.descriptor, key, docker_reference="registry.local/sandbox/debug")
+    pub = key.public_key()
+    # cosign's behaviour (and the default): docker-reference is not checked
+    verify_image(layout, image.digest, pub)
+    report = verify_image(layout, image.digest, pub, docker_reference="registry.local/sandbox/debug")
+    rows = {r["step"]: r for r in report.rows()}
+    assert rows["payload.docker_reference"]["status"] == "passed"
+    # the .sig replayed in prod/payments: refused, with expected and actual
+    report = explain_image_signatures(layout, image.digest, pub, docker_reference="registry.local/prod/payments")
+    assert report.reason == "payload.docker_reference"
+    failed = report.signatures[0].failed
+    assert failed is not None and failed.id == "payload.docker_reference"
+    assert (failed.expected, failed.actual) == ("registry.local/prod/payments", "registry.local/sandbox/debug")
+    assert _reason(lambda: verify_image(layout, image.digest, pub, docker_reference="registry.local/prod/payments")) \
+        == ("payload.docker_reference", "signatures.verified")
+
+
+def test_docker_reference_checks_bundle_subject_names(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    sign_image(layout, image.descriptor, key, docker_reference="registry.local/app", new_bundle_format=True,
+               clock=lab.clock)
+    pub = key.public_key()
+    report = verify_image(layout, image.digest, pub, docker_reference="registry.local/app", require_bundle_format=True)
+    assert [s.what.split()[0] for s in report.verified] == ["bundle"]
+    assert _reason(lambda: verify_image(layout, image.digest, pub, docker_reference="registry.local/other",
+                                        require_bundle_format=True))[0] == "payload.docker_reference"
+
+
+def test_require_bundle_format_never_falls_back(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
+    key = generate(lab=lab, label="signer")
+    pub = key.public_key()
+    sign_image(layout, image.descriptor, key, docker_reference="localhost/app")  # legacy .sig only
+    verify_image(layout, image.digest, pub)  # the legacy signature is fine
+    report = explain_image_signatures(layout, image.digest, pub, require_bundle_format=True)
+    assert report.reason == "format.no_bundle" and report.signatures == []
+    steps = [r["step"] for r in report.rows()]
+    assert steps == ["format.bundle"]  # .sig is never read
+    assert _reason(lambda: verify_image(layout, image.digest, pub, require_bundle_format=True)) \
+        == ("format.no_bundle", "format.bundle")
+    # a bundle referrer by another key does not let the good .sig count either
+    other = generate(lab=lab, label="other")
+    sign_image(layout, image.descriptor, other, docker_reference="localhost/app", new_bundle_format=True,
+               clock=lab.clock)
+    assert _reason(lambda: verify_image(layout, image.digest, pub, require_bundle_format=True))[0] == "signature.verify"
+    # with the signer's own bundle it verifies, from the bundle alone
+    sign_image(layout, image.descriptor, key, docker_reference="localhost/app", new_bundle_format=True,
+               clock=lab.clock)
+    report = verify_image(layout, image.digest, pub, require_bundle_format=True)
+    assert len(report.verified) == 1 and all(s.what.startswith("bundle ") for s in report.signatures)
+
+
+def test_legacy_set_checked_against_the_trusted_root(layout: OCILayout, image: BuiltImage, lab: Lab,
+                                                     tmp_path: Path) -> None:
+    from labkit.tlog.store import TransparencyLog
+
+    with TransparencyLog.open(tmp_path / "log", lab=lab) as log, \
+            TransparencyLog.open(tmp_path / "other-log", lab=Lab(seed="other log")) as other_log:
+        key = generate(lab=lab, label="signer")
+        pub = key.public_key()
+        sign_image(layout, image.descriptor, key, docker_reference="localhost/app", tlog=log,
+                   new_bundle_format=True, clock=lab.clock)
+        root = _log_root(log)
+        report = verify_image(layout, image.digest, pub, trusted_root=root)
+        assert len(report.verified) == 2  # the bundle (through labkit.verify) and the legacy layer
+        legacy = next(s for s in report.signatures if s.what.startswith("sig["))
+        ids = [st.id for st in legacy.steps]
+        assert ids[ids.index("signature.verify") + 1:ids.index("payload.parse")] == [
+            "tlog.entries", "tlog.entry.parse", "binding.body", "binding.digest", "binding.key", "binding.signature",
+            "tlog.log_id", "tlog.inclusion_promise", "tlog.key_validity"]
+        # a malformed root is a clear failure
+        assert explain_image_signatures(layout, image.digest, pub, trusted_root=b"{}").reason == "trust_root.invalid"
+        # a log the verifier does not trust
+        assert explain_image_signatures(layout, image.digest, pub, trusted_root=_log_root(other_log)).signatures[1] \
+            .reason == "tlog.log_id"
+        with pytest.raises(VerificationError) as err:
+            verify_image(layout, image.digest, pub, trusted_root=_log_root(other_log))
+        assert err.value.reason == "bundle.verify"  # the first signature is the bundle referrer
+        # the log key was not yet valid at the integrated time
+        late = _log_root(log, start="2030-01-01T00:00:00+00:00")
+        assert explain_image_signatures(layout, image.digest, pub, trusted_root=late).signatures[1].reason \
+            == "tlog.key_validity"
+
+
+def _legacy_only(layout: OCILayout, lab: Lab, name: str, rekor: dict[str, object] | None, raw: str | None = None
+                 ) -> tuple[BuiltImage, object]:
+    """A new image with one key-signed legacy layer carrying `rekor` (or the raw annotation `raw`)."""
+    from labkit.oci.signatures import attach_signature
+
+    img = build_image(layout, {"app.txt": name}, tag=name)
+    key = generate(lab=lab, label="signer")
+    payload = simple_signing_payload("localhost/app", str(img.digest))
+    layer = make_signature_layer(payload, key.sign(payload), rekor_bundle=rekor)
+    if raw is not None:
+        from labkit.oci.descriptor import Descriptor
+
+        layer = Descriptor(layer.media_type, layer.digest, layer.size, annotations={**layer.annotations, ANN_BUNDLE: raw})
+    attach_signature(layout, img.digest, layer, payload)
+    return img, key.public_key()
+
+
+def test_legacy_set_failures(layout: OCILayout, lab: Lab, tmp_path: Path) -> None:
+    from labkit.tlog.store import TransparencyLog
+
+    with TransparencyLog.open(tmp_path / "log", lab=lab) as log:
+        root = _log_root(log)
+        # no log entry at all: refused once a trusted root is given (accepted without, as --insecure-ignore-tlog)
+        img, pub = _legacy_only(layout, lab, "bare", None)
+        verify_image(layout, img.digest, pub)  # type: ignore[arg-type]
+        assert _reason(lambda: verify_image(layout, img.digest, pub, trusted_root=root))[0] == "tlog.missing"  # type: ignore[arg-type]
+        # an annotation that is not a rekorBundle
+        img, pub = _legacy_only(layout, lab, "junk", None, raw='{"Payload": 1}')
+        assert _reason(lambda: verify_image(layout, img.digest, pub, trusted_root=root))[0] == "tlog.entry.parse"  # type: ignore[arg-type]
+        # GHSA-whqx: a genuine entry and SET for someone else's signature, pasted into this layer
+        bystander = generate(lab=lab, label="bystander")
+        other_payload = b"unrelated artifact"
+        entry = log.upload_hashedrekord(bystander.sign(other_payload), bystander.public_key().pem(),
+                                        Digest.of(other_payload).hex)
+        img, pub = _legacy_only(layout, lab, "forged", entry.rekor_bundle())
+        assert _reason(lambda: verify_image(layout, img.digest, pub, trusted_root=root))[0] == "binding.digest"  # type: ignore[arg-type]
+        # the right entry with a tampered SET
+        key = generate(lab=lab, label="signer")
+        tampered_img = build_image(layout, {"app.txt": "tampered"}, tag="tampered")
+        payload = simple_signing_payload("localhost/app", str(tampered_img.digest))
+        sig = key.sign(payload)
+        good = log.upload_hashedrekord(sig, key.public_key().pem(), Digest.of(payload).hex).rekor_bundle()
+        bad = dict(good, SignedEntryTimestamp=base64.b64encode(key.sign(b"not a SET")).decode())
+        from labkit.oci.signatures import attach_signature
+
+        attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=bad), payload)
+        report = explain_image_signatures(layout, tampered_img.digest, key.public_key(), trusted_root=root)
+        assert report.reason == "tlog.inclusion_promise"
+        assert report.signatures[0].failed is not None and "does not verify" in report.signatures[0].failed.actual
+        # the same layer with its genuine SET verifies
+        attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=good), payload)
+        assert len(verify_image(layout, tampered_img.digest, key.public_key(), trusted_root=root).verified) == 1
+
+
+def test_bundle_without_log_entry_refused_with_trusted_root(layout: OCILayout, image: BuiltImage, lab: Lab,
+                                                             tmp_path: Path) -> None:
+    from labkit.tlog.store import TransparencyLog
+
+    key = generate(lab=lab, label="signer")
+    sign_image(layout, image.descriptor, key, docker_reference="localhost/app", new_bundle_format=True, clock=lab.clock)
+    verify_image(layout, image.digest, key.public_key(), require_bundle_format=True)  # key only: no log needed
+    with TransparencyLog.open(tmp_path / "log", lab=lab) as log:
+        report = explain_image_signatures(layout, image.digest, key.public_key(), trusted_root=_log_root(log),
+                                          require_bundle_format=True)
+    assert report.reason == "bundle.verify"
+    failed = report.signatures[0].failed
+    assert failed is not None and failed.actual == "tlog.missing"
