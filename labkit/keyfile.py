@@ -32,6 +32,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import nacl.exceptions
 import nacl.secret
@@ -40,7 +41,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal.fsutil import atomic_write, read_bytes
-from labkit.errors import InputError, KeyFileError, LabModeError, PasswordError
+from labkit.checks import CheckResult, Step
+from labkit.errors import InputError, KeyFileError, LabkitError, LabModeError, PasswordError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.lab import Lab
 
@@ -52,7 +54,6 @@ __all__ = [
     "EncryptedKeyInfo",
     "KEY_FILE_STEPS",
     "KeyFileCheck",
-    "KeyFileStep",
     "KeyPairPaths",
     "decrypt_private_key",
     "encrypt_private_key",
@@ -265,41 +266,28 @@ def _is_pkcs8(der: bytes) -> bool:
     return pos < len(der) and der[pos] == 0x30
 
 
-@dataclass(frozen=True)
-class KeyFileStep:
-    """One check made while opening a key file (`status`: passed, failed or skipped)."""
-
-    id: str
-    title: str
-    spec: str
-    status: str
-    detail: str = ""
-
-
 @dataclass
-class KeyFileCheck:
+class KeyFileCheck(CheckResult):
     """The ordered checks of `explain_key_file`, the key when they all passed, else the error."""
 
-    steps: list[KeyFileStep] = field(default_factory=list)
+    subject: str = "key file"
     key: SigningKey | None = None
-    error: KeyFileError | None = None
+    #: The `KeyFileError` (or `PasswordError`) of the failed step.
+    error_raised: KeyFileError | None = None
+
+    passed_verdict: ClassVar[str] = "OPENED"
+    failed_verdict: ClassVar[str] = "REFUSED"
 
     @property
     def verified(self) -> bool:
         """True when the file opened and yielded a supported key."""
-        return self.key is not None and self.error is None
+        return self.key is not None and self.error_raised is None and super().verified
 
-    @property
-    def reason(self) -> str:
-        """The id of the failed step ("" when the file opened)."""
-        return next((s.id for s in self.steps if s.status == "failed"), "")
-
-    def checklist(self) -> str:
-        """Plain text, one line per step."""
-        marks = {"passed": "ok", "failed": "FAIL", "skipped": "skip"}
-        lines = [f"[{marks[s.status]:>4}] {s.id}: {s.title}" + (f" ({s.detail})" if s.detail else "") for s in self.steps]
-        lines.append("OPENED" if self.verified else f"REFUSED ({self.reason})")
-        return "\n".join(lines)
+    def error(self, step: Step | None) -> LabkitError:
+        """The failed step's own `KeyFileError` (a `PasswordError` for a wrong password)."""
+        if self.error_raised is not None:
+            return self.error_raised
+        return KeyFileError(f"key file refused at {step.id}: {step.detail}" if step else "key file check did not complete")
 
 
 #: The checks `explain_key_file` makes, in order: id -> (title, spec).
@@ -394,17 +382,17 @@ def explain_key_file(data: bytes | str, password: str | bytes) -> KeyFileCheck:
               "pkcs8": pkcs8, "key_type": key_type}
     for step_id, run in checks.items():
         title, spec = KEY_FILE_STEPS[step_id]
-        if result.error is not None:
-            result.steps.append(KeyFileStep(step_id, title, spec, "skipped", "not reached"))
+        if result.error_raised is not None:
+            result.skip(step_id, title, spec)
             continue
         try:
             detail = run()
         except KeyFileError as exc:
-            result.error = exc
+            result.error_raised = exc
             result.key = None
-            result.steps.append(KeyFileStep(step_id, title, spec, "failed", exc.message))
+            result.add(step_id, title, spec, False, detail=exc.message)
             continue
-        result.steps.append(KeyFileStep(step_id, title, spec, "passed", detail))
+        result.add(step_id, title, spec, True, detail=detail)
     return result
 
 
@@ -416,8 +404,7 @@ def decrypt_private_key(data: bytes | str, password: str | bytes) -> SigningKey:
     Built on `explain_key_file`: the error is the failed step's.
     """
     result = explain_key_file(data, password)
-    if result.error is not None:
-        raise result.error
+    result.raise_for_failure()
     assert result.key is not None
     return result.key
 

@@ -250,7 +250,7 @@ def test_explain_key_file_steps(vectors: Path) -> None:
     assert ok.checklist().endswith("OPENED")
 
     wrong = explain_key_file((vectors / "pemsigstorekey.pem").read_bytes(), "nope")
-    assert not wrong.verified and wrong.reason == "decrypt" and isinstance(wrong.error, PasswordError)
+    assert not wrong.verified and wrong.reason == "decrypt" and isinstance(wrong.error_raised, PasswordError)
     assert [s.status for s in wrong.steps] == ["passed"] * 4 + ["failed", "skipped", "skipped"]
 
     sec1 = explain_key_file((vectors / "pemcosigneckey.pem").read_bytes(), "hello")
@@ -268,7 +268,7 @@ def test_explain_key_file_renders_as_checklist(vectors: Path) -> None:
     from labkit.keyfile import explain_key_file
 
     out = checklist(explain_key_file((vectors / "pemcosigneckey.pem").read_bytes(), "hello"))
-    assert "REJECTED (pkcs8)" in repr(out)
+    assert "REFUSED (pkcs8)" in repr(out)
 
 
 def _pem_of(body: bytes) -> bytes:

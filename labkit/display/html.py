@@ -1,4 +1,4 @@
-"""Deterministic HTML for notebooks: bytes, JSON, PEM, keys, tables, checklists.
+"""Deterministic HTML for notebooks: bytes, JSON, PEM, keys, tables (checklists: `labkit.display.checks`).
 
 Every renderer returns an `HTML` object that Jupyter shows through
 ``_repr_html_``. The markup uses inline styles only: no element ids, no
@@ -21,7 +21,6 @@ from typing import Any
 
 __all__ = [
     "HTML",
-    "checklist",
     "hexdump",
     "json_view",
     "key_summary",
@@ -263,7 +262,7 @@ def key_summary(key: Any, *, title: str | None = None) -> HTML:
     return table(rows, headers=("field", "value"), title=title)
 
 
-# -- tables and checklists -------------------------------------------------------------------------
+# -- tables -------------------------------------------------------------------------------------
 
 
 def table(
@@ -298,60 +297,3 @@ def table(
     text_lines.extend(" | ".join(str(v) for v in r) for r in body)
     return HTML("<div>" + "".join(parts) + "</div>", "\n".join(text_lines))
 
-
-_MARKS = {"passed": ("✔", "#2f855a", "#f0fff4"), "failed": ("✘", "#c53030", "#fff5f5"),
-          "skipped": ("–", "#888888", "#fafafa")}
-
-
-def checklist(result: Any, *, title: str | None = None, show_skipped: bool = False) -> HTML:
-    """Render a verification result (anything with ordered ``steps``) as a checklist.
-
-    Each step needs ``id``, ``title`` and ``status`` (passed/failed/skipped);
-    ``detail``, ``spec``, ``expected`` and ``actual`` are shown when present.
-    Steps that were not reached are summarised in one line unless
-    `show_skipped`. The verdict comes from ``result.verified`` and ``result.reason``.
-    """
-    steps = list(getattr(result, "steps", result))
-    cell = "border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top;font-size:12px"
-    rows: list[str] = []
-    text: list[str] = []
-    hidden = 0
-    for s in steps:
-        status = str(getattr(getattr(s, "status", ""), "value", getattr(s, "status", "")))
-        detail = str(getattr(s, "detail", "") or "")
-        if status == "skipped" and not show_skipped:
-            hidden += 1
-            continue
-        mark, color, bg = _MARKS.get(status, ("?", "#333", "#fff"))
-        extra = ""
-        exp, act = getattr(s, "expected", None), getattr(s, "actual", None)
-        if status == "failed" and (exp is not None or act is not None):
-            extra = (f'<div style="font-family:ui-monospace,Menlo,monospace;color:#555">expected: {_esc(exp)}'
-                     f"<br>actual:&nbsp;&nbsp; {_esc(act)}</div>")
-        spec = getattr(s, "spec", "")
-        rows.append(
-            f'<tr style="background:{bg}"><td style="{cell};color:{color};font-weight:bold">{mark}</td>'
-            f'<td style="{cell};font-family:ui-monospace,Menlo,monospace">{_esc(getattr(s, "id", ""))}</td>'
-            f'<td style="{cell}">{_esc(getattr(s, "title", ""))}'
-            + (f'<div style="color:#555">{_esc(detail)}</div>' if detail else "")
-            + extra + "</td>"
-            f'<td style="{cell};color:#888">{_esc(spec)}</td></tr>'
-        )
-        text.append(f"{mark} {getattr(s, 'id', '')}: {getattr(s, 'title', '')}" + (f" ({detail})" if detail else ""))
-    if hidden:
-        rows.append(f'<tr><td style="{cell};color:#888">–</td><td colspan="3" style="{cell};color:#888">'
-                    f"{hidden} later check(s) not reached</td></tr>")
-        text.append(f"– {hidden} later check(s) not reached")
-    verified = bool(getattr(result, "verified", False))
-    reason = str(getattr(result, "reason", "") or "")
-    verdict = "VERIFIED" if verified else f"REJECTED ({reason})" if reason else "REJECTED"
-    vcolor = "#2f855a" if verified else "#c53030"
-    text.append(verdict)
-    markup = (
-        f"<div>{_title(title)}"
-        '<table style="border-collapse:collapse;margin:4px 0;font-family:sans-serif">'
-        + "".join(rows)
-        + f'</table><div style="font-family:sans-serif;font-weight:bold;color:{vcolor};margin:4px 0">'
-        f"{_esc(verdict)}</div></div>"
-    )
-    return HTML(markup, "\n".join(text))

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from labkit.errors import KeylessError, VerificationError
-from labkit.keyless.checks import Check, CheckReport
+from labkit.keyless.checks import IssuanceCheck
 from labkit.keyless.ctlog import SCT_LIST_OID, CTLog, encode_sct_list_extension
 from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, explain_token
 from labkit.keys import SigningKey, VerifyingKey
@@ -168,7 +168,7 @@ class IssuedCertificate:
 
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]
-    report: CheckReport = field(compare=False)
+    report: IssuanceCheck = field(compare=False)
 
     def der(self) -> bytes:
         """The leaf as DER."""
@@ -287,7 +287,7 @@ class CertificateAuthority:
 
     def explain_request(
         self, token: str, request: CertificateRequest, *, now: _dt.datetime | None = None
-    ) -> tuple[CheckReport, IdentityToken | None, x509.GeneralName | None]:
+    ) -> tuple[IssuanceCheck, IdentityToken | None, x509.GeneralName | None]:
         """Every check the CA makes before issuing, in order; never raises on bad input."""
         when = now or self.clock.now()
         report, decoded = explain_token(token, self.jwks, issuer=self.issuer_url, audience=self.audience, now=when)
@@ -295,20 +295,20 @@ class CertificateAuthority:
         if decoded is None or not report.ok:
             return report, decoded, None
         pop_ok, pop_actual, pop_msg = self._check_possession(decoded, request)
-        report.add(Check("csr.proof_of_possession", "requester holds the private key of the public key",
-                         "Fulcio API: signed subject challenge or PKCS#10 self-signature (RFC 2986 §3)",
-                         "ok" if pop_ok else "fail", "valid signature by the requested key", pop_actual, pop_msg))
+        report.add("csr.proof_of_possession", "requester holds the private key of the public key",
+                   "Fulcio API: signed subject challenge or PKCS#10 self-signature (RFC 2986 §3)",
+                   pop_ok, detail=pop_msg, expected="valid signature by the requested key", actual=pop_actual)
         if not pop_ok:
             return report, decoded, None
         san, san_actual, san_msg = _identity_of(decoded.claims)
-        report.add(Check("identity.certifiable", "the token names an identity the CA certifies",
-                         "Fulcio OIDC identity rules (email_verified email, CI workflow, URI subject)",
-                         "ok" if san is not None else "fail", "verified email, CI workflow or URI subject",
-                         san_actual, san_msg))
+        report.add("identity.certifiable", "the token names an identity the CA certifies",
+                   "Fulcio OIDC identity rules (email_verified email, CI workflow, URI subject)",
+                   san is not None, detail=san_msg, expected="verified email, CI workflow or URI subject",
+                   actual=san_actual)
         key_ok = isinstance(request.public_key.key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey))
-        report.add(Check("key.algorithm", "the ephemeral key is ECDSA or RSA", "Sigstore X.509 profile",
-                         "ok" if key_ok else "fail", "ecdsa-p256, ecdsa-p384 or rsa", request.public_key.algorithm.value,
-                         "" if key_ok else "the CA only certifies ECDSA and RSA keys"))
+        report.add("key.algorithm", "the ephemeral key is ECDSA or RSA", "Sigstore X.509 profile",
+                   key_ok, detail="" if key_ok else "the CA only certifies ECDSA and RSA keys",
+                   expected="ecdsa-p256, ecdsa-p384 or rsa", actual=request.public_key.algorithm.value)
         return report, decoded, san if key_ok else None
 
     def _check_possession(self, token: IdentityToken, request: CertificateRequest) -> tuple[bool, str, str]:

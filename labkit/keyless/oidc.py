@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit.errors import KeylessError
-from labkit.keyless.checks import Check, CheckReport
+from labkit.keyless.checks import IssuanceCheck
 from labkit.keys import SigningKey
 from labkit.lab import Clock, SystemClock, utc
 
@@ -201,8 +201,10 @@ class OIDCIssuer:
         return jwt.encode(header, body, self._jwk, algorithms=[JWS_ALGORITHM])
 
 
-def _check(cid: str, title: str, spec: str, ok: bool, expected: str, actual: str, message: str) -> Check:
-    return Check(cid, title, spec, "ok" if ok else "fail", expected, actual, "" if ok else message)
+def _check(
+    report: IssuanceCheck, cid: str, title: str, spec: str, ok: bool, expected: str, actual: str, message: str
+) -> bool:
+    return report.add(cid, title, spec, ok, detail="" if ok else message, expected=expected, actual=actual)
 
 
 def explain_token(
@@ -212,7 +214,7 @@ def explain_token(
     issuer: str,
     audience: str = DEFAULT_AUDIENCE,
     now: _dt.datetime,
-) -> tuple[CheckReport, IdentityToken | None]:
+) -> tuple[IssuanceCheck, IdentityToken | None]:
     """Check `token` step by step: parse, signature (against `jwks`), issuer, audience, time.
 
     Never raises on bad input; returns the report and the decoded token
@@ -222,15 +224,15 @@ def explain_token(
     from joserfc.errors import JoseError
     from joserfc.jwk import KeySet
 
-    report = CheckReport("identity token")
+    report = IssuanceCheck("identity token")
     try:
         decoded = decode_unverified(token)
     except TokenError as exc:
-        report.add(_check("token.parse", "token is a compact JWS (three parts)", "RFC 7519 §7.2", False,
-                          "header.claims.signature", "unparseable", exc.message))
+        _check(report, "token.parse", "token is a compact JWS (three parts)", "RFC 7519 §7.2", False,
+                          "header.claims.signature", "unparseable", exc.message)
         return report, None
-    report.add(_check("token.parse", "token is a compact JWS (three parts)", "RFC 7519 §7.2", True,
-                      "header.claims.signature", f"alg={decoded.header.get('alg')}", ""))
+    _check(report, "token.parse", "token is a compact JWS (three parts)", "RFC 7519 §7.2", True,
+                      "header.claims.signature", f"alg={decoded.header.get('alg')}", "")
     try:
         keyset = KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]
         jwt.decode(decoded.raw, keyset, algorithms=[JWS_ALGORITHM])
@@ -238,19 +240,19 @@ def explain_token(
     except (JoseError, ValueError, KeyError, TypeError) as exc:
         sig_ok, sig_msg = False, f"signature does not verify with the issuer's JWKS ({type(exc).__name__})"
     kid = str(decoded.header.get("kid", ""))
-    report.add(_check("token.signature", "signature verifies with the issuer's published JWKS", "RFC 7515 §5.2",
-                      sig_ok, "a key in the issuer's JWKS", f"kid {kid[:16]}", sig_msg))
+    _check(report, "token.signature", "signature verifies with the issuer's published JWKS", "RFC 7515 §5.2",
+                      sig_ok, "a key in the issuer's JWKS", f"kid {kid[:16]}", sig_msg)
     if not sig_ok:
         return report, None
     claims = decoded.claims
     iss = str(claims.get("iss", ""))
-    report.add(_check("token.issuer", "iss is the issuer the CA trusts", "OpenID Connect Core §3.1.3.7 (2)",
-                      iss == issuer, issuer, iss, f"issuer {iss!r} is not trusted by this CA"))
+    _check(report, "token.issuer", "iss is the issuer the CA trusts", "OpenID Connect Core §3.1.3.7 (2)",
+                      iss == issuer, issuer, iss, f"issuer {iss!r} is not trusted by this CA")
     aud = claims.get("aud")
     auds = [aud] if isinstance(aud, str) else list(aud) if isinstance(aud, list) else []
-    report.add(_check("token.audience", "aud contains the CA's audience", "RFC 7519 §4.1.3",
+    _check(report, "token.audience", "aud contains the CA's audience", "RFC 7519 §4.1.3",
                       audience in auds, audience, ", ".join(map(str, auds)) or "(none)",
-                      f"token audience {auds} does not include {audience!r}"))
+                      f"token audience {auds} does not include {audience!r}")
     ts = int(utc(now).timestamp())
     exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
     exp_ok = isinstance(exp, (int, float)) and ts < exp
@@ -261,8 +263,8 @@ def explain_token(
         msg = "token has expired" if isinstance(exp, (int, float)) else "token has no exp claim"
     else:
         msg = "token is not valid yet"
-    report.add(_check("token.time", "token is within its validity (exp, nbf)", "RFC 7519 §4.1.4-4.1.5",
-                      exp_ok and nbf_ok, expected, actual, msg))
+    _check(report, "token.time", "token is within its validity (exp, nbf)", "RFC 7519 §4.1.4-4.1.5",
+                      exp_ok and nbf_ok, expected, actual, msg)
     return report, decoded
 
 

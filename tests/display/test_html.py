@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pytest
 
-from labkit.display import HTML, checklist, hexdump, json_view, key_summary, pem_view, table
+from labkit.display import HTML, hexdump, json_view, key_summary, pem_view, table
 from labkit.keyfile import encrypt_private_key
 from labkit.keys import generate
 from labkit.lab import Lab
@@ -78,48 +77,6 @@ def test_table() -> None:
     assert "&lt;i&gt;" in str(out) and "<th" in str(out)
     assert repr(out).splitlines() == ["a | b", "1 | <i>", "2 | "]
     assert repr(table([(1, 2)], headers=("x", "y"), monospace=[1])).splitlines() == ["x | y", "1 | 2"]
-
-
-@dataclass
-class _Step:
-    id: str
-    title: str
-    status: str
-    detail: str = ""
-    spec: str = ""
-    expected: str | None = None
-    actual: str | None = None
-
-
-@dataclass
-class _Result:
-    steps: list[_Step]
-    verified: bool
-    reason: str
-
-
-def test_checklist_duck_typed() -> None:
-    res = _Result(
-        [_Step("a", "A", "passed", spec="RFC 1"), _Step("b", "B", "failed", "bad", expected="1", actual="2"),
-         _Step("c", "C", "skipped")], False, "b")
-    out = checklist(res, title="check")
-    assert repr(out).splitlines() == ["✔ a: A", "✘ b: B (bad)", "– 1 later check(s) not reached", "REJECTED (b)"]
-    assert "expected: 1" in str(out)
-    assert "C" in repr(checklist(res, show_skipped=True))
-    ok = _Result([_Step("a", "A", "passed")], True, "")
-    assert repr(checklist(ok)).endswith("VERIFIED")
-
-
-def test_checklist_of_a_real_verification(lab: Lab) -> None:
-    from labkit.sign import sign_blob
-    from labkit.verify import explain_bundle
-
-    key = generate("ecdsa-p256", lab=lab)
-    result = explain_bundle(sign_blob(b"x", key), b"y", key=key.public_key())
-    out = checklist(result)
-    assert "REJECTED (artifact.digest)" in repr(out)
-    assert str(checklist(result)) == str(out)
-    _no_volatile(str(out))
 
 
 def test_html_concatenation() -> None:

@@ -1,0 +1,252 @@
+"""One step model for every check in labkit: explain, then enforce.
+
+Every check exists twice. The *explain* call (``explain_*`` / ``*_steps``)
+returns a `CheckResult`: the ordered `Step`s it made, each with a stable id,
+a title, the spec it enforces, a `StepStatus` and, when it matters, the
+expected and actual values. It never raises on bad input. The *enforce* call
+(``verify_*``, ``decrypt_*``, ...) is built on top of it: it calls
+`CheckResult.raise_for_failure()`, which raises the domain's `LabkitError`
+subclass (chosen by overriding `CheckResult.error`) naming the failed step
+and its reason code.
+
+A result is verified only when it ran to the end (`complete`), made at
+least one step and none failed: nothing is accepted because a check was
+skipped. `labkit.display.checklist` renders any result as HTML.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from labkit.errors import LabkitError, VerificationError
+
+__all__ = ["NOT_REACHED", "CheckResult", "Step", "StepStatus"]
+
+#: The detail of a step skipped because an earlier step failed.
+NOT_REACHED = "not reached"
+
+
+class StepStatus(str, enum.Enum):
+    """The outcome of one step."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+_MARK = {StepStatus.PASSED: "ok", StepStatus.FAILED: "FAIL", StepStatus.SKIPPED: "skip"}
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One check: `id` is stable (tests and pipelines match it), `reason` refines a failure."""
+
+    id: str
+    title: str
+    spec: str = ""
+    status: StepStatus = StepStatus.PASSED
+    detail: str = ""
+    expected: str | None = None
+    actual: str | None = None
+    reason: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """True when the step passed."""
+        return self.status is StepStatus.PASSED
+
+    @property
+    def failed(self) -> bool:
+        """True when the step failed."""
+        return self.status is StepStatus.FAILED
+
+    @property
+    def skipped(self) -> bool:
+        """True when the step did not run."""
+        return self.status is StepStatus.SKIPPED
+
+    @property
+    def ok(self) -> bool:
+        """True unless the step failed (a skipped step is not a failure, nor a pass of the result)."""
+        return not self.failed
+
+    @property
+    def reason_code(self) -> str:
+        """The failure reason code (`reason`, or the step id when none is finer)."""
+        return self.reason or self.id
+
+    def line(self) -> str:
+        """One plain-text line: ``[  ok] id: title (detail)``."""
+        text = f"[{_MARK[self.status]:>4}] {self.id}: {self.title}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return text
+
+
+@dataclass
+class CheckResult:
+    """The ordered steps of one check of `subject`; verified when complete and none failed.
+
+    Subclasses set `passed_verdict` / `failed_verdict` (the words of the
+    plain-text verdict), `incomplete_reason`, and override `error` to raise
+    their own `LabkitError` subclass.
+    """
+
+    subject: str = ""
+    steps: list[Step] = field(default_factory=list)
+    #: True once every check ran to the end (a run that stopped early is never verified).
+    complete: bool = True
+
+    passed_verdict: ClassVar[str] = "VERIFIED"
+    failed_verdict: ClassVar[str] = "REJECTED"
+    #: The reason code of a result that has no failed step but is not verified.
+    incomplete_reason: ClassVar[str] = "incomplete"
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def verified(self) -> bool:
+        """True only when every check ran and none failed."""
+        return self.complete and bool(self.steps) and not any(s.failed for s in self.steps)
+
+    @property
+    def ok(self) -> bool:
+        """Same as `verified`."""
+        return self.verified
+
+    @property
+    def failed_step(self) -> Step | None:
+        """The first failed step, if any."""
+        return next((s for s in self.steps if s.failed), None)
+
+    @property
+    def failed(self) -> Step | None:
+        """Same as `failed_step`."""
+        return self.failed_step
+
+    @property
+    def reason(self) -> str:
+        """The reason code of the first failure ("" when verified)."""
+        step = self.failed_step
+        if step is not None:
+            return step.reason_code
+        return "" if self.verified else self.incomplete_reason
+
+    @property
+    def verdict(self) -> str:
+        """``VERIFIED`` or ``REJECTED (reason)`` (in the subclass's words)."""
+        return self.passed_verdict if self.verified else f"{self.failed_verdict} ({self.reason})"
+
+    def step(self, step_id: str) -> Step | None:
+        """The step with this id, if it was recorded."""
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def add(
+        self,
+        id: str,
+        title: str,
+        spec: str,
+        ok: bool,
+        *,
+        detail: str = "",
+        expected: object = None,
+        actual: object = None,
+        reason: str = "",
+    ) -> bool:
+        """Record a passed or failed step; returns `ok`."""
+        status = StepStatus.PASSED if ok else StepStatus.FAILED
+        self.steps.append(
+            Step(id, title, spec, status, detail, _text(expected), _text(actual), "" if ok else reason)
+        )
+        return ok
+
+    def skip(self, id: str, title: str, spec: str = "", detail: str = NOT_REACHED) -> None:
+        """Record a step that did not run (by default: because an earlier one failed)."""
+        self.steps.append(Step(id, title, spec, StepStatus.SKIPPED, detail))
+
+    def rows(self) -> list[dict[str, str]]:
+        """The steps as plain rows for a table: step, check, status, detail, expected, actual, spec."""
+        return [
+            {
+                "step": s.id,
+                "check": s.title,
+                "status": s.status.value,
+                "detail": s.detail,
+                "expected": s.expected or "",
+                "actual": s.actual or "",
+                "spec": s.spec,
+            }
+            for s in self.steps
+        ]
+
+    def checklist(self, *, show_skipped: bool = False) -> str:
+        """Plain-text checklist, one line per step, the failed step's values, then the verdict.
+
+        Steps not reached after a failure are folded into one line unless `show_skipped`.
+        """
+        lines: list[str] = []
+        unreached = 0
+        for s in self.steps:
+            if s.skipped and s.detail == NOT_REACHED and not show_skipped:
+                unreached += 1
+                continue
+            lines.append(s.line())
+        if unreached:
+            lines.append(f"[skip] {unreached} later check(s) not reached")
+        failed = self.failed_step
+        if failed is not None and (failed.expected or failed.actual):
+            lines.append(f"  expected: {failed.expected}")
+            lines.append(f"  actual:   {failed.actual}")
+        lines.append(self.verdict)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from labkit.display.checks import checklist
+
+        return checklist(self).html
+
+    def error(self, step: Step | None) -> LabkitError:
+        """The error `raise_for_failure` raises for the failed `step` (None: the run did not complete).
+
+        Domains override this to raise their own error class; it must carry
+        the step id and the reason code.
+        """
+        if step is None:
+            return VerificationError(
+                f"{self.subject or 'check'} did not complete",
+                step=self.incomplete_reason,
+                reason=self.incomplete_reason,
+            )
+        return VerificationError(self.message(step), step=step.id, reason=step.reason_code, details=self.details(step))
+
+    def message(self, step: Step) -> str:
+        """One line naming the failed step: ``title: detail``."""
+        return f"{step.title}: {step.detail}" if step.detail else step.title
+
+    def details(self, step: Step) -> dict[str, object]:
+        """The failed step's id, spec, expected and actual values (for `LabkitError.details`)."""
+        details: dict[str, object] = {"step": step.id}
+        if step.spec:
+            details["spec"] = step.spec
+        if step.expected is not None:
+            details["expected"] = step.expected
+        if step.actual is not None:
+            details["actual"] = step.actual
+        return details
+
+    def raise_for_failure(self) -> None:
+        """Raise `error(failed step)` unless verified; do nothing when verified."""
+        if self.verified:
+            return
+        raise self.error(self.failed_step)

@@ -1,0 +1,116 @@
+"""The shared step model: explain (ordered steps, never raises) and enforce (the domain's error naming the step)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+from labkit.checks import NOT_REACHED, CheckResult, Step, StepStatus
+from labkit.errors import LabkitError, PolicyError, VerificationError
+
+
+def _result() -> CheckResult:
+    r = CheckResult("thing")
+    assert r.add("a", "A holds", "RFC 1 §1", True, detail="fine")
+    assert not r.add("b", "B holds", "RFC 1 §2", False, detail="bad", expected=1, actual=2, reason="b.value")
+    r.skip("c", "C holds", "RFC 1 §3")
+    return r
+
+
+def test_steps_in_order_and_first_failure() -> None:
+    r = _result()
+    assert [s.id for s in r] == ["a", "b", "c"] and len(r) == 3
+    assert [s.status for s in r.steps] == [StepStatus.PASSED, StepStatus.FAILED, StepStatus.SKIPPED]
+    assert r.steps[0].status == "passed"  # str enum: plain strings compare equal
+    assert not r.verified and not r.ok
+    assert r.failed_step is r.failed and r.failed_step is not None and r.failed_step.id == "b"
+    assert r.reason == "b.value" and r.failed_step.reason_code == "b.value"
+    assert r.step("c") is not None and r.step("c").detail == NOT_REACHED  # type: ignore[union-attr]
+    assert r.step("zzz") is None
+    assert r.steps[1].expected == "1" and r.steps[1].actual == "2"
+
+
+def test_reason_defaults_to_step_id() -> None:
+    r = CheckResult("x")
+    r.add("only", "Only", "", False)
+    assert r.reason == "only" and r.verdict == "REJECTED (only)"
+
+
+def test_verified_needs_steps_and_completion() -> None:
+    assert not CheckResult("empty").verified and CheckResult("empty").reason == "incomplete"
+    r = CheckResult("x")
+    r.add("a", "A", "", True)
+    assert r.verified and r.ok and r.reason == "" and r.verdict == "VERIFIED"
+    r.complete = False
+    assert not r.verified and r.reason == "incomplete"
+    r.complete = True
+    r.skip("b", "B", detail="no such evidence")
+    assert r.verified  # a skipped step is not a failure
+
+
+def test_checklist_text_and_rows() -> None:
+    r = _result()
+    assert r.checklist().splitlines() == [
+        "[  ok] a: A holds (fine)", "[FAIL] b: B holds (bad)", "[skip] 1 later check(s) not reached",
+        "  expected: 1", "  actual:   2", "REJECTED (b.value)",
+    ]
+    assert "[skip] c: C holds (not reached)" in r.checklist(show_skipped=True)
+    assert r.rows()[1] == {"step": "b", "check": "B holds", "status": "failed", "detail": "bad",
+                           "expected": "1", "actual": "2", "spec": "RFC 1 §2"}
+    assert "REJECTED (b.value)" in r._repr_html_()
+
+
+def test_raise_for_failure_default_error() -> None:
+    with pytest.raises(VerificationError) as err:
+        _result().raise_for_failure()
+    assert err.value.step == "b" and err.value.reason == "b.value"
+    assert err.value.details == {"step": "b", "spec": "RFC 1 §2", "expected": "1", "actual": "2"}
+    assert "B holds: bad" in str(err.value)
+    with pytest.raises(VerificationError) as err:
+        CheckResult("x").raise_for_failure()
+    assert err.value.reason == "incomplete"
+    ok = CheckResult("x")
+    ok.add("a", "A", "", True)
+    ok.raise_for_failure()
+
+
+class _PolicyRefused(PolicyError):
+    def __init__(self, message: str, *, step: str, reason: str) -> None:
+        super().__init__(message)
+        self.step, self.reason = step, reason
+
+
+@dataclass
+class _PolicyResult(CheckResult):
+    passed_verdict: ClassVar[str] = "ALLOWED"
+    failed_verdict: ClassVar[str] = "DENIED"
+
+    def error(self, step: Step | None) -> LabkitError:
+        assert step is not None
+        return _PolicyRefused(self.message(step), step=step.id, reason=step.reason_code)
+
+
+def test_domain_error_and_words() -> None:
+    r = _PolicyResult("image")
+    r.add("p", "Policy holds", "", False, reason="policy.p")
+    assert r.verdict == "DENIED (policy.p)" and r.checklist().endswith("DENIED (policy.p)")
+    with pytest.raises(_PolicyRefused) as err:
+        r.raise_for_failure()
+    assert err.value.step == "p" and err.value.reason == "policy.p"
+
+
+def test_passed_step_drops_reason() -> None:
+    r = CheckResult("x")
+    r.add("a", "A", "", True, reason="ignored")
+    assert r.steps[0].reason == "" and r.steps[0].ok and r.steps[0].passed
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, labkit.checks; print('pandas' in sys.modules, 'labkit.display' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
