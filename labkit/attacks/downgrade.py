@@ -12,7 +12,7 @@ labkit's admission policy never reads ``.sig`` (`labkit.policy.sources`).
 
 from __future__ import annotations
 
-from labkit.attacks.checks import require_bundle_format
+from labkit.attacks.checks import require_bundle_format, sandbox_trusted_root
 from labkit.attacks.sandbox import labkit_log, sign_image
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
 from labkit.attacks.tags import _ns, open_registry
@@ -21,7 +21,7 @@ from labkit.attacks.vulnerable import (
     vulnerable_cosign_legacy_bundle_trusted_root,
     vulnerable_cosign_v3_referrers_fallback,
 )
-from labkit.errors import AttackError
+from labkit.errors import AttackError, LabkitError
 from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.oci.digest import Digest
@@ -43,6 +43,7 @@ __all__ = ["downgrade"]
 def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
     from labkit.oci.signatures import list_bundles
     from labkit.oci.signatures import sign_image as oci_sign_image
+    from labkit.oci.signatures import verify_image
 
     out = scenario.outcome()
     with labkit_log(lab) as log:
@@ -80,4 +81,11 @@ def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
 
             out.judge_call("cosign-v3-referrers-fallback", lambda: vulnerable_cosign_v3_referrers_fallback(bundles, legacy))
             out.judge_call(LABKIT_MODE, lambda: require_bundle_format(store, digest, key.public_key()))
+            # Defence in depth: even when falling back, labkit checks the legacy rekorBundle against the log
+            # (verify_image with a trusted root): the forged entry is bound to another signature.
+            try:
+                verify_image(store, digest, key.public_key(), trusted_root=sandbox_trusted_root(log))
+                out.evidence["fallback, log checked"] = "accepted"
+            except LabkitError as exc:
+                out.evidence["fallback, log checked"] = f"rejected ({getattr(exc, 'reason', '')})"
     return out
