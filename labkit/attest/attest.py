@@ -29,11 +29,12 @@ import base64
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
+from labkit.checks import CheckResult, Step, StepStatus
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
 from labkit.errors import AttestationError, LabkitError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, generate
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DSSE_LAYER_MEDIA_TYPE",
-    "AttestStep",
     "AttestationResult",
     "ImageAttestation",
     "Signer",
@@ -244,70 +244,47 @@ def sign_image_bundle(
 
 # --- verification --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class AttestStep:
-    """One step of an attestation check."""
+#: The spec each attestation step enforces.
+_SPECS = {
+    "input": "cosign verify-attestation",
+    "attestation.found": "cosign verify-attestation --type (GHSA-vjxv-45g9-9296)",
+    "bundle.parse": "protobuf-specs Bundle",
+    "attestation.envelope": "DSSE v1; in-toto attestation framework",
+    "statement.parse": "in-toto Statement v1",
+    "predicate.type": "in-toto Statement v1 predicateType (GHSA-vjxv-45g9-9296)",
+    "bundle.verify": "Sigstore client spec: verification (labkit.verify)",
+}
 
-    id: str
-    title: str
-    ok: bool
-    detail: str = ""
 
-    @property
-    def status(self) -> str:
-        """``passed`` or ``failed`` (the vocabulary of `labkit.verify` and `labkit.display.checklist`)."""
-        return "passed" if self.ok else "failed"
+def _step(step_id: str, title: str, ok: bool, detail: str = "") -> Step:
+    spec = _SPECS.get(step_id, "predicate type (GHSA-w6c6-c85g-mmv6)" if step_id.startswith("predicate.") else "")
+    return Step(step_id, title, spec, StepStatus.PASSED if ok else StepStatus.FAILED, detail)
 
 
 @dataclass
-class AttestationResult:
-    """The ordered steps of one attestation verification, and what was verified."""
+class AttestationResult(CheckResult):
+    """The ordered steps of one attestation verification (`subject`: the predicate type), and what was verified."""
 
-    predicate_type: str
-    steps: list[AttestStep] = field(default_factory=list)
     statement: Statement | None = None
     predicate: Any = None
     envelope: Envelope | None = None
-    bundle_steps: list[Any] = field(default_factory=list)
+    bundle_steps: list[Step] = field(default_factory=list)
     candidates: int = 0
 
-    @property
-    def verified(self) -> bool:
-        """True when every step passed (and there was at least one)."""
-        return bool(self.steps) and all(s.ok for s in self.steps)
+    incomplete_reason: ClassVar[str] = "attestation.found"
 
     @property
-    def failed_step(self) -> AttestStep | None:
-        """The first failed step."""
-        return next((s for s in self.steps if not s.ok), None)
+    def predicate_type(self) -> str:
+        """The requested predicate type URI."""
+        return self.subject
 
-    @property
-    def reason(self) -> str:
-        """The id of the first failed step ("" when verified)."""
-        f = self.failed_step
-        return f.id if f is not None else ("" if self.verified else "attestation.found")
-
-    def rows(self) -> list[dict[str, str]]:
-        """Steps as table rows (step, check, result, detail)."""
-        return [{"step": s.id, "check": s.title, "result": s.status, "detail": s.detail} for s in self.steps]
-
-    def checklist(self) -> str:
-        """Plain text, one line per step, and the verdict."""
-        lines = [f"[{'ok' if s.ok else 'FAIL':>4}] {s.id}: {s.title}" + (f" ({s.detail})" if s.detail else "")
-                 for s in self.steps]
-        f = self.failed_step
-        lines.append("VERIFIED" if self.verified else f"REJECTED ({f.id if f else 'no steps'})")
-        return "\n".join(lines)
-
-    def raise_for_failure(self) -> None:
-        """Raise `VerificationError` naming the failed step; nothing when verified."""
-        f = self.failed_step
-        if f is None and self.steps:
-            return
-        step = f.id if f else "attestation.found"
-        detail = f.detail if f else "nothing to verify"
-        raise VerificationError(f"attestation ({self.predicate_type}) rejected at {step}: {detail}",
-                                step=step, reason=f"attestation.{step}" if not step.startswith("attestation") else step)
+    def error(self, step: Step | None) -> LabkitError:
+        """`VerificationError` naming the failed step; its reason is prefixed ``attestation.``."""
+        step_id = step.id if step is not None else "attestation.found"
+        detail = step.detail if step is not None else "nothing to verify"
+        reason = step_id if step_id.startswith("attestation") else f"attestation.{step_id}"
+        return VerificationError(f"attestation ({self.subject}) rejected at {step_id}: {detail}",
+                                 step=step_id, reason=reason)
 
 
 RootInput = Union["TrustedRoot", bytes, str, None]
@@ -322,41 +299,41 @@ def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: Predica
     try:
         b = bundle if isinstance(bundle, Bundle) else Bundle.from_json(bundle)
     except LabkitError as exc:
-        steps.append(AttestStep("bundle.parse", "The attestation bundle parses", False, exc.message))
+        steps.append(_step("bundle.parse", "The attestation bundle parses", False, exc.message))
         return result
-    steps.append(AttestStep("bundle.parse", "The attestation bundle parses", True))
+    steps.append(_step("bundle.parse", "The attestation bundle parses", True))
     if not isinstance(b.content, Envelope) or b.content.payload_type != INTOTO_PAYLOAD_TYPE:
-        steps.append(AttestStep("attestation.envelope", "The bundle holds a DSSE in-toto envelope", False,
+        steps.append(_step("attestation.envelope", "The bundle holds a DSSE in-toto envelope", False,
                                 "the bundle holds a message signature, not an attestation"))
         return result
-    steps.append(AttestStep("attestation.envelope", "The bundle holds a DSSE in-toto envelope", True))
+    steps.append(_step("attestation.envelope", "The bundle holds a DSSE in-toto envelope", True))
     # Read the statement's type before trusting anything, only to report it; it is re-checked after verification.
     try:
         statement = Statement.from_json(b.content.payload)
     except LabkitError as exc:
-        steps.append(AttestStep("statement.parse", "The payload is an in-toto Statement", False, exc.message))
+        steps.append(_step("statement.parse", "The payload is an in-toto Statement", False, exc.message))
         return result
-    steps.append(AttestStep("statement.parse", "The payload is an in-toto Statement", True,
+    steps.append(_step("statement.parse", "The payload is an in-toto Statement", True,
                             f"predicateType {statement.predicate_type}"))
     if statement.predicate_type != wanted.uri:
         # GHSA-vjxv-45g9-9296: a statement of another type never stands in for the requested one.
-        steps.append(AttestStep("predicate.type", f"The predicate type is {wanted.name}", False,
+        steps.append(_step("predicate.type", f"The predicate type is {wanted.name}", False,
                                 f"expected {wanted.uri}, got {statement.predicate_type}"))
         return result
-    steps.append(AttestStep("predicate.type", f"The predicate type is {wanted.name}", True, wanted.uri))
+    steps.append(_step("predicate.type", f"The predicate type is {wanted.name}", True, wanted.uri))
     vr = explain_bundle(b, f"sha256:{sha256_hex}", trusted_root, policy, key)
     result.bundle_steps = list(vr.steps)
     if not vr.verified:
         failed = vr.failed_step
         detail = f"{failed.id}: {failed.detail}" if failed is not None else "incomplete"
-        steps.append(AttestStep("bundle.verify", "Signature, log entry and signer verify (labkit.verify)",
+        steps.append(_step("bundle.verify", "Signature, log entry and signer verify (labkit.verify)",
                                 False, detail))
         return result
-    steps.append(AttestStep("bundle.verify", "Signature, log entry and signer verify (labkit.verify)", True,
+    steps.append(_step("bundle.verify", "Signature, log entry and signer verify (labkit.verify)", True,
                             vr.signer or ""))
     check = wanted.check_steps(statement.predicate)
     for cs in check.steps:
-        steps.append(AttestStep(f"predicate.{cs.id}", cs.title, cs.ok, cs.detail))
+        steps.append(replace(cs, id=f"predicate.{cs.id}"))
     result.statement = statement
     result.envelope = b.content
     result.predicate = check.value if check.ok else None
@@ -396,7 +373,7 @@ def explain_blob_attestation(
             digest = digest_file(data_or_path, "sha256").hex
     except LabkitError as exc:
         r = AttestationResult(predicate_type)
-        r.steps.append(AttestStep("input", "The request is complete", False, exc.message))
+        r.steps.append(_step("input", "The request is complete", False, exc.message))
         return r
     return _check_bundle(bundle, digest, wanted, trusted_root, vkey, policy)
 
@@ -452,7 +429,7 @@ def explain_image_attestation(
         found = image_attestations(store, digest)
     except LabkitError as exc:
         r = AttestationResult(predicate_type)
-        r.steps.append(AttestStep("input", "The image and request are valid", False, exc.message))
+        r.steps.append(_step("input", "The image and request are valid", False, exc.message))
         return r
     typed_failure: AttestationResult | None = None
     for _annotation, data in found:
@@ -461,7 +438,7 @@ def explain_image_attestation(
         r.candidates = len(found)
         type_ok = any(s.id == "predicate.type" and s.ok for s in r.steps)
         if r.verified or (type_ok and typed_failure is None):
-            r.steps.insert(0, AttestStep("attestation.found", f"An attestation of type {wanted.name} exists", True,
+            r.steps.insert(0, _step("attestation.found", f"An attestation of type {wanted.name} exists", True,
                                          f"{len(found)} attestation(s) attached"))
         if r.verified:
             return r
@@ -471,7 +448,7 @@ def explain_image_attestation(
         return typed_failure
     # GHSA-vjxv-45g9-9296: no attestation of this type is a failure, never a pass.
     r = AttestationResult(wanted.uri, candidates=len(found))
-    r.steps.append(AttestStep("attestation.found", f"An attestation of type {wanted.name} exists", False,
+    r.steps.append(_step("attestation.found", f"An attestation of type {wanted.name} exists", False,
                               f"none of the {len(found)} attestation(s) attached is a {wanted.uri}"))
     return r
 

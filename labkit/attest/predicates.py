@@ -37,6 +37,7 @@ from typing import Any
 
 import jsonschema
 
+from labkit.checks import CheckResult, Step
 from labkit.errors import AttestationError, LabkitError
 from labkit.lab import Clock, SystemClock
 
@@ -45,11 +46,11 @@ __all__ = [
     "CYCLONEDX_URI",
     "ENTRY_POINT_GROUP",
     "PredicateCheck",
+    "PredicateError",
     "PredicateType",
     "SLSA_PROVENANCE_V1_URI",
     "SPDX_URI",
     "VULN_URI",
-    "CheckStep",
     "get_predicate_type",
     "load_entry_points",
     "make_predicate",
@@ -73,38 +74,37 @@ PolicyFn = Callable[[Any], Any]
 ParseFn = Callable[[Any], Any]
 
 
-@dataclass(frozen=True)
-class CheckStep:
-    """One step of a predicate check."""
+class PredicateError(AttestationError):
+    """A predicate does not satisfy its type; `step` and `reason` name the failed check."""
 
-    id: str
-    title: str
-    ok: bool
-    detail: str = ""
-
-    @property
-    def status(self) -> str:
-        """``pass`` or ``fail``."""
-        return "pass" if self.ok else "fail"
+    def __init__(self, message: str, *, step: str, reason: str = "", details: dict[str, object] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.step = step
+        self.reason = reason or step
 
 
-@dataclass(frozen=True)
-class PredicateCheck:
-    """The ordered result of checking one predicate against its type."""
+@dataclass
+class PredicateCheck(CheckResult):
+    """The ordered result of checking one predicate against its type (`subject` is the type's URI)."""
 
-    predicate_type: str
-    steps: tuple[CheckStep, ...]
+    #: The type's short name.
+    name: str = ""
+    #: The parsed predicate (what the type's ``parse`` returned) once every step passed.
     value: Any = None
 
     @property
-    def ok(self) -> bool:
-        """True when every step passed."""
-        return all(s.ok for s in self.steps)
+    def predicate_type(self) -> str:
+        """The predicate type URI."""
+        return self.subject
 
-    @property
-    def failed(self) -> CheckStep | None:
-        """The first failed step, if any."""
-        return next((s for s in self.steps if not s.ok), None)
+    def error(self, step: Step | None) -> LabkitError:
+        """`PredicateError` naming the failed step."""
+        step_id, detail = (step.id, step.detail) if step is not None else (self.incomplete_reason, "no check ran")
+        return PredicateError(
+            f"predicate is not a valid {self.name or self.subject} ({step_id}): {detail}",
+            step=step_id,
+            details={"predicateType": self.subject, "step": step_id},
+        )
 
 
 def _schema_error_text(error: jsonschema.ValidationError) -> str:
@@ -150,51 +150,46 @@ class PredicateType:
 
     def check_steps(self, predicate: Any) -> PredicateCheck:
         """Check `predicate` step by step (schema, parse, policy); never raises."""
-        steps: list[CheckStep] = []
+        result = PredicateCheck(self.uri, name=self.name)
+        spec = f"predicate type {self.uri}"
         value: Any = predicate
         if self._validator is not None:
             errors = sorted(self._validator.iter_errors(predicate), key=lambda e: list(e.absolute_path))
-            if errors:
-                steps.append(CheckStep("schema", f"predicate matches the {self.name} schema", False,
-                                       _schema_error_text(errors[0])))
-                return PredicateCheck(self.uri, tuple(steps))
-            steps.append(CheckStep("schema", f"predicate matches the {self.name} schema", True))
+            title = f"predicate matches the {self.name} schema"
+            if not result.add("schema", title, spec, not errors, detail=_schema_error_text(errors[0]) if errors else ""):
+                return result
         if self.parse is not None:
             try:
                 value = self.parse(predicate)
             except Exception as exc:  # a researcher's parse function may raise anything
                 text = exc.message if isinstance(exc, LabkitError) else f"{type(exc).__name__}: {exc}"
-                steps.append(CheckStep("parse", f"predicate parses as {self.name}", False, text))
-                return PredicateCheck(self.uri, tuple(steps))
-            steps.append(CheckStep("parse", f"predicate parses as {self.name}", True))
+                result.add("parse", f"predicate parses as {self.name}", spec, False, detail=text)
+                return result
+            result.add("parse", f"predicate parses as {self.name}", spec, True)
         if self._validator is None and self.parse is None:
             ok = isinstance(predicate, dict)
-            steps.append(CheckStep("shape", "predicate is a JSON object", ok,
-                                   "" if ok else f"got {type(predicate).__name__}"))
-            if not ok:
-                return PredicateCheck(self.uri, tuple(steps))
+            if not result.add("shape", "predicate is a JSON object", spec, ok,
+                              detail="" if ok else f"got {type(predicate).__name__}"):
+                return result
         if self.policy is not None:
             try:
                 verdict = self.policy(value)
             except Exception as exc:
                 text = exc.message if isinstance(exc, LabkitError) else f"{type(exc).__name__}: {exc}"
                 verdict = text or "policy raised"
+            title = f"{self.name} policy accepts the predicate"
             if verdict is None or verdict is True:
-                steps.append(CheckStep("policy", f"{self.name} policy accepts the predicate", True))
+                result.add("policy", title, spec, True)
             else:
-                reason = verdict if isinstance(verdict, str) else "policy returned False"
-                steps.append(CheckStep("policy", f"{self.name} policy accepts the predicate", False, reason))
-        return PredicateCheck(self.uri, tuple(steps), value)
+                result.add("policy", title, spec, False,
+                           detail=verdict if isinstance(verdict, str) else "policy returned False")
+        result.value = value
+        return result
 
     def check(self, predicate: Any) -> Any:
-        """Return the parsed predicate, or raise `AttestationError` naming the failed step."""
+        """Return the parsed predicate, or raise `PredicateError` (an `AttestationError`) naming the failed step."""
         result = self.check_steps(predicate)
-        failed = result.failed
-        if failed is not None:
-            raise AttestationError(
-                f"predicate is not a valid {self.name} ({failed.id}): {failed.detail}",
-                details={"predicateType": self.uri, "step": failed.id},
-            )
+        result.raise_for_failure()
         return result.value
 
 

@@ -210,7 +210,7 @@ def _predicate_ok(req: AttestationRequirement, ev: Evidence) -> str | None:
         return exc.message
     check = ptype.check_steps(ev.predicate)
     if not check.ok:
-        failed = check.failed
+        failed = check.failed_step
         assert failed is not None
         return f"predicate is not a valid {ptype.name} ({failed.id}): {failed.detail}"
     for block in req.conditions:

@@ -61,6 +61,7 @@ def test_builtin_refuses_invalid(name: str) -> None:
     with pytest.raises(AttestationError) as err:
         t.check(predicate)
     assert where in err.value.message
+    assert isinstance(err.value, P.PredicateError) and err.value.step == err.value.reason == "schema"
 
 
 def test_cosign_names() -> None:
