@@ -143,6 +143,14 @@ def test_keyless_sign(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "keyless.verify" in captured.out and "certificate was verified" in captured.err
     assert main([*base, "--certificate-identity", "mallory@example.com", f"oci:{layout}:v1"]) == 1
     assert "keyless.verify" in capsys.readouterr().err
+    # the fixes apply to keyless verification too
+    alice = [*base, "--certificate-identity", "alice@example.com"]
+    assert main([*alice, "--check-docker-reference", f"oci:{layout}:v1"]) == 0
+    capsys.readouterr()
+    assert main([*alice, "--docker-reference", "localhost/prod", f"oci:{layout}:v1"]) == 1
+    assert "payload.docker_reference" in capsys.readouterr().err
+    assert main([*alice, "--require-bundle-format", f"oci:{layout}:v1"]) == 1
+    assert "a Sigstore bundle refers to the image" in capsys.readouterr().err
     assert main(["verify", "--instance", str(instance), f"oci:{layout}:v1"]) == 1
     assert "--certificate-identity" in capsys.readouterr().err
 
