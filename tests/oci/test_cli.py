@@ -169,6 +169,9 @@ def test_verify_key_with_log_trusted_root_and_fixes(tmp_path: Path, keys: Path,
     capsys.readouterr()
     parsed = TrustedRoot.from_json(root.read_bytes())
     assert len(parsed.tlogs) == 1 and parsed.tlogs[0].base_url == "https://labkit.local"
+    from sigstore.models import TrustedRoot as SigstoreTrustedRoot
+
+    SigstoreTrustedRoot.from_file(str(root))  # sigstore-python reads it too
     assert main(["log", "trusted-root", "--dir", str(log)]) == 0
     assert capsys.readouterr().out.encode() == root.read_bytes()  # stdout and -o: the same bytes
     # the SET is checked: no --insecure-ignore-tlog needed
