@@ -158,13 +158,13 @@ class CheckResult:
         title: str,
         spec: str,
         ok: bool,
-        *,
-        detail: str = "",
         expected: object = None,
         actual: object = None,
+        *,
+        detail: str = "",
         reason: str = "",
     ) -> bool:
-        """Record a passed or failed step; returns `ok`."""
+        """Record a passed or failed step (`reason` refines a failure's code); returns `ok`."""
         status = StepStatus.PASSED if ok else StepStatus.FAILED
         self.steps.append(
             Step(id, title, spec, status, detail, _text(expected), _text(actual), "" if ok else reason)
