@@ -19,12 +19,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 
+from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError as _HTTPError, StartResponse
+from labkit._internal.wsgi import json_response as _respond
+from labkit._internal.wsgi import read_json as _read_json
 from labkit.errors import LabkitError
 from labkit.keyless.checks import IssuanceRefused
 
@@ -35,26 +37,6 @@ __all__ = ["InstanceServer", "MAX_BODY", "make_app"]
 
 #: The largest request body accepted (a CSR and a token fit in far less).
 MAX_BODY = 64 * 1024
-
-StartResponse = Callable[..., Any]
-Environ = dict[str, Any]
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-            411: "Length Required", 413: "Payload Too Large", 500: "Internal Server Error"}
-
-
-class _HTTPError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _respond(start: StartResponse, status: int, value: Any) -> list[bytes]:
-    body = json.dumps(value, indent=None, separators=(",", ":")).encode()
-    start(f"{status} {_REASONS.get(status, '')}",
-          [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
-
 
 def _b64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
@@ -75,16 +57,9 @@ def make_app(instance: Instance, *, max_body: int = MAX_BODY) -> Callable[[Envir
     from labkit.keys import load_public_key
 
     def read_json(environ: Environ) -> Any:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or "")
-        except ValueError:
-            raise _HTTPError(411, "Content-Length is required") from None
-        if length > max_body:
-            raise _HTTPError(413, f"request body over {max_body} bytes")
-        try:
-            return json.loads(environ["wsgi.input"].read(length))
-        except (ValueError, UnicodeDecodeError):
-            raise _HTTPError(400, "request body is not JSON") from None
+        if not environ.get("CONTENT_LENGTH"):
+            raise _HTTPError(411, "Content-Length is required")
+        return _read_json(environ, max_body)
 
     def signing_cert(environ: Environ) -> dict[str, Any]:
         doc = read_json(environ)
@@ -152,23 +127,17 @@ class InstanceServer:
     """Serve an instance's issuer + CA and its transparency log on 127.0.0.1, in background threads."""
 
     def __init__(self, instance: Instance, *, threads: int = 4) -> None:
-        import waitress.server
-
         from labkit.tlog.server import LogServer
 
         self.instance = instance
-        self._server = waitress.server.create_server(
-            make_app(instance), host="127.0.0.1", port=0, threads=threads,
-            max_request_body_size=MAX_BODY + 4096, clear_untrusted_proxy_headers=True, ident="labkit-ca",
-        )
+        self._server = BackgroundServer(make_app(instance), threads=threads,
+                                        max_request_body_size=MAX_BODY + 4096, ident="labkit-ca")
         self.log_server = LogServer(instance.tlog, threads=threads)
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
         """Base URL of the issuer and CA, e.g. ``http://127.0.0.1:40123``."""
-        return f"http://127.0.0.1:{int(self._server.effective_port)}"  # type: ignore[union-attr]
+        return self._server.url
 
     @property
     def tlog_url(self) -> str:
@@ -178,27 +147,12 @@ class InstanceServer:
     def start(self) -> InstanceServer:
         """Start both servers; returns self."""
         self.log_server.start()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="labkit-ca-server", daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
-
-    def _loop(self) -> None:
-        from waitress import wasyncore
-
-        server = self._server
-        while not self._stopping.is_set():
-            wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
-        for channel in list(server._map.values()):  # type: ignore[union-attr]
-            channel.close()
-        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
 
     def stop(self) -> None:
         """Stop both servers and wait for their threads."""
-        if self._thread is not None:
-            self._stopping.set()
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._server.stop()
         self.log_server.stop()
 
     def __enter__(self) -> InstanceServer:

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError as _HTTPError, StartResponse, json_response as _json_response
+from labkit._internal.wsgi import read_json as _read_json
 from labkit.errors import LabkitError, LogError, ProofError
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
 
@@ -34,28 +34,6 @@ __all__ = ["LOOPBACK_HOSTS", "MAX_BODY", "LogServer", "make_app", "serve"]
 #: The largest request body accepted (Rekor's default ``max_request_body_size`` is larger; a lab needs less).
 MAX_BODY = 1 << 20
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
-
-StartResponse = Callable[..., Any]
-Environ = dict[str, Any]
-
-_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-            409: "Conflict", 411: "Length Required", 413: "Payload Too Large", 500: "Internal Server Error"}
-
-
-class _HTTPError(Exception):
-    def __init__(self, status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = list(headers)
-
-
-def _json_response(start: StartResponse, status: int, value: Any, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
-    body = json.dumps(value, separators=(",", ":")).encode() + b"\n"
-    start(f"{status} {_REASONS.get(status, '')}",
-          [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
-    return [body]
-
 
 def _int_param(query: dict[str, list[str]], name: str, default: int | None = None) -> int:
     values = query.get(name)
@@ -73,21 +51,7 @@ def make_app(log: TransparencyLog, *, max_body: int = MAX_BODY) -> Callable[[Env
     """The WSGI application serving `log`."""
 
     def read_json(environ: Environ) -> Any:
-        length_s = environ.get("CONTENT_LENGTH") or ""
-        if length_s:
-            if not length_s.isdigit():
-                raise _HTTPError(400, "bad Content-Length")
-            if int(length_s) > max_body:
-                raise _HTTPError(413, f"request body of {length_s} bytes is larger than the limit of {max_body}")
-            data = environ["wsgi.input"].read(int(length_s))
-        else:
-            data = environ["wsgi.input"].read(max_body + 1)
-            if len(data) > max_body:
-                raise _HTTPError(413, f"request body is larger than the limit of {max_body} bytes")
-        try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            raise _HTTPError(400, "request body is not JSON") from None
+        return _read_json(environ, max_body)
 
     def entry_map(index_or_uuid: int | str) -> tuple[str, dict[str, Any]]:
         entry = log.get(index_or_uuid) if isinstance(index_or_uuid, int) else log.get_by_uuid(index_or_uuid)
@@ -187,7 +151,7 @@ def _check_host(host: str, allow_remote: bool) -> None:
         raise LogError(f"refusing to listen on {host}; the lab log serves loopback only ({', '.join(LOOPBACK_HOSTS)})")
 
 
-class LogServer:
+class LogServer(BackgroundServer):
     """A waitress server for a log, run in a background thread (for tests and notebooks).
 
     >>> # server = LogServer(log).start(); client = RekorClient(server.url); ...; server.stop()
@@ -195,52 +159,15 @@ class LogServer:
 
     def __init__(self, log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 0,
                  max_body: int = MAX_BODY, threads: int = 4) -> None:
-        import waitress.server
-
         _check_host(host, False)
         self.log = log
-        self._server = waitress.server.create_server(
-            make_app(log, max_body=max_body), host=host, port=port, threads=threads,
-            max_request_body_size=max_body * 4 + 4096, clear_untrusted_proxy_headers=True, ident="labkit-tlog",
-        )
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        return int(self._server.effective_port)  # type: ignore[union-attr]
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:40123``."""
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(make_app(log, max_body=max_body), host=host, port=port, threads=threads,
+                         max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog")
 
     def start(self) -> LogServer:
         """Serve in a daemon thread; returns self."""
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="labkit-tlog-server", daemon=True)
-        self._thread.start()
+        super().start()
         return self
-
-    def _loop(self) -> None:
-        from waitress import wasyncore
-
-        server = self._server
-        while not self._stopping.is_set():
-            wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
-        # Close every open connection and the listener from the serving thread, then stop the workers.
-        for channel in list(server._map.values()):  # type: ignore[union-attr]
-            channel.close()
-        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
-
-    def stop(self) -> None:
-        """Stop serving: close connections and the listening socket, and wait for the thread."""
-        if self._thread is None:
-            return
-        self._stopping.set()
-        self._thread.join(timeout=10)
-        self._thread = None
 
     def __enter__(self) -> LogServer:
         return self.start()

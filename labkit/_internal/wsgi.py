@@ -1,0 +1,116 @@
+"""The pieces every labkit HTTP face shares: JSON errors, bounded JSON bodies, a waitress server in a thread.
+
+The log (`labkit.tlog.server`) and the keyless instance (`labkit.keyless.server`)
+serve WSGI apps on loopback with waitress. This module holds what they have
+in common so both refuse oversized bodies the same way and stop cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["BackgroundServer", "Environ", "HTTPError", "StartResponse", "WSGIApp", "json_response", "read_json"]
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+WSGIApp = Callable[[Environ, StartResponse], list[bytes]]
+
+_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+            405: "Method Not Allowed", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+            500: "Internal Server Error"}
+
+
+class HTTPError(Exception):
+    """An error answered to the client as JSON ``{"code": status, "message": ...}``."""
+
+    def __init__(self, status: int, message: str, headers: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = list(headers)
+
+
+def json_response(start: StartResponse, status: int, value: Any, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+    """Answer `value` as compact JSON with `status`."""
+    body = json.dumps(value, separators=(",", ":")).encode() + b"\n"
+    start(f"{status} {_REASONS.get(status, '')}",
+          [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
+    return [body]
+
+
+def read_json(environ: Environ, max_body: int) -> Any:
+    """The request body as JSON; 413 past `max_body` (checked before reading), 400 when it is not JSON."""
+    length_s = environ.get("CONTENT_LENGTH") or ""
+    if length_s:
+        if not length_s.isdigit():
+            raise HTTPError(400, "bad Content-Length")
+        if int(length_s) > max_body:
+            raise HTTPError(413, f"request body of {length_s} bytes is larger than the limit of {max_body}")
+        data = environ["wsgi.input"].read(int(length_s))
+    else:
+        data = environ["wsgi.input"].read(max_body + 1)
+        if len(data) > max_body:
+            raise HTTPError(413, f"request body is larger than the limit of {max_body} bytes")
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPError(400, "request body is not JSON") from None
+
+
+class BackgroundServer:
+    """A waitress server for `app` on `host`, run in a daemon thread (tests, notebooks, `labkit serve`).
+
+    `stop()` closes every open connection and the listening socket from the
+    serving thread, then stops the worker threads.
+    """
+
+    def __init__(self, app: WSGIApp, *, host: str = "127.0.0.1", port: int = 0, threads: int = 4,
+                 max_request_body_size: int = 1 << 20, ident: str = "labkit") -> None:
+        import waitress.server
+
+        self.host = host
+        self.ident = ident
+        self._server = waitress.server.create_server(
+            app, host=host, port=port, threads=threads, max_request_body_size=max_request_body_size,
+            clear_untrusted_proxy_headers=True, ident=ident,
+        )
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:40123``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> BackgroundServer:
+        """Serve in a daemon thread; returns self."""
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"{self.ident}-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        from waitress import wasyncore
+
+        server = self._server
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
+        for channel in list(server._map.values()):  # type: ignore[union-attr]
+            channel.close()
+        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._thread.join(timeout=10)
+        self._thread = None
