@@ -14,12 +14,12 @@ malformed raises `BundleFormatError` naming the field; semantic checks
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from labkit._internal.encoding import b64decode_field
 from labkit.errors import BundleFormatError, PayloadError
 from labkit.payloads import Envelope
 
@@ -79,15 +79,8 @@ def _get(doc: dict[str, Any], camel: str, where: str, *, required: bool = True) 
 
 
 def _b64(value: Any, where: str) -> bytes:
-    if not isinstance(value, str):
-        raise BundleFormatError(f"{where} must be a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        try:
-            return base64.urlsafe_b64decode(value)  # proto3 JSON accepts URL-safe too
-        except (binascii.Error, ValueError):
-            raise BundleFormatError(f"{where} is not valid base64") from None
+    # proto3 JSON accepts standard and URL-safe base64, padded or not; every character is validated.
+    return b64decode_field(value, where, BundleFormatError)
 
 
 def _int64(value: Any, where: str, *, minimum: int = 0) -> int:

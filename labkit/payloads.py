@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from labkit._internal.encoding import b64decode_field
 from labkit.errors import PayloadError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey
 
@@ -132,15 +132,8 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 
 def _b64decode(value: Any, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise PayloadError(f"{what} must be a base64 string")
     # DSSE (protocol.md) allows standard or URL-safe base64; anything else is refused, not skipped.
-    text = value.replace("-", "+").replace("_", "/")
-    text += "=" * (-len(text) % 4) if "=" not in text else ""
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise PayloadError(f"{what} is not valid base64") from None
+    return b64decode_field(value, what, PayloadError)
 
 
 @dataclass(frozen=True)

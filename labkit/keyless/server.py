@@ -16,15 +16,15 @@ instance: `InstanceServer.client_trust_config_json()` points them there.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 
-from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError as _HTTPError, StartResponse
+from labkit._internal.encoding import b64decode_field
+from labkit._internal.wsgi import BackgroundServer, Environ, StartResponse
+from labkit._internal.wsgi import HTTPError as _HTTPError
 from labkit._internal.wsgi import json_response as _respond
 from labkit._internal.wsgi import read_json as _read_json
 from labkit.errors import LabkitError
@@ -39,12 +39,7 @@ __all__ = ["InstanceServer", "MAX_BODY", "make_app"]
 MAX_BODY = 64 * 1024
 
 def _b64(value: Any, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise _HTTPError(400, f"{what} must be a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise _HTTPError(400, f"{what} is not valid base64") from None
+    return b64decode_field(value, what, lambda message: _HTTPError(400, message), urlsafe=False)
 
 
 def _pem(cert: Any) -> str:

@@ -17,7 +17,6 @@ signature over the JCS form of ``{body, integratedTime, logID, logIndex}``.
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import hashlib
 import json
@@ -29,6 +28,7 @@ import rfc8785
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from labkit._internal.encoding import b64decode_field
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.tlog import merkle
@@ -100,12 +100,7 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(value: Any, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise LogError(f"{what} must be a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise LogError(f"{what} is not standard base64") from None
+    return b64decode_field(value, what, LogError, urlsafe=False)
 
 
 def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:

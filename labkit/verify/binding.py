@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from labkit._internal.encoding import b64decode_field
 from labkit.payloads import Envelope
 
 __all__ = ["BindingField", "EntryBinding", "SUPPORTED_KINDS", "bind_entry"]
@@ -76,12 +77,7 @@ def _get(obj: Any, *path: str) -> Any:
 
 
 def _b64(value: Any, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise _BodyError(f"entry body {what} is not a string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise _BodyError(f"entry body {what} is not base64") from None
+    return b64decode_field(value, f"entry body {what}", _BodyError, urlsafe=False)
 
 
 def _b64_maybe_twice(value: Any, what: str) -> bytes:
