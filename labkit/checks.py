@@ -36,6 +36,13 @@ class StepStatus(str, enum.Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
 
+    # Print as the value ("passed"), not "StepStatus.PASSED": Python 3.11+ formats str-mixin enums by name.
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
 
 _MARK = {StepStatus.PASSED: "ok", StepStatus.FAILED: "FAIL", StepStatus.SKIPPED: "skip"}
 
