@@ -308,7 +308,7 @@ def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key:
         for row in report.rows():
             sig = f"[{row['signature']}] " if row["signature"] else ""
             failed = row["status"].startswith("fail")
-            print(f"{row['status']:>7}  {sig}{row['step']}: {row['title']}"
+            print(f"{row['status']:>7}  {sig}{row['step']}: {row['check']}"
                   + (f" (expected {row['expected']}, got {row['actual']})" if failed else ""))
     report = verify_image(store, desc_digest, key, **kw)
     print(f"\nVerification for {ref.name}@{desc_digest} --", file=sys.stderr)
@@ -326,7 +326,7 @@ def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key:
         print("  - Existence of the claims in the transparency log was verified offline", file=sys.stderr)
         print("  - The code-signing certificate was verified using trusted certificate authority certificates",
               file=sys.stderr)
-    good = {s.what for s in report.verified}
+    good = {s.subject for s in report.verified_signatures}
     out: list[Any] = []
     if args.require_bundle_format:
         # The new format signs an in-toto statement; print the verified ones.

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
+from labkit.checks import CheckResult, Step
 from labkit.errors import LabkitError, StoreError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, SystemClock
@@ -72,7 +73,6 @@ from labkit.payloads import (
     simple_signing_payload,
     verify_envelope,
 )
-from labkit.tlog.checks import CheckResult
 
 __all__ = [
     "ANN_BUNDLE",
@@ -428,27 +428,21 @@ def sign_image(
 
 
 @dataclass
-class ImageSignatureReport:
+class ImageSignatureReport(CheckResult):
     """The explained verification of an image's signatures (legacy ``.sig`` and bundle referrers).
 
     `steps` are the image-level steps; `signatures` one `CheckResult` per
-    signature found. The image verifies when at least one signature passed
-    every step (as cosign: any valid signature is enough).
+    signature found (`subject` names it). The image verifies when at least
+    one signature passed every step (as cosign: any valid signature is enough).
     """
 
-    image: Digest
-    steps: CheckResult
+    image: Digest = field(kw_only=True)
     signatures: list[CheckResult] = field(default_factory=list)
 
     @property
-    def verified(self) -> list[CheckResult]:
+    def verified_signatures(self) -> list[CheckResult]:
         """The signatures that passed."""
-        return [s for s in self.signatures if s.ok]
-
-    @property
-    def ok(self) -> bool:
-        """True when the image-level steps passed."""
-        return self.steps.ok
+        return [s for s in self.signatures if s.verified]
 
     @property
     def reason(self) -> str:
@@ -458,21 +452,37 @@ class ImageSignatureReport:
         signature; otherwise the failed image-level step. Codes are step ids,
         except those in `STEP_REASONS`.
         """
-        failed = self.steps.failed
+        failed = self.failed_step
         if failed is None:
-            return ""
+            return "" if self.verified else self.incomplete_reason
         if failed.id == "signatures.verified":
-            firsts = [s.failed for s in self.signatures if s.failed is not None]
+            firsts = [f for f in (s.failed_step for s in self.signatures) if f is not None]
             if firsts:
                 return _reason(firsts[0].id)
         return _reason(failed.id)
 
     def rows(self) -> list[dict[str, str]]:
-        """Every step, image-level first, as plain dicts."""
-        out = [dict(r, signature="") for r in self.steps.rows()]
+        """Every step, image-level first, as plain dicts (the `CheckResult.rows` keys and ``signature``)."""
+        out = [dict(r, signature="") for r in super().rows()]
         for s in self.signatures:
-            out.extend(dict(r, signature=s.what) for r in s.rows())
+            out.extend(dict(r, signature=s.subject) for r in s.rows())
         return out
+
+    def error(self, step: Step | None) -> LabkitError:
+        """`VerificationError` naming the failed image-level step; `reason` is `ImageSignatureReport.reason`."""
+        if step is None:
+            return VerificationError(f"image {self.image.short()}: the checks did not complete",
+                                     step=self.incomplete_reason)
+        detail = ""
+        firsts = [f for f in (s.failed_step for s in self.signatures) if f is not None]
+        if firsts:
+            detail = f" (first signature failed at {firsts[0].id}: {firsts[0].actual})"
+        return VerificationError(
+            f"image {self.image.short()}: {step.title} failed{detail}",
+            step=step.id,
+            reason=self.reason,
+            details={"expected": step.expected or "", "actual": step.actual or ""},
+        )
 
 
 def _rekor_entry(rekor: Mapping[str, Any]) -> TransparencyLogEntry | None:
@@ -792,8 +802,7 @@ def explain_image_signatures(
     fallback to the legacy ``.sig`` (the downgrade attack).
     """
     d = image if isinstance(image, Digest) else Digest.parse(image)
-    top = CheckResult(f"signatures of {d}")
-    report = ImageSignatureReport(d, top)
+    report = top = ImageSignatureReport(f"signatures of {d}", image=d)
     if key is None and (trusted_root is None or identity is None):
         top.add("policy.present", "a key, or a trusted root and an identity, is given", "cosign verify", False,
                 "--key, or identity and issuer", "neither")
@@ -839,7 +848,7 @@ def explain_image_signatures(
     top.add("signatures.found", "at least one signature exists", "cosign verify", found > 0, ">= 1", found)
     if found:
         top.add("signatures.verified", "at least one signature verifies", "cosign verify",
-                bool(report.verified), ">= 1", len(report.verified))
+                bool(report.verified_signatures), ">= 1", len(report.verified_signatures))
     return report
 
 
@@ -864,16 +873,5 @@ def verify_image(
     report = explain_image_signatures(store, image, key, annotations=annotations, trusted_root=trusted_root,
                                       identity=identity, tlog=tlog, docker_reference=docker_reference,
                                       require_bundle_format=require_bundle_format)
-    failed = report.steps.failed
-    if failed is not None:
-        detail = ""
-        firsts = [s.failed for s in report.signatures if s.failed is not None]
-        if firsts:
-            detail = f" (first signature failed at {firsts[0].id}: {firsts[0].actual})"
-        raise VerificationError(
-            f"image {report.image.short()}: {failed.title} failed{detail}",
-            step=failed.id,
-            reason=report.reason,
-            details={"expected": failed.expected, "actual": failed.actual},
-        )
+    report.raise_for_failure()
     return report

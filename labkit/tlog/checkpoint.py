@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit.errors import CheckpointError, LabkitError
 from labkit.keys import SigningKey, VerifyingKey
-from labkit.tlog.checks import CheckResult
+from labkit.tlog.checks import CheckpointCheck
 from labkit.tlog.merkle import HASH_SIZE
 
 __all__ = [
@@ -248,9 +248,9 @@ def explain_note(
     *,
     rule: str = "rekor-v1",
     origin: str | None = None,
-) -> CheckResult:
+) -> CheckpointCheck:
     """Check a signed checkpoint step by step; never raises on bad input."""
-    result = CheckResult("signed checkpoint")
+    result = CheckpointCheck("signed checkpoint")
     try:
         parsed = note if isinstance(note, SignedNote) else SignedNote.parse(note)
     except LabkitError as exc:
@@ -302,12 +302,6 @@ def verify_note(
     origin: str | None = None,
 ) -> Checkpoint:
     """Verify a signed checkpoint and return its checkpoint; raises `CheckpointError` naming the failed step."""
-    result = explain_note(note, name, key, rule=rule, origin=origin)
-    failed = result.failed
-    if failed is not None:
-        raise CheckpointError(
-            f"checkpoint check {failed.id} failed: {failed.title.lower()} (expected {failed.expected}, got {failed.actual})",
-            details={"step": failed.id, "expected": failed.expected, "actual": failed.actual},
-        )
+    explain_note(note, name, key, rule=rule, origin=origin).raise_for_failure()
     parsed = note if isinstance(note, SignedNote) else SignedNote.parse(note)
     return parsed.checkpoint()

@@ -1,74 +1,56 @@
-"""Ordered check steps for the transparency log's explain-then-enforce calls.
+"""The transparency log's check results: the `labkit.checks` step model with the log's errors.
 
-An ``explain_*`` call returns a `CheckResult` (never raises on bad input);
-the matching ``verify_*`` call raises on its first failed step. Every step
+An ``explain_*`` call returns a `LogCheck` (ordered steps, never raises on
+bad input); the matching ``verify_*`` call is ``explain_*(...)`` followed by
+`raise_for_failure()`, which raises on the first failed step. Every step
 names the spec it enforces.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-__all__ = ["CheckResult", "Step"]
+from labkit.checks import CheckResult, Step
+from labkit.errors import CheckpointError, LabkitError, VerificationError
+
+__all__ = ["CheckpointCheck", "CheckpointRefused", "LogCheck"]
 
 
-@dataclass(frozen=True)
-class Step:
-    """One check: a stable id, what it checks, the spec, and how it went."""
+class CheckpointRefused(CheckpointError):
+    """A signed checkpoint failed a check; `step` and `reason` name it."""
 
-    id: str
-    title: str
-    spec: str
-    status: str  # "passed" | "failed" | "skipped" (as labkit.display.html.checklist expects)
-    expected: str = ""
-    actual: str = ""
+    def __init__(self, message: str, *, step: str, reason: str = "", details: dict[str, object] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.step = step
+        self.reason = reason or step
 
-    @property
-    def ok(self) -> bool:
-        """True unless the step failed."""
-        return self.status != "failed"
+
+def _message(result: CheckResult, step: Step) -> str:
+    text = f"{result.subject} check {step.id} failed: {step.title.lower()}"
+    if step.expected or step.actual:
+        text += f" (expected {step.expected or ''}, got {step.actual or ''})"
+    return text
 
 
 @dataclass
-class CheckResult:
-    """The ordered steps of one check; `ok` when none failed."""
+class LogCheck(CheckResult):
+    """The ordered steps of one log check (entry, witness); raises `VerificationError` naming the step."""
 
-    what: str
-    steps: list[Step] = field(default_factory=list)
+    def error(self, step: Step | None) -> LabkitError:
+        """`VerificationError` whose `step` and `reason` are the failed step's id."""
+        if step is None:
+            return VerificationError(f"{self.subject} check did not complete", step=self.incomplete_reason)
+        return VerificationError(_message(self, step), step=step.id, reason=step.reason_code,
+                                 details={"expected": step.expected or "", "actual": step.actual or ""})
 
-    @property
-    def ok(self) -> bool:
-        """True when every step passed (or was skipped)."""
-        return all(s.ok for s in self.steps)
 
-    @property
-    def verified(self) -> bool:
-        """Same as `ok` (the name `labkit.display.html.checklist` reads)."""
-        return self.ok
+@dataclass
+class CheckpointCheck(LogCheck):
+    """The ordered steps of a signed-checkpoint check; raises `CheckpointRefused` (a `CheckpointError`)."""
 
-    @property
-    def reason(self) -> str:
-        """The id of the first failed step, or empty."""
-        failed = self.failed
-        return failed.id if failed else ""
-
-    @property
-    def failed(self) -> Step | None:
-        """The first failed step, if any."""
-        return next((s for s in self.steps if not s.ok), None)
-
-    def add(self, id: str, title: str, spec: str, ok: bool, expected: object = "", actual: object = "") -> bool:
-        """Record a step and return whether it passed."""
-        self.steps.append(Step(id, title, spec, "passed" if ok else "failed", str(expected), str(actual)))
-        return ok
-
-    def skip(self, id: str, title: str, spec: str, why: str) -> None:
-        """Record a step that could not run because an earlier one failed."""
-        self.steps.append(Step(id, title, spec, "skipped", "", why))
-
-    def rows(self) -> list[dict[str, str]]:
-        """The steps as plain dicts (for tables)."""
-        return [
-            {"step": s.id, "title": s.title, "spec": s.spec, "status": s.status, "expected": s.expected, "actual": s.actual}
-            for s in self.steps
-        ]
+    def error(self, step: Step | None) -> LabkitError:
+        """`CheckpointRefused` naming the failed step."""
+        if step is None:
+            return CheckpointRefused(f"{self.subject} check did not complete", step=self.incomplete_reason)
+        return CheckpointRefused(_message(self, step), step=step.id, reason=step.reason_code,
+                                 details={"step": step.id, "expected": step.expected or "", "actual": step.actual or ""})

@@ -32,7 +32,7 @@ from labkit._internal.encoding import b64decode_field
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.tlog import merkle
-from labkit.tlog.checks import CheckResult
+from labkit.tlog.checks import LogCheck
 
 if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
@@ -535,14 +535,14 @@ class LogEntry:
             inclusion_proof=proof,
         )
 
-    def explain(self, log_key: VerifyingKey) -> CheckResult:
+    def explain(self, log_key: VerifyingKey) -> LogCheck:
         """Check body, SET and inclusion proof step by step; never raises on bad input."""
         return explain_entry(self, log_key)
 
 
-def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> CheckResult:
+def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
     """Check a log entry against the log key: body, log ID, SET, inclusion proof, checkpoint root."""
-    result = CheckResult("transparency log entry")
+    result = LogCheck("transparency log entry")
     try:
         parse_body(entry.body)
         result.add("tlog.body", "The body is a canonical entry of a known kind", "Rekor v1 types", True, "canonical", "canonical")
@@ -583,10 +583,4 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> CheckResult:
 
 def verify_entry(entry: LogEntry, log_key: VerifyingKey) -> None:
     """Raise `VerificationError` naming the first failed step of `explain_entry`."""
-    result = explain_entry(entry, log_key)
-    failed = result.failed
-    if failed is not None:
-        raise VerificationError(
-            f"log entry check {failed.id} failed: {failed.title.lower()}",
-            step=failed.id, reason=failed.id, details={"expected": failed.expected, "actual": failed.actual},
-        )
+    explain_entry(entry, log_key).raise_for_failure()

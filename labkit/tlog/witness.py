@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from labkit.errors import CheckpointError, LabkitError, ProofError, VerificationError
+from labkit.errors import CheckpointError, LabkitError, ProofError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_note
-from labkit.tlog.checks import CheckResult
+from labkit.tlog.checks import LogCheck
 
 __all__ = ["LogSource", "SplitView", "Witness"]
 
@@ -82,9 +82,9 @@ class Witness:
     def _verify(self, note: str | SignedNote) -> Checkpoint:
         return verify_note(note, self.log_name, self.log_key, rule=self.rule, origin=self.origin)
 
-    def explain_consistency(self, old_note: str | SignedNote, source: LogSource) -> CheckResult:
+    def explain_consistency(self, old_note: str | SignedNote, source: LogSource) -> LogCheck:
         """Check that the log now extends `old_note`, step by step; never raises on bad input."""
-        result = CheckResult("checkpoint consistency")
+        result = LogCheck("checkpoint consistency")
         try:
             old = self._verify(old_note)
             result.add("witness.old_checkpoint", "The old checkpoint is signed by the log", _SPEC_NOTE, True,
@@ -126,13 +126,7 @@ class Witness:
 
     def verify_consistency(self, old_note: str | SignedNote, source: LogSource) -> Checkpoint:
         """Return the log's current checkpoint, or raise `VerificationError` naming the failed step."""
-        result = self.explain_consistency(old_note, source)
-        failed = result.failed
-        if failed is not None:
-            raise VerificationError(
-                f"witness check {failed.id} failed: {failed.title.lower()} (expected {failed.expected}, got {failed.actual})",
-                step=failed.id, reason=failed.id, details={"expected": failed.expected, "actual": failed.actual},
-            )
+        self.explain_consistency(old_note, source).raise_for_failure()
         assert self.latest is not None
         return self.latest
 

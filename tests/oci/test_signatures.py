@@ -93,7 +93,7 @@ def test_sign_verify_and_explain(layout: OCILayout, image: BuiltImage, lab: Lab)
     assert err.value.step == "signatures.found"
     sign_image(layout, image.descriptor, key, docker_reference="localhost/app", annotations={"env": "prod"})
     report = verify_image(layout, image.digest, key.public_key(), annotations={"env": "prod"})
-    assert len(report.verified) == 1
+    assert len(report.verified_signatures) == 1
     with pytest.raises(VerificationError) as err:
         verify_image(layout, image.digest, other.public_key())
     assert err.value.step == "signatures.verified" and err.value.reason == "signature.verify"
@@ -121,7 +121,7 @@ def test_tampered_signature_layer(layout: OCILayout, image: BuiltImage, lab: Lab
     layout.blob_path(res.layer.digest).write_bytes(res.payload.replace(b"localhost", b"evilhost"))
     report = explain_image_signatures(layout, image.digest, key.public_key())
     assert not report.ok
-    assert report.steps.failed is not None and report.steps.failed.id == "sig.read"
+    assert report.failed_step is not None and report.failed_step.id == "sig.read"
 
 
 def test_same_signature_not_added_twice(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
@@ -164,7 +164,7 @@ def test_new_bundle_format(layout: OCILayout, image: BuiltImage, lab: Lab) -> No
     assert bundle["mediaType"] == BUNDLE_ARTIFACT_TYPE
     assert bundle["dsseEnvelope"]["payloadType"] == "application/vnd.in-toto+json"
     report = verify_image(layout, image.digest, key.public_key())
-    assert len(report.verified) == 2
+    assert len(report.verified_signatures) == 2
 
 
 def test_rekor_bundle_annotation() -> None:
@@ -264,7 +264,7 @@ def test_registry_sign_verify_and_bundle(registry: Registry, lab: Lab) -> None:
     key = generate(lab=lab, label="signer")
     sign_image(repo, img.descriptor, key, docker_reference=repo.name, new_bundle_format=True, clock=lab.clock)
     report = verify_image(repo, img.digest, key.public_key())
-    assert len(report.verified) == 2
+    assert len(report.verified_signatures) == 2
     assert [r.artifact_type for r in repo.referrers(img.digest)] == [BUNDLE_ARTIFACT_TYPE]
     # tag swap: the tag now names an unsigned image, whose .sig does not exist
     evil = build_image(repo, {"app.txt": "evil"}, tag="v1")
@@ -337,7 +337,7 @@ def test_keyless_signature_verifies_with_identity(layout: OCILayout, image: Buil
         who = certificate_identity(x509.load_pem_x509_certificate(cert.encode()))
         good = Identity(identity="alice@example.com", issuer=who.issuer)
         report = verify_image(layout, image.digest, None, trusted_root=root, identity=good, tlog=instance.tlog)
-        assert len(report.verified) == 1
+        assert len(report.verified_signatures) == 1
         rows = {r["step"]: r["status"] for r in report.rows()}
         assert rows["keyless.verify"] == "passed"
         wrong = Identity(identity="mallory@example.com", issuer=who.issuer)
@@ -348,7 +348,7 @@ def test_keyless_signature_verifies_with_identity(layout: OCILayout, image: Buil
         with pytest.raises(VerificationError):
             verify_image(layout, image.digest, None, trusted_root=root, identity=good)
     report = explain_image_signatures(layout, image.digest, None)
-    assert not report.ok and report.steps.failed is not None and report.steps.failed.id == "policy.present"
+    assert not report.ok and report.failed_step is not None and report.failed_step.id == "policy.present"
 
 
 # -- verification options: docker-reference, bundle format required, legacy SET against a trusted root --------
@@ -398,7 +398,7 @@ def test_docker_reference_checks_bundle_subject_names(layout: OCILayout, image: 
                clock=lab.clock)
     pub = key.public_key()
     report = verify_image(layout, image.digest, pub, docker_reference="registry.local/app", require_bundle_format=True)
-    assert [s.what.split()[0] for s in report.verified] == ["bundle"]
+    assert [s.subject.split()[0] for s in report.verified_signatures] == ["bundle"]
     assert _reason(lambda: verify_image(layout, image.digest, pub, docker_reference="registry.local/other",
                                         require_bundle_format=True))[0] == "payload.docker_reference"
 
@@ -423,7 +423,7 @@ def test_require_bundle_format_never_falls_back(layout: OCILayout, image: BuiltI
     sign_image(layout, image.descriptor, key, docker_reference="localhost/app", new_bundle_format=True,
                clock=lab.clock)
     report = verify_image(layout, image.digest, pub, require_bundle_format=True)
-    assert len(report.verified) == 1 and all(s.what.startswith("bundle ") for s in report.signatures)
+    assert len(report.verified_signatures) == 1 and all(s.subject.startswith("bundle ") for s in report.signatures)
 
 
 def test_legacy_set_checked_against_the_trusted_root(layout: OCILayout, image: BuiltImage, lab: Lab,
@@ -438,8 +438,8 @@ def test_legacy_set_checked_against_the_trusted_root(layout: OCILayout, image: B
                    new_bundle_format=True, clock=lab.clock)
         root = _log_root(log)
         report = verify_image(layout, image.digest, pub, trusted_root=root)
-        assert len(report.verified) == 2  # the bundle (through labkit.verify) and the legacy layer
-        legacy = next(s for s in report.signatures if s.what.startswith("sig["))
+        assert len(report.verified_signatures) == 2  # the bundle (through labkit.verify) and the legacy layer
+        legacy = next(s for s in report.signatures if s.subject.startswith("sig["))
         ids = [st.id for st in legacy.steps]
         assert ids[ids.index("signature.verify") + 1:ids.index("payload.parse")] == [
             "tlog.entries", "tlog.entry.parse", "binding.body", "binding.digest", "binding.key", "binding.signature",
@@ -506,10 +506,10 @@ def test_legacy_set_failures(layout: OCILayout, lab: Lab, tmp_path: Path) -> Non
         attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=bad), payload)
         report = explain_image_signatures(layout, tampered_img.digest, key.public_key(), trusted_root=root)
         assert report.reason == "tlog.inclusion_promise"
-        assert report.signatures[0].failed is not None and "does not verify" in report.signatures[0].failed.actual
+        assert report.signatures[0].failed is not None and "does not verify" in (report.signatures[0].failed.actual or "")
         # the same layer with its genuine SET verifies
         attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=good), payload)
-        assert len(verify_image(layout, tampered_img.digest, key.public_key(), trusted_root=root).verified) == 1
+        assert len(verify_image(layout, tampered_img.digest, key.public_key(), trusted_root=root).verified_signatures) == 1
 
 
 def test_bundle_without_log_entry_refused_with_trusted_root(layout: OCILayout, image: BuiltImage, lab: Lab,
