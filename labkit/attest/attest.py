@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
-from labkit.checks import CheckResult, Step, StepStatus
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
+from labkit.checks import CheckResult, Step, StepStatus
 from labkit.errors import AttestationError, LabkitError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, generate
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope

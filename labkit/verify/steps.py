@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from labkit.checks import NOT_REACHED, CheckResult, Step, StepStatus
 from labkit.errors import LabkitError, VerificationError
 
-__all__ = ["NOT_REACHED", "Step", "StepStatus", "VerificationResult", "BundleVerificationError"]
+__all__ = ["NOT_REACHED", "BundleVerificationError", "Step", "StepStatus", "VerificationResult"]
 
 
 class BundleVerificationError(VerificationError):

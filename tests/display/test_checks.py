@@ -32,7 +32,7 @@ def _no_volatile(markup: str) -> None:
 
 def test_display_exports_functions_not_modules() -> None:
     import labkit.display
-    import labkit.display.checks  # noqa: F401  (importing the submodule must not shadow the function)
+    import labkit.display.checks  # importing the submodule must not shadow the function
 
     assert callable(labkit.display.checklist) and callable(labkit.display.failure_card)
 
