@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.attacks.sandbox import LabkitLog, SandboxLog
 from labkit.attacks.vulnerable import LegacySignature
@@ -24,6 +24,9 @@ from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, BUNDLE_V03_MEDIA_TYPE, Bundle, 
 from labkit.errors import AttackError, LabkitError
 from labkit.keys import VerifyingKey
 from labkit.tlog.entries import LogEntry, parse_body
+
+if TYPE_CHECKING:
+    from labkit.verify.steps import VerificationResult
 
 __all__ = ["blob_bundle", "check_docker_reference", "pull_verified", "require_bundle_format", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
 
@@ -76,7 +79,9 @@ def sandbox_trusted_root(log: SandboxLog | LabkitLog, extra: Any = None) -> Any:
     return TrustedRoot("application/vnd.dev.sigstore.trustedroot+json;version=0.1", (tlog,), cas)
 
 
-def explain_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any) -> Any:
+def explain_legacy(
+    sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any
+) -> VerificationResult:
     """labkit's step-by-step verdict (`VerificationResult`) on a legacy signature; never raises on bad input."""
     from labkit.verify.verifier import explain_bundle
 

@@ -20,6 +20,8 @@ from labkit.attacks.vulnerable import MODES
 if TYPE_CHECKING:
     import pandas as pd
 
+    from labkit.checks import CheckResult
+
 __all__ = ["attack_matrix", "checklist_rows", "matrix_frame", "matrix_html", "run_all", "summary_frame", "table_html"]
 
 
@@ -134,14 +136,10 @@ def _status_class(value: str) -> str:
     return "skip" if v.startswith("skip") else ""
 
 
-def checklist_rows(result: Any) -> list[dict[str, str]]:
-    """The steps of a `labkit.verify` result (or any object with `.steps` of id/title/status) as rows."""
-    rows = []
-    for s in result.steps:
-        status = getattr(s.status, "value", s.status)
-        rows.append({"step": s.id, "check": s.title, "status": str(status),
-                     "detail": str(getattr(s, "detail", "") or getattr(s, "actual", "") or "")})
-    return rows
+def checklist_rows(result: CheckResult) -> list[dict[str, str]]:
+    """The steps of a `labkit.checks.CheckResult` as rows: step, check, status, detail (else the actual value)."""
+    return [{"step": r["step"], "check": r["check"], "status": r["status"], "detail": r["detail"] or r["actual"]}
+            for r in result.rows()]
 
 
 def table_html(rows: Sequence[dict[str, Any]], *, status_key: str = "status", max_rows: int | None = None) -> str:
