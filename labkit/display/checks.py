@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html as _html
 from collections.abc import Iterable
-from typing import Any
 
 from labkit.checks import NOT_REACHED, CheckResult, Step, StepStatus
 from labkit.display.html import HTML
@@ -23,11 +22,6 @@ _MARK = {
     StepStatus.PASSED: ("✔", "#2f855a", "#f0fff4"),
     StepStatus.FAILED: ("✘", "#c53030", "#fff5f5"),
     StepStatus.SKIPPED: ("–", "#888888", "#fafafa"),
-}
-_STATUS = {
-    "passed": StepStatus.PASSED, "pass": StepStatus.PASSED, "ok": StepStatus.PASSED,
-    "failed": StepStatus.FAILED, "fail": StepStatus.FAILED,
-    "skipped": StepStatus.SKIPPED, "skip": StepStatus.SKIPPED,
 }
 _CELL = "border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top;font-size:12px"
 _MONO = _CELL + ";font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all;max-width:28em"
@@ -44,28 +38,12 @@ def _short(value: str | None, limit: int = 96) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _as_step(s: Any) -> Step:
-    if isinstance(s, Step):
-        return s
-    raw = getattr(s, "status", "")
-    status = _STATUS.get(str(getattr(raw, "value", raw)), StepStatus.FAILED)
-    expected, actual = getattr(s, "expected", None), getattr(s, "actual", None)
-    return Step(
-        str(getattr(s, "id", "")), str(getattr(s, "title", "")), str(getattr(s, "spec", "") or ""), status,
-        str(getattr(s, "detail", "") or getattr(s, "message", "") or ""),
-        None if expected in (None, "") else str(expected), None if actual in (None, "") else str(actual),
-    )
+def _as_result(result: CheckResult | Iterable[Step]) -> CheckResult:
+    """`result` itself, or a `CheckResult` holding the given steps."""
+    return result if isinstance(result, CheckResult) else CheckResult("", list(result))
 
 
-def _as_result(result: CheckResult | Iterable[Any]) -> CheckResult:
-    """`result` itself, or a `CheckResult` built from anything holding steps (a list of steps too)."""
-    if isinstance(result, CheckResult):
-        return result
-    steps = getattr(result, "steps", result)
-    return CheckResult(str(getattr(result, "subject", "") or ""), [_as_step(s) for s in steps])
-
-
-def checklist(result: CheckResult | Iterable[Any], *, title: str | None = None, show_skipped: bool = False) -> HTML:
+def checklist(result: CheckResult | Iterable[Step], *, title: str | None = None, show_skipped: bool = False) -> HTML:
     """The whole check as a table, ending with the verdict; the text form is `CheckResult.checklist()`."""
     r = _as_result(result)
     rows = [
@@ -110,7 +88,7 @@ def checklist(result: CheckResult | Iterable[Any], *, title: str | None = None, 
     return HTML(markup, r.checklist(show_skipped=show_skipped))
 
 
-def failure_card(result: CheckResult | Iterable[Any], *, title: str | None = None) -> HTML:
+def failure_card(result: CheckResult | Iterable[Step], *, title: str | None = None) -> HTML:
     """The failed step alone: what it checks, the spec, expected and actual side by side."""
     r = _as_result(result)
     step = r.failed_step
