@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +92,7 @@ class Instance:
         seed = config.get("seed")
         self.lab: Lab | None
         self._tlog: Any = None
+        self._tlog_lock = threading.Lock()
         if seed is not None:
             self.lab = Lab(seed=str(seed), clock=clock or FixedClock(self._lab_start(), tick=_dt.timedelta(seconds=1)))
             self.clock: Clock = self.lab.clock
@@ -241,9 +243,11 @@ class Instance:
     @property
     def tlog(self) -> Any:
         """The instance's `labkit.tlog.store.TransparencyLog` (opened on first use)."""
-        if self._tlog is None:
-            self._tlog = self._open_tlog()
-        return self._tlog
+        # Threads signing at once must share one connection, not race to open several on first use.
+        with self._tlog_lock:
+            if self._tlog is None:
+                self._tlog = self._open_tlog()
+            return self._tlog
 
     def _open_tlog(self) -> Any:
         from labkit.tlog.store import TransparencyLog
