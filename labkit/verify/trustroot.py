@@ -22,7 +22,8 @@ import importlib.resources
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cryptography import x509
 
@@ -45,6 +46,8 @@ TRUSTED_ROOT_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.trustedroot.v0.1+json",
     "application/vnd.dev.sigstore.trustedroot.v0.2+json",
 )
+
+_T = TypeVar("_T")
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -184,16 +187,20 @@ class CertificateAuthority:
     chain_der: tuple[bytes, ...]
     valid_for: TimeRange
     subject: str = ""
+    #: Parsed certificates, filled on first use (trust material only: never per bundle).
+    _parsed: list[tuple[x509.Certificate, ...]] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def certificates(self) -> list[x509.Certificate]:
-        """The chain as `cryptography` certificates."""
-        out = []
-        for der in self.chain_der:
-            try:
-                out.append(x509.load_der_x509_certificate(der))
-            except ValueError as exc:
-                raise TrustRootError(f"certificate of {self.uri} does not parse: {exc}") from None
-        return out
+        """The chain as `cryptography` certificates (parsed once per `CertificateAuthority`)."""
+        if not self._parsed:
+            out = []
+            for der in self.chain_der:
+                try:
+                    out.append(x509.load_der_x509_certificate(der))
+                except ValueError as exc:
+                    raise TrustRootError(f"certificate of {self.uri} does not parse: {exc}") from None
+            self._parsed.append(tuple(out))
+        return list(self._parsed[0])
 
     @classmethod
     def from_json(cls, data: object, what: str) -> CertificateAuthority:
@@ -233,6 +240,17 @@ class TrustedRoot:
     ctlogs: tuple[TransparencyLogInstance, ...] = ()
     timestamp_authorities: tuple[CertificateAuthority, ...] = ()
     source: str = field(default="", compare=False)
+    #: Work that depends only on this trusted root (lookup tables, validated trust anchors), done on
+    #: first use and kept for the object's lifetime. Nothing derived from a bundle is ever stored here.
+    _cache: dict[object, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: object, build: Callable[[], _T]) -> _T:
+        """``build()`` once per trusted root object and `key` (for trust-root-only derived material)."""
+        try:
+            return self._cache[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._cache[key] = build()
+            return value
 
     @classmethod
     def from_json(cls, data: bytes | str, *, source: str = "") -> TrustedRoot:
@@ -285,10 +303,19 @@ class TrustedRoot:
         data = importlib.resources.files("labkit").joinpath("_store/production_trusted_root.json").read_bytes()
         return cls.from_json(data, source="sigstore public-good (pinned)")
 
+    def _index(self, name: str, logs: tuple[TransparencyLogInstance, ...]) -> dict[bytes, TransparencyLogInstance]:
+        index: dict[bytes, TransparencyLogInstance] | None = self._cache.get(name)
+        if index is None:
+            index = {}
+            for t in logs:
+                index.setdefault(t.log_id, t)  # the first listed log wins, as a linear search would
+            self._cache[name] = index
+        return index
+
     def tlog(self, log_id: bytes) -> TransparencyLogInstance | None:
         """The transparency log with this log ID, if trusted."""
-        return next((t for t in self.tlogs if t.log_id == log_id), None)
+        return self._index("tlog_index", self.tlogs).get(log_id)
 
     def ctlog(self, log_id: bytes) -> TransparencyLogInstance | None:
         """The CT log with this log ID, if trusted."""
-        return next((t for t in self.ctlogs if t.log_id == log_id), None)
+        return self._index("ctlog_index", self.ctlogs).get(log_id)

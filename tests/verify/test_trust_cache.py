@@ -1,0 +1,116 @@
+"""Trust-root-only work done once per `TrustedRoot`, and the RFC 3161 fast path it enables.
+
+The fast path must never accept a timestamp that rfc3161-client's full
+verification rejects: every conformance timestamp, and byte flips of them,
+get the same outcome (verified, or the same reason) with and without it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from labkit.bundle import Bundle
+from labkit.errors import LabkitError
+from labkit.payloads import Envelope
+from labkit.verify import TrustedRoot
+from labkit.verify import timestamp as ts
+from tests.conftest import SHARED
+
+CASES = SHARED / "conformance" / "bundle-verify"
+
+
+def _tsa_cases() -> list[str]:
+    """Conformance cases whose bundle and trusted root parse and carry an RFC 3161 timestamp."""
+    out = []
+    for path in sorted(CASES.iterdir()) if CASES.exists() else []:
+        try:
+            _case(path.name)
+        except (LabkitError, OSError, IndexError):
+            continue
+        out.append(path.name)
+    return out
+
+
+def _case(name: str) -> tuple[bytes, bytes, TrustedRoot]:
+    bundle = Bundle.from_json((CASES / name / "bundle.sigstore.json").read_bytes())
+    root_path = CASES / name / "trusted_root.json"
+    root = TrustedRoot.from_json(root_path.read_bytes()) if root_path.exists() else TrustedRoot.production()
+    content = bundle.content
+    sig = content.signatures[0].sig if isinstance(content, Envelope) else content.signature
+    return bundle.verification_material.rfc3161_timestamps[0], sig, root
+
+
+def _outcome(stamp: bytes, sig: bytes, root: TrustedRoot) -> tuple[str, str]:
+    try:
+        v = ts.verify_timestamp(stamp, sig, root)
+    except LabkitError as exc:
+        return ("rejected", getattr(exc, "reason", ""))
+    return ("verified", v.time.isoformat() + " " + v.authority)
+
+
+def test_log_lookup_tables_match_linear_search() -> None:
+    root = TrustedRoot.production()
+    for log in root.tlogs:
+        assert root.tlog(log.log_id) is next(t for t in root.tlogs if t.log_id == log.log_id)
+    for log in root.ctlogs:
+        assert root.ctlog(log.log_id) is next(t for t in root.ctlogs if t.log_id == log.log_id)
+    assert root.tlog(b"\0" * 32) is None and root.ctlog(b"\0" * 32) is None
+
+
+def test_memo_is_per_object_and_not_compared() -> None:
+    data = (SHARED / "conformance" / "trust-roots" / "production_trusted_root.json").read_bytes()
+    a, b = TrustedRoot.from_json(data), TrustedRoot.from_json(data)
+    calls: list[int] = []
+
+    def build(value: int) -> int:
+        calls.append(value)
+        return value
+
+    assert a.memo("k", lambda: build(7)) == 7
+    assert a.memo("k", lambda: build(8)) == 7
+    assert b.memo("k", lambda: build(9)) == 9
+    assert calls == [7, 9] and a == b
+
+
+TSA_CASES = _tsa_cases()
+
+
+@pytest.mark.parametrize("case", [c for c in TSA_CASES if not c.endswith("_fail")])
+def test_fast_path_is_taken_for_good_timestamps(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    stamp, sig, root = _case(case)
+    used: list[bool] = []
+    real = ts._cms_signature_ok
+
+    def spy(data: bytes, anchor: ts._TsaAnchor) -> bool:
+        used.append(real(data, anchor))
+        return used[-1]
+
+    monkeypatch.setattr(ts, "_cms_signature_ok", spy)
+    assert _outcome(stamp, sig, root)[0] == "verified"
+    assert used == [True]
+
+
+@pytest.mark.parametrize("case", TSA_CASES)
+def test_fast_path_agrees_with_full_verification(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    stamp, sig, root = _case(case)
+    rng = random.Random(case)
+    variants = [stamp] + [
+        stamp[:j] + bytes([stamp[j] ^ (1 << rng.randrange(8))]) + stamp[j + 1 :]
+        for j in rng.sample(range(len(stamp)), 25)
+    ]
+    fast = [_outcome(v, sig, root) for v in variants]
+    monkeypatch.setattr(ts, "_cms_signature_ok", lambda data, anchor: False)
+    slow = [_outcome(v, sig, root) for v in variants]
+    assert fast == slow
+
+
+def test_tampered_cms_signature_is_rejected_by_fast_path() -> None:
+    stamp, sig, root = _case("rekor2-happy-path")
+    ca = root.timestamp_authorities[0]
+    anchor = ts._tsa_anchor(ca)
+    assert anchor is not None and ts._cms_signature_ok(stamp, anchor)
+    bad = stamp[:-3] + bytes([stamp[-3] ^ 1]) + stamp[-2:]
+    assert not ts._cms_signature_ok(bad, anchor)
+    assert _outcome(bad, sig, root) == ("rejected", "timestamp.signature")
