@@ -20,6 +20,9 @@ The files are written as an analyst would receive them::
     lab_dir/artifact                              the signed release (release 1.0)
     lab_dir/trusted_root.json                     the lab instance's trusted root
     lab_dir/cases/<name>/bundle.sigstore.json     one bundle per case ("good" verifies)
+
+`find_conformance_cases(folder)` locates the real public-good bundles of the
+sigstore-conformance suite when a learner has them (labkit does not ship them).
 """
 
 from __future__ import annotations
@@ -42,10 +45,12 @@ from labkit.verify.steps import VerificationResult
 from labkit.verify.verifier import explain_bundle, verify_bundle
 
 __all__ = [
+    "CONFORMANCE_SOURCE",
     "SAMPLE_ARTIFACT",
     "SAMPLE_IDENTITY",
     "SampleBundles",
     "SampleCase",
+    "find_conformance_cases",
     "make_broken_bundles",
 ]
 
@@ -54,6 +59,10 @@ SAMPLE_IDENTITY = "release-bot@example.com"
 #: The releases signed, in log order; the last one is the artifact every case is verified against.
 RELEASES = (b"release 0.7\n", b"release 0.8\n", b"release 0.9\n", b"release 1.0\n")
 SAMPLE_ARTIFACT = RELEASES[-1]
+#: Where the sigstore-conformance bundle-verify cases come from (third-party data, not shipped).
+CONFORMANCE_SOURCE = "https://github.com/sigstore/sigstore-conformance, folder test/assets/bundle-verify"
+#: An environment variable naming the folder with the conformance cases.
+CONFORMANCE_ENV = "LABKIT_CONFORMANCE_DIR"
 #: Which earlier release lends its (genuine) parts to the broken copies.
 _OTHER = 2
 
@@ -191,3 +200,35 @@ def make_broken_bundles(lab_dir: str | os.PathLike[str], seed: str = "labkit-sam
         atomic_write(folder / "cases" / case.name / "bundle.sigstore.json", case.bundle_json())
     return SampleBundles(folder, SAMPLE_ARTIFACT, root, policy, MappingProxyType(cases))
 
+
+
+def _cases_in(folder: Path) -> Path | None:
+    """The bundle-verify folder at or under `folder` (the suite's layout or a copy of it), if any."""
+    for candidate in (folder, folder / "bundle-verify", folder / "test" / "assets" / "bundle-verify"):
+        if (candidate / "a.txt").is_file() and any(candidate.glob("*/bundle.sigstore.json")):
+            return candidate
+    return None
+
+
+def find_conformance_cases(folder: str | os.PathLike[str] | None = None) -> Path | None:
+    """The sigstore-conformance ``bundle-verify`` folder, or None when it is not at hand.
+
+    Looks in `folder` if given (an `InputError` if it holds no cases), else in
+    ``$LABKIT_CONFORMANCE_DIR``, else in a ``shared/conformance`` folder beside
+    the working directory or one of its parents (a development checkout).
+    """
+    named = folder if folder is not None else os.environ.get(CONFORMANCE_ENV) or None
+    if named is not None:
+        found = _cases_in(Path(named))
+        if found is None:
+            raise InputError(
+                f"{named} holds no sigstore-conformance bundle-verify cases (a.txt and */bundle.sigstore.json)",
+                hint=f"Get them from {CONFORMANCE_SOURCE}.",
+            )
+        return found
+    here = Path.cwd()
+    for parent in (here, *here.parents):
+        found = _cases_in(parent / "shared" / "conformance")
+        if found is not None:
+            return found
+    return None

@@ -11,7 +11,15 @@ from labkit.bundle import Bundle
 from labkit.cli import main
 from labkit.errors import InputError
 from labkit.verify import BundleVerificationError
-from labkit.verify.samples import SAMPLE_ARTIFACT, SAMPLE_IDENTITY, SampleBundles, make_broken_bundles
+from labkit.verify.samples import (
+    CONFORMANCE_ENV,
+    SAMPLE_ARTIFACT,
+    SAMPLE_IDENTITY,
+    SampleBundles,
+    find_conformance_cases,
+    make_broken_bundles,
+)
+from tests.conftest import ROOT
 
 BROKEN = {
     "inclusion-proof-corrupted-hash": "tlog.inclusion_proof",
@@ -119,3 +127,37 @@ def test_bad_requests_are_labkit_errors(samples: SampleBundles) -> None:
 def test_a_case_bundle_is_json_with_a_v03_media_type(samples: SampleBundles) -> None:
     doc = json.loads(samples.cases["set-from-another-entry"].bundle_json())
     assert doc["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
+def _fake_cases(folder: Path) -> Path:
+    (folder / "happy-path").mkdir(parents=True)
+    (folder / "a.txt").write_bytes(b"a\n")
+    (folder / "happy-path" / "bundle.sigstore.json").write_text("{}")
+    return folder
+
+
+def test_find_conformance_cases_in_a_named_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CONFORMANCE_ENV, raising=False)
+    cases = _fake_cases(tmp_path / "checkout" / "test" / "assets" / "bundle-verify")
+    assert find_conformance_cases(tmp_path / "checkout") == cases
+    assert find_conformance_cases(cases) == cases
+    monkeypatch.setenv(CONFORMANCE_ENV, str(tmp_path / "checkout"))
+    assert find_conformance_cases() == cases
+    with pytest.raises(InputError, match="holds no sigstore-conformance"):
+        find_conformance_cases(tmp_path / "nothing-here")
+
+
+def test_find_conformance_cases_without_them_is_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A learner's laptop or Binder: nothing beside the working directory, so None (no error)."""
+    monkeypatch.delenv(CONFORMANCE_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    if any((p / "shared" / "conformance").is_dir() for p in tmp_path.parents):
+        pytest.skip("a shared/conformance folder sits above the temporary directory")
+    assert find_conformance_cases() is None
+
+
+def test_find_conformance_cases_beside_a_checkout(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a development checkout the notebook finds ../shared/conformance from its own folder."""
+    monkeypatch.delenv(CONFORMANCE_ENV, raising=False)
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert find_conformance_cases() == shared_dir / "conformance" / "bundle-verify"
