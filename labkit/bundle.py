@@ -14,8 +14,10 @@ malformed raises `BundleFormatError` naming the field; semantic checks
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -78,8 +80,17 @@ def _get(doc: dict[str, Any], camel: str, where: str, *, required: bool = True) 
     return None
 
 
+#: Padded standard base64 (RFC 4648 §4): what proto3 JSON writers emit; decoded without the general path.
+_STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
 def _b64(value: Any, where: str) -> bytes:
     # proto3 JSON accepts standard and URL-safe base64, padded or not; every character is validated.
+    if isinstance(value, str) and not len(value) % 4 and _STD_B64.fullmatch(value):
+        try:
+            return binascii.a2b_base64(value)
+        except binascii.Error:
+            pass  # the general path names the problem
     return b64decode_field(value, where, BundleFormatError)
 
 

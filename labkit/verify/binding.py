@@ -18,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,15 @@ def _get(obj: Any, *path: str) -> Any:
     return obj
 
 
+_STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
 def _b64(value: Any, what: str) -> bytes:
+    if isinstance(value, str) and not len(value) % 4 and _STD_B64.fullmatch(value):  # padded standard base64
+        try:
+            return binascii.a2b_base64(value)
+        except binascii.Error:
+            pass  # the general path names the problem
     return b64decode_field(value, f"entry body {what}", _BodyError, urlsafe=False)
 
 

@@ -304,6 +304,7 @@ def _oid(data: bytes, item: tuple[int, int, int]) -> str:
     return _decode_oid(data[ostart : ostart + olen])
 
 
+@functools.lru_cache(maxsize=256)  # the same few algorithm OIDs in every token; a bounded cache of pure results
 def _decode_oid(raw: bytes) -> str:
     if not raw:
         raise ValueError("empty OID")
