@@ -200,7 +200,7 @@ def test_the_workshop_guide_times_every_notebook() -> None:
 
 
 #: Notebooks known to read ../shared (not in the repository, so not on Binder or in a fresh clone).
-NEEDS_SHARED = {"05-verification-step-by-step"}
+NEEDS_SHARED: set[str] = set()
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,7 @@ SAMPLE_IDENTITY = "release-bot@example.com"
 RELEASES = (b"release 0.7\n", b"release 0.8\n", b"release 0.9\n", b"release 1.0\n")
 SAMPLE_ARTIFACT = RELEASES[-1]
 #: Where the sigstore-conformance bundle-verify cases come from (third-party data, not shipped).
-CONFORMANCE_SOURCE = "https://github.com/sigstore/sigstore-conformance, folder test/assets/bundle-verify"
+CONFORMANCE_SOURCE = "https://github.com/sigstore/sigstore-conformance (folder test/assets/bundle-verify)"
 #: An environment variable naming the folder with the conformance cases.
 CONFORMANCE_ENV = "LABKIT_CONFORMANCE_DIR"
 #: Which earlier release lends its (genuine) parts to the broken copies.
