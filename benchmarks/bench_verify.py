@@ -5,7 +5,8 @@
 
 Prints one JSON object per line. In process, each case is verified end to end
 ("full": parse the trusted root and the bundle, verify) and with the trusted
-root parsed once ("verify"), by both libraries in the same run. The CLI rows
+root parsed once ("verify"), by both libraries in the same run; "crypto_floor" times
+only the signature checks that remain per bundle (the lower bound of "verify"). The CLI rows
 time a fresh `labkit verify-bundle` process against a fresh
 `sigstore verify identity --offline` process on the same bundle.
 Everything is offline; sigstore-python's TUF cache goes to a temporary folder.
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +100,57 @@ def sigstore_runner(case: str, parsed_root: bool):  # type: ignore[no-untyped-de
     return run
 
 
+def crypto_floor(case: str, n: int) -> dict[str, object]:
+    """The signature checks no verifier can skip for `case`, timed alone (CPU ms per bundle).
+
+    Per bundle labkit checks the leaf against its issuing CA (the CA chain itself is trust
+    material, validated once per TrustedRoot), then one signature each for the artifact,
+    the SCT, the SET (v0.1) or RFC 3161 timestamp (Rekor v2), and the checkpoint. The
+    SCT/SET/checkpoint/artifact checks are timed as P-256 (or Ed25519) verifies of the
+    same size; the timestamp as a verify with the TSA's key type.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    from labkit.bundle import Bundle
+    from labkit.verify import TrustedRoot
+
+    bundle = Bundle.from_json((CASES / case / "bundle.sigstore.json").read_bytes())
+    root = TrustedRoot.from_json(_root_path(case).read_bytes())
+    der = bundle.verification_material.leaf_certificate
+    assert der is not None
+    leaf = x509.load_der_x509_certificate(der)
+    issuer = next(c for ca in root.certificate_authorities for c in ca.certificates() if c.subject == leaf.issuer)
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    sig256 = p256.sign(b"x" * 64, ec.ECDSA(hashes.SHA256()))
+    pub256 = p256.public_key()
+    ed = ed25519.Ed25519PrivateKey.generate()
+    sig_ed = ed.sign(b"x" * 64)
+    pub_ed = ed.public_key()
+    checks: list[Callable[[], object]] = [lambda: leaf.verify_directly_issued_by(issuer)]
+    checks += [lambda: pub256.verify(sig256, b"x" * 64, ec.ECDSA(hashes.SHA256()))] * 3  # artifact, SCT, SET
+    rekor2 = bool(bundle.verification_material.rfc3161_timestamps)
+    if rekor2:  # the checkpoint is Ed25519 in this log; the timestamp is signed by the TSA key
+        checks[-1] = lambda: pub_ed.verify(sig_ed, b"x" * 64)
+        tsa = root.timestamp_authorities[0].certificates()
+        tsa_key = tsa[0].public_key()
+        if isinstance(tsa_key, ec.EllipticCurvePublicKey):
+            tsa_priv = ec.generate_private_key(tsa_key.curve)
+            tsa_hash: hashes.HashAlgorithm = hashes.SHA384() if tsa_key.key_size > 256 else hashes.SHA256()
+            tsig = tsa_priv.sign(b"x" * 64, ec.ECDSA(tsa_hash))
+            tpub = tsa_priv.public_key()
+            checks.append(lambda: tpub.verify(tsig, b"x" * 64, ec.ECDSA(tsa_hash)))
+    else:
+        checks.append(lambda: pub256.verify(sig256, b"x" * 64, ec.ECDSA(hashes.SHA256())))  # checkpoint
+
+    def run() -> None:
+        for check in checks:
+            check()
+
+    return {"bench": "verify.crypto_floor", "case": case, "signature_checks": len(checks), **_timeit(run, n)}
+
+
 def cli_times(n: int) -> list[dict[str, object]]:
     case = CASES / "happy-path-v0.1"
     bundle, artifact = str(case / "bundle.sigstore.json"), str(CASES / "a.txt")
@@ -137,6 +190,7 @@ def main() -> int:
     print(json.dumps({"bench": "verify.env", "python": sys.version.split()[0],
                       "sigstore_python": importlib.metadata.version("sigstore"), "iterations": n}))
     for case in IN_PROCESS:
+        print(json.dumps(crypto_floor(case, n)), flush=True)
         for mode, parsed in (("full", False), ("verify", True)):
             lk = _timeit(labkit_runner(case, parsed), n)
             sp = _timeit(sigstore_runner(case, parsed), n)
