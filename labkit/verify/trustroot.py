@@ -299,9 +299,14 @@ class TrustedRoot:
 
     @classmethod
     def production(cls) -> TrustedRoot:
-        """The pinned Sigstore public-good trusted root shipped in labkit (no network)."""
-        data = importlib.resources.files("labkit").joinpath("_store/production_trusted_root.json").read_bytes()
-        return cls.from_json(data, source="sigstore public-good (pinned)")
+        """The pinned Sigstore public-good trusted root shipped in labkit (no network).
+
+        Parsed once per process: it is immutable trust material, so every caller shares one object
+        (and its trust-root-only cache).
+        """
+        if cls is not TrustedRoot:
+            return cls.from_json(_production_bytes(), source="sigstore public-good (pinned)")
+        return _production_root()
 
     def _index(self, name: str, logs: tuple[TransparencyLogInstance, ...]) -> dict[bytes, TransparencyLogInstance]:
         index: dict[bytes, TransparencyLogInstance] | None = self._cache.get(name)
@@ -319,3 +324,12 @@ class TrustedRoot:
     def ctlog(self, log_id: bytes) -> TransparencyLogInstance | None:
         """The CT log with this log ID, if trusted."""
         return self._index("ctlog_index", self.ctlogs).get(log_id)
+
+
+def _production_bytes() -> bytes:
+    return importlib.resources.files("labkit").joinpath("_store/production_trusted_root.json").read_bytes()
+
+
+@functools.lru_cache(maxsize=1)
+def _production_root() -> TrustedRoot:
+    return TrustedRoot.from_json(_production_bytes(), source="sigstore public-good (pinned)")
