@@ -45,7 +45,9 @@ from labkit.verify.steps import VerificationResult
 from labkit.verify.verifier import explain_bundle, verify_bundle
 
 __all__ = [
+    "CONFORMANCE_ENV",
     "CONFORMANCE_SOURCE",
+    "RELEASES",
     "SAMPLE_ARTIFACT",
     "SAMPLE_IDENTITY",
     "SampleBundles",
