@@ -179,10 +179,12 @@ def _issuer_key_hash(issuer_der: bytes) -> bytes:
 
 
 def precert_signed_data(
-    leaf: x509.Certificate, issuer: x509.Certificate, timestamp_ms: int, extensions: bytes
+    leaf: x509.Certificate, issuer: x509.Certificate, timestamp_ms: int, extensions: bytes,
+    *, issuer_key_hash: bytes | None = None,
 ) -> bytes:
     """The RFC 6962 §3.2 ``digitally-signed`` struct a CT log signs for a precertificate SCT."""
-    issuer_key_hash = _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
+    if issuer_key_hash is None:
+        issuer_key_hash = _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
     tbs = leaf.tbs_precertificate_bytes
     return (
         struct.pack(">BBQH", 0, 0, timestamp_ms, 1)  # v1, certificate_timestamp, timestamp, precert_entry
@@ -192,6 +194,16 @@ def precert_signed_data(
         + len(extensions).to_bytes(2, "big")
         + extensions
     )
+
+
+def _ca_certificates(root: TrustedRoot) -> frozenset[x509.Certificate]:
+    out: set[x509.Certificate] = set()
+    for ca in root.certificate_authorities:
+        try:
+            out.update(ca.certificates())
+        except LabkitError:
+            continue
+    return frozenset(out)
 
 
 def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedRoot) -> str:
@@ -211,6 +223,14 @@ def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedR
         raise fail(f"the SCT list does not parse: {exc}") from None
     problems: list[str] = []
     epoch = _dt.datetime(1970, 1, 1)
+    # The issuer is normally a CA certificate of the trusted root (the validated chain's anchor): its key
+    # hash is then trust material, computed once per root. Any other issuer is hashed on every call.
+    if issuer in root.memo("ca_certificates", lambda: _ca_certificates(root)):
+        issuer_key_hash = root.memo(
+            ("sct_issuer_key_hash", issuer), lambda: _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
+        )
+    else:
+        issuer_key_hash = _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
     for sct in scts:
         log = root.ctlog(sct.log_id)
         if log is None:
@@ -224,7 +244,10 @@ def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedR
             continue
         try:
             key = log.verifying_key()
-            key.verify(sct.signature, precert_signed_data(leaf, issuer, ms, sct.extension_bytes))
+            key.verify(
+                sct.signature,
+                precert_signed_data(leaf, issuer, ms, sct.extension_bytes, issuer_key_hash=issuer_key_hash),
+            )
         except LabkitError as exc:
             problems.append(f"SCT from {log.base_url}: {exc.message}")
             continue

@@ -114,3 +114,26 @@ def test_tampered_cms_signature_is_rejected_by_fast_path() -> None:
     bad = stamp[:-3] + bytes([stamp[-3] ^ 1]) + stamp[-2:]
     assert not ts._cms_signature_ok(bad, anchor)
     assert _outcome(bad, sig, root) == ("rejected", "timestamp.signature")
+
+
+def test_sct_issuer_key_hash_is_cached_only_for_trusted_ca_certificates() -> None:
+    import datetime as dt
+
+    from cryptography import x509
+
+    from labkit.verify.certs import build_chain, verify_scts
+
+    bundle = Bundle.from_json((CASES / "happy-path-v0.3" / "bundle.sigstore.json").read_bytes())
+    der = bundle.verification_material.leaf_certificate
+    assert der is not None
+    leaf = x509.load_der_x509_certificate(der)
+    root = TrustedRoot.from_json((SHARED / "conformance" / "trust-roots" / "production_trusted_root.json").read_bytes())
+    t = bundle.verification_material.tlog_entries[0].integrated_time
+    assert t is not None
+    chain = build_chain(leaf, root, dt.datetime.fromtimestamp(t, tz=dt.timezone.utc))
+    assert "SCT from" in verify_scts(leaf, chain.chain[1], root)
+    keys = set(root._cache)
+    assert ("sct_issuer_key_hash", chain.chain[1]) in keys
+    with pytest.raises(LabkitError):
+        verify_scts(leaf, leaf, root)  # not a trusted CA certificate: nothing of it is kept on the root
+    assert set(root._cache) == keys
