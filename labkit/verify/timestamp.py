@@ -90,6 +90,18 @@ class _TsaAnchor:
     key: object
 
 
+@functools.lru_cache(maxsize=1)
+def _tsa_policies() -> tuple[ExtensionPolicy, ExtensionPolicy]:
+    """WebPKI CA/leaf profiles with the EKU left to RFC 3161's own rule and no SAN required (TSA leaves have none)."""
+    ca = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+    ee = (
+        ExtensionPolicy.webpki_defaults_ee()
+        .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+        .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
+    )
+    return ca, ee
+
+
 def _tsa_anchor(ca: CertificateAuthority) -> _TsaAnchor | None:
     """Validate the TSA's own chain (trust material only); None sends its timestamps the slow way.
 
@@ -107,12 +119,7 @@ def _tsa_anchor(ca: CertificateAuthority) -> _TsaAnchor | None:
         start = max(c.not_valid_before_utc for c in certs)
         if start > min(c.not_valid_after_utc for c in certs):
             return None
-        ee = (
-            ExtensionPolicy.webpki_defaults_ee()
-            .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
-            .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
-        )
-        ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
+        ca_policy, ee = _tsa_policies()
         verifier = (
             PolicyBuilder().store(Store([certs[-1]])).time(start)
             .extension_policies(ca_policy=ca_policy, ee_policy=ee).build_client_verifier()
