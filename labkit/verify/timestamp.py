@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
 from labkit.errors import LabkitError, VerificationError
@@ -128,7 +128,9 @@ def _tsa_anchor(ca: CertificateAuthority) -> _TsaAnchor | None:
         key = certs[0].public_key()
     except Exception:  # noqa: BLE001 - anything unusual: the full (slow) verification decides
         return None
-    if not isinstance(key, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, rsa.RSAPublicKey)):
+    # ECDSA and RSA PKCS#1 v1.5 only: what OpenSSL's PKCS7_signatureVerify checks as hash-then-verify.
+    # Anything else (Ed25519, RSA-PSS, ...) keeps the full rfc3161-client verification and its verdict.
+    if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey)):
         return None
     leaf_der = ca.chain_der[0]
     try:
@@ -243,8 +245,6 @@ def _cms_signature_ok(data: bytes, anchor: _TsaAnchor) -> bool:
         hash_alg = _HASH_ALGS[digest_oid]
         if isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(signature, attrs_der, ec.ECDSA(hash_alg))
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, attrs_der)
         elif isinstance(key, rsa.RSAPublicKey) and sig_oid in _RSA_PKCS1_OIDS:
             key.verify(signature, attrs_der, padding.PKCS1v15(), hash_alg)
         else:
