@@ -7,7 +7,9 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nacl.secret
 import pytest
@@ -26,7 +28,7 @@ from labkit.keyfile import (
     read_password,
     save_key_pair,
 )
-from labkit.keys import KeyAlgorithm, generate
+from labkit.keys import KeyAlgorithm, SigningKey, generate
 from labkit.lab import Lab
 
 
@@ -112,7 +114,7 @@ def test_reads_legacy_pem_type_and_all_three_parameter_sets() -> None:
         assert decrypt_private_key(pem, "").pkcs8_der() == key.pkcs8_der()
 
 
-def _rewrite(pem: bytes, mutate) -> bytes:  # type: ignore[no-untyped-def]
+def _rewrite(pem: bytes, mutate: Callable[[dict[str, Any]], object]) -> bytes:
     lines = pem.decode().splitlines()
     doc = json.loads(base64.b64decode("".join(lines[1:-1])))
     mutate(doc)
@@ -134,14 +136,14 @@ def _rewrite(pem: bytes, mutate) -> bytes:  # type: ignore[no-untyped-def]
         (lambda d: d["kdf"]["params"].update(N="65536"), "not an integer"),
     ],
 )
-def test_tampered_envelopes_refused(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_tampered_envelopes_refused(mutate: Callable[[dict[str, Any]], object], message: str) -> None:
     pem = _rewrite(encrypt_private_key(generate("ed25519"), "pw"), mutate)
     with pytest.raises(KeyFileError, match=message):
         decrypt_private_key(pem, "pw")
 
 
 def test_tampered_ciphertext_is_a_password_error() -> None:
-    def flip(d: dict) -> None:  # type: ignore[type-arg]
+    def flip(d: dict[str, Any]) -> None:
         raw = bytearray(base64.b64decode(d["ciphertext"]))
         raw[-1] ^= 1
         d["ciphertext"] = base64.b64encode(bytes(raw)).decode()
@@ -298,7 +300,7 @@ def test_fuzzed_envelopes_raise_only_key_file_errors() -> None:
 
     @settings(max_examples=80, deadline=None)
     @given(doc=fields)
-    def run(doc: dict) -> None:  # type: ignore[type-arg]
+    def run(doc: dict[str, Any]) -> None:
         try:
             decrypt_private_key(_pem_of(json.dumps(doc).encode()), "pw")
         except KeyFileError:
@@ -313,7 +315,7 @@ def test_concurrent_writers_never_mix_a_pair(tmp_path: Path) -> None:
 
     keys = [generate("ed25519") for _ in range(8)]
 
-    def write(key):  # type: ignore[no-untyped-def]
+    def write(key: SigningKey) -> SigningKey | None:
         try:
             save_key_pair(key, tmp_path / "cosign", password="pw", n=32768)
             return key

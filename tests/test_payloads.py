@@ -107,7 +107,7 @@ def test_pae_spec_example() -> None:
 @pytest.mark.parametrize("alg", ["ed25519", "ecdsa-p256", "ecdsa-p384"])
 def test_envelope_interoperates_with_securesystemslib(alg: str, lab: Lab) -> None:
     key = generate(alg, lab=lab)
-    sslib_key = SSlibKey.from_crypto(key.public_key().key)  # type: ignore[arg-type]
+    sslib_key = SSlibKey.from_crypto(key.public_key().key)
     payload = Statement([Subject("a.txt", {"sha256": "ab" * 32})], "https://example.com/p", {"x": 1}).to_json()
 
     # labkit signs, securesystemslib verifies.
@@ -118,7 +118,7 @@ def test_envelope_interoperates_with_securesystemslib(alg: str, lab: Lab) -> Non
     assert json.dumps(theirs.to_dict(), sort_keys=True) == json.dumps(env.to_dict(), sort_keys=True)
 
     # securesystemslib signs, labkit verifies.
-    signer = CryptoSigner(key.key, sslib_key)  # type: ignore[arg-type]
+    signer = CryptoSigner(key.key, sslib_key)
     other = SslibEnvelope(payload, INTOTO_PAYLOAD_TYPE, {})
     other.sign(signer)
     ours = Envelope.from_dict(other.to_dict())

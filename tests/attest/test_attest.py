@@ -204,4 +204,4 @@ def test_envelope_signed_outside_labkit_is_checked(inst: Instance, root: bytes) 
     _e, bundle, _ = _sign_and_log(st, Signer(key), None)
     r = explain_blob_attestation(bundle, BLOB, "custom", trusted_root=root, key=key.public_key())
     assert not r.verified and r.failed_step is not None and r.failed_step.id == "bundle.verify"
-    assert sign_envelope  # imported for readers: the same call attest uses
+    assert callable(sign_envelope)  # imported for readers: the same call attest uses

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from labkit.display.widgets import attack_chooser, attack_view, flip_bit, merkle_explorer, tamper_explorer, tamper_view
@@ -10,12 +12,12 @@ from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.sign import sign_blob
 from labkit.tlog.merkle import leaf_hash
-from labkit.verify import explain_bundle
+from labkit.verify import VerificationResult, explain_bundle
 
 DATA = b"labkit 1.0: first release\n"
 
 
-def _verify():  # type: ignore[no-untyped-def]
+def _verify() -> Callable[[bytes], VerificationResult]:
     key = generate("ecdsa-p256", lab=Lab(seed="widgets"), label="w")
     bundle = sign_blob(DATA, key)
     return lambda data: explain_bundle(bundle, data, key=key.public_key())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,10 +16,13 @@ from labkit.keyless.instance import Instance
 from labkit.keyless.oidc import github_claims
 from labkit.keyless.sign import sign_blob_keyless, sign_keyless
 
+if TYPE_CHECKING:
+    from sigstore.verify import Verifier
+
 ALICE = "alice@example.com"
 
 
-def _sigstore_verifier(instance: Instance, tmp_path: Path) -> object:
+def _sigstore_verifier(instance: Instance, tmp_path: Path) -> Verifier:
     from sigstore.models import TrustedRoot
     from sigstore.verify import Verifier
 
@@ -41,15 +45,15 @@ def test_sigstore_python_accepts_the_right_identity_and_refuses_others(instance:
     bundle_json = sign_blob_keyless(instance, artifact, identity=ALICE).to_json()
     verifier = _sigstore_verifier(instance, tmp_path)
     parsed = SigstoreBundle.from_json(bundle_json)
-    verifier.verify_artifact(artifact.read_bytes(), parsed, Identity(identity=ALICE, issuer=instance.issuer.url))  # type: ignore[attr-defined]
+    verifier.verify_artifact(artifact.read_bytes(), parsed, Identity(identity=ALICE, issuer=instance.issuer.url))
     for policy in (
         Identity(identity="mallory@example.com", issuer=instance.issuer.url),
         Identity(identity=ALICE, issuer="https://accounts.google.com"),
     ):
         with pytest.raises(VerificationError):
-            verifier.verify_artifact(artifact.read_bytes(), parsed, policy)  # type: ignore[attr-defined]
+            verifier.verify_artifact(artifact.read_bytes(), parsed, policy)
     with pytest.raises(VerificationError):
-        verifier.verify_artifact(b"something else\n", parsed, Identity(identity=ALICE, issuer=instance.issuer.url))  # type: ignore[attr-defined]
+        verifier.verify_artifact(b"something else\n", parsed, Identity(identity=ALICE, issuer=instance.issuer.url))
 
 
 def test_sigstore_python_accepts_a_workflow_identity(instance: Instance, tmp_path: Path) -> None:
@@ -60,7 +64,7 @@ def test_sigstore_python_accepts_a_workflow_identity(instance: Instance, tmp_pat
     bundle = sign_blob_keyless(instance, artifact, claims=github_claims("octo/app"))
     uri = "https://github.com/octo/app/.github/workflows/release.yml@refs/heads/main"
     policy = AllOf([Identity(identity=uri, issuer=instance.issuer.url), GitHubWorkflowRepository("octo/app")])
-    _sigstore_verifier(instance, tmp_path).verify_artifact(  # type: ignore[attr-defined]
+    _sigstore_verifier(instance, tmp_path).verify_artifact(
         artifact.read_bytes(), SigstoreBundle.from_json(bundle.to_json()), policy
     )
 
@@ -72,7 +76,7 @@ def test_real_mode_instance_verifies_too(tmp_path: Path) -> None:
     with Instance.create(tmp_path / "real") as inst:
         artifact = _artifact(tmp_path)
         bundle = sign_blob_keyless(inst, artifact, identity=ALICE)
-        _sigstore_verifier(inst, tmp_path).verify_artifact(  # type: ignore[attr-defined]
+        _sigstore_verifier(inst, tmp_path).verify_artifact(
             artifact.read_bytes(), SigstoreBundle.from_json(bundle.to_json()), Identity(identity=ALICE, issuer=inst.issuer.url)
         )
 

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -41,6 +43,10 @@ from labkit.oci.signatures import (
 )
 from labkit.payloads import simple_signing_payload
 from tests.oci.conftest import Registry
+
+if TYPE_CHECKING:
+    from labkit.tlog.store import TransparencyLog
+    from labkit.verify.trustroot import TrustedRoot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,9 +139,9 @@ def test_same_signature_not_added_twice(layout: OCILayout, image: BuiltImage, la
 
 def test_tag_warning(layout: OCILayout, image: BuiltImage) -> None:
     path = str(layout.path)
-    desc, warning = resolve_for_signing(layout, parse_reference(f"oci:{path}:v1"))  # type: ignore[arg-type]
+    desc, warning = resolve_for_signing(layout, parse_reference(f"oci:{path}:v1"))
     assert desc.digest == image.digest and warning == TAG_WARNING.format(ref=f"oci:{path}:v1")
-    _, warning = resolve_for_signing(layout, parse_reference(f"oci:{path}@{image.digest}"))  # type: ignore[arg-type]
+    _, warning = resolve_for_signing(layout, parse_reference(f"oci:{path}@{image.digest}"))
     assert warning is None
 
 
@@ -354,22 +360,22 @@ def test_keyless_signature_verifies_with_identity(layout: OCILayout, image: Buil
 # -- verification options: docker-reference, bundle format required, legacy SET against a trusted root --------
 
 
-def _log_root(log: object, *, start: str = "2020-01-01T00:00:00+00:00") -> object:
+def _log_root(log: TransparencyLog, *, start: str = "2020-01-01T00:00:00+00:00") -> TrustedRoot:
     """A TrustedRoot naming `log` (a TransparencyLog), as `labkit log trusted-root` writes it."""
     import datetime as dt
 
     from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
     from labkit.verify.trustroot import TrustedRoot
 
-    key = log.public_key  # type: ignore[attr-defined]
+    key = log.public_key
     doc = trusted_root(tlogs=[LogEntryKey("https://labkit.local", key, key.key_id(), dt.datetime.fromisoformat(start))],
                        certificate_authorities=[])
     return TrustedRoot.from_json(trusted_root_json(doc))
 
 
-def _reason(fn: object) -> tuple[str, str]:
+def _reason(fn: Callable[[], object]) -> tuple[str, str]:
     with pytest.raises(VerificationError) as err:
-        fn()  # type: ignore[operator]
+        fn()
     return err.value.reason, err.value.step or ""
 
 

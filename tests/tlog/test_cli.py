@@ -66,8 +66,8 @@ def test_local_dir_commands_and_errors(tmp_path: Path, capsys: pytest.CaptureFix
     log = TransparencyLog.open(tmp_path / "log", lab=Lab(seed="labkit"))
     signer = generate("ecdsa-p256", lab=Lab(seed="x"), label="signer")
     for i in range(3):
-        d = hashlib.sha256(b"%d" % i).digest()
-        log.upload_hashedrekord(signer.sign_digest(d), signer.public_key().pem(), d)
+        digest = hashlib.sha256(b"%d" % i).digest()
+        log.upload_hashedrekord(signer.sign_digest(digest), signer.public_key().pem(), digest)
     d = str(tmp_path / "log")
     assert main(["log", "info", "--dir", d]) == 0
     assert "tree size: 3" in capsys.readouterr().out

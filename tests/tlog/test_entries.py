@@ -29,7 +29,7 @@ from tests.conftest import SHARED
 CASES = SHARED / "conformance" / "bundle-verify"
 
 
-def _entry(case: str) -> dict[str, Any]:
+def _entry(case: str) -> tuple[dict[str, Any], dict[str, Any]]:
     bundle = json.loads((CASES / case / "bundle.sigstore.json").read_text())
     return dict(bundle["verificationMaterial"]["tlogEntries"][0]), bundle
 
@@ -166,9 +166,9 @@ from labkit.tlog.entries import canonical_json  # noqa: E402
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
-    | st.text(st.characters(exclude_categories=("Cs",)), max_size=8),
+    | st.text(st.characters(exclude_categories=["Cs"]), max_size=8),
     lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(st.characters(exclude_categories=("Cs",)), max_size=6), inner, max_size=4),
+    | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"]), max_size=6), inner, max_size=4),
     max_leaves=20,
 )
 

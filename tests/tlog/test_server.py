@@ -17,6 +17,7 @@ from labkit.lab import Lab
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import verify_note
 from labkit.tlog.client import RekorAPIError, RekorClient
+from labkit.tlog.entries import LogEntry
 from labkit.tlog.server import LogServer
 from labkit.tlog.store import TransparencyLog
 from labkit.tlog.witness import Witness
@@ -33,7 +34,7 @@ def served(tmp_path: Path, lab: Lab) -> Iterator[tuple[TransparencyLog, RekorCli
         log.close()
 
 
-def _upload(client: RekorClient, signer: SigningKey, data: bytes):  # type: ignore[no-untyped-def]
+def _upload(client: RekorClient, signer: SigningKey, data: bytes) -> LogEntry:
     d = hashlib.sha256(data).digest()
     return client.upload_hashedrekord(signer.sign_digest(d), signer.public_key().pem(), d)
 

@@ -6,7 +6,7 @@ import base64
 import json
 from pathlib import Path
 
-from labkit.bundle import Bundle
+from labkit.bundle import Bundle, TransparencyLogEntry
 from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.sign import SignedArtifact, sign_blob
@@ -38,7 +38,7 @@ def signed_bundle(tmp: Path, data: bytes = b"hello, verifier\n", *, seed: str = 
     key = generate(alg, lab=lab, label="signer")
     log = TransparencyLog.open(tmp / "log", lab=lab)
 
-    def upload(signed: SignedArtifact):  # type: ignore[no-untyped-def]
+    def upload(signed: SignedArtifact) -> TransparencyLogEntry:
         return log.upload_hashedrekord(signed.signature, signed.verifying_key.pem(), signed.digest).to_bundle_entry()
 
     bundle = sign_blob(data, key, tlog=upload)

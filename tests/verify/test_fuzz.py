@@ -159,7 +159,7 @@ def _mutant(draw: st.DrawFn, doc: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, str) and value.lstrip("-").isdigit():
             parent[last] = str(int(value) + draw(st.sampled_from([-1, 1, 2**32, -(2**63)])))
     elif isinstance(value, list):
-        if value and draw(st.booleans()):
+        if bool(value) and draw(st.booleans()):
             value.append(copy.deepcopy(value[draw(st.integers(0, len(value) - 1))]))
         elif value:
             value.pop(draw(st.integers(0, len(value) - 1)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -42,8 +44,9 @@ def test_rfc3339_forms() -> None:
             parse_rfc3339(bad, "t")
 
 
-def _prod() -> dict:  # type: ignore[type-arg]
-    return json.loads((SHARED / "conformance" / "trust-roots" / "production_trusted_root.json").read_text())
+def _prod() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((SHARED / "conformance" / "trust-roots" / "production_trusted_root.json").read_text())
+    return doc
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,7 @@ def _prod() -> dict:  # type: ignore[type-arg]
         lambda d: d["ctlogs"][0]["publicKey"]["validFor"].update(end="2000-01-01T00:00:00Z"),
     ],
 )
-def test_malformed_roots_are_rejected(mutate) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_roots_are_rejected(mutate: Callable[[dict[str, Any]], object]) -> None:
     doc = _prod()
     mutate(doc)
     with pytest.raises(TrustRootError):
