@@ -108,10 +108,11 @@ def test_every_pin_is_exact_and_covers_labkits_own_requirements() -> None:
     pins = read_pins(REQUIREMENTS.read_text())
     for name, version in pins.items():
         assert re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", version), f"{name} is not pinned exactly"
+    reqs = [Requirement(line) for line in md.requires("labkit") or []]
     direct = {
-        canonicalize_name(Requirement(line).name)
-        for line in md.requires("labkit") or []
-        if Requirement(line).marker is None or Requirement(line).marker.evaluate({"extra": "lab"})
+        canonicalize_name(req.name)
+        for req in reqs
+        if req.marker is None or req.marker.evaluate({"extra": "lab"})
     }
     missing = sorted(direct - set(pins))
     assert not missing, (
