@@ -29,7 +29,6 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 BINDER = ROOT / "binder"
 REQUIREMENTS = BINDER / "requirements.txt"
-SHARED = ROOT.parent / "shared"
 
 #: What the fresh environment needs on top of the binder pins to run nbval.
 NOTEBOOK_TEST_TOOLS = ("pytest", "nbval")
@@ -164,10 +163,7 @@ def test_fresh_venv_from_binder_requirements_passes_the_notebooks(tmp_path: Path
         pytest.skip("no notebooks yet")
     repo = tmp_path / "repo"
     _copy_working_tree(repo)
-    # The development layout keeps ../shared beside the project; this test judges the install, and
-    # test_notebooks_meta.py::test_notebook_runs_without_the_shared_folder judges that dependency.
-    if SHARED.is_dir():
-        (tmp_path / "shared").symlink_to(SHARED, target_is_directory=True)
+    # No ../shared beside the copy: mybinder and a fresh clone do not have it either.
     env_dir = tmp_path / "venv"
     # The runtime.txt Python when this machine has it (as mybinder would), else the one running the tests.
     runtime = (BINDER / "runtime.txt").read_text().strip().removeprefix("python-")
