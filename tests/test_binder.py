@@ -136,6 +136,7 @@ def test_repo2docker_accepts_the_folder() -> None:
     assert 'binder/requirements.txt' in out, "repo2docker did not pick binder/requirements.txt"
     assert "binder/postBuild" in out, "repo2docker did not pick binder/postBuild"
     assert "binder/start" in out, "repo2docker did not pick binder/start"
+    assert "docker-registry" in out, "repo2docker did not pick binder/apt.txt (notebooks 03 and 09 need the registry)"
 
 
 # --------------------------------------------------------------------------- the real install
