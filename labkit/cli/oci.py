@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tlog-upload", action=GoBoolAction, default=True,
                    help="upload to the transparency log (default true; --tlog-upload=false to skip)")
     p.add_argument("--tlog-dir", default=None, help="local transparency-log directory to upload to (labkit log)")
+    p.add_argument("--rekor-url", default=None,
+                   help="a running log (labkit log serve, Rekor v1 API) to upload to; loopback only")
     p.add_argument("--tlog-seed", default="labkit", help="lab seed of that log's key (default: labkit)")
     p.add_argument("--sign-container-identity", default=None,
                    help="docker-reference to put in the payload (default: the repository)")
@@ -159,11 +161,15 @@ def _sign(args: argparse.Namespace) -> int:
 
     if args.key is None:
         return _sign_keyless(args)
-    if args.tlog_upload and not args.tlog_dir:
+    if args.tlog_upload and not (args.tlog_dir or args.rekor_url):
         raise InputError(
-            "no transparency log is configured for image signing; pass --tlog-dir DIR or --tlog-upload=false",
-            hint="Pass --tlog-dir with a labkit log directory, or --tlog-upload=false to sign without a log entry.",
+            "no transparency log is configured for image signing; pass --tlog-dir DIR, --rekor-url URL"
+            " or --tlog-upload=false",
+            hint="Pass --tlog-dir with a labkit log directory or --rekor-url with a running `labkit log serve`, "
+            "or --tlog-upload=false to sign without a log entry.",
         )
+    if args.tlog_dir and args.rekor_url:
+        raise InputError("pass one log: --tlog-dir or --rekor-url, not both")
     annotations = _pairs(args.annotations, "-a")
     store, ref = open_store(_image_arg(args))
     key = load_private_key(args.key)
@@ -175,8 +181,12 @@ def _sign(args: argparse.Namespace) -> int:
     identity = args.sign_container_identity or (
         _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
     )
-    log = None
-    if args.tlog_upload:
+    log: Any = None
+    if args.tlog_upload and args.rekor_url:
+        from labkit.tlog.client import RekorClient
+
+        log = RekorClient(args.rekor_url)  # same upload calls as a local log, over the Rekor v1 API
+    elif args.tlog_upload:
         from labkit.lab import Lab
         from labkit.tlog.store import TransparencyLog
 
@@ -189,7 +199,7 @@ def _sign(args: argparse.Namespace) -> int:
             index = json.loads(rekor).get("Payload", {}).get("logIndex")
             print(f"tlog entry created with index: {index}", file=sys.stderr)
     finally:
-        if log is not None:
+        if log is not None and hasattr(log, "close"):
             log.close()
     print(f"Pushing signature to: {ref.name}:{signature_tag(desc.digest)}", file=sys.stderr)
     if result.bundle_referrer is not None:
