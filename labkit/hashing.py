@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from labkit._internal.fsutil import open_for_reading
 from labkit.errors import InputError
 
 __all__ = [
@@ -129,13 +130,9 @@ def digest_file(
         nonlocal size
         size = n
 
-    try:
-        with p.open("rb", buffering=0) as fh:
-            digest = hash_stream(fh, name, chunk_size=chunk_size, progress=count)  # type: ignore[arg-type]
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise InputError(f"is a directory, not a file: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    with open_for_reading(p, buffering=0) as fh:
+        try:
+            digest = hash_stream(fh, name, chunk_size=chunk_size, progress=count)
+        except OSError as exc:
+            raise InputError(f"cannot read file {path}: {exc.strerror}") from None
     return FileDigest(name, digest, size)

@@ -25,7 +25,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
+from labkit._internal.fsutil import open_for_reading
+from labkit.bundle import (
+    BUNDLE_V03_MEDIA_TYPE,
+    Bundle,
+    MessageSignature,
+    TransparencyLogEntry,
+    VerificationMaterial,
+)
 from labkit.errors import InputError, KeyFileError
 from labkit.hashing import CHUNK_SIZE, digest_file, new_hash, proto_name
 from labkit.keys import KeyAlgorithm, SigningKey, VerifyingKey
@@ -92,14 +99,7 @@ def _message(artifact: Artifact) -> Iterator[bytes | mmap.mmap]:
         yield artifact.data
         return
     assert artifact.path is not None
-    try:
-        fh = artifact.path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"file not found: {artifact.path}") from None
-    except IsADirectoryError:
-        raise InputError(f"is a directory, not a file: {artifact.path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {artifact.path}: {exc.strerror}") from None
+    fh = open_for_reading(artifact.path)
     with fh:
         if os.fstat(fh.fileno()).st_size == 0:
             yield b""  # an empty file cannot be mapped

@@ -13,10 +13,11 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from labkit.errors import InputError
 
-__all__ = ["atomic_write", "file_lock", "read_bytes"]
+__all__ = ["atomic_write", "file_lock", "open_for_reading", "read_bytes"]
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644, overwrite: bool = True) -> Path:
@@ -78,13 +79,22 @@ def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
         os.close(fd)
 
 
-def read_bytes(path: str | os.PathLike[str], what: str = "file") -> bytes:
-    """Read a file, turning OS errors into a labkit `InputError`."""
+def open_for_reading(path: str | os.PathLike[str], what: str = "file", *, buffering: int = -1) -> BinaryIO:
+    """Open a file for binary reading, turning OS errors into a labkit `InputError`."""
     try:
-        return Path(path).read_bytes()
+        return open(path, "rb", buffering=buffering)  # noqa: SIM115 (the caller closes it)
     except FileNotFoundError:
         raise InputError(f"{what} not found: {path}") from None
     except IsADirectoryError:
         raise InputError(f"{what} is a directory, not a file: {path}") from None
     except OSError as exc:
         raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def read_bytes(path: str | os.PathLike[str], what: str = "file") -> bytes:
+    """Read a whole file, turning OS errors into a labkit `InputError`."""
+    with open_for_reading(path, what) as fh:
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
