@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from labkit.checks import CheckResult
 
-__all__ = ["attack_matrix", "checklist_rows", "matrix_frame", "matrix_html", "run_all", "summary_frame", "table_html"]
+__all__ = ["attack_matrix", "matrix_frame", "matrix_html", "run_all", "summary_frame", "table_html"]
 
 
 def run_all(ids: Sequence[str] | None = None, *, registry: RegistryTarget | None = None) -> list[Outcome]:
@@ -134,12 +134,6 @@ def _status_class(value: str) -> str:
     if v.startswith(("pass", "ok", "yes", "rejected")):
         return "pass"
     return "skip" if v.startswith("skip") else ""
-
-
-def checklist_rows(result: CheckResult) -> list[dict[str, str]]:
-    """The steps of a `labkit.checks.CheckResult` as rows: step, check, status, detail (else the actual value)."""
-    return [{"step": r["step"], "check": r["check"], "status": r["status"], "detail": r["detail"] or r["actual"]}
-            for r in result.rows()]
 
 
 def table_html(rows: Sequence[dict[str, Any]], *, status_key: str = "status", max_rows: int | None = None) -> str:
