@@ -2,42 +2,50 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.labkit-installed
+LAB_STAMP  := $(VENV)/.labkit-lab-installed
+TEST_STAMP := $(VENV)/.labkit-test-installed
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 PYTEST_NB := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600
 
 .PHONY: lab test install test-fast notebooks typecheck bench clean
 
 # (Re)install only when the package definition changed, so both commands work offline afterwards.
-$(STAMP): pyproject.toml
+# A learner's `make lab` installs the lab extras only; `make test` adds the test tools.
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[lab,test]'
-	touch $(STAMP)
 
-install: $(STAMP)
+$(LAB_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e '.[lab]'
+	touch $(LAB_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e '.[lab,test]'
+	touch $(TEST_STAMP) $(LAB_STAMP)
+
+install: $(TEST_STAMP)
 
 ## make lab: install labkit with the lab extras and open JupyterLab on the start-here notebook.
-lab: $(STAMP)
+lab: $(LAB_STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab 00-start-here.ipynb
 
 ## make test: install if needed, then type-check and run every test, notebooks included.
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(if $(NOTEBOOKS),$(BIN)/python tools/nb.py --check $(NOTEBOOKS))
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks $(PYTEST_NB)
 
-test-fast: $(STAMP)
+test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -x -q tests
 
-notebooks: $(STAMP)
+notebooks: $(TEST_STAMP)
 	$(BIN)/python tools/nb.py $(NOTEBOOKS)
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 ## make bench: run every benchmark script; each prints JSON lines.
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
