@@ -26,8 +26,11 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 install: $(TEST_STAMP)
 
 ## make lab: install labkit with the lab extras and open JupyterLab on the start-here notebook.
+# Jupyter refuses to run as root (containers, CI images) unless told; only then is --allow-root added.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(LAB_STAMP)
-	cd notebooks && ../$(BIN)/jupyter lab 00-start-here.ipynb
+	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 00-start-here.ipynb
 
 ## make test: install if needed, then type-check and run every test, notebooks included.
 test: $(TEST_STAMP)
