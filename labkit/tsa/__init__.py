@@ -1,0 +1,17 @@
+"""An RFC 3161 timestamp authority for the lab instance: keys and chain, an IO-free responder, a WSGI face.
+
+    >>> from labkit.lab import Lab
+    >>> from labkit.tsa import TimestampAuthority
+    >>> tsa = TimestampAuthority.create(lab=Lab(seed="docs"))
+    >>> reply = tsa.timestamp(b"signature bytes")   # DER TimeStampResp
+"""
+
+from labkit.tsa.authority import LAB_POLICY_OID, Accuracy, PKIStatus, TimestampAuthority, build_request, failure_response
+from labkit.tsa.chain import DEFAULT_TSA_URL, TSAError, TSAMaterial, check_tsa_chain, create_tsa, tsa_entry, tsa_entry_json
+from labkit.tsa.request import MAX_REQUEST_BYTES, FailureInfo, RequestRefused, TimestampRequest, parse_request
+
+__all__ = [
+    "DEFAULT_TSA_URL", "LAB_POLICY_OID", "MAX_REQUEST_BYTES", "Accuracy", "FailureInfo", "PKIStatus", "RequestRefused",
+    "TSAError", "TSAMaterial", "TimestampAuthority", "TimestampRequest", "build_request", "check_tsa_chain",
+    "create_tsa", "failure_response", "parse_request", "tsa_entry", "tsa_entry_json",
+]
