@@ -199,9 +199,12 @@ class TimestampAuthority:
         return der.sequence(_status(PKIStatus.GRANTED), token)
 
     def _tst_info(self, imprint_der: bytes, policy: str, nonce_der: bytes | None) -> bytes:
-        """TSTInfo (RFC 3161 §2.4.2): version, policy, the request's imprint, serial, genTime, accuracy, nonce."""
+        """TSTInfo (RFC 3161 §2.4.2): version, policy, the request's imprint, serial, genTime, accuracy, nonce.
+
+        genTime is whole seconds (the accuracy is one second; rfc3161-client drops fractions anyway).
+        """
         parts = [der.integer(1), der.oid(policy), imprint_der, der.integer(self._next_serial()),
-                 der.generalized_time(self.clock.now()), self.accuracy.der()]
+                 der.generalized_time(self.clock.now().replace(microsecond=0)), self.accuracy.der()]
         if nonce_der is not None:
             parts.append(nonce_der)
         return der.sequence(*parts)
