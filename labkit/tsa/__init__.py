@@ -6,8 +6,23 @@
     >>> reply = tsa.timestamp(b"signature bytes")   # DER TimeStampResp
 """
 
-from labkit.tsa.authority import LAB_POLICY_OID, Accuracy, PKIStatus, TimestampAuthority, build_request, failure_response
-from labkit.tsa.chain import DEFAULT_TSA_URL, TSAError, TSAMaterial, check_tsa_chain, create_tsa, tsa_entry, tsa_entry_json
+from labkit.tsa.authority import (
+    LAB_POLICY_OID,
+    Accuracy,
+    PKIStatus,
+    TimestampAuthority,
+    build_request,
+    failure_response,
+)
+from labkit.tsa.chain import (
+    DEFAULT_TSA_URL,
+    TSAError,
+    TSAMaterial,
+    check_tsa_chain,
+    create_tsa,
+    tsa_entry,
+    tsa_entry_json,
+)
 from labkit.tsa.request import MAX_REQUEST_BYTES, FailureInfo, RequestRefused, TimestampRequest, parse_request
 
 __all__ = [

@@ -39,7 +39,9 @@ _OID_TST_INFO = "1.2.840.113549.1.9.16.1.4"
 _OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
 _OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 _OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
-_DIGEST_OIDS = {"sha256": "2.16.840.1.101.3.4.2.1", "sha384": "2.16.840.1.101.3.4.2.2", "sha512": "2.16.840.1.101.3.4.2.3"}
+_DIGEST_OIDS = {
+    "sha256": "2.16.840.1.101.3.4.2.1", "sha384": "2.16.840.1.101.3.4.2.2", "sha512": "2.16.840.1.101.3.4.2.3",
+}
 _ECDSA_OIDS = {"sha256": "1.2.840.10045.4.3.2", "sha384": "1.2.840.10045.4.3.3"}
 
 
@@ -173,7 +175,7 @@ class TimestampAuthority:
         return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in self.chain)
 
     def _signing_certificate_v2(self, issuer: bytes, serial: bytes) -> bytes:
-        """ESS signing-certificate-v2 attribute (RFC 5035 §3, RFC 5816 §2.2.1): SHA-256 of the leaf, with issuer/serial."""
+        """ESS signing-certificate-v2 (RFC 5035 §3, RFC 5816 §2.2.1): SHA-256 of the leaf, with issuer/serial."""
         issuer_serial = der.sequence(der.sequence(der.context(4, issuer)), serial)  # GeneralNames { directoryName }
         # hashAlgorithm is omitted: its DEFAULT is id-sha256 (X.690 §11.5: DER leaves out default values).
         cert_id = der.sequence(der.octet_string(hashlib.sha256(self._leaf_der).digest()), issuer_serial)

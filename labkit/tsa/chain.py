@@ -145,7 +145,9 @@ def check_tsa_chain(signing_key: SigningKey, chain: Sequence[x509.Certificate]) 
     try:
         eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     except x509.ExtensionNotFound:
-        raise TSAError("the TSA certificate has no extended key usage; it needs id-kp-timeStamping (RFC 3161 §2.3)") from None
+        raise TSAError(
+            "the TSA certificate has no extended key usage; it needs id-kp-timeStamping (RFC 3161 §2.3)"
+        ) from None
     if not eku.critical or list(eku.value) != [ExtendedKeyUsageOID.TIME_STAMPING]:
         raise TSAError("the TSA certificate's EKU must be exactly id-kp-timeStamping, marked critical (RFC 3161 §2.3)")
 
