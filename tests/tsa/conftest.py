@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
+from labkit._internal import der
 from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
 from labkit.keys import generate
 from labkit.lab import Lab
-from labkit.tsa import TimestampAuthority, tsa_entry
+from labkit.tsa import FailureInfo, TimestampAuthority, tsa_entry
 from labkit.verify.trustroot import TrustedRoot
 
 
@@ -26,3 +27,17 @@ def root_with(tsa: TimestampAuthority) -> TrustedRoot:
     doc = trusted_root(tlogs=[LogEntryKey("https://rekor.labkit.invalid", key, key.key_id(), start)],
                        certificate_authorities=[], timestamp_authorities=[tsa_entry(tsa.chain)])
     return TrustedRoot.from_json(trusted_root_json(doc))
+
+
+def response_status(response: bytes) -> tuple[int, FailureInfo | None, bool]:
+    """(PKIStatus, the failInfo bit set, whether a token is present) of a TimeStampResp."""
+    top = der.children(der.parse(response))
+    info = der.children(top[0])
+    bits = [x for x in info if x.tag == 0x03]
+    fail = None
+    if bits:
+        unused, raw = bits[0].content[0], bits[0].content[1:]
+        value = [i for i in range(8 * len(raw) - unused) if raw[i // 8] & (0x80 >> (i % 8))]
+        assert len(value) == 1
+        fail = FailureInfo(value[0])
+    return der.decode_integer(info[0]), fail, len(top) == 2

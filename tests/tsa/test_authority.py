@@ -26,23 +26,10 @@ from labkit.tsa import (
     create_tsa,
 )
 from labkit.verify.timestamp import verify_timestamp
+from tests.tsa.conftest import response_status as _status
 from tests.tsa.conftest import root_with
 
 _SHA256 = "2.16.840.1.101.3.4.2.1"
-
-
-def _status(response: bytes) -> tuple[int, FailureInfo | None, bool]:
-    """(PKIStatus, the failInfo bit set, whether a token is present) of a TimeStampResp."""
-    top = der.children(der.parse(response))
-    info = der.children(top[0])
-    bits = [x for x in info if x.tag == 0x03]
-    fail = None
-    if bits:
-        unused, raw = bits[0].content[0], bits[0].content[1:]
-        value = [i for i in range(8 * len(raw) - unused) if raw[i // 8] & (0x80 >> (i % 8))]
-        assert len(value) == 1
-        fail = FailureInfo(value[0])
-    return der.decode_integer(info[0]), fail, len(top) == 2
 
 
 @pytest.mark.parametrize("hash_name", ["sha256", "sha384", "sha512"])
