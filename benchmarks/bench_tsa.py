@@ -7,7 +7,10 @@ Prints one JSON object per line:
   signature), for a lab key (deterministic RFC 6979 ECDSA) and a real P-256 and P-384 key;
 * ``tsa_http``: POST ``/api/v1/timestamp`` to the served TSA on 127.0.0.1 over one keep-alive session,
   sequential and with several client threads;
-* ``tsa_verify``: labkit's `verify_timestamp` on the responses (what a verifier pays per timestamp).
+* ``tsa_openssl``: the peer a user would otherwise pick, ``openssl ts -reply`` (one process per request, as a
+  shell script or CGI would run it) with the same key, and the in-process ratio against it;
+* ``tsa_verify``: labkit's `verify_timestamp` on the responses against rfc3161-client's full verification
+  (sigstore-python's path), and the ratio.
 
     python benchmarks/bench_tsa.py --quick    # a few seconds
     python benchmarks/bench_tsa.py            # the full run
@@ -16,10 +19,27 @@ Prints one JSON object per line:
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import json
+import shutil
 import statistics
+import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
+
+import requests
+import rfc3161_client
+from cryptography.hazmat.primitives import serialization
+
+from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
+from labkit.keys import generate
+from labkit.lab import Lab
+from labkit.tsa import TimestampAuthority, build_request, create_tsa, tsa_entry
+from labkit.tsa.server import QUERY_TYPE, TimestampServer
+from labkit.verify.timestamp import verify_timestamp
+from labkit.verify.trustroot import TrustedRoot
 
 
 def _emit(**fields: object) -> None:
@@ -30,20 +50,53 @@ def _rate(n: int, seconds: float) -> float:
     return round(n / seconds, 1)
 
 
-def _root_json(tsa: object) -> bytes:
+def _root_json(tsa: TimestampAuthority) -> bytes:
     """A trusted root listing `tsa` (a lab log key fills the required tlog entry)."""
-    import datetime as dt
-
-    from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
-    from labkit.keys import generate
-    from labkit.lab import Lab
-    from labkit.tsa import TimestampAuthority, tsa_entry
-
-    assert isinstance(tsa, TimestampAuthority)
     key = generate("ecdsa-p256", lab=Lab(seed="bench-log")).public_key()
-    log = LogEntryKey("https://rekor.labkit.invalid", key, key.key_id(), dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+    start = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
+    log = LogEntryKey("https://rekor.labkit.invalid", key, key.key_id(), start)
     return trusted_root_json(trusted_root(tlogs=[log], certificate_authorities=[],
                                           timestamp_authorities=[tsa_entry(tsa.chain)]))
+
+
+_OPENSSL_TSA_CONFIG = """[ tsa ]
+default_tsa = tsa_config1
+[ tsa_config1 ]
+serial = {dir}/serial
+signer_cert = {dir}/leaf.pem
+certs = {dir}/chain.pem
+signer_key = {dir}/key.pem
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+other_policies = 1.2.3.4.2
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = no
+tsa_name = no
+ess_cert_id_alg = sha256
+"""
+
+
+def _openssl_rate(tsa: TimestampAuthority, query: bytes, n: int) -> float | None:
+    """Timestamps per second from ``openssl ts -reply`` with `tsa`'s key and chain, or None without openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "leaf.pem").write_bytes(tsa.chain[0].public_bytes(serialization.Encoding.PEM))
+        (base / "chain.pem").write_bytes(tsa.chain_pem())
+        (base / "key.pem").write_bytes(tsa.signing_key.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        (base / "serial").write_text("01\n")
+        (base / "tsa.cnf").write_text(_OPENSSL_TSA_CONFIG.format(dir=tmp))
+        (base / "q.tsq").write_bytes(query)
+        cmd = [openssl, "ts", "-reply", "-config", str(base / "tsa.cnf"), "-queryfile", str(base / "q.tsq"),
+               "-out", str(base / "r.tsr")]
+        t0 = time.perf_counter()
+        for _ in range(n):
+            subprocess.run(cmd, check=True, capture_output=True)
+        return n / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -53,14 +106,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="client threads for the concurrent HTTP run")
     args = parser.parse_args()
     n = args.n or (200 if args.quick else 3000)
-
-    import requests
-
-    from labkit.lab import Lab
-    from labkit.tsa import TimestampAuthority, build_request, create_tsa
-    from labkit.tsa.server import QUERY_TYPE, TimestampServer
-    from labkit.verify.timestamp import verify_timestamp
-    from labkit.verify.trustroot import TrustedRoot
 
     requests_der = [build_request(f"signature {i}".encode(), nonce=i) for i in range(n)]
     variants = {
@@ -78,6 +123,11 @@ def main() -> None:
               mean_us=round(elapsed / n * 1e6, 1))
 
     tsa = variants["real-p256"]
+    in_process = n / max(1e-9, _time_respond(tsa, requests_der))
+    peer = _openssl_rate(tsa, requests_der[0], min(n, 100))
+    if peer is not None:
+        _emit(bench="tsa_openssl", key="real-p256", n=min(n, 100), per_second=round(peer, 1),
+              labkit_in_process_ratio=round(in_process / peer, 1))
     with TimestampServer(tsa, threads=args.threads) as server:
         session = requests.Session()
         session.headers["Content-Type"] = QUERY_TYPE
@@ -115,7 +165,21 @@ def main() -> None:
     t0 = time.perf_counter()
     for reply, signature in responses:
         verify_timestamp(reply, signature, root)
-    _emit(bench="tsa_verify", n=n, per_second=_rate(n, time.perf_counter() - t0))
+    labkit_rate = n / (time.perf_counter() - t0)
+    verifier = rfc3161_client.VerifierBuilder(tsa_certificate=tsa.chain[0], roots=[tsa.chain[-1]]).build()
+    t0 = time.perf_counter()
+    for reply, signature in responses:
+        verifier.verify_message(rfc3161_client.decode_timestamp_response(reply), signature)
+    peer_rate = n / (time.perf_counter() - t0)
+    _emit(bench="tsa_verify", n=n, labkit_per_second=round(labkit_rate, 1),
+          rfc3161_client_per_second=round(peer_rate, 1), ratio=round(labkit_rate / peer_rate, 2))
+
+
+def _time_respond(tsa: TimestampAuthority, requests_der: list[bytes]) -> float:
+    t0 = time.perf_counter()
+    for req in requests_der:
+        tsa.respond(req)
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def create_tsa(
         .not_valid_before(start).not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_pub), critical=False),  # type: ignore[arg-type]
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_pub), critical=False),
         root_key,
     )
     leaf_pub = leaf_key.public_key().key
@@ -123,7 +123,7 @@ def create_tsa(
         .add_extension(_key_usage(cert_sign=False), critical=True)
         # RFC 3161 §2.3: the only EKU, and critical.
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_pub), critical=False)  # type: ignore[arg-type]
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_pub), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False),
         root_key,
     )
