@@ -23,10 +23,19 @@ from labkit.tsa.chain import (
     tsa_entry,
     tsa_entry_json,
 )
-from labkit.tsa.request import MAX_REQUEST_BYTES, FailureInfo, RequestRefused, TimestampRequest, parse_request
+from labkit.tsa.request import (
+    MAX_REQUEST_BYTES,
+    FailureInfo,
+    RequestCheck,
+    RequestRefused,
+    TimestampRequest,
+    explain_request,
+    parse_request,
+)
 
 __all__ = [
-    "DEFAULT_TSA_URL", "LAB_POLICY_OID", "MAX_REQUEST_BYTES", "Accuracy", "FailureInfo", "PKIStatus", "RequestRefused",
-    "TSAError", "TSAMaterial", "TimestampAuthority", "TimestampRequest", "build_request", "check_tsa_chain",
-    "create_tsa", "failure_response", "parse_request", "tsa_entry", "tsa_entry_json",
+    "DEFAULT_TSA_URL", "LAB_POLICY_OID", "MAX_REQUEST_BYTES", "Accuracy", "FailureInfo", "PKIStatus",
+    "RequestCheck", "RequestRefused", "TSAError", "TSAMaterial", "TimestampAuthority", "TimestampRequest",
+    "build_request", "check_tsa_chain", "create_tsa", "explain_request", "failure_response", "parse_request",
+    "tsa_entry", "tsa_entry_json",
 ]

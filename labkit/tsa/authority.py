@@ -27,7 +27,7 @@ from labkit._internal import der
 from labkit.keys import KeyAlgorithm, SigningKey
 from labkit.lab import Clock, Entropy, Lab, SystemClock, SystemEntropy
 from labkit.tsa.chain import TSAMaterial, check_tsa_chain, create_tsa
-from labkit.tsa.request import MAX_REQUEST_BYTES, FailureInfo, RequestRefused, parse_request
+from labkit.tsa.request import MAX_REQUEST_BYTES, FailureInfo, RequestCheck, RequestRefused, explain_request
 
 __all__ = ["LAB_POLICY_OID", "Accuracy", "PKIStatus", "TimestampAuthority", "build_request", "failure_response"]
 
@@ -187,15 +187,17 @@ class TimestampAuthority:
             self._counter += 1
             return self._serial_prefix | self._counter
 
+    def explain(self, request_der: bytes) -> RequestCheck:
+        """The checks this TSA makes on a request, as ordered steps (never raises); see `respond`."""
+        return explain_request(request_der, max_bytes=self.max_request_bytes, policies=self.policies)
+
     def respond(self, request_der: bytes) -> bytes:
         """Answer a DER TimeStampReq: a granted TimeStampResp, or a rejection with failInfo (never raises on input)."""
-        try:
-            request = parse_request(request_der, max_bytes=self.max_request_bytes)
-            if request.policy is not None and request.policy not in self.policies:
-                raise RequestRefused(f"policy {request.policy} is not one this TSA issues under",
-                                     FailureInfo.UNACCEPTED_POLICY)
-        except RequestRefused as exc:
-            return failure_response(exc.fail_info, exc.message)
+        check = self.explain(request_der)
+        request = check.request
+        if request is None:
+            failed = check.failed_step
+            return failure_response(check.fail_info, check.message(failed) if failed else "request refused")
         tst_info = self._tst_info(request.imprint_der, request.policy or self.policy, request.nonce_der)
         token = self._signed_data(tst_info, request.cert_req)
         return der.sequence(_status(PKIStatus.GRANTED), token)

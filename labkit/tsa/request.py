@@ -1,4 +1,4 @@
-"""Reading an RFC 3161 TimeStampReq, and the failure codes a TSA answers bad ones with.
+"""Reading an RFC 3161 TimeStampReq: explain (ordered steps) and enforce, with RFC 3161's failure codes.
 
 RFC 3161 §2.4.1::
 
@@ -10,19 +10,25 @@ RFC 3161 §2.4.1::
        certReq          BOOLEAN DEFAULT FALSE,
        extensions       [0] IMPLICIT Extensions OPTIONAL }
 
-Every way a request can be wrong maps to one `PKIFailureInfo` bit (§2.4.2);
-`parse_request` raises `RequestRefused` carrying it.
+`explain_request` records each check as a step (never raises on bad input);
+a failed step's reason is the `PKIFailureInfo` bit a TSA answers with
+(§2.4.2). `parse_request` enforces it and raises `RequestRefused`.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from labkit._internal import der
-from labkit.errors import KeylessError
+from labkit.checks import CheckResult, Step
+from labkit.errors import KeylessError, LabkitError
 
-__all__ = ["HASH_ALGORITHMS", "MAX_REQUEST_BYTES", "FailureInfo", "RequestRefused", "TimestampRequest", "parse_request"]
+__all__ = [
+    "HASH_ALGORITHMS", "MAX_REQUEST_BYTES", "FailureInfo", "RequestCheck", "RequestRefused", "TimestampRequest",
+    "explain_request", "parse_request",
+]
 
 #: A TimeStampReq with a SHA-512 imprint, a 20-byte nonce and a policy is about 120 bytes.
 MAX_REQUEST_BYTES = 4096
@@ -36,7 +42,7 @@ HASH_ALGORITHMS = {
 
 
 class FailureInfo(enum.IntEnum):
-    """PKIFailureInfo named bits (RFC 3161 §2.4.2)."""
+    """PKIFailureInfo named bits (RFC 3161 §2.4.2); `rfc_name` is the ASN.1 name."""
 
     BAD_ALG = 0
     BAD_REQUEST = 2
@@ -47,13 +53,28 @@ class FailureInfo(enum.IntEnum):
     ADD_INFO_NOT_AVAILABLE = 17
     SYSTEM_FAILURE = 25
 
+    @property
+    def rfc_name(self) -> str:
+        """``badAlg``, ``badDataFormat``, ... as RFC 3161 spells them."""
+        head, *rest = self.name.lower().split("_")
+        return head + "".join(word.capitalize() for word in rest)
+
+    @classmethod
+    def from_rfc_name(cls, name: str) -> FailureInfo:
+        """The member whose `rfc_name` is `name`."""
+        return next(member for member in cls if member.rfc_name == name)
+
 
 class RequestRefused(KeylessError):
-    """A timestamp request the TSA will not grant; `fail_info` says why in RFC 3161's terms."""
+    """A timestamp request the TSA will not grant; `step` names the check, `fail_info` RFC 3161's reason."""
 
-    def __init__(self, message: str, fail_info: FailureInfo) -> None:
-        super().__init__(message, details={"failInfo": fail_info.name})
+    hint = "Send a DER TimeStampReq (RFC 3161 §2.4.1) with a SHA-256/384/512 imprint and no extensions."
+
+    def __init__(self, message: str, fail_info: FailureInfo, *, step: str = "") -> None:
+        super().__init__(message, details={"step": step, "failInfo": fail_info.rfc_name} if step else
+                         {"failInfo": fail_info.rfc_name})
         self.fail_info = fail_info
+        self.step = step
 
 
 @dataclass(frozen=True)
@@ -70,64 +91,143 @@ class TimestampRequest:
     cert_req: bool
 
 
-def _malformed(message: str) -> RequestRefused:
-    return RequestRefused(f"malformed timestamp request: {message}", FailureInfo.BAD_DATA_FORMAT)
+@dataclass
+class RequestCheck(CheckResult):
+    """The ordered checks of one timestamp request; `request` is set when they all pass."""
+
+    passed_verdict = "GRANTABLE"
+    failed_verdict = "REFUSED"
+    request: TimestampRequest | None = None
+
+    @property
+    def fail_info(self) -> FailureInfo:
+        """The failInfo bit of the first failed step (badRequest if none failed but the run is incomplete)."""
+        step = self.failed_step
+        return FailureInfo.from_rfc_name(step.reason_code) if step is not None else FailureInfo.BAD_REQUEST
+
+    def error(self, step: Step | None) -> LabkitError:
+        """`RequestRefused` naming the failed step and its failInfo."""
+        if step is None:
+            return RequestRefused(f"{self.subject} refused: the checks did not complete", FailureInfo.BAD_REQUEST)
+        return RequestRefused(self.message(step), self.fail_info, step=step.id)
 
 
-def _imprint(element: der.Element) -> tuple[str, str, bytes]:
-    """(hash name, hash OID, digest) of a MessageImprint, checked against the accepted algorithms."""
-    if element.tag != der.SEQUENCE:
-        raise _malformed("messageImprint is not a SEQUENCE")
-    fields = der.children(element)
-    if len(fields) != 2 or fields[0].tag != der.SEQUENCE or fields[1].tag != der.OCTET_STRING:
-        raise _malformed("messageImprint must be an AlgorithmIdentifier and an OCTET STRING")
-    alg = der.children(fields[0])
+_STEPS = (
+    ("request.size", "the request is within the TSA's size limit", "labkit TSA limit (sigstore's TSA bounds requests)"),
+    ("request.der", "the request is a DER TimeStampReq", "RFC 3161 §2.4.1; X.690 DER"),
+    ("request.version", "the request is version 1", "RFC 3161 §2.4.1 version v1(1)"),
+    ("imprint.algorithm", "the imprint hash is SHA-256, SHA-384 or SHA-512", "RFC 3161 §2.4.1; RFC 5754 §2"),
+    ("imprint.length", "the imprint is as long as its hash", "RFC 3161 §2.4.1 hashedMessage"),
+    ("request.policy", "the requested policy is one this TSA issues under", "RFC 3161 §2.4.1 reqPolicy"),
+    ("request.extensions", "the request has no extension the TSA does not know", "RFC 3161 §2.4.1 extensions"),
+)
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """The structural parse of a TimeStampReq, before any semantic check."""
+
+    version: int
+    hash_oid: str
+    hash_params: bytes | None
+    digest: bytes
+    imprint_der: bytes
+    policy: str | None
+    nonce_der: bytes | None
+    cert_req: bool
+    extensions: bool
+
+
+def _structure(data: bytes) -> _Fields:
+    """Parse the TimeStampReq's shape; `der.DERError` says what is not DER or not in place."""
+    top = der.parse(data)
+    if top.tag != der.SEQUENCE:
+        raise der.DERError("not a SEQUENCE")
+    fields = der.children(top, limit=6)
+    if len(fields) < 2:
+        raise der.DERError("version and messageImprint are required")
+    imprint = fields[1]
+    parts = der.children(imprint) if imprint.tag == der.SEQUENCE else []
+    if len(parts) != 2 or parts[0].tag != der.SEQUENCE or parts[1].tag != der.OCTET_STRING:
+        raise der.DERError("messageImprint must be an AlgorithmIdentifier and an OCTET STRING")
+    alg = der.children(parts[0])
     if not alg or len(alg) > 2:
-        raise _malformed("hashAlgorithm is not an AlgorithmIdentifier")
-    hash_oid = der.decode_oid(alg[0])
-    if hash_oid not in HASH_ALGORITHMS:
-        raise RequestRefused(f"unsupported hash algorithm {hash_oid}; use SHA-256, SHA-384 or SHA-512",
-                             FailureInfo.BAD_ALG)
-    if len(alg) == 2 and alg[1].raw != der.null():  # RFC 5754 §2: parameters absent or NULL
-        raise RequestRefused(f"hash algorithm {hash_oid} has parameters", FailureInfo.BAD_ALG)
-    name, size = HASH_ALGORITHMS[hash_oid]
-    digest = fields[1].content
-    if len(digest) != size:
-        raise _malformed(f"a {name} digest has {size} bytes, not {len(digest)}")
-    return name, hash_oid, digest
+        raise der.DERError("hashAlgorithm is not an AlgorithmIdentifier")
+    rest = fields[2:]
+    policy = der.decode_oid(rest.pop(0)) if rest and rest[0].tag == der.OID else None
+    nonce_der = None
+    if rest and rest[0].tag == der.INTEGER:
+        der.decode_integer(rest[0])
+        nonce_der = rest.pop(0).raw
+    cert_req = False
+    if rest and rest[0].tag == der.BOOLEAN:
+        if rest[0].content not in (b"\x00", b"\xff"):
+            raise der.DERError("certReq is not a DER BOOLEAN")
+        cert_req = rest.pop(0).content == b"\xff"
+    extensions = bool(rest) and rest[0].tag == 0xA0
+    if extensions:
+        rest.pop(0)
+    if rest:
+        raise der.DERError(f"unexpected field with tag 0x{rest[0].tag:02x}")
+    return _Fields(der.decode_integer(fields[0]), der.decode_oid(alg[0]), alg[1].raw if len(alg) == 2 else None,
+                   parts[1].content, imprint.raw, policy, nonce_der, cert_req, extensions)
 
 
-def parse_request(data: bytes, *, max_bytes: int = MAX_REQUEST_BYTES) -> TimestampRequest:
-    """Parse and check a DER TimeStampReq; raises `RequestRefused` with the failure to answer."""
-    if len(data) > max_bytes:
-        raise RequestRefused(f"timestamp request of {len(data)} bytes is larger than the limit of {max_bytes}",
-                             FailureInfo.BAD_REQUEST)
+def explain_request(data: bytes, *, max_bytes: int = MAX_REQUEST_BYTES,
+                    policies: Collection[str] | None = None) -> RequestCheck:
+    """Every check a TSA makes on a TimeStampReq, in order; never raises. `policies` None accepts any."""
+    check = RequestCheck(subject="timestamp request")
+    steps: Iterator[tuple[str, str, str]] = iter(_STEPS)
+
+    def record(ok: bool, expected: object, actual: object, detail: str, fail: FailureInfo) -> bool:
+        step_id, title, spec = next(steps)
+        check.add(step_id, title, spec, ok, expected, actual, detail="" if ok else detail,
+                  reason="" if ok else fail.rfc_name)
+        if not ok:
+            for later in steps:
+                check.skip(*later)
+        return ok
+
+    if not record(len(data) <= max_bytes, f"<= {max_bytes} bytes", f"{len(data)} bytes",
+                  f"the request is larger than {max_bytes} bytes", FailureInfo.BAD_REQUEST):
+        return check
     try:
-        top = der.parse(data)
-        if top.tag != der.SEQUENCE:
-            raise _malformed("not a SEQUENCE")
-        fields = der.children(top, limit=6)
-        if len(fields) < 2:
-            raise _malformed("version and messageImprint are required")
-        if der.decode_integer(fields[0]) != 1:
-            raise _malformed("version must be 1")
-        name, hash_oid, digest = _imprint(fields[1])
-        rest = fields[2:]
-        policy = nonce = nonce_der = None
-        cert_req = False
-        if rest and rest[0].tag == der.OID:
-            policy = der.decode_oid(rest.pop(0))
-        if rest and rest[0].tag == der.INTEGER:
-            nonce_der = rest[0].raw
-            nonce = der.decode_integer(rest.pop(0))
-        if rest and rest[0].tag == der.BOOLEAN:
-            if rest[0].content not in (b"\x00", b"\xff"):
-                raise _malformed("certReq is not a DER BOOLEAN")
-            cert_req = rest.pop(0).content == b"\xff"
-        if rest and rest[0].tag == 0xA0:
-            raise RequestRefused("request extensions are not supported", FailureInfo.UNACCEPTED_EXTENSION)
-        if rest:
-            raise _malformed(f"unexpected field with tag 0x{rest[0].tag:02x}")
+        fields = _structure(data)
     except der.DERError as exc:
-        raise _malformed(str(exc)) from None
-    return TimestampRequest(name, hash_oid, digest, fields[1].raw, policy, nonce, nonce_der, cert_req)
+        record(False, "DER TimeStampReq", "not parseable", f"malformed timestamp request: {exc}",
+               FailureInfo.BAD_DATA_FORMAT)
+        return check
+    record(True, "DER TimeStampReq", "DER TimeStampReq", "", FailureInfo.BAD_DATA_FORMAT)
+    if not record(fields.version == 1, 1, fields.version, f"version {fields.version} is not supported",
+                  FailureInfo.BAD_DATA_FORMAT):
+        return check
+    known = fields.hash_oid in HASH_ALGORITHMS and fields.hash_params in (None, der.null())
+    name, size = HASH_ALGORITHMS.get(fields.hash_oid, ("", 0))
+    detail = (f"hash algorithm {name} must have absent or NULL parameters" if name
+              else f"unsupported hash algorithm {fields.hash_oid}; use SHA-256, SHA-384 or SHA-512")
+    if not record(known, "SHA-256, SHA-384 or SHA-512 without parameters", name or fields.hash_oid, detail,
+                  FailureInfo.BAD_ALG):
+        return check
+    if not record(len(fields.digest) == size, f"{size} bytes", f"{len(fields.digest)} bytes",
+                  f"a {name} digest has {size} bytes, not {len(fields.digest)}", FailureInfo.BAD_DATA_FORMAT):
+        return check
+    accepted = fields.policy is None or policies is None or fields.policy in policies
+    if not record(accepted, " or ".join(sorted(policies or ())) or "any", fields.policy or "none",
+                  f"policy {fields.policy} is not one this TSA issues under", FailureInfo.UNACCEPTED_POLICY):
+        return check
+    if not record(not fields.extensions, "none", "present" if fields.extensions else "none",
+                  "request extensions are not supported", FailureInfo.UNACCEPTED_EXTENSION):
+        return check
+    nonce = der.decode_integer(der.parse(fields.nonce_der)) if fields.nonce_der is not None else None
+    check.request = TimestampRequest(name, fields.hash_oid, fields.digest, fields.imprint_der, fields.policy,
+                                     nonce, fields.nonce_der, fields.cert_req)
+    return check
+
+
+def parse_request(data: bytes, *, max_bytes: int = MAX_REQUEST_BYTES,
+                  policies: Collection[str] | None = None) -> TimestampRequest:
+    """Parse and check a DER TimeStampReq; raises `RequestRefused` naming the failed step and its failInfo."""
+    check = explain_request(data, max_bytes=max_bytes, policies=policies)
+    check.raise_for_failure()
+    assert check.request is not None
+    return check.request

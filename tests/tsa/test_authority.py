@@ -190,3 +190,28 @@ def test_key_and_chain_are_checked() -> None:
         TimestampAuthority(material.root_key, material.chain[1:])  # the root has no timestamping EKU
     with pytest.raises(TSAError):
         TimestampAuthority(material.signing_key, ())
+
+
+def test_explain_lists_every_step_and_enforce_names_the_failed_one(tsa: TimestampAuthority) -> None:
+    from labkit.tsa import RequestRefused, parse_request
+
+    good = tsa.explain(build_request(b"x", nonce=3))
+    assert good.verified and good.request is not None and good.request.nonce == 3
+    assert [s.id for s in good] == ["request.size", "request.der", "request.version", "imprint.algorithm",
+                                    "imprint.length", "request.policy", "request.extensions"]
+    bad = tsa.explain(build_request(b"x", policy="1.2.3"))
+    assert bad.request is None and bad.fail_info is FailureInfo.UNACCEPTED_POLICY
+    assert bad.verdict == "REFUSED (unacceptedPolicy)" and bad.failed_step is not None
+    assert bad.failed_step.id == "request.policy" and bad.failed_step.actual == "1.2.3"
+    assert "[skip]" in bad.checklist()
+    with pytest.raises(RequestRefused) as info:
+        parse_request(build_request(b"x", policy="1.2.3"), policies={LAB_POLICY_OID})
+    assert info.value.step == "request.policy" and info.value.fail_info is FailureInfo.UNACCEPTED_POLICY
+    assert "failInfo: unacceptedPolicy" in info.value.diagnostics()
+    assert parse_request(build_request(b"x", policy="1.2.3")).policy == "1.2.3"  # no policy list: any
+
+
+@pytest.mark.parametrize(("member", "name"), [(FailureInfo.BAD_ALG, "badAlg"), (FailureInfo.BAD_DATA_FORMAT,
+                         "badDataFormat"), (FailureInfo.UNACCEPTED_EXTENSION, "unacceptedExtension")])
+def test_failure_info_names_follow_rfc_3161(member: FailureInfo, name: str) -> None:
+    assert member.rfc_name == name and FailureInfo.from_rfc_name(name) is member

@@ -36,7 +36,8 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def _chain_files(tsa: TimestampAuthority, tmp: Path) -> tuple[Path, Path]:
     """(root PEM, leaf PEM) taken from the trusted-root entry, not from the TSA object."""
     entry = tsa_entry_json(tsa.chain)
-    certs = [x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"])) for c in entry["certChain"]["certificates"]]
+    raw = [base64.b64decode(c["rawBytes"]) for c in entry["certChain"]["certificates"]]
+    certs = [x509.load_der_x509_certificate(d) for d in raw]
     root, leaf = tmp / "root.pem", tmp / "leaf.pem"
     root.write_bytes(certs[-1].public_bytes(serialization.Encoding.PEM))
     leaf.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs[:-1]))
