@@ -23,6 +23,7 @@ from labkit.tsa.chain import (
     tsa_entry,
     tsa_entry_json,
 )
+from labkit.tsa.store import load_tsa, save_tsa
 from labkit.tsa.request import (
     MAX_REQUEST_BYTES,
     FailureInfo,
@@ -36,6 +37,6 @@ from labkit.tsa.request import (
 __all__ = [
     "DEFAULT_TSA_URL", "LAB_POLICY_OID", "MAX_REQUEST_BYTES", "Accuracy", "FailureInfo", "PKIStatus",
     "RequestCheck", "RequestRefused", "TSAError", "TSAMaterial", "TimestampAuthority", "TimestampRequest",
-    "build_request", "check_tsa_chain", "create_tsa", "explain_request", "failure_response", "parse_request",
-    "tsa_entry", "tsa_entry_json",
+    "build_request", "check_tsa_chain", "create_tsa", "explain_request", "failure_response", "load_tsa",
+    "parse_request", "save_tsa", "tsa_entry", "tsa_entry_json",
 ]

@@ -29,10 +29,15 @@ from labkit.keyless.trustroot import CAEntry
 from labkit.keys import KeyAlgorithm, SigningKey, generate
 from labkit.lab import Entropy, Lab, SystemClock, SystemEntropy, utc
 
-__all__ = ["DEFAULT_TSA_URL", "TSAError", "TSAMaterial", "check_tsa_chain", "create_tsa", "tsa_entry", "tsa_entry_json"]
+__all__ = [
+    "DEFAULT_TSA_URL", "LEAF_KEY_LABEL", "TSAError", "TSAMaterial", "check_tsa_chain", "create_tsa", "tsa_entry",
+    "tsa_entry_json",
+]
 
 #: Where the lab instance's TSA claims to live (``.invalid`` never resolves, RFC 6761 §6.4).
 DEFAULT_TSA_URL = "https://tsa.labkit.invalid/api/v1/timestamp"
+#: The label a lab TSA's signing key is derived under (`labkit.keys.generate`).
+LEAF_KEY_LABEL = "tsa/leaf"
 
 
 class TSAError(KeylessError):
@@ -43,11 +48,14 @@ class TSAError(KeylessError):
 
 @dataclass(frozen=True)
 class TSAMaterial:
-    """A TSA's signing key and chain [leaf, root]; `root_key` signs nothing else and need not be kept."""
+    """A TSA's signing key and chain [leaf, root].
+
+    `root_key` signs nothing but the leaf and need not be kept (`load_tsa` gives None).
+    """
 
     signing_key: SigningKey
     chain: tuple[x509.Certificate, ...]
-    root_key: SigningKey
+    root_key: SigningKey | None = None
 
     @property
     def lab(self) -> bool:
@@ -101,7 +109,7 @@ def create_tsa(
     start = utc(now) if now is not None else (lab.clock.now() if lab is not None else SystemClock().now())
     end = start + _dt.timedelta(days=365 * years)
     root_key = generate(alg, lab=lab, label="tsa/root")
-    leaf_key = generate(alg, lab=lab, label="tsa/leaf")
+    leaf_key = generate(alg, lab=lab, label=LEAF_KEY_LABEL)
     root_name = _name(organization, f"{organization} timestamp root")
     root_pub = root_key.public_key().key
     root = _sign(
@@ -179,6 +187,12 @@ def tsa_entry(
     )
 
 
-def tsa_entry_json(chain: Sequence[x509.Certificate], **kwargs: Any) -> dict[str, Any]:
+def tsa_entry_json(
+    chain: Sequence[x509.Certificate],
+    *,
+    uri: str = DEFAULT_TSA_URL,
+    start: _dt.datetime | None = None,
+    end: _dt.datetime | None = None,
+) -> dict[str, Any]:
     """`tsa_entry(...).to_dict()`: the ``timestampAuthorities`` item as JSON-ready data."""
-    return tsa_entry(chain, **kwargs).to_dict()
+    return tsa_entry(chain, uri=uri, start=start, end=end).to_dict()

@@ -187,6 +187,7 @@ def test_key_and_chain_are_checked() -> None:
     with pytest.raises(TSAError, match="ECDSA"):
         TimestampAuthority(generate("ed25519", lab=Lab(seed="other")), material.chain)
     with pytest.raises(TSAError, match="id-kp-timeStamping"):
+        assert material.root_key is not None
         TimestampAuthority(material.root_key, material.chain[1:])  # the root has no timestamping EKU
     with pytest.raises(TSAError):
         TimestampAuthority(material.signing_key, ())
