@@ -24,6 +24,8 @@ from labkit.tsa.chain import (
     tsa_entry_json,
 )
 from labkit.tsa.store import load_tsa, save_tsa
+
+# labkit.tsa.client and labkit.tsa.server import requests/waitress pieces: import them from their modules.
 from labkit.tsa.request import (
     MAX_REQUEST_BYTES,
     FailureInfo,
