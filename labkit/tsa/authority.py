@@ -14,7 +14,6 @@ request is never signed.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import threading
 from collections.abc import Collection, Sequence
@@ -117,10 +116,10 @@ def build_request(data: bytes, *, hash_name: str = "sha256", nonce: int | None =
 class TimestampAuthority:
     """Grants RFC 3161 timestamps with one signing key and its chain [leaf, intermediates..., root].
 
-    `clock` gives genTime; `entropy` the serial-number prefix (a counter makes
-    every serial of this object unique; with a lab seed the sequence repeats
-    run after run). Only `policies` are accepted in requests; `policy` is
-    answered when a request names none.
+    `clock` gives genTime; `entropy` the serial-number prefix (see
+    `_next_serial`; with a lab seed the sequence repeats run after run). Only
+    `policies` are accepted in requests; `policy` is answered when a request
+    names none.
     """
 
     def __init__(
@@ -149,8 +148,7 @@ class TimestampAuthority:
         issuer, serial = _issuer_and_serial(self._leaf_der)
         self._sid = der.sequence(issuer, serial)
         self._ess_attribute = self._signing_certificate_v2(issuer, serial)
-        prefix = int.from_bytes(self.entropy.random_bytes("tsa/serial-prefix", 8), "big") >> 2 | 1 << 61
-        self._serial_prefix = prefix << 64
+        self._serial_prefix = self.entropy.random_bytes("tsa/serial-prefix", 16)
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -182,10 +180,18 @@ class TimestampAuthority:
         value = der.sequence(der.sequence(cert_id))
         return der.sequence(der.oid(_OID_SIGNING_CERTIFICATE_V2), der.set_of([value]))
 
-    def _next_serial(self) -> int:
+    def _next_serial(self, request: bytes) -> int:
+        """A positive serial of at most 127 bits: a digest of (TSA prefix, genTime, imprint, nonce), then a counter.
+
+        The counter keeps every serial of this object distinct; the digest keeps serials distinct across
+        restarts (a real TSA's prefix is random; a lab TSA's repeats, and so does its whole token for the
+        same request at the same lab time). RFC 3161 §2.4.2: unique per TSA, at most 160 bits.
+        """
         with self._lock:
             self._counter += 1
-            return self._serial_prefix | self._counter
+            counter = self._counter
+        digest = hashlib.sha256(self._serial_prefix + request).digest()
+        return (int.from_bytes(digest[:8], "big") >> 1) << 64 | counter
 
     def explain(self, request_der: bytes) -> RequestCheck:
         """The checks this TSA makes on a request, as ordered steps (never raises); see `respond`."""
@@ -207,8 +213,9 @@ class TimestampAuthority:
 
         genTime is whole seconds (the accuracy is one second; rfc3161-client drops fractions anyway).
         """
-        parts = [der.integer(1), der.oid(policy), imprint_der, der.integer(self._next_serial()),
-                 der.generalized_time(self.clock.now().replace(microsecond=0)), self.accuracy.der()]
+        gen_time = der.generalized_time(self.clock.now().replace(microsecond=0))
+        serial = der.integer(self._next_serial(gen_time + imprint_der + (nonce_der or b"")))
+        parts = [der.integer(1), der.oid(policy), imprint_der, serial, gen_time, self.accuracy.der()]
         if nonce_der is not None:
             parts.append(nonce_der)
         return der.sequence(*parts)

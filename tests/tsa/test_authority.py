@@ -216,3 +216,10 @@ def test_explain_lists_every_step_and_enforce_names_the_failed_one(tsa: Timestam
                          "badDataFormat"), (FailureInfo.UNACCEPTED_EXTENSION, "unacceptedExtension")])
 def test_failure_info_names_follow_rfc_3161(member: FailureInfo, name: str) -> None:
     assert member.rfc_name == name and FailureInfo.from_rfc_name(name) is member
+
+
+def test_a_reopened_lab_tsa_does_not_repeat_serials_for_new_requests() -> None:
+    """Each CLI command reopens the lab instance: a new TSA object on the same seed must not reuse serials."""
+    first = rfc3161_client.decode_timestamp_response(TimestampAuthority.create(lab=Lab(seed="re")).timestamp(b"a"))
+    again = rfc3161_client.decode_timestamp_response(TimestampAuthority.create(lab=Lab(seed="re")).timestamp(b"b"))
+    assert first.tst_info.serial_number != again.tst_info.serial_number

@@ -14,7 +14,6 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from labkit.keyless.trustroot import trusted_root_json
 from labkit.lab import Lab
 from labkit.tsa import DEFAULT_TSA_URL, TSAError, create_tsa, tsa_entry, tsa_entry_json
-from labkit.verify.trustroot import TrustedRoot
 from tests.tsa.conftest import root_with
 
 _UTC = dt.timezone.utc
