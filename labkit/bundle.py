@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from labkit._internal import protojson
-from labkit._internal.protojson import Enum, Message
+from labkit._internal.protojson import HASH_ALGORITHM, Message
 from labkit.errors import BundleFormatError
 from labkit.payloads import Envelope, EnvelopeSignature
 
@@ -56,11 +56,6 @@ BUNDLE_MEDIA_TYPES: dict[str, tuple[int, int]] = {
 
 #: Largest bundle text read (a DSSE attestation may carry a large predicate, e.g. an SBOM).
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
-
-#: protobuf-specs sigstore_common.proto ``HashAlgorithm``.
-HASH_ALGORITHM = Enum("HashAlgorithm", {
-    "HASH_ALGORITHM_UNSPECIFIED": 0, "SHA2_256": 1, "SHA2_384": 2, "SHA2_512": 3, "SHA3_256": 4, "SHA3_384": 5,
-})
 
 
 # -- proto3 JSON reading -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
 from labkit.errors import LabkitError
 
-__all__ = ["Enum", "Message", "loads", "proto_name"]
+__all__ = ["HASH_ALGORITHM", "PUBLIC_KEY_DETAILS", "Enum", "Message", "loads", "proto_name", "read_int64"]
 
 ErrorFactory = Callable[[str], LabkitError]
 _T = TypeVar("_T")
@@ -65,6 +65,23 @@ class Enum:
         if isinstance(value, int) and not isinstance(value, bool) and value in self._by_number:
             return self._by_number[value]
         raise error(f"{where} is not a {self.name} value: {value!r}")
+
+
+#: protobuf-specs sigstore_common.proto ``HashAlgorithm``.
+HASH_ALGORITHM = Enum("HashAlgorithm", {
+    "HASH_ALGORITHM_UNSPECIFIED": 0, "SHA2_256": 1, "SHA2_384": 2, "SHA2_512": 3, "SHA3_256": 4, "SHA3_384": 5,
+})
+
+#: protobuf-specs sigstore_common.proto ``PublicKeyDetails``.
+PUBLIC_KEY_DETAILS = Enum("PublicKeyDetails", {
+    "PUBLIC_KEY_DETAILS_UNSPECIFIED": 0, "PKCS1_RSA_PKCS1V5": 1, "PKCS1_RSA_PSS": 2, "PKIX_RSA_PKCS1V5": 3,
+    "PKIX_RSA_PSS": 4, "PKIX_RSA_PKCS1V15_2048_SHA256": 9, "PKIX_RSA_PKCS1V15_3072_SHA256": 10,
+    "PKIX_RSA_PKCS1V15_4096_SHA256": 11, "PKIX_RSA_PSS_2048_SHA256": 16, "PKIX_RSA_PSS_3072_SHA256": 17,
+    "PKIX_RSA_PSS_4096_SHA256": 18, "PKIX_ECDSA_P256_HMAC_SHA_256": 6, "PKIX_ECDSA_P256_SHA_256": 5,
+    "PKIX_ECDSA_P384_SHA_384": 12, "PKIX_ECDSA_P521_SHA_512": 13, "PKIX_ED25519": 7, "PKIX_ED25519_PH": 8,
+    "PKIX_ECDSA_P384_SHA_256": 19, "PKIX_ECDSA_P521_SHA_256": 20, "LMS_SHA256": 14, "LMOTS_SHA256": 15,
+    "ML_DSA_44": 23, "ML_DSA_65": 21, "ML_DSA_87": 22,
+})
 
 
 class Message:
