@@ -76,6 +76,7 @@ def test_enums_by_name_or_number() -> None:
     assert _m({"a": 1}).enum("a", HASH_ALGORITHM) == "SHA2_256"
     assert _m({"a": 7}).enum("a", PUBLIC_KEY_DETAILS) == "PKIX_ED25519"
     assert _m({}).enum("a", HASH_ALGORITHM) == ""
+    bad: object
     for bad in ("SHA1", "sha2_256", 99, True, {}):
         with pytest.raises(BundleFormatError, match="is not a HashAlgorithm value"):
             _m({"a": bad}).enum("a", HASH_ALGORITHM)
