@@ -200,7 +200,8 @@ class VerificationMaterial:
         present = [k for k in ("publicKey", "x509CertificateChain", "certificate") if m.has(k)]
         if len(present) != 1:
             raise BundleFormatError(
-                f"{m.where} must have exactly one of publicKey, x509CertificateChain, certificate; found {present or 'none'}"
+                f"{m.where} must have exactly one of publicKey, x509CertificateChain, certificate; "
+                f"found {present or 'none'}"
             )
         vm = cls()
         kind = present[0]
@@ -217,11 +218,13 @@ class VerificationMaterial:
                 raise BundleFormatError(f"{value.where}.certificates is empty")
             vm.certificate_chain = [c.binary("rawBytes", required=True) for c in certs]
         vm.tlog_entries = [
-            TransparencyLogEntry.from_dict(e, f"{m.where}.tlogEntries[{i}]") for i, e in enumerate(m.repeated("tlogEntries"))
+            TransparencyLogEntry.from_dict(e, f"{m.where}.tlogEntries[{i}]")
+            for i, e in enumerate(m.repeated("tlogEntries"))
         ]
         tvd = m.optional_message("timestampVerificationData")
         if tvd is not None:
-            vm.rfc3161_timestamps = [s.binary("signedTimestamp", required=True) for s in tvd.messages("rfc3161Timestamps")]
+            stamps = tvd.messages("rfc3161Timestamps")
+            vm.rfc3161_timestamps = [s.binary("signedTimestamp", required=True) for s in stamps]
         return vm
 
 

@@ -105,7 +105,8 @@ MUTANTS: dict[str, tuple[str, Callable[[dict[str, Any]], object]]] = {
     "object for a list": ("rekor2-happy-path", lambda d: d["verificationMaterial"]["timestampVerificationData"].update(
         rfc3161Timestamps={})),
     "object for tlogEntries": ("happy-path-v0.3", lambda d: d["verificationMaterial"].update(tlogEntries={})),
-    "unknown hash algorithm": ("happy-path-v0.3", lambda d: d["messageSignature"]["messageDigest"].update(algorithm="MD5")),
+    "unknown hash algorithm": (
+        "happy-path-v0.3", lambda d: d["messageSignature"]["messageDigest"].update(algorithm="MD5")),
 }
 
 

@@ -46,7 +46,7 @@ def loads(data: bytes | str, *, what: str, error: ErrorFactory, max_bytes: int =
 
 @functools.lru_cache(maxsize=512)
 def proto_name(json_name: str) -> str:
-    """The proto (snake_case) field name whose JSON name is `json_name` (``rfc3161Timestamps`` → ``rfc3161_timestamps``)."""
+    """The proto (snake_case) name of a JSON field name: ``rfc3161Timestamps`` → ``rfc3161_timestamps``."""
     return "".join("_" + c.lower() if "A" <= c <= "Z" else c for c in json_name)
 
 

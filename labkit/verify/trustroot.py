@@ -32,7 +32,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal import protojson
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
-
 from labkit.errors import KeyFileError, KeylessError
 from labkit.keys import VerifyingKey, load_public_key
 
@@ -152,7 +151,8 @@ def _nonempty_bytes(m: Message, name: str) -> bytes:
 _KEY_SHAPES: dict[str, tuple[str, str]] = {
     "PKCS1_RSA_PKCS1V5": ("RSA", ""), "PKCS1_RSA_PSS": ("RSA", ""), "PKIX_RSA_PKCS1V5": ("RSA", ""),
     "PKIX_RSA_PSS": ("RSA", ""),
-    **{f"PKIX_RSA_{pad}_{bits}_SHA256": ("RSA", bits) for pad in ("PKCS1V15", "PSS") for bits in ("2048", "3072", "4096")},
+    **{f"PKIX_RSA_{pad}_{bits}_SHA256": ("RSA", bits)
+       for pad in ("PKCS1V15", "PSS") for bits in ("2048", "3072", "4096")},
     "PKIX_ECDSA_P256_HMAC_SHA_256": ("EC", "secp256r1"), "PKIX_ECDSA_P256_SHA_256": ("EC", "secp256r1"),
     "PKIX_ECDSA_P384_SHA_384": ("EC", "secp384r1"), "PKIX_ECDSA_P384_SHA_256": ("EC", "secp384r1"),
     "PKIX_ECDSA_P521_SHA_512": ("EC", "secp521r1"), "PKIX_ECDSA_P521_SHA_256": ("EC", "secp521r1"),
@@ -271,7 +271,9 @@ class CertificateAuthority:
             except ValueError:
                 raise TrustRootError(f"{what}.certChain.certificates[{i}] is not a DER certificate") from None
         subject = d.optional_message("subject")
-        name = "" if subject is None else "/".join(filter(None, (subject.string("organization"), subject.string("commonName"))))
+        name = ""
+        if subject is not None:
+            name = "/".join(filter(None, (subject.string("organization"), subject.string("commonName"))))
         d.string("operator")
         return cls(
             uri=d.string("uri"),

@@ -24,7 +24,8 @@ def test_bind_entry_reports_a_deep_body_as_an_error() -> None:
     ms = bundle.message_signature
     leaf = bundle.verification_material.leaf_certificate
     assert ms is not None and leaf is not None
-    binding = bind_entry("hashedrekord", "0.0.1", DEEP, artifact_digest=("sha256", ms.digest), signer_der=leaf, content=ms)
+    binding = bind_entry("hashedrekord", "0.0.1", DEEP, artifact_digest=("sha256", ms.digest), signer_der=leaf,
+                         content=ms)
     assert "nested more than" in binding.error
 
 
@@ -42,5 +43,6 @@ def test_duplicate_keys_in_a_body_are_refused() -> None:
     leaf = bundle.verification_material.leaf_certificate
     assert ms is not None and leaf is not None
     body = b'{"kind": "x", ' + entry.canonicalized_body[1:]
-    binding = bind_entry(entry.kind, entry.version, body, artifact_digest=("sha256", ms.digest), signer_der=leaf, content=ms)
+    binding = bind_entry(entry.kind, entry.version, body, artifact_digest=("sha256", ms.digest), signer_der=leaf,
+                         content=ms)
     assert "duplicate key" in binding.error
