@@ -6,24 +6,26 @@ transparency-log entries with their proofs and promises, optional RFC 3161
 timestamps, and the content (a message signature or a DSSE envelope).
 
 JSON follows the proto3 JSON mapping: camelCase field names, int64 as
-strings, bytes as standard base64. `Bundle.from_json` is strict: anything
-malformed raises `BundleFormatError` naming the field; semantic checks
-(does the proof verify?) belong to `labkit.verify`.
+strings, bytes as standard base64. `Bundle.from_json` reads it strictly with
+`labkit._internal.protojson` (proto names accepted, duplicates, NaN, bad
+int64 text, objects for lists and unknown enum names refused); anything
+malformed, or content its declared version forbids (`check_version_rules`),
+raises `BundleFormatError` naming the field or rule; semantic checks (does
+the proof verify?) belong to `labkit.verify`.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import functools
 import json
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from labkit._internal.encoding import b64decode_field
-from labkit.errors import BundleFormatError, PayloadError
-from labkit.payloads import Envelope
+from labkit._internal import protojson
+from labkit._internal.protojson import HASH_ALGORITHM, Message
+from labkit.errors import BundleFormatError
+from labkit.payloads import Envelope, EnvelopeSignature
 
 __all__ = [
     "BUNDLE_MEDIA_TYPES",
@@ -36,6 +38,7 @@ __all__ = [
     "MessageSignature",
     "TransparencyLogEntry",
     "VerificationMaterial",
+    "check_version_rules",
 ]
 
 BUNDLE_V01_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1"
@@ -51,61 +54,15 @@ BUNDLE_MEDIA_TYPES: dict[str, tuple[int, int]] = {
     BUNDLE_V03_MEDIA_TYPE: (0, 3),
 }
 
-_INT64_MAX = 2**63 - 1
+#: Largest bundle text read (a DSSE attestation may carry a large predicate, e.g. an SBOM).
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 
-# -- JSON field readers ------------------------------------------------------------------------
+# -- proto3 JSON reading -----------------------------------------------------------------------
 
 
-def _obj(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise BundleFormatError(f"{where} must be a JSON object")
-    return value
-
-
-@functools.lru_cache(maxsize=256)
-def _snake(camel: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in camel)
-
-
-def _get(doc: dict[str, Any], camel: str, where: str, *, required: bool = True) -> Any:
-    """Read a field by its JSON name, accepting the proto snake_case name as proto3 JSON does."""
-    if camel in doc:
-        return doc[camel]
-    snake = _snake(camel)
-    if snake in doc:
-        return doc[snake]
-    if required:
-        raise BundleFormatError(f"{where}.{camel} is missing")
-    return None
-
-
-#: Padded standard base64 (RFC 4648 §4): what proto3 JSON writers emit; decoded without the general path.
-_STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-
-
-def _b64(value: Any, where: str) -> bytes:
-    # proto3 JSON accepts standard and URL-safe base64, padded or not; every character is validated.
-    if isinstance(value, str) and not len(value) % 4 and _STD_B64.fullmatch(value):
-        try:
-            return binascii.a2b_base64(value)
-        except binascii.Error:
-            pass  # the general path names the problem
-    return b64decode_field(value, where, BundleFormatError)
-
-
-def _int64(value: Any, where: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool):
-        raise BundleFormatError(f"{where} must be an integer")
-    if isinstance(value, str):
-        if not value.strip().lstrip("-").isdigit():
-            raise BundleFormatError(f"{where} must be an integer, got {value!r}")
-        value = int(value)
-    if not isinstance(value, int):
-        raise BundleFormatError(f"{where} must be an integer")
-    if value < minimum or value > _INT64_MAX:
-        raise BundleFormatError(f"{where} is out of range: {value}")
-    return value
+def _message(doc: Any, where: str) -> Message:
+    return Message(doc, where, BundleFormatError)
 
 
 def _e(data: bytes) -> str:
@@ -140,23 +97,15 @@ class InclusionProof:
 
     @classmethod
     def from_dict(cls, doc: Any, where: str) -> InclusionProof:
-        doc = _obj(doc, where)
-        hashes = _get(doc, "hashes", where, required=False) or []
-        if not isinstance(hashes, list):
-            raise BundleFormatError(f"{where}.hashes must be a list")
+        m = _message(doc, where)
         # v0.1 bundles may lack the checkpoint; the verifier decides whether one is required.
-        cp = _get(doc, "checkpoint", where, required=False)
-        envelope = ""
-        if cp is not None:
-            envelope = _get(_obj(cp, f"{where}.checkpoint"), "envelope", f"{where}.checkpoint")
-            if not isinstance(envelope, str):
-                raise BundleFormatError(f"{where}.checkpoint.envelope must be a string")
+        cp = m.optional_message("checkpoint")
         return cls(
-            log_index=_int64(_get(doc, "logIndex", where), f"{where}.logIndex"),
-            root_hash=_b64(_get(doc, "rootHash", where), f"{where}.rootHash"),
-            tree_size=_int64(_get(doc, "treeSize", where), f"{where}.treeSize"),
-            hashes=[_b64(h, f"{where}.hashes[{i}]") for i, h in enumerate(hashes)],
-            checkpoint=envelope,
+            log_index=m.int64("logIndex", required=True, minimum=0),
+            root_hash=m.binary("rootHash", required=True),
+            tree_size=m.int64("treeSize", required=True, minimum=0),
+            hashes=m.each("hashes", m.read_bytes),
+            checkpoint="" if cp is None else cp.string("envelope", required=True),
         )
 
 
@@ -190,28 +139,18 @@ class TransparencyLogEntry:
 
     @classmethod
     def from_dict(cls, doc: Any, where: str) -> TransparencyLogEntry:
-        doc = _obj(doc, where)
-        log_id = _obj(_get(doc, "logId", where), f"{where}.logId")
-        kv = _obj(_get(doc, "kindVersion", where), f"{where}.kindVersion")
-        kind, version = _get(kv, "kind", f"{where}.kindVersion"), _get(kv, "version", f"{where}.kindVersion")
-        if not isinstance(kind, str) or not isinstance(version, str):
-            raise BundleFormatError(f"{where}.kindVersion kind and version must be strings")
-        itime = _get(doc, "integratedTime", where, required=False)
-        promise = _get(doc, "inclusionPromise", where, required=False)
-        proof = _get(doc, "inclusionProof", where, required=False)
-        set_bytes = None
-        if promise is not None:
-            p = _obj(promise, f"{where}.inclusionPromise")
-            set_bytes = _b64(_get(p, "signedEntryTimestamp", f"{where}.inclusionPromise"),
-                             f"{where}.inclusionPromise.signedEntryTimestamp")
+        m = _message(doc, where)
+        kv = m.message("kindVersion")
+        promise = m.optional_message("inclusionPromise")
+        proof = m.raw("inclusionProof")
         return cls(
-            log_index=_int64(_get(doc, "logIndex", where), f"{where}.logIndex"),
-            log_id=_b64(_get(log_id, "keyId", f"{where}.logId"), f"{where}.logId.keyId"),
-            kind=kind,
-            version=version,
-            canonicalized_body=_b64(_get(doc, "canonicalizedBody", where), f"{where}.canonicalizedBody"),
-            integrated_time=None if itime is None else _int64(itime, f"{where}.integratedTime"),
-            inclusion_promise=set_bytes,
+            log_index=m.int64("logIndex", required=True, minimum=0),
+            log_id=m.message("logId").binary("keyId", required=True),
+            kind=kv.string("kind", required=True),
+            version=kv.string("version", required=True),
+            canonicalized_body=m.binary("canonicalizedBody", required=True),
+            integrated_time=m.int64("integratedTime", minimum=0) if m.has("integratedTime") else None,
+            inclusion_promise=None if promise is None else promise.binary("signedEntryTimestamp", required=True),
             inclusion_proof=None if proof is None else InclusionProof.from_dict(proof, f"{where}.inclusionProof"),
         )
 
@@ -257,46 +196,35 @@ class VerificationMaterial:
     @classmethod
     def from_dict(cls, doc: Any) -> VerificationMaterial:
         where = "verificationMaterial"
-        doc = _obj(doc, where)
-        present = [k for k in ("publicKey", "x509CertificateChain", "certificate") if _get(doc, k, where, required=False) is not None]
+        m = _message(doc, "verificationMaterial")
+        present = [k for k in ("publicKey", "x509CertificateChain", "certificate") if m.has(k)]
         if len(present) != 1:
             raise BundleFormatError(
-                f"{where} must have exactly one of publicKey, x509CertificateChain, certificate; found {present or 'none'}"
+                f"{m.where} must have exactly one of publicKey, x509CertificateChain, certificate; "
+                f"found {present or 'none'}"
             )
         vm = cls()
         kind = present[0]
-        value = _obj(_get(doc, kind, where), f"{where}.{kind}")
+        value = m.message(kind)
         if kind == "publicKey":
-            hint = _get(value, "hint", f"{where}.publicKey", required=False) or ""
-            if not isinstance(hint, str):
-                raise BundleFormatError(f"{where}.publicKey.hint must be a string")
-            vm.public_key_hint = hint
+            vm.public_key_hint = value.string("hint")
         elif kind == "certificate":
-            vm.certificate = _b64(_get(value, "rawBytes", f"{where}.certificate"), f"{where}.certificate.rawBytes")
+            vm.certificate = value.binary("rawBytes", required=True)
             if not vm.certificate:
-                raise BundleFormatError(f"{where}.certificate.rawBytes is empty")
+                raise BundleFormatError(f"{value.where}.rawBytes is empty")
         else:
-            certs = _get(value, "certificates", f"{where}.x509CertificateChain", required=False) or []
-            if not isinstance(certs, list) or not certs:
-                raise BundleFormatError(f"{where}.x509CertificateChain.certificates is empty")
-            chain = []
-            for i, c in enumerate(certs):
-                w = f"{where}.x509CertificateChain.certificates[{i}]"
-                chain.append(_b64(_get(_obj(c, w), "rawBytes", w), f"{w}.rawBytes"))
-            vm.certificate_chain = chain
-        entries = _get(doc, "tlogEntries", where, required=False) or []
-        if not isinstance(entries, list):
-            raise BundleFormatError(f"{where}.tlogEntries must be a list")
-        vm.tlog_entries = [TransparencyLogEntry.from_dict(e, f"{where}.tlogEntries[{i}]") for i, e in enumerate(entries)]
-        tvd = _get(doc, "timestampVerificationData", where, required=False)
+            certs = value.messages("certificates")
+            if not certs:
+                raise BundleFormatError(f"{value.where}.certificates is empty")
+            vm.certificate_chain = [c.binary("rawBytes", required=True) for c in certs]
+        vm.tlog_entries = [
+            TransparencyLogEntry.from_dict(e, f"{m.where}.tlogEntries[{i}]")
+            for i, e in enumerate(m.repeated("tlogEntries"))
+        ]
+        tvd = m.optional_message("timestampVerificationData")
         if tvd is not None:
-            tvd = _obj(tvd, f"{where}.timestampVerificationData")
-            stamps = _get(tvd, "rfc3161Timestamps", f"{where}.timestampVerificationData", required=False) or []
-            if not isinstance(stamps, list):
-                raise BundleFormatError(f"{where}.timestampVerificationData.rfc3161Timestamps must be a list")
-            for i, s in enumerate(stamps):
-                w = f"{where}.timestampVerificationData.rfc3161Timestamps[{i}]"
-                vm.rfc3161_timestamps.append(_b64(_get(_obj(s, w), "signedTimestamp", w), f"{w}.signedTimestamp"))
+            stamps = tvd.messages("rfc3161Timestamps")
+            vm.rfc3161_timestamps = [s.binary("signedTimestamp", required=True) for s in stamps]
         return vm
 
 
@@ -316,17 +244,13 @@ class MessageSignature:
 
     @classmethod
     def from_dict(cls, doc: Any) -> MessageSignature:
-        where = "messageSignature"
-        doc = _obj(doc, where)
-        sig = _b64(_get(doc, "signature", where), f"{where}.signature")
-        md = _get(doc, "messageDigest", where, required=False)
+        m = _message(doc, "messageSignature")
+        sig = m.binary("signature", required=True)
+        md = m.optional_message("messageDigest")
         if md is None:
             return cls(b"", sig, "")
-        md = _obj(md, f"{where}.messageDigest")
-        alg = _get(md, "algorithm", f"{where}.messageDigest")
-        if not isinstance(alg, str):
-            raise BundleFormatError(f"{where}.messageDigest.algorithm must be a string")
-        return cls(_b64(_get(md, "digest", f"{where}.messageDigest"), f"{where}.messageDigest.digest"), sig, alg)
+        alg = HASH_ALGORITHM.read(md.raw("algorithm", required=True), f"{md.where}.algorithm", BundleFormatError)
+        return cls(md.binary("digest", required=True), sig, alg)
 
 
 Content = Union[MessageSignature, Envelope]
@@ -377,35 +301,71 @@ class Bundle:
     @classmethod
     def from_dict(cls, doc: Any) -> Bundle:
         """Build from parsed JSON; raises `BundleFormatError` on anything malformed."""
-        doc = _obj(doc, "bundle")
-        media_type = _get(doc, "mediaType", "bundle")
-        if media_type not in BUNDLE_MEDIA_TYPES:
+        m = _message(doc, "bundle")
+        media_type = m.raw("mediaType", required=True)
+        if not isinstance(media_type, str) or media_type not in BUNDLE_MEDIA_TYPES:
             raise BundleFormatError(
                 f"unsupported bundle media type {media_type!r}",
                 details={"supported": ", ".join(BUNDLE_MEDIA_TYPES)},
             )
-        vm = VerificationMaterial.from_dict(_get(doc, "verificationMaterial", "bundle"))
-        ms = _get(doc, "messageSignature", "bundle", required=False)
-        env = _get(doc, "dsseEnvelope", "bundle", required=False)
-        if (ms is None) == (env is None):
+        vm = VerificationMaterial.from_dict(m.raw("verificationMaterial", required=True))
+        if m.has("messageSignature") == m.has("dsseEnvelope"):
             raise BundleFormatError("bundle must have exactly one of messageSignature and dsseEnvelope")
         content: Content
-        if ms is not None:
-            content = MessageSignature.from_dict(ms)
+        if m.has("messageSignature"):
+            content = MessageSignature.from_dict(m.raw("messageSignature"))
         else:
-            try:
-                content = Envelope.from_dict(env)
-            except PayloadError as exc:
-                raise BundleFormatError(f"dsseEnvelope: {exc.message}") from None
-        return cls(media_type, vm, content)
+            content = _envelope(m.message("dsseEnvelope"))
+        bundle = cls(media_type, vm, content)
+        check_version_rules(bundle)
+        return bundle
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Bundle:
-        """Parse bundle JSON text."""
-        try:
-            doc = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BundleFormatError(f"bundle is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise BundleFormatError("bundle JSON is nested too deeply") from None
+        """Parse bundle JSON text (strict proto3 JSON, see `labkit._internal.protojson`)."""
+        doc = protojson.loads(data, what="bundle", error=BundleFormatError, max_bytes=MAX_BUNDLE_BYTES)
         return cls.from_dict(doc)
+
+
+def _envelope(m: Message) -> Envelope:
+    """``io.intoto.Envelope`` (DSSE) in a bundle: payload, payloadType, signatures (sig, keyid)."""
+    payload_type = m.string("payloadType")
+    if not payload_type:
+        raise BundleFormatError(f"{m.where}.payloadType is missing")
+    payload = m.binary("payload", required=True)
+    if not m.has("signatures"):
+        raise BundleFormatError(f"{m.where}.signatures is missing")
+    sigs = [EnvelopeSignature(s.binary("sig", required=True), s.string("keyid")) for s in m.messages("signatures")]
+    return Envelope(payload, payload_type, sigs)
+
+
+# -- what each bundle version requires and forbids ---------------------------------------------------
+
+#: (applies to these versions, rule text, does the bundle break it?) from protobuf-specs sigstore_bundle.proto
+#: (VerificationMaterial forms 2 and 3) and sigstore_rekor.proto (TransparencyLogEntry.inclusion_promise), as
+#: sigstore-go and sigstore-python apply them. v0.2 and later require an inclusion proof with a checkpoint in
+#: every entry; labkit's verifier requires those of every version (reasons tlog.inclusion_proof.missing and
+#: tlog.checkpoint.missing), so that rule is left to it.
+_VERSION_RULES: tuple[tuple[Callable[[tuple[int, int]], bool], str, Callable[[VerificationMaterial], bool]], ...] = (
+    (lambda v: v < (0, 3),
+     "carries its signing certificate in x509CertificateChain; the single `certificate` form exists from v0.3 on",
+     lambda vm: vm.certificate is not None),
+    (lambda v: v >= (0, 3),
+     "carries its signing certificate as a single `certificate`, never an x509CertificateChain",
+     lambda vm: vm.certificate_chain is not None),
+    (lambda v: v == (0, 1),
+     "requires an inclusion promise (signed entry timestamp) in every transparency log entry",
+     lambda vm: any(e.inclusion_promise is None for e in vm.tlog_entries)),
+)
+
+
+def check_version_rules(bundle: Bundle) -> None:
+    """Refuse a bundle whose content contradicts its declared version (`BundleFormatError` naming the rule)."""
+    version = bundle.version
+    for applies, rule, broken in _VERSION_RULES:
+        if applies(version) and broken(bundle.verification_material):
+            raise BundleFormatError(
+                f"the bundle says version {version[0]}.{version[1]} ({bundle.media_type}), but a "
+                f"v{version[0]}.{version[1]} bundle {rule}",
+                details={"mediaType": bundle.media_type, "rule": rule},
+            )

@@ -17,12 +17,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
+from labkit.bundle import MAX_BUNDLE_BYTES
+from labkit.errors import BundleFormatError
 from labkit.payloads import Envelope
 
 __all__ = ["BindingField", "EntryBinding", "SUPPORTED_KINDS", "bind_entry"]
@@ -142,7 +144,8 @@ def bind_entry(
     `content` a `MessageSignature` or an `Envelope`.
     """
     try:
-        doc = json.loads(body)
+        doc = jsonio.loads(body, what="entry body", error=BundleFormatError, max_bytes=MAX_BUNDLE_BYTES,
+                           reject_duplicate_keys=True)
         if not isinstance(doc, dict):
             raise _BodyError("entry body is not a JSON object")
         if doc.get("kind") != kind or doc.get("apiVersion") != version:
@@ -245,6 +248,8 @@ def bind_entry(
             signature = BindingField("signatures[0].sig", bundle_sig.hex(), sig.hex())
     except _BodyError as exc:
         return EntryBinding(kind, version, error=str(exc))
+    except BundleFormatError as exc:  # the body is not bounded, strict JSON
+        return EntryBinding(kind, version, error=exc.message)
     except (ValueError, UnicodeDecodeError) as exc:
         return EntryBinding(kind, version, error=f"entry body is not JSON: {exc}")
     return EntryBinding(kind, version, digest=digest, key=key, signature=signature)

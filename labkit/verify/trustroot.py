@@ -1,11 +1,14 @@
 """The Sigstore TrustedRoot: which CAs, logs, CT logs and TSAs to trust, and when.
 
-Format: protobuf-specs ``sigstore_trustroot.proto`` (``TrustedRoot``), JSON
-mapping (camelCase, bytes as standard base64, timestamps as RFC 3339). Every
-key and CA has a ``validFor`` ``TimeRange``; ``start`` is required and the
-range is closed (``start <= t <= end``, end inclusive; no ``end`` means still
-valid). A malformed root is rejected with `TrustRootError`, never read as
-"unbounded".
+Format: protobuf-specs ``sigstore_trustroot.proto`` (``TrustedRoot``), proto3
+JSON mapping read strictly by `labkit._internal.protojson` (the same reader as
+bundles: JSON or proto field names, base64 bytes, enum names checked). Every
+CA has a ``validFor`` ``TimeRange``; a public key's ``validFor`` is optional
+(absent: valid at all times, as sigstore-python reads it). A present
+``validFor`` needs its ``start`` and is closed (``start <= t <= end``, end
+inclusive; no ``end`` means still valid). A key whose ``keyDetails``
+contradicts the key itself is refused. A malformed root is rejected with
+`TrustRootError`, never read as "unbounded".
 
     >>> root = TrustedRoot.production()
     >>> [t.base_url for t in root.tlogs][:1]
@@ -14,19 +17,21 @@ valid). A malformed root is rejected with `TrustRootError`, never read as
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
 import functools
 import importlib.resources
-import json
 import re
 from dataclasses import dataclass, field
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from labkit._internal import protojson
+from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
 from labkit.errors import KeyFileError, KeylessError
 from labkit.keys import VerifyingKey, load_public_key
 
@@ -57,7 +62,7 @@ _RFC3339 = re.compile(
 class TrustRootError(KeylessError):
     """A trusted root does not parse or violates the TrustedRoot specification."""
 
-    hint = "Check the trusted_root.json: every key and CA needs a validFor.start, keys and certificates in base64."
+    hint = "Check the trusted_root.json: every CA needs a validFor with a start; keys and certificates in base64."
 
 
 def parse_rfc3339(value: object, what: str) -> _dt.datetime:
@@ -86,12 +91,18 @@ def _load_key(der: bytes) -> VerifyingKey:
     return load_public_key(der)
 
 
+_BEGINNING = _dt.datetime.min.replace(tzinfo=_dt.timezone.utc)
+
+
 @dataclass(frozen=True)
 class TimeRange:
     """A closed validity interval; `end` None means open-ended."""
 
     start: _dt.datetime
     end: _dt.datetime | None = None
+
+    #: A public key given without ``validFor``: valid at all times.
+    ALWAYS: ClassVar[TimeRange]
 
     def contains(self, when: _dt.datetime) -> bool:
         """``start <= when <= end`` (protobuf-specs TimeRange: both bounds inclusive)."""
@@ -100,6 +111,8 @@ class TimeRange:
         return self.end is None or when <= self.end
 
     def describe(self) -> str:
+        if self.start == _BEGINNING and self.end is None:
+            return "[always: no validFor]"
         end = self.end.isoformat() if self.end else "open"
         return f"[{self.start.isoformat()}, {end}]"
 
@@ -107,29 +120,74 @@ class TimeRange:
     def from_json(cls, data: object, what: str) -> TimeRange:
         if not isinstance(data, dict):
             raise TrustRootError(f"{what}.validFor is missing or not an object")
+        m = Message(data, f"{what}.validFor", TrustRootError)
         # protobuf-specs TimeRange: `start` is REQUIRED; a missing start is malformed, not "since forever".
-        if data.get("start") is None:
+        if not m.has("start"):
             raise TrustRootError(f"{what}.validFor.start is missing (it is required)")
-        start = parse_rfc3339(data["start"], f"{what}.validFor.start")
-        end = None if data.get("end") is None else parse_rfc3339(data["end"], f"{what}.validFor.end")
+        start = parse_rfc3339(m.raw("start"), f"{what}.validFor.start")
+        end = parse_rfc3339(m.raw("end"), f"{what}.validFor.end") if m.has("end") else None
         if end is not None and end < start:
             raise TrustRootError(f"{what}.validFor ends before it starts")
         return cls(start, end)
 
 
-def _b64(value: object, what: str) -> bytes:
-    if not isinstance(value, str) or not value:
-        raise TrustRootError(f"{what} is missing or not a base64 string")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise TrustRootError(f"{what} is not valid base64") from None
+TimeRange.ALWAYS = TimeRange(_BEGINNING)
 
 
-def _obj(data: object, what: str) -> dict[str, Any]:
+def _message(data: object, what: str) -> Message:
     if not isinstance(data, dict):
         raise TrustRootError(f"{what} is missing or not an object")
-    return data
+    return Message(data, what, TrustRootError)
+
+
+def _nonempty_bytes(m: Message, name: str) -> bytes:
+    value = m.binary(name)
+    if not value:
+        raise TrustRootError(f"{m.where}.{name} is missing or not a base64 string")
+    return value
+
+
+#: What each classical ``PublicKeyDetails`` says the key is: (type, curve name or RSA size, '' for any).
+_KEY_SHAPES: dict[str, tuple[str, str]] = {
+    "PKCS1_RSA_PKCS1V5": ("RSA", ""), "PKCS1_RSA_PSS": ("RSA", ""), "PKIX_RSA_PKCS1V5": ("RSA", ""),
+    "PKIX_RSA_PSS": ("RSA", ""),
+    **{f"PKIX_RSA_{pad}_{bits}_SHA256": ("RSA", bits)
+       for pad in ("PKCS1V15", "PSS") for bits in ("2048", "3072", "4096")},
+    "PKIX_ECDSA_P256_HMAC_SHA_256": ("EC", "secp256r1"), "PKIX_ECDSA_P256_SHA_256": ("EC", "secp256r1"),
+    "PKIX_ECDSA_P384_SHA_384": ("EC", "secp384r1"), "PKIX_ECDSA_P384_SHA_256": ("EC", "secp384r1"),
+    "PKIX_ECDSA_P521_SHA_512": ("EC", "secp521r1"), "PKIX_ECDSA_P521_SHA_256": ("EC", "secp521r1"),
+    "PKIX_ED25519": ("Ed25519", ""), "PKIX_ED25519_PH": ("Ed25519", ""),
+}
+
+
+def _key_shape(der: bytes) -> tuple[str, str] | None:
+    """(type, curve or size) of a DER public key; None when it does not parse as a classical key."""
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, UnsupportedAlgorithm, TypeError):
+        return None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.name
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", str(key.key_size)
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", ""
+    return None
+
+
+def _check_key_details(details: str, der: bytes, what: str) -> None:
+    """Refuse a ``keyDetails`` that names another kind of key than the one given."""
+    if details in ("", "PUBLIC_KEY_DETAILS_UNSPECIFIED"):
+        return
+    actual = _key_shape(der)
+    if actual is None:
+        return  # not a key labkit can read; using it fails later with its own error
+    want = _KEY_SHAPES.get(details)  # None: a post-quantum or stateful scheme, never an RSA/EC/Ed25519 key
+    if want is None or want[0] != actual[0] or (want[1] and want[1] != actual[1]):
+        raise TrustRootError(
+            f"{what}.keyDetails says {details}, but the key is {' '.join(filter(None, actual))}",
+            details={"keyDetails": details, "key": " ".join(filter(None, actual))},
+        )
 
 
 @dataclass(frozen=True)
@@ -158,24 +216,22 @@ class TransparencyLogInstance:
 
     @classmethod
     def from_json(cls, data: object, what: str) -> TransparencyLogInstance:
-        d = _obj(data, what)
-        pk = _obj(d.get("publicKey"), f"{what}.publicKey")
-        log_id = _b64(_obj(d.get("logId"), f"{what}.logId").get("keyId"), f"{what}.logId.keyId")
-        ckid = d.get("checkpointKeyId")
-        checkpoint_key_id = None
-        if isinstance(ckid, dict) and ckid.get("keyId"):
-            checkpoint_key_id = _b64(ckid.get("keyId"), f"{what}.checkpointKeyId.keyId")
-        base_url = d.get("baseUrl")
-        if not isinstance(base_url, str):
-            raise TrustRootError(f"{what}.baseUrl is missing")
-        key_details = pk.get("keyDetails")
+        d = _message(data, what)
+        pk = _message(d.raw("publicKey"), f"{what}.publicKey")
+        ckid = d.optional_message("checkpointKeyId")
+        key_der = _nonempty_bytes(pk, "rawBytes")
+        key_details = pk.enum("keyDetails", PUBLIC_KEY_DETAILS)
+        _check_key_details(key_details, key_der, pk.where)
+        d.enum("hashAlgorithm", HASH_ALGORITHM)
+        d.string("operator")
         return cls(
-            base_url=base_url,
-            log_id=log_id,
-            key_der=_b64(pk.get("rawBytes"), f"{what}.publicKey.rawBytes"),
-            key_details=key_details if isinstance(key_details, str) else "",
-            valid_for=TimeRange.from_json(pk.get("validFor"), f"{what}.publicKey"),
-            checkpoint_key_id=checkpoint_key_id,
+            base_url=d.string("baseUrl", required=True),
+            log_id=_nonempty_bytes(_message(d.raw("logId"), f"{what}.logId"), "keyId"),
+            key_der=key_der,
+            key_details=key_details,
+            # protobuf-specs PublicKey.valid_for is optional: without it the key is valid at all times.
+            valid_for=TimeRange.from_json(pk.raw("validFor"), pk.where) if pk.has("validFor") else TimeRange.ALWAYS,
+            checkpoint_key_id=(ckid.binary("keyId") or None) if ckid is not None else None,
         )
 
 
@@ -204,28 +260,25 @@ class CertificateAuthority:
 
     @classmethod
     def from_json(cls, data: object, what: str) -> CertificateAuthority:
-        d = _obj(data, what)
-        chain = _obj(d.get("certChain"), f"{what}.certChain").get("certificates")
-        if not isinstance(chain, list) or not chain:
+        d = _message(data, what)
+        chain = _message(d.raw("certChain"), f"{what}.certChain").messages("certificates")
+        if not chain:
             raise TrustRootError(f"{what}.certChain.certificates is missing or empty")
-        ders = tuple(
-            _b64(_obj(c, f"{what}.certChain.certificates[{i}]").get("rawBytes"), f"{what}.certChain[{i}].rawBytes")
-            for i, c in enumerate(chain)
-        )
+        ders = tuple(_nonempty_bytes(c, "rawBytes") for c in chain)
         for i, der in enumerate(ders):
             try:
                 x509.load_der_x509_certificate(der)
             except ValueError:
                 raise TrustRootError(f"{what}.certChain.certificates[{i}] is not a DER certificate") from None
-        subject = d.get("subject")
+        subject = d.optional_message("subject")
         name = ""
-        if isinstance(subject, dict):
-            name = "/".join(str(subject[k]) for k in ("organization", "commonName") if subject.get(k))
-        uri = d.get("uri")
+        if subject is not None:
+            name = "/".join(filter(None, (subject.string("organization"), subject.string("commonName"))))
+        d.string("operator")
         return cls(
-            uri=uri if isinstance(uri, str) else "",
+            uri=d.string("uri"),
             chain_der=ders,
-            valid_for=TimeRange.from_json(d.get("validFor"), what),
+            valid_for=TimeRange.from_json(d.raw("validFor"), what),
             subject=name,
         )
 
@@ -255,25 +308,14 @@ class TrustedRoot:
     @classmethod
     def from_json(cls, data: bytes | str, *, source: str = "") -> TrustedRoot:
         """Parse TrustedRoot JSON strictly (`TrustRootError` on anything malformed)."""
-        try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError, TypeError, RecursionError) as exc:
-            raise TrustRootError(f"trusted root is not JSON: {exc}") from None
-        d = _obj(doc, "trusted root")
-        media_type = d.get("mediaType")
+        d = _message(protojson.loads(data, what="trusted root", error=TrustRootError), "trusted root")
+        media_type = d.raw("mediaType")
         if media_type not in TRUSTED_ROOT_MEDIA_TYPES:
             raise TrustRootError(
                 f"unsupported trusted root media type {media_type!r}",
                 details={"expected": " or ".join(TRUSTED_ROOT_MEDIA_TYPES), "actual": media_type},
             )
-
-        def many(key: str) -> list[object]:
-            value = d.get(key)
-            if value is None:
-                return []
-            if not isinstance(value, list):
-                raise TrustRootError(f"trusted root {key} must be a list")
-            return value
+        many = d.repeated
 
         return cls(
             media_type=str(media_type),

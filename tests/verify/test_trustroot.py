@@ -53,7 +53,7 @@ def _prod() -> dict[str, Any]:
     "mutate",
     [
         lambda d: d["tlogs"][0]["publicKey"]["validFor"].pop("start"),
-        lambda d: d["tlogs"][0]["publicKey"].pop("validFor"),
+        lambda d: d["tlogs"][0]["publicKey"].update(validFor="always"),
         lambda d: d["tlogs"][0]["logId"].update(keyId="***"),
         lambda d: d.update(mediaType="application/json"),
         lambda d: d["certificateAuthorities"][0]["certChain"].update(certificates=[]),
