@@ -10,6 +10,7 @@ caller's own labkit error class, so the user sees one clear line.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,9 @@ MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 """Default size cap: the OCI distribution spec's 4 MiB manifest guidance."""
 
 ErrorFactory = Callable[[str], LabkitError]
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A `\\uD800`-`\\uDFFF` escape: only then can a parsed string hold a lone surrogate."""
 
 
 class _Refused(ValueError):
@@ -75,8 +79,10 @@ def loads(
         raise error(f"{what} is not valid JSON: {exc}") from None
     except ValueError as exc:
         raise error(f"{what} is not valid JSON: {exc}") from None
-    check_depth(value, max_depth=max_depth, what=what, error=error)
-    _check_strings(value, what=what, error=error)
+    if text.count("[") + text.count("{") > max_depth:
+        check_depth(value, max_depth=max_depth, what=what, error=error)
+    if _SURROGATE_ESCAPE.search(text):
+        _check_strings(value, what=what, error=error)
     return value
 
 
