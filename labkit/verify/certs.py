@@ -149,12 +149,22 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
 
 
 def check_leaf_profile(leaf: x509.Certificate) -> None:
-    """Fulcio profile: not a CA, digitalSignature key usage, code-signing EKU."""
-    def fail(msg: str) -> CertificateCheckError:
-        return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile")
+    """Fulcio profile: not a CA, at most one SAN, digitalSignature key usage, code-signing EKU."""
+    def fail(msg: str, **details: object) -> CertificateCheckError:
+        return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile", details=details)
 
     if is_ca(leaf):
         raise fail("the signing certificate is a CA certificate")
+    try:
+        sans = list(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        sans = []  # no identity at all: the identity policy reports it
+    if len(sans) > 1:
+        # Fulcio certificate profile: the SAN extension carries exactly one name, the signer's identity.
+        raise fail(
+            f"the signing certificate carries {len(sans)} subject alternative names; the Fulcio profile allows one",
+            expected="exactly 1 SAN", actual=", ".join(str(getattr(n, "value", n)) for n in sans),
+        )
     try:
         ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
