@@ -41,7 +41,14 @@ from labkit.keys import VerifyingKey, load_public_key
 from labkit.lab import Clock, SystemClock
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
 from labkit.verify.binding import bind_entry
-from labkit.verify.certs import build_chain, check_leaf_profile, is_self_signed, load_certificate, verify_scts
+from labkit.verify.certs import (
+    build_chain,
+    check_authority_chains,
+    check_leaf_profile,
+    is_self_signed,
+    load_certificate,
+    verify_scts,
+)
 from labkit.verify.policy import certificate_identity
 from labkit.verify.steps import NOT_REACHED, Step, StepStatus, VerificationResult
 from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
@@ -94,6 +101,9 @@ STEPS: dict[str, tuple[str, str]] = {
 #: Every stable reason code: the step that reports it and what it means. Pipelines may match these.
 REASONS: dict[str, tuple[str, str]] = {
     "trust_root.invalid": ("trust_root.parse", "the trusted root is malformed (e.g. a validFor without start)"),
+    "trust_root.chain": (
+        "trust_root.parse", "a CA or TSA chain of the trusted root does not verify up to its last certificate, or holds a leaf"
+    ),
     "bundle.parse": ("bundle.parse", "the bundle is not valid JSON, has an unknown media type or a malformed field"),
     "key.invalid": ("material.signer", "the managed key given for verification is unusable"),
     "material.no_key": ("material.signer", "a key was given but the bundle is signed with a certificate"),
@@ -332,6 +342,12 @@ def _explain(
             root = TrustedRoot.from_json(root_in)
     except LabkitError as exc:
         raise run.fail("trust_root.parse", exc.message, reason="trust_root.invalid") from None
+    try:
+        # protobuf-specs: each CA/TSA chain ends with its trust anchor; every link up to it must verify.
+        check_authority_chains(root)
+    except LabkitError as exc:
+        raise run.fail("trust_root.parse", exc.message, reason="trust_root.chain",
+                       expected=exc.details.get("expected"), actual=exc.details.get("actual")) from None
     run.ok("trust_root.parse", root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs")
 
     # -- bundle ------------------------------------------------------------------------------
