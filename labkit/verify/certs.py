@@ -217,6 +217,10 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
         except (X509VerificationError, ValueError, TypeError) as exc:
             errors.append(f"{ca.uri or ca.subject}: {exc}")
             continue
+        if len(verified.chain) < 2:
+            # The leaf is itself the anchor: nothing issued it, and there is no issuer for its SCT.
+            errors.append(f"{ca.uri or ca.subject}: the signing certificate is itself the trusted root's anchor")
+            continue
         return ChainResult(tuple(verified.chain), ca.uri or ca.subject)
     if not root.certificate_authorities:
         errors.append("the trusted root lists no certificate authorities")

@@ -4,8 +4,9 @@
   ``canonicalizedBody`` (RFC 6962 §2.1: SHA-256(0x00 ‖ body)) using the
   proof's own index and tree size, to the proof's root hash.
 * Checkpoint: a C2SP signed note whose text is origin, size, root. Signatures
-  from unknown (name, key ID) pairs MUST be ignored and at least one known
-  signature MUST verify (C2SP signed-note). The key ID rule depends on the log
+  from unknown (name, key ID) pairs MUST be ignored, at least one known
+  signature MUST verify and none may fail (C2SP signed-note). A Rekor v2
+  checkpoint is signed as, and has the origin of, the log's baseUrl host. The key ID rule depends on the log
   key: SHA-256(SPKI)[:4] for ECDSA and for Rekor v1; SHA-256(name ‖ 0x0A ‖
   0x01 ‖ key)[:4] for Ed25519 (C2SP). Its size and root must be the proof's.
 * Inclusion promise (SET): the log's signature over the RFC 8785 form of
@@ -61,7 +62,9 @@ _V1_ORIGIN = re.compile(r"^(.+) - [0-9]+$")
 
 def _log_names(log: TransparencyLogInstance) -> set[str]:
     """The trusted log's signer names: its baseUrl host, with and without a port."""
-    return {log.origin_host, log.origin_host.rsplit(":", 1)[0] if log.origin_host.count(":") == 1 else log.origin_host}
+    host = log.origin_host
+    bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host  # "h:8080" -> "h"; IPv6 literals stay whole
+    return {host, bare}
 
 
 def _signer_names(log: TransparencyLogInstance, origin: str, rekor_v2: bool) -> set[str]:

@@ -8,7 +8,8 @@ raises `BundleVerificationError` whose ``reason`` names the failed check.
 
 Order (each step's id is stable; see `STEPS`):
 
-1. the trusted root and the bundle parse; the material fits the request
+1. the trusted root parses and each of its CA/TSA chains verifies up to its
+   last certificate, the anchor; the bundle parses; the material fits the request
    (certificate + identity policy, or a managed key);
 2. the artifact matches what the bundle signs, and the signature verifies;
 3. every log entry is bound to this bundle (digest, key, signature), comes
@@ -16,7 +17,8 @@ Order (each step's id is stable; see `STEPS`):
    log signed, and its inclusion promise verifies when present;
 4. RFC 3161 timestamps verify; at least one verified time exists (a verified
    promise's integrated time, or a verified timestamp; never an unverified
-   field) and the log key was valid then;
+   field), none lies more than `MAX_CLOCK_SKEW` after the verifier's clock
+   (reason ``time.in_future``), and the log key was valid then;
 5. the certificate was valid at every verified time, chains to a trusted CA
    then, is a code-signing leaf, carries a valid SCT, and matches the policy.
 """
