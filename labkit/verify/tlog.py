@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -56,10 +55,6 @@ def verify_inclusion_proof(entry: TransparencyLogEntry, proof: InclusionProof) -
     return proof.root_hash
 
 
-#: A Rekor v1 checkpoint origin: "<host> - <numeric tree ID>".
-_V1_ORIGIN = re.compile(r"^(.+) - [0-9]+$")
-
-
 def _log_names(log: TransparencyLogInstance) -> set[str]:
     """The trusted log's signer names: its baseUrl host, with and without a port."""
     host = log.origin_host
@@ -71,9 +66,8 @@ def _signer_names(log: TransparencyLogInstance, origin: str, rekor_v2: bool) -> 
     if rekor_v2:
         # Rekor v2 (as sigstore-go): the note is verified under the log's baseUrl host, nothing else.
         return _log_names(log)
-    # Rekor v1: origin "<host> - <tree id>", signer name "<host>".
-    m = _V1_ORIGIN.match(origin)
-    return _log_names(log) | ({m.group(1)} if m else {origin})
+    # Rekor v1 (unchanged): origin "<host> - <tree id>", signer name "<host>".
+    return {log.origin_host, origin, origin.split(" - ", 1)[0]}
 
 
 def _hints(key: VerifyingKey, name: str) -> set[bytes]:
