@@ -77,6 +77,38 @@ def _check_name(name: str) -> None:
         raise CheckpointError(f"key name {name!r} must be non-empty with no spaces or '+' (C2SP signed-note)")
 
 
+def _line_kind(line: str) -> str:
+    """What a checkpoint line looks like: a tree size, a root hash, or (anything else) an origin."""
+    if line.isascii() and line.isdigit():
+        return "tree size"
+    try:
+        if len(base64.b64decode(line, validate=True)) == HASH_SIZE:
+            return "root hash"
+    except (binascii.Error, ValueError):
+        pass
+    return "origin"
+
+
+def _kinds(lines: list[str]) -> list[str]:
+    return [_line_kind(line) for line in lines]
+
+
+def _missing_lines(lines: list[str]) -> list[str]:
+    """Which of origin, tree size and root hash a too-short checkpoint lacks, judged by what its lines look like."""
+    slots = ("origin", "tree size", "root hash")
+    # Match the lines in order against the three slots; the slots left unmatched are missing.
+    matched: set[str] = set()
+    pos = 0
+    for kind in _kinds(lines):
+        while pos < len(slots) and slots[pos] != kind:
+            pos += 1
+        if pos == len(slots):
+            return list(slots[len(lines):])  # lines out of order: say what a count of lines says
+        matched.add(kind)
+        pos += 1
+    return [slot for slot in slots if slot not in matched]
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """The signed content of a checkpoint: origin, tree size, root hash, extension lines."""
@@ -114,10 +146,11 @@ class Checkpoint:
             raise CheckpointError("checkpoint text must end with a newline")
         lines = text[:-1].split("\n")
         if len(lines) < 3:
-            missing = ("origin", "tree size", "root hash")[len(lines) :]
+            missing = _missing_lines(lines)
             raise CheckpointError(
-                f"checkpoint has {len(lines)} lines; missing the {' and '.join(missing)} line",
-                details={"text": text},
+                f"checkpoint has {len(lines)} line{'s' if len(lines) != 1 else ''}; "
+                f"missing the {' and '.join(missing)} line",
+                details={"expected": "origin, tree size, root hash", "actual": ", ".join(_kinds(lines))},
             )
         origin, size_s, root_s, *ext = lines
         if not origin:
@@ -241,6 +274,14 @@ def sign_note(
     return SignedNote(text, (*prior, sig))
 
 
+def _signature_ok(key: VerifyingKey, sig: NoteSignature, text: str) -> bool:
+    try:
+        key.verify(sig.signature, text.encode())
+    except LabkitError:
+        return False
+    return True
+
+
 def explain_note(
     note: str | bytes | SignedNote,
     name: str,
@@ -275,16 +316,14 @@ def explain_note(
         f"{name} {hint.hex()}", ", ".join(f"{s.name} {s.key_hint.hex()}" for s in parsed.signatures),
     )
     if found:
-        valid = False
-        for s in candidates:
-            try:
-                key.verify(s.signature, parsed.text.encode())
-                valid = True
-                break
-            except LabkitError:
-                continue
-        result.add("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE, valid,
-                   "valid signature", "valid" if valid else "invalid")
+        # C2SP signed-note: a note with an invalid signature from a known key is rejected, so every
+        # signature under the log's (name, key ID) must verify, whatever the order of the lines.
+        invalid = [n for n, s in enumerate(candidates) if not _signature_ok(key, s, parsed.text)]
+        actual = "valid" if not invalid else "invalid" if len(invalid) == len(candidates) else (
+            f"invalid ({len(invalid)} of {len(candidates)} signatures by {name} {hint.hex()} do not verify)"
+        )
+        result.add("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE,
+                   not invalid, "valid signature", actual)
     else:
         result.skip("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE, "no signature by the log key")
     if origin is not None:

@@ -21,6 +21,7 @@ import struct
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import (
     Criticality,
@@ -31,12 +32,14 @@ from cryptography.x509.verification import (
 from cryptography.x509.verification import VerificationError as X509VerificationError
 
 from labkit.errors import LabkitError, VerificationError
-from labkit.verify.trustroot import TrustedRoot
+from labkit.verify.trustroot import CertificateAuthority, TrustedRoot, TrustRootError
 
 __all__ = [
     "CertificateCheckError",
     "ChainResult",
+    "authority_chain",
     "build_chain",
+    "check_authority_chains",
     "check_leaf_profile",
     "is_ca",
     "is_self_signed",
@@ -101,6 +104,78 @@ def _store(chain_der: tuple[bytes, ...]) -> Store:
     return Store([x509.load_der_x509_certificate(d) for d in chain_der])
 
 
+def _chain_error(what: str, ca: CertificateAuthority, problem: str) -> TrustRootError:
+    name = ca.uri or ca.subject or "(unnamed)"
+    return TrustRootError(
+        f"the trusted root's {what} chain of {name} is invalid: {problem}",
+        details={"expected": "each certificate signed by the next, the last one the trust anchor", "actual": problem},
+    )
+
+
+def _describe(cert: x509.Certificate, n: int) -> str:
+    return f"certificate {n} ({cert.subject.rfc4514_string() or 'empty subject'})"
+
+
+def _validate_authority_chain(ca: CertificateAuthority, has_leaf: bool, what: str) -> tuple[x509.Certificate, ...]:
+    certs = tuple(ca.certificates())
+    for n, cert in enumerate(certs):
+        try:
+            cert.public_key()
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise _chain_error(what, ca, f"{_describe(cert, n)} has a public key that does not parse ({exc})") from None
+        # protobuf-specs CertificateAuthority: the chain is CA certificates up to the anchor; a timestamp
+        # authority's chain starts with its (non-CA) TSA leaf. Anything else is a leaf where a CA belongs.
+        if (n > 0 or not has_leaf) and not is_ca(cert):
+            raise _chain_error(what, ca, f"{_describe(cert, n)} is not a CA certificate (basicConstraints CA is not true)")
+    for n in range(len(certs) - 1):
+        child, parent = certs[n], certs[n + 1]
+        if child.issuer != parent.subject:
+            raise _chain_error(what, ca, f"{_describe(child, n)} is not issued by {_describe(parent, n + 1)}")
+        try:
+            child.verify_directly_issued_by(parent)
+        except (ValueError, TypeError, UnsupportedAlgorithm, InvalidSignature) as exc:
+            detail = str(exc) or type(exc).__name__
+            raise _chain_error(
+                what, ca, f"the signature of {_describe(child, n)} does not verify with {_describe(parent, n + 1)}'s key ({detail})"
+            ) from None
+    anchor = certs[-1]
+    if anchor.issuer == anchor.subject:
+        try:
+            anchor.verify_directly_issued_by(anchor)
+        except (ValueError, TypeError, UnsupportedAlgorithm, InvalidSignature):
+            raise _chain_error(what, ca, f"the self-signed anchor {_describe(anchor, len(certs) - 1)} does not verify") from None
+    return certs
+
+
+def authority_chain(root: TrustedRoot, ca: CertificateAuthority, *, tsa: bool = False) -> tuple[x509.Certificate, ...]:
+    """The CA's validated chain from the trusted root: leaf-most first, the trust anchor LAST (protobuf-specs).
+
+    Every link is verified up to the last certificate, every key parses, and every certificate is a
+    CA (but a timestamp authority's first one, its TSA leaf). Checked once per trusted root object.
+    Raises `TrustRootError` naming the broken link.
+    """
+    what = "timestamp authority" if tsa else "certificate authority"
+
+    def build() -> tuple[x509.Certificate, ...] | TrustRootError:
+        try:
+            return _validate_authority_chain(ca, tsa, what)
+        except TrustRootError as exc:
+            return exc
+
+    result = root.memo(("authority_chain", tsa, ca), build)
+    if isinstance(result, TrustRootError):
+        raise result
+    return result
+
+
+def check_authority_chains(root: TrustedRoot) -> None:
+    """Validate every certificate and timestamp authority chain of `root` (`TrustRootError` on the first bad one)."""
+    for ca in root.certificate_authorities:
+        authority_chain(root, ca)
+    for tsa in root.timestamp_authorities:
+        authority_chain(root, tsa, tsa=True)
+
+
 @dataclass(frozen=True)
 class ChainResult:
     """A validated chain: leaf first, trust anchor last; `ca` names the trusted CA."""
@@ -124,18 +199,27 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
             errors.append(f"{ca.uri or ca.subject}: not valid at {at.isoformat()} (validFor {ca.valid_for.describe()})")
             continue
         try:
-            # The trusted root vouches for every certificate of the CA's chain (protobuf-specs
-            # CertificateAuthority.cert_chain), so all of them are trust anchors, as in sigstore-go/python.
+            chain = authority_chain(root, ca)
+        except LabkitError as exc:
+            errors.append(exc.message)
+            continue
+        try:
+            # protobuf-specs CertificateAuthority.cert_chain: the LAST certificate is the trust anchor; the
+            # others are intermediates the path must go through (as sigstore-go: roots = last, intermediates = rest).
             verifier = (
                 PolicyBuilder()
-                .store(_store(ca.chain_der))
+                .store(_store(ca.chain_der[-1:]))
                 .time(at)
                 .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
                 .build_client_verifier()
             )
-            verified = verifier.verify(leaf, [])
+            verified = verifier.verify(leaf, list(chain[:-1]))
         except (X509VerificationError, ValueError, TypeError) as exc:
             errors.append(f"{ca.uri or ca.subject}: {exc}")
+            continue
+        if len(verified.chain) < 2:
+            # The leaf is itself the anchor: nothing issued it, and there is no issuer for its SCT.
+            errors.append(f"{ca.uri or ca.subject}: the signing certificate is itself the trusted root's anchor")
             continue
         return ChainResult(tuple(verified.chain), ca.uri or ca.subject)
     if not root.certificate_authorities:
@@ -149,12 +233,22 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
 
 
 def check_leaf_profile(leaf: x509.Certificate) -> None:
-    """Fulcio profile: not a CA, digitalSignature key usage, code-signing EKU."""
-    def fail(msg: str) -> CertificateCheckError:
-        return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile")
+    """Fulcio profile: not a CA, at most one SAN, digitalSignature key usage, code-signing EKU."""
+    def fail(msg: str, **details: object) -> CertificateCheckError:
+        return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile", details=details)
 
     if is_ca(leaf):
         raise fail("the signing certificate is a CA certificate")
+    try:
+        sans = list(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        sans = []  # no identity at all: the identity policy reports it
+    if len(sans) > 1:
+        # Fulcio certificate profile: the SAN extension carries exactly one name, the signer's identity.
+        raise fail(
+            f"the signing certificate carries {len(sans)} subject alternative names; the Fulcio profile allows one",
+            expected="exactly 1 SAN", actual=", ".join(str(getattr(n, "value", n)) for n in sans),
+        )
     try:
         ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:

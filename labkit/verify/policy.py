@@ -174,8 +174,11 @@ class Identity:
         ci = certificate_identity(cert)
         if not self._issuer_ok(ci.issuer):
             return PolicyCheck(False, "policy.issuer", self.describe().split(", ")[1], f"issuer == {ci.issuer}")
-        if not any(self._identity_ok(s) for s in ci.sans):
+        # Fulcio certificate profile: exactly one SAN, the identity. A second name is never the one matched.
+        if len(ci.sans) != 1 or not self._identity_ok(ci.sans[0]):
             actual = ", ".join(ci.sans) or "(no SAN)"
+            if len(ci.sans) > 1:
+                actual = f"{len(ci.sans)} SANs: {actual} (the Fulcio profile allows exactly one)"
             return PolicyCheck(False, "policy.identity", self.describe().split(", ")[0], f"identity == {actual}")
         return PolicyCheck(True, "", self.describe(), f"identity == {ci.identity}, issuer == {ci.issuer}")
 

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
 from labkit.errors import LabkitError, VerificationError
+from labkit.verify.certs import authority_chain
 from labkit.verify.trustroot import CertificateAuthority, TrustedRoot
 
 __all__ = ["MAX_TIMESTAMPS", "TimestampError", "VerifiedTimestamp", "verify_timestamp"]
@@ -471,7 +472,12 @@ def verify_timestamp(data: bytes, signature: bytes, root: TrustedRoot) -> Verifi
                 actual=gen_time.isoformat(),
             )
             continue
-        certs = ca.certificates()
+        try:
+            # protobuf-specs: the chain's LAST certificate is the anchor; every link up to it must verify.
+            certs = list(authority_chain(root, ca, tsa=True))
+        except LabkitError as exc:
+            last = _fail(exc.message, "timestamp.untrusted", **exc.details)
+            continue
         expired = [c for c in certs if not (c.not_valid_before_utc <= gen_time <= c.not_valid_after_utc)]
         if expired:
             c = expired[0]

@@ -4,8 +4,9 @@
   ``canonicalizedBody`` (RFC 6962 §2.1: SHA-256(0x00 ‖ body)) using the
   proof's own index and tree size, to the proof's root hash.
 * Checkpoint: a C2SP signed note whose text is origin, size, root. Signatures
-  from unknown (name, key ID) pairs MUST be ignored and at least one known
-  signature MUST verify (C2SP signed-note). The key ID rule depends on the log
+  from unknown (name, key ID) pairs MUST be ignored, at least one known
+  signature MUST verify and none may fail (C2SP signed-note). A Rekor v2
+  checkpoint is signed as, and has the origin of, the log's baseUrl host. The key ID rule depends on the log
   key: SHA-256(SPKI)[:4] for ECDSA and for Rekor v1; SHA-256(name ‖ 0x0A ‖
   0x01 ‖ key)[:4] for Ed25519 (C2SP). Its size and root must be the proof's.
 * Inclusion promise (SET): the log's signature over the RFC 8785 form of
@@ -54,8 +55,18 @@ def verify_inclusion_proof(entry: TransparencyLogEntry, proof: InclusionProof) -
     return proof.root_hash
 
 
-def _signer_names(log: TransparencyLogInstance, origin: str) -> set[str]:
-    # Rekor v1: origin "<host> - <tree id>", signer name "<host>"; Rekor v2: origin == name == host.
+def _log_names(log: TransparencyLogInstance) -> set[str]:
+    """The trusted log's signer names: its baseUrl host, with and without a port."""
+    host = log.origin_host
+    bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host  # "h:8080" -> "h"; IPv6 literals stay whole
+    return {host, bare}
+
+
+def _signer_names(log: TransparencyLogInstance, origin: str, rekor_v2: bool) -> set[str]:
+    if rekor_v2:
+        # Rekor v2 (as sigstore-go): the note is verified under the log's baseUrl host, nothing else.
+        return _log_names(log)
+    # Rekor v1 (unchanged): origin "<host> - <tree id>", signer name "<host>".
     return {log.origin_host, origin, origin.split(" - ", 1)[0]}
 
 
@@ -67,46 +78,57 @@ def _hints(key: VerifyingKey, name: str) -> set[bytes]:
     return hints
 
 
-def verify_checkpoint(text: str, log: TransparencyLogInstance) -> Checkpoint:
+def _fail(message: str, reason: str, **details: object) -> TlogCheckError:
+    return TlogCheckError(message, step="tlog.checkpoint.signature", reason=reason, details=details)
+
+
+def verify_checkpoint(text: str, log: TransparencyLogInstance, *, rekor_v2: bool = False) -> Checkpoint:
     """Parse the signed checkpoint and verify the log's signature on it.
 
-    Raises `TlogCheckError` with reason ``tlog.checkpoint.format`` (does not
-    parse) or ``tlog.checkpoint.signature`` (no known signature verifies).
+    Every signature under the log's (name, key ID) must verify, whatever the order of the lines
+    (C2SP signed-note: a note with an invalid signature from a known key is rejected); others are
+    ignored. For Rekor v2 (`rekor_v2`) the signer name and the origin must both be the trusted log's
+    baseUrl host, as sigstore-go verifies them.
+
+    Raises `TlogCheckError` with reason ``tlog.checkpoint.format`` (does not parse),
+    ``tlog.checkpoint.signature`` (no known signature, or an invalid one) or
+    ``tlog.checkpoint.origin`` (a Rekor v2 checkpoint for another log).
     """
     try:
         note = SignedNote.parse(text)
         checkpoint = note.checkpoint()
     except LabkitError as exc:
         raise TlogCheckError(
-            f"the checkpoint is malformed: {exc.message}", step="tlog.checkpoint.format", reason="tlog.checkpoint.format"
+            f"the checkpoint is malformed: {exc.message}", step="tlog.checkpoint.format", reason="tlog.checkpoint.format",
+            details={k: v for k, v in exc.details.items() if k in ("expected", "actual")},
         ) from None
     key = log.verifying_key()
-    names = _signer_names(log, checkpoint.origin)
-    seen = []
-    for sig in note.signatures:
-        seen.append(f"{sig.name} {sig.key_hint.hex()}")
-        # C2SP signed-note: ignore signatures whose (name, key ID) is not the log's.
-        if sig.name not in names or sig.key_hint not in _hints(key, sig.name):
-            continue
+    names = _signer_names(log, checkpoint.origin, rekor_v2)
+    # C2SP signed-note: ignore signatures whose (name, key ID) is not the log's.
+    known = [sig for sig in note.signatures if sig.name in names and sig.key_hint in _hints(key, sig.name)]
+    if not known:
+        raise _fail(
+            "the checkpoint has no signature from the log's key", "tlog.checkpoint.signature",
+            expected=f"{' or '.join(sorted(names))} {' or '.join(sorted(h.hex() for h in _hints(key, log.origin_host)))}",
+            actual="; ".join(f"{sig.name} {sig.key_hint.hex()}" for sig in note.signatures),
+        )
+    for n, sig in enumerate(known):
         try:
             key.verify(sig.signature, note.text.encode())
         except LabkitError:
-            raise TlogCheckError(
-                "the log's signature on the checkpoint does not verify",
-                step="tlog.checkpoint.signature",
-                reason="tlog.checkpoint.signature",
-                details={"signer": f"{sig.name} {sig.key_hint.hex()}"},
+            raise _fail(
+                "the log's signature on the checkpoint does not verify"
+                + (f" (signature {n + 1} of {len(known)} by the log's key)" if len(known) > 1 else ""),
+                "tlog.checkpoint.signature",
+                expected=f"every signature by {sig.name} {sig.key_hint.hex()} valid",
+                actual=f"signature {n + 1} of {len(known)} invalid",
             ) from None
-        return checkpoint
-    raise TlogCheckError(
-        "the checkpoint has no signature from the log's key",
-        step="tlog.checkpoint.signature",
-        reason="tlog.checkpoint.signature",
-        details={
-            "expected": f"{' or '.join(sorted(names))} {' or '.join(sorted(h.hex() for h in _hints(key, log.origin_host)))}",
-            "actual": "; ".join(seen),
-        },
-    )
+    if rekor_v2 and checkpoint.origin not in _log_names(log):
+        raise _fail(
+            "the checkpoint's origin is not the trusted log", "tlog.checkpoint.origin",
+            expected=" or ".join(sorted(_log_names(log))), actual=checkpoint.origin,
+        )
+    return checkpoint
 
 
 def verify_inclusion_promise(entry: TransparencyLogEntry, log: TransparencyLogInstance) -> int:

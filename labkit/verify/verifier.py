@@ -8,7 +8,8 @@ raises `BundleVerificationError` whose ``reason`` names the failed check.
 
 Order (each step's id is stable; see `STEPS`):
 
-1. the trusted root and the bundle parse; the material fits the request
+1. the trusted root parses and each of its CA/TSA chains verifies up to its
+   last certificate, the anchor; the bundle parses; the material fits the request
    (certificate + identity policy, or a managed key);
 2. the artifact matches what the bundle signs, and the signature verifies;
 3. every log entry is bound to this bundle (digest, key, signature), comes
@@ -16,7 +17,8 @@ Order (each step's id is stable; see `STEPS`):
    log signed, and its inclusion promise verifies when present;
 4. RFC 3161 timestamps verify; at least one verified time exists (a verified
    promise's integrated time, or a verified timestamp; never an unverified
-   field) and the log key was valid then;
+   field), none lies more than `MAX_CLOCK_SKEW` after the verifier's clock
+   (reason ``time.in_future``), and the log key was valid then;
 5. the certificate was valid at every verified time, chains to a trusted CA
    then, is a code-signing leaf, carries a valid SCT, and matches the policy.
 """
@@ -38,9 +40,17 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, MessageSignature
 from labkit.errors import InputError, LabkitError
 from labkit.keys import VerifyingKey, load_public_key
+from labkit.lab import Clock, SystemClock
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
 from labkit.verify.binding import bind_entry
-from labkit.verify.certs import build_chain, check_leaf_profile, is_self_signed, load_certificate, verify_scts
+from labkit.verify.certs import (
+    build_chain,
+    check_authority_chains,
+    check_leaf_profile,
+    is_self_signed,
+    load_certificate,
+    verify_scts,
+)
 from labkit.verify.policy import certificate_identity
 from labkit.verify.steps import NOT_REACHED, Step, StepStatus, VerificationResult
 from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
@@ -50,6 +60,7 @@ from labkit.verify.trustroot import TransparencyLogInstance, TrustedRoot
 __all__ = [
     "Artifact",
     "ArtifactInput",
+    "MAX_CLOCK_SKEW",
     "REASONS",
     "STEPS",
     "explain_bundle",
@@ -92,6 +103,9 @@ STEPS: dict[str, tuple[str, str]] = {
 #: Every stable reason code: the step that reports it and what it means. Pipelines may match these.
 REASONS: dict[str, tuple[str, str]] = {
     "trust_root.invalid": ("trust_root.parse", "the trusted root is malformed (e.g. a validFor without start)"),
+    "trust_root.chain": (
+        "trust_root.parse", "a CA or TSA chain of the trusted root does not verify up to its last certificate, or holds a leaf"
+    ),
     "bundle.parse": ("bundle.parse", "the bundle is not valid JSON, has an unknown media type or a malformed field"),
     "key.invalid": ("material.signer", "the managed key given for verification is unusable"),
     "material.no_key": ("material.signer", "a key was given but the bundle is signed with a certificate"),
@@ -99,6 +113,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "material.certificate": ("material.signer", "the signing certificate does not parse or is unusable"),
     "material.chain_has_root": ("material.signer", "the bundle ships a root certificate of its own"),
     "material.dsse_signatures": ("material.signer", "the DSSE envelope does not carry exactly one signature"),
+    "material.key_hint": ("material.signer", "the bundle's key hint is not the DSSE signature's keyid"),
     "policy.missing": ("material.signer", "no identity policy for a certificate-signed bundle"),
     "artifact.input": ("artifact.digest", "the artifact (file or sha256 digest) could not be read"),
     "artifact.digest": ("artifact.digest", "the artifact is not what the bundle signs"),
@@ -119,7 +134,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "tlog.log_index": ("tlog.inclusion_proof", "a Rekor v2 entry's index is not the proven index"),
     "tlog.checkpoint.missing": ("tlog.checkpoint.format", "the inclusion proof has no checkpoint"),
     "tlog.checkpoint.format": ("tlog.checkpoint.format", "the checkpoint is not a well-formed signed note"),
-    "tlog.checkpoint.signature": ("tlog.checkpoint.signature", "no valid signature by the log on the checkpoint"),
+    "tlog.checkpoint.signature": (
+        "tlog.checkpoint.signature", "no signature by the log on the checkpoint, or an invalid one"
+    ),
+    "tlog.checkpoint.origin": ("tlog.checkpoint.signature", "a Rekor v2 checkpoint's origin is not the trusted log's"),
     "tlog.checkpoint.root": ("tlog.checkpoint.root", "the checkpoint is for another tree size or root"),
     "tlog.inclusion_promise": ("tlog.inclusion_promise", "the inclusion promise (SET) does not verify"),
     "tlog.inclusion_promise.missing": ("tlog.inclusion_promise", "a v0.1 bundle lacks its inclusion promise"),
@@ -132,6 +150,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "timestamp.tsa_cert_validity": ("timestamp.rfc3161", "the timestamp is outside the TSA certificates' validity"),
     "timestamp.signature": ("timestamp.rfc3161", "the timestamp's signature does not verify"),
     "time.no_verified_source": ("time.verified_source", "no verified signing time (promise or timestamp)"),
+    "time.in_future": ("time.verified_source", "a verified signing time is later than now plus the clock-skew allowance"),
     "tlog.key_validity": ("tlog.key_validity", "the log key was not valid at the signing time"),
     "certificate.validity": ("certificate.validity", "the signing time is outside the certificate's validity"),
     "certificate.chain": ("certificate.chain", "the certificate does not chain to a trusted CA at the signing time"),
@@ -142,6 +161,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "internal_error": ("", "an unexpected error; the bundle is rejected (fail closed)"),
     "incomplete": ("", "the verification did not run to its end; the bundle is rejected"),
 }
+
+#: How far a verified signing time (a promise's integrated time, a timestamp's genTime) may lie after the
+#: verifier's "now" (its clock: the system clock, or the lab's injected one): a signed time beyond it is refused
+#: (reason ``time.in_future``). One minute, as sigstore-rust's default clock-skew tolerance.
+MAX_CLOCK_SKEW = _dt.timedelta(seconds=60)
 
 #: Steps that only apply to certificates (skipped, with a reason, for managed keys).
 _CERT_STEPS = ("certificate.validity", "certificate.chain", "certificate.profile", "certificate.sct", "policy.identity")
@@ -263,6 +287,8 @@ def explain_bundle(
     trusted_root: RootInput = None,
     policy: object = None,
     key: KeyInput = None,
+    *,
+    clock: Clock | None = None,
 ) -> VerificationResult:
     """Verify a bundle step by step; never raises on bad input.
 
@@ -271,10 +297,13 @@ def explain_bundle(
     `TrustedRoot` or its JSON (None: the pinned public-good root). `policy`:
     an `Identity` (or the explicit `AnyIdentity`) for certificate bundles.
     `key`: a `VerifyingKey` or PEM/DER bytes for managed-key bundles.
+    `clock`: the verifier's "now" for refusing signed times in the future (default: the system clock;
+    lab code may pass its `Lab.clock`).
     """
     run = _Run()
     try:
-        _explain(run, bundle, artifact, trusted_root, policy, key)
+        now = (clock or SystemClock()).now()
+        _explain(run, bundle, artifact, trusted_root, policy, key, now)
         run.result.complete = True
     except _Stop:
         pass
@@ -292,15 +321,18 @@ def verify_bundle(
     trusted_root: RootInput = None,
     policy: object = None,
     key: KeyInput = None,
+    *,
+    clock: Clock | None = None,
 ) -> VerificationResult:
     """Verify a bundle; raise `BundleVerificationError` (a `VerificationError`) naming the failed step."""
-    result = explain_bundle(bundle, artifact, trusted_root, policy, key)
+    result = explain_bundle(bundle, artifact, trusted_root, policy, key, clock=clock)
     result.raise_for_failure()
     return result
 
 
 def _explain(
-    run: _Run, bundle_in: BundleInput, artifact_in: ArtifactInput, root_in: RootInput, policy: object, key_in: KeyInput
+    run: _Run, bundle_in: BundleInput, artifact_in: ArtifactInput, root_in: RootInput, policy: object, key_in: KeyInput,
+    now: _dt.datetime,
 ) -> None:
     # -- trust root ------------------------------------------------------------------------
     try:
@@ -312,6 +344,12 @@ def _explain(
             root = TrustedRoot.from_json(root_in)
     except LabkitError as exc:
         raise run.fail("trust_root.parse", exc.message, reason="trust_root.invalid") from None
+    try:
+        # protobuf-specs: each CA/TSA chain ends with its trust anchor; every link up to it must verify.
+        check_authority_chains(root)
+    except LabkitError as exc:
+        raise run.fail("trust_root.parse", exc.message, reason="trust_root.chain",
+                       expected=exc.details.get("expected"), actual=exc.details.get("actual")) from None
     run.ok("trust_root.parse", root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs")
 
     # -- bundle ------------------------------------------------------------------------------
@@ -345,12 +383,25 @@ def _explain(
                 signer_key = key_in
             else:
                 signer_key = load_public_key(key_in.encode() if isinstance(key_in, str) else bytes(key_in))
-        except LabkitError as exc:
-            raise run.fail("material.signer", f"the given key is unusable: {exc.message}", reason="key.invalid") from None
+        except LabkitError:
+            # Say what is wrong in our words; the parser's own message (offsets, symbols) helps nobody here.
+            raise run.fail(
+                "material.signer", "the given key is not a usable public key (PEM PUBLIC KEY or DER SubjectPublicKeyInfo "
+                "of an ECDSA, Ed25519 or RSA key); check that it is the signer's public key file, whole and unaltered",
+                reason="key.invalid", expected="a PEM or DER public key", actual="data that does not parse as one",
+            ) from None
         if vm.public_key_hint is None:
             raise run.fail(
                 "material.signer", "a key was given but the bundle is signed with a certificate; verify it with an identity policy",
                 reason="material.no_key", expected="publicKey material", actual="certificate material",
+            )
+        if isinstance(content, Envelope) and vm.public_key_hint and content.signatures[0].keyid and (
+            content.signatures[0].keyid != vm.public_key_hint
+        ):
+            # protobuf-specs Bundle: with a key hint and a DSSE envelope, the key hints MUST be exactly the same.
+            raise run.fail(
+                "material.signer", "the bundle's key hint is not the DSSE signature's keyid",
+                reason="material.key_hint", expected=vm.public_key_hint, actual=content.signatures[0].keyid,
             )
         signer_der = signer_key.der()
         run.ok("material.signer", f"managed key {signer_key.algorithm.value}", actual=f"sha256:{signer_key.key_id().hex()}")
@@ -459,6 +510,7 @@ def _explain(
         raise run.fail("tlog.entries", "the bundle repeats a log entry", reason="tlog.duplicate")
     run.ok("tlog.entries", f"{len(vm.tlog_entries)} entr{'y' if len(vm.tlog_entries) == 1 else 'ies'}")
     integrated_times: list[tuple[_dt.datetime, TransparencyLogInstance]] = []
+    sources: list[tuple[_dt.datetime, str]] = []  # every verified time and what vouched for it
     entry_logs: list[TransparencyLogInstance] = []
     for n, entry in enumerate(vm.tlog_entries):
         tag = f"entry {n}: " if len(vm.tlog_entries) > 1 else ""
@@ -501,7 +553,7 @@ def _explain(
         if not proof.checkpoint:
             raise run.fail("tlog.checkpoint.format", f"{tag}the inclusion proof has no checkpoint", reason="tlog.checkpoint.missing")
         try:
-            checkpoint = verify_checkpoint(proof.checkpoint, log)
+            checkpoint = verify_checkpoint(proof.checkpoint, log, rekor_v2=rekor_v2)
         except LabkitError as exc:
             step_id = getattr(exc, "step", "") or "tlog.checkpoint.format"
             if step_id not in STEPS:
@@ -522,6 +574,7 @@ def _explain(
             except LabkitError as exc:
                 raise run.fail_from("tlog.inclusion_promise", exc) from None
             integrated_times.append((_utc(itime), log))
+            sources.append((_utc(itime), f"{tag}integrated time signed by {log.base_url}"))
             run.ok("tlog.inclusion_promise", f"{tag}integrated {_utc(itime).isoformat()}")
         elif bundle.version == (0, 1):
             # protobuf-specs: v0.1 bundles MUST carry an inclusion promise.
@@ -545,6 +598,7 @@ def _explain(
         except LabkitError as exc:
             raise run.fail_from("timestamp.rfc3161", exc) from None
         tsa_times.append(vt.time)
+        sources.append((vt.time, f"RFC 3161 timestamp {n} from {vt.authority}"))
         run.ok("timestamp.rfc3161", f"{vt.time.isoformat()} from {vt.authority}")
     if not stamps:
         run.skip("timestamp.rfc3161", "no RFC 3161 timestamps in the bundle")
@@ -553,6 +607,16 @@ def _explain(
     if not times:
         raise run.fail("time.verified_source", "no verified signing time: no verified inclusion promise and no verified timestamp",
                        reason="time.no_verified_source", expected=">= 1 verified time", actual=0)
+    limit = now + MAX_CLOCK_SKEW
+    future = sorted((t, what) for t, what in sources if t > limit)
+    if future:
+        t, what = future[-1]
+        raise run.fail(
+            "time.verified_source",
+            f"a signed time lies in the future: the {what} is {t.isoformat()}, after now ({now.isoformat()}) "
+            f"plus the {int(MAX_CLOCK_SKEW.total_seconds())} s clock-skew allowance",
+            reason="time.in_future", expected=f"<= {limit.isoformat()}", actual=t.isoformat(),
+        )
     run.result.verified_times = [t.isoformat() for t in times]
     run.ok("time.verified_source", ", ".join(t.isoformat() for t in times))
 
@@ -603,7 +667,8 @@ def _explain(
     except LabkitError as exc:
         raise run.fail("policy.identity", exc.message, reason="policy.identity") from None
     if not outcome.ok:
-        raise run.fail("policy.identity", "the certificate's identity is not the expected one",
+        what = "OIDC issuer" if outcome.reason == "policy.issuer" else "identity"
+        raise run.fail("policy.identity", f"the certificate's {what} is not the expected one",
                        reason=outcome.reason, expected=outcome.expected, actual=outcome.actual)
     run.ok("policy.identity", policy.describe() if hasattr(policy, "describe") else "", expected=outcome.expected, actual=outcome.actual)
     run.result.signer = certificate_identity(leaf).identity

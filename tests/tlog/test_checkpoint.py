@@ -13,6 +13,7 @@ from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.tlog.checkpoint import (
     Checkpoint,
+    NoteSignature,
     SignedNote,
     explain_note,
     key_hint_ed25519,
@@ -60,6 +61,36 @@ def test_unknown_signatures_are_ignored_and_wrong_key_rejected(lab: Lab) -> None
     verify_note(note.to_text(), "labkit.local", key.public_key())
     result = explain_note(note.to_text(), "labkit.local", other.public_key())
     assert not result.ok and result.failed is not None and result.failed.id == "note.known_key"
+
+
+@pytest.mark.parametrize("invalid_first", [False, True])
+def test_an_invalid_signature_by_the_known_key_rejects_the_note(lab: Lab, invalid_first: bool) -> None:
+    """C2SP signed-note: a note with an invalid signature from a known key is rejected, whatever the line order."""
+    key = generate("ecdsa-p256", lab=lab, label="log")
+    note = sign_note(Checkpoint("o", 5, ROOT), "labkit.local", key)
+    good = note.signatures[0]
+    bad = NoteSignature(good.name, good.key_hint, good.signature[:-1] + bytes([good.signature[-1] ^ 1]))
+    text = SignedNote(note.text, (bad, good) if invalid_first else (good, bad)).to_text()
+    result = explain_note(text, "labkit.local", key.public_key())
+    assert result.failed is not None and result.failed.id == "note.signature"
+    assert result.failed.actual == "invalid (1 of 2 signatures by labkit.local " + good.key_hint.hex() + " do not verify)"
+    with pytest.raises(CheckpointError, match="note.signature"):
+        verify_note(text, "labkit.local", key.public_key())
+
+
+@pytest.mark.parametrize(
+    "text, missing",
+    [
+        ("736\n" + base64.b64encode(ROOT).decode() + "\n", "missing the origin line"),
+        ("log.example\n" + base64.b64encode(ROOT).decode() + "\n", "missing the tree size line"),
+        ("log.example\n736\n", "missing the root hash line"),
+    ],
+)
+def test_a_missing_line_is_named(text: str, missing: str) -> None:
+    """Each of the three lines, removed, is named as the one missing (not always "the root hash")."""
+    with pytest.raises(CheckpointError) as info:
+        Checkpoint.parse_body(text)
+    assert missing in info.value.message
 
 
 def test_tampered_note_rejected(lab: Lab) -> None:
