@@ -8,7 +8,7 @@ Keys come from `generate` (real randomness) or from a `Lab` seed (teaching:
 the same seed gives the same key, and signatures are deterministic). A lab
 key says so in its repr and refuses to be saved as a real key.
 
-    >>> from labkit.lab import Lab
+    >>> from labkit.lab import DEFAULT_SEEDS, Lab
     >>> key = generate("ecdsa-p256", lab=Lab(seed="docs"))
     >>> key.public_key().verify(key.sign(b"hi"), b"hi")
 """
@@ -16,6 +16,7 @@ key says so in its repr and refuses to be saved as a real key.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -26,13 +27,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from labkit.errors import KeyFileError, VerificationError
-from labkit.lab import Lab
+from labkit.lab import DEFAULT_SEEDS, Lab
 
 __all__ = [
     "KeyAlgorithm",
     "SigningKey",
     "VerifyingKey",
     "generate",
+    "lab_key_origin",
     "load_public_key",
 ]
 
@@ -162,7 +164,9 @@ class SigningKey:
     def __init__(self, key: PrivateKey, *, lab: bool = False, deterministic: bool | None = None) -> None:
         self.key = key
         self.algorithm = _algorithm_of(key)
-        self.lab = lab
+        # A key derived from one of labkit's default seeds is lab material however it arrived (a file whose
+        # Labkit-Lab header was deleted, a PEM pasted elsewhere).
+        self.lab = lab or lab_key_origin(self.public_key()) is not None
         #: RFC 6979 deterministic ECDSA; on by default for lab keys only.
         self.deterministic = lab if deterministic is None else deterministic
 
@@ -307,7 +311,12 @@ def generate(
         else:
             key = rsa.generate_private_key(65537, 4096 if alg is KeyAlgorithm.RSA_4096 else 3072)
         return SigningKey(key)
+    return SigningKey(_lab_private_key(lab, label, alg), lab=True)
+
+
+def _lab_private_key(lab: Lab, label: str, alg: KeyAlgorithm) -> PrivateKey:
     full = f"{label}/{alg.value}"
+    key: PrivateKey
     if alg is KeyAlgorithm.ECDSA_P256:
         key = ec.derive_private_key(_lab_scalar(lab, full, _P256_ORDER), ec.SECP256R1())
     elif alg is KeyAlgorithm.ECDSA_P384:
@@ -316,7 +325,39 @@ def generate(
         key = ed25519.Ed25519PrivateKey.from_private_bytes(lab.derive(full, 32))
     else:
         key = _lab_rsa(lab, full, 4096 if alg is KeyAlgorithm.RSA_4096 else 3072)
-    return SigningKey(key, lab=True)
+    return key
+
+
+#: (label, algorithm) of the keys labkit derives by default from a seed: `generate`'s default label (what
+#: ``generate-key-pair --lab-seed`` writes), a seeded transparency log, a seeded instance, ``labkit demo``.
+#: RSA is left out: deriving it takes seconds.
+_DEFAULT_LABELS: tuple[tuple[str, KeyAlgorithm], ...] = (
+    ("key", KeyAlgorithm.ECDSA_P256), ("key", KeyAlgorithm.ECDSA_P384), ("key", KeyAlgorithm.ED25519),
+    ("tlog", KeyAlgorithm.ECDSA_P256), ("demo-signer", KeyAlgorithm.ECDSA_P256),
+    ("instance/oidc", KeyAlgorithm.ED25519), ("instance/root-ca", KeyAlgorithm.ECDSA_P384),
+    ("instance/intermediate-ca", KeyAlgorithm.ECDSA_P384), ("instance/ctlog", KeyAlgorithm.ECDSA_P256),
+    ("instance/tlog", KeyAlgorithm.ECDSA_P256),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_lab_keys() -> dict[bytes, str]:
+    """Key ID → origin of every default-seed key (derived once per process)."""
+    out: dict[bytes, str] = {}
+    for seed in DEFAULT_SEEDS:
+        lab = Lab(seed=seed)
+        for label, alg in _DEFAULT_LABELS:
+            pub = VerifyingKey(_lab_private_key(lab, label, alg).public_key(), alg)
+            out.setdefault(pub.key_id(), f"lab seed {seed!r}, label {label!r}")
+    return out
+
+
+def lab_key_origin(key: VerifyingKey) -> str | None:
+    """Where a lab key comes from (``lab seed 'demo', label 'tlog'``) if it is derived from a default seed.
+
+    The seeds are public, so such a key is public too, whatever file or header it arrives in.
+    """
+    return _default_lab_keys().get(key.key_id())
 
 
 def load_public_key(data: bytes) -> VerifyingKey:

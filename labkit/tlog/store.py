@@ -31,8 +31,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labkit.errors import LogError, ProofError
-from labkit.keys import SigningKey, VerifyingKey, generate
+from cryptography.hazmat.primitives import serialization
+
+from labkit._internal.fsutil import atomic_write, read_bytes
+from labkit.errors import InputError, KeyFileError, LogError, ProofError
+from labkit.keys import SigningKey, VerifyingKey, generate, lab_key_origin, load_public_key
 from labkit.lab import Clock, Lab, SystemClock
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_note
@@ -43,6 +46,7 @@ from labkit.tlog.entries import (
     hashedrekord_body,
     parse_body,
     proposed_to_body,
+    search_hash,
     sign_set,
     verify_body_signature,
 )
@@ -50,10 +54,42 @@ from labkit.tlog.entries import (
 if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
 
-__all__ = ["DB_NAME", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
+__all__ = ["DB_NAME", "KEY_FILE", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
 
 #: The database file inside a log directory.
 DB_NAME = "tlog.sqlite3"
+#: A real log's own signing key inside its directory: random, made with the log, PKCS#8 PEM, mode 0600.
+KEY_FILE = "log-key.pem"
+def _log_key(directory: Path, create: bool) -> SigningKey:
+    """The log's own random key from ``DIR/log-key.pem``; with `create`, made (0600) if the log has none."""
+    path = directory / KEY_FILE
+    if not path.exists() and create and not (directory / DB_NAME).exists():
+        pem = generate("ecdsa-p256").key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        try:
+            atomic_write(path, pem, mode=0o600, overwrite=False)
+        except InputError:
+            pass  # another process made the log's key first: use theirs
+    if not path.exists():
+        raise LogError(f"the log in {directory} has no key file {KEY_FILE}", hint=_seed_hint(directory))
+    try:
+        private = serialization.load_pem_private_key(read_bytes(path, "log key"), password=None)
+        return SigningKey(private)  # type: ignore[arg-type]
+    except (ValueError, TypeError, KeyFileError):
+        raise LogError(f"{path} is not a P-256/P-384/Ed25519 private key in PEM") from None
+
+
+def _seed_hint(directory: Path) -> str:
+    """Say which lab seed made a log whose key is not in its directory, when the stored key tells."""
+    try:
+        with sqlite3.connect(f"file:{directory / DB_NAME}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='public_key'").fetchone()
+    except sqlite3.DatabaseError:
+        row = None
+    origin = lab_key_origin(load_public_key(bytes(row[0]))) if row is not None else None
+    if origin is not None:
+        return f"This is a LAB log ({origin}): open it with that seed (--seed)."
+    return "Open the log with the key or lab seed (--seed) it was created with."
 _LEVEL_SHIFT = 48  # node id = level << 48 | index  (levels >= 1; level 0 lives in entries.leaf)
 
 _SCHEMA = """
@@ -198,6 +234,13 @@ class _Mirror:
         self.size = size
 
 
+def _make_private_dir(directory: Path) -> None:
+    """Create a log directory owner-only (0700) whatever the umask; an existing one is left as it is."""
+    if not directory.is_dir():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+
+
 def _tree_id(log_id: bytes) -> int:
     """A Trillian-style positive 63-bit tree ID derived from the log ID."""
     return int.from_bytes(log_id[:8], "big") & ((1 << 63) - 1)
@@ -216,6 +259,7 @@ class TransparencyLog:
         hint_rule: str = "rekor-v1",
         synchronous: str = "NORMAL",
         mirror: bool = True,
+        create: bool = True,
     ) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise LogError(f"unknown SQLite synchronous mode {synchronous!r}")
@@ -225,6 +269,8 @@ class TransparencyLog:
         self.name = name
         self.hint_rule = hint_rule
         self.public_key: VerifyingKey = key.public_key()
+        #: Where the key comes from when it is lab material (a public seed), else None.
+        self.lab_origin: str | None = lab_key_origin(self.public_key) or ("lab seed" if key.lab else None)
         #: Rekor v1 log ID: SHA-256 of the log key's DER SubjectPublicKeyInfo.
         self.log_id = self.public_key.key_id()
         self.tree_id = _tree_id(self.log_id)
@@ -234,8 +280,11 @@ class TransparencyLog:
         self._cache: dict[int, bytes] = {}
         self._mirror = _Mirror() if mirror else None
         self._known_size = 0  # sizes only grow: a size at or below this needs no size query
+        if not create and not (self.directory / DB_NAME).is_file():
+            raise LogError(f"no transparency log in {self.directory}",
+                           hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            _make_private_dir(self.directory)
             self._conn = sqlite3.connect(
                 self.directory / DB_NAME, timeout=60.0, isolation_level=None, check_same_thread=False
             )
@@ -268,20 +317,32 @@ class TransparencyLog:
         *,
         lab: Lab | None = None,
         clock: Clock | None = None,
+        create: bool = True,
         **options: Any,
     ) -> TransparencyLog:
-        """Open (creating if needed) the log in `directory`.
+        """Open the log in `directory`, creating it if needed unless ``create=False`` (readers).
 
         With `lab`, the log key is the lab's seeded P-256 key (label ``tlog``)
         and the clock is the lab clock, so every SET and checkpoint is reproducible.
+        With neither `key` nor `lab`, the log uses its own random key, made with
+        the log and kept (mode 0600) in ``DIR/log-key.pem``.
         """
         if key is None:
-            if lab is None:
-                raise LogError("a transparency log needs a signing key or a lab")
-            key = generate("ecdsa-p256", lab=lab, label="tlog")
+            if lab is not None:
+                key = generate("ecdsa-p256", lab=lab, label="tlog")
+            else:
+                if not create and not (Path(directory) / DB_NAME).is_file():
+                    raise LogError(f"no transparency log in {directory}",
+                                   hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
+                if create:
+                    _make_private_dir(Path(directory))
+                key = _log_key(Path(directory), create)
         if clock is None and lab is not None:
             clock = lab.clock
-        return cls(directory, key, clock=clock, **options)
+        log = cls(directory, key, clock=clock, create=create, **options)
+        if lab is not None and log.lab_origin == "lab seed":
+            log.lab_origin = f"lab seed {lab.seed!r}"
+        return log
 
     def close(self) -> None:
         """Close the database connection."""
@@ -468,11 +529,7 @@ class TransparencyLog:
         """Log indexes of entries matching an artifact digest (``sha256:<hex>``, hex or raw), a PEM key/cert, or an email."""
         keys: list[str] = []
         if hash is not None:
-            if isinstance(hash, bytes):
-                keys.append("sha256:" + hash.hex())
-            else:
-                h = hash.strip().lower()
-                keys.append(h if ":" in h else "sha256:" + h)
+            keys.append("sha256:" + hash.hex() if isinstance(hash, bytes) else search_hash(hash))
         if public_key is not None:
             from labkit.tlog.entries import _canonical_pem
 
