@@ -19,13 +19,16 @@ import enum
 import functools
 import hashlib
 import hmac
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Union
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
+from labkit._internal.fsutil import atomic_write, read_bytes
 from labkit.errors import KeyFileError, VerificationError
 from labkit.lab import DEFAULT_SEEDS, Lab
 
@@ -36,6 +39,9 @@ __all__ = [
     "generate",
     "lab_key_origin",
     "load_public_key",
+    "load_secret_pem",
+    "make_private_dir",
+    "save_secret_pem",
 ]
 
 PrivateKey = Union[ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey]
@@ -372,3 +378,31 @@ def load_public_key(data: bytes) -> VerifyingKey:
     if not isinstance(pub, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, rsa.RSAPublicKey)):
         raise KeyFileError(f"unsupported public key type {type(pub).__name__}")
     return VerifyingKey.from_key(pub)
+
+
+def make_private_dir(directory: str | os.PathLike[str]) -> Path:
+    """Create `directory` (and parents) owner-only, 0700, whatever the umask; an existing one is made 0700 too."""
+    path = Path(directory)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def save_secret_pem(key: SigningKey, path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:
+    """Write a service's unencrypted PKCS#8 PEM key (a log's, an instance's): mode 0600 in a 0700 directory."""
+    target = Path(path)
+    make_private_dir(target.parent)
+    pem = key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return atomic_write(target, pem, mode=0o600, overwrite=overwrite)
+
+
+def load_secret_pem(path: str | os.PathLike[str], what: str) -> SigningKey:
+    """Read a key `save_secret_pem` wrote; `KeyFileError` when it is not an unencrypted PEM private key."""
+    try:
+        private = serialization.load_pem_private_key(read_bytes(path, what), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise KeyFileError(f"{what} ({path}) is not an unencrypted PEM private key") from None
+    if not isinstance(private, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
+        raise KeyFileError(f"{what} ({path}) has an unsupported key type {type(private).__name__}")
+    return SigningKey(private)

@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal.fsutil import atomic_write, file_lock, read_bytes
-from labkit.errors import InputError, KeylessError
+from labkit.errors import InputError, KeyFileError, KeylessError
 from labkit.keyless.ca import CertificateAuthority
 from labkit.keyless.ctlog import CTLog
 from labkit.keyless.oidc import OIDCIssuer
@@ -41,7 +41,7 @@ from labkit.keyless.trustroot import (
     trusted_root,
     trusted_root_json,
 )
-from labkit.keys import SigningKey, generate
+from labkit.keys import SigningKey, generate, load_secret_pem, save_secret_pem
 from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
 
 if TYPE_CHECKING:
@@ -153,10 +153,7 @@ class Instance:
                     keys[name] = generate(alg, lab=lab, label=f"instance/{name}")
                 else:
                     keys[name] = generate(alg)
-                    pem = keys[name].key.private_bytes(
-                        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-                    )
-                    atomic_write(root / "keys" / f"{name}.pem", pem, mode=0o600)
+                    save_secret_pem(keys[name], root / "keys" / f"{name}.pem")  # 0600 in a 0700 keys/, any umask
             root_cert, inter_cert = CertificateAuthority.create_root_and_intermediate(
                 keys["root-ca"], keys["intermediate-ca"], now=created,
                 entropy=lab.entropy if lab is not None else SystemEntropy(),
@@ -208,14 +205,10 @@ class Instance:
     def _load_key(self, name: str, alg: str) -> SigningKey:
         if self.lab is not None:
             return generate(alg, lab=self.lab, label=f"instance/{name}")
-        from labkit.keys import SigningKey as _SK
-
-        data = read_bytes(self.path / "keys" / f"{name}.pem", f"instance key {name}")
         try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError):
-            raise KeylessError(f"instance key {name} is not a PEM private key") from None
-        return _SK(key)  # type: ignore[arg-type]
+            return load_secret_pem(self.path / "keys" / f"{name}.pem", f"instance key {name}")
+        except KeyFileError as exc:
+            raise KeylessError(exc.message) from None
 
     def _load_cert(self, name: str) -> x509.Certificate:
         data = read_bytes(self.path / "ca" / name, f"CA certificate {name}")

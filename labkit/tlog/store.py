@@ -31,11 +31,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives import serialization
-
-from labkit._internal.fsutil import atomic_write, read_bytes
 from labkit.errors import InputError, KeyFileError, LogError, ProofError
-from labkit.keys import SigningKey, VerifyingKey, generate, lab_key_origin, load_public_key
+from labkit.keys import (
+    SigningKey,
+    VerifyingKey,
+    generate,
+    lab_key_origin,
+    load_public_key,
+    load_secret_pem,
+    make_private_dir,
+    save_secret_pem,
+)
 from labkit.lab import Clock, Lab, SystemClock
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_note
@@ -64,19 +70,16 @@ def _log_key(directory: Path, create: bool) -> SigningKey:
     """The log's own random key from ``DIR/log-key.pem``; with `create`, made (0600) if the log has none."""
     path = directory / KEY_FILE
     if not path.exists() and create and not (directory / DB_NAME).exists():
-        pem = generate("ecdsa-p256").key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
         try:
-            atomic_write(path, pem, mode=0o600, overwrite=False)
+            save_secret_pem(generate("ecdsa-p256"), path, overwrite=False)
         except InputError:
             pass  # another process made the log's key first: use theirs
     if not path.exists():
         raise LogError(f"the log in {directory} has no key file {KEY_FILE}", hint=_seed_hint(directory))
     try:
-        private = serialization.load_pem_private_key(read_bytes(path, "log key"), password=None)
-        return SigningKey(private)  # type: ignore[arg-type]
-    except (ValueError, TypeError, KeyFileError):
-        raise LogError(f"{path} is not a P-256/P-384/Ed25519 private key in PEM") from None
+        return load_secret_pem(path, "log key")
+    except KeyFileError as exc:
+        raise LogError(exc.message) from None
 
 
 def _seed_hint(directory: Path) -> str:
@@ -234,13 +237,6 @@ class _Mirror:
         self.size = size
 
 
-def _make_private_dir(directory: Path) -> None:
-    """Create a log directory owner-only (0700) whatever the umask; an existing one is left as it is."""
-    if not directory.is_dir():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
-
-
 def _tree_id(log_id: bytes) -> int:
     """A Trillian-style positive 63-bit tree ID derived from the log ID."""
     return int.from_bytes(log_id[:8], "big") & ((1 << 63) - 1)
@@ -284,7 +280,8 @@ class TransparencyLog:
             raise LogError(f"no transparency log in {self.directory}",
                            hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
         try:
-            _make_private_dir(self.directory)
+            if not self.directory.is_dir():
+                make_private_dir(self.directory)
             self._conn = sqlite3.connect(
                 self.directory / DB_NAME, timeout=60.0, isolation_level=None, check_same_thread=False
             )
@@ -334,8 +331,8 @@ class TransparencyLog:
                 if not create and not (Path(directory) / DB_NAME).is_file():
                     raise LogError(f"no transparency log in {directory}",
                                    hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
-                if create:
-                    _make_private_dir(Path(directory))
+                if create and not Path(directory).is_dir():
+                    make_private_dir(directory)
                 key = _log_key(Path(directory), create)
         if clock is None and lab is not None:
             clock = lab.clock
