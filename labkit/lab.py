@@ -129,6 +129,10 @@ class Entropy(Protocol):
         """Return `n` bytes for the purpose named by `label`."""
         ...
 
+    def numbered_bytes(self, label: str, number: int, n: int) -> bytes:
+        """Return `n` bytes for the `number`-th use of `label`, numbered by the caller (e.g. a persisted counter)."""
+        ...
+
 
 class SystemEntropy:
     """Real randomness from the operating system. `label` is ignored."""
@@ -136,6 +140,9 @@ class SystemEntropy:
     lab = False
 
     def random_bytes(self, label: str, n: int) -> bytes:
+        return os.urandom(n)
+
+    def numbered_bytes(self, label: str, number: int, n: int) -> bytes:
         return os.urandom(n)
 
     def __repr__(self) -> str:
@@ -171,6 +178,10 @@ class SeededEntropy:
             count = self._counters.get(label, 0)
             self._counters[label] = count + 1
         return self.derive(f"{label}#{count}", n)
+
+    def numbered_bytes(self, label: str, number: int, n: int) -> bytes:
+        """What `random_bytes` gives on its `number`-th call for `label`, whatever this object's counters say."""
+        return self.derive(f"{label}#{number}", n)
 
     def __repr__(self) -> str:
         return f"SeededEntropy(LAB seed={self.seed!r})"

@@ -14,7 +14,7 @@ through .1.6 hold the raw string bytes, .1.8 onwards a DER UTF8String.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,6 +217,7 @@ class CertificateAuthority:
         ctlog: CTLog | None = None,
         audience: str = DEFAULT_AUDIENCE,
         lifetime: _dt.timedelta = CERT_LIFETIME,
+        serial_counter: Callable[[], int] | None = None,
     ) -> None:
         self.root_cert = root_cert
         self.intermediate_key = intermediate_key
@@ -228,6 +229,8 @@ class CertificateAuthority:
         self.ctlog = ctlog
         self.audience = audience
         self.lifetime = lifetime
+        #: Numbers this CA's leaves across processes (an instance persists it); None: count in this object.
+        self.serial_counter = serial_counter
 
     @staticmethod
     def create_root_and_intermediate(
@@ -338,6 +341,14 @@ class CertificateAuthority:
         cert = self._build_leaf(request.public_key, san, decoded, now)
         return IssuedCertificate(cert, self.chain, report)
 
+    def _leaf_serial(self) -> int:
+        """RFC 5280 §4.1.2.2: unique per CA. Lab serials stay deterministic: the n-th leaf the CA ever issued
+        (numbered by `serial_counter`, shared by every process of an instance) gets the seed's n-th serial."""
+        if self.serial_counter is None:
+            return _serial(self.entropy, "ca/leaf-serial")
+        raw = self.entropy.numbered_bytes("ca/leaf-serial", self.serial_counter(), 16)
+        return int.from_bytes(raw, "big") | (1 << 120)
+
     def _build_leaf(
         self, public_key: VerifyingKey, san: x509.GeneralName, token: IdentityToken, now: _dt.datetime
     ) -> x509.Certificate:
@@ -347,7 +358,7 @@ class CertificateAuthority:
             .subject_name(x509.Name([]))
             .issuer_name(self.intermediate_cert.subject)
             .public_key(pub)
-            .serial_number(_serial(self.entropy, "ca/leaf-serial"))
+            .serial_number(self._leaf_serial())
             .not_valid_before(now)
             .not_valid_after(now + self.lifetime)
             .add_extension(_ku(digital_signature=True), critical=True)

@@ -113,6 +113,7 @@ class Instance:
             clock=self.clock,
             entropy=self.lab.entropy if self.lab else SystemEntropy(),
             ctlog=self.ctlog,
+            serial_counter=self._next_serial_number,
         )
 
     # -- creation and opening ---------------------------------------------------------
@@ -201,6 +202,17 @@ class Instance:
         finally:
             log.close()
         return max(self.created, _dt.datetime.fromtimestamp(last + 1, _dt.timezone.utc))
+
+    def _next_serial_number(self) -> int:
+        """How many leaves this instance's CA issued before this one, counted in ``ca/serial`` across processes."""
+        path = self.path / "ca" / "serial"
+        with file_lock(self.path / "ca" / ".serial.lock"):
+            text = path.read_text().strip() if path.exists() else "0"
+            if not text.isascii() or not text.isdigit():
+                raise KeylessError(f"{path} must hold a decimal count of issued certificates")
+            number = int(text)
+            atomic_write(path, f"{number + 1}\n".encode())
+        return number
 
     def _load_key(self, name: str, alg: str) -> SigningKey:
         if self.lab is not None:
