@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from labkit.errors import KeylessError, VerificationError
 from labkit.keyless.checks import IssuanceCheck
 from labkit.keyless.ctlog import SCT_LIST_OID, CTLog, encode_sct_list_extension
+from labkit.keyless.identity import email_problem, uri_problem
 from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, explain_token
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, Entropy, SystemClock, SystemEntropy
@@ -398,21 +399,25 @@ def _ku(*, digital_signature: bool = False, cert_sign: bool = False) -> x509.Key
 
 
 def _identity_of(claims: Mapping[str, Any]) -> tuple[x509.GeneralName | None, str, str]:
-    """Fulcio's identity rules: which SAN a token earns, or why it earns none."""
+    """Fulcio's identity rules: which SAN a token earns, or why it earns none (SAN grammar: `labkit.keyless.identity`)."""
     if "job_workflow_ref" in claims:
         uri = f"{_GITHUB}/{claims['job_workflow_ref']}"
+        problem = uri_problem(uri)
+        if problem is not None:
+            return None, f"CI workflow {uri!r}", f"the workflow identity is not a valid URI: {problem}"
         return x509.UniformResourceIdentifier(uri), f"CI workflow {uri}", ""
     email = claims.get("email")
     if email is not None:
         if claims.get("email_verified") is not True:
-            return None, f"email {email} (email_verified={claims.get('email_verified')})", "the email is not verified"
-        if not isinstance(email, str) or email.count("@") != 1 or not all(email.split("@")):
-            return None, f"email {email!r}", "the email claim is not an email address"
+            return None, f"email {email!r} (email_verified={claims.get('email_verified')})", "the email is not verified"
+        problem = email_problem(email)
+        if problem is not None:
+            return None, f"email {email!r}", f"the email claim is not an e-mail address: {problem}"
         return x509.RFC822Name(email), f"email {email}", ""
-    sub = str(claims.get("sub", ""))
-    scheme, sep, rest = sub.partition("://")
-    if sep and scheme.isalpha() and rest and " " not in sub:
-        return x509.UniformResourceIdentifier(sub), f"URI {sub}", ""
+    sub = claims.get("sub", "")
+    problem = uri_problem(sub)
+    if problem is None:
+        return x509.UniformResourceIdentifier(str(sub)), f"URI {sub}", ""
     return None, f"sub {sub!r}", "the subject is neither a verified email nor a URI"
 
 

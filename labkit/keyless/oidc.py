@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit.errors import KeylessError
 from labkit.keyless.checks import IssuanceCheck
+from labkit.keyless.identity import identity_problem, is_email_identity
 from labkit.keys import SigningKey
 from labkit.lab import Clock, SystemClock, utc
 
@@ -187,8 +188,12 @@ class OIDCIssuer:
         issued = utc(now) if now is not None else self.clock.now()
         body: dict[str, Any] = {"iss": self.url, "aud": audience}
         if identity is not None:
+            problem = identity_problem(identity)
+            if problem is not None:
+                raise TokenError(f"refusing to mint a token for {identity!r}: {problem}",
+                                 hint="Give an e-mail address (alice@example.com) or a URI (https://host/path).")
             body["sub"] = identity
-            if "@" in identity and "://" not in identity:
+            if is_email_identity(identity):
                 body["email"] = identity
                 body["email_verified"] = True
         body.update(dict(claims or {}))
