@@ -57,11 +57,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.set_defaults(handler=_serve)
 
 
+def _warn_if_lab(inst: object) -> None:
+    """Say LAB on stderr when the instance's keys come from a public seed."""
+    lab = getattr(inst, "lab", None)
+    if lab is not None:
+        print(f"WARNING: LAB instance: every key derives from the public seed {lab.seed!r}; never trust it for real use",
+              file=sys.stderr, flush=True)
+
+
 def _init(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
 
     inst = Instance.create(args.dir, seed=args.seed, force=args.force)
-    mode = f"lab (seed {args.seed!r})" if args.seed is not None else "real (random keys in keys/)"
+    mode = (f"lab (seed {args.seed!r}): LAB keys, derivable by anyone from the public seed; never for real use"
+            if args.seed is not None else "real (random keys in keys/, mode 0600)")
     print(f"created labkit instance: {mode}")
     print(f"  OIDC issuer:     {inst.issuer.url}")
     print(f"  CA:              {inst.ca.intermediate_cert.subject.rfc4514_string()}")
@@ -76,6 +85,7 @@ def _trusted_root(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
 
     inst = Instance.open(args.instance)
+    _warn_if_lab(inst)
     data = inst.client_trust_config_json() if args.client_trust_config else inst.trusted_root_json()
     if args.output:
         atomic_write(args.output, data)
@@ -113,11 +123,13 @@ def _serve(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
     from labkit.keyless.server import InstanceServer
 
-    inst = Instance.open(args.instance)
+    inst = Instance.open(args.instance)  # the real clock: real clients check times against theirs
+    _warn_if_lab(inst)
     with InstanceServer(inst) as server:
         target = args.trust_config or (inst.path / "trust_config.json")
         atomic_write(target, server.client_trust_config_json())
-        print(f"issuer + CA: {server.url}", flush=True)
+        lab = " (LAB instance)" if inst.lab is not None else ""
+        print(f"issuer + CA: {server.url}{lab}", flush=True)
         print(f"log:         {server.tlog_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
         try:

@@ -11,9 +11,13 @@
     DIR/oidc/                 the issuer's discovery document and JWKS
     DIR/trusted_root.json     the Sigstore TrustedRoot pointing at all of the above
 
-With a seed every key, serial number and signature is derived from it and
-the clock is a `FixedClock` starting at the creation time and ticking one
-second per reading, so a notebook gets the same bytes on every run.
+With a seed every key, serial number and signature is derived from it. The
+`Instance` that `Instance.create` returns reads a `FixedClock` starting at the
+creation time and ticking one second per reading, so a notebook gets the same
+bytes on every run. `Instance.open` (every CLI command, ``labkit serve``) reads
+the real clock, so tokens, certificates and log entries of a served or reused
+seeded instance carry real times that real clients accept; pass
+``lab_clock=True`` to resume the lab clock instead.
 """
 
 from __future__ import annotations
@@ -85,7 +89,9 @@ def _parse_time(value: object) -> _dt.datetime:
 class Instance:
     """An opened lab instance. Use `Instance.create` or `Instance.open`."""
 
-    def __init__(self, path: Path, config: dict[str, Any], *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: Path, config: dict[str, Any], *, clock: Clock | None = None, lab_clock: bool = True
+    ) -> None:
         self.path = path
         self.config = config
         self.created = _parse_time(config.get("created"))
@@ -94,7 +100,9 @@ class Instance:
         self._tlog: Any = None
         self._tlog_lock = threading.Lock()
         if seed is not None:
-            self.lab = Lab(seed=str(seed), clock=clock or FixedClock(self._lab_start(), tick=_dt.timedelta(seconds=1)))
+            if clock is None:
+                clock = FixedClock(self._lab_start(), tick=_dt.timedelta(seconds=1)) if lab_clock else SystemClock()
+            self.lab = Lab(seed=str(seed), clock=clock)
             self.clock: Clock = self.lab.clock
         else:
             self.lab = None
@@ -175,8 +183,14 @@ class Instance:
         return instance
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, *, clock: Clock | None = None) -> Instance:
-        """Open the instance in `path` (default `default_instance_dir()`)."""
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, *, clock: Clock | None = None, lab_clock: bool = False
+    ) -> Instance:
+        """Open the instance in `path` (default `default_instance_dir()`) on the real clock.
+
+        A seeded instance keeps its seeded keys; its clock is the system's unless `clock` is given or
+        `lab_clock` asks for the lab clock (resuming after the last logged entry, for reproducible runs).
+        """
         root = Path(path) if path is not None else default_instance_dir()
         raw = read_bytes(root / INSTANCE_FILE, "labkit instance (run labkit init first)")
         try:
@@ -185,7 +199,7 @@ class Instance:
             raise KeylessError(f"{root / INSTANCE_FILE} is not JSON") from None
         if not isinstance(config, dict) or config.get("format") != _FORMAT:
             raise KeylessError(f"{root / INSTANCE_FILE} is not a {_FORMAT} file")
-        return cls(root, config, clock=clock)
+        return cls(root, config, clock=clock, lab_clock=lab_clock)
 
     def _lab_start(self) -> _dt.datetime:
         """Lab clocks resume after the last logged entry, so reopening never goes back in time."""
