@@ -36,6 +36,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_demo)
 
 
+@contextlib.contextmanager
+def _workdir(path: str | None) -> Iterator[Path]:
+    if path:
+        d = Path(path)
+        d.mkdir(parents=True, exist_ok=True)
+        yield d
+    else:
+        with tempfile.TemporaryDirectory(prefix="labkit-demo-") as tmp:
+            yield Path(tmp)
+
+
 def _password(workdir: Path, lab: bool) -> tuple[str, str]:
     """The key password and how the output names it: the lab's fixed one in lab mode (LAB output never varies);
     in real mode ``COSIGN_PASSWORD`` if set (as cosign reads it), else a random one kept next to the key
@@ -52,17 +63,6 @@ def _password(workdir: Path, lab: bool) -> tuple[str, str]:
     password = secrets.token_urlsafe(24)
     atomic_write(workdir / "cosign.password", password.encode() + b"\n", mode=0o600)
     return password, "random password (not shown) in cosign.password, mode 0600; set COSIGN_PASSWORD to choose one"
-
-
-@contextlib.contextmanager
-def _workdir(path: str | None) -> Iterator[Path]:
-    if path:
-        d = Path(path)
-        d.mkdir(parents=True, exist_ok=True)
-        yield d
-    else:
-        with tempfile.TemporaryDirectory(prefix="labkit-demo-") as tmp:
-            yield Path(tmp)
 
 
 def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = print) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TextIO
 
 __all__ = ["add_instance_argument", "register"]
 
@@ -57,12 +58,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.set_defaults(handler=_serve)
 
 
-def _warn_if_lab(inst: object) -> None:
-    """Say LAB on stderr when the instance's keys come from a public seed."""
+def _warn_if_lab(inst: object, out: TextIO) -> None:
+    """Say LAB when the instance's keys come from a public seed."""
     lab = getattr(inst, "lab", None)
     if lab is not None:
         print(f"WARNING: LAB instance: every key derives from the public seed {lab.seed!r}; never trust it for real use",
-              file=sys.stderr, flush=True)
+              file=out, flush=True)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -85,12 +86,12 @@ def _trusted_root(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
 
     inst = Instance.open(args.instance)
-    _warn_if_lab(inst)
     data = inst.client_trust_config_json() if args.client_trust_config else inst.trusted_root_json()
     if args.output:
         atomic_write(args.output, data)
     else:
         sys.stdout.write(data.decode())
+    _warn_if_lab(inst, sys.stderr)
     return 0
 
 
@@ -123,15 +124,14 @@ def _serve(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
     from labkit.keyless.server import InstanceServer
 
-    inst = Instance.open(args.instance)  # the real clock: real clients check times against theirs
-    _warn_if_lab(inst)
+    inst = Instance.open(args.instance)
     with InstanceServer(inst) as server:
         target = args.trust_config or (inst.path / "trust_config.json")
         atomic_write(target, server.client_trust_config_json())
-        lab = " (LAB instance)" if inst.lab is not None else ""
-        print(f"issuer + CA: {server.url}{lab}", flush=True)
+        print(f"issuer + CA: {server.url}", flush=True)
         print(f"log:         {server.tlog_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
+        _warn_if_lab(inst, sys.stdout)  # served on the real clock (Instance.open): real clients check times
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

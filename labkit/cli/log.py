@@ -174,7 +174,6 @@ def _trusted_root(args: argparse.Namespace) -> int:
     from labkit.verify.trustroot import parse_rfc3339
 
     src = _source(args)
-    origin = _lab_origin(src, args.url)
     try:
         if args.url:
             key = src.public_key()
@@ -188,6 +187,9 @@ def _trusted_root(args: argparse.Namespace) -> int:
     finally:
         if not args.url:
             src.close()
+    origin = _lab_origin(src, args.url)
+    if origin is not None:
+        print(f"WARNING: {_lab_line(origin)}", file=sys.stderr)
     if args.valid_from:
         start = parse_rfc3339(args.valid_from, "--valid-from")
     else:
@@ -198,12 +200,9 @@ def _trusted_root(args: argparse.Namespace) -> int:
     # protobuf-specs sigstore_trustroot.proto: the log is identified by logId = SHA-256(DER SPKI) (Rekor v1).
     data = trusted_root_json(trusted_root(tlogs=[LogEntryKey(base_url, key, key.key_id(), start)],
                                           certificate_authorities=[]))
-    if origin is not None:
-        print(f"WARNING: {_lab_line(origin)}", file=sys.stderr)
     if args.output:
         atomic_write(args.output, data)
-        lab = "LAB " if origin is not None else ""
-        print(f"wrote the trusted root of {lab}log {key.key_id().hex()[:16]}… to {args.output}", file=sys.stderr)
+        print(f"wrote the trusted root of {key.key_id().hex()[:16]}… to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(data.decode())
     return 0
