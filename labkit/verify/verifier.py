@@ -40,6 +40,7 @@ from labkit.errors import InputError, LabkitError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
 from labkit.verify.binding import bind_entry
+from labkit.verify.lab_material import lab_note
 from labkit.verify.certs import build_chain, check_leaf_profile, is_self_signed, load_certificate, verify_scts
 from labkit.verify.policy import certificate_identity
 from labkit.verify.steps import NOT_REACHED, Step, StepStatus, VerificationResult
@@ -312,7 +313,8 @@ def _explain(
             root = TrustedRoot.from_json(root_in)
     except LabkitError as exc:
         raise run.fail("trust_root.parse", exc.message, reason="trust_root.invalid") from None
-    run.ok("trust_root.parse", root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs")
+    run.ok("trust_root.parse",
+           (root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs") + lab_note(root))
 
     # -- bundle ------------------------------------------------------------------------------
     try:
