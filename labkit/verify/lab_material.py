@@ -35,7 +35,9 @@ def _ca_origin(ca: object) -> str | None:
 
 
 def lab_note(root: TrustedRoot) -> str:
-    """``"; LAB trust material: ..."`` naming the lab log and CA keys in `root`, or ``""``. Never raises."""
-    found = [f"log key from {o}" for o in (_origin_of_der(t.key_der) for t in root.tlogs) if o]
-    found += [f"CA key from {o}" for o in (_ca_origin(ca) for ca in root.certificate_authorities) if o]
-    return f"; LAB trust material, not for real use: {', '.join(found)}" if found else ""
+    """``"; LAB: the log and CA keys derive from a public seed"`` for lab keys in `root`, else ``""``. Never raises."""
+    roles = ["log"] if any(_origin_of_der(t.key_der) for t in root.tlogs) else []
+    roles += ["CA"] if any(_ca_origin(ca) for ca in root.certificate_authorities) else []
+    if not roles:
+        return ""
+    return f"; LAB: the {' and '.join(roles)} key{'s' if len(roles) > 1 else ''} derive{'' if len(roles) > 1 else 's'} from a public seed"
