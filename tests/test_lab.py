@@ -86,8 +86,9 @@ def test_every_seed_labkit_uses_by_default_is_known() -> None:
 
 
 @pytest.mark.parametrize(("seed", "label", "alg"), [
-    ("demo", "demo-signer", "ecdsa-p256"), ("workshop", "key", "ecdsa-p256"), ("notebook-04", "instance/tlog", "ecdsa-p256"),
-    ("labkit", "tlog", "ecdsa-p256"), ("notebook-06", "instance/root-ca", "ecdsa-p384"), ("start-here", "key", "ed25519"),
+    ("demo", "demo-signer", "ecdsa-p256"), ("workshop", "key", "ecdsa-p256"),
+    ("notebook-04", "instance/tlog", "ecdsa-p256"), ("labkit", "tlog", "ecdsa-p256"),
+    ("notebook-06", "instance/root-ca", "ecdsa-p384"), ("start-here", "key", "ed25519"),
 ])
 def test_a_lab_key_stays_recognisable_without_its_header(seed: str, label: str, alg: str) -> None:
     key = generate(alg, lab=Lab(seed=seed), label=label)

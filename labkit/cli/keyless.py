@@ -62,8 +62,8 @@ def _warn_if_lab(inst: object, out: TextIO) -> None:
     """Say LAB when the instance's keys come from a public seed."""
     lab = getattr(inst, "lab", None)
     if lab is not None:
-        print(f"WARNING: LAB instance: every key derives from the public seed {lab.seed!r}; never trust it for real use",
-              file=out, flush=True)
+        print(f"WARNING: LAB instance: every key derives from the public seed {lab.seed!r}; "
+              "never trust it for real use", file=out, flush=True)
 
 
 def _init(args: argparse.Namespace) -> int:

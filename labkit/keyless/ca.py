@@ -399,7 +399,10 @@ def _ku(*, digital_signature: bool = False, cert_sign: bool = False) -> x509.Key
 
 
 def _identity_of(claims: Mapping[str, Any]) -> tuple[x509.GeneralName | None, str, str]:
-    """Fulcio's identity rules: which SAN a token earns, or why it earns none (SAN grammar: `labkit.keyless.identity`)."""
+    """Fulcio's identity rules: which SAN a token earns, or why it earns none.
+
+    The SAN grammar (e-mail addr-spec, URI) is `labkit.keyless.identity`'s.
+    """
     if "job_workflow_ref" in claims:
         uri = f"{_GITHUB}/{claims['job_workflow_ref']}"
         problem = uri_problem(uri)

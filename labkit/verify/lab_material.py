@@ -40,4 +40,5 @@ def lab_note(root: TrustedRoot) -> str:
     roles += ["CA"] if any(_ca_origin(ca) for ca in root.certificate_authorities) else []
     if not roles:
         return ""
-    return f"; LAB: the {' and '.join(roles)} key{'s' if len(roles) > 1 else ''} derive{'' if len(roles) > 1 else 's'} from a public seed"
+    keys = "keys derive" if len(roles) > 1 else "key derives"
+    return f"; LAB: the {' and '.join(roles)} {keys} from a public seed"

@@ -220,5 +220,6 @@ def test_serials_are_unique_per_ca_across_processes(tmp_path: Path) -> None:
     for s in serials:  # RFC 5280 §4.1.2.2: positive, at most 20 octets
         assert 0 < s < 1 << (8 * 20 - 1)
     # still deterministic: the instance's n-th leaf has the seed's n-th serial
-    expected = [int.from_bytes(Lab(seed="serials").derive(f"ca/leaf-serial#{n}", 16), "big") | (1 << 120) for n in range(3)]
+    lab = Lab(seed="serials")
+    expected = [int.from_bytes(lab.derive(f"ca/leaf-serial#{n}", 16), "big") | (1 << 120) for n in range(3)]
     assert [alice.serial_number, bob.serial_number, bob2.serial_number] == expected

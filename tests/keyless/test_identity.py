@@ -17,9 +17,12 @@ from labkit.keyless.oidc import TokenError, github_claims
 from labkit.keys import generate
 
 GOOD_EMAILS = ["alice@example.com", "a.b+tag@sub.example.org", "o'hara@example.co.uk", "x_{y}~!@ex-ample.com"]
-BAD_EMAILS = ["alice\n@example.com", "alice @example.com", "alice@exa mple.com", "alice@example.com\r", ".alice@example.com",
-              "al..ice@example.com", "alice@", "@example.com", "a@b@example.com", "alice@localhost", "al\x00ice@example.com",
-              "\"quoted\"@example.com", "alice@[127.0.0.1]", "alice@-example.com", "élise@example.com", "a" * 65 + "@example.com"]
+BAD_EMAILS = [
+    "alice\n@example.com", "alice @example.com", "alice@exa mple.com", "alice@example.com\r", ".alice@example.com",
+    "al..ice@example.com", "alice@", "@example.com", "a@b@example.com", "alice@localhost", "al\x00ice@example.com",
+    "\"quoted\"@example.com", "alice@[127.0.0.1]", "alice@-example.com", "élise@example.com",
+    "a" * 65 + "@example.com",
+]
 GOOD_URIS = ["https://github.com/o/r/.github/workflows/w.yml@refs/heads/main", "spiffe://lab/ns/default/sa/builder",
              "https://example.com/a%20b?x=1#f"]
 BAD_URIS = ["https://example.com/a b", "https://example.com/\n", "https://example.com/%zz", "https:///path",

@@ -70,7 +70,8 @@ def test_sigstore_cli_signs_and_verifies_against_a_served_seeded_instance(served
           "--bundle", str(tmp_path / "cli.sigstore.json"), str(artifact)], tmp_path)
     issuer = decode_unverified(_token(tmp_path, "alice@example.com")).claims["iss"]
     bundle = tmp_path / "a.txt.sigstore.json"
-    _run([*SIGSTORE, "--trust-config", str(served_seeded), "sign", "--identity-token", _token(tmp_path, "alice@example.com"),
+    token = _token(tmp_path, "alice@example.com")
+    _run([*SIGSTORE, "--trust-config", str(served_seeded), "sign", "--identity-token", token,
           "--bundle", str(bundle), str(artifact)], tmp_path)
     _run([*SIGSTORE, "--trust-config", str(served_seeded), "verify", "identity", "--bundle", str(bundle),
           "--cert-identity", "alice@example.com", "--cert-oidc-issuer", issuer, str(artifact)], tmp_path)
