@@ -487,8 +487,8 @@ class TransparencyLog:
 
     def get(self, index: int, *, proof: bool = True) -> LogEntry:
         """The entry at `index`, with an inclusion proof at the current size unless ``proof=False``."""
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise LogError(f"log index must be a non-negative integer, got {index!r}")
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 1 << 63:
+            raise LogError(f"log index must be a non-negative 64-bit integer, got {index!r}")
         with self._lock:
             row = self._conn.execute(
                 "SELECT idx, body, integrated_time, set_sig FROM entries WHERE idx=?", (index,)

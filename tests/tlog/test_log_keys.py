@@ -104,3 +104,13 @@ def test_real_logs_do_not_say_lab(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["log", "info", "--dir", str(tmp_path / "log")]) == 0
     assert "LAB" not in capsys.readouterr().out
     assert (tmp_path / "log" / DB_NAME).is_file()
+
+
+def test_an_index_past_int64_is_a_clear_error(tmp_path: Path) -> None:
+    with TransparencyLog.open(tmp_path / "log") as log, LogServer(log) as server:
+        import requests
+
+        with pytest.raises(LogError, match="64-bit"):
+            log.get(1 << 63)
+        r = requests.get(f"{server.url}/api/v1/log/entries?logIndex={1 << 63}", timeout=30)
+        assert r.status_code == 400
