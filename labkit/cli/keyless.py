@@ -15,6 +15,8 @@ import argparse
 import sys
 from typing import TextIO
 
+from labkit.cli._types import MAX_LIFETIME_SECONDS, bounded_int
+
 __all__ = ["add_instance_argument", "register"]
 
 
@@ -43,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_instance_argument(t)
     t.add_argument("--identity", default=None, help="email or URI the token names (sub/email)")
     t.add_argument("--audience", default="sigstore", help="aud claim (default: sigstore)")
-    t.add_argument("--expires-in", type=int, default=600, metavar="SECONDS", help="lifetime (default 600)")
+    t.add_argument("--expires-in", type=bounded_int(1, MAX_LIFETIME_SECONDS), default=600, metavar="SECONDS",
+                   help="lifetime (default 600)")
     t.add_argument("--github-repository", default=None, metavar="OWNER/REPO",
                    help="mint a GitHub-Actions-shaped workflow token for this repository")
     t.add_argument("--github-workflow", default=".github/workflows/release.yml", help="workflow path")

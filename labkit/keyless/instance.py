@@ -45,7 +45,7 @@ from labkit.keyless.trustroot import (
     trusted_root,
     trusted_root_json,
 )
-from labkit.keys import SigningKey, generate, load_secret_pem, save_secret_pem
+from labkit.keys import SigningKey, generate, load_secret_pem, make_private_dir, save_secret_pem
 from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
 
 if TYPE_CHECKING:
@@ -142,7 +142,8 @@ class Instance:
         unless `force`.
         """
         root = Path(path) if path is not None else default_instance_dir()
-        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir():
+            make_private_dir(root)  # 0700 whatever the umask: nobody else may swap its keys or CA files
         with file_lock(root / ".instance.lock"):
             if (root / INSTANCE_FILE).exists() and not force:
                 raise InputError(

@@ -40,6 +40,8 @@ __all__ = [
 
 #: The audience Fulcio requires in identity tokens.
 DEFAULT_AUDIENCE = "sigstore"
+#: The longest token lifetime the issuer mints, in seconds (about ten years).
+MAX_LIFETIME = 10 * 366 * 24 * 3600
 #: JWS algorithm name for Ed25519 (RFC 9864 §2).
 JWS_ALGORITHM = "Ed25519"
 
@@ -183,8 +185,10 @@ class OIDCIssuer:
         """
         from joserfc import jwt
 
-        if not isinstance(lifetime, _dt.timedelta):
-            lifetime = _dt.timedelta(seconds=lifetime)
+        seconds = lifetime.total_seconds() if isinstance(lifetime, _dt.timedelta) else lifetime
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= MAX_LIFETIME:
+            raise TokenError(f"token lifetime must be 1 second to {MAX_LIFETIME} seconds (ten years), got {seconds!r}")
+        lifetime = _dt.timedelta(seconds=seconds)
         issued = utc(now) if now is not None else self.clock.now()
         body: dict[str, Any] = {"iss": self.url, "aud": audience}
         if identity is not None:

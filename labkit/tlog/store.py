@@ -75,7 +75,8 @@ def _log_key(directory: Path, create: bool) -> SigningKey:
         except InputError:
             pass  # another process made the log's key first: use theirs
     if not path.exists():
-        raise LogError(f"the log in {directory} has no key file {KEY_FILE}", hint=_seed_hint(directory))
+        hint = _seed_hint(directory)
+        raise LogError(f"the log in {directory} has no key file {KEY_FILE}; {hint[0].lower()}{hint[1:]}", hint=hint)
     try:
         return load_secret_pem(path, "log key")
     except KeyFileError as exc:

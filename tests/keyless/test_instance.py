@@ -78,6 +78,7 @@ def test_instance_secrets_are_private_whatever_the_umask(tmp_path: Path) -> None
             pass
     finally:
         os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "r" / "keys").stat().st_mode) == 0o700
     for p in (tmp_path / "r" / "keys").iterdir():
         assert stat.S_IMODE(p.stat().st_mode) == 0o600

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from labkit.cli import main
 from labkit.errors import LogError
@@ -54,6 +55,7 @@ def test_a_seeded_log_is_lab_and_needs_its_seed(tmp_path: Path) -> None:
     with pytest.raises(LogError) as err:
         TransparencyLog.open(tmp_path / "log", create=False)
     assert err.value.hint is not None and "LAB log" in err.value.hint and "'labkit'" in err.value.hint
+    assert "--seed" in err.value.message
 
 
 def test_readers_do_not_create(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,8 +110,6 @@ def test_real_logs_do_not_say_lab(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_an_index_past_int64_is_a_clear_error(tmp_path: Path) -> None:
     with TransparencyLog.open(tmp_path / "log") as log, LogServer(log) as server:
-        import requests
-
         with pytest.raises(LogError, match="64-bit"):
             log.get(1 << 63)
         r = requests.get(f"{server.url}/api/v1/log/entries?logIndex={1 << 63}", timeout=30)
