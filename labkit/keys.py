@@ -8,7 +8,7 @@ Keys come from `generate` (real randomness) or from a `Lab` seed (teaching:
 the same seed gives the same key, and signatures are deterministic). A lab
 key says so in its repr and refuses to be saved as a real key.
 
-    >>> from labkit.lab import DEFAULT_SEEDS, Lab
+    >>> from labkit.lab import Lab
     >>> key = generate("ecdsa-p256", lab=Lab(seed="docs"))
     >>> key.public_key().verify(key.sign(b"hi"), b"hi")
 """

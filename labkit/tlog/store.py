@@ -22,6 +22,7 @@ power loss at the cost of an fsync per append.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -66,34 +67,6 @@ __all__ = ["DB_NAME", "KEY_FILE", "DuplicateEntryError", "EntryNotFoundError", "
 DB_NAME = "tlog.sqlite3"
 #: A real log's own signing key inside its directory: random, made with the log, PKCS#8 PEM, mode 0600.
 KEY_FILE = "log-key.pem"
-def _log_key(directory: Path, create: bool) -> SigningKey:
-    """The log's own random key from ``DIR/log-key.pem``; with `create`, made (0600) if the log has none."""
-    path = directory / KEY_FILE
-    if not path.exists() and create and not (directory / DB_NAME).exists():
-        try:
-            save_secret_pem(generate("ecdsa-p256"), path, overwrite=False)
-        except InputError:
-            pass  # another process made the log's key first: use theirs
-    if not path.exists():
-        hint = _seed_hint(directory)
-        raise LogError(f"the log in {directory} has no key file {KEY_FILE}; {hint[0].lower()}{hint[1:]}", hint=hint)
-    try:
-        return load_secret_pem(path, "log key")
-    except KeyFileError as exc:
-        raise LogError(exc.message) from None
-
-
-def _seed_hint(directory: Path) -> str:
-    """Say which lab seed made a log whose key is not in its directory, when the stored key tells."""
-    try:
-        with sqlite3.connect(f"file:{directory / DB_NAME}?mode=ro", uri=True) as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key='public_key'").fetchone()
-    except sqlite3.DatabaseError:
-        row = None
-    origin = lab_key_origin(load_public_key(bytes(row[0]))) if row is not None else None
-    if origin is not None:
-        return f"This is a LAB log ({origin}): open it with that seed (--seed)."
-    return "Open the log with the key or lab seed (--seed) it was created with."
 _LEVEL_SHIFT = 48  # node id = level << 48 | index  (levels >= 1; level 0 lives in entries.leaf)
 
 _SCHEMA = """
@@ -238,6 +211,44 @@ class _Mirror:
         self.size = size
 
 
+def _require_log(directory: Path) -> None:
+    """Readers open existing logs only: a mistyped directory is an error, never a new empty log."""
+    if not (directory / DB_NAME).is_file():
+        raise LogError(f"no transparency log in {directory}",
+                       hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
+
+
+def _log_key(directory: Path, create: bool) -> SigningKey:
+    """The log's own random key from ``DIR/log-key.pem``; with `create`, made (0600, 0700 dir) for a new log."""
+    path = directory / KEY_FILE
+    if not path.exists() and create and not (directory / DB_NAME).exists():
+        try:
+            save_secret_pem(generate("ecdsa-p256"), path, overwrite=False)
+        except InputError:
+            pass  # another process made the log's key first: use theirs
+    if not path.exists():
+        hint = _seed_hint(directory)
+        raise LogError(f"the log in {directory} has no key file {KEY_FILE}; {hint[0].lower()}{hint[1:]}", hint=hint)
+    try:
+        return load_secret_pem(path, "log key")
+    except KeyFileError as exc:
+        raise LogError(exc.message) from None
+
+
+def _seed_hint(directory: Path) -> str:
+    """Say which lab seed made a log whose key is not in its directory, when the stored key tells."""
+    origin = None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{directory / DB_NAME}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='public_key'").fetchone()
+        origin = lab_key_origin(load_public_key(bytes(row[0]))) if row is not None else None
+    except (sqlite3.DatabaseError, KeyFileError):
+        pass
+    if origin is not None:
+        return f"This is a LAB log ({origin}): open it with that seed (--seed)."
+    return "Open the log with the key or lab seed (--seed) it was created with."
+
+
 def _tree_id(log_id: bytes) -> int:
     """A Trillian-style positive 63-bit tree ID derived from the log ID."""
     return int.from_bytes(log_id[:8], "big") & ((1 << 63) - 1)
@@ -267,7 +278,7 @@ class TransparencyLog:
         self.hint_rule = hint_rule
         self.public_key: VerifyingKey = key.public_key()
         #: Where the key comes from when it is lab material (a public seed), else None.
-        self.lab_origin: str | None = lab_key_origin(self.public_key) or ("lab seed" if key.lab else None)
+        self.lab_origin: str | None = lab_key_origin(self.public_key) or ("a lab seed" if key.lab else None)
         #: Rekor v1 log ID: SHA-256 of the log key's DER SubjectPublicKeyInfo.
         self.log_id = self.public_key.key_id()
         self.tree_id = _tree_id(self.log_id)
@@ -277,9 +288,8 @@ class TransparencyLog:
         self._cache: dict[int, bytes] = {}
         self._mirror = _Mirror() if mirror else None
         self._known_size = 0  # sizes only grow: a size at or below this needs no size query
-        if not create and not (self.directory / DB_NAME).is_file():
-            raise LogError(f"no transparency log in {self.directory}",
-                           hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
+        if not create:
+            _require_log(self.directory)
         try:
             if not self.directory.is_dir():
                 make_private_dir(self.directory)
@@ -329,17 +339,14 @@ class TransparencyLog:
             if lab is not None:
                 key = generate("ecdsa-p256", lab=lab, label="tlog")
             else:
-                if not create and not (Path(directory) / DB_NAME).is_file():
-                    raise LogError(f"no transparency log in {directory}",
-                                   hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
-                if create and not Path(directory).is_dir():
-                    make_private_dir(directory)
+                if not create:
+                    _require_log(Path(directory))
                 key = _log_key(Path(directory), create)
         if clock is None and lab is not None:
             clock = lab.clock
         log = cls(directory, key, clock=clock, create=create, **options)
-        if lab is not None and log.lab_origin == "lab seed":
-            log.lab_origin = f"lab seed {lab.seed!r}"
+        if lab is not None and key.lab:
+            log.lab_origin = f"lab seed {lab.seed!r}, label 'tlog'"
         return log
 
     def close(self) -> None:
