@@ -45,6 +45,8 @@ def served_seeded(tmp_path: Path) -> Iterator[Path]:
             assert proc.poll() is None, proc.stdout.read()
             assert time.monotonic() < deadline, "labkit serve did not write its trust config"
             time.sleep(0.1)
+        banner = "".join(proc.stdout.readline() for _ in range(4))
+        assert "issuer + CA: http://127.0.0.1:" in banner and "WARNING: LAB instance" in banner, banner
         yield config
     finally:
         os.kill(proc.pid, signal.SIGTERM)
