@@ -16,24 +16,32 @@ key says so in its repr and refuses to be saved as a real key.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Union
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
+from labkit._internal.fsutil import atomic_write, read_bytes
 from labkit.errors import KeyFileError, VerificationError
-from labkit.lab import Lab
+from labkit.lab import DEFAULT_SEEDS, Lab
 
 __all__ = [
     "KeyAlgorithm",
     "SigningKey",
     "VerifyingKey",
     "generate",
+    "lab_key_origin",
     "load_public_key",
+    "load_secret_pem",
+    "make_private_dir",
+    "save_secret_pem",
 ]
 
 PrivateKey = Union[ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey]
@@ -162,7 +170,9 @@ class SigningKey:
     def __init__(self, key: PrivateKey, *, lab: bool = False, deterministic: bool | None = None) -> None:
         self.key = key
         self.algorithm = _algorithm_of(key)
-        self.lab = lab
+        # A key derived from one of labkit's default seeds is lab material however it arrived (a file whose
+        # Labkit-Lab header was deleted, a PEM pasted elsewhere).
+        self.lab = lab or lab_key_origin(self.public_key()) is not None
         #: RFC 6979 deterministic ECDSA; on by default for lab keys only.
         self.deterministic = lab if deterministic is None else deterministic
 
@@ -307,7 +317,12 @@ def generate(
         else:
             key = rsa.generate_private_key(65537, 4096 if alg is KeyAlgorithm.RSA_4096 else 3072)
         return SigningKey(key)
+    return SigningKey(_lab_private_key(lab, label, alg), lab=True)
+
+
+def _lab_private_key(lab: Lab, label: str, alg: KeyAlgorithm) -> PrivateKey:
     full = f"{label}/{alg.value}"
+    key: PrivateKey
     if alg is KeyAlgorithm.ECDSA_P256:
         key = ec.derive_private_key(_lab_scalar(lab, full, _P256_ORDER), ec.SECP256R1())
     elif alg is KeyAlgorithm.ECDSA_P384:
@@ -316,7 +331,39 @@ def generate(
         key = ed25519.Ed25519PrivateKey.from_private_bytes(lab.derive(full, 32))
     else:
         key = _lab_rsa(lab, full, 4096 if alg is KeyAlgorithm.RSA_4096 else 3072)
-    return SigningKey(key, lab=True)
+    return key
+
+
+#: (label, algorithm) of the keys labkit derives by default from a seed: `generate`'s default label (what
+#: ``generate-key-pair --lab-seed`` writes), a seeded transparency log, a seeded instance, ``labkit demo``.
+#: RSA is left out: deriving it takes seconds.
+_DEFAULT_LABELS: tuple[tuple[str, KeyAlgorithm], ...] = (
+    ("key", KeyAlgorithm.ECDSA_P256), ("key", KeyAlgorithm.ECDSA_P384), ("key", KeyAlgorithm.ED25519),
+    ("tlog", KeyAlgorithm.ECDSA_P256), ("demo-signer", KeyAlgorithm.ECDSA_P256),
+    ("instance/oidc", KeyAlgorithm.ED25519), ("instance/root-ca", KeyAlgorithm.ECDSA_P384),
+    ("instance/intermediate-ca", KeyAlgorithm.ECDSA_P384), ("instance/ctlog", KeyAlgorithm.ECDSA_P256),
+    ("instance/tlog", KeyAlgorithm.ECDSA_P256),
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_lab_keys() -> dict[bytes, str]:
+    """Key ID → origin of every default-seed key (derived once per process)."""
+    out: dict[bytes, str] = {}
+    for seed in DEFAULT_SEEDS:
+        lab = Lab(seed=seed)
+        for label, alg in _DEFAULT_LABELS:
+            pub = VerifyingKey(_lab_private_key(lab, label, alg).public_key(), alg)
+            out.setdefault(pub.key_id(), f"lab seed {seed!r}, label {label!r}")
+    return out
+
+
+def lab_key_origin(key: VerifyingKey) -> str | None:
+    """Where a lab key comes from (``lab seed 'demo', label 'tlog'``) if it is derived from a default seed.
+
+    The seeds are public, so such a key is public too, whatever file or header it arrives in.
+    """
+    return _default_lab_keys().get(key.key_id())
 
 
 def load_public_key(data: bytes) -> VerifyingKey:
@@ -331,3 +378,31 @@ def load_public_key(data: bytes) -> VerifyingKey:
     if not isinstance(pub, (ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, rsa.RSAPublicKey)):
         raise KeyFileError(f"unsupported public key type {type(pub).__name__}")
     return VerifyingKey.from_key(pub)
+
+
+def make_private_dir(directory: str | os.PathLike[str]) -> Path:
+    """Create `directory` (and parents) owner-only, 0700, whatever the umask; an existing one is made 0700 too."""
+    path = Path(directory)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def save_secret_pem(key: SigningKey, path: str | os.PathLike[str], *, overwrite: bool = True) -> Path:
+    """Write a service's unencrypted PKCS#8 PEM key (a log's, an instance's): mode 0600 in a 0700 directory."""
+    target = Path(path)
+    make_private_dir(target.parent)
+    pem = key.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return atomic_write(target, pem, mode=0o600, overwrite=overwrite)
+
+
+def load_secret_pem(path: str | os.PathLike[str], what: str) -> SigningKey:
+    """Read a key `save_secret_pem` wrote; `KeyFileError` when it is not an unencrypted PEM private key."""
+    try:
+        private = serialization.load_pem_private_key(read_bytes(path, what), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise KeyFileError(f"{what} ({path}) is not an unencrypted PEM private key") from None
+    if not isinstance(private, (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, rsa.RSAPrivateKey)):
+        raise KeyFileError(f"{what} ({path}) has an unsupported key type {type(private).__name__}")
+    return SigningKey(private)

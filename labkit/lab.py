@@ -27,6 +27,8 @@ from typing import Protocol, runtime_checkable
 
 __all__ = [
     "DEFAULT_LAB_TIME",
+    "DEFAULT_SEEDS",
+    "LAB_MARK",
     "Clock",
     "Entropy",
     "FixedClock",
@@ -39,6 +41,18 @@ __all__ = [
 
 #: The instant every lab clock starts at unless told otherwise.
 DEFAULT_LAB_TIME = _dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=_dt.timezone.utc)
+
+
+#: Seeds labkit itself uses (the `Lab` default, ``labkit demo``, the docs and workshop, the notebooks):
+#: keys derived from them are public, so `labkit.keys.lab_key_origin` recognises them by their public key
+#: even when the file that carried them lost its ``Labkit-Lab`` marker.
+DEFAULT_SEEDS: tuple[str, ...] = (
+    "labkit", "demo", "docs", "workshop", "start-here", "analyst", "another lab",
+    *(f"notebook-{n:02d}" for n in range(13)), "notebook-09-scenario", "notebook-10-blob",
+)
+
+#: The word every output a user might trust carries when lab (seeded, public) material is in play.
+LAB_MARK = "LAB"
 
 
 def utc(value: _dt.datetime) -> _dt.datetime:
@@ -115,6 +129,10 @@ class Entropy(Protocol):
         """Return `n` bytes for the purpose named by `label`."""
         ...
 
+    def numbered_bytes(self, label: str, number: int, n: int) -> bytes:
+        """Return `n` bytes for the `number`-th use of `label`, numbered by the caller (e.g. a persisted counter)."""
+        ...
+
 
 class SystemEntropy:
     """Real randomness from the operating system. `label` is ignored."""
@@ -122,6 +140,9 @@ class SystemEntropy:
     lab = False
 
     def random_bytes(self, label: str, n: int) -> bytes:
+        return os.urandom(n)
+
+    def numbered_bytes(self, label: str, number: int, n: int) -> bytes:
         return os.urandom(n)
 
     def __repr__(self) -> str:
@@ -157,6 +178,10 @@ class SeededEntropy:
             count = self._counters.get(label, 0)
             self._counters[label] = count + 1
         return self.derive(f"{label}#{count}", n)
+
+    def numbered_bytes(self, label: str, number: int, n: int) -> bytes:
+        """What `random_bytes` gives on its `number`-th call for `label`, whatever this object's counters say."""
+        return self.derive(f"{label}#{number}", n)
 
     def __repr__(self) -> str:
         return f"SeededEntropy(LAB seed={self.seed!r})"

@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
-from labkit.lab import DEFAULT_LAB_TIME, FixedClock, Lab, SeededEntropy, SystemClock, SystemEntropy, utc
+import pytest
+
+from labkit.keyfile import decrypt_private_key, encrypt_private_key
+from labkit.keys import generate, lab_key_origin
+from labkit.lab import (
+    DEFAULT_LAB_TIME,
+    DEFAULT_SEEDS,
+    FixedClock,
+    Lab,
+    SeededEntropy,
+    SystemClock,
+    SystemEntropy,
+    utc,
+)
 
 
 def test_seeded_entropy_is_reproducible() -> None:
@@ -54,3 +70,37 @@ def test_lab_session() -> None:
     assert lab.random_bytes("n", 4) == Lab(seed="workshop").random_bytes("n", 4)
     assert lab.derive("k", 8) == Lab(seed="workshop").derive("k", 8)
     assert lab.clock.now().isoformat() == "2026-01-01T12:00:00+00:00"
+
+
+def _notebook_seeds() -> set[str]:
+    seeds: set[str] = set()
+    for nb in sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            source = "".join(cell["source"])
+            seeds |= set(re.findall(r'seed\s*=\s*"([^"]+)"', source))
+    return seeds
+
+
+def test_every_seed_labkit_uses_by_default_is_known() -> None:
+    assert {"labkit", "demo", "workshop", "docs"} | _notebook_seeds() <= set(DEFAULT_SEEDS)
+
+
+@pytest.mark.parametrize(("seed", "label", "alg"), [
+    ("demo", "demo-signer", "ecdsa-p256"), ("workshop", "key", "ecdsa-p256"),
+    ("notebook-04", "instance/tlog", "ecdsa-p256"), ("labkit", "tlog", "ecdsa-p256"),
+    ("notebook-06", "instance/root-ca", "ecdsa-p384"), ("start-here", "key", "ed25519"),
+])
+def test_a_lab_key_stays_recognisable_without_its_header(seed: str, label: str, alg: str) -> None:
+    key = generate(alg, lab=Lab(seed=seed), label=label)
+    pem = encrypt_private_key(key, "pw", allow_lab=True)
+    stripped = b"\n".join(line for line in pem.split(b"\n") if not line.startswith(b"Labkit-Lab"))
+    assert stripped != pem
+    back = decrypt_private_key(stripped, "pw")
+    assert back.lab
+    assert lab_key_origin(back.public_key()) == f"lab seed {seed!r}, label {label!r}"
+
+
+def test_random_keys_are_not_lab() -> None:
+    key = generate("ecdsa-p256")
+    assert not key.lab and lab_key_origin(key.public_key()) is None
+    assert not decrypt_private_key(encrypt_private_key(key, "pw"), "pw").lab

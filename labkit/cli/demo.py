@@ -24,7 +24,8 @@ from typing import Any
 
 __all__ = ["register", "run_demo"]
 
-_PASSWORD = "demo"
+#: The lab demo's key password (lab mode only: its key is public anyway, and the output must not vary).
+_LAB_PASSWORD = "demo"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,6 +45,24 @@ def _workdir(path: str | None) -> Iterator[Path]:
     else:
         with tempfile.TemporaryDirectory(prefix="labkit-demo-") as tmp:
             yield Path(tmp)
+
+
+def _password(workdir: Path, lab: bool) -> tuple[str, str]:
+    """The key password and how the output names it: the lab's fixed one in lab mode (LAB output never varies);
+    in real mode ``COSIGN_PASSWORD`` if set (as cosign reads it), else a random one kept next to the key
+    (mode 0600), never printed."""
+    import os
+    import secrets
+
+    from labkit._internal.fsutil import atomic_write
+
+    if lab:
+        return _LAB_PASSWORD, f"password {_LAB_PASSWORD!r}"
+    if "COSIGN_PASSWORD" in os.environ:
+        return os.environ["COSIGN_PASSWORD"], "password from COSIGN_PASSWORD"
+    password = secrets.token_urlsafe(24)
+    atomic_write(workdir / "cosign.password", password.encode() + b"\n", mode=0o600)
+    return password, "random password (not shown) in cosign.password, mode 0600; set COSIGN_PASSWORD to choose one"
 
 
 def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = print) -> bool:
@@ -71,11 +90,12 @@ def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = 
     # 1. keys
     stage(1, "generate a key pair (labkit generate-key-pair)")
     key = generate("ecdsa-p256", lab=lab, label="demo-signer")
-    paths = save_key_pair(key, workdir / "cosign", password=_PASSWORD, force=True, allow_lab=lab is not None, lab=lab)
+    password, said = _password(workdir, lab is not None)
+    paths = save_key_pair(key, workdir / "cosign", password=password, force=True, allow_lab=lab is not None, lab=lab)
     out(f"   {paths.private.name}: ENCRYPTED SIGSTORE PRIVATE KEY (scrypt N=65536 + NaCl secretbox around PKCS#8),"
-        f" mode 0600, password {_PASSWORD!r}")
+        f" mode 0600, {said}")
     out(f"   {paths.public.name}: PEM public key, key id sha256:{key.public_key().key_id().hex()}")
-    key = load_private_key(paths.private, _PASSWORD)
+    key = load_private_key(paths.private, password)
     public = load_public_key_file(paths.public)
     out(f"   reloaded the private key with the password: {key.algorithm.value}{' (LAB)' if key.lab else ''}")
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TextIO
+
+from labkit.cli._types import MAX_LIFETIME_SECONDS, bounded_int
 
 __all__ = ["add_instance_argument", "register"]
 
@@ -42,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_instance_argument(t)
     t.add_argument("--identity", default=None, help="email or URI the token names (sub/email)")
     t.add_argument("--audience", default="sigstore", help="aud claim (default: sigstore)")
-    t.add_argument("--expires-in", type=int, default=600, metavar="SECONDS", help="lifetime (default 600)")
+    t.add_argument("--expires-in", type=bounded_int(1, MAX_LIFETIME_SECONDS), default=600, metavar="SECONDS",
+                   help="lifetime (default 600)")
     t.add_argument("--github-repository", default=None, metavar="OWNER/REPO",
                    help="mint a GitHub-Actions-shaped workflow token for this repository")
     t.add_argument("--github-workflow", default=".github/workflows/release.yml", help="workflow path")
@@ -57,11 +61,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.set_defaults(handler=_serve)
 
 
+def _warn_if_lab(inst: object, out: TextIO) -> None:
+    """Say LAB when the instance's keys come from a public seed."""
+    lab = getattr(inst, "lab", None)
+    if lab is not None:
+        print(f"WARNING: LAB instance: every key derives from the public seed {lab.seed!r}; "
+              "never trust it for real use", file=out, flush=True)
+
+
 def _init(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
 
     inst = Instance.create(args.dir, seed=args.seed, force=args.force)
-    mode = f"lab (seed {args.seed!r})" if args.seed is not None else "real (random keys in keys/)"
+    mode = (f"lab (seed {args.seed!r}): LAB keys, derivable by anyone from the public seed; never for real use"
+            if args.seed is not None else "real (random keys in keys/, mode 0600)")
     print(f"created labkit instance: {mode}")
     print(f"  OIDC issuer:     {inst.issuer.url}")
     print(f"  CA:              {inst.ca.intermediate_cert.subject.rfc4514_string()}")
@@ -81,6 +94,7 @@ def _trusted_root(args: argparse.Namespace) -> int:
         atomic_write(args.output, data)
     else:
         sys.stdout.write(data.decode())
+    _warn_if_lab(inst, sys.stderr)
     return 0
 
 
@@ -120,6 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"issuer + CA: {server.url}", flush=True)
         print(f"log:         {server.tlog_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
+        _warn_if_lab(inst, sys.stdout)  # served on the real clock (Instance.open): real clients check times
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

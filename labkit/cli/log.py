@@ -17,6 +17,7 @@ import json
 import sys
 from typing import Any
 
+from labkit.cli._types import PORT, bounded_int
 from labkit.errors import LogError
 
 __all__ = ["register"]
@@ -26,16 +27,29 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--url", help="a running log, e.g. http://127.0.0.1:3000 (loopback only)")
     g.add_argument("--dir", help="a log directory on this machine")
-    p.add_argument("--seed", default="labkit", help="lab seed of the log key for --dir (default: labkit)")
+    p.add_argument("--seed", default=None,
+                   help="LAB: the public seed the --dir log was created with (default: the log's own key file)")
     p.add_argument("--name", default="labkit.local", help="log name for --dir (default: labkit.local)")
 
 
-def _open_local(args: argparse.Namespace) -> Any:
+def _open_local(args: argparse.Namespace, *, create: bool = False) -> Any:
+    """The --dir log: its own random key, or the seeded LAB key with an explicit --seed; only `serve` creates."""
     from labkit.lab import Lab, SystemClock
     from labkit.tlog.store import TransparencyLog
 
-    lab = Lab(seed=args.seed, clock=SystemClock())
-    return TransparencyLog.open(args.dir, lab=lab, name=args.name)
+    lab = Lab(seed=args.seed, clock=SystemClock()) if args.seed is not None else None
+    return TransparencyLog.open(args.dir, lab=lab, name=args.name, create=create)
+
+
+def _lab_origin(src: Any, url: str | None) -> str | None:
+    """Where the log's key comes from when it is public lab material (a seed), else None."""
+    from labkit.keys import lab_key_origin
+
+    return lab_key_origin(src.public_key()) if url else src.lab_origin  # type: ignore[no-any-return]
+
+
+def _lab_line(origin: str) -> str:
+    return f"LAB log: its key is derived from a public seed ({origin}); anyone can sign as this log"
 
 
 def _source(args: argparse.Namespace) -> Any:
@@ -53,10 +67,14 @@ def _print_json(value: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from labkit.tlog.server import serve
 
-    log = _open_local(args)
+    log = _open_local(args, create=True)
+    origin = log.lab_origin
 
     def ready(url: str) -> None:
-        print(f"serving {log.origin} ({log.size} entries) at {url}", flush=True)
+        if origin is not None:
+            print(f"WARNING: {_lab_line(origin)}", file=sys.stderr, flush=True)
+        lab = "LAB log " if origin is not None else ""
+        print(f"serving {lab}{log.origin} ({log.size} entries) at {url}", flush=True)
 
     try:
         serve(log, host=args.host, port=args.port, max_body=args.max_body, ready=ready)
@@ -68,6 +86,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     src = _source(args)
     info = src.log_info() if args.url else src.info()
+    origin = _lab_origin(src, args.url)
+    if origin is not None:
+        print(_lab_line(origin))
     print(f"tree size: {info['treeSize']}")
     print(f"root hash: {info['rootHash']}")
     print(f"tree ID:   {info['treeID']}")
@@ -166,6 +187,9 @@ def _trusted_root(args: argparse.Namespace) -> int:
     finally:
         if not args.url:
             src.close()
+    origin = _lab_origin(src, args.url)
+    if origin is not None:
+        print(f"WARNING: {_lab_line(origin)}", file=sys.stderr)
     if args.valid_from:
         start = parse_rfc3339(args.valid_from, "--valid-from")
     else:
@@ -190,12 +214,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cmds = log.add_subparsers(dest="log_command", metavar="SUBCOMMAND")
 
     p = cmds.add_parser("serve", help="serve a log directory on loopback")
-    p.add_argument("--dir", required=True, help="log directory (created if missing)")
-    p.add_argument("--seed", default="labkit", help="lab seed of the log key (default: labkit)")
+    p.add_argument("--dir", required=True, help="log directory (created if missing, with a random key in it)")
+    p.add_argument("--seed", default=None,
+                   help="LAB: derive the log key from this public seed instead (reproducible, never for real use)")
     p.add_argument("--name", default="labkit.local", help="log name in checkpoints (default: labkit.local)")
     p.add_argument("--host", default="127.0.0.1", help="loopback address (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=3000, help="port (0 picks a free one; default: 3000)")
-    p.add_argument("--max-body", type=int, default=1 << 20, help="largest request body in bytes")
+    p.add_argument("--port", type=PORT, default=3000, help="port (0 picks a free one; default: 3000)")
+    p.add_argument("--max-body", type=bounded_int(1, 1 << 30), default=1 << 20,
+                   help="largest request body in bytes (1 to 2^30; default: 1 MiB)")
     p.set_defaults(handler=_serve, url=None)
 
     p = cmds.add_parser("info", help="tree size, root hash and signed checkpoint")

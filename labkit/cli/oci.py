@@ -60,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tlog-dir", default=None, help="local transparency-log directory to upload to (labkit log)")
     p.add_argument("--rekor-url", default=None,
                    help="a running log (labkit log serve, Rekor v1 API) to upload to; loopback only")
-    p.add_argument("--tlog-seed", default="labkit", help="lab seed of that log's key (default: labkit)")
+    p.add_argument("--tlog-seed", default=None,
+                   help="LAB: the public seed that log's key was made with (default: the log's own key file)")
     p.add_argument("--sign-container-identity", default=None,
                    help="docker-reference to put in the payload (default: the repository)")
     p.add_argument("image", metavar="IMAGE", nargs="?")
@@ -187,10 +188,11 @@ def _sign(args: argparse.Namespace) -> int:
 
         log = RekorClient(args.rekor_url)  # same upload calls as a local log, over the Rekor v1 API
     elif args.tlog_upload:
-        from labkit.lab import Lab
+        from labkit.lab import Lab, SystemClock
         from labkit.tlog.store import TransparencyLog
 
-        log = TransparencyLog.open(args.tlog_dir, lab=Lab(seed=args.tlog_seed))
+        lab = Lab(seed=args.tlog_seed, clock=SystemClock()) if args.tlog_seed is not None else None
+        log = TransparencyLog.open(args.tlog_dir, lab=lab)
     try:
         result = sign_image(store, desc, key, docker_reference=identity, annotations=annotations,
                             new_bundle_format=args.new_bundle_format, tlog=log)

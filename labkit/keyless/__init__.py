@@ -8,6 +8,7 @@ Import the submodules you need; this package module stays light:
 * `labkit.keyless.ca` — `CertificateAuthority.issue(token, CertificateRequest)` (10-minute certificates
   with the Fulcio OIDC extensions and an embedded SCT), `certificate_fields`;
 * `labkit.keyless.ctlog` — SCT signing (RFC 6962);
+* `labkit.keyless.identity` — the SAN grammar (RFC 5322 e-mail, RFC 3986 URI) checked before minting or issuing;
 * `labkit.keyless.trustroot` — TrustedRoot and ClientTrustConfig JSON;
 * `labkit.keyless.sign` — `sign_keyless`, `sign_blob_keyless`, `sign_image_keyless`;
 * `labkit.keyless.server` — `InstanceServer`: OIDC discovery/JWKS and Fulcio's v2 API on loopback,
@@ -16,4 +17,4 @@ Import the submodules you need; this package module stays light:
 
 from __future__ import annotations
 
-__all__ = ["ca", "checks", "ctlog", "instance", "oidc", "server", "sign", "trustroot"]
+__all__ = ["ca", "checks", "ctlog", "identity", "instance", "oidc", "server", "sign", "trustroot"]

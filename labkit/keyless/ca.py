@@ -14,7 +14,7 @@ through .1.6 hold the raw string bytes, .1.8 onwards a DER UTF8String.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from labkit.errors import KeylessError, VerificationError
 from labkit.keyless.checks import IssuanceCheck
 from labkit.keyless.ctlog import SCT_LIST_OID, CTLog, encode_sct_list_extension
+from labkit.keyless.identity import email_problem, uri_problem
 from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, explain_token
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, Entropy, SystemClock, SystemEntropy
@@ -217,6 +218,7 @@ class CertificateAuthority:
         ctlog: CTLog | None = None,
         audience: str = DEFAULT_AUDIENCE,
         lifetime: _dt.timedelta = CERT_LIFETIME,
+        serial_counter: Callable[[], int] | None = None,
     ) -> None:
         self.root_cert = root_cert
         self.intermediate_key = intermediate_key
@@ -228,6 +230,8 @@ class CertificateAuthority:
         self.ctlog = ctlog
         self.audience = audience
         self.lifetime = lifetime
+        #: Numbers this CA's leaves across processes (an instance persists it); None: count in this object.
+        self.serial_counter = serial_counter
 
     @staticmethod
     def create_root_and_intermediate(
@@ -338,6 +342,14 @@ class CertificateAuthority:
         cert = self._build_leaf(request.public_key, san, decoded, now)
         return IssuedCertificate(cert, self.chain, report)
 
+    def _leaf_serial(self) -> int:
+        """RFC 5280 §4.1.2.2: unique per CA. Lab serials stay deterministic: the n-th leaf the CA ever issued
+        (numbered by `serial_counter`, shared by every process of an instance) gets the seed's n-th serial."""
+        if self.serial_counter is None:
+            return _serial(self.entropy, "ca/leaf-serial")
+        raw = self.entropy.numbered_bytes("ca/leaf-serial", self.serial_counter(), 16)
+        return int.from_bytes(raw, "big") | (1 << 120)
+
     def _build_leaf(
         self, public_key: VerifyingKey, san: x509.GeneralName, token: IdentityToken, now: _dt.datetime
     ) -> x509.Certificate:
@@ -347,7 +359,7 @@ class CertificateAuthority:
             .subject_name(x509.Name([]))
             .issuer_name(self.intermediate_cert.subject)
             .public_key(pub)
-            .serial_number(_serial(self.entropy, "ca/leaf-serial"))
+            .serial_number(self._leaf_serial())
             .not_valid_before(now)
             .not_valid_after(now + self.lifetime)
             .add_extension(_ku(digital_signature=True), critical=True)
@@ -387,21 +399,28 @@ def _ku(*, digital_signature: bool = False, cert_sign: bool = False) -> x509.Key
 
 
 def _identity_of(claims: Mapping[str, Any]) -> tuple[x509.GeneralName | None, str, str]:
-    """Fulcio's identity rules: which SAN a token earns, or why it earns none."""
+    """Fulcio's identity rules: which SAN a token earns, or why it earns none.
+
+    The SAN grammar (e-mail addr-spec, URI) is `labkit.keyless.identity`'s.
+    """
     if "job_workflow_ref" in claims:
         uri = f"{_GITHUB}/{claims['job_workflow_ref']}"
+        problem = uri_problem(uri)
+        if problem is not None:
+            return None, f"CI workflow {uri!r}", f"the workflow identity is not a valid URI: {problem}"
         return x509.UniformResourceIdentifier(uri), f"CI workflow {uri}", ""
     email = claims.get("email")
     if email is not None:
         if claims.get("email_verified") is not True:
-            return None, f"email {email} (email_verified={claims.get('email_verified')})", "the email is not verified"
-        if not isinstance(email, str) or email.count("@") != 1 or not all(email.split("@")):
-            return None, f"email {email!r}", "the email claim is not an email address"
+            return None, f"email {email!r} (email_verified={claims.get('email_verified')})", "the email is not verified"
+        problem = email_problem(email)
+        if problem is not None:
+            return None, f"email {email!r}", f"the email claim is not an e-mail address: {problem}"
         return x509.RFC822Name(email), f"email {email}", ""
-    sub = str(claims.get("sub", ""))
-    scheme, sep, rest = sub.partition("://")
-    if sep and scheme.isalpha() and rest and " " not in sub:
-        return x509.UniformResourceIdentifier(sub), f"URI {sub}", ""
+    sub = claims.get("sub", "")
+    problem = uri_problem(sub)
+    if problem is None:
+        return x509.UniformResourceIdentifier(str(sub)), f"URI {sub}", ""
     return None, f"sub {sub!r}", "the subject is neither a verified email nor a URI"
 
 

@@ -11,9 +11,13 @@
     DIR/oidc/                 the issuer's discovery document and JWKS
     DIR/trusted_root.json     the Sigstore TrustedRoot pointing at all of the above
 
-With a seed every key, serial number and signature is derived from it and
-the clock is a `FixedClock` starting at the creation time and ticking one
-second per reading, so a notebook gets the same bytes on every run.
+With a seed every key, serial number and signature is derived from it. The
+`Instance` that `Instance.create` returns reads a `FixedClock` starting at the
+creation time and ticking one second per reading, so a notebook gets the same
+bytes on every run. `Instance.open` (every CLI command, ``labkit serve``) reads
+the real clock, so tokens, certificates and log entries of a served or reused
+seeded instance carry real times that real clients accept; pass
+``lab_clock=True`` to resume the lab clock instead.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal.fsutil import atomic_write, file_lock, read_bytes
-from labkit.errors import InputError, KeylessError
+from labkit.errors import InputError, KeyFileError, KeylessError
 from labkit.keyless.ca import CertificateAuthority
 from labkit.keyless.ctlog import CTLog
 from labkit.keyless.oidc import OIDCIssuer
@@ -41,7 +45,7 @@ from labkit.keyless.trustroot import (
     trusted_root,
     trusted_root_json,
 )
-from labkit.keys import SigningKey, generate
+from labkit.keys import SigningKey, generate, load_secret_pem, make_private_dir, save_secret_pem
 from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
 
 if TYPE_CHECKING:
@@ -85,7 +89,9 @@ def _parse_time(value: object) -> _dt.datetime:
 class Instance:
     """An opened lab instance. Use `Instance.create` or `Instance.open`."""
 
-    def __init__(self, path: Path, config: dict[str, Any], *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: Path, config: dict[str, Any], *, clock: Clock | None = None, lab_clock: bool = True
+    ) -> None:
         self.path = path
         self.config = config
         self.created = _parse_time(config.get("created"))
@@ -94,7 +100,9 @@ class Instance:
         self._tlog: Any = None
         self._tlog_lock = threading.Lock()
         if seed is not None:
-            self.lab = Lab(seed=str(seed), clock=clock or FixedClock(self._lab_start(), tick=_dt.timedelta(seconds=1)))
+            if clock is None:
+                clock = FixedClock(self._lab_start(), tick=_dt.timedelta(seconds=1)) if lab_clock else SystemClock()
+            self.lab = Lab(seed=str(seed), clock=clock)
             self.clock: Clock = self.lab.clock
         else:
             self.lab = None
@@ -113,6 +121,7 @@ class Instance:
             clock=self.clock,
             entropy=self.lab.entropy if self.lab else SystemEntropy(),
             ctlog=self.ctlog,
+            serial_counter=self._next_serial_number,
         )
 
     # -- creation and opening ---------------------------------------------------------
@@ -133,7 +142,8 @@ class Instance:
         unless `force`.
         """
         root = Path(path) if path is not None else default_instance_dir()
-        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir():
+            make_private_dir(root)  # 0700 whatever the umask: nobody else may swap its keys or CA files
         with file_lock(root / ".instance.lock"):
             if (root / INSTANCE_FILE).exists() and not force:
                 raise InputError(
@@ -153,10 +163,7 @@ class Instance:
                     keys[name] = generate(alg, lab=lab, label=f"instance/{name}")
                 else:
                     keys[name] = generate(alg)
-                    pem = keys[name].key.private_bytes(
-                        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-                    )
-                    atomic_write(root / "keys" / f"{name}.pem", pem, mode=0o600)
+                    save_secret_pem(keys[name], root / "keys" / f"{name}.pem")  # 0600 in a 0700 keys/, any umask
             root_cert, inter_cert = CertificateAuthority.create_root_and_intermediate(
                 keys["root-ca"], keys["intermediate-ca"], now=created,
                 entropy=lab.entropy if lab is not None else SystemEntropy(),
@@ -177,8 +184,14 @@ class Instance:
         return instance
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, *, clock: Clock | None = None) -> Instance:
-        """Open the instance in `path` (default `default_instance_dir()`)."""
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, *, clock: Clock | None = None, lab_clock: bool = False
+    ) -> Instance:
+        """Open the instance in `path` (default `default_instance_dir()`) on the real clock.
+
+        A seeded instance keeps its seeded keys; its clock is the system's unless `clock` is given or
+        `lab_clock` asks for the lab clock (resuming after the last logged entry, for reproducible runs).
+        """
         root = Path(path) if path is not None else default_instance_dir()
         raw = read_bytes(root / INSTANCE_FILE, "labkit instance (run labkit init first)")
         try:
@@ -187,7 +200,7 @@ class Instance:
             raise KeylessError(f"{root / INSTANCE_FILE} is not JSON") from None
         if not isinstance(config, dict) or config.get("format") != _FORMAT:
             raise KeylessError(f"{root / INSTANCE_FILE} is not a {_FORMAT} file")
-        return cls(root, config, clock=clock)
+        return cls(root, config, clock=clock, lab_clock=lab_clock)
 
     def _lab_start(self) -> _dt.datetime:
         """Lab clocks resume after the last logged entry, so reopening never goes back in time."""
@@ -205,17 +218,24 @@ class Instance:
             log.close()
         return max(self.created, _dt.datetime.fromtimestamp(last + 1, _dt.timezone.utc))
 
+    def _next_serial_number(self) -> int:
+        """How many leaves this instance's CA issued before this one, counted in ``ca/serial`` across processes."""
+        path = self.path / "ca" / "serial"
+        with file_lock(self.path / "ca" / ".serial.lock"):
+            text = path.read_text().strip() if path.exists() else "0"
+            if not text.isascii() or not text.isdigit():
+                raise KeylessError(f"{path} must hold a decimal count of issued certificates")
+            number = int(text)
+            atomic_write(path, f"{number + 1}\n".encode())
+        return number
+
     def _load_key(self, name: str, alg: str) -> SigningKey:
         if self.lab is not None:
             return generate(alg, lab=self.lab, label=f"instance/{name}")
-        from labkit.keys import SigningKey as _SK
-
-        data = read_bytes(self.path / "keys" / f"{name}.pem", f"instance key {name}")
         try:
-            key = serialization.load_pem_private_key(data, password=None)
-        except (ValueError, TypeError):
-            raise KeylessError(f"instance key {name} is not a PEM private key") from None
-        return _SK(key)  # type: ignore[arg-type]
+            return load_secret_pem(self.path / "keys" / f"{name}.pem", f"instance key {name}")
+        except KeyFileError as exc:
+            raise KeylessError(exc.message) from None
 
     def _load_cert(self, name: str) -> x509.Certificate:
         data = read_bytes(self.path / "ca" / name, f"CA certificate {name}")

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit.errors import KeylessError
 from labkit.keyless.checks import IssuanceCheck
+from labkit.keyless.identity import identity_problem, is_email_identity
 from labkit.keys import SigningKey
 from labkit.lab import Clock, SystemClock, utc
 
@@ -39,6 +40,8 @@ __all__ = [
 
 #: The audience Fulcio requires in identity tokens.
 DEFAULT_AUDIENCE = "sigstore"
+#: The longest token lifetime the issuer mints, in seconds (about ten years).
+MAX_LIFETIME = 10 * 366 * 24 * 3600
 #: JWS algorithm name for Ed25519 (RFC 9864 §2).
 JWS_ALGORITHM = "Ed25519"
 
@@ -182,13 +185,19 @@ class OIDCIssuer:
         """
         from joserfc import jwt
 
-        if not isinstance(lifetime, _dt.timedelta):
-            lifetime = _dt.timedelta(seconds=lifetime)
+        seconds = lifetime.total_seconds() if isinstance(lifetime, _dt.timedelta) else lifetime
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= MAX_LIFETIME:
+            raise TokenError(f"token lifetime must be 1 second to {MAX_LIFETIME} seconds (ten years), got {seconds!r}")
+        lifetime = _dt.timedelta(seconds=seconds)
         issued = utc(now) if now is not None else self.clock.now()
         body: dict[str, Any] = {"iss": self.url, "aud": audience}
         if identity is not None:
+            problem = identity_problem(identity)
+            if problem is not None:
+                raise TokenError(f"refusing to mint a token for {identity!r}: {problem}",
+                                 hint="Give an e-mail address (alice@example.com) or a URI (https://host/path).")
             body["sub"] = identity
-            if "@" in identity and "://" not in identity:
+            if is_email_identity(identity):
                 body["email"] = identity
                 body["email_verified"] = True
         body.update(dict(claims or {}))

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from labkit.errors import LogError
 from labkit.keys import VerifyingKey, load_public_key
-from labkit.tlog.entries import LogEntry, dsse_body, entry_uuid, hashedrekord_body, parse_body
+from labkit.tlog.entries import LogEntry, dsse_body, entry_uuid, hashedrekord_body, parse_body, search_hash
 
 if TYPE_CHECKING:
     import requests
@@ -158,7 +158,7 @@ class RekorClient:
         """``POST /api/v1/index/retrieve``: entry IDs matching a digest, a PEM key/cert or an email."""
         query: dict[str, Any] = {}
         if hash is not None:
-            query["hash"] = hash if ":" in hash else "sha256:" + hash
+            query["hash"] = search_hash(hash)
         if public_key is not None:
             query["publicKey"] = {"format": "x509", "content": base64.b64encode(public_key).decode()}
         if email is not None:

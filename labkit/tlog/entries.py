@@ -20,6 +20,7 @@ import base64
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,12 +52,29 @@ __all__ = [
     "parse_body",
     "proposed_to_body",
     "public_key_of",
+    "search_hash",
     "set_payload",
     "sign_set",
     "verify_body_signature",
     "verify_entry",
     "verify_set",
 ]
+
+#: Rekor's search grammar for artifact digests (``[alg:]hex`` of the algorithm's length).
+_SEARCH_HASH = re.compile(
+    r"(?:(sha256):)?([0-9a-f]{64})|(sha384):([0-9a-f]{96})|(sha512):([0-9a-f]{128})|(sha1):([0-9a-f]{40})"
+)
+
+
+def search_hash(value: str) -> str:
+    """``alg:hex`` for an artifact digest (``sha256:<hex>``, bare 64 hex, sha384/sha512/sha1), else `LogError`."""
+    m = _SEARCH_HASH.fullmatch(value.strip().lower()) if isinstance(value, str) else None
+    if m is None:
+        raise LogError(f"not an artifact digest: {value!r}",
+                       hint="Give sha256:<64 hex digits> (or sha384:/sha512:/sha1: with their lengths).")
+    alg, hexdigest = next((m.group(i) or "sha256", m.group(i + 1)) for i in (1, 3, 5, 7) if m.group(i + 1))
+    return f"{alg}:{hexdigest}"
+
 
 #: Entry kinds and versions this log accepts.
 KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}

@@ -22,6 +22,7 @@ power loss at the cost of an fsync per append.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -31,8 +32,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labkit.errors import LogError, ProofError
-from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.errors import InputError, KeyFileError, LogError, ProofError
+from labkit.keys import (
+    SigningKey,
+    VerifyingKey,
+    generate,
+    lab_key_origin,
+    load_public_key,
+    load_secret_pem,
+    make_private_dir,
+    save_secret_pem,
+)
 from labkit.lab import Clock, Lab, SystemClock
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_note
@@ -43,6 +53,7 @@ from labkit.tlog.entries import (
     hashedrekord_body,
     parse_body,
     proposed_to_body,
+    search_hash,
     sign_set,
     verify_body_signature,
 )
@@ -50,10 +61,12 @@ from labkit.tlog.entries import (
 if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
 
-__all__ = ["DB_NAME", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
+__all__ = ["DB_NAME", "KEY_FILE", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
 
 #: The database file inside a log directory.
 DB_NAME = "tlog.sqlite3"
+#: A real log's own signing key inside its directory: random, made with the log, PKCS#8 PEM, mode 0600.
+KEY_FILE = "log-key.pem"
 _LEVEL_SHIFT = 48  # node id = level << 48 | index  (levels >= 1; level 0 lives in entries.leaf)
 
 _SCHEMA = """
@@ -198,6 +211,44 @@ class _Mirror:
         self.size = size
 
 
+def _require_log(directory: Path) -> None:
+    """Readers open existing logs only: a mistyped directory is an error, never a new empty log."""
+    if not (directory / DB_NAME).is_file():
+        raise LogError(f"no transparency log in {directory}",
+                       hint="Check the directory; `labkit log serve --dir DIR` creates a log.")
+
+
+def _log_key(directory: Path, create: bool) -> SigningKey:
+    """The log's own random key from ``DIR/log-key.pem``; with `create`, made (0600, 0700 dir) for a new log."""
+    path = directory / KEY_FILE
+    if not path.exists() and create and not (directory / DB_NAME).exists():
+        try:
+            save_secret_pem(generate("ecdsa-p256"), path, overwrite=False)
+        except InputError:
+            pass  # another process made the log's key first: use theirs
+    if not path.exists():
+        hint = _seed_hint(directory)
+        raise LogError(f"the log in {directory} has no key file {KEY_FILE}; {hint[0].lower()}{hint[1:]}", hint=hint)
+    try:
+        return load_secret_pem(path, "log key")
+    except KeyFileError as exc:
+        raise LogError(exc.message) from None
+
+
+def _seed_hint(directory: Path) -> str:
+    """Say which lab seed made a log whose key is not in its directory, when the stored key tells."""
+    origin = None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{directory / DB_NAME}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='public_key'").fetchone()
+        origin = lab_key_origin(load_public_key(bytes(row[0]))) if row is not None else None
+    except (sqlite3.DatabaseError, KeyFileError):
+        pass
+    if origin is not None:
+        return f"This is a LAB log ({origin}): open it with that seed (--seed)."
+    return "Open the log with the key or lab seed (--seed) it was created with."
+
+
 def _tree_id(log_id: bytes) -> int:
     """A Trillian-style positive 63-bit tree ID derived from the log ID."""
     return int.from_bytes(log_id[:8], "big") & ((1 << 63) - 1)
@@ -216,6 +267,7 @@ class TransparencyLog:
         hint_rule: str = "rekor-v1",
         synchronous: str = "NORMAL",
         mirror: bool = True,
+        create: bool = True,
     ) -> None:
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise LogError(f"unknown SQLite synchronous mode {synchronous!r}")
@@ -225,6 +277,8 @@ class TransparencyLog:
         self.name = name
         self.hint_rule = hint_rule
         self.public_key: VerifyingKey = key.public_key()
+        #: Where the key comes from when it is lab material (a public seed), else None.
+        self.lab_origin: str | None = lab_key_origin(self.public_key) or ("a lab seed" if key.lab else None)
         #: Rekor v1 log ID: SHA-256 of the log key's DER SubjectPublicKeyInfo.
         self.log_id = self.public_key.key_id()
         self.tree_id = _tree_id(self.log_id)
@@ -234,8 +288,11 @@ class TransparencyLog:
         self._cache: dict[int, bytes] = {}
         self._mirror = _Mirror() if mirror else None
         self._known_size = 0  # sizes only grow: a size at or below this needs no size query
+        if not create:
+            _require_log(self.directory)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            if not self.directory.is_dir():
+                make_private_dir(self.directory)
             self._conn = sqlite3.connect(
                 self.directory / DB_NAME, timeout=60.0, isolation_level=None, check_same_thread=False
             )
@@ -268,20 +325,29 @@ class TransparencyLog:
         *,
         lab: Lab | None = None,
         clock: Clock | None = None,
+        create: bool = True,
         **options: Any,
     ) -> TransparencyLog:
-        """Open (creating if needed) the log in `directory`.
+        """Open the log in `directory`, creating it if needed unless ``create=False`` (readers).
 
         With `lab`, the log key is the lab's seeded P-256 key (label ``tlog``)
         and the clock is the lab clock, so every SET and checkpoint is reproducible.
+        With neither `key` nor `lab`, the log uses its own random key, made with
+        the log and kept (mode 0600) in ``DIR/log-key.pem``.
         """
         if key is None:
-            if lab is None:
-                raise LogError("a transparency log needs a signing key or a lab")
-            key = generate("ecdsa-p256", lab=lab, label="tlog")
+            if lab is not None:
+                key = generate("ecdsa-p256", lab=lab, label="tlog")
+            else:
+                if not create:
+                    _require_log(Path(directory))
+                key = _log_key(Path(directory), create)
         if clock is None and lab is not None:
             clock = lab.clock
-        return cls(directory, key, clock=clock, **options)
+        log = cls(directory, key, clock=clock, create=create, **options)
+        if lab is not None and key.lab:
+            log.lab_origin = f"lab seed {lab.seed!r}, label 'tlog'"
+        return log
 
     def close(self) -> None:
         """Close the database connection."""
@@ -429,8 +495,8 @@ class TransparencyLog:
 
     def get(self, index: int, *, proof: bool = True) -> LogEntry:
         """The entry at `index`, with an inclusion proof at the current size unless ``proof=False``."""
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise LogError(f"log index must be a non-negative integer, got {index!r}")
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 1 << 63:
+            raise LogError(f"log index must be a non-negative 64-bit integer, got {index!r}")
         with self._lock:
             row = self._conn.execute(
                 "SELECT idx, body, integrated_time, set_sig FROM entries WHERE idx=?", (index,)
@@ -468,11 +534,7 @@ class TransparencyLog:
         """Log indexes of entries matching an artifact digest (``sha256:<hex>``, hex or raw), a PEM key/cert, or an email."""
         keys: list[str] = []
         if hash is not None:
-            if isinstance(hash, bytes):
-                keys.append("sha256:" + hash.hex())
-            else:
-                h = hash.strip().lower()
-                keys.append(h if ":" in h else "sha256:" + h)
+            keys.append("sha256:" + hash.hex() if isinstance(hash, bytes) else search_hash(hash))
         if public_key is not None:
             from labkit.tlog.entries import _canonical_pem
 

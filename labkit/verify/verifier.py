@@ -51,6 +51,7 @@ from labkit.verify.certs import (
     load_certificate,
     verify_scts,
 )
+from labkit.verify.lab_material import lab_note
 from labkit.verify.policy import certificate_identity
 from labkit.verify.steps import NOT_REACHED, Step, StepStatus, VerificationResult
 from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
@@ -350,7 +351,8 @@ def _explain(
     except LabkitError as exc:
         raise run.fail("trust_root.parse", exc.message, reason="trust_root.chain",
                        expected=exc.details.get("expected"), actual=exc.details.get("actual")) from None
-    run.ok("trust_root.parse", root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs")
+    run.ok("trust_root.parse",
+           (root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs") + lab_note(root))
 
     # -- bundle ------------------------------------------------------------------------------
     try:

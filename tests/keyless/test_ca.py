@@ -197,3 +197,29 @@ def test_extension_encodings() -> None:
     exts = dict(fulcio_extensions("https://i", {"job_workflow_ref": "o/r/.github/workflows/w.yml@refs/heads/main"}))
     assert exts["1.3.6.1.4.1.57264.1.9"] == der_utf8_string("https://github.com/o/r/.github/workflows/w.yml@refs/heads/main")
     assert "1.3.6.1.4.1.57264.1.21" not in exts  # run_id absent: extension omitted
+
+
+def _cert_for(instance: Instance, identity: str) -> x509.Certificate:
+    key = generate("ecdsa-p256")
+    token = instance.issuer.mint(identity)
+    return instance.ca.issue(token, CertificateRequest.create(key, token)).certificate
+
+
+def test_serials_are_unique_per_ca_across_processes(tmp_path: Path) -> None:
+    """Each `Instance.open` starts a fresh lab counter, as a new process does: serials must still differ."""
+    from labkit.lab import Lab
+
+    Instance.create(tmp_path / "i", seed="serials").close()
+    with Instance.open(tmp_path / "i") as first_process:
+        alice = _cert_for(first_process, "alice@example.com")
+    with Instance.open(tmp_path / "i") as second_process:
+        bob = _cert_for(second_process, "bob@example.com")
+        bob2 = _cert_for(second_process, "bob@example.com")
+    serials = {alice.serial_number, bob.serial_number, bob2.serial_number}
+    assert len(serials) == 3
+    for s in serials:  # RFC 5280 §4.1.2.2: positive, at most 20 octets
+        assert 0 < s < 1 << (8 * 20 - 1)
+    # still deterministic: the instance's n-th leaf has the seed's n-th serial
+    lab = Lab(seed="serials")
+    expected = [int.from_bytes(lab.derive(f"ca/leaf-serial#{n}", 16), "big") | (1 << 120) for n in range(3)]
+    assert [alice.serial_number, bob.serial_number, bob2.serial_number] == expected

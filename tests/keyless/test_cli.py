@@ -91,3 +91,15 @@ def test_serve_runs_until_stopped(tmp_path: Path) -> None:
     finally:
         os.kill(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
+
+
+def test_seeded_instances_say_lab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lab, real = str(tmp_path / "lab"), str(tmp_path / "real")
+    assert main(["init", lab, "--seed", "said"]) == 0
+    assert "LAB keys" in capsys.readouterr().out
+    assert main(["trusted-root", "--instance", lab]) == 0
+    assert "WARNING: LAB instance" in capsys.readouterr().err
+    assert main(["init", real]) == 0
+    assert "LAB" not in capsys.readouterr().out
+    assert main(["trusted-root", "--instance", real]) == 0
+    assert "LAB" not in capsys.readouterr().err

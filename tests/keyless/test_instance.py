@@ -67,3 +67,18 @@ def test_default_dir_honours_labkit_home(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv("LABKIT_HOME")
     monkeypatch.chdir(tmp_path)
     assert default_instance_dir() == tmp_path / ".labkit"
+
+
+def test_instance_secrets_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0)
+    try:
+        with Instance.create(tmp_path / "r"):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "r" / "keys").stat().st_mode) == 0o700
+    for p in (tmp_path / "r" / "keys").iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600

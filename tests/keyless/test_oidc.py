@@ -126,3 +126,9 @@ def test_explain_never_raises_on_junk(junk: str) -> None:
     issuer = _issuer()
     report, decoded = explain_token(junk, issuer.jwks(), issuer=URL, now=NOW)
     assert not report.ok and decoded is None
+
+
+@pytest.mark.parametrize("lifetime", [0, -1, 10**20, float("inf"), float("nan")])
+def test_out_of_range_lifetimes_are_refused(lifetime: float) -> None:
+    with pytest.raises(TokenError, match="lifetime"):
+        _issuer().mint("alice@example.com", lifetime=lifetime)

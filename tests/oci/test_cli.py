@@ -202,7 +202,10 @@ def test_verify_key_with_log_trusted_root_and_fixes(tmp_path: Path, keys: Path,
     assert "a Sigstore bundle refers to the image" in capsys.readouterr().err
     # a root that does not name this log: refused
     other = tmp_path / "other_root.json"
-    assert main(["log", "trusted-root", "--dir", str(tmp_path / "other-log"), "--seed", "other", "-o", str(other)]) == 0
+    from labkit.tlog.store import TransparencyLog
+
+    TransparencyLog.open(tmp_path / "other-log").close()  # `log trusted-root` reads a log, never creates one
+    assert main(["log", "trusted-root", "--dir", str(tmp_path / "other-log"), "-o", str(other)]) == 0
     capsys.readouterr()
     assert main(["verify", "--key", f"{keys}.pub", "--trusted-root", str(other), f"oci:{layout}:v1"]) == 1
     assert "error: image sha256:" in capsys.readouterr().err

@@ -63,7 +63,7 @@ def test_serve_and_query(server: str, tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_local_dir_commands_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    log = TransparencyLog.open(tmp_path / "log", lab=Lab(seed="labkit"))
+    log = TransparencyLog.open(tmp_path / "log")  # the log's own random key, kept in the directory
     signer = generate("ecdsa-p256", lab=Lab(seed="x"), label="signer")
     for i in range(3):
         digest = hashlib.sha256(b"%d" % i).digest()

@@ -1,0 +1,44 @@
+"""Say LAB when a trusted root's log key or CA key is lab material (derived from a public labkit seed).
+
+Such a root verifies like any other, but anyone who knows the seed can sign
+as its log or its CA, so the verification checklist says so (issue 12 item 2).
+The key is recognised by its public key (`labkit.keys.lab_key_origin`), so a
+root copied out of a notebook or a ``labkit log serve --seed`` log is caught
+wherever it turns up.
+"""
+
+from __future__ import annotations
+
+from labkit.keys import VerifyingKey, lab_key_origin, load_public_key
+from labkit.verify.trustroot import TrustedRoot
+
+__all__ = ["lab_note"]
+
+
+def _origin_of_der(der: bytes) -> str | None:
+    try:
+        return lab_key_origin(load_public_key(der))
+    except Exception:  # noqa: BLE001 - a note only: a key labkit cannot load is simply not recognised
+        return None
+
+
+def _ca_origin(ca: object) -> str | None:
+    try:
+        certs = ca.certificates()  # type: ignore[attr-defined]
+        for cert in certs:
+            origin = lab_key_origin(VerifyingKey.from_key(cert.public_key()))
+            if origin is not None:
+                return origin
+    except Exception:  # noqa: BLE001 - a note only: a malformed chain is the chain checks' business
+        return None
+    return None
+
+
+def lab_note(root: TrustedRoot) -> str:
+    """``"; LAB: the log and CA keys derive from a public seed"`` for lab keys in `root`, else ``""``. Never raises."""
+    roles = ["log"] if any(_origin_of_der(t.key_der) for t in root.tlogs) else []
+    roles += ["CA"] if any(_ca_origin(ca) for ca in root.certificate_authorities) else []
+    if not roles:
+        return ""
+    keys = "keys derive" if len(roles) > 1 else "key derives"
+    return f"; LAB: the {' and '.join(roles)} {keys} from a public seed"
