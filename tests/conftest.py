@@ -3,38 +3,47 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from labkit import systools
 from labkit.lab import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+#: Public test data (conformance cases, trust roots, Merkle vectors, cosign keys), vendored unmodified:
+#: see tests/vendor/README.md. A fresh clone has it; nothing beside the project is read.
+VENDOR = ROOT / "tests" / "vendor"
+#: The name tests used when this data was read from ../shared; the same layout, now the vendored copy.
+SHARED = VENDOR
 
 
 def require_tool(name: str, why: str) -> str:
-    """Return the path of system tool `name`, or skip (locally) / fail (in CI) without it.
+    """Return the path of system tool `name` (declared in `labkit.systools.TOOLS`), or skip / fail without it.
 
-    `.ci/run` sets LABKIT_REQUIRE_SYSTEM_TOOLS=1, so a missing tool there is
-    a failure, never a silent skip.
+    Skips with the reason and what to install; `.ci/run` sets
+    LABKIT_REQUIRE_SYSTEM_TOOLS=1, so a missing tool there is a failure,
+    never a silent skip.
     """
-    path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+    path = systools.find(name)
     if path:
         return path
-    message = f"{name} is not installed ({why}); install it with: apt-get install {name}"
-    if os.environ.get("LABKIT_REQUIRE_SYSTEM_TOOLS") == "1":
+    message = f"{systools.missing_message(name, why)}. Install it: " + systools.install_hint(name).replace("\n", "; ")
+    if os.environ.get(systools.REQUIRE_ENV) == "1":
         pytest.fail(message)
     pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
+def vendor_dir() -> Path:
+    """The vendored public test data (`tests/vendor`: conformance cases, vectors, cosign keys)."""
+    return VENDOR
+
+
+@pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """The `../shared` folder beside the project (conformance cases, vectors)."""
-    if not SHARED.is_dir():
-        pytest.fail(f"{SHARED} is missing; tests read vectors and conformance cases from it")
-    return SHARED
+    """The fixture's name from when the data was read from ../shared: the vendored copy (`vendor_dir`)."""
+    return VENDOR
 
 
 @pytest.fixture
