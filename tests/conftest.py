@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +36,55 @@ def require_tool(name: str, why: str) -> str:
     if os.environ.get(systools.REQUIRE_ENV) == "1":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def stop_process(proc: subprocess.Popen[Any], *, sig: int = signal.SIGTERM, grace: float = 15.0) -> None:
+    """Stop `proc` for good: `sig` (to its whole process group when it leads one), SIGKILL after `grace` s.
+
+    A no-op for a process that has already exited. Every process a test
+    starts is stopped through here, in a finalizer (`spawn`, or a fixture's
+    ``finally``), whatever the test's outcome.
+    """
+    if proc.poll() is not None:
+        return
+    group = hasattr(os, "killpg") and _leads_its_group(proc.pid)
+    for current in (sig, signal.SIGKILL):
+        try:
+            if group:
+                os.killpg(proc.pid, current)
+            else:
+                os.kill(proc.pid, current)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _leads_its_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[Any]]]:
+    """``spawn(args, **popen_kwargs)``: start a process that is stopped when the test ends, whatever the outcome."""
+    started: list[subprocess.Popen[Any]] = []
+
+    def start(args: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
+        proc = subprocess.Popen(args, **kwargs)
+        started.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in reversed(started):
+            stop_process(proc)
 
 
 @pytest.fixture(scope="session")
