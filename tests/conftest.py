@@ -49,18 +49,24 @@ def stop_process(proc: subprocess.Popen[Any], *, sig: int = signal.SIGTERM, grac
         return
     group = hasattr(os, "killpg") and _leads_its_group(proc.pid)
     for current in (sig, signal.SIGKILL):
-        try:
-            if group:
-                os.killpg(proc.pid, current)
-            else:
-                os.kill(proc.pid, current)
-        except ProcessLookupError:
-            pass
+        _send(proc.pid, current, group)
         try:
             proc.wait(timeout=grace)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    if group:
+        _send(proc.pid, signal.SIGKILL, group)  # members that ignored `sig` and outlived their leader
+
+
+def _send(pid: int, sig: int, group: bool) -> None:
+    try:
+        if group:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _leads_its_group(pid: int) -> bool:

@@ -18,11 +18,16 @@ _IGNORES_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_I
 
 
 def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _gone(pid: int, timeout: float = 10.0) -> bool:
