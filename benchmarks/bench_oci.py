@@ -38,6 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from labkit import systools  # noqa: E402
 from labkit.keys import generate  # noqa: E402
 from labkit.lab import Lab  # noqa: E402
 from labkit.oci.builder import build_image  # noqa: E402
@@ -99,7 +100,7 @@ def bench_layout(tmp: Path, total: int) -> None:
     shutil.rmtree(tmp / "layout")
 
 
-def start_registry(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_registry(tmp: Path, binary: str) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -110,7 +111,7 @@ def start_registry(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
         f"storage:\n  filesystem:\n    rootdirectory: {tmp / 'storage'}\n  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n"
     )
-    proc = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(cfg)], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([binary, "serve", str(cfg)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     for _ in range(500):
@@ -155,7 +156,7 @@ def bench_registry(tmp: Path, url: str, total: int) -> None:
     t_labkit = time.perf_counter() - t0
     row: dict[str, object] = {"bench": "copy_layout_to_registry", "size_mib": total // MiB,
                               "labkit_s": round(t_labkit, 3)}
-    skopeo = shutil.which("skopeo")
+    skopeo = systools.find("skopeo")
     if skopeo:
         host = url.split("://", 1)[1]
         t0 = time.perf_counter()
@@ -197,11 +198,12 @@ def main() -> int:
     try:
         bench_layout(tmp, layout_size)
         url = None
-        if Path("/usr/bin/docker-registry").exists():
-            proc, url = start_registry(tmp / "registry")
+        binary = systools.find("docker-registry")
+        if binary is not None:
+            proc, url = start_registry(tmp / "registry", binary)
             bench_registry(tmp, url, registry_size)
         else:
-            emit(bench="registry_blob", skipped="docker-registry is not installed")
+            emit(bench="registry_blob", skipped=systools.missing_message("docker-registry"))
         bench_signing(tmp, url, images)
     finally:
         if proc is not None:

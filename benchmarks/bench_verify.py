@@ -26,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT.parent / "shared" / "conformance" / "bundle-verify"
-PROD_ROOT = ROOT.parent / "shared" / "conformance" / "trust-roots" / "production_trusted_root.json"
+CASES = ROOT / "tests" / "vendor" / "conformance" / "bundle-verify"  # vendored: tests/vendor/README.md
+PROD_ROOT = ROOT / "tests" / "vendor" / "conformance" / "trust-roots" / "production_trusted_root.json"
 ID = (
     "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"

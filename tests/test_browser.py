@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_tool
+from tests.conftest import require_tool, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 START_HERE = "00-start-here.ipynb"
@@ -147,12 +147,7 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 time.sleep(0.5)
         yield Lab(url=url, token=token, root=root)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, grace=20)
         log.close()
 
 

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,18 +62,12 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
             time.sleep(0.2)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture
-def room(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The instructor's side, as the guide says: the log and the registry, each on a loopback port."""
+def room(tmp_path: Path, spawn: Callable[..., subprocess.Popen[bytes]]) -> Iterator[dict[str, str]]:
+    """The instructor's side, as the guide says: the log and the registry, each on a loopback port.
+
+    Both are started through `spawn`, so they are stopped when the test ends, whatever the outcome.
+    """
     registry_bin = require_tool("docker-registry", "the workshop guide runs a shared registry (distribution 2.8)")
     instructor = _section(GUIDE.read_text(encoding="utf-8"), "### On the instructor's machine")
     block = _blocks(instructor)[0]
@@ -88,18 +82,13 @@ def room(tmp_path: Path) -> Iterator[dict[str, str]]:
     (tmp_path / "room-registry.yml").write_text(
         config.group(1).replace("127.0.0.1:5000", f"127.0.0.1:{reg_port}")
     )
-    logs = (tmp_path / "services.log").open("wb")
-    log_proc = subprocess.Popen([*LABKIT, *serve_args], cwd=tmp_path, stdout=logs, stderr=subprocess.STDOUT)
-    reg_proc = subprocess.Popen([registry_bin, "serve", "room-registry.yml"], cwd=tmp_path,
-                                stdout=logs, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_http(f"http://127.0.0.1:{log_port}/api/v1/log", log_proc, "labkit log serve")
-        _wait_http(f"http://127.0.0.1:{reg_port}/v2/", reg_proc, "docker-registry")
-        yield {"3000": str(log_port), "5000": str(reg_port)}
-    finally:
-        _stop(log_proc)
-        _stop(reg_proc)
-        logs.close()
+    with (tmp_path / "services.log").open("wb") as logs:
+        log_proc = spawn([*LABKIT, *serve_args], cwd=tmp_path, stdout=logs, stderr=subprocess.STDOUT)
+        reg_proc = spawn([registry_bin, "serve", "room-registry.yml"], cwd=tmp_path,
+                         stdout=logs, stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_http(f"http://127.0.0.1:{log_port}/api/v1/log", log_proc, "labkit log serve")
+    _wait_http(f"http://127.0.0.1:{reg_port}/v2/", reg_proc, "docker-registry")
+    yield {"3000": str(log_port), "5000": str(reg_port)}
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:

@@ -59,7 +59,8 @@ def _racy_cosign(reg: SandboxRegistry, repo: str, digest: str, sigs: list[Legacy
         try:
             append_signature_racy(store, digest, reg.layer(sig), sig.payload)  # type: ignore[arg-type]
         except (LabkitError, threading.BrokenBarrierError) as exc:
-            errors.append(str(exc))
+            errors.append(str(exc) or type(exc).__name__)
+            barrier.abort()  # a signer that failed before its read must not keep the others waiting
 
     threads = [threading.Thread(target=run, args=(s,)) for s in sigs]
     for t in threads:

@@ -1,9 +1,10 @@
 """Run a real OCI registry (distribution's ``docker-registry``) on a loopback port.
 
-The Debian package ``docker-registry`` (distribution 2.8) is started as a
-plain process with a minimal config: filesystem storage in a directory you
-give (or a temp dir), ``127.0.0.1`` on a free port, deletes enabled, no
-auth. It is stopped by its PID. Notebooks and tests use it; nothing here
+The registry binary (Debian's ``docker-registry``, distribution 2.8, or
+Homebrew's ``distribution`` formula, whose binary is ``registry``; found by
+`labkit.systools`) is started as a plain process with a minimal config:
+filesystem storage in a directory you give (or a temp dir), ``127.0.0.1`` on
+a free port, deletes enabled, no auth. It is stopped by its PID. Notebooks and tests use it; nothing here
 listens on anything but loopback.
 
     with LocalRegistry() as reg:
@@ -24,6 +25,7 @@ from types import TracebackType
 
 import requests
 
+from labkit import systools
 from labkit.errors import RegistryError
 
 __all__ = ["LocalRegistry", "find_registry_binary"]
@@ -50,11 +52,8 @@ http:
 
 
 def find_registry_binary() -> str | None:
-    """The path of ``docker-registry``, or None when it is not installed."""
-    found = shutil.which("docker-registry")
-    if found:
-        return found
-    return "/usr/bin/docker-registry" if Path("/usr/bin/docker-registry").exists() else None
+    """The path of the registry binary (``docker-registry`` or ``registry``), or None when it is not installed."""
+    return systools.find("docker-registry")
 
 
 def _free_port() -> int:
@@ -92,8 +91,8 @@ class LocalRegistry:
         """Start the registry and wait until ``GET /v2/`` answers 200."""
         if self.binary is None:
             raise RegistryError(
-                "docker-registry is not installed",
-                hint="Install it with: apt-get install docker-registry (Debian/Ubuntu).",
+                systools.missing_message("docker-registry", "LocalRegistry (a real OCI registry on loopback)"),
+                hint="Install it: " + systools.install_hint("docker-registry").replace("\n", "; "),
             )
         storage = self.directory / "storage"
         storage.mkdir(parents=True, exist_ok=True)

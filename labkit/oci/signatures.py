@@ -273,6 +273,33 @@ def _write_sig(store: Store, tag: str, layers: Sequence[Descriptor], payloads: M
     return store.put_manifest(manifest.to_bytes(), MT_MANIFEST, tag=tag)
 
 
+#: Tries of one claim write. Another signer committing the same blobs makes distribution rewrite their link
+#: files in place, and for that moment it answers 500, DIGEST_INVALID or MANIFEST_BLOB_UNKNOWN.
+_CLAIM_ATTEMPTS = 6
+
+
+def _transient(exc: StoreError) -> bool:
+    status = exc.details.get("status")
+    return (isinstance(status, int) and status >= 500) or any(c in exc.message for c in ("BLOB_UNKNOWN", "DIGEST_INVALID"))
+
+
+def _write_claim(store: Store, tag: str, layer: Descriptor, payload: bytes) -> None:
+    """Push the payload and this signer's one-signature claim manifest, riding out transient answers.
+
+    Both writes are idempotent (content-addressed blobs, a tag of this
+    signer's own), so trying again is safe; a lasting error is raised.
+    """
+    for attempt in range(_CLAIM_ATTEMPTS):
+        try:
+            store.put_blob(payload, layer.media_type)
+            _write_sig(store, tag, [layer], {layer.digest: payload})
+            return
+        except StoreError as exc:  # RegistryError carries the HTTP status
+            if not _transient(exc) or attempt == _CLAIM_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def attach_signature(
     store: Store, image: Digest | str, layer: Descriptor, payload: bytes, *, suffix: str = "sig"
 ) -> Descriptor:
@@ -284,15 +311,15 @@ def attach_signature(
     """
     d = image if isinstance(image, Digest) else Digest.parse(image)
     tag = signature_tag(d, suffix)
-    store.put_blob(payload, layer.media_type)
     if isinstance(store, OCILayout):
+        store.put_blob(payload, layer.media_type)
         with store.lock():
             layers = _read_sig(store, tag)
             if any(_same(x, layer) for x in layers):
                 return store.resolve(tag)
             return _write_sig(store, tag, [*layers, layer], {layer.digest: payload})
     claim_id = Digest.of(canonical_json(layer.to_dict())).hex[:16]
-    _write_sig(store, f"{tag}.claim-{claim_id}", [layer], {layer.digest: payload})
+    _write_claim(store, f"{tag}.claim-{claim_id}", layer, payload)
 
     def merge(current: bytes | None, claims: list[tuple[str, bytes]]) -> bytes | None:
         layers = list(parse_manifest(current).layers) if current is not None else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_sigstore_cli_verifies_with_the_trust_config(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "SANs do not match" in bad.stderr
 
 
-def test_serve_runs_until_stopped(tmp_path: Path) -> None:
+def test_serve_runs_until_stopped(tmp_path: Path, spawn: Callable[..., subprocess.Popen[str]]) -> None:
     import os
     import signal
     import time
@@ -75,7 +76,7 @@ def test_serve_runs_until_stopped(tmp_path: Path) -> None:
     inst_dir = tmp_path / "inst"
     assert main(["init", str(inst_dir)]) == 0
     config = tmp_path / "tc.json"
-    proc = subprocess.Popen(
+    proc = spawn(
         [sys.executable, "-c", "import sys; from labkit.cli import main; sys.exit(main(sys.argv[1:]))",
          "serve", "--instance", str(inst_dir), "--trust-config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

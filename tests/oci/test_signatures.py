@@ -223,12 +223,13 @@ sign_image(store, desc, key, docker_reference="localhost/app")
 """
 
 
-def _run_signers(ref: str, tmp: Path, n: int = 8) -> None:
+def _run_signers(spawn: Callable[..., subprocess.Popen[bytes]], ref: str, tmp: Path, n: int = 8) -> None:
+    """`n` signer processes at once, started through `spawn` (stopped when the test ends, whatever the outcome)."""
     go = tmp / "go"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     procs = [
-        subprocess.Popen([sys.executable, "-c", _SIGNER, ref, str(i), str(go)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        spawn([sys.executable, "-c", _SIGNER, ref, str(i), str(go)], env=env,
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for i in range(n)
     ]
     time.sleep(0.5)
@@ -248,18 +249,22 @@ def _check_all_signed(store: OCILayout | object, digest: Digest, n: int = 8) -> 
 
 
 @pytest.mark.slow
-def test_eight_concurrent_signers_layout(layout: OCILayout, image: BuiltImage, tmp_path: Path) -> None:
-    _run_signers(f"oci:{layout.path}:v1", tmp_path)
+def test_eight_concurrent_signers_layout(
+    layout: OCILayout, image: BuiltImage, tmp_path: Path, spawn: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    _run_signers(spawn, f"oci:{layout.path}:v1", tmp_path)
     _check_all_signed(layout, image.digest)
     assert layout.check() == []
 
 
 @pytest.mark.slow
 @pytest.mark.registry
-def test_eight_concurrent_signers_registry(registry: Registry, tmp_path: Path) -> None:
+def test_eight_concurrent_signers_registry(
+    registry: Registry, tmp_path: Path, spawn: Callable[..., subprocess.Popen[bytes]]
+) -> None:
     repo = RegistryClient(registry.url).repository("labkit/race")
     img = build_image(repo, {"app.txt": "v1"}, tag="v1")
-    _run_signers(f"{registry.host}/labkit/race:v1", tmp_path)
+    _run_signers(spawn, f"{registry.host}/labkit/race:v1", tmp_path)
     _check_all_signed(repo, img.digest)
 
 

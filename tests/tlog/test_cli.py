@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,19 +19,16 @@ from labkit.tlog.store import TransparencyLog
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    proc = subprocess.Popen(
+def server(tmp_path: Path, spawn: Callable[..., subprocess.Popen[str]]) -> Iterator[str]:
+    """`labkit log serve` in a process of its own, stopped by `spawn` whatever the outcome."""
+    proc = spawn(
         [sys.executable, "-m", "labkit.cli", "log", "serve", "--dir", str(tmp_path / "log"), "--port", "0", "--seed", "cli"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("serving "), line
-        yield line.rsplit(" ", 1)[1].strip()
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("serving "), line
+    yield line.rsplit(" ", 1)[1].strip()
 
 
 def test_serve_and_query(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

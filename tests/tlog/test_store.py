@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from labkit.tlog.entries import hashedrekord_body, verify_entry
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The `spawn` fixture (tests/conftest.py).
+Spawn = Callable[..., subprocess.Popen[bytes]]
 
 
 def _signer(lab: Lab) -> SigningKey:
@@ -182,11 +185,12 @@ def test_bundle_entry_and_rekor_bundle(tmp_path: Path, lab: Lab) -> None:
 
 
 def _run_workers(
-    directory: Path, tmp_path: Path, workers: int, count: int, first: int = 0
+    spawn: Spawn, directory: Path, tmp_path: Path, workers: int, count: int, first: int = 0
 ) -> list[subprocess.Popen[bytes]]:
+    """Start appender processes through `spawn` (stopped when the test ends, whatever the outcome)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return [
-        subprocess.Popen(
+        spawn(
             [sys.executable, "-m", "tests.tlog._worker", str(directory), str(first + w), str(count),
              str(tmp_path / f"out{w}.txt")],
             cwd=ROOT, env=env,
@@ -212,9 +216,9 @@ def _check_published(log: TransparencyLog, notes: list[str]) -> None:
 
 
 @pytest.mark.slow
-def test_eight_processes_append_500_each(tmp_path: Path) -> None:
+def test_eight_processes_append_500_each(tmp_path: Path, spawn: Spawn) -> None:
     directory = tmp_path / "log"
-    procs = _run_workers(directory, tmp_path, 8, 500)
+    procs = _run_workers(spawn, directory, tmp_path, 8, 500)
     for p in procs:
         assert p.wait(timeout=600) == 0
     log = TransparencyLog.open(directory, lab=Lab(seed="concurrency"))
@@ -230,7 +234,7 @@ def test_eight_processes_append_500_each(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_append_leaves_a_consistent_log(tmp_path: Path) -> None:
+def test_sigkill_mid_append_leaves_a_consistent_log(tmp_path: Path, spawn: Spawn) -> None:
     """Kill a busy appender three times at different moments; each time the log reopens whole."""
     directory = tmp_path / "log"
     seen: list[str] = []
@@ -238,7 +242,7 @@ def test_sigkill_mid_append_leaves_a_consistent_log(tmp_path: Path) -> None:
     for round_, wait_for in enumerate((150, 40, 97)):
         rdir = tmp_path / f"round{round_}"
         rdir.mkdir()
-        (proc,) = _run_workers(directory, rdir, 1, 100000, first=100 * round_)
+        (proc,) = _run_workers(spawn, directory, rdir, 1, 100000, first=100 * round_)
         out = rdir / "out0.txt"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

@@ -19,7 +19,7 @@ from labkit.verify.samples import (
     find_conformance_cases,
     make_broken_bundles,
 )
-from tests.conftest import ROOT
+from tests.conftest import VENDOR
 
 BROKEN = {
     "inclusion-proof-corrupted-hash": "tlog.inclusion_proof",
@@ -156,8 +156,16 @@ def test_find_conformance_cases_without_them_is_none(tmp_path: Path, monkeypatch
     assert find_conformance_cases() is None
 
 
-def test_find_conformance_cases_beside_a_checkout(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_find_conformance_cases_beside_a_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """In a development checkout the notebook finds ../shared/conformance from its own folder."""
     monkeypatch.delenv(CONFORMANCE_ENV, raising=False)
-    monkeypatch.chdir(ROOT / "notebooks")
-    assert find_conformance_cases() == shared_dir / "conformance" / "bundle-verify"
+    cases = _fake_cases(tmp_path / "shared" / "conformance" / "bundle-verify")
+    (tmp_path / "checkout" / "notebooks").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "checkout" / "notebooks")
+    assert find_conformance_cases() == cases
+
+
+def test_the_vendored_conformance_cases_are_a_bundle_verify_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/vendor/conformance (what the tests read) is what the notebook's CONFORMANCE may name."""
+    monkeypatch.delenv(CONFORMANCE_ENV, raising=False)
+    assert find_conformance_cases(VENDOR / "conformance") == VENDOR / "conformance" / "bundle-verify"
