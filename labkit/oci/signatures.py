@@ -48,6 +48,7 @@ from labkit.checks import CheckResult, Step
 from labkit.errors import LabkitError, StoreError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, SystemClock
+from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
 from labkit.oci.descriptor import (
     EMPTY_DESCRIPTOR,
     EMPTY_JSON,
@@ -417,7 +418,8 @@ def sign_image(
         statement = Statement(
             [Subject(docker_reference, {image.digest.algorithm: image.digest.hex})], COSIGN_SIGN_PREDICATE, {}
         )
-        envelope = sign_envelope(statement.to_json(), INTOTO_PAYLOAD_TYPE, key)
+        # cosign v3 signs the -a pairs as the subject's annotations (the statement has no `optional` map).
+        envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, key)
         entries = []
         if tlog is not None:
             entries.append(tlog.upload_dsse(envelope.to_json(), [key.public_key().pem()]).to_bundle_entry())
@@ -694,11 +696,7 @@ def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: Verifying
         _SPEC_DOCKER_REF, parsed.docker_reference == docker_reference, docker_reference, parsed.docker_reference,
     ):
         return res
-    optional = parsed.annotations or {}
-    for k in sorted(required):
-        if not res.add(f"payload.annotation.{k}", f"payload annotation {k} matches", "cosign verify -a",
-                       optional.get(k) == required[k], required[k], optional.get(k, "(absent)")):
-            return res
+    check_annotations(res, required, parsed.annotations, source="simple-signing optional")
     return res
 
 
@@ -714,10 +712,23 @@ def _subject_names(data: bytes, image: Digest) -> list[str]:
     return [s.name for s in statement.subjects if s.digest.get(image.algorithm) == image.hex]
 
 
+def _bundle_annotations(data: bytes, image: Digest) -> dict[str, object] | None:
+    """The annotations the bundle's DSSE statement signs for `image` (None: no statement, no annotations)."""
+    try:
+        env = Bundle.from_json(data).dsse_envelope
+        if not isinstance(env, Envelope):
+            return None
+        return statement_annotations(env.payload, image)
+    except LabkitError:
+        return None
+
+
 def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey | None,
-                  trusted_root: Any = None, identity: Any = None,
+                  required: Mapping[str, str], trusted_root: Any = None, identity: Any = None,
                   docker_reference: str | None = None) -> CheckResult:
     res = _check_bundle_signature(ref, data, image, key, trusted_root, identity)
+    if res.ok and required:
+        check_annotations(res, required, _bundle_annotations(data, image), source="statement subject annotations")
     if res.ok and docker_reference is not None:
         names = _subject_names(data, image)
         res.add("payload.docker_reference", "the statement subject for this digest names the repository verified",
@@ -833,7 +844,7 @@ def explain_image_signatures(
     ):
         return report
     for ref, data in bundles:
-        report.signatures.append(_check_bundle(ref, data, d, key, root, identity, docker_reference))
+        report.signatures.append(_check_bundle(ref, data, d, key, required, root, identity, docker_reference))
     if not require_bundle_format:
         tag = signature_tag(d)
         try:
