@@ -475,7 +475,7 @@ class ImageSignatureReport(CheckResult):
         if step is None:
             return VerificationError(f"image {self.image.short()}: the checks did not complete",
                                      step=self.incomplete_reason)
-        detail = ""
+        detail = f": {step.detail}" if step.detail else ""  # a store that could not be read says why
         firsts = [f for f in (s.failed_step for s in self.signatures) if f is not None]
         if firsts:
             detail = f" (first signature failed at {firsts[0].id}: {firsts[0].actual})"
@@ -834,7 +834,8 @@ def explain_image_signatures(
         bundles = list_bundles(store, d)
     except LabkitError as exc:
         bundles = []
-        top.add("referrers.read", "read bundle referrers", "OCI distribution-spec v1.1 §Referrers", False, "", exc.message)
+        top.add("referrers.read", "read bundle referrers", "OCI distribution-spec v1.1 §Referrers", False, "", exc.message,
+                detail=exc.message)
         if require_bundle_format:
             return report  # no fallback to .sig when the lookup fails either
     if require_bundle_format and not top.add(
@@ -852,7 +853,8 @@ def explain_image_signatures(
             top.add("sig.read", f"read {tag}", _SPEC_SIG, True, "", f"{len(sigs)} layer(s)")
         except LabkitError as exc:
             sigs = []
-            top.add("sig.read", f"read {tag}", _SPEC_SIG, False, "a valid signature manifest", exc.message)
+            top.add("sig.read", f"read {tag}", _SPEC_SIG, False, "a valid signature manifest", exc.message,
+                    detail=exc.message)
         for i, sig in enumerate(sigs):
             report.signatures.append(_check_legacy(sig, i, d, key, required, root, identity, tlog, docker_reference))
     found = len(report.signatures)
