@@ -230,7 +230,14 @@ class OCILayout:
         d = digest if isinstance(digest, Digest) else Digest.parse(digest)
         path = self.blob_path(d)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as fh:
+                actual_size = os.fstat(fh.fileno()).st_size
+                if size is not None and actual_size != size:  # checked before reading anything
+                    raise DigestError(
+                        f"blob {d.short()} has {actual_size} bytes, its descriptor says {size}",
+                        details={"expected size": size, "actual size": actual_size},
+                    )
+                data = fh.read()
         except FileNotFoundError:
             raise NotFoundError(f"blob {d} is missing from {self.name}", details={"digest": str(d)}) from None
         except OSError as exc:

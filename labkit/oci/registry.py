@@ -226,9 +226,14 @@ class RegistryClient:
                     body = _read_capped(resp, cap, what, deadline)
                 else:
                     body = _read_capped(resp, _ERROR_BODY_BYTES, what, deadline, truncate=True)
-            finally:
+            except BaseException:
                 resp.close()
+                raise
             resp._content = body
+            if len(body) < _ERROR_BODY_BYTES or resp.status_code in ok_set:
+                resp.raw.release_conn()  # read to the end: the connection goes back to the pool
+            else:
+                resp.close()  # an error body cut short: unread bytes, so the connection is dropped
             return resp
 
         resp = self._within(deadline, send)

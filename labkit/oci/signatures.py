@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
+from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.checks import CheckResult, Step
 from labkit.errors import LabkitError, StoreError, VerificationError
@@ -226,8 +227,8 @@ class SignatureLayer:
         if raw is None:
             return None
         try:
-            doc = json.loads(raw)
-        except ValueError:
+            doc = loads(raw, what="dev.sigstore.cosign/bundle annotation")
+        except LabkitError:
             return None
         return doc if isinstance(doc, dict) else None
 
@@ -340,8 +341,16 @@ def list_signatures(store: Store, image: Digest | str, *, suffix: str = "sig") -
     d = image if isinstance(image, Digest) else Digest.parse(image)
     out = []
     for layer in _read_sig(store, signature_tag(d, suffix)):
-        out.append(SignatureLayer(layer, store.get_blob(layer.digest, layer.size)))
+        out.append(SignatureLayer(layer, _get_document(store, layer, "signature payload")))
     return out
+
+
+def _get_document(store: Store, layer: Descriptor, what: str) -> bytes:
+    """A JSON document stored as a blob (payload, envelope, bundle): its declared size capped before reading."""
+    if layer.size > MAX_DOCUMENT_BYTES:
+        raise StoreError(f"{what} {layer.digest.short()} is {layer.size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
+                         details={"digest": str(layer.digest)})
+    return store.get_blob(layer.digest, layer.size)
 
 
 def bundle_referrer_manifest(
@@ -380,7 +389,7 @@ def list_bundles(store: Store, image: Digest | str) -> list[tuple[Descriptor, by
         manifest = parse_manifest(data, what=f"bundle referrer {ref.digest.short()}")
         for layer in manifest.layers:
             if layer.media_type == BUNDLE_ARTIFACT_TYPE:
-                out.append((ref, store.get_blob(layer.digest, layer.size)))
+                out.append((ref, _get_document(store, layer, "bundle")))
     return out
 
 
@@ -492,7 +501,9 @@ def _rekor_entry(rekor: Mapping[str, Any]) -> TransparencyLogEntry | None:
     try:
         payload = rekor["Payload"]
         body = base64.b64decode(payload["body"], validate=True)
-        body_doc = json.loads(body)
+        body_doc = loads(body, what="log entry body")
+        if not isinstance(body_doc, dict):
+            return None
         return TransparencyLogEntry(
             log_index=int(payload["logIndex"]),
             log_id=bytes.fromhex(payload["logID"]),
@@ -503,7 +514,7 @@ def _rekor_entry(rekor: Mapping[str, Any]) -> TransparencyLogEntry | None:
             inclusion_promise=base64.b64decode(rekor["SignedEntryTimestamp"], validate=True),
             inclusion_proof=None,
         )
-    except (KeyError, TypeError, ValueError, binascii.Error, RecursionError):
+    except (KeyError, TypeError, ValueError, binascii.Error, RecursionError, LabkitError):
         return None
 
 

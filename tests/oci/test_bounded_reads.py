@@ -14,8 +14,10 @@ from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.oci.descriptor import MT_MANIFEST
 from labkit.oci.digest import Digest
+from labkit.oci.builder import build_image
 from labkit.oci.layout import OCILayout
 from labkit.oci.registry import RegistryClient
+from labkit.oci.signatures import SIMPLESIGNING_MEDIA_TYPE, explain_image_signatures, signature_manifest, signature_tag
 from tests.oci.hostile import MIB, SMALL
 
 DEADLINE = 1.5
@@ -93,3 +95,16 @@ def test_layout_manifest_over_the_cap(tmp_path: Path) -> None:
     layout.tag("v1", desc)
     with pytest.raises(StoreError, match="over the 4194304-byte limit"):
         layout.resolve("v1")
+
+
+def test_signature_payload_over_the_cap_is_not_read(tmp_path: Path) -> None:
+    layout = OCILayout.init(tmp_path / "L")
+    built = build_image(layout, {"a": b"1"}, tag="v1")
+    layer = layout.put_blob(b"{" + b" " * (5 * MIB) + b"}", SIMPLESIGNING_MEDIA_TYPE)
+    manifest, config = signature_manifest([layer])
+    layout.put_blob(config)
+    layout.put_manifest(manifest.to_bytes(), MT_MANIFEST, tag=signature_tag(built.digest))
+    key = generate(lab=Lab(seed="bounded"), label="k")
+    report = explain_image_signatures(layout, built.digest, key.public_key())
+    step = report.step("sig.read")
+    assert step is not None and step.failed and "over the 4194304-byte limit" in (step.actual or "")
