@@ -348,8 +348,10 @@ def list_signatures(store: Store, image: Digest | str, *, suffix: str = "sig") -
 def _get_document(store: Store, layer: Descriptor, what: str) -> bytes:
     """A JSON document stored as a blob (payload, envelope, bundle): its declared size capped before reading."""
     if layer.size > MAX_DOCUMENT_BYTES:
-        raise StoreError(f"{what} {layer.digest.short()} is {layer.size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
-                         details={"digest": str(layer.digest)})
+        raise StoreError(
+            f"{what} {layer.digest.short()} is {layer.size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
+            details={"digest": str(layer.digest)},
+        )
     return store.get_blob(layer.digest, layer.size)
 
 

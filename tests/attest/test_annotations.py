@@ -28,7 +28,8 @@ def test_attestation_annotations_are_checked(inst: Instance, tmp_path: Path) -> 
     assert inst.lab is not None
     key = generate("ecdsa-p256", lab=inst.lab, label="release")
     root = inst.trusted_root_json()
-    attest_image(store, built.descriptor, "custom", {"Data": "x", "Timestamp": "2026-01-01T00:00:00Z"}, key, docker_reference=samples.DEMO_IMAGE_NAME,
+    predicate = {"Data": "x", "Timestamp": "2026-01-01T00:00:00Z"}
+    attest_image(store, built.descriptor, "custom", predicate, key, docker_reference=samples.DEMO_IMAGE_NAME,
                  instance=inst, annotations={"env": "staging"})
     ok = explain_image_attestation(store, built.descriptor, "custom", trusted_root=root, key=key.public_key(),
                                    annotations={"env": "staging"})

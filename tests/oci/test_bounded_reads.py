@@ -61,8 +61,9 @@ def test_deadline_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         RegistryClient("http://127.0.0.1:1")
 
 
-def test_cli_verify_against_a_stalling_registry_is_one_error(hostile: str, monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_cli_verify_against_a_stalling_registry_is_one_error(
+    hostile: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     lab = Lab(seed="bounded")
     save_key_pair(generate(lab=lab, label="cosign"), tmp_path / "cosign", password="pw", allow_lab=True, lab=lab)
     monkeypatch.setenv("LABKIT_REGISTRY_DEADLINE", "1")
