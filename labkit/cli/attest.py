@@ -58,11 +58,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     p = sub.add_parser("attest", help="attest an image: in-toto statement in DSSE, logged, stored as a referrer and .att")
     _signer_args(p)
+    p.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
+                   help="key=value pairs signed as the statement subject's annotations")
     p.add_argument("image", metavar="IMAGE")
     p.set_defaults(handler=_attest)
 
     v = sub.add_parser("verify-attestation", help="verify that an image has a valid attestation of --type")
     _verifier_args(v)
+    v.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
+                   help="require these annotations in the signed statement's subject (cosign ignores them here)")
     v.add_argument("image", metavar="IMAGE")
     v.set_defaults(handler=_verify_attestation)
 
@@ -141,7 +145,7 @@ def _print_result(result: Any, steps: bool) -> None:
 def _attest(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.attest import attest_image
-    from labkit.cli.oci import _layout_identity
+    from labkit.cli.oci import _layout_identity, _pairs
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing
     from labkit.oci.store import open_store
@@ -157,7 +161,8 @@ def _attest(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     identity = _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
-    a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst)
+    a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst,
+                     annotations=_pairs(args.annotations, "-a"))
     entry = a.bundle.verification_material.tlog_entries[0]
     print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Pushing attestation referrer: {ref.name}@{a.referrer.digest}", file=sys.stderr)
@@ -167,13 +172,16 @@ def _attest(args: argparse.Namespace) -> int:
 
 def _verify_attestation(args: argparse.Namespace) -> int:
     from labkit.attest import explain_image_attestation
+    from labkit.cli.oci import _pairs
     from labkit.errors import VerificationError
     from labkit.oci.store import open_store
 
+    required = _pairs(args.annotations, "-a")
     root, key, identity = _verification(args)
     store, ref = open_store(args.image)
     desc = store.resolve(ref.ref)
-    result = explain_image_attestation(store, desc, args.type, trusted_root=root, key=key, identity=identity)
+    result = explain_image_attestation(store, desc, args.type, trusted_root=root, key=key, identity=identity,
+                                       annotations=required)
     _print_result(result, args.steps)
     if not result.verified:
         f = result.failed_step

@@ -448,16 +448,17 @@ def _image_build(args: argparse.Namespace) -> int:
 
 
 def _image_copy(args: argparse.Namespace) -> int:
-    from labkit.oci.reference import LayoutReference
-    from labkit.oci.store import copy_image, open_store
+    from labkit.oci.reference import LayoutReference, parse_reference
+    from labkit.oci.store import copy_image, open_destination, open_store
 
     src, sref = open_store(args.src)
-    dst, dref = open_store(args.dst, create=True)
+    dref = parse_reference(args.dst)
     tag = dref.tag
     if dref.digest is not None:
         raise InputError("the destination takes a tag, not a digest")
     if tag is None and not isinstance(dref, LayoutReference):
         tag = "latest"
-    desc = copy_image(src, sref.ref, dst, tag=tag)
+    with open_destination(dref) as (dst, _):  # a failed copy leaves no layout it created behind
+        desc = copy_image(src, sref.ref, dst, tag=tag)
     print(f"{dref.name}@{desc.digest}")
     return 0
