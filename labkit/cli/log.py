@@ -147,11 +147,13 @@ def _trusted_root(args: argparse.Namespace) -> int:
     """A Sigstore TrustedRoot naming this log (its key, log ID, validity), e.g. for ``labkit verify --key``."""
     import datetime as _dt
 
-    from labkit._internal.fsutil import atomic_write
+    from labkit.cli._output import refuse_existing, write_output
     from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
     from labkit.lab import DEFAULT_LAB_TIME
     from labkit.verify.trustroot import parse_rfc3339
 
+    if args.output:
+        refuse_existing([args.output], force=args.force)
     src = _source(args)
     try:
         if args.url:
@@ -177,7 +179,7 @@ def _trusted_root(args: argparse.Namespace) -> int:
     data = trusted_root_json(trusted_root(tlogs=[LogEntryKey(base_url, key, key.key_id(), start)],
                                           certificate_authorities=[]))
     if args.output:
-        atomic_write(args.output, data)
+        write_output(args.output, data, force=args.force)
         print(f"wrote the trusted root of {key.key_id().hex()[:16]}… to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(data.decode())
@@ -186,6 +188,8 @@ def _trusted_root(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._output import add_force_option
+
     log = sub.add_parser("log", help="run and query a transparency log (Rekor v1 API subset)")
     cmds = log.add_subparsers(dest="log_command", metavar="SUBCOMMAND")
 
@@ -235,6 +239,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--valid-from", default=None, metavar="RFC3339",
                    help="start of the key's validity (default: the lab epoch, or the first entry's time if older)")
     p.add_argument("-o", "--output", default=None, metavar="FILE", help="write here (atomically) instead of stdout")
+    add_force_option(p, "the --output file")
     p.set_defaults(handler=_trusted_root)
 
     def _help(args: argparse.Namespace) -> int:
