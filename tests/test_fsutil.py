@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from labkit._internal import fsutil
 from labkit._internal.fsutil import atomic_write, atomic_write_all, os_error_message
 from labkit.errors import InputError
 
@@ -41,7 +40,7 @@ def test_any_os_error_names_the_path_and_the_reason(tmp_path: Path, monkeypatch:
     def full(*args: object, **kwargs: object) -> tuple[int, str]:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fsutil.tempfile, "mkstemp", full)
+    monkeypatch.setattr("labkit._internal.fsutil.tempfile.mkstemp", full)
     with pytest.raises(InputError, match=r"cannot write .*out: No space left on device") as exc:
         atomic_write(tmp_path / "out", b"x")
     assert exc.value.details["path"] == tmp_path / "out"
@@ -83,7 +82,7 @@ def test_write_all_rolls_back_when_the_second_rename_fails(tmp_path: Path, monke
             raise OSError(5, "Input/output error", str(dst))
         real_replace(src, dst)
 
-    monkeypatch.setattr(fsutil.os, "replace", flaky)
+    monkeypatch.setattr("labkit._internal.fsutil.os.replace", flaky)
     with pytest.raises(InputError, match="k.pub: Input/output error|cannot write .*k.pub"):
         atomic_write_all(_pair(tmp_path), overwrite=True)
     assert (tmp_path / "k.key").read_bytes() == b"old private"  # restored from its backup
