@@ -189,6 +189,7 @@ def _trusted_root(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     from labkit.cli._output import add_force_option
+    from labkit.cli._types import non_negative_int64
 
     log = sub.add_parser("log", help="run and query a transparency log (Rekor v1 API subset)")
     cmds = log.add_subparsers(dest="log_command", metavar="SUBCOMMAND")
@@ -209,15 +210,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = cmds.add_parser("get", help="an entry by index or UUID, as Rekor returns it")
     _add_source(p)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--index", type=int)
+    g.add_argument("--index", type=non_negative_int64())
     g.add_argument("--uuid")
     p.set_defaults(handler=_get)
 
     p = cmds.add_parser("proof", help="an inclusion (--index) or consistency (--first/--last) proof")
     _add_source(p)
-    p.add_argument("--index", type=int)
-    p.add_argument("--first", type=int)
-    p.add_argument("--last", type=int)
+    p.add_argument("--index", type=non_negative_int64())
+    p.add_argument("--first", type=non_negative_int64())
+    p.add_argument("--last", type=non_negative_int64())
     p.set_defaults(handler=_proof)
 
     p = cmds.add_parser("search", help="entries by artifact hash, public key file or email")

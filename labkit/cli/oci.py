@@ -405,21 +405,17 @@ def _image_build(args: argparse.Namespace) -> int:
     if args.env:
         config["Env"] = [f"{k}={v}" for k, v in _pairs(args.env, "--env").items()]
     if args.cmd:
-        try:
-            cmd = json.loads(args.cmd)
-        except ValueError:
-            raise InputError(f"--cmd must be a JSON list of strings, got {args.cmd!r}") from None
+        from labkit._internal import jsonio
+
+        cmd = jsonio.loads(args.cmd, what="--cmd (a JSON list of strings)")
         if not isinstance(cmd, list) or not all(isinstance(x, str) for x in cmd):
             raise InputError("--cmd must be a JSON list of strings")
         config["Cmd"] = cmd
     store = OCILayout.init(args.layout)
     if args.spec:
-        import yaml
+        from labkit.cli._documents import read_json_or_yaml
 
-        try:
-            spec = yaml.safe_load(read_bytes(args.spec, "image spec"))
-        except yaml.YAMLError as exc:
-            raise InputError(f"image spec is not JSON/YAML: {exc}") from None
+        spec = read_json_or_yaml(args.spec, "image spec")
         if not isinstance(spec, dict):
             raise InputError("image spec must be a mapping")
         spec = dict(spec, tag=args.tag)
