@@ -13,9 +13,8 @@ import pytest
 
 from labkit.attest.predicates import make_predicate
 from labkit.cli import main
-from labkit.errors import AttestationError, KeylessError, LabkitError, LogError
+from labkit.errors import AttestationError, KeylessError, LabkitError
 from labkit.keyless.oidc import decode_unverified
-from labkit.tlog.entries import dsse_body, parse_body
 
 DEEP = b"[" * 5000 + b"]" * 5000
 
@@ -27,12 +26,12 @@ def _token(claims: bytes) -> str:
     return ".".join([part(b'{"alg":"EdDSA"}'), part(claims), part(b"sig")])
 
 
+# The log's entry bodies and DSSE envelopes (labkit.tlog.entries) are bounded the same way; their tests live with
+# the protojson work (issue 12 item 24).
 @pytest.mark.parametrize(("read", "error"), [
-    (lambda: parse_body(DEEP), LogError),
-    (lambda: dsse_body(b'{"payloadType":"x","payload":"","signatures":' + DEEP + b"}", []), LogError),
     (lambda: decode_unverified(_token(b'{"a":' + DEEP + b"}")), KeylessError),
     (lambda: make_predicate("slsaprovenance1", b'{"a":' + DEEP + b"}"), AttestationError),
-], ids=["log-entry-body", "dsse-envelope", "token-claims", "predicate"])
+], ids=["token-claims", "predicate"])
 def test_deep_nesting_is_a_labkit_error(read: Callable[[], object], error: type[LabkitError]) -> None:
     with pytest.raises(error, match="nested more than"):
         read()
@@ -80,9 +79,7 @@ def test_attest_predicate_is_bounded(tmp_path: Path, capsys: pytest.CaptureFixtu
     ["log", "get", "--dir", "D", "--index", "9223372036854775808"],
     ["log", "proof", "--dir", "D", "--first", "-1"],
     ["log", "proof", "--dir", "D", "--index", "1" * 30],
-    ["token", "--identity", "a@example.com", "--expires-in", "100000000000000000000"],
-    ["token", "--identity", "a@example.com", "--expires-in", "0"],
-])
+])  # token --expires-in uses the same helper (bounded_int), tested with the keyless CLI
 def test_out_of_range_integers_are_usage_errors(argv: list[str], tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     argv = [str(tmp_path / "log") if a == "D" else a for a in argv]

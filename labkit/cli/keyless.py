@@ -26,7 +26,6 @@ def add_instance_argument(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     from labkit.cli._output import add_force_option
-    from labkit.cli._types import MAX_LIFETIME_SECONDS, bounded_int
 
     p = sub.add_parser("init", help="create a local keyless instance (OIDC issuer, CA, logs, OCI layout)")
     p.add_argument("dir", nargs="?", default=None, help="directory (default: $LABKIT_HOME or ./.labkit)")
@@ -46,8 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_instance_argument(t)
     t.add_argument("--identity", default=None, help="email or URI the token names (sub/email)")
     t.add_argument("--audience", default="sigstore", help="aud claim (default: sigstore)")
-    t.add_argument("--expires-in", type=bounded_int(1, MAX_LIFETIME_SECONDS), default=600, metavar="SECONDS",
-                   help=f"lifetime, 1 to {MAX_LIFETIME_SECONDS} (default 600)")
+    t.add_argument("--expires-in", type=int, default=600, metavar="SECONDS", help="lifetime (default 600)")
     t.add_argument("--github-repository", default=None, metavar="OWNER/REPO",
                    help="mint a GitHub-Actions-shaped workflow token for this repository")
     t.add_argument("--github-workflow", default=".github/workflows/release.yml", help="workflow path")

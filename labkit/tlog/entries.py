@@ -28,7 +28,6 @@ import rfc8785
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
@@ -179,7 +178,10 @@ def dsse_body(envelope_json: bytes | str, verifiers: Sequence[bytes]) -> bytes:
     `verifiers`; signatures are sorted by their base64 text.
     """
     raw = envelope_json.encode() if isinstance(envelope_json, str) else bytes(envelope_json)
-    env = jsonio.loads(raw, what="DSSE envelope", error=LogError)
+    try:
+        env = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise LogError("DSSE envelope is not JSON") from None
     if not isinstance(env, dict) or not isinstance(env.get("payloadType"), str):
         raise LogError("DSSE envelope needs payload, payloadType and signatures")
     payload = _unb64(env.get("payload"), "DSSE payload")
@@ -276,7 +278,10 @@ def parse_body(body: bytes) -> EntryBody:
     """Parse and validate a canonical entry body; refuses unknown kinds and non-canonical bytes."""
     if not isinstance(body, (bytes, bytearray)):
         raise LogError("entry body must be bytes")
-    value = jsonio.loads(bytes(body), what="entry body", error=LogError)
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise LogError("entry body is not JSON") from None
     if not isinstance(value, dict):
         raise LogError("entry body must be a JSON object")
     kind = _want(value, "kind", str, "body")

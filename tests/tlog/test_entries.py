@@ -115,7 +115,7 @@ def test_bad_bodies(lab: Lab) -> None:
         parse_body(rfc8785.dumps({**value, "kind": "rekord"}))
     with pytest.raises(LogError, match="version"):
         parse_body(rfc8785.dumps({**value, "apiVersion": "0.0.2"}))
-    with pytest.raises(LogError, match="not (valid )?JSON|not UTF-8"):
+    with pytest.raises(LogError, match="not JSON"):
         parse_body(b"\xff")
     v2 = json.loads(body)
     v2["spec"]["data"]["hash"]["value"] = "ABC"
