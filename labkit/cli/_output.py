@@ -1,7 +1,8 @@
 """The one way a command writes a file the user named: atomic, never over an existing file without ``--force``.
 
-    add_force_option(p)                      # --force, on every command with an output file
-    write_output(args.bundle, data, force=args.force, what="bundle")
+    add_force_option(p)                             # --force, on every command with an output file
+    refuse_existing([args.bundle], force=args.force)  # first, before work with side effects (a log entry)
+    write_output(args.bundle, data, force=args.force)
 
 A refusal, a read-only directory, a path that is a directory or a parent
 that cannot be created is one `InputError` (one ``error:`` line), from

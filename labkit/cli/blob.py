@@ -109,13 +109,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.set_defaults(handler=_verify_blob)
 
 
-def _outputs(args: argparse.Namespace) -> list[str]:
-    """The files sign-blob writes; refused up front (before any log entry) if they exist without --force."""
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse the files sign-blob writes up front (before any log entry) if they exist without --force."""
     from labkit.cli._output import refuse_existing
 
-    paths = [p for p in (args.output_signature, args.bundle) if p]
-    refuse_existing(paths, force=args.force)
-    return paths
+    refuse_existing([p for p in (args.output_signature, args.bundle) if p], force=args.force)
 
 
 def _write_outputs(args: argparse.Namespace, signature: bytes, bundle_json: str) -> None:
@@ -136,7 +134,7 @@ def _sign_blob(args: argparse.Namespace) -> int:
 
     file = _file_arg(args)
     choice = signer_choice(args)
-    _outputs(args)
+    _check_outputs(args)
     if choice.key is None:
         return _sign_blob_keyless(args, file)
     uploader = None
