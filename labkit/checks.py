@@ -17,13 +17,13 @@ skipped. `labkit.display.checklist` renders any result as HTML.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from labkit.errors import LabkitError, VerificationError
 
-__all__ = ["NOT_REACHED", "CheckResult", "Step", "StepStatus"]
+__all__ = ["NOT_REACHED", "CheckResult", "Recorder", "Step", "StepStatus", "StepTable", "Stop"]
 
 #: The detail of a step skipped because an earlier step failed.
 NOT_REACHED = "not reached"
@@ -80,11 +80,6 @@ class Step:
         return self.status is StepStatus.SKIPPED
 
     @property
-    def ok(self) -> bool:
-        """True unless the step failed (a skipped step is not a failure, nor a pass of the result)."""
-        return not self.failed
-
-    @property
     def reason_code(self) -> str:
         """The failure reason code (`reason`, or the step id when none is finer)."""
         return self.reason or self.id
@@ -128,19 +123,9 @@ class CheckResult:
         return self.complete and bool(self.steps) and not any(s.failed for s in self.steps)
 
     @property
-    def ok(self) -> bool:
-        """Same as `verified`."""
-        return self.verified
-
-    @property
     def failed_step(self) -> Step | None:
         """The first failed step, if any."""
         return next((s for s in self.steps if s.failed), None)
-
-    @property
-    def failed(self) -> Step | None:
-        """Same as `failed_step`."""
-        return self.failed_step
 
     @property
     def reason(self) -> str:
@@ -257,3 +242,78 @@ class CheckResult:
         if self.verified:
             return
         raise self.error(self.failed_step)
+
+
+#: A domain's steps: id -> (title, spec), in the order they run.
+StepTable = Mapping[str, "tuple[str, str]"]
+
+R = TypeVar("R", bound=CheckResult)
+
+
+class Stop(Exception):
+    """Ends a run at its first failure: ``raise run.fail(...)``."""
+
+
+class Recorder(Generic[R]):
+    """The one way to record the steps of a check: titles and specs come from the domain's `StepTable`.
+
+    ``run.passed(id, ...)`` records a pass, ``run.skip(id, detail)`` a step that did not run, and
+    ``raise run.fail(id, detail, reason=...)`` a failure that ends the run. `Recorder.run` drives a body:
+    it marks the result complete when the body returns, and lists the table's steps it did not reach.
+    """
+
+    def __init__(self, result: R, table: StepTable) -> None:
+        self.result = result
+        self.table = table
+
+    def _add(self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str) -> None:
+        title, spec = self.table[step_id]
+        self.result.steps.append(Step(step_id, title, spec, status, detail, _text(expected), _text(actual), reason))
+
+    def passed(self, step_id: str, detail: str = "", expected: object = None, actual: object = None) -> None:
+        """Record that `step_id` passed."""
+        self._add(step_id, StepStatus.PASSED, detail, expected, actual, "")
+
+    def skip(self, step_id: str, detail: str = NOT_REACHED) -> None:
+        """Record that `step_id` did not run, and why."""
+        self._add(step_id, StepStatus.SKIPPED, detail, None, None, "")
+
+    def fail(
+        self, step_id: str, detail: str, *, reason: str = "", expected: object = None, actual: object = None
+    ) -> Stop:
+        """Record that `step_id` failed (`reason` refines its code) and return the `Stop` to raise."""
+        self._add(step_id, StepStatus.FAILED, detail, expected, actual, reason or step_id)
+        return Stop()
+
+    def fail_from(self, step_id: str, exc: LabkitError) -> Stop:
+        """Record that `step_id` failed with `exc`'s message, reason and expected/actual details."""
+        reason = getattr(exc, "reason", "") or step_id
+        return self.fail(step_id, exc.message, reason=reason,
+                         expected=exc.details.get("expected"), actual=exc.details.get("actual"))
+
+    def check(
+        self, step_id: str, ok: bool, detail: str = "", *, reason: str = "", expected: object = None,
+        actual: object = None,
+    ) -> None:
+        """Record a pass when `ok`, else raise the failure (the one-line form of a comparison)."""
+        if not ok:
+            raise self.fail(step_id, detail, reason=reason, expected=expected, actual=actual)
+        self.passed(step_id, detail, expected, actual)
+
+    def finish_skipped(self) -> None:
+        """List every step of the table not recorded yet as not reached."""
+        done = {s.id for s in self.result.steps}
+        for step_id in self.table:
+            if step_id not in done:
+                self.skip(step_id, NOT_REACHED)
+
+    def run(self, body: Callable[[Recorder[R]], None], *, skip_unreached: bool = True) -> R:
+        """Run `body(self)`: complete when it returns, stopped at a `Stop`; then list unreached steps."""
+        try:
+            body(self)
+            self.result.complete = True
+        except Stop:
+            pass
+        if skip_unreached:
+            self.finish_skipped()
+        return self.result

@@ -24,8 +24,8 @@ def test_steps_in_order_and_first_failure() -> None:
     assert [s.id for s in r] == ["a", "b", "c"] and len(r) == 3
     assert [s.status for s in r.steps] == [StepStatus.PASSED, StepStatus.FAILED, StepStatus.SKIPPED]
     assert r.steps[0].status == "passed"  # str enum: plain strings compare equal
-    assert not r.verified and not r.ok
-    assert r.failed_step is r.failed and r.failed_step is not None and r.failed_step.id == "b"
+    assert not r.verified and not r.verified
+    assert r.failed_step is r.failed_step and r.failed_step is not None and r.failed_step.id == "b"
     assert r.reason == "b.value" and r.failed_step.reason_code == "b.value"
     assert r.step("c") is not None and r.step("c").detail == NOT_REACHED  # type: ignore[union-attr]
     assert r.step("zzz") is None
@@ -42,7 +42,7 @@ def test_verified_needs_steps_and_completion() -> None:
     assert not CheckResult("empty").verified and CheckResult("empty").reason == "incomplete"
     r = CheckResult("x")
     r.add("a", "A", "", True)
-    assert r.verified and r.ok and r.reason == "" and r.verdict == "VERIFIED"
+    assert r.verified and r.verified and r.reason == "" and r.verdict == "VERIFIED"
     r.complete = False
     assert not r.verified and r.reason == "incomplete"
     r.complete = True
@@ -104,7 +104,7 @@ def test_domain_error_and_words() -> None:
 def test_passed_step_drops_reason() -> None:
     r = CheckResult("x")
     r.add("a", "A", "", True, reason="ignored")
-    assert r.steps[0].reason == "" and r.steps[0].ok and r.steps[0].passed
+    assert r.steps[0].reason == "" and not r.steps[0].failed and r.steps[0].passed
 
 
 def test_import_is_light() -> None:

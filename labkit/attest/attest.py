@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
     from labkit.oci.descriptor import Descriptor
     from labkit.oci.signatures import Store
+    from labkit.verify.policy import IdentityPolicy
     from labkit.verify.trustroot import TrustedRoot
 
 __all__ = [
@@ -296,7 +297,7 @@ RootInput = Union["TrustedRoot", bytes, str, None]
 
 
 def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: PredicateType, trusted_root: RootInput,
-                  key: VerifyingKey | None, policy: object,
+                  key: VerifyingKey | None, policy: IdentityPolicy | None,
                   required: Mapping[str, str] | None = None) -> AttestationResult:
     from labkit.verify import explain_bundle
 
@@ -344,7 +345,7 @@ def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: Predica
         steps.append(replace(cs, id=f"predicate.{cs.id}"))
     result.statement = statement
     result.envelope = b.content
-    result.predicate = check.value if check.ok else None
+    result.predicate = check.value if check.verified else None
     return result
 
 
@@ -358,7 +359,9 @@ def _check_required_annotations(result: AttestationResult, payload: bytes, sha25
     return check_annotations(result, required, signed, source="statement subject annotations")
 
 
-def _policy_and_key(key: VerifyingKey | bytes | None, identity: object) -> tuple[VerifyingKey | None, object]:
+def _policy_and_key(
+    key: VerifyingKey | bytes | None, identity: IdentityPolicy | None
+) -> tuple[VerifyingKey | None, IdentityPolicy | None]:
     if key is not None and identity is not None:
         raise AttestationError("verify with a key or with an identity, not both")
     if key is None and identity is None:
@@ -377,7 +380,7 @@ def explain_blob_attestation(
     *,
     trusted_root: RootInput,
     key: VerifyingKey | bytes | None = None,
-    identity: object = None,
+    identity: IdentityPolicy | None = None,
 ) -> AttestationResult:
     """``verify-blob-attestation`` step by step; never raises on bad input."""
     try:
@@ -403,7 +406,7 @@ def verify_blob_attestation(
     *,
     trusted_root: RootInput,
     key: VerifyingKey | bytes | None = None,
-    identity: object = None,
+    identity: IdentityPolicy | None = None,
 ) -> AttestationResult:
     """Like `explain_blob_attestation`, but raise `VerificationError` unless verified."""
     r = explain_blob_attestation(bundle, data_or_path, predicate_type, trusted_root=trusted_root,
@@ -430,7 +433,7 @@ def explain_image_attestation(
     *,
     trusted_root: RootInput,
     key: VerifyingKey | bytes | None = None,
-    identity: object = None,
+    identity: IdentityPolicy | None = None,
     annotations: Mapping[str, str] | None = None,
 ) -> AttestationResult:
     """``verify-attestation --type``: is there an attestation of that type that verifies? Never raises.
@@ -456,7 +459,7 @@ def explain_image_attestation(
         r = _check_bundle(data if isinstance(data, Bundle) else bytes(data), digest.split(":", 1)[1], wanted,
                           trusted_root, vkey, policy, annotations)
         r.candidates = len(found)
-        type_ok = any(s.id == "predicate.type" and s.ok for s in r.steps)
+        type_ok = any(s.id == "predicate.type" and not s.failed for s in r.steps)
         if r.verified or (type_ok and typed_failure is None):
             r.steps.insert(0, _step("attestation.found", f"An attestation of type {wanted.name} exists", True,
                                          f"{len(found)} attestation(s) attached"))
@@ -480,7 +483,7 @@ def verify_image_attestation(
     *,
     trusted_root: RootInput,
     key: VerifyingKey | bytes | None = None,
-    identity: object = None,
+    identity: IdentityPolicy | None = None,
     annotations: Mapping[str, str] | None = None,
 ) -> AttestationResult:
     """Like `explain_image_attestation`, but raise `VerificationError` unless verified."""

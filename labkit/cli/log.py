@@ -161,7 +161,7 @@ def _witness(args: argparse.Namespace) -> int:
     result = witness.explain_consistency(old, src)
     for s in result.steps:
         print(f"[{s.status:7}] {s.id}: {s.title}" + (f" ({s.actual})" if s.actual else ""))
-    return 0 if result.ok else 1
+    return 0 if result.verified else 1
 
 
 def _trusted_root(args: argparse.Namespace) -> int:

@@ -296,7 +296,7 @@ class CertificateAuthority:
         when = now or self.clock.now()
         report, decoded = explain_token(token, self.jwks, issuer=self.issuer_url, audience=self.audience, now=when)
         report.subject = "certificate request"
-        if decoded is None or not report.ok:
+        if decoded is None or not report.verified:
             return report, decoded, None
         pop_ok, pop_actual, pop_msg = self._check_possession(decoded, request)
         report.add("csr.proof_of_possession", "requester holds the private key of the public key",

@@ -661,7 +661,7 @@ def _check_legacy_tlog(res: CheckResult, sig: SignatureLayer, key: VerifyingKey,
         ("binding.signature", "the log entry records this signature", binding.signature),
     ):
         assert fld is not None
-        if not res.add(step_id, title, _SPEC_ENTRY + " (GHSA-whqx-f9j3-ch6m)", fld.ok, fld.expected, fld.actual):
+        if not res.add(step_id, title, _SPEC_ENTRY + " (GHSA-whqx-f9j3-ch6m)", fld.matches, fld.expected, fld.actual):
             return False
     log = root.tlog(entry.log_id)
     if not res.add("tlog.log_id", "the entry comes from a log in the trusted root", _SPEC_ROOT + " tlogs",
@@ -767,9 +767,9 @@ def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey
                   required: Mapping[str, str], trusted_root: Any = None, identity: Any = None,
                   docker_reference: str | None = None) -> CheckResult:
     res = _check_bundle_signature(ref, data, image, key, trusted_root, identity)
-    if res.ok and required:
+    if res.verified and required:
         check_annotations(res, required, _bundle_annotations(data, image), source="statement subject annotations")
-    if res.ok and docker_reference is not None:
+    if res.verified and docker_reference is not None:
         names = _subject_names(data, image)
         res.add("payload.docker_reference", "the statement subject for this digest names the repository verified",
                 _SPEC_DOCKER_REF + "; in-toto Statement v1 subject.name", docker_reference in names,

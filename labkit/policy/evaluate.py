@@ -209,7 +209,7 @@ def _predicate_ok(req: AttestationRequirement, ev: Evidence) -> str | None:
     except LabkitError as exc:
         return exc.message
     check = ptype.check_steps(ev.predicate)
-    if not check.ok:
+    if not check.verified:
         failed = check.failed_step
         assert failed is not None
         return f"predicate is not a valid {ptype.name} ({failed.id}): {failed.detail}"

@@ -120,7 +120,7 @@ class Witness:
                 ok, actual = False, exc.message
             result.add("witness.consistency", f"A consistency proof from {old.size} to {new.size} verifies", _SPEC_CONS,
                        ok, new.root_hash.hex(), actual)
-        if result.ok:
+        if result.verified:
             self.latest, self.latest_note = new, new_text
         return result
 

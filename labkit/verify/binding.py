@@ -48,7 +48,8 @@ class BindingField:
     actual: str
 
     @property
-    def ok(self) -> bool:
+    def matches(self) -> bool:
+        """True when the entry records what the bundle carries."""
         return self.expected == self.actual
 
 

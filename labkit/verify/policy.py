@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from cryptography import x509
 
@@ -32,6 +33,7 @@ __all__ = [
     "FULCIO_USERNAME_OID",
     "Identity",
     "IdentityMismatch",
+    "IdentityPolicy",
     "PolicyCheck",
     "certificate_identity",
 ]
@@ -115,6 +117,19 @@ class PolicyCheck:
     reason: str
     expected: str
     actual: str
+
+
+@runtime_checkable
+class IdentityPolicy(Protocol):
+    """What the verifier asks of a signer policy: a description, and a verdict on a leaf certificate."""
+
+    def describe(self) -> str:
+        """One line saying what the policy accepts."""
+        ...
+
+    def check(self, cert: x509.Certificate) -> PolicyCheck:
+        """The policy's verdict on `cert` (never raises on a mismatch)."""
+        ...
 
 
 def _compile(pattern: str | None, what: str) -> re.Pattern[str] | None:

@@ -37,7 +37,8 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, MessageSignature
+from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, InclusionProof, MessageSignature, TransparencyLogEntry
+from labkit.checks import Recorder, Stop
 from labkit.errors import InputError, LabkitError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.lab import Clock, SystemClock
@@ -52,8 +53,8 @@ from labkit.verify.certs import (
     verify_scts,
 )
 from labkit.verify.lab_material import lab_note
-from labkit.verify.policy import certificate_identity
-from labkit.verify.steps import NOT_REACHED, Step, StepStatus, VerificationResult
+from labkit.verify.policy import IdentityPolicy, certificate_identity
+from labkit.verify.steps import VerificationResult
 from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
 from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
 from labkit.verify.trustroot import TransparencyLogInstance, TrustedRoot
@@ -220,50 +221,68 @@ RootInput = Union[TrustedRoot, bytes, str, None]
 KeyInput = Union[VerifyingKey, bytes, str, None]
 
 
-class _Stop(Exception):
-    pass
+_Run = Recorder[VerificationResult]
 
 
-class _Run:
-    """Records steps; `fail` records a failure and stops the run."""
+@dataclass(frozen=True)
+class _Request:
+    """What the caller asked: the inputs as given, and the verifier's "now"."""
 
-    def __init__(self) -> None:
-        self.result = VerificationResult()
+    bundle: BundleInput
+    artifact: ArtifactInput
+    root: RootInput
+    policy: IdentityPolicy | None
+    key: KeyInput
+    now: _dt.datetime
 
-    def _add(self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str) -> None:
-        title, spec = STEPS[step_id]
-        self.result.steps.append(
-            Step(
-                step_id, title, spec, status, detail,
-                None if expected is None else str(expected),
-                None if actual is None else str(actual),
-                reason,
-            )
-        )
 
-    def ok(self, step_id: str, detail: str = "", expected: object = None, actual: object = None) -> None:
-        self._add(step_id, StepStatus.PASSED, detail, expected, actual, "")
+@dataclass(frozen=True)
+class _Signer:
+    """The signer material the bundle carries: its key, the DER it is logged as, and the leaf certificate."""
 
-    def skip(self, step_id: str, detail: str) -> None:
-        self._add(step_id, StepStatus.SKIPPED, detail, None, None, "")
+    key: VerifyingKey
+    der: bytes
+    leaf: x509.Certificate | None = None
 
-    def fail(
-        self, step_id: str, detail: str, *, reason: str = "", expected: object = None, actual: object = None
-    ) -> _Stop:
-        self._add(step_id, StepStatus.FAILED, detail, expected, actual, reason or step_id)
-        return _Stop()
 
-    def fail_from(self, step_id: str, exc: LabkitError) -> _Stop:
-        reason = getattr(exc, "reason", "") or step_id
-        expected = exc.details.get("expected")
-        actual = exc.details.get("actual")
-        return self.fail(step_id, exc.message, reason=reason, expected=expected, actual=actual)
+@dataclass(frozen=True)
+class _Signed:
+    """Everything established before the log entries: root, bundle, signer and the artifact's digest."""
 
-    def finish_skipped(self) -> None:
-        done = {s.id for s in self.result.steps}
-        for step_id in STEPS:
-            if step_id not in done:
-                self.skip(step_id, NOT_REACHED)
+    request: _Request
+    root: TrustedRoot
+    bundle: Bundle
+    signer: _Signer
+    artifact: Artifact
+    hash_name: str
+    artifact_digest: bytes
+
+    @property
+    def content(self) -> MessageSignature | Envelope:
+        return self.bundle.content
+
+    @property
+    def signature(self) -> bytes:
+        content = self.content
+        return content.signatures[0].sig if isinstance(content, Envelope) else content.signature
+
+
+@dataclass(frozen=True)
+class _LogTime:
+    """What one log entry established: its trusted log and, when it carries a verified promise, its time."""
+
+    log: TransparencyLogInstance
+    integrated: _dt.datetime | None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class _Times:
+    """Every verified time: per log entry, per timestamp, and all of them sorted."""
+
+    entries: tuple[_LogTime, ...]
+    tsa: tuple[_dt.datetime, ...]
+    all: tuple[_dt.datetime, ...]
 
 
 def _load_artifact(artifact: ArtifactInput) -> Artifact:
@@ -286,7 +305,7 @@ def explain_bundle(
     bundle: BundleInput,
     artifact: ArtifactInput,
     trusted_root: RootInput = None,
-    policy: object = None,
+    policy: IdentityPolicy | None = None,
     key: KeyInput = None,
     *,
     clock: Clock | None = None,
@@ -301,12 +320,12 @@ def explain_bundle(
     `clock`: the verifier's "now" for refusing signed times in the future (default: the system clock;
     lab code may pass its `Lab.clock`).
     """
-    run = _Run()
+    run: _Run = Recorder(VerificationResult(), STEPS)
     try:
         now = (clock or SystemClock()).now()
-        _explain(run, bundle, artifact, trusted_root, policy, key, now)
+        _explain(run, _Request(bundle, artifact, trusted_root, policy, key, now))
         run.result.complete = True
-    except _Stop:
+    except Stop:
         pass
     except Exception as exc:  # noqa: BLE001 - fail closed: an unexpected error is a failed step, never a pass
         done = {s.id for s in run.result.steps}
@@ -320,7 +339,7 @@ def verify_bundle(
     bundle: BundleInput,
     artifact: ArtifactInput,
     trusted_root: RootInput = None,
-    policy: object = None,
+    policy: IdentityPolicy | None = None,
     key: KeyInput = None,
     *,
     clock: Clock | None = None,
@@ -331,11 +350,29 @@ def verify_bundle(
     return result
 
 
-def _explain(
-    run: _Run, bundle_in: BundleInput, artifact_in: ArtifactInput, root_in: RootInput, policy: object, key_in: KeyInput,
-    now: _dt.datetime,
-) -> None:
-    # -- trust root ------------------------------------------------------------------------
+def _explain(run: _Run, request: _Request) -> None:
+    """The walk: one call per stage of `STEPS`, each stopping the run (`Stop`) at its first failure."""
+    root = _trust_root(run, request.root)
+    bundle = _bundle(run, request.bundle)
+    signer = _signer_material(run, bundle, request)
+    signed = _artifact(run, request, root, bundle, signer)
+    _signature(run, signed)
+    entries = _log_entries(run, signed)
+    times = _times(run, signed, entries, _timestamps(run, signed))
+    _log_key_validity(run, times)
+    if signer.leaf is None:
+        for step_id in _CERT_STEPS:
+            run.skip(step_id, "managed key: no certificate to check")
+        run.result.signer = f"key sha256:{signer.key.key_id().hex()}"
+        return
+    _certificate(run, signed, signer.leaf, times.all)
+    _policy(run, request.policy, signer.leaf)
+
+
+# -- trust root and bundle ------------------------------------------------------------------------
+
+
+def _trust_root(run: _Run, root_in: RootInput) -> TrustedRoot:
     try:
         if isinstance(root_in, TrustedRoot):
             root = root_in
@@ -351,10 +388,12 @@ def _explain(
     except LabkitError as exc:
         raise run.fail("trust_root.parse", exc.message, reason="trust_root.chain",
                        expected=exc.details.get("expected"), actual=exc.details.get("actual")) from None
-    run.ok("trust_root.parse",
-           (root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs") + lab_note(root))
+    run.passed("trust_root.parse",
+               (root.source or f"{len(root.tlogs)} logs, {len(root.certificate_authorities)} CAs") + lab_note(root))
+    return root
 
-    # -- bundle ------------------------------------------------------------------------------
+
+def _bundle(run: _Run, bundle_in: BundleInput) -> Bundle:
     try:
         bundle = bundle_in if isinstance(bundle_in, Bundle) else Bundle.from_json(bundle_in)
         if bundle.media_type not in BUNDLE_MEDIA_TYPES:
@@ -367,248 +406,317 @@ def _explain(
         raise run.fail("bundle.parse", exc.message, reason="bundle.parse") from None
     except (ValueError, TypeError, AttributeError) as exc:  # a hand-built Bundle with wrong field types
         raise run.fail("bundle.parse", f"bundle is malformed: {exc}", reason="bundle.parse") from None
-    run.ok("bundle.parse", bundle.media_type)
-    vm = bundle.verification_material
-    content = bundle.content
+    run.passed("bundle.parse", bundle.media_type)
+    return bundle
 
-    # -- signer material ---------------------------------------------------------------------
-    leaf: x509.Certificate | None = None
-    signer_key: VerifyingKey
+
+# -- signer material ------------------------------------------------------------------------------
+
+
+def _signer_material(run: _Run, bundle: Bundle, request: _Request) -> _Signer:
+    content = bundle.content
     if isinstance(content, Envelope) and len(content.signatures) != 1:
         raise run.fail(
             "material.signer", "a bundle's DSSE envelope must carry exactly one signature",
             reason="material.dsse_signatures", expected=1, actual=len(content.signatures),
         )
-    if key_in is not None:
-        try:
-            if isinstance(key_in, VerifyingKey):
-                signer_key = key_in
-            else:
-                signer_key = load_public_key(key_in.encode() if isinstance(key_in, str) else bytes(key_in))
-        except LabkitError:
-            # Say what is wrong in our words; the parser's own message (offsets, symbols) helps nobody here.
-            raise run.fail(
-                "material.signer", "the given key is not a usable public key (PEM PUBLIC KEY or DER SubjectPublicKeyInfo "
-                "of an ECDSA, Ed25519 or RSA key); check that it is the signer's public key file, whole and unaltered",
-                reason="key.invalid", expected="a PEM or DER public key", actual="data that does not parse as one",
-            ) from None
-        if vm.public_key_hint is None:
-            raise run.fail(
-                "material.signer", "a key was given but the bundle is signed with a certificate; verify it with an identity policy",
-                reason="material.no_key", expected="publicKey material", actual="certificate material",
-            )
-        if isinstance(content, Envelope) and vm.public_key_hint and content.signatures[0].keyid and (
-            content.signatures[0].keyid != vm.public_key_hint
-        ):
-            # protobuf-specs Bundle: with a key hint and a DSSE envelope, the key hints MUST be exactly the same.
-            raise run.fail(
-                "material.signer", "the bundle's key hint is not the DSSE signature's keyid",
-                reason="material.key_hint", expected=vm.public_key_hint, actual=content.signatures[0].keyid,
-            )
-        signer_der = signer_key.der()
-        run.ok("material.signer", f"managed key {signer_key.algorithm.value}", actual=f"sha256:{signer_key.key_id().hex()}")
-    else:
-        der = vm.leaf_certificate
-        if der is None:
-            raise run.fail(
-                "material.signer", "the bundle is signed with a managed key; pass the key (--key) instead of an identity",
-                reason="material.no_certificate", expected="a certificate", actual="publicKey material",
-            )
-        try:
-            leaf = load_certificate(der)
-            chain_extra = [load_certificate(c) for c in (vm.certificate_chain or [])[1:]]
-            roots_in_chain = [c for c in chain_extra if is_self_signed(c)]
-            leaf_is_root = is_self_signed(leaf)
-        except LabkitError as exc:
-            raise run.fail("material.signer", exc.message, reason="material.certificate") from None
-        except _CERT_ERRORS as exc:
-            raise run.fail("material.signer", f"a certificate is malformed: {exc}", reason="material.certificate") from None
-        if roots_in_chain or leaf_is_root:
-            # The trust anchor comes from the trusted root only; a bundle that ships its own root is refused.
-            raise run.fail(
-                "material.signer", "the bundle's certificate chain contains a root (self-signed) certificate",
-                reason="material.chain_has_root", expected="leaf and intermediates only",
-                actual=(roots_in_chain or [leaf])[0].subject.rfc4514_string() or "(empty subject)",
-            )
-        try:
-            _ = leaf.extensions  # malformed extensions must fail here, not deep inside a later check
-            signer_key = VerifyingKey.from_key(leaf.public_key())  # type: ignore[arg-type]
-        except (LabkitError, *_CERT_ERRORS) as exc:
-            msg = exc.message if isinstance(exc, LabkitError) else str(exc)
-            raise run.fail("material.signer", f"the certificate is unusable: {msg}", reason="material.certificate") from None
-        if policy is None:
-            raise run.fail(
-                "material.signer", "no identity policy was given for a certificate-signed bundle",
-                reason="policy.missing", expected="an Identity policy", actual="none",
-            )
-        signer_der = der
-        run.ok("material.signer", "certificate", actual=f"sha256:{hashlib.sha256(der).hexdigest()}")
+    if request.key is not None:
+        return _managed_key(run, bundle, request.key)
+    return _certificate_material(run, bundle, request.policy)
 
-    # -- artifact ---------------------------------------------------------------------------------
+
+def _managed_key(run: _Run, bundle: Bundle, key_in: VerifyingKey | bytes | str) -> _Signer:
+    vm, content = bundle.verification_material, bundle.content
     try:
-        artifact = _load_artifact(artifact_in)
+        if isinstance(key_in, VerifyingKey):
+            signer_key = key_in
+        else:
+            signer_key = load_public_key(key_in.encode() if isinstance(key_in, str) else bytes(key_in))
+    except LabkitError:
+        # Say what is wrong in our words; the parser's own message (offsets, symbols) helps nobody here.
+        raise run.fail(
+            "material.signer", "the given key is not a usable public key (PEM PUBLIC KEY or DER SubjectPublicKeyInfo "
+            "of an ECDSA, Ed25519 or RSA key); check that it is the signer's public key file, whole and unaltered",
+            reason="key.invalid", expected="a PEM or DER public key", actual="data that does not parse as one",
+        ) from None
+    if vm.public_key_hint is None:
+        raise run.fail(
+            "material.signer", "a key was given but the bundle is signed with a certificate; verify it with an identity policy",
+            reason="material.no_key", expected="publicKey material", actual="certificate material",
+        )
+    if isinstance(content, Envelope) and vm.public_key_hint and content.signatures[0].keyid and (
+        content.signatures[0].keyid != vm.public_key_hint
+    ):
+        # protobuf-specs Bundle: with a key hint and a DSSE envelope, the key hints MUST be exactly the same.
+        raise run.fail(
+            "material.signer", "the bundle's key hint is not the DSSE signature's keyid",
+            reason="material.key_hint", expected=vm.public_key_hint, actual=content.signatures[0].keyid,
+        )
+    run.passed("material.signer", f"managed key {signer_key.algorithm.value}", actual=f"sha256:{signer_key.key_id().hex()}")
+    return _Signer(signer_key, signer_key.der())
+
+
+def _certificate_material(run: _Run, bundle: Bundle, policy: IdentityPolicy | None) -> _Signer:
+    vm = bundle.verification_material
+    der = vm.leaf_certificate
+    if der is None:
+        raise run.fail(
+            "material.signer", "the bundle is signed with a managed key; pass the key (--key) instead of an identity",
+            reason="material.no_certificate", expected="a certificate", actual="publicKey material",
+        )
+    try:
+        leaf = load_certificate(der)
+        chain_extra = [load_certificate(c) for c in (vm.certificate_chain or [])[1:]]
+        roots_in_chain = [c for c in chain_extra if is_self_signed(c)]
+        leaf_is_root = is_self_signed(leaf)
+    except LabkitError as exc:
+        raise run.fail("material.signer", exc.message, reason="material.certificate") from None
+    except _CERT_ERRORS as exc:
+        raise run.fail("material.signer", f"a certificate is malformed: {exc}", reason="material.certificate") from None
+    if roots_in_chain or leaf_is_root:
+        # The trust anchor comes from the trusted root only; a bundle that ships its own root is refused.
+        raise run.fail(
+            "material.signer", "the bundle's certificate chain contains a root (self-signed) certificate",
+            reason="material.chain_has_root", expected="leaf and intermediates only",
+            actual=(roots_in_chain or [leaf])[0].subject.rfc4514_string() or "(empty subject)",
+        )
+    try:
+        _ = leaf.extensions  # malformed extensions must fail here, not deep inside a later check
+        signer_key = VerifyingKey.from_key(leaf.public_key())  # type: ignore[arg-type]
+    except (LabkitError, *_CERT_ERRORS) as exc:
+        msg = exc.message if isinstance(exc, LabkitError) else str(exc)
+        raise run.fail("material.signer", f"the certificate is unusable: {msg}", reason="material.certificate") from None
+    if policy is None:
+        raise run.fail(
+            "material.signer", "no identity policy was given for a certificate-signed bundle",
+            reason="policy.missing", expected="an Identity policy", actual="none",
+        )
+    run.passed("material.signer", "certificate", actual=f"sha256:{hashlib.sha256(der).hexdigest()}")
+    return _Signer(signer_key, der, leaf)
+
+
+# -- artifact and signature -----------------------------------------------------------------------
+
+
+def _artifact(run: _Run, request: _Request, root: TrustedRoot, bundle: Bundle, signer: _Signer) -> _Signed:
+    try:
+        artifact = _load_artifact(request.artifact)
     except LabkitError as exc:
         raise run.fail("artifact.digest", exc.message, reason="artifact.input") from None
-    hash_name = "sha256"
-    artifact_digest = artifact.sha256
+    content = bundle.content
+    hash_name, artifact_digest = "sha256", artifact.sha256
     if isinstance(content, MessageSignature):
-        if content.digest or content.algorithm:
-            hash_name = _HASH_NAMES.get(content.algorithm, "")
-            if not hash_name:
-                raise run.fail("artifact.digest", f"unsupported message digest algorithm {content.algorithm!r}",
-                               reason="artifact.digest", expected="SHA2_256, SHA2_384 or SHA2_512", actual=content.algorithm)
-            found = artifact.digest(hash_name)
-            if found is None:
-                raise run.fail("artifact.digest", f"the bundle signs a {hash_name} digest; give the artifact itself",
-                               reason="artifact.digest_algorithm", expected=hash_name, actual="sha256 digest only")
-            artifact_digest = found
-            if content.digest != artifact_digest:
-                raise run.fail("artifact.digest", "the bundle's message digest is not the artifact's",
-                               reason="artifact.digest", expected=f"{hash_name}:{artifact_digest.hex()}",
-                               actual=f"{hash_name}:{content.digest.hex()}")
-        shown = f"{hash_name}:{artifact_digest.hex()}"
-        run.ok("artifact.digest", "message digest matches", expected=shown, actual=shown)
+        hash_name, artifact_digest = _message_digest(run, content, artifact)
+    elif content.payload_type == INTOTO_PAYLOAD_TYPE:
+        _statement_subject(run, content, artifact)
     else:
-        if content.payload_type == INTOTO_PAYLOAD_TYPE:
-            try:
-                statement = Statement.from_json(content.payload)
-            except LabkitError as exc:
-                raise run.fail("artifact.digest", f"the in-toto statement is malformed: {exc.message}", reason="artifact.statement") from None
-            digests = [s.digest.get("sha256", "") for s in statement.subjects]
-            if artifact.sha256.hex() not in digests:
-                raise run.fail("artifact.digest", "no in-toto subject has the artifact's digest", reason="artifact.subject",
-                               expected=artifact.display, actual=", ".join(f"sha256:{d}" for d in digests) or "(none)")
-            run.ok("artifact.digest", "an in-toto subject matches", expected=artifact.display, actual=artifact.display)
-        else:
-            got = hashlib.sha256(content.payload).hexdigest()
-            if got != artifact.sha256.hex():
-                raise run.fail("artifact.digest", "the DSSE payload is not the artifact", reason="artifact.digest",
-                               expected=artifact.display, actual=f"sha256:{got}")
-            run.ok("artifact.digest", "DSSE payload matches", expected=artifact.display, actual=artifact.display)
+        got = hashlib.sha256(content.payload).hexdigest()
+        if got != artifact.sha256.hex():
+            raise run.fail("artifact.digest", "the DSSE payload is not the artifact", reason="artifact.digest",
+                           expected=artifact.display, actual=f"sha256:{got}")
+        run.passed("artifact.digest", "DSSE payload matches", expected=artifact.display, actual=artifact.display)
+    return _Signed(request, root, bundle, signer, artifact, hash_name, artifact_digest)
 
-    # -- signature ---------------------------------------------------------------------------------
+
+def _message_digest(run: _Run, content: MessageSignature, artifact: Artifact) -> tuple[str, bytes]:
+    hash_name, artifact_digest = "sha256", artifact.sha256
+    if content.digest or content.algorithm:
+        hash_name = _HASH_NAMES.get(content.algorithm, "")
+        if not hash_name:
+            raise run.fail("artifact.digest", f"unsupported message digest algorithm {content.algorithm!r}",
+                           reason="artifact.digest", expected="SHA2_256, SHA2_384 or SHA2_512", actual=content.algorithm)
+        found = artifact.digest(hash_name)
+        if found is None:
+            raise run.fail("artifact.digest", f"the bundle signs a {hash_name} digest; give the artifact itself",
+                           reason="artifact.digest_algorithm", expected=hash_name, actual="sha256 digest only")
+        artifact_digest = found
+        if content.digest != artifact_digest:
+            raise run.fail("artifact.digest", "the bundle's message digest is not the artifact's",
+                           reason="artifact.digest", expected=f"{hash_name}:{artifact_digest.hex()}",
+                           actual=f"{hash_name}:{content.digest.hex()}")
+    shown = f"{hash_name}:{artifact_digest.hex()}"
+    run.passed("artifact.digest", "message digest matches", expected=shown, actual=shown)
+    return hash_name, artifact_digest
+
+
+def _statement_subject(run: _Run, content: Envelope, artifact: Artifact) -> None:
+    try:
+        statement = Statement.from_json(content.payload)
+    except LabkitError as exc:
+        raise run.fail("artifact.digest", f"the in-toto statement is malformed: {exc.message}",
+                       reason="artifact.statement") from None
+    digests = [s.digest.get("sha256", "") for s in statement.subjects]
+    if artifact.sha256.hex() not in digests:
+        raise run.fail("artifact.digest", "no in-toto subject has the artifact's digest", reason="artifact.subject",
+                       expected=artifact.display, actual=", ".join(f"sha256:{d}" for d in digests) or "(none)")
+    run.passed("artifact.digest", "an in-toto subject matches", expected=artifact.display, actual=artifact.display)
+
+
+def _signature(run: _Run, signed: _Signed) -> None:
+    content, key, artifact = signed.content, signed.signer.key, signed.artifact
     try:
         if isinstance(content, Envelope):
-            signer_key.verify(content.signatures[0].sig, content.pae())
+            key.verify(content.signatures[0].sig, content.pae())
             what = "DSSE signature over PAE(payloadType, payload)"
         elif artifact.data is not None:
-            signer_key.verify(content.signature, artifact.data)
+            key.verify(content.signature, artifact.data)
             what = "signature over the artifact"
-        elif isinstance(signer_key.key, ed25519.Ed25519PublicKey):
+        elif isinstance(key.key, ed25519.Ed25519PublicKey):
             raise run.fail("signature", "Ed25519 signs the whole artifact; give the file, not its digest",
                            reason="signature.needs_artifact")
         else:
-            signer_key.verify_digest(content.signature, artifact_digest, hash_name)
+            key.verify_digest(content.signature, signed.artifact_digest, signed.hash_name)
             what = "signature over the artifact digest"
     except LabkitError as exc:
         raise run.fail("signature", exc.message, reason="signature") from None
-    run.ok("signature", what)
+    run.passed("signature", what)
 
-    # -- transparency log ----------------------------------------------------------------------------
-    if not vm.tlog_entries:
-        raise run.fail("tlog.entries", "the bundle has no transparency log entry", reason="tlog.missing", expected=">= 1", actual=0)
-    bodies = [(e.log_id, e.canonicalized_body) for e in vm.tlog_entries]
+
+# -- transparency log entries ---------------------------------------------------------------------
+
+
+def _log_entries(run: _Run, signed: _Signed) -> tuple[_LogTime, ...]:
+    entries = signed.bundle.verification_material.tlog_entries
+    if not entries:
+        raise run.fail("tlog.entries", "the bundle has no transparency log entry", reason="tlog.missing",
+                       expected=">= 1", actual=0)
+    bodies = [(e.log_id, e.canonicalized_body) for e in entries]
     if len(set(bodies)) != len(bodies):
         raise run.fail("tlog.entries", "the bundle repeats a log entry", reason="tlog.duplicate")
-    run.ok("tlog.entries", f"{len(vm.tlog_entries)} entr{'y' if len(vm.tlog_entries) == 1 else 'ies'}")
-    integrated_times: list[tuple[_dt.datetime, TransparencyLogInstance]] = []
-    sources: list[tuple[_dt.datetime, str]] = []  # every verified time and what vouched for it
-    entry_logs: list[TransparencyLogInstance] = []
-    for n, entry in enumerate(vm.tlog_entries):
-        tag = f"entry {n}: " if len(vm.tlog_entries) > 1 else ""
-        binding = bind_entry(
-            entry.kind, entry.version, entry.canonicalized_body,
-            artifact_digest=(hash_name, artifact_digest), signer_der=signer_der, content=content,
-        )
-        if binding.error:
-            raise run.fail("binding.body", tag + binding.error, reason="binding.body")
-        run.ok("binding.body", f"{tag}{entry.kind} {entry.version}")
-        for step_id, fld in (("binding.digest", binding.digest), ("binding.key", binding.key), ("binding.signature", binding.signature)):
-            assert fld is not None
-            if not fld.ok:
-                raise run.fail(step_id, f"{tag}the entry's {fld.name} differs from the bundle's",
-                               expected=fld.expected, actual=fld.actual)
-            run.ok(step_id, tag + fld.name, expected=fld.expected, actual=fld.actual)
-        log = root.tlog(entry.log_id)
-        if log is None:
-            raise run.fail("tlog.log_id", f"{tag}log ID is not in the trusted root", reason="tlog.unknown_log",
-                           expected=" or ".join(t.log_id.hex()[:16] for t in root.tlogs) or "(no logs)",
-                           actual=entry.log_id.hex())
-        run.ok("tlog.log_id", tag + log.base_url)
-        entry_logs.append(log)
-        proof = entry.inclusion_proof
-        if proof is None:
-            # protobuf-specs: v0.2+ bundles MUST carry an inclusion proof; labkit requires it offline always.
-            raise run.fail("tlog.inclusion_proof", f"{tag}the entry has no inclusion proof (an offline verifier needs one)",
-                           reason="tlog.inclusion_proof.missing")
-        try:
-            verify_inclusion_proof(entry, proof)
-        except LabkitError as exc:
-            raise run.fail_from("tlog.inclusion_proof", exc) from None
-        rekor_v2 = (entry.kind, entry.version) in (("hashedrekord", "0.0.2"), ("dsse", "0.0.2"))
-        if rekor_v2 and entry.inclusion_promise is None and entry.log_index != proof.log_index:
-            # Without a promise nothing signs the entry's logIndex; a tile log (Rekor v2) has no shards,
-            # so the entry's index must be the proven one.
-            raise run.fail("tlog.inclusion_proof", f"{tag}the entry's log index is not the proven index",
-                           reason="tlog.log_index", expected=proof.log_index, actual=entry.log_index)
-        run.ok("tlog.inclusion_proof", f"{tag}index {proof.log_index} in tree of {proof.tree_size}", actual=proof.root_hash.hex())
-        if not proof.checkpoint:
-            raise run.fail("tlog.checkpoint.format", f"{tag}the inclusion proof has no checkpoint", reason="tlog.checkpoint.missing")
-        try:
-            checkpoint = verify_checkpoint(proof.checkpoint, log, rekor_v2=rekor_v2)
-        except LabkitError as exc:
-            step_id = getattr(exc, "step", "") or "tlog.checkpoint.format"
-            if step_id not in STEPS:
-                step_id = "tlog.checkpoint.format"
-            if step_id == "tlog.checkpoint.signature":
-                run.ok("tlog.checkpoint.format", tag + "parses")
-            raise run.fail_from(step_id, exc) from None
-        run.ok("tlog.checkpoint.format", f"{tag}origin {checkpoint.origin}")
-        run.ok("tlog.checkpoint.signature", tag + log.origin_host)
-        want = f"size {proof.tree_size}, root {proof.root_hash.hex()}"
-        got = f"size {checkpoint.size}, root {checkpoint.root_hash.hex()}"
-        if want != got:
-            raise run.fail("tlog.checkpoint.root", f"{tag}the checkpoint is for another tree state", expected=want, actual=got)
-        run.ok("tlog.checkpoint.root", tag + got)
-        if entry.inclusion_promise is not None:
-            try:
-                itime = verify_inclusion_promise(entry, log)
-            except LabkitError as exc:
-                raise run.fail_from("tlog.inclusion_promise", exc) from None
-            integrated_times.append((_utc(itime), log))
-            sources.append((_utc(itime), f"{tag}integrated time signed by {log.base_url}"))
-            run.ok("tlog.inclusion_promise", f"{tag}integrated {_utc(itime).isoformat()}")
-        elif bundle.version == (0, 1):
-            # protobuf-specs: v0.1 bundles MUST carry an inclusion promise.
-            raise run.fail("tlog.inclusion_promise", f"{tag}a v0.1 bundle must carry an inclusion promise",
-                           reason="tlog.inclusion_promise.missing")
-        else:
-            run.skip("tlog.inclusion_promise", f"{tag}no promise; integratedTime is not trusted")
+    run.passed("tlog.entries", f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+    return tuple(
+        _log_entry(run, signed, entry, f"entry {n}: " if len(entries) > 1 else "") for n, entry in enumerate(entries)
+    )
 
-    # -- timestamps ------------------------------------------------------------------------------------
-    stamps = vm.rfc3161_timestamps
-    tsa_times: list[_dt.datetime] = []
+
+def _log_entry(run: _Run, signed: _Signed, entry: TransparencyLogEntry, tag: str) -> _LogTime:
+    """One entry: bound to this bundle, from a trusted log, proven included under a signed checkpoint."""
+    _entry_binding(run, signed, entry, tag)
+    log = signed.root.tlog(entry.log_id)
+    if log is None:
+        raise run.fail("tlog.log_id", f"{tag}log ID is not in the trusted root", reason="tlog.unknown_log",
+                       expected=" or ".join(t.log_id.hex()[:16] for t in signed.root.tlogs) or "(no logs)",
+                       actual=entry.log_id.hex())
+    run.passed("tlog.log_id", tag + log.base_url)
+    rekor_v2 = (entry.kind, entry.version) in (("hashedrekord", "0.0.2"), ("dsse", "0.0.2"))
+    proof = _entry_inclusion_proof(run, entry, tag, rekor_v2)
+    _entry_checkpoint(run, proof, log, tag, rekor_v2)
+    return _entry_promise(run, signed, entry, log, tag)
+
+
+def _entry_binding(run: _Run, signed: _Signed, entry: TransparencyLogEntry, tag: str) -> None:
+    binding = bind_entry(
+        entry.kind, entry.version, entry.canonicalized_body,
+        artifact_digest=(signed.hash_name, signed.artifact_digest), signer_der=signed.signer.der,
+        content=signed.content,
+    )
+    if binding.error:
+        raise run.fail("binding.body", tag + binding.error, reason="binding.body")
+    run.passed("binding.body", f"{tag}{entry.kind} {entry.version}")
+    for step_id, fld in (("binding.digest", binding.digest), ("binding.key", binding.key),
+                         ("binding.signature", binding.signature)):
+        assert fld is not None
+        if not fld.matches:
+            raise run.fail(step_id, f"{tag}the entry's {fld.name} differs from the bundle's",
+                           expected=fld.expected, actual=fld.actual)
+        run.passed(step_id, tag + fld.name, expected=fld.expected, actual=fld.actual)
+
+
+def _entry_inclusion_proof(run: _Run, entry: TransparencyLogEntry, tag: str, rekor_v2: bool) -> InclusionProof:
+    proof = entry.inclusion_proof
+    if proof is None:
+        # protobuf-specs: v0.2+ bundles MUST carry an inclusion proof; labkit requires it offline always.
+        raise run.fail("tlog.inclusion_proof", f"{tag}the entry has no inclusion proof (an offline verifier needs one)",
+                       reason="tlog.inclusion_proof.missing")
+    try:
+        verify_inclusion_proof(entry, proof)
+    except LabkitError as exc:
+        raise run.fail_from("tlog.inclusion_proof", exc) from None
+    if rekor_v2 and entry.inclusion_promise is None and entry.log_index != proof.log_index:
+        # Without a promise nothing signs the entry's logIndex; a tile log (Rekor v2) has no shards,
+        # so the entry's index must be the proven one.
+        raise run.fail("tlog.inclusion_proof", f"{tag}the entry's log index is not the proven index",
+                       reason="tlog.log_index", expected=proof.log_index, actual=entry.log_index)
+    run.passed("tlog.inclusion_proof", f"{tag}index {proof.log_index} in tree of {proof.tree_size}",
+               actual=proof.root_hash.hex())
+    return proof
+
+
+def _entry_checkpoint(run: _Run, proof: InclusionProof, log: TransparencyLogInstance, tag: str, rekor_v2: bool) -> None:
+    if not proof.checkpoint:
+        raise run.fail("tlog.checkpoint.format", f"{tag}the inclusion proof has no checkpoint",
+                       reason="tlog.checkpoint.missing")
+    try:
+        checkpoint = verify_checkpoint(proof.checkpoint, log, rekor_v2=rekor_v2)
+    except LabkitError as exc:
+        step_id = getattr(exc, "step", "") or "tlog.checkpoint.format"
+        if step_id not in STEPS:
+            step_id = "tlog.checkpoint.format"
+        if step_id == "tlog.checkpoint.signature":
+            run.passed("tlog.checkpoint.format", tag + "parses")
+        raise run.fail_from(step_id, exc) from None
+    run.passed("tlog.checkpoint.format", f"{tag}origin {checkpoint.origin}")
+    run.passed("tlog.checkpoint.signature", tag + log.origin_host)
+    want = f"size {proof.tree_size}, root {proof.root_hash.hex()}"
+    got = f"size {checkpoint.size}, root {checkpoint.root_hash.hex()}"
+    if want != got:
+        raise run.fail("tlog.checkpoint.root", f"{tag}the checkpoint is for another tree state", expected=want, actual=got)
+    run.passed("tlog.checkpoint.root", tag + got)
+
+
+def _entry_promise(
+    run: _Run, signed: _Signed, entry: TransparencyLogEntry, log: TransparencyLogInstance, tag: str
+) -> _LogTime:
+    if entry.inclusion_promise is not None:
+        try:
+            itime = _utc(verify_inclusion_promise(entry, log))
+        except LabkitError as exc:
+            raise run.fail_from("tlog.inclusion_promise", exc) from None
+        run.passed("tlog.inclusion_promise", f"{tag}integrated {itime.isoformat()}")
+        return _LogTime(log, itime, f"{tag}integrated time signed by {log.base_url}")
+    if signed.bundle.version == (0, 1):
+        # protobuf-specs: v0.1 bundles MUST carry an inclusion promise.
+        raise run.fail("tlog.inclusion_promise", f"{tag}a v0.1 bundle must carry an inclusion promise",
+                       reason="tlog.inclusion_promise.missing")
+    run.skip("tlog.inclusion_promise", f"{tag}no promise; integratedTime is not trusted")
+    return _LogTime(log, None)
+
+
+# -- times ----------------------------------------------------------------------------------------
+
+
+def _timestamps(run: _Run, signed: _Signed) -> tuple[tuple[_dt.datetime, str], ...]:
+    """Every RFC 3161 timestamp verified, as (time, what vouched for it)."""
+    stamps = signed.bundle.verification_material.rfc3161_timestamps
     if len(stamps) > MAX_TIMESTAMPS:
         raise run.fail("timestamp.rfc3161", f"{len(stamps)} timestamps is too many", reason="timestamp.too_many",
                        expected=f"<= {MAX_TIMESTAMPS}", actual=len(stamps))
     if len(set(stamps)) != len(stamps):
         raise run.fail("timestamp.rfc3161", "the bundle repeats a timestamp", reason="timestamp.duplicate")
-    signature_bytes = content.signatures[0].sig if isinstance(content, Envelope) else content.signature
+    verified = []
     for n, stamp in enumerate(stamps):
         try:
-            vt = verify_timestamp(stamp, signature_bytes, root)
+            vt = verify_timestamp(stamp, signed.signature, signed.root)
         except LabkitError as exc:
             raise run.fail_from("timestamp.rfc3161", exc) from None
-        tsa_times.append(vt.time)
-        sources.append((vt.time, f"RFC 3161 timestamp {n} from {vt.authority}"))
-        run.ok("timestamp.rfc3161", f"{vt.time.isoformat()} from {vt.authority}")
+        verified.append((vt.time, f"RFC 3161 timestamp {n} from {vt.authority}"))
+        run.passed("timestamp.rfc3161", f"{vt.time.isoformat()} from {vt.authority}")
     if not stamps:
         run.skip("timestamp.rfc3161", "no RFC 3161 timestamps in the bundle")
+    return tuple(verified)
 
-    times = sorted({t for t, _ in integrated_times} | set(tsa_times))
+
+def _times(
+    run: _Run, signed: _Signed, entries: tuple[_LogTime, ...], stamps: tuple[tuple[_dt.datetime, str], ...]
+) -> _Times:
+    """At least one verified time, none beyond now plus the clock-skew allowance."""
+    sources = [(e.integrated, e.source) for e in entries if e.integrated is not None] + list(stamps)
+    times = sorted({t for t, _ in sources})
     if not times:
-        raise run.fail("time.verified_source", "no verified signing time: no verified inclusion promise and no verified timestamp",
+        raise run.fail("time.verified_source",
+                       "no verified signing time: no verified inclusion promise and no verified timestamp",
                        reason="time.no_verified_source", expected=">= 1 verified time", actual=0)
+    now = signed.request.now
     limit = now + MAX_CLOCK_SKEW
     future = sorted((t, what) for t, what in sources if t > limit)
     if future:
@@ -620,57 +728,64 @@ def _explain(
             reason="time.in_future", expected=f"<= {limit.isoformat()}", actual=t.isoformat(),
         )
     run.result.verified_times = [t.isoformat() for t in times]
-    run.ok("time.verified_source", ", ".join(t.isoformat() for t in times))
+    run.passed("time.verified_source", ", ".join(t.isoformat() for t in times))
+    return _Times(entries, tuple(t for t, _ in stamps), tuple(times))
 
-    # Log keys: valid at the entry's verified integrated time, else at every verified timestamp.
-    for n, log in enumerate(entry_logs):
-        own = [t for t, lg in integrated_times if lg is log] or tsa_times or times
-        bad = [t for t in own if not log.valid_for.contains(t)]
+
+def _log_key_validity(run: _Run, times: _Times) -> None:
+    """Log keys: valid at the entry's verified integrated time, else at every verified timestamp."""
+    for entry in times.entries:
+        log = entry.log
+        own = [e.integrated for e in times.entries if e.log is log and e.integrated is not None]
+        checked = own or list(times.tsa) or list(times.all)
+        bad = [t for t in checked if not log.valid_for.contains(t)]
         if bad:
             raise run.fail("tlog.key_validity", f"the key of {log.base_url} was not valid at {bad[0].isoformat()}",
                            expected=log.valid_for.describe(), actual=bad[0].isoformat())
-        run.ok("tlog.key_validity", f"{log.base_url} {log.valid_for.describe()}")
+        run.passed("tlog.key_validity", f"{log.base_url} {log.valid_for.describe()}")
 
-    # -- certificate ------------------------------------------------------------------------------------
-    if leaf is None:
-        for step_id in _CERT_STEPS:
-            run.skip(step_id, "managed key: no certificate to check")
-        run.result.signer = f"key sha256:{signer_key.key_id().hex()}"
-        return
+
+# -- certificate and policy -----------------------------------------------------------------------
+
+
+def _certificate(run: _Run, signed: _Signed, leaf: x509.Certificate, times: tuple[_dt.datetime, ...]) -> None:
     nb, na = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     for t in times:
         if not (nb <= t <= na):
             raise run.fail("certificate.validity", "the signing time is outside the certificate's validity",
                            expected=f"[{nb.isoformat()}, {na.isoformat()}]", actual=t.isoformat())
-    run.ok("certificate.validity", f"[{nb.isoformat()}, {na.isoformat()}]")
+    run.passed("certificate.validity", f"[{nb.isoformat()}, {na.isoformat()}]")
     chain_result = None
     for t in times:
         try:
-            chain_result = build_chain(leaf, root, t)
+            chain_result = build_chain(leaf, signed.root, t)
         except LabkitError as exc:
             raise run.fail_from("certificate.chain", exc) from None
     assert chain_result is not None
-    run.ok("certificate.chain", chain_result.ca)
+    run.passed("certificate.chain", chain_result.ca)
     try:
         check_leaf_profile(leaf)
     except LabkitError as exc:
         raise run.fail_from("certificate.profile", exc) from None
-    run.ok("certificate.profile", "code signing, digitalSignature, not a CA")
+    run.passed("certificate.profile", "code signing, digitalSignature, not a CA")
     try:
-        sct = verify_scts(leaf, chain_result.chain[1], root)
+        sct = verify_scts(leaf, chain_result.chain[1], signed.root)
     except LabkitError as exc:
         raise run.fail_from("certificate.sct", exc) from None
-    run.ok("certificate.sct", sct)
+    run.passed("certificate.sct", sct)
+
+
+def _policy(run: _Run, policy: IdentityPolicy | None, leaf: x509.Certificate) -> None:
     check = getattr(policy, "check", None)
-    if check is None:
+    if policy is None or check is None:
         raise run.fail("policy.identity", f"{type(policy).__name__} is not an identity policy", reason="policy.missing")
     try:
-        outcome = check(leaf)
+        outcome = policy.check(leaf)
     except LabkitError as exc:
         raise run.fail("policy.identity", exc.message, reason="policy.identity") from None
     if not outcome.ok:
         what = "OIDC issuer" if outcome.reason == "policy.issuer" else "identity"
         raise run.fail("policy.identity", f"the certificate's {what} is not the expected one",
                        reason=outcome.reason, expected=outcome.expected, actual=outcome.actual)
-    run.ok("policy.identity", policy.describe() if hasattr(policy, "describe") else "", expected=outcome.expected, actual=outcome.actual)
+    run.passed("policy.identity", policy.describe(), expected=outcome.expected, actual=outcome.actual)
     run.result.signer = certificate_identity(leaf).identity

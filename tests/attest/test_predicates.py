@@ -57,7 +57,7 @@ def test_builtin_refuses_invalid(name: str) -> None:
     predicate, where = BAD[name]
     t = P.get_predicate_type(name)
     result = t.check_steps(predicate)
-    assert not result.ok and result.failed is not None and result.failed.id == "schema"
+    assert not result.verified and result.failed_step is not None and result.failed_step.id == "schema"
     with pytest.raises(AttestationError) as err:
         t.check(predicate)
     assert where in err.value.message
@@ -104,8 +104,8 @@ def test_register_schema_parse_policy() -> None:
         assert P.get_predicate_type("score") is t
         assert t.check({"score": 7}) == 7
         r = t.check_steps({"score": 2})
-        assert not r.ok and r.failed is not None and r.failed.id == "policy" and "below 5" in r.failed.detail
-        assert t.check_steps({"score": "x"}).failed.id == "schema"  # type: ignore[union-attr]
+        assert not r.verified and r.failed_step is not None and r.failed_step.id == "policy" and "below 5" in r.failed_step.detail
+        assert t.check_steps({"score": "x"}).failed_step.id == "schema"  # type: ignore[union-attr]
         with pytest.raises(AttestationError, match="already registered"):
             P.register_predicate_type(uri, name="score")
         P.register_predicate_type(uri, name="score", replace=True)
@@ -126,7 +126,7 @@ def test_register_parse_function_errors_are_steps() -> None:
     try:
         t = P.register_predicate_type(uri, name="parse-only", parse=parse)
         r = t.check_steps({})
-        assert r.failed is not None and r.failed.id == "parse" and "needs x" in r.failed.detail
+        assert r.failed_step is not None and r.failed_step.id == "parse" and "needs x" in r.failed_step.detail
     finally:
         P.unregister_predicate_type(uri)
 
@@ -175,7 +175,7 @@ def test_entry_point_plugin(plugin_on_path: Path) -> None:
     assert t.uri == "https://plugin.example/code-review/v1"
     assert t.check({"reviewers": ["a", "b"], "approved": True})
     r = t.check_steps({"reviewers": ["a"], "approved": True})
-    assert r.failed is not None and r.failed.detail == "fewer than two reviewers"
+    assert r.failed_step is not None and r.failed_step.detail == "fewer than two reviewers"
     assert "code-review" in [x.name for x in P.predicate_types()]
     assert P.load_entry_points() == []  # idempotent
 

@@ -118,15 +118,15 @@ def test_csr_is_accepted_as_proof_of_possession(instance: Instance) -> None:
     request = CertificateRequest.from_csr(csr.public_bytes(serialization.Encoding.PEM))
     issued = instance.ca.issue(token, request)
     assert issued.certificate.public_key().public_numbers() == key.key.public_key().public_numbers()  # type: ignore[union-attr]
-    assert issued.report.ok and "csr.proof_of_possession" in [s.id for s in issued.report]
+    assert issued.report.verified and "csr.proof_of_possession" in [s.id for s in issued.report]
 
 
 def _refusal(instance: Instance, token: str, request: CertificateRequest) -> str:
     report, _, _ = instance.ca.explain_request(token, request)
-    assert not report.ok
+    assert not report.verified
     with pytest.raises(IssuanceRefused) as err:
         instance.ca.issue(token, request)
-    assert report.failed is not None and err.value.step == report.failed.id
+    assert report.failed_step is not None and err.value.step == report.failed_step.id
     return err.value.step
 
 

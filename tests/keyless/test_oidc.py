@@ -72,7 +72,7 @@ def test_valid_token_passes_every_step() -> None:
     assert decoded.subject == "a@example.com"
     report, _ = explain_token(issuer.mint("a@example.com"), issuer.jwks(), issuer=URL, now=NOW)
     assert [s.id for s in report] == ["token.parse", "token.signature", "token.issuer", "token.audience", "token.time"]
-    assert report.ok
+    assert report.verified
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_bad_tokens_are_refused_at_the_right_step(make: Callable[[OIDCIssuer], s
     issuer = _issuer()
     token = make(issuer)
     report, _ = explain_token(token, issuer.jwks(), issuer=URL, now=NOW)
-    assert not report.ok and report.failed is not None and report.failed.id == step
+    assert not report.verified and report.failed_step is not None and report.failed_step.id == step
     with pytest.raises(IssuanceRefused) as err:
         verify_token(token, issuer.jwks(), issuer=URL, now=NOW)
     assert err.value.step == step
@@ -104,7 +104,7 @@ def test_tampered_claims_break_the_signature() -> None:
     head, body, sig = issuer.mint("a@example.com").split(".")
     forged_body = base64.urlsafe_b64encode(_b64url(body).replace(b"a@example.com", b"b@example.com")).rstrip(b"=")
     report, _ = explain_token(f"{head}.{forged_body.decode()}.{sig}", issuer.jwks(), issuer=URL, now=NOW)
-    assert report.failed is not None and report.failed.id == "token.signature"
+    assert report.failed_step is not None and report.failed_step.id == "token.signature"
 
 
 def test_unsigned_alg_none_token_is_refused() -> None:
@@ -112,7 +112,7 @@ def test_unsigned_alg_none_token_is_refused() -> None:
     head = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
     body = issuer.mint("a@example.com").split(".")[1]
     report, decoded = explain_token(f"{head}.{body}.", issuer.jwks(), issuer=URL, now=NOW)
-    assert decoded is None and report.failed is not None and report.failed.id == "token.signature"
+    assert decoded is None and report.failed_step is not None and report.failed_step.id == "token.signature"
 
 
 def test_token_without_subject_is_refused() -> None:
@@ -125,7 +125,7 @@ def test_token_without_subject_is_refused() -> None:
 def test_explain_never_raises_on_junk(junk: str) -> None:
     issuer = _issuer()
     report, decoded = explain_token(junk, issuer.jwks(), issuer=URL, now=NOW)
-    assert not report.ok and decoded is None
+    assert not report.verified and decoded is None
 
 
 @pytest.mark.parametrize("lifetime", [0, -1, 10**20, float("inf"), float("nan")])

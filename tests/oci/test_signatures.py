@@ -107,7 +107,7 @@ def test_sign_verify_and_explain(layout: OCILayout, image: BuiltImage, lab: Lab)
         verify_image(layout, image.digest, key.public_key(), annotations={"env": "dev"})
     assert err.value.reason == "payload.annotation.env"
     report = explain_image_signatures(layout, image.digest, other.public_key())
-    assert not report.ok and report.rows()[-1]["status"] == "failed"
+    assert not report.verified and report.rows()[-1]["status"] == "failed"
 
 
 def test_signature_copied_to_another_image_fails_binding(layout: OCILayout, image: BuiltImage, lab: Lab) -> None:
@@ -126,7 +126,7 @@ def test_tampered_signature_layer(layout: OCILayout, image: BuiltImage, lab: Lab
     res = sign_image(layout, image.descriptor, key, docker_reference="localhost/app")
     layout.blob_path(res.layer.digest).write_bytes(res.payload.replace(b"localhost", b"evilhost"))
     report = explain_image_signatures(layout, image.digest, key.public_key())
-    assert not report.ok
+    assert not report.verified
     assert report.failed_step is not None and report.failed_step.id == "sig.read"
 
 
@@ -359,7 +359,7 @@ def test_keyless_signature_verifies_with_identity(layout: OCILayout, image: Buil
         with pytest.raises(VerificationError):
             verify_image(layout, image.digest, None, trusted_root=root, identity=good)
     report = explain_image_signatures(layout, image.digest, None)
-    assert not report.ok and report.failed_step is not None and report.failed_step.id == "policy.present"
+    assert not report.verified and report.failed_step is not None and report.failed_step.id == "policy.present"
 
 
 # -- verification options: docker-reference, bundle format required, legacy SET against a trusted root --------
@@ -396,7 +396,7 @@ def test_docker_reference_option(layout: OCILayout, image: BuiltImage, lab: Lab)
     # the .sig replayed in prod/payments: refused, with expected and actual
     report = explain_image_signatures(layout, image.digest, pub, docker_reference="registry.local/prod/payments")
     assert report.reason == "payload.docker_reference"
-    failed = report.signatures[0].failed
+    failed = report.signatures[0].failed_step
     assert failed is not None and failed.id == "payload.docker_reference"
     assert (failed.expected, failed.actual) == ("registry.local/prod/payments", "registry.local/sandbox/debug")
     assert _reason(lambda: verify_image(layout, image.digest, pub, docker_reference="registry.local/prod/payments")) \
@@ -517,7 +517,7 @@ def test_legacy_set_failures(layout: OCILayout, lab: Lab, tmp_path: Path) -> Non
         attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=bad), payload)
         report = explain_image_signatures(layout, tampered_img.digest, key.public_key(), trusted_root=root)
         assert report.reason == "tlog.inclusion_promise"
-        assert report.signatures[0].failed is not None and "does not verify" in (report.signatures[0].failed.actual or "")
+        assert report.signatures[0].failed_step is not None and "does not verify" in (report.signatures[0].failed_step.actual or "")
         # the same layer with its genuine SET verifies
         attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=good), payload)
         assert len(verify_image(layout, tampered_img.digest, key.public_key(), trusted_root=root).verified_signatures) == 1
@@ -534,5 +534,5 @@ def test_bundle_without_log_entry_refused_with_trusted_root(layout: OCILayout, i
         report = explain_image_signatures(layout, image.digest, key.public_key(), trusted_root=_log_root(log),
                                           require_bundle_format=True)
     assert report.reason == "bundle.verify"
-    failed = report.signatures[0].failed
+    failed = report.signatures[0].failed_step
     assert failed is not None and failed.actual == "tlog.missing"

@@ -39,7 +39,7 @@ def test_sign_and_verify_ecdsa_rekor_rule(lab: Lab) -> None:
     assert note.signatures[0].key_hint == key.public_key().key_id()[:4] == key_hint_spki(key.public_key().der())
     assert verify_note(text, "labkit.local", key.public_key()).size == 3
     assert SignedNote.parse(text) == note
-    assert explain_note(text, "labkit.local", key.public_key()).ok
+    assert explain_note(text, "labkit.local", key.public_key()).verified
 
 
 def test_ed25519_c2sp_rule(lab: Lab) -> None:
@@ -60,7 +60,7 @@ def test_unknown_signatures_are_ignored_and_wrong_key_rejected(lab: Lab) -> None
     note = sign_note(Checkpoint("o", 1, ROOT), "labkit.local", key, existing=note)
     verify_note(note.to_text(), "labkit.local", key.public_key())
     result = explain_note(note.to_text(), "labkit.local", other.public_key())
-    assert not result.ok and result.failed is not None and result.failed.id == "note.known_key"
+    assert not result.verified and result.failed_step is not None and result.failed_step.id == "note.known_key"
 
 
 @pytest.mark.parametrize("invalid_first", [False, True])
@@ -72,8 +72,8 @@ def test_an_invalid_signature_by_the_known_key_rejects_the_note(lab: Lab, invali
     bad = NoteSignature(good.name, good.key_hint, good.signature[:-1] + bytes([good.signature[-1] ^ 1]))
     text = SignedNote(note.text, (bad, good) if invalid_first else (good, bad)).to_text()
     result = explain_note(text, "labkit.local", key.public_key())
-    assert result.failed is not None and result.failed.id == "note.signature"
-    assert result.failed.actual == "invalid (1 of 2 signatures by labkit.local " + good.key_hint.hex() + " do not verify)"
+    assert result.failed_step is not None and result.failed_step.id == "note.signature"
+    assert result.failed_step.actual == "invalid (1 of 2 signatures by labkit.local " + good.key_hint.hex() + " do not verify)"
     with pytest.raises(CheckpointError, match="note.signature"):
         verify_note(text, "labkit.local", key.public_key())
 

@@ -45,7 +45,7 @@ def test_create_get_search(served: tuple[TransparencyLog, RekorClient], lab: Lab
     first = _upload(client, signer, b"one")
     second = _upload(client, signer, b"two")
     assert (first.log_index, second.log_index) == (0, 1)
-    assert second.explain(client.public_key()).ok
+    assert second.explain(client.public_key()).verified
     assert client.get_by_index(0).body == first.body
     assert client.get_by_uuid(second.uuid).log_index == 1
     assert client.get_by_uuid(second.entry_id).log_index == 1

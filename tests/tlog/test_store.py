@@ -50,7 +50,7 @@ def test_append_get_search(tmp_path: Path, lab: Lab) -> None:
     assert entry.log_index == 0 and log.size == 1
     assert entry.log_id == hashlib.sha256(log.public_key.der()).digest()
     assert entry.integrated_time == int(lab.clock.now().timestamp())
-    assert entry.explain(log.public_key).ok
+    assert entry.explain(log.public_key).verified
     verify_entry(entry, log.public_key)
     forged = dataclasses.replace(entry, integrated_time=entry.integrated_time + 1)
     with pytest.raises(VerificationError) as err:
@@ -146,7 +146,7 @@ def test_ed25519_log_with_c2sp_hints(tmp_path: Path, lab: Lab) -> None:
     log = TransparencyLog.open(tmp_path, key, clock=lab.clock, hint_rule="c2sp", name="log.example")
     _fill(log, _signer(lab), 3)
     log.verify_checkpoint(log.checkpoint())
-    assert log.get(1).explain(log.public_key).ok
+    assert log.get(1).explain(log.public_key).verified
 
 
 def test_sigstore_python_verifies_our_entry(tmp_path: Path, lab: Lab) -> None:

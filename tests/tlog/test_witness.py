@@ -36,7 +36,7 @@ def test_consistency_over_growth(tmp_path: Path, lab: Lab) -> None:
     log.append_many(_bodies(lab, "b", 6))
     w = _witness(log)
     result = w.explain_consistency(old, log)
-    assert result.ok, result.rows()
+    assert result.verified, result.rows()
     assert [s.id for s in result.steps] == [
         "witness.old_checkpoint", "witness.new_checkpoint", "witness.origin", "witness.size", "witness.consistency"]
     assert w.verify_consistency(old, log).size == 11
@@ -64,12 +64,12 @@ def test_forked_log_fails_consistency_and_split_view_is_reported(tmp_path: Path,
         w.check_pair(a, b)
     assert w.detect_split_view(a, a) is None
     # the forked log is still consistent with the shared prefix (the fork happened later)
-    assert w.explain_consistency(old, evil).ok
+    assert w.explain_consistency(old, evil).verified
     # but the honest log's checkpoint is not a prefix of the evil log's history
     honest.append_many(_bodies(lab, "h2", 2))
     bigger_old = evil.latest_checkpoint()  # size 7 on the evil branch
     result = w.explain_consistency(bigger_old, honest)
-    assert not result.ok and result.failed is not None and result.failed.id == "witness.consistency"
+    assert not result.verified and result.failed_step is not None and result.failed_step.id == "witness.consistency"
     with pytest.raises(VerificationError) as err:
         w.verify_consistency(bigger_old, honest)
     assert err.value.reason == "witness.consistency"
@@ -83,7 +83,7 @@ def test_forgeries_are_not_split_views(tmp_path: Path, lab: Lab) -> None:
     fake = sign_note(Checkpoint(log.origin, 2, hashlib.sha256(b"x").digest()), log.name, forger).to_text()
     with pytest.raises(CheckpointError):
         w.detect_split_view(log.latest_checkpoint(), fake)
-    assert not w.explain_consistency(fake, log).ok
+    assert not w.explain_consistency(fake, log).verified
 
 
 def test_shrinking_log_is_rejected(tmp_path: Path, lab: Lab) -> None:
@@ -92,4 +92,4 @@ def test_shrinking_log_is_rejected(tmp_path: Path, lab: Lab) -> None:
     small = TransparencyLog.open(tmp_path / "small", lab=lab)
     small.append_many(_bodies(lab, "a", 3))
     result = _witness(log).explain_consistency(log.latest_checkpoint(), small)
-    assert result.failed is not None and result.failed.id == "witness.size"
+    assert result.failed_step is not None and result.failed_step.id == "witness.size"

@@ -118,10 +118,10 @@ def test_binding_compares_every_field() -> None:
     assert ms is not None and leaf is not None
     ok = bind_entry(entry.kind, entry.version, entry.canonicalized_body,
                     artifact_digest=("sha256", ms.digest), signer_der=leaf, content=ms)
-    assert ok.digest and ok.digest.ok and ok.key and ok.key.ok and ok.signature and ok.signature.ok
+    assert ok.digest and ok.digest.matches and ok.key and ok.key.matches and ok.signature and ok.signature.matches
     bad = bind_entry(entry.kind, entry.version, entry.canonicalized_body,
                      artifact_digest=("sha256", b"\0" * 32), signer_der=b"other", content=ms)
-    assert bad.digest and not bad.digest.ok and bad.key and not bad.key.ok
+    assert bad.digest and not bad.digest.matches and bad.key and not bad.key.matches
     assert bind_entry("rekord", "0.0.1", entry.canonicalized_body, artifact_digest=("sha256", ms.digest),
                       signer_der=leaf, content=ms).error
     assert bind_entry(entry.kind, entry.version, b"{not json", artifact_digest=("sha256", ms.digest),
@@ -182,9 +182,9 @@ def test_binding_dsse_v002_body() -> None:
                                      "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}],
     }}}).encode()
     ok = bind_entry("dsse", "0.0.2", body, artifact_digest=("sha256", b""), signer_der=leaf, content=env)
-    assert not ok.error and ok.digest and ok.digest.ok and ok.key and ok.key.ok and ok.signature and ok.signature.ok
+    assert not ok.error and ok.digest and ok.digest.matches and ok.key and ok.key.matches and ok.signature and ok.signature.matches
     other = bind_entry("dsse", "0.0.2", body, artifact_digest=("sha256", b""), signer_der=b"x", content=env)
-    assert other.key and not other.key.ok
+    assert other.key and not other.key.matches
 
 
 def test_timestamp_unknown_signature_algorithm_is_refused() -> None:
