@@ -18,12 +18,13 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
-from labkit.bundle import MAX_BUNDLE_BYTES
+from labkit.bundle import MAX_BUNDLE_BYTES, MessageSignature
 from labkit.errors import BundleFormatError
 from labkit.payloads import Envelope
 
@@ -129,6 +130,144 @@ def _hash_field(h: Any, what: str) -> str:
     return f"{alg}:{value}"
 
 
+@dataclass(frozen=True)
+class _Bundle:
+    """What the bundle says, in the forms the entry bodies record it."""
+
+    content: MessageSignature | Envelope
+    artifact_digest: tuple[str, bytes]
+    key: str  # sha256 fingerprint of the signer's DER
+
+    @property
+    def envelope(self) -> Envelope | None:
+        return self.content if isinstance(self.content, Envelope) else None
+
+    @property
+    def signature(self) -> bytes:
+        if isinstance(self.content, Envelope):
+            return self.content.signatures[0].sig
+        return self.content.signature
+
+    def require_envelope(self, kind: str) -> Envelope:
+        if not isinstance(self.content, Envelope):
+            raise _BodyError(f"a{'n' if kind == 'intoto' else ''} {kind} entry needs a DSSE envelope in the bundle")
+        return self.content
+
+
+_Fields = tuple[BindingField, BindingField, BindingField]
+
+
+def _verifier_der(verifier: Any) -> bytes:
+    """The DER of a Rekor v2 ``verifier``: an X.509 certificate or a public key."""
+    if isinstance(verifier, dict) and "x509Certificate" in verifier:
+        return _b64(_get(verifier, "x509Certificate", "rawBytes"), "verifier.x509Certificate.rawBytes")
+    return _b64(_get(verifier, "publicKey", "rawBytes"), "verifier.publicKey.rawBytes")
+
+
+def _one_signature(sigs: Any, kind: str) -> Any:
+    if not isinstance(sigs, list) or len(sigs) != 1:
+        raise _BodyError(f"the {kind} entry must record exactly one signature")
+    return sigs[0]
+
+
+def _hashedrekord_v001(spec: Any, b: _Bundle) -> _Fields:
+    if b.envelope is not None:
+        raise _BodyError("a DSSE envelope cannot be bound to a hashedrekord 0.0.1 entry")
+    want_digest = f"{b.artifact_digest[0]}:{b.artifact_digest[1].hex()}"
+    digest = BindingField("data.hash", want_digest, _hash_field(_get(spec, "data", "hash"), "data.hash"))
+    sig = _b64(_get(spec, "signature", "content"), "signature.content")
+    pem = _b64(_get(spec, "signature", "publicKey", "content"), "signature.publicKey.content")
+    key = BindingField("signature.publicKey", b.key, _fp(_pem_to_der(pem)))
+    return digest, key, BindingField("signature.content", b.signature.hex(), sig.hex())
+
+
+def _hashedrekord_v002(spec: Any, b: _Bundle) -> _Fields:
+    inner = _get(spec, "hashedRekordV002")
+    data = _get(inner, "data")
+    alg = _get(data, "algorithm")
+    got = _b64(_get(data, "digest"), "data.digest")
+    # Rekor v2 logs DSSE as hashedrekord over SHA-256(PAE(type, payload)) (rekor-v2 spec §6.1.4).
+    if b.envelope is not None:
+        want_alg, want = "SHA2_256", hashlib.sha256(b.envelope.pae()).digest()
+    else:
+        want_alg, want = _PROTO_HASH.get(b.artifact_digest[0], b.artifact_digest[0]), b.artifact_digest[1]
+    digest = BindingField("data", f"{want_alg}:{want.hex()}", f"{alg}:{got.hex()}")
+    sig_obj = _get(inner, "signature")
+    sig = _b64(_get(sig_obj, "content"), "signature.content")
+    key = BindingField("signature.verifier", b.key, _fp(_verifier_der(_get(sig_obj, "verifier"))))
+    return digest, key, BindingField("signature.content", b.signature.hex(), sig.hex())
+
+
+def _dsse_v002(spec: Any, b: _Bundle) -> _Fields:
+    envelope = b.require_envelope("dsse")
+    inner = _get(spec, "dsseV002")
+    ph = _get(inner, "payloadHash")
+    got = _b64(_get(ph, "digest"), "payloadHash.digest")
+    digest = BindingField(
+        "payloadHash", f"SHA2_256:{hashlib.sha256(envelope.payload).hexdigest()}", f"{_get(ph, 'algorithm')}:{got.hex()}"
+    )
+    entry_sig = _one_signature(_get(inner, "signatures"), "dsse")
+    sig = _b64(_get(entry_sig, "content"), "signatures[0].content")
+    key = BindingField("signatures[0].verifier", b.key, _fp(_verifier_der(_get(entry_sig, "verifier"))))
+    return digest, key, BindingField("signatures[0].content", b.signature.hex(), sig.hex())
+
+
+def _dsse_v001(spec: Any, b: _Bundle) -> _Fields:
+    envelope = b.require_envelope("dsse")
+    # The envelope hash covers Rekor's re-serialised envelope and cannot be recomputed;
+    # the payload hash and the signature list are compared instead.
+    digest = BindingField(
+        "payloadHash", f"sha256:{hashlib.sha256(envelope.payload).hexdigest()}",
+        _hash_field(_get(spec, "payloadHash"), "payloadHash"),
+    )
+    entry_sig = _one_signature(_get(spec, "signatures"), "dsse")
+    sig = _b64(_get(entry_sig, "signature"), "signatures[0].signature")
+    pem = _b64(_get(entry_sig, "verifier"), "signatures[0].verifier")
+    key = BindingField("signatures[0].verifier", b.key, _fp(_pem_to_der(pem)))
+    return digest, key, BindingField("signatures[0].signature", b.signature.hex(), sig.hex())
+
+
+def _intoto_v002(spec: Any, b: _Bundle) -> _Fields:
+    envelope = b.require_envelope("intoto")
+    env = _get(spec, "content", "envelope")
+    payload = _b64_maybe_twice(_get(env, "payload"), "envelope.payload")
+    ptype = _get(env, "payloadType")
+    actual_digest = _hash_field(_get(spec, "content", "payloadHash"), "content.payloadHash")
+    want_digest = f"sha256:{hashlib.sha256(envelope.payload).hexdigest()}"
+    if payload != envelope.payload or ptype != envelope.payload_type:
+        actual_digest = f"sha256:{hashlib.sha256(payload).hexdigest()} (envelope payload/type differ)"
+    digest = BindingField("content.payloadHash", want_digest, actual_digest)
+    entry_sig = _one_signature(_get(env, "signatures"), "intoto")
+    # intoto 0.0.2 stores the signature base64-encoded twice.
+    sig = _b64_maybe_twice(_get(entry_sig, "sig"), "signatures[0].sig")
+    pem = _b64(_get(entry_sig, "publicKey"), "signatures[0].publicKey")
+    key = BindingField("signatures[0].publicKey", b.key, _fp(_pem_to_der(pem)))
+    return digest, key, BindingField("signatures[0].sig", b.signature.hex(), sig.hex())
+
+
+#: One binder per (kind, version): reads the entry's `spec` and compares it with the bundle.
+_BINDERS: dict[tuple[str, str], Callable[[Any, _Bundle], _Fields]] = {
+    ("hashedrekord", "0.0.1"): _hashedrekord_v001,
+    ("hashedrekord", "0.0.2"): _hashedrekord_v002,
+    ("dsse", "0.0.1"): _dsse_v001,
+    ("dsse", "0.0.2"): _dsse_v002,
+    ("intoto", "0.0.2"): _intoto_v002,
+}
+
+
+def _spec(kind: str, version: str, body: bytes) -> Any:
+    """The entry body's `spec`, once the body is bounded, strict JSON of the kind the bundle says."""
+    doc = jsonio.loads(body, what="entry body", error=BundleFormatError, max_bytes=MAX_BUNDLE_BYTES,
+                       reject_duplicate_keys=True)
+    if not isinstance(doc, dict):
+        raise _BodyError("entry body is not a JSON object")
+    if doc.get("kind") != kind or doc.get("apiVersion") != version:
+        raise _BodyError(f"entry body says {doc.get('kind')}/{doc.get('apiVersion')}, the bundle says {kind}/{version}")
+    if (kind, version) not in SUPPORTED_KINDS:
+        raise _BodyError(f"unsupported entry kind {kind}/{version}")
+    return _get(doc, "spec")
+
+
 def bind_entry(
     kind: str,
     version: str,
@@ -136,7 +275,7 @@ def bind_entry(
     *,
     artifact_digest: tuple[str, bytes],
     signer_der: bytes,
-    content: Any,
+    content: MessageSignature | Envelope,
 ) -> EntryBinding:
     """Compare an entry body with the bundle.
 
@@ -145,108 +284,10 @@ def bind_entry(
     `content` a `MessageSignature` or an `Envelope`.
     """
     try:
-        doc = jsonio.loads(body, what="entry body", error=BundleFormatError, max_bytes=MAX_BUNDLE_BYTES,
-                           reject_duplicate_keys=True)
-        if not isinstance(doc, dict):
-            raise _BodyError("entry body is not a JSON object")
-        if doc.get("kind") != kind or doc.get("apiVersion") != version:
-            raise _BodyError(
-                f"entry body says {doc.get('kind')}/{doc.get('apiVersion')}, the bundle says {kind}/{version}"
-            )
-        if (kind, version) not in SUPPORTED_KINDS:
-            raise _BodyError(f"unsupported entry kind {kind}/{version}")
-        spec = _get(doc, "spec")
-        is_dsse = isinstance(content, Envelope)
-        if is_dsse:
-            if len(content.signatures) != 1:
-                raise _BodyError("the DSSE envelope must carry exactly one signature")
-            bundle_sig = content.signatures[0].sig
-        else:
-            bundle_sig = content.signature
-        want_key = _fp(signer_der)
-        if kind == "hashedrekord" and version == "0.0.1":
-            if is_dsse:
-                raise _BodyError("a DSSE envelope cannot be bound to a hashedrekord 0.0.1 entry")
-            want_digest = f"{artifact_digest[0]}:{artifact_digest[1].hex()}"
-            digest = BindingField("data.hash", want_digest, _hash_field(_get(spec, "data", "hash"), "data.hash"))
-            sig = _b64(_get(spec, "signature", "content"), "signature.content")
-            pem = _b64(_get(spec, "signature", "publicKey", "content"), "signature.publicKey.content")
-            key = BindingField("signature.publicKey", want_key, _fp(_pem_to_der(pem)))
-            signature = BindingField("signature.content", bundle_sig.hex(), sig.hex())
-        elif kind == "hashedrekord":  # 0.0.2, Rekor v2
-            inner = _get(spec, "hashedRekordV002")
-            data = _get(inner, "data")
-            alg = _get(data, "algorithm")
-            got = _b64(_get(data, "digest"), "data.digest")
-            # Rekor v2 logs DSSE as hashedrekord over SHA-256(PAE(type, payload)) (rekor-v2 spec §6.1.4).
-            if is_dsse:
-                want_alg, want = "SHA2_256", hashlib.sha256(content.pae()).digest()
-            else:
-                want_alg, want = _PROTO_HASH.get(artifact_digest[0], artifact_digest[0]), artifact_digest[1]
-            digest = BindingField("data", f"{want_alg}:{want.hex()}", f"{alg}:{got.hex()}")
-            sig_obj = _get(inner, "signature")
-            sig = _b64(_get(sig_obj, "content"), "signature.content")
-            verifier = _get(sig_obj, "verifier")
-            if isinstance(verifier, dict) and "x509Certificate" in verifier:
-                der = _b64(_get(verifier, "x509Certificate", "rawBytes"), "verifier.x509Certificate.rawBytes")
-            else:
-                der = _b64(_get(verifier, "publicKey", "rawBytes"), "verifier.publicKey.rawBytes")
-            key = BindingField("signature.verifier", want_key, _fp(der))
-            signature = BindingField("signature.content", bundle_sig.hex(), sig.hex())
-        elif kind == "dsse" and version == "0.0.2":
-            if not is_dsse:
-                raise _BodyError("a dsse entry needs a DSSE envelope in the bundle")
-            inner = _get(spec, "dsseV002")
-            ph = _get(inner, "payloadHash")
-            got = _b64(_get(ph, "digest"), "payloadHash.digest")
-            digest = BindingField(
-                "payloadHash", f"SHA2_256:{hashlib.sha256(content.payload).hexdigest()}", f"{_get(ph, 'algorithm')}:{got.hex()}"
-            )
-            sigs = _get(inner, "signatures")
-            if not isinstance(sigs, list) or len(sigs) != 1:
-                raise _BodyError("the dsse entry must record exactly one signature")
-            sig = _b64(_get(sigs[0], "content"), "signatures[0].content")
-            verifier = _get(sigs[0], "verifier")
-            if isinstance(verifier, dict) and "x509Certificate" in verifier:
-                der = _b64(_get(verifier, "x509Certificate", "rawBytes"), "verifier.x509Certificate.rawBytes")
-            else:
-                der = _b64(_get(verifier, "publicKey", "rawBytes"), "verifier.publicKey.rawBytes")
-            key = BindingField("signatures[0].verifier", want_key, _fp(der))
-            signature = BindingField("signatures[0].content", bundle_sig.hex(), sig.hex())
-        elif kind == "dsse":
-            if not is_dsse:
-                raise _BodyError("a dsse entry needs a DSSE envelope in the bundle")
-            # The envelope hash covers Rekor's re-serialised envelope and cannot be recomputed;
-            # the payload hash and the signature list are compared instead.
-            digest = BindingField(
-                "payloadHash", f"sha256:{hashlib.sha256(content.payload).hexdigest()}", _hash_field(_get(spec, "payloadHash"), "payloadHash")
-            )
-            sigs = _get(spec, "signatures")
-            if not isinstance(sigs, list) or len(sigs) != 1:
-                raise _BodyError("the dsse entry must record exactly one signature")
-            sig = _b64(_get(sigs[0], "signature"), "signatures[0].signature")
-            pem = _b64(_get(sigs[0], "verifier"), "signatures[0].verifier")
-            key = BindingField("signatures[0].verifier", want_key, _fp(_pem_to_der(pem)))
-            signature = BindingField("signatures[0].signature", bundle_sig.hex(), sig.hex())
-        else:  # intoto 0.0.2
-            if not is_dsse:
-                raise _BodyError("an intoto entry needs a DSSE envelope in the bundle")
-            env = _get(spec, "content", "envelope")
-            payload = _b64_maybe_twice(_get(env, "payload"), "envelope.payload")
-            ptype = _get(env, "payloadType")
-            actual_digest = _hash_field(_get(spec, "content", "payloadHash"), "content.payloadHash")
-            want_digest = f"sha256:{hashlib.sha256(content.payload).hexdigest()}"
-            if payload != content.payload or ptype != content.payload_type:
-                actual_digest = f"sha256:{hashlib.sha256(payload).hexdigest()} (envelope payload/type differ)"
-            digest = BindingField("content.payloadHash", want_digest, actual_digest)
-            sigs = _get(env, "signatures")
-            if not isinstance(sigs, list) or len(sigs) != 1:
-                raise _BodyError("the intoto entry must record exactly one signature")
-            # intoto 0.0.2 stores the signature base64-encoded twice.
-            sig = _b64_maybe_twice(_get(sigs[0], "sig"), "signatures[0].sig")
-            pem = _b64(_get(sigs[0], "publicKey"), "signatures[0].publicKey")
-            key = BindingField("signatures[0].publicKey", want_key, _fp(_pem_to_der(pem)))
-            signature = BindingField("signatures[0].sig", bundle_sig.hex(), sig.hex())
+        spec = _spec(kind, version, body)
+        if isinstance(content, Envelope) and len(content.signatures) != 1:
+            raise _BodyError("the DSSE envelope must carry exactly one signature")
+        digest, key, signature = _BINDERS[(kind, version)](spec, _Bundle(content, artifact_digest, _fp(signer_der)))
     except _BodyError as exc:
         return EntryBinding(kind, version, error=str(exc))
     except BundleFormatError as exc:  # the body is not bounded, strict JSON

@@ -199,3 +199,7 @@ def test_timestamp_unknown_signature_algorithm_is_refused() -> None:
     with pytest.raises(LabkitError) as info:
         verify_timestamp(bytes(stamp), ms.signature, _root("rekor2-happy-path"))
     assert getattr(info.value, "reason", "") == "timestamp.malformed"
+
+
+def test_every_supported_kind_has_one_binder() -> None:
+    assert tuple(binding._BINDERS) == binding.SUPPORTED_KINDS
