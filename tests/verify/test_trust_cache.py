@@ -11,6 +11,7 @@ import random
 
 import pytest
 
+from labkit._internal import cms_fastpath
 from labkit.bundle import Bundle
 from labkit.errors import LabkitError
 from labkit.payloads import Envelope
@@ -81,13 +82,13 @@ TSA_CASES = _tsa_cases()
 def test_fast_path_is_taken_for_good_timestamps(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     stamp, sig, root = _case(case)
     used: list[bool] = []
-    real = ts._cms_signature_ok
+    real = cms_fastpath.cms_signature_ok
 
-    def spy(data: bytes, anchor: ts._TsaAnchor) -> bool:
+    def spy(data: bytes, anchor: cms_fastpath.TsaAnchor) -> bool:
         used.append(real(data, anchor))
         return used[-1]
 
-    monkeypatch.setattr(ts, "_cms_signature_ok", spy)
+    monkeypatch.setattr(ts, "cms_signature_ok", spy)
     assert _outcome(stamp, sig, root)[0] == "verified"
     assert used == [True]
 
@@ -101,7 +102,7 @@ def test_fast_path_agrees_with_full_verification(case: str, monkeypatch: pytest.
         for j in rng.sample(range(len(stamp)), 25)
     ]
     fast = [_outcome(v, sig, root) for v in variants]
-    monkeypatch.setattr(ts, "_cms_signature_ok", lambda data, anchor: False)
+    monkeypatch.setattr(ts, "cms_signature_ok", lambda data, anchor: False)
     slow = [_outcome(v, sig, root) for v in variants]
     assert fast == slow
 
@@ -110,9 +111,9 @@ def test_tampered_cms_signature_is_rejected_by_fast_path() -> None:
     stamp, sig, root = _case("rekor2-happy-path")
     ca = root.timestamp_authorities[0]
     anchor = ts._tsa_anchor(ca)
-    assert anchor is not None and ts._cms_signature_ok(stamp, anchor)
+    assert anchor is not None and cms_fastpath.cms_signature_ok(stamp, anchor)
     bad = stamp[:-3] + bytes([stamp[-3] ^ 1]) + stamp[-2:]
-    assert not ts._cms_signature_ok(bad, anchor)
+    assert not cms_fastpath.cms_signature_ok(bad, anchor)
     assert _outcome(bad, sig, root) == ("rejected", "timestamp.signature")
 
 
