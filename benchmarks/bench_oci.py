@@ -45,7 +45,8 @@ from labkit.oci.builder import build_image  # noqa: E402
 from labkit.oci.descriptor import MT_CONFIG, MT_LAYER_GZIP, MT_MANIFEST, Manifest  # noqa: E402
 from labkit.oci.layout import OCILayout  # noqa: E402
 from labkit.oci.registry import RegistryClient  # noqa: E402
-from labkit.oci.signatures import sign_image, verify_image  # noqa: E402
+from labkit.oci.signatures import sign_image  # noqa: E402
+from labkit.verify.image import verify_image  # noqa: E402
 
 MiB = 1 << 20
 

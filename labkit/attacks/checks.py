@@ -3,11 +3,11 @@
 A legacy cosign signature (`.sig` layer or legacy verify-blob bundle file) is
 what protobuf-specs calls a v0.1 bundle: a message signature over the payload
 plus a log entry with its inclusion promise (SET). `legacy_to_bundle` builds
-exactly that, so the forgery goes through the same verifier (and the same
-binding step) as every other bundle.
+it with the product's adapter (`labkit.verify.legacy`), so the forgery goes
+through the same verifier (and the same binding step) as every other bundle.
 
 The image-level fixes (docker-reference check, no fallback from bundles to
-``.sig``) are product options of `labkit.oci.signatures.verify_image`;
+``.sig``) are product options of `labkit.verify.image.verify_image`;
 `check_docker_reference` and `require_bundle_format` only name them.
 """
 
@@ -18,12 +18,16 @@ import datetime as _dt
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from labkit.attacks.sandbox import LabkitLog, SandboxLog
 from labkit.attacks.vulnerable import LegacySignature
-from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
-from labkit.errors import AttackError, LabkitError
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
+from labkit.errors import AttackError
 from labkit.keys import VerifyingKey
-from labkit.tlog.entries import LogEntry, parse_body
+from labkit.tlog.entries import LogEntry
+from labkit.verify.legacy import LegacyFormatError, legacy_bundle, rekor_bundle_entry
 
 if TYPE_CHECKING:
     from labkit.verify.steps import VerificationResult
@@ -31,39 +35,16 @@ if TYPE_CHECKING:
 __all__ = ["blob_bundle", "check_docker_reference", "pull_verified", "require_bundle_format", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
 
 
-def _entry_from_rekor_bundle(doc: Any) -> TransparencyLogEntry:
-    try:
-        p = doc["Payload"]
-        body = base64.b64decode(p["body"], validate=True)
-        parsed = parse_body(body)
-        return TransparencyLogEntry(
-            log_index=int(p["logIndex"]), log_id=bytes.fromhex(p["logID"]), kind=parsed.kind,
-            version=parsed.version, canonicalized_body=body, integrated_time=int(p["integratedTime"]),
-            inclusion_promise=base64.b64decode(doc["SignedEntryTimestamp"], validate=True), inclusion_proof=None,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AttackError(f"rekor bundle in the scenario is malformed: {exc}") from None
-    except LabkitError as exc:
-        raise AttackError(f"rekor bundle body in the scenario is malformed: {exc.message}") from None
-
-
 def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> Bundle:
-    """The v0.1 Sigstore bundle equivalent of a legacy cosign signature."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    entries = [] if sig.rekor_bundle is None else [_entry_from_rekor_bundle(sig.rekor_bundle)]
-    cert = None
-    hint = None
+    """The v0.1 Sigstore bundle equivalent of a legacy cosign signature (`labkit.verify.legacy`, as the product)."""
+    try:
+        entry = None if sig.rekor_bundle is None else rekor_bundle_entry(sig.rekor_bundle)
+    except LegacyFormatError as exc:
+        raise AttackError(f"rekor bundle in the scenario is malformed: {exc.message}") from None
+    certificates = []
     if sig.certificate_pem is not None:
-        cert = x509.load_pem_x509_certificate(sig.certificate_pem).public_bytes(serialization.Encoding.DER)
-    elif key is not None:
-        hint = base64.b64encode(key.key_id()).decode()
-    material = VerificationMaterial(
-        public_key_hint=hint, certificate=cert, certificate_chain=None, tlog_entries=entries, rfc3161_timestamps=[]
-    )
-    content = MessageSignature(digest=hashlib.sha256(sig.payload).digest(), signature=sig.signature)
-    return Bundle(BUNDLE_V01_MEDIA_TYPE, material, content)
+        certificates.append(x509.load_pem_x509_certificate(sig.certificate_pem).public_bytes(Encoding.DER))
+    return legacy_bundle(sig.payload, sig.signature, entry, certificates=certificates, key=key)
 
 
 def sandbox_trusted_root(log: SandboxLog | LabkitLog, extra: Any = None) -> Any:
@@ -122,14 +103,14 @@ def pull_verified(resolve: Any, verify: Any, pull: Any, window: Any) -> tuple[st
 
 
 def check_docker_reference(store: Any, digest: str, key: VerifyingKey, expected: str) -> Any:
-    """The product's fix for cross-repository replay: `labkit.oci.signatures.verify_image` with `docker_reference`.
+    """The product's fix for cross-repository replay: `labkit.verify.image.verify_image` with `docker_reference`.
 
     cosign ignores ``critical.identity.docker-reference`` (SIGNATURE_SPEC: "is
     ignored"); labkit checks it when asked (``labkit verify
     --check-docker-reference``) and refuses with ``payload.docker_reference``.
     The cost: a mirror verifies only when `expected` names the signed repository.
     """
-    from labkit.oci.signatures import verify_image
+    from labkit.verify.image import verify_image
 
     return verify_image(store, digest, key, docker_reference=expected)
 
@@ -141,6 +122,6 @@ def require_bundle_format(store: Any, digest: str, key: VerifyingKey) -> Any:
     ``format.no_bundle`` and the legacy ``.sig`` is never read
     (``labkit verify --require-bundle-format``).
     """
-    from labkit.oci.signatures import verify_image
+    from labkit.verify.image import verify_image
 
     return verify_image(store, digest, key, require_bundle_format=True)

@@ -5,7 +5,7 @@ referrers list is empty (or the lookup fails), quietly falls back to the
 legacy ``.sig`` path, which in 3.0.0-3.0.3 is the GHSA-whqx-f9j3-ch6m path.
 An attacker who can push to the registry swaps the tag to an image that has
 no bundle referrer, only a forged legacy ``.sig``. A verifier that requires
-the new format refuses instead of falling back: `labkit.oci.signatures.verify_image`
+the new format refuses instead of falling back: `labkit.verify.image.verify_image`
 with ``require_bundle_format=True`` (``labkit verify --require-bundle-format``);
 labkit's admission policy never reads ``.sig`` (`labkit.policy.sources`).
 """
@@ -43,7 +43,7 @@ __all__ = ["downgrade"]
 def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
     from labkit.oci.signatures import list_bundles
     from labkit.oci.signatures import sign_image as oci_sign_image
-    from labkit.oci.signatures import verify_image
+    from labkit.verify.image import verify_image
 
     out = scenario.outcome()
     with labkit_log(lab) as log:

@@ -60,7 +60,7 @@ def _ns(lab: Lab, scenario: Scenario) -> str:
 
 
 def _verify(reg: SandboxRegistry, repo: str, key: SigningKey, annotations: dict[str, str] | None = None) -> Any:
-    from labkit.oci.signatures import verify_image
+    from labkit.verify.image import verify_image
 
     def verify(digest: str) -> None:
         verify_image(reg.repo(repo), digest, key.public_key(), annotations=annotations)

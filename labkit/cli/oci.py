@@ -288,7 +288,8 @@ def _verify_keyless(args: argparse.Namespace, policy: Any) -> int:
 
 def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key: Any = None,
             trusted_root: Any = None, identity: Any = None, tlog: Any = None) -> int:
-    from labkit.oci.signatures import explain_image_signatures, list_bundles, list_signatures, verify_image
+    from labkit.oci.signatures import list_bundles, list_signatures
+    from labkit.verify.image import explain_image_signatures, verify_image
 
     from labkit.oci.reference import LayoutReference
 

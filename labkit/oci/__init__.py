@@ -29,17 +29,14 @@ from labkit.oci.layout import OCILayout
 from labkit.oci.reference import ImageReference, LayoutReference, parse_reference
 from labkit.oci.registry import RegistryClient, RegistryRepository
 from labkit.oci.signatures import (
-    ImageSignatureReport,
     SignResult,
     append_signature_racy,
     attach_signature,
-    explain_image_signatures,
     list_bundles,
     list_signatures,
     resolve_for_signing,
     sign_image,
     signature_tag,
-    verify_image,
 )
 from labkit.oci.server import LocalRegistry
 from labkit.oci.store import copy_image, open_store
@@ -55,7 +52,6 @@ __all__ = [
     "Digest",
     "ImageIndex",
     "ImageReference",
-    "ImageSignatureReport",
     "LayoutReference",
     "LocalRegistry",
     "Manifest",
@@ -70,7 +66,6 @@ __all__ = [
     "build_from_dict",
     "build_image",
     "copy_image",
-    "explain_image_signatures",
     "files_from_directory",
     "list_bundles",
     "list_signatures",
@@ -84,5 +79,4 @@ __all__ = [
     "sign_image",
     "signature_tag",
     "verify_bytes",
-    "verify_image",
 ]

@@ -30,7 +30,6 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Union
 
 from cryptography import x509

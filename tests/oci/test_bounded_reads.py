@@ -17,7 +17,8 @@ from labkit.oci.digest import Digest
 from labkit.oci.builder import build_image
 from labkit.oci.layout import OCILayout
 from labkit.oci.registry import RegistryClient
-from labkit.oci.signatures import SIMPLESIGNING_MEDIA_TYPE, explain_image_signatures, signature_manifest, signature_tag
+from labkit.oci.signatures import SIMPLESIGNING_MEDIA_TYPE, signature_manifest, signature_tag
+from labkit.verify.image import explain_image_signatures
 from tests.oci.hostile import MIB, SMALL
 
 DEADLINE = 1.5

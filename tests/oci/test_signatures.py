@@ -32,16 +32,15 @@ from labkit.oci.signatures import (
     SIMPLESIGNING_MEDIA_TYPE,
     TAG_WARNING,
     append_signature_racy,
-    explain_image_signatures,
     list_bundles,
     list_signatures,
     make_signature_layer,
     resolve_for_signing,
     sign_image,
     signature_tag,
-    verify_image,
 )
 from labkit.payloads import simple_signing_payload
+from labkit.verify.image import explain_image_signatures, verify_image
 from tests.oci.conftest import Registry
 
 if TYPE_CHECKING:
