@@ -100,7 +100,7 @@ class HashedRekordRequest:
 
 def _field(obj: Mapping[str, Any], camel: str, where: str, *, required: bool = True) -> Any:
     snake = "".join("_" + c.lower() if c.isupper() else c for c in camel)
-    present = [k for k in (camel, snake) if k in obj]
+    present = [k for k in dict.fromkeys((camel, snake)) if k in obj]
     if len(present) > 1:
         raise RekorRequestError(f"{where} sets both {camel} and {snake}")
     if not present:

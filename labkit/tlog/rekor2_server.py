@@ -150,7 +150,7 @@ def serve_rekor2(directory: str | os.PathLike[str], *, host: str = "127.0.0.1", 
                  origin: str | None = None, threads: int = 8, max_batch: int = 4096) -> Rekor2Server:
     """Open (or create) the tile log in `directory` and serve it; a new log's origin is the served URL's host:port."""
     app = Rekor2App()
-    server = BackgroundServer(app, host=host, port=port, threads=threads, max_request_body_size=MAX_REQUEST_BYTES,
+    server = BackgroundServer(app, host=host, port=port, threads=threads, max_request_body_size=1 << 20,
                               ident="labkit-rekor2")
     exists = (Path(directory) / ".labkit" / "log.json").exists()
     log = TileLog.open(directory, origin=None if exists else (origin or origin_for_url(server.url)), lab=lab)

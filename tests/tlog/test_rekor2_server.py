@@ -1,0 +1,227 @@
+"""The Rekor v2 log over HTTP: write call, tile API, and the same directory behind a plain static web server."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from labkit.keyless.trustroot import trusted_root_json
+from labkit.keys import SigningKey, generate
+from labkit.lab import Lab
+from labkit.tlog import merkle
+from labkit.tlog.rekor2_server import Rekor2Server, serve_rekor2
+from labkit.tlog.tileclient import DirectorySource, HTTPSource, TileClient
+from labkit.tlog.tiles import decode_bundle
+from labkit.tsa import TimestampAuthority, tsa_entry
+from labkit.tsa.client import LocalTimestamper
+from labkit.verify import StepStatus, explain_bundle, verify_bundle
+from tests.tlog.test_rekor2 import request_for
+
+LAB = Lab(seed="rekor2-server-tests")
+BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Rekor2Server]:
+    with serve_rekor2(tmp_path / "log", lab=LAB) as srv:
+        yield srv
+
+
+@pytest.fixture
+def signer() -> SigningKey:
+    return generate("ecdsa-p256", lab=LAB, label="signer")
+
+
+def _post(server: Rekor2Server, body: bytes | dict[str, Any]) -> requests.Response:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return requests.post(f"{server.url}/api/v2/log/entries", data=data, timeout=30,
+                         headers={"Content-Type": "application/json"})
+
+
+def test_create_entry_over_http(server: Rekor2Server, signer: SigningKey) -> None:
+    resp = _post(server, request_for(signer, b"over http"))
+    assert resp.status_code == 201, resp.text
+    tle = resp.json()
+    assert tle["logIndex"] == "0" and tle["kindVersion"]["version"] == "0.0.2"
+    host = server.url.split("://")[1]
+    assert tle["inclusionProof"]["checkpoint"]["envelope"].startswith(f"{host}\n1\n")
+    ck = requests.get(f"{server.url}/api/v2/checkpoint", timeout=10)
+    assert ck.status_code == 200 and ck.headers["Content-Type"].startswith("text/plain")
+    assert ck.text == tle["inclusionProof"]["checkpoint"]["envelope"]
+    tile = requests.get(f"{server.url}/api/v2/tile/0/000.p/1", timeout=10)
+    assert tile.status_code == 200 and tile.headers["Content-Type"] == "application/octet-stream"
+    assert tile.content == merkle.leaf_hash(base64.b64decode(tle["canonicalizedBody"]))
+    bundle = requests.get(f"{server.url}/api/v2/tile/entries/000.p/1", timeout=10)
+    assert decode_bundle(bundle.content, 1) == [base64.b64decode(tle["canonicalizedBody"])]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status"), [
+    ("POST", "/api/v2/log/entries", b"{not json", 400),
+    ("POST", "/api/v2/log/entries", b"[]", 400),
+    ("POST", "/api/v2/log/entries", b'{"hashedRekordRequestV002": {}}', 400),
+    ("POST", "/api/v2/log/entries", b"x" * 70000, 413),
+    ("GET", "/api/v2/log/entries", None, 405),
+    ("GET", "/api/v2/tile/0/000", None, 404),
+    ("GET", "/api/v2/tile/0/000.p/2", None, 404),
+    ("GET", "/api/v2/tile/entries/x001/000", None, 404),
+    ("GET", "/api/v2/tile/0/01", None, 404),
+    ("GET", "/api/v2/tile/0/../../.labkit/log.json", None, 404),
+    ("GET", "/api/v2/.labkit/log.json", None, 404),
+    ("GET", "/api/v1/log", None, 404),
+    ("PUT", "/api/v2/checkpoint", None, 405),
+])
+def test_bad_requests_get_rekor_style_errors(server: Rekor2Server, signer: SigningKey, method: str, path: str,
+                                             body: bytes | None, status: int) -> None:
+    assert _post(server, request_for(signer, b"one")).status_code == 201
+    resp = requests.request(method, server.url + path, data=body, timeout=10)
+    assert resp.status_code == status
+    doc = resp.json()
+    assert set(doc) == {"code", "message", "details"} and doc["message"]
+    if status == 400:
+        assert doc["code"] == 3  # gRPC INVALID_ARGUMENT, as grpc-gateway answers
+
+
+def test_invalid_signature_and_ed25519_are_400(server: Rekor2Server, signer: SigningKey) -> None:
+    doc = request_for(signer, b"x")
+    doc["hashedRekordRequestV002"]["digest"] = base64.b64encode(hashlib.sha256(b"y").digest()).decode()
+    resp = _post(server, doc)
+    assert resp.status_code == 400 and "does not verify" in resp.json()["message"]
+    ed = generate("ed25519", lab=LAB, label="ed")
+    resp = _post(server, request_for(ed, b"x", "PKIX_ED25519"))
+    assert resp.status_code == 400 and "Ed25519" in resp.json()["message"]
+    assert server.log.size == 0
+
+
+def _trusted_root(server: Rekor2Server, tsa: TimestampAuthority) -> bytes:
+    """A trusted root listing the tile log as Rekor v2 does (Ed25519 key, logId = checkpointKeyId) and the TSA."""
+    log_key = server.log.public_key
+    tlog = {
+        "baseUrl": server.url,
+        "hashAlgorithm": "SHA2_256",
+        "publicKey": {"rawBytes": base64.b64encode(log_key.der()).decode(), "keyDetails": "PKIX_ED25519",
+                      "validFor": {"start": "2020-01-01T00:00:00Z"}},
+        "logId": {"keyId": base64.b64encode(server.log.key_id).decode()},
+        "checkpointKeyId": {"keyId": base64.b64encode(server.log.key_id).decode()},
+    }
+    doc = {
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [tlog],
+        "certificateAuthorities": [],
+        "ctlogs": [],
+        "timestampAuthorities": [tsa_entry(tsa.chain).to_dict()],
+    }
+    return trusted_root_json(doc)
+
+
+def _bundle(data: bytes, tle: dict[str, Any], stamp: bytes) -> str:
+    """A v0.3 message-signature bundle around the log's answer (the signature is the logged one)."""
+    sig = base64.b64decode(json.loads(base64.b64decode(tle["canonicalizedBody"]))["spec"]["hashedRekordV002"]
+                           ["signature"]["content"])
+    return json.dumps({
+        "mediaType": BUNDLE_V03,
+        "verificationMaterial": {
+            "publicKey": {"hint": ""},
+            "tlogEntries": [tle],
+            "timestampVerificationData": {"rfc3161Timestamps": [{"signedTimestamp": base64.b64encode(stamp).decode()}]},
+        },
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": base64.b64encode(hashlib.sha256(data).digest()).decode()},
+            "signature": base64.b64encode(sig).decode(),
+        },
+    })
+
+
+def test_a_v03_bundle_from_the_log_verifies_with_labkits_verifier(server: Rekor2Server, signer: SigningKey) -> None:
+    tsa = TimestampAuthority.create(lab=LAB)
+    data = b"a keyed artifact logged in Rekor v2\n"
+    for i in range(300):  # a tree with full and partial tiles
+        assert _post(server, request_for(signer, f"filler {i}".encode())).status_code == 201
+    tle = _post(server, request_for(signer, data)).json()
+    sig = base64.b64decode(request_for(signer, data)["hashedRekordRequestV002"]["signature"]["content"])
+    bundle = _bundle(data, tle, LocalTimestamper(tsa).timestamp(sig))
+    root = _trusted_root(server, tsa)
+    result = verify_bundle(bundle, data, root, key=signer.public_key())
+    assert result.ok
+    passed = {s.id for s in result.steps if s.status == StepStatus.PASSED}
+    assert {"binding.digest", "tlog.inclusion_proof", "tlog.checkpoint.signature", "timestamp.rfc3161"} <= passed
+    # the binding is checked: another artifact fails at the digest step
+    bad = explain_bundle(bundle, b"other", root, key=signer.public_key())
+    assert not bad.ok
+
+
+def _static_server(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+
+    class Quiet(handler.func):  # type: ignore[name-defined,misc]
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+def test_a_plain_static_server_serves_the_directory_and_proofs_verify(server: Rekor2Server, signer: SigningKey) -> None:
+    bodies = []
+    for i in range(270):
+        tle = _post(server, request_for(signer, f"static {i}".encode())).json()
+        bodies.append(base64.b64decode(tle["canonicalizedBody"]))
+    old_note = server.log.signed_checkpoint()
+    for i in range(270, 600):
+        tle = _post(server, request_for(signer, f"static {i}".encode())).json()
+        bodies.append(base64.b64decode(tle["canonicalizedBody"]))
+    httpd, url = _static_server(server.log.directory)
+    try:
+        client = TileClient(HTTPSource(url), origin=server.log.origin, key=server.log.public_key)
+        new, _ = client.checkpoint()
+        old = client.verify_checkpoint(old_note)
+        assert (old.size, new.size) == (270, 600)
+        client.verify_consistency(old, new)
+        for index in (0, 255, 256, 269, 511, 599):
+            client.verify_inclusion(index, bodies[index], new)
+            client.verify_inclusion(index, bodies[index], old) if index < 270 else None
+            assert client.entry(index, new.size) == bodies[index]
+        # the partial tiles of the old checkpoint were deleted once full; the client falls back to the full tile
+        assert not (server.log.directory / "tile/0/001.p/14").exists()
+        client.verify_inclusion(269, bodies[269], old)
+        # a bundle whose proof came only through the static server verifies
+        tsa = TimestampAuthority.create(lab=LAB)
+        data = b"proved through a static server\n"
+        tle = _post(server, request_for(signer, data)).json()
+        latest, note = client.checkpoint()
+        index = int(tle["logIndex"])
+        proof = client.verify_inclusion(index, base64.b64decode(tle["canonicalizedBody"]), latest)
+        tle["inclusionProof"] = {"logIndex": str(index), "rootHash": base64.b64encode(latest.root_hash).decode(),
+                                 "treeSize": str(latest.size), "hashes": [base64.b64encode(h).decode() for h in proof],
+                                 "checkpoint": {"envelope": note}}
+        sig = base64.b64decode(request_for(signer, data)["hashedRekordRequestV002"]["signature"]["content"])
+        bundle = _bundle(data, tle, LocalTimestamper(tsa).timestamp(sig))
+        assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).ok
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_disk_http_and_static_reads_agree(server: Rekor2Server, signer: SigningKey) -> None:
+    for i in range(40):
+        _post(server, request_for(signer, f"agree {i}".encode()))
+    httpd, url = _static_server(server.log.directory)
+    try:
+        clients = [TileClient(src, origin=server.log.origin, key=server.log.public_key)
+                   for src in (DirectorySource(server.log.directory), HTTPSource(server.url + "/api/v2"), HTTPSource(url))]
+        answers = [(c.checkpoint()[1], c.inclusion_proof(17, 40), c.entry(39, 40)) for c in clients]
+        assert answers[0] == answers[1] == answers[2]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
