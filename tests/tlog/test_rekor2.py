@@ -170,6 +170,8 @@ def test_duplicates_get_the_first_index(service: Rekor2Service) -> None:
 
 def test_concurrent_writers_are_batched_and_each_proof_verifies(service: Rekor2Service) -> None:
     keys = [generate("ecdsa-p256", lab=LAB, label=f"signer{i}") for i in range(4)]
+    log = service.log
+    assert isinstance(log, TileLog)
     results: list[dict[str, Any]] = []
     lock = threading.Lock()
 
@@ -189,7 +191,7 @@ def test_concurrent_writers_are_batched_and_each_proof_verifies(service: Rekor2S
     assert len(checkpoints) < 240  # several entries shared a batch
     for r in results:
         p = r["inclusionProof"]
-        ck = service.log.verify_checkpoint(p["checkpoint"]["envelope"])
+        ck = log.verify_checkpoint(p["checkpoint"]["envelope"])
         merkle.verify_inclusion(int(r["logIndex"]), ck.size, merkle.leaf_hash(base64.b64decode(r["canonicalizedBody"])),
                                 [base64.b64decode(h) for h in p["hashes"]], ck.root_hash)
 

@@ -65,7 +65,12 @@ def test_entry_bundles_are_uint16_length_prefixed() -> None:
         decode_bundle(data, 3)
 
 
-def _tiles_of(tree: merkle.MemoryTree, size: int) -> dict[tuple[int, int, int], bytes]:
+class _Tree(merkle.MemoryTree):
+    def root_size_range(self, start: int, end: int) -> bytes:
+        return merkle.subtree_root(self, start, end)
+
+
+def _tiles_of(tree: _Tree, size: int) -> dict[tuple[int, int, int], bytes]:
     """Every tile of the tree of `size`, built straight from the spec's MTH definition."""
     out = {}
     level = 0
@@ -77,11 +82,6 @@ def _tiles_of(tree: merkle.MemoryTree, size: int) -> dict[tuple[int, int, int], 
             out[(level, n, w)] = b"".join(hashes)
         level += 1
     return out
-
-
-class _Tree(merkle.MemoryTree):
-    def root_size_range(self, start: int, end: int) -> bytes:
-        return merkle.subtree_root(self, start, end)
 
 
 @pytest.mark.parametrize("size", [1, 255, 256, 257, 511, 65536, 65537, 70000])
