@@ -129,10 +129,12 @@ def parse_request(data: bytes | Mapping[str, Any]) -> HashedRekordRequest:
         if isinstance(data, (bytes, bytearray)) else data
     top = _object(doc, "request")
     if any(k in top for k in ("dsseRequestV002", "dsse_request_v002")):
-        raise RekorRequestError("dsse entries are not accepted; log a DSSE envelope as a hashedrekord over its PAE digest")
+        raise RekorRequestError("dsse entries are not accepted; "
+                                "log a DSSE envelope as a hashedrekord over its PAE digest")
     known = {"hashedRekordRequestV002", "hashed_rekord_request_v002"}
     if set(top) - known or len(set(top) & known) != 1:
-        raise RekorRequestError(f"the request must hold exactly hashedRekordRequestV002, got {sorted(top) or 'nothing'}")
+        got = sorted(top) or "nothing"
+        raise RekorRequestError(f"the request must hold exactly hashedRekordRequestV002, got {got}")
     req = _object(_field(top, "hashedRekordRequestV002", "request"), "hashedRekordRequestV002")
     where = "hashedRekordRequestV002"
     digest = _bytes(_field(req, "digest", where), f"{where}.digest")
@@ -175,7 +177,8 @@ def verify_request(req: HashedRekordRequest) -> None:
                                 details={"supported": ", ".join(ALGORITHMS)})
     key = _verifier_key(req)
     if not isinstance(key, alg.key_type):
-        raise RekorRequestError(f"the verifier's key is {type(key).__name__.lstrip('_')}, not what {req.key_details} names")
+        kind = type(key).__name__.lstrip("_")
+        raise RekorRequestError(f"the verifier's key is {kind}, not what {req.key_details} names")
     if len(req.digest) != alg.hash.digest_size:
         raise RekorRequestError(f"the digest is {len(req.digest)} bytes; {req.key_details} signs "
                                 f"{alg.hash.digest_size}-byte {alg.hash.name} digests")
@@ -187,7 +190,8 @@ def verify_request(req: HashedRekordRequest) -> None:
             key.verify(req.signature, req.digest, ec.ECDSA(pre))
         elif isinstance(key, rsa.RSAPublicKey):
             if str(key.key_size) != alg.detail:
-                raise RekorRequestError(f"the verifier's RSA key is {key.key_size} bits, not what {req.key_details} names")
+                raise RekorRequestError(f"the verifier's RSA key is {key.key_size} bits, "
+                                        f"not what {req.key_details} names")
             key.verify(req.signature, req.digest, padding.PKCS1v15(), pre)
     except InvalidSignature:
         raise RekorRequestError("the signature does not verify over the digest with the given verifier") from None

@@ -37,7 +37,8 @@ _REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 404: "Not Found", 405
             411: "Length Required", 413: "Payload Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
-def _answer(start: StartResponse, status: int, body: bytes, ctype: str, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+def _answer(start: StartResponse, status: int, body: bytes, ctype: str,
+            headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
     start(f"{status} {_REASONS.get(status, '')}",
           [("Content-Type", ctype), ("Content-Length", str(len(body))), *headers])
     return [body]
@@ -66,7 +67,8 @@ def _read_body(environ: Environ, limit: int) -> bytes:
 class Rekor2App:
     """WSGI app over a `TileLog` (reads) and a `Rekor2Service` (writes); either may be attached later."""
 
-    def __init__(self, log: TileLog | None = None, service: Rekor2Service | None = None, *, prefix: str = PREFIX) -> None:
+    def __init__(self, log: TileLog | None = None, service: Rekor2Service | None = None, *,
+                 prefix: str = PREFIX) -> None:
         self.log = log
         self.service = service
         self.prefix = prefix.rstrip("/")

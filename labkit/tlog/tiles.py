@@ -96,7 +96,9 @@ class TileId:
     width: int
 
     def path(self) -> str:
-        return entries_path(self.index, self.width) if self.level is None else tile_path(self.level, self.index, self.width)
+        if self.level is None:
+            return entries_path(self.index, self.width)
+        return tile_path(self.level, self.index, self.width)
 
 
 _DEC = r"(?:0|[1-9][0-9]*)"
@@ -217,7 +219,8 @@ class TileNodes:
         try:
             return levels[k][(first & (TILE_WIDTH - 1)) >> k]
         except IndexError:
-            raise ProofError(f"no complete subtree at height {level} index {index} in the tree of size {self.size}") from None
+            raise ProofError(f"no complete subtree at height {level} index {index} "
+                             f"in the tree of size {self.size}") from None
 
     def root(self) -> bytes:
         """The tree's root hash (RFC 6962 MTH) from tiles."""

@@ -136,7 +136,8 @@ def _bundle(data: bytes, tle: dict[str, Any], stamp: bytes) -> str:
             "timestampVerificationData": {"rfc3161Timestamps": [{"signedTimestamp": base64.b64encode(stamp).decode()}]},
         },
         "messageSignature": {
-            "messageDigest": {"algorithm": "SHA2_256", "digest": base64.b64encode(hashlib.sha256(data).digest()).decode()},
+            "messageDigest": {"algorithm": "SHA2_256",
+                              "digest": base64.b64encode(hashlib.sha256(data).digest()).decode()},
             "signature": base64.b64encode(sig).decode(),
         },
     })
@@ -219,7 +220,8 @@ def test_disk_http_and_static_reads_agree(server: Rekor2Server, signer: SigningK
     httpd, url = _static_server(server.log.directory)
     try:
         clients = [TileClient(src, origin=server.log.origin, key=server.log.public_key)
-                   for src in (DirectorySource(server.log.directory), HTTPSource(server.url + "/api/v2"), HTTPSource(url))]
+                   for src in (DirectorySource(server.log.directory), HTTPSource(server.url + "/api/v2"),
+                               HTTPSource(url))]
         answers = [(c.checkpoint()[1], c.inclusion_proof(17, 40), c.entry(39, 40)) for c in clients]
         assert answers[0] == answers[1] == answers[2]
     finally:

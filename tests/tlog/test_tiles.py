@@ -78,7 +78,8 @@ def _tiles_of(tree: _Tree, size: int) -> dict[tuple[int, int, int], bytes]:
         full, width = tiles_for_size(size, level)
         for n in range(full + (1 if width else 0)):
             w = 256 if n < full else width
-            hashes = [tree.root_size_range((n * 256 + i) * 256**level, (n * 256 + i + 1) * 256**level) for i in range(w)]
+            span = 256**level
+            hashes = [tree.root_size_range((n * 256 + i) * span, (n * 256 + i + 1) * span) for i in range(w)]
             out[(level, n, w)] = b"".join(hashes)
         level += 1
     return out
