@@ -12,7 +12,9 @@ Layout under the log directory ``D`` (everything outside ``.labkit/`` is public)
 
 Integrating a batch, under the lock:
 
-1. the batch is written to ``pending`` (atomic), so the batch is fixed;
+1. the batch is written to ``pending`` (temp file + rename, not fsynced: it guards against a killed
+   process, whose writes the page cache keeps; after a power loss without it, tiles past the
+   checkpoint are simply rewritten, and no checkpoint ever named them);
 2. full tiles and bundles, then partial ones, are written (each atomic:
    temp file, fsync, rename); a full tile's bytes are fixed by the entries, so
    rewriting one never changes it;
@@ -86,6 +88,13 @@ def checkpoint_key_id(name: str, key: VerifyingKey) -> bytes:
         raise CheckpointError("a tile log's checkpoint key is Ed25519 (C2SP tlog-tiles)")
     raw = key.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(name.encode() + b"\n\x01" + raw).digest()
+
+
+def _write_unsynced(path: Path, data: bytes) -> None:
+    """Temp file + rename, no fsync: whole or absent after a killed process (not after a power loss)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def origin_for_url(url: str) -> str:
@@ -262,7 +271,7 @@ class TileLog:
             first = self.size
             if entries:
                 pending = self._private / "pending"
-                atomic_write(pending, struct.pack(">Q", first) + encode_bundle(entries))
+                _write_unsynced(pending, struct.pack(">Q", first) + encode_bundle(entries))
                 self._integrate(list(entries))
                 pending.unlink()
             return first, self._note
@@ -336,7 +345,9 @@ class TileLog:
                 return b"".join(right[level])
             return self.fetch_tile(level, index, width)
 
-        root = TileNodes(fetch, size, {}).root()
+        # The right-border tiles hashed up for the root stay cached for the batch's inclusion proofs;
+        # `pending` pins the batch, so a (level, index, width) key never names two contents.
+        root = TileNodes(fetch, size, self._cache).root()
         self._write_checkpoint(Checkpoint(self.origin, size, root))
         self._right, self._bundle = right, bundle
         for level, index in completed:

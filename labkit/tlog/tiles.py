@@ -222,6 +222,9 @@ class TileNodes:
             raise ProofError(f"no complete subtree at height {level} index {index} "
                              f"in the tree of size {self.size}") from None
 
-    def root(self) -> bytes:
-        """The tree's root hash (RFC 6962 MTH) from tiles."""
-        return empty_root() if self.size == 0 else subtree_root(self, 0, self.size)
+    def root(self, size: int | None = None) -> bytes:
+        """The root hash (RFC 6962 MTH) of the first `size` leaves (default: all), from this tree's tiles."""
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise ProofError(f"tree size {size} is outside 0..{self.size}")
+        return empty_root() if size == 0 else subtree_root(self, 0, size)

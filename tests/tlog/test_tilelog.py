@@ -96,7 +96,7 @@ def test_a_crash_mid_batch_is_finished_by_the_next_writer(tmp_path: Path, monkey
 
     def dying_write(path: str | os.PathLike[str], data: bytes, **kw: object) -> Path:
         calls["n"] += 1
-        if calls["n"] == 4:  # pending, a full bundle, a full tile written; die before the partials
+        if calls["n"] == 4:  # a full bundle, a full tile, the partial bundle written; die before the rest
             raise KeyboardInterrupt("simulated crash")
         return real_write(path, data, **kw)  # type: ignore[arg-type]
 
