@@ -312,14 +312,17 @@ class Rekor2Service:
         with self._cond:
             if self._stopped:
                 raise LogError("the log service is stopped")
-            index = self._index.get(leaf)
-            if index is not None:
-                return self._entry(body, index, self._state)
-            waiter = self._waiting.get(leaf)
-            if waiter is None:
-                waiter = self._waiting[leaf] = _Waiter(body, leaf)
-                self._queue.append(waiter)
-                self._cond.notify_all()
+            index, state = self._index.get(leaf), self._state
+            waiter = None
+            if index is None:
+                waiter = self._waiting.get(leaf)
+                if waiter is None:
+                    waiter = self._waiting[leaf] = _Waiter(body, leaf)
+                    self._queue.append(waiter)
+                    self._cond.notify_all()
+        if waiter is None:
+            assert index is not None
+            return self._entry(body, index, state)  # a duplicate: the first index, proven in the latest checkpoint
         if not waiter.done.wait(self.timeout):
             raise LogError(f"no checkpoint covered the entry within {self.timeout} s")
         if waiter.error is not None:

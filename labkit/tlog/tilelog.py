@@ -207,8 +207,8 @@ class TileLog:
 
     def read(self, path: str) -> bytes:
         """The bytes of a public file (``checkpoint``, ``tile/...``); `InputError` if absent."""
-        if path.startswith(("/", ".")) or ".." in path.split("/"):
-            raise InputError(f"not a log path: {path!r}")
+        if path.startswith("/") or any(not part or part.startswith(".") for part in path.split("/")):
+            raise InputError(f"not a log path: {path!r}")  # never .labkit/, never outside the directory
         try:
             return (self.directory / path).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):

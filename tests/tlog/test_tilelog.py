@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from labkit._internal import fsutil
-from labkit.errors import LogError
+from labkit.errors import InputError, LogError
 from labkit.lab import Lab
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint
@@ -75,6 +75,16 @@ def test_key_is_random_0600_and_reopens(tmp_path: Path) -> None:
     with pytest.raises(LogError, match="give an origin"):
         TileLog.open(tmp_path / "c")
     assert origin_for_url("https://log2025-1.rekor.sigstore.dev") == "log2025-1.rekor.sigstore.dev"
+
+
+@pytest.mark.parametrize("path", [".labkit/log-key.pem", "tile/../.labkit/log.json", "/etc/passwd", "tile//0",
+                                  "tile/0/.hidden"])
+def test_private_and_outside_paths_are_not_served(tmp_path: Path, path: str) -> None:
+    log = TileLog.open(tmp_path, origin="private.example")
+    with pytest.raises(InputError):
+        log.read(path)
+    with pytest.raises(LogError):
+        DirectorySource(tmp_path).get(path, 1 << 16)
 
 
 def test_two_handles_share_one_log(tmp_path: Path) -> None:
