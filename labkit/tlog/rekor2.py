@@ -23,10 +23,11 @@ The answer has no integrated time and no inclusion promise (rekor-tiles
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -35,10 +36,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from labkit._internal.encoding import b64decode_field
 from labkit._internal.jsonio import loads
+from labkit.bundle import TransparencyLogEntry
 from labkit.errors import LogError
+from labkit.keys import KeyAlgorithm, VerifyingKey
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint
 from labkit.tlog.entries import canonical_json
+
+if TYPE_CHECKING:
+    from labkit.sign import SignedArtifact
 
 __all__ = [
     "ALGORITHMS",
@@ -48,8 +54,11 @@ __all__ = [
     "Rekor2Service",
     "RekorRequestError",
     "canonical_entry",
+    "hashedrekord_request",
+    "key_details_for",
     "parse_canonical_entry",
     "parse_request",
+    "trusted_root_tlog",
     "verify_request",
 ]
 
@@ -240,6 +249,48 @@ def parse_canonical_entry(body: bytes) -> HashedRekordRequest:
     return req
 
 
+_DETAILS = {
+    KeyAlgorithm.ECDSA_P256: "PKIX_ECDSA_P256_SHA_256",
+    KeyAlgorithm.ECDSA_P384: "PKIX_ECDSA_P384_SHA_384",
+    KeyAlgorithm.ED25519: "PKIX_ED25519",
+}
+
+
+def key_details_for(key: VerifyingKey) -> str:
+    """The protobuf-specs ``PublicKeyDetails`` name a labkit key signs under (RSA: by its size)."""
+    if key.algorithm in _DETAILS:
+        return _DETAILS[key.algorithm]
+    size = getattr(key.key, "key_size", 0)
+    return f"PKIX_RSA_PKCS1V15_{size}_SHA256"
+
+
+def hashedrekord_request(digest: bytes, signature: bytes, key: VerifyingKey, *,
+                         certificate_der: bytes | None = None) -> dict[str, Any]:
+    """The ``hashedRekordRequestV002`` JSON for a signature over `digest` (by `key`, or its certificate)."""
+    verifier: dict[str, Any] = {"keyDetails": key_details_for(key)}
+    if certificate_der is not None:
+        verifier["x509Certificate"] = {"rawBytes": _b64(certificate_der)}
+    else:
+        verifier["publicKey"] = {"rawBytes": _b64(key.der())}
+    return {"hashedRekordRequestV002": {"digest": _b64(digest),
+                                        "signature": {"content": _b64(signature), "verifier": verifier}}}
+
+
+def trusted_root_tlog(base_url: str, key: VerifyingKey, key_id: bytes, start: _dt.datetime) -> dict[str, Any]:
+    """The trusted root's ``tlogs[]`` item for a Rekor v2 log: Ed25519 key, ``logId`` = ``checkpointKeyId``.
+
+    rekor-tiles ``CLIENTS.md``: for a Rekor v2 log both IDs are the full C2SP checkpoint key ID.
+    """
+    when = start.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "baseUrl": base_url,
+        "hashAlgorithm": "SHA2_256",
+        "publicKey": {"rawBytes": _b64(key.der()), "keyDetails": key_details_for(key), "validFor": {"start": when}},
+        "logId": {"keyId": _b64(key_id)},
+        "checkpointKeyId": {"keyId": _b64(key_id)},
+    }
+
+
 # -- the service ---------------------------------------------------------------------------------
 
 
@@ -329,6 +380,15 @@ class Rekor2Service:
             raise LogError(f"integration failed: {waiter.error}")
         assert waiter.state is not None
         return self._entry(body, waiter.index, waiter.state)
+
+    def uploader(self) -> Callable[[SignedArtifact], TransparencyLogEntry]:
+        """A ``tlog=`` hook for `labkit.sign.sign_blob`: logs the signature, returns the bundle's entry."""
+
+        def upload(signed: SignedArtifact) -> TransparencyLogEntry:
+            tle = self.create_entry(hashedrekord_request(signed.digest, signed.signature, signed.verifying_key))
+            return TransparencyLogEntry.from_dict(tle, "tlogEntry")
+
+        return upload
 
     def _integrate_loop(self) -> None:
         while True:

@@ -16,14 +16,18 @@ from typing import Any
 import pytest
 import requests
 
+from labkit.errors import LogError
 from labkit.keyless.trustroot import trusted_root_json
 from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.tlog import merkle
+from labkit.tlog.rekor2 import trusted_root_tlog
+from labkit.tlog.rekor2_client import Rekor2Client, Rekor2Error
 from labkit.tlog.rekor2_server import Rekor2Server, serve_rekor2
 from labkit.tlog.tileclient import DirectorySource, HTTPSource, TileClient
 from labkit.tlog.tiles import decode_bundle
 from labkit.tsa import TimestampAuthority, tsa_entry
+from labkit.sign import sign_blob
 from labkit.tsa.client import LocalTimestamper
 from labkit.verify import StepStatus, explain_bundle, verify_bundle
 from tests.tlog.test_rekor2 import request_for
@@ -105,18 +109,10 @@ def test_invalid_signature_and_ed25519_are_400(server: Rekor2Server, signer: Sig
 
 def _trusted_root(server: Rekor2Server, tsa: TimestampAuthority) -> bytes:
     """A trusted root listing the tile log as Rekor v2 does (Ed25519 key, logId = checkpointKeyId) and the TSA."""
-    log_key = server.log.public_key
-    tlog = {
-        "baseUrl": server.url,
-        "hashAlgorithm": "SHA2_256",
-        "publicKey": {"rawBytes": base64.b64encode(log_key.der()).decode(), "keyDetails": "PKIX_ED25519",
-                      "validFor": {"start": "2020-01-01T00:00:00Z"}},
-        "logId": {"keyId": base64.b64encode(server.log.key_id).decode()},
-        "checkpointKeyId": {"keyId": base64.b64encode(server.log.key_id).decode()},
-    }
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
     doc = {
         "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        "tlogs": [tlog],
+        "tlogs": [trusted_root_tlog(server.url, server.log.public_key, server.log.key_id, start)],
         "certificateAuthorities": [],
         "ctlogs": [],
         "timestampAuthorities": [tsa_entry(tsa.chain).to_dict()],
@@ -227,3 +223,21 @@ def test_disk_http_and_static_reads_agree(server: Rekor2Server, signer: SigningK
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_sign_blob_through_the_client_makes_a_verifiable_v2_bundle(server: Rekor2Server, signer: SigningKey) -> None:
+    client = Rekor2Client(server.url)
+    data = b"signed with sign_blob, logged in Rekor v2\n"
+    bundle = sign_blob(data, signer, tlog=client.uploader())
+    entry = bundle.verification_material.tlog_entries[0]
+    assert (entry.kind, entry.version, entry.integrated_time, entry.inclusion_promise) == ("hashedrekord", "0.0.2",
+                                                                                         None, None)
+    tsa = TimestampAuthority.create(lab=LAB)
+    signature = bundle.message_signature.signature if bundle.message_signature else b""
+    bundle.verification_material.rfc3161_timestamps.append(LocalTimestamper(tsa).timestamp(signature))
+    assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).ok
+    ed = generate("ed25519", lab=LAB, label="ed")
+    with pytest.raises(Rekor2Error, match="400.*Ed25519"):
+        sign_blob(data, ed, tlog=client.uploader())
+    with pytest.raises(LogError, match="loopback"):
+        Rekor2Client("http://192.0.2.1:80")
