@@ -7,7 +7,9 @@ import datetime as dt
 import functools
 import hashlib
 import http.server
+import io
 import json
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +25,10 @@ from labkit.lab import Lab
 from labkit.tlog import merkle
 from labkit.tlog.rekor2 import trusted_root_tlog
 from labkit.tlog.rekor2_client import Rekor2Client, Rekor2Error
-from labkit.tlog.rekor2_server import Rekor2Server, serve_rekor2
+from labkit.tlog.rekor2 import Rekor2Service
+from labkit.tlog.rekor2_server import Rekor2App, Rekor2Server, serve_rekor2
 from labkit.tlog.tileclient import DirectorySource, HTTPSource, TileClient
+from labkit.tlog.tilelog import TileLog
 from labkit.tlog.tiles import decode_bundle
 from labkit.tsa import TimestampAuthority, tsa_entry
 from labkit.sign import sign_blob
@@ -241,3 +245,41 @@ def test_sign_blob_through_the_client_makes_a_verifiable_v2_bundle(server: Rekor
         sign_blob(data, ed, tlog=client.uploader())
     with pytest.raises(LogError, match="loopback"):
         Rekor2Client("http://192.0.2.1:80")
+
+
+def _wsgi(app: Rekor2App, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    status: list[str] = []
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_LENGTH": str(len(body)),
+               "wsgi.input": io.BytesIO(body)}
+    out = b"".join(app(environ, lambda s, h: status.append(s)))
+    return int(status[0].split()[0]), out
+
+
+def test_mutated_requests_never_get_a_500(tmp_path: Path, signer: SigningKey) -> None:
+    """Random byte and value mutations of a valid request: every answer is 201 or a JSON 4xx, never a 500."""
+    log = TileLog.open(tmp_path / "log", origin="fuzz.labkit.invalid", lab=LAB)
+    rng = random.Random(15)
+    good = json.dumps(request_for(signer, b"fuzz")).encode()
+    values: list[Any] = [None, 0, -1, 1.5, True, "", "=", "AAAA", [], {}, "x" * 5000, {"rawBytes": "AAAA"}]
+    with Rekor2Service(log) as service:
+        app = Rekor2App(log, service)
+        for _ in range(300):
+            if rng.random() < 0.5:
+                data = bytearray(good)
+                for _ in range(rng.randint(1, 4)):
+                    data[rng.randrange(len(data))] = rng.randrange(256)
+                body = bytes(data)
+            else:
+                doc = json.loads(good)
+                node = doc["hashedRekordRequestV002"]
+                while isinstance(node, dict) and rng.random() < 0.7:
+                    key = rng.choice(list(node))
+                    if not isinstance(node[key], dict):
+                        break
+                    node = node[key]
+                node[rng.choice([*node, "extra"])] = rng.choice(values)
+                body = json.dumps(doc).encode()
+            status, answer = _wsgi(app, "POST", "/api/v2/log/entries", body)
+            assert status in (201, 400), (status, answer[:200])
+            if status == 400:
+                assert json.loads(answer)["code"] == 3
