@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from labkit._internal.jsonio import loads
 from labkit.bundle import TransparencyLogEntry
 from labkit.errors import LogError
 from labkit.keys import KeyAlgorithm, VerifyingKey
+from labkit.payloads import Envelope
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint
 from labkit.tlog.entries import canonical_json
@@ -54,6 +56,7 @@ __all__ = [
     "Rekor2Service",
     "RekorRequestError",
     "canonical_entry",
+    "dsse_request",
     "hashedrekord_request",
     "key_details_for",
     "parse_canonical_entry",
@@ -274,6 +277,14 @@ def hashedrekord_request(digest: bytes, signature: bytes, key: VerifyingKey, *,
         verifier["publicKey"] = {"rawBytes": _b64(key.der())}
     return {"hashedRekordRequestV002": {"digest": _b64(digest),
                                         "signature": {"content": _b64(signature), "verifier": verifier}}}
+
+
+def dsse_request(envelope: Envelope, key: VerifyingKey, *, certificate_der: bytes | None = None) -> dict[str, Any]:
+    """A DSSE envelope as Rekor v2 logs it: a hashedrekord over SHA-256(PAE(type, payload)) (rekor-v2 spec §4.3)."""
+    if len(envelope.signatures) != 1:
+        raise RekorRequestError("a DSSE envelope is logged with exactly one signature")
+    digest = hashlib.sha256(envelope.pae()).digest()
+    return hashedrekord_request(digest, envelope.signatures[0].sig, key, certificate_der=certificate_der)
 
 
 def trusted_root_tlog(base_url: str, key: VerifyingKey, key_id: bytes, start: _dt.datetime) -> dict[str, Any]:

@@ -20,10 +20,12 @@ import requests
 
 from labkit.errors import LogError
 from labkit.keyless.trustroot import trusted_root_json
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.keys import SigningKey, generate
+from labkit.payloads import Statement, Subject, sign_envelope
 from labkit.lab import Lab
 from labkit.tlog import merkle
-from labkit.tlog.rekor2 import trusted_root_tlog
+from labkit.tlog.rekor2 import dsse_request, trusted_root_tlog
 from labkit.tlog.rekor2_client import Rekor2Client, Rekor2Error
 from labkit.tlog.rekor2 import Rekor2Service
 from labkit.tlog.rekor2_server import Rekor2App, Rekor2Server, serve_rekor2
@@ -283,3 +285,18 @@ def test_mutated_requests_never_get_a_500(tmp_path: Path, signer: SigningKey) ->
             assert status in (201, 400), (status, answer[:200])
             if status == 400:
                 assert json.loads(answer)["code"] == 3
+
+
+def test_a_dsse_bundle_logged_as_hashedrekord_over_its_pae_verifies(server: Rekor2Server, signer: SigningKey) -> None:
+    data = b"an attested artifact\n"
+    statement = Statement([Subject("artifact", {"sha256": hashlib.sha256(data).hexdigest()})],
+                          "https://example.com/predicate/v1", {"ok": True})
+    envelope = sign_envelope(statement.to_json(), "application/vnd.in-toto+json", signer)
+    tle = Rekor2Client(server.url).create_entry(dsse_request(envelope, signer.public_key()))
+    body = json.loads(base64.b64decode(tle["canonicalizedBody"]))["spec"]["hashedRekordV002"]
+    assert base64.b64decode(body["data"]["digest"]) == hashlib.sha256(envelope.pae()).digest()
+    tsa = TimestampAuthority.create(lab=LAB)
+    material = VerificationMaterial(public_key_hint="", tlog_entries=[TransparencyLogEntry.from_dict(tle, "tle")],
+                                    rfc3161_timestamps=[LocalTimestamper(tsa).timestamp(envelope.signatures[0].sig)])
+    bundle = Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope)
+    assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).ok
