@@ -19,7 +19,6 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError, StartResponse
@@ -150,12 +149,20 @@ class Rekor2Server:
 
 def serve_rekor2(directory: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0, lab: Lab | None = None,
                  origin: str | None = None, threads: int = 8, max_batch: int = 4096) -> Rekor2Server:
-    """Open (or create) the tile log in `directory` and serve it; a new log's origin is the served URL's host:port."""
+    """Open (or create) the tile log in `directory` and serve it.
+
+    The checkpoint origin is `origin`, by default the served URL without its scheme (``127.0.0.1:PORT``),
+    as verifiers tie it to the trusted root's ``baseUrl``; an existing log must have that origin, so a
+    log is served at a fixed address (or behind a proxy whose host is given as `origin`).
+    """
     app = Rekor2App()
     server = BackgroundServer(app, host=host, port=port, threads=threads, max_request_body_size=1 << 20,
                               ident="labkit-rekor2")
-    exists = (Path(directory) / ".labkit" / "log.json").exists()
-    log = TileLog.open(directory, origin=None if exists else (origin or origin_for_url(server.url)), lab=lab)
+    try:
+        log = TileLog.open(directory, origin=origin or origin_for_url(server.url), lab=lab)
+    except BaseException:
+        server.start().stop()  # closes the listening socket
+        raise
     service = Rekor2Service(log, max_batch=max_batch)
     app.attach(log, service)
     server.start()

@@ -300,3 +300,13 @@ def test_a_dsse_bundle_logged_as_hashedrekord_over_its_pae_verifies(server: Reko
                                     rfc3161_timestamps=[LocalTimestamper(tsa).timestamp(envelope.signatures[0].sig)])
     bundle = Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope)
     assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).ok
+
+
+def test_a_log_is_served_only_at_its_origin(tmp_path: Path) -> None:
+    with serve_rekor2(tmp_path / "log", lab=LAB) as first:
+        origin = first.log.origin
+        port = first.server.port
+    with pytest.raises(LogError, match="origin"):
+        serve_rekor2(tmp_path / "log", lab=LAB)  # another port: the checkpoints would name the wrong host
+    with serve_rekor2(tmp_path / "log", lab=LAB, port=port) as again:
+        assert again.log.origin == origin
