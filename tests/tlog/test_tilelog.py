@@ -162,3 +162,13 @@ def test_sigkill_during_integration_leaves_a_valid_consistent_log(tmp_path: Path
         assert client.entry(size - 1, size)  # the newest entry is readable and hashes to its tile
     assert TileLog.open(directory, lab=LAB).append([b"after the crashes"])[0] == size
     assert mid_batch, "no kill landed inside a batch; the recovery path was not exercised"
+
+
+def test_leaf_hashes_slice_the_published_tiles(tmp_path: Path) -> None:
+    log = TileLog.open(tmp_path, origin="leaves.example", lab=LAB)
+    entries = _entries(0, 1000)
+    log.append(entries[:600])
+    log.append(entries[600:])
+    leaves = [merkle.leaf_hash(e) for e in entries]
+    for start, end in [(0, 1000), (0, 256), (3, 700), (256, 257), (999, 1000), (500, 500), (3, 990), (990, 5000)]:
+        assert list(log.leaf_hashes(start, end)) == leaves[start:end]
