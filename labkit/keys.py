@@ -57,6 +57,11 @@ class KeyAlgorithm(str, enum.Enum):
     RSA_3072 = "rsa-3072"
     RSA_4096 = "rsa-4096"
 
+    @property
+    def key_details(self) -> str:
+        """The protobuf-specs ``PublicKeyDetails`` name (sigstore_common.proto) of keys of this algorithm."""
+        return _KEY_DETAILS[self]
+
     @classmethod
     def parse(cls, value: str | KeyAlgorithm) -> KeyAlgorithm:
         """Accept the enum, its value, or common spellings (``p256``, ``ecdsa-sha2-256-nistp256``)."""
@@ -80,6 +85,15 @@ class KeyAlgorithm(str, enum.Enum):
     def hash_name(self) -> str:
         """The digest this algorithm signs with (``sha256`` or ``sha384``)."""
         return "sha384" if self is KeyAlgorithm.ECDSA_P384 else "sha256"
+
+
+_KEY_DETAILS = {
+    KeyAlgorithm.ECDSA_P256: "PKIX_ECDSA_P256_SHA_256",
+    KeyAlgorithm.ECDSA_P384: "PKIX_ECDSA_P384_SHA_384",
+    KeyAlgorithm.ED25519: "PKIX_ED25519",
+    KeyAlgorithm.RSA_3072: "PKIX_RSA_PKCS1V15_3072_SHA256",
+    KeyAlgorithm.RSA_4096: "PKIX_RSA_PKCS1V15_4096_SHA256",
+}
 
 
 def _algorithm_of(key: PrivateKey | PublicKey) -> KeyAlgorithm:

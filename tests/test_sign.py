@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import tracemalloc
@@ -17,7 +16,6 @@ from labkit.lab import Lab
 from labkit.sign import open_artifact, public_key_hint, sign_blob, signed_artifact
 from labkit.tlog.store import TransparencyLog
 from labkit.verify import TrustedRoot, explain_bundle, verify_bundle
-from labkit.verify.trustroot import TimeRange, TransparencyLogInstance
 
 ALGS = ["ecdsa-p256", "ecdsa-p384", "ed25519", "rsa-3072"]
 
@@ -27,11 +25,7 @@ def _key(alg: str, lab: Lab) -> SigningKey:
 
 
 def _root_for(log: TransparencyLog) -> TrustedRoot:
-    tlog = TransparencyLogInstance(
-        base_url=f"https://{log.name}", log_id=log.log_id, key_der=log.public_key.der(),
-        key_details="PKIX_ECDSA_P256_SHA_256", valid_for=TimeRange(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)),
-    )
-    return TrustedRoot("application/vnd.dev.sigstore.trustedroot+json;version=0.1", (tlog,))
+    return TrustedRoot.for_log(f"https://{log.name}", log.public_key, log_id=log.log_id)
 
 
 @pytest.mark.parametrize("alg", ALGS)

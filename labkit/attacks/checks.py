@@ -14,7 +14,6 @@ The image-level fixes (docker-reference check, no fallback from bundles to
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import hashlib
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from labkit.errors import AttackError
 from labkit.keys import VerifyingKey
 from labkit.tlog.entries import LogEntry
 from labkit.verify.legacy import LegacyFormatError, legacy_bundle, rekor_bundle_entry
+from labkit.verify.trustroot import TrustedRoot
 
 if TYPE_CHECKING:
     from labkit.verify.steps import VerificationResult
@@ -47,17 +47,9 @@ def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> B
     return legacy_bundle(sig.payload, sig.signature, entry, certificates=certificates, key=key)
 
 
-def sandbox_trusted_root(log: SandboxLog | LabkitLog, extra: Any = None) -> Any:
-    """A `labkit.verify.trustroot.TrustedRoot` trusting the sandbox log (and `extra` CAs)."""
-    from labkit.verify.trustroot import TimeRange, TransparencyLogInstance, TrustedRoot
-
-    tlog = TransparencyLogInstance(
-        base_url=f"https://{log.origin}", log_id=log.log_id, key_der=log.public_key.der(),
-        key_details="PKIX_ECDSA_P256_SHA_256",
-        valid_for=TimeRange(_dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)),
-    )
-    cas = tuple(extra or ())
-    return TrustedRoot("application/vnd.dev.sigstore.trustedroot+json;version=0.1", (tlog,), cas)
+def sandbox_trusted_root(log: SandboxLog | LabkitLog) -> TrustedRoot:
+    """A `TrustedRoot` trusting the sandbox log (`TrustedRoot.for_log`)."""
+    return TrustedRoot.for_log(f"https://{log.origin}", log.public_key, log_id=log.log_id)
 
 
 def explain_legacy(

@@ -75,7 +75,6 @@ def _password(workdir: Path, lab: bool) -> tuple[str, str]:
 
 def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = print) -> bool:
     """Run every stage in `workdir`; return True when each stage behaved as it should."""
-    import datetime as dt
 
     from labkit.keyfile import load_private_key, load_public_key_file, save_key_pair
     from labkit.keys import generate
@@ -83,7 +82,6 @@ def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = 
     from labkit.sign import sign_blob
     from labkit.tlog.store import TransparencyLog
     from labkit.verify import TrustedRoot, explain_bundle
-    from labkit.verify.trustroot import TimeRange, TransparencyLogInstance
 
     lab = None if real else Lab(seed="demo")
     ok = True
@@ -117,7 +115,7 @@ def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = 
            else TransparencyLog.open(log_dir, generate("ecdsa-p256"), clock=clock))
     try:
         bundle = sign_blob(artifact, key, tlog=log.uploader(), clock=clock)
-        log_id, log_key_der, log_name = log.log_id, log.public_key.der(), log.name
+        log_id, log_key, log_name = log.log_id, log.public_key, log.name
     finally:
         log.close()
     bundle_path = workdir / "artifact.txt.sigstore.json"
@@ -133,13 +131,7 @@ def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = 
 
     # 3. verify
     stage(3, "verify the bundle step by step (labkit verify-blob)")
-    root = TrustedRoot(
-        "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        (TransparencyLogInstance(
-            base_url=f"https://{log_name}", log_id=log_id, key_der=log_key_der,
-            key_details="PKIX_ECDSA_P256_SHA_256", valid_for=TimeRange(dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)),
-        ),),
-    )
+    root = TrustedRoot.for_log(f"https://{log_name}", log_key, log_id=log_id)
     result = explain_bundle(bundle_path.read_bytes(), artifact, root, key=public)
     for line in result.checklist().splitlines():
         out("   " + line)

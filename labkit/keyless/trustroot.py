@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit.errors import KeylessError
-from labkit.keys import KeyAlgorithm, VerifyingKey
+from labkit.keys import VerifyingKey
 
 __all__ = [
     "CLIENT_TRUST_CONFIG_MEDIA_TYPE",
@@ -40,18 +40,11 @@ TRUSTED_ROOT_MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version
 CLIENT_TRUST_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
 SIGNING_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.signingconfig.v0.2+json"
 
-_KEY_DETAILS = {
-    KeyAlgorithm.ECDSA_P256: "PKIX_ECDSA_P256_SHA_256",
-    KeyAlgorithm.ECDSA_P384: "PKIX_ECDSA_P384_SHA_384",
-    KeyAlgorithm.ED25519: "PKIX_ED25519",
-    KeyAlgorithm.RSA_3072: "PKIX_RSA_PKCS1V15_3072_SHA256",
-    KeyAlgorithm.RSA_4096: "PKIX_RSA_PKCS1V15_4096_SHA256",
-}
 
 
 def key_details(key: VerifyingKey) -> str:
     """The ``PublicKeyDetails`` enum name for `key` (protobuf-specs sigstore_common.proto)."""
-    return _KEY_DETAILS[key.algorithm]
+    return key.algorithm.key_details
 
 
 def rfc3339(when: _dt.datetime) -> str:

@@ -52,6 +52,9 @@ TRUSTED_ROOT_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.trustedroot.v0.2+json",
 )
 
+#: Where `TrustedRoot.for_log` starts a log key's validity by default: before any lab clock.
+LAB_LOG_START = _dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
+
 _T = TypeVar("_T")
 
 _RFC3339 = re.compile(
@@ -331,6 +334,28 @@ class TrustedRoot:
             ),
             source=source,
         )
+
+    @classmethod
+    def for_log(
+        cls,
+        base_url: str,
+        key: VerifyingKey,
+        *,
+        log_id: bytes | None = None,
+        start: _dt.datetime = LAB_LOG_START,
+        certificate_authorities: tuple[CertificateAuthority, ...] = (),
+    ) -> TrustedRoot:
+        """A trusted root that trusts one log: `key` at `base_url`, valid from `start` (no end).
+
+        `log_id` defaults to SHA-256 of the key's DER SubjectPublicKeyInfo (protobuf-specs
+        sigstore_trustroot.proto: a Rekor v1 log's ``logId``). This is the one builder of such roots
+        (tests, the attack lab's sandbox logs, ``labkit demo``); `labkit log trusted-root` writes the same as JSON.
+        """
+        log = TransparencyLogInstance(
+            base_url=base_url, log_id=key.key_id() if log_id is None else log_id, key_der=key.der(),
+            key_details=key.algorithm.key_details, valid_for=TimeRange(start),
+        )
+        return cls(TRUSTED_ROOT_MEDIA_TYPES[0], (log,), certificate_authorities)
 
     @classmethod
     def from_file(cls, path: str) -> TrustedRoot:

@@ -41,11 +41,11 @@ from labkit.oci.signatures import (
 )
 from labkit.payloads import simple_signing_payload
 from labkit.verify.image import explain_image_signatures, verify_image
+from labkit.verify.trustroot import TrustedRoot
 from tests.oci.conftest import Registry
 
 if TYPE_CHECKING:
     from labkit.tlog.store import TransparencyLog
-    from labkit.verify.trustroot import TrustedRoot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -368,13 +368,7 @@ def _log_root(log: TransparencyLog, *, start: str = "2020-01-01T00:00:00+00:00")
     """A TrustedRoot naming `log` (a TransparencyLog), as `labkit log trusted-root` writes it."""
     import datetime as dt
 
-    from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
-    from labkit.verify.trustroot import TrustedRoot
-
-    key = log.public_key
-    doc = trusted_root(tlogs=[LogEntryKey("https://labkit.local", key, key.key_id(), dt.datetime.fromisoformat(start))],
-                       certificate_authorities=[])
-    return TrustedRoot.from_json(trusted_root_json(doc))
+    return TrustedRoot.for_log("https://labkit.local", log.public_key, start=dt.datetime.fromisoformat(start))
 
 
 def _reason(fn: Callable[[], object]) -> tuple[str, str]:

@@ -155,12 +155,12 @@ def test_a_v03_bundle_from_the_log_verifies_with_labkits_verifier(server: Rekor2
     bundle = _bundle(data, tle, LocalTimestamper(tsa).timestamp(sig))
     root = _trusted_root(server, tsa)
     result = verify_bundle(bundle, data, root, key=signer.public_key())
-    assert result.ok
+    assert result.verified
     passed = {s.id for s in result.steps if s.status == StepStatus.PASSED}
     assert {"binding.digest", "tlog.inclusion_proof", "tlog.checkpoint.signature", "timestamp.rfc3161"} <= passed
     # the binding is checked: another artifact fails at the digest step
     bad = explain_bundle(bundle, b"other", root, key=signer.public_key())
-    assert not bad.ok
+    assert not bad.verified
 
 
 def _static_server(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -210,7 +210,7 @@ def test_a_plain_static_server_serves_the_directory_and_proofs_verify(server: Re
                                  "checkpoint": {"envelope": note}}
         sig = base64.b64decode(request_for(signer, data)["hashedRekordRequestV002"]["signature"]["content"])
         bundle = _bundle(data, tle, LocalTimestamper(tsa).timestamp(sig))
-        assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).ok
+        assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).verified
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -241,7 +241,7 @@ def test_sign_blob_through_the_client_makes_a_verifiable_v2_bundle(server: Rekor
     tsa = TimestampAuthority.create(lab=LAB)
     signature = bundle.message_signature.signature if bundle.message_signature else b""
     bundle.verification_material.rfc3161_timestamps.append(LocalTimestamper(tsa).timestamp(signature))
-    assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).ok
+    assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).verified
     ed = generate("ed25519", lab=LAB, label="ed")
     with pytest.raises(Rekor2Error, match="400.*Ed25519"):
         sign_blob(data, ed, tlog=client.uploader())
@@ -299,7 +299,7 @@ def test_a_dsse_bundle_logged_as_hashedrekord_over_its_pae_verifies(server: Reko
     material = VerificationMaterial(public_key_hint="", tlog_entries=[TransparencyLogEntry.from_dict(tle, "tle")],
                                     rfc3161_timestamps=[LocalTimestamper(tsa).timestamp(envelope.signatures[0].sig)])
     bundle = Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope)
-    assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).ok
+    assert verify_bundle(bundle, data, _trusted_root(server, tsa), key=signer.public_key()).verified
 
 
 def test_a_log_is_served_only_at_its_origin(tmp_path: Path) -> None:
