@@ -17,14 +17,11 @@ from pathlib import Path
 import pytest
 
 from labkit.cli import main
+from labkit.errors import InputError
+from labkit.verify.conformance import ConformanceCase
 from tests.conftest import SHARED
 
 CASES_DIR = SHARED / "conformance" / "bundle-verify"
-DEFAULT_IDENTITY = (
-    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
-    ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
-)
-DEFAULT_ISSUER = "https://token.actions.githubusercontent.com"
 
 #: Why each failing case must fail (reason code of the first failed step), from its README.
 EXPECTED_REASONS: dict[str, str] = {
@@ -140,22 +137,9 @@ CASES = _cases()
 
 
 def _argv(case: str, mode: str) -> list[str]:
-    d = CASES_DIR / case
-    artifact = d / "artifact" if (d / "artifact").exists() else CASES_DIR / "a.txt"
-    argv = ["verify-bundle", "--bundle", str(d / "bundle.sigstore.json")]
-    if (d / "key.pub").exists():
-        argv += ["--key", str(d / "key.pub")]
-    else:
-        ident = (d / "identity").read_text().strip() if (d / "identity").exists() else DEFAULT_IDENTITY
-        issuer = (d / "issuer").read_text().strip() if (d / "issuer").exists() else DEFAULT_ISSUER
-        argv += ["--certificate-identity", ident, "--certificate-oidc-issuer", issuer]
-    if (d / "trusted_root.json").exists():
-        argv += ["--trusted-root", str(d / "trusted_root.json")]
-    if mode == "DIGEST":
-        argv.append("sha256:" + hashlib.sha256(artifact.read_bytes()).hexdigest())
-    else:
-        argv.append(str(artifact))
-    return argv
+    c = ConformanceCase.load(CASES_DIR / case)
+    digest = "sha256:" + hashlib.sha256(c.artifact.read_bytes()).hexdigest()
+    return c.cli_args(digest if mode == "DIGEST" else None)
 
 
 @functools.lru_cache(maxsize=None)
@@ -217,3 +201,17 @@ def test_every_reason_is_documented() -> None:
                 assert reason in REASONS, f"{case}: undocumented reason {reason}"
     for reason, (step, meaning) in REASONS.items():
         assert meaning and (step in STEPS or reason in ("internal_error", "incomplete")), reason
+
+
+@pytest.mark.parametrize("case", ["happy-path-v0.1", "managed-key-happy-path", "signature-mismatch_fail"])
+def test_conformance_case_explains_as_the_cli_judges(case: str) -> None:
+    """`ConformanceCase.load(dir)` is the one reader of the case-folder convention (CLI args and in process)."""
+    c = ConformanceCase.load(CASES_DIR / case)
+    result = c.explain()
+    assert result.verified is not c.must_fail
+    assert result.reason == _run(case, "PATH")[1]
+
+
+def test_a_folder_without_a_bundle_is_not_a_case(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        ConformanceCase.load(tmp_path)
