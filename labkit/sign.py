@@ -111,7 +111,7 @@ def _message(artifact: Artifact) -> Iterator[bytes | mmap.mmap]:
 def _sign(artifact: Artifact, key: SigningKey) -> bytes:
     if key.algorithm is KeyAlgorithm.ED25519:
         with _message(artifact) as message:
-            return key.key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
+            return key.key.sign(message)  # type: ignore[call-arg,arg-type]
     return key.sign_digest(artifact.digest, artifact.hash_name)
 
 
@@ -137,7 +137,7 @@ def signed_artifact(
                 h.update(view[off : off + CHUNK_SIZE])
             size = len(view)
             view.release()
-            signature = key.key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
+            signature = key.key.sign(message)  # type: ignore[call-arg,arg-type]
         artifact = Artifact(h.digest(), hash_name, size, path=path)
     else:
         artifact = open_artifact(data_or_path, hash_name)

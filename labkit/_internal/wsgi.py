@@ -159,7 +159,7 @@ class BackgroundServer:
     @property
     def port(self) -> int:
         """The port the server listens on."""
-        return int(self._server.effective_port)  # type: ignore[union-attr]
+        return int(self._server.effective_port)
 
     @property
     def url(self) -> str:
@@ -178,10 +178,10 @@ class BackgroundServer:
 
         server = self._server
         while not self._stopping.is_set():
-            wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[union-attr]
-        for channel in list(server._map.values()):  # type: ignore[union-attr]
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        for channel in list(server._map.values()):
             channel.close()
-        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+        server.task_dispatcher.shutdown()
 
     def stop(self) -> None:
         """Stop serving and wait for the thread."""

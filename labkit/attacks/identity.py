@@ -186,7 +186,7 @@ def expired_cert(scenario: Scenario, lab: Lab) -> Outcome:
         def vulnerable() -> None:
             from labkit.keys import VerifyingKey
 
-            VerifyingKey.from_key(cert.public_key()).verify(sig, artifact)  # type: ignore[arg-type]
+            VerifyingKey.from_key(cert.public_key()).verify(sig, artifact)
             vulnerable_unverified_signing_time(cert, claimed)
 
         out.judge_call("unverified-signing-time", vulnerable)

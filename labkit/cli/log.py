@@ -45,7 +45,7 @@ def _lab_origin(src: Any, url: str | None) -> str | None:
     """Where the log's key comes from when it is public lab material (a seed), else None."""
     from labkit.keys import lab_key_origin
 
-    return lab_key_origin(src.public_key()) if url else src.lab_origin  # type: ignore[no-any-return]
+    return lab_key_origin(src.public_key()) if url else src.lab_origin
 
 
 def _lab_line(origin: str) -> str:

@@ -254,13 +254,13 @@ class CertificateAuthority:
             x509.CertificateBuilder()
             .subject_name(root_name)
             .issuer_name(root_name)
-            .public_key(root_pub)  # type: ignore[arg-type]
+            .public_key(root_pub)
             .serial_number(_serial(entropy, "ca/root-serial"))
             .not_valid_before(now)
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
             .add_extension(_ku(cert_sign=True), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_pub), critical=False)  # type: ignore[arg-type]
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_pub), critical=False)
         )
         root = _sign(root_builder, root_key)
         inter_name = x509.Name([
@@ -272,14 +272,14 @@ class CertificateAuthority:
             x509.CertificateBuilder()
             .subject_name(inter_name)
             .issuer_name(root_name)
-            .public_key(inter_pub)  # type: ignore[arg-type]
+            .public_key(inter_pub)
             .serial_number(_serial(entropy, "ca/intermediate-serial"))
             .not_valid_before(now)
             .not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_ku(cert_sign=True), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(inter_pub), critical=False)  # type: ignore[arg-type]
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(inter_pub), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(_ski(root)), critical=False)
         )
         return root, _sign(inter_builder, root_key)

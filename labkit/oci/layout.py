@@ -539,6 +539,6 @@ def _chunks(source: IO[bytes] | Iterable[bytes]) -> Iterator[bytes]:
                 return
             yield chunk
     else:
-        for chunk in source:  # type: ignore[union-attr]
+        for chunk in source:
             if chunk:
                 yield bytes(chunk)

@@ -40,7 +40,7 @@ import random
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 import requests
@@ -628,16 +628,12 @@ class RegistryRepository:
         """Manifest bytes and descriptor by tag or digest (None means ``latest``)."""
         return self.client.get_manifest(self.repository, ref if ref is not None else "latest")
 
-    def put_manifest(
-        self,
-        data: bytes,
-        media_type: str | None = None,
-        *,
-        tag: str | None = None,
-        annotations: Mapping[str, str] | None = None,
-        require_blobs: bool = True,
-    ) -> Descriptor:
-        """Push a manifest by tag, or by digest when `tag` is None."""
+    def put_manifest(self, data: bytes, media_type: str | None = None, *, tag: str | None = None) -> Descriptor:
+        """Push a manifest by tag, or by digest when `tag` is None.
+
+        No ``annotations``/``require_blobs`` as `OCILayout.put_manifest` has: a registry keeps no
+        annotations on tags, and it refuses a manifest whose blobs it lacks itself (``MANIFEST_BLOB_UNKNOWN``).
+        """
         parsed = parse_any_manifest(data)
         mt = media_type or parsed.media_type
         if mt is None:
@@ -646,8 +642,8 @@ class RegistryRepository:
         desc = self.client.put_manifest(self.repository, ref, data, mt)
         return Descriptor(desc.media_type, desc.digest, desc.size, {}, parsed.artifact_type)
 
-    def tag(self, tag: str, descriptor: Descriptor, *, annotations: Mapping[str, str] | None = None) -> Descriptor:
-        """Point `tag` at an existing manifest (re-PUT its bytes under the tag)."""
+    def tag(self, tag: str, descriptor: Descriptor) -> Descriptor:
+        """Point `tag` at an existing manifest (re-PUT its bytes under the tag; a registry keeps no tag annotations)."""
         data, desc = self.get_manifest(descriptor.digest)
         return self.client.put_manifest(self.repository, tag, data, desc.media_type)
 
@@ -787,7 +783,7 @@ def _rechunk(source: IO[bytes] | Iterable[bytes], size: int) -> Iterator[bytes]:
             yield chunk
         return
     buf = bytearray()
-    for piece in source:  # type: ignore[union-attr]
+    for piece in source:
         buf += piece
         while len(buf) >= size:
             yield bytes(buf[:size])

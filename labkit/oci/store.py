@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO, Protocol
 
 from labkit.errors import DigestError
 from labkit.oci.descriptor import Descriptor, ImageIndex, parse_any_manifest
@@ -20,7 +21,64 @@ from labkit.oci.layout import OCILayout
 from labkit.oci.reference import ImageReference, LayoutReference, Reference, parse_reference
 from labkit.oci.registry import RegistryClient, RegistryRepository
 
-__all__ = ["copy_image", "open_destination", "open_store"]
+__all__ = ["ImageStore", "copy_image", "open_destination", "open_store"]
+
+
+class ImageStore(Protocol):
+    """What every OCI store offers (`OCILayout`, `RegistryRepository`): code written against it works on both.
+
+    A parameter only one store honours is not here (`OCILayout.put_manifest`'s ``annotations`` and
+    ``require_blobs``), so passing it through this type is a type error, not a silent no-op.
+    """
+
+    @property
+    def name(self) -> str:
+        """Where the store is, for messages."""
+        ...
+
+    def has_blob(self, digest: Digest | str) -> bool:
+        """True when the blob is present."""
+        ...
+
+    def put_blob(self, data: bytes, media_type: str = ...) -> Descriptor:
+        """Store a blob."""
+        ...
+
+    def put_blob_stream(self, source: IO[bytes] | Iterable[bytes], media_type: str = ...) -> Descriptor:
+        """Store a blob from a stream, in bounded memory."""
+        ...
+
+    def get_blob(self, digest: Digest | str, size: int | None = None) -> bytes:
+        """A blob's bytes, verified against its digest."""
+        ...
+
+    def resolve(self, ref: str | Digest | None) -> Descriptor:
+        """The descriptor a tag or digest names."""
+        ...
+
+    def get_manifest(self, ref: str | Digest | None) -> tuple[bytes, Descriptor]:
+        """A manifest's bytes and descriptor."""
+        ...
+
+    def put_manifest(self, data: bytes, media_type: str | None = None, *, tag: str | None = None) -> Descriptor:
+        """Store a manifest, by digest or under `tag`."""
+        ...
+
+    def tag(self, tag: str, descriptor: Descriptor) -> Descriptor:
+        """Point `tag` at a stored manifest."""
+        ...
+
+    def tags(self) -> list[str]:
+        """The tags, sorted."""
+        ...
+
+    def referrers(self, digest: Digest | str, artifact_type: str | None = None) -> list[Descriptor]:
+        """The manifests whose subject is `digest`."""
+        ...
+
+    def put_referrer(self, data: bytes, media_type: str | None = None) -> Descriptor:
+        """Store a manifest with a subject and make it discoverable as a referrer."""
+        ...
 
 
 def open_store(

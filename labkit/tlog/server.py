@@ -188,7 +188,7 @@ def serve(log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 3000, ma
     server = create_server(make_app(log, max_body=max_body), host=host, port=port, threads=threads,
                            max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog", timeouts=timeouts)
     if ready is not None:
-        ready(f"http://{host}:{server.effective_port}")  # type: ignore[union-attr]
+        ready(f"http://{host}:{server.effective_port}")
     try:
         server.run()
     finally:
