@@ -15,7 +15,7 @@ transparency-dev/merkle: ``root_from_*`` computes the root a proof leads to,
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from labkit.errors import ProofError
@@ -136,7 +136,9 @@ def _check_index(index: int, size: int) -> None:
         raise ProofError(f"leaf index {index} is not below tree size {size}")
 
 
-def inclusion_proof(source: NodeSource, index: int, size: int) -> list[bytes]:
+def inclusion_proof(
+    source: NodeSource, index: int, size: int, *, border: Callable[[int, int], bytes] | None = None
+) -> list[bytes]:
     """The audit path for leaf `index` in the tree of `size` leaves (RFC 6962 §2.1.1 PATH), bottom-up.
 
     Computed by the decomposition RFC 9162 §2.1.3.2 verifies against: below
@@ -144,7 +146,8 @@ def inclusion_proof(source: NodeSource, index: int, size: int) -> list[bytes]:
     perfect subtree (one read each) except possibly the topmost one, which may
     be the partial right-border subtree; above it, the path takes the left
     sibling wherever `index` has a 1 bit. At most one non-perfect subtree is
-    computed, so a proof costs O(log n) reads.
+    computed, so a proof costs O(log n) reads. `border(start, end)` computes that subtree's root
+    (default `subtree_root`; a store that keeps such roots passes its cached lookup).
     """
     _check_index(index, size)
     path: list[bytes] = []
@@ -155,7 +158,7 @@ def inclusion_proof(source: NodeSource, index: int, size: int) -> list[bytes]:
         if (sibling + 1) << level <= size:
             path.append(node(level, sibling))
         else:
-            path.append(subtree_root(source, sibling << level, size))
+            path.append(border(sibling << level, size) if border else subtree_root(source, sibling << level, size))
     for level in range(inner, size.bit_length()):
         if (index >> level) & 1:
             path.append(node(level, (index >> level) ^ 1))

@@ -159,30 +159,24 @@ class _Mirror:
         raise LogError(f"the log has no complete subtree at level {level} index {index}")
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        """`merkle.inclusion_proof` specialised to the mirror's lists (same decomposition, same result)."""
-        if type(index) is not int or not 0 <= index < size:  # noqa: E721 - bool is not an index
-            return merkle.inclusion_proof(self, index, size)  # raises the usual ProofError
-        try:
-            levels = self.levels
-            inner = (index ^ (size - 1)).bit_length()
-            path = [levels[level][(index >> level) ^ 1] for level in range(inner - 1)]
-            if inner:
-                top = inner - 1
-                sibling = (index >> top) ^ 1
-                if (sibling + 1) << top <= size:
-                    path.append(levels[top][sibling])
-                else:
-                    key = (sibling << top, size)
-                    root = self.partial.get(key)
-                    if root is None:
-                        if len(self.partial) > 4096:
-                            self.partial.clear()
-                        root = self.partial[key] = merkle.subtree_root(self, key[0], size)
-                    path.append(root)
-            path += [levels[level][(index >> level) ^ 1] for level in range(inner, size.bit_length()) if (index >> level) & 1]
-            return path
-        except IndexError:  # the mirror was reset under us (a gap was found): answer the slow way
-            return merkle.inclusion_proof(self, index, size)
+        """`merkle.inclusion_proof` over the mirror, with the right-border subtree roots cached."""
+        return merkle.inclusion_proof(self, index, size, border=self._border_root)
+
+    def _border_root(self, start: int, end: int) -> bytes:
+        """The root of the right-border subtree [start, end): immutable once committed, so cached (bounded)."""
+        key = (start, end)
+        root = self.partial.get(key)
+        if root is None:
+            if len(self.partial) > 4096:
+                self.partial.clear()
+            root = self.partial[key] = merkle.subtree_root(self, start, end)
+        return root
+
+    def _reset(self) -> None:
+        """Forget everything (a gap was found in the database): the next `sync` reloads from scratch."""
+        self.levels = [[]]
+        self.size = 0
+        self.partial = {}
 
     def sync(self, conn: sqlite3.Connection, size: int) -> None:
         """Load the leaves and nodes of a tree of `size` committed entries."""
@@ -192,7 +186,7 @@ class _Mirror:
         level0 += [bytes(r[0]) for r in conn.execute(
             "SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", (len(level0), size))]
         if len(level0) != size:
-            self.__init__()  # type: ignore[misc]
+            self._reset()
             raise LogError(f"the log is missing leaves below index {size}")
         level = 1
         while size >> level:
@@ -205,7 +199,7 @@ class _Mirror:
                 row += [bytes(r[0]) for r in conn.execute(
                     "SELECT hash FROM nodes WHERE id >= ? AND id < ? ORDER BY id", (base | have, base | want))]
                 if len(row) != want:
-                    self.__init__()  # type: ignore[misc]
+                    self._reset()
                     raise LogError(f"the log is missing interior nodes at level {level}")
             level += 1
         self.size = size
