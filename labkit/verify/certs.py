@@ -162,7 +162,10 @@ def authority_chain(root: TrustedRoot, ca: CertificateAuthority, *, tsa: bool = 
         except TrustRootError as exc:
             return exc
 
-    result = root.memo(("authority_chain", tsa, ca), build)
+    chains = root.derived.authority_chains
+    result = chains.get((tsa, ca))
+    if result is None:
+        result = chains[(tsa, ca)] = build()
     if isinstance(result, TrustRootError):
         raise result
     return result
@@ -319,9 +322,12 @@ def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedR
     epoch = _dt.datetime(1970, 1, 1)
     # The issuer is normally a CA certificate of the trusted root (the validated chain's anchor): its key
     # hash is then trust material, computed once per root. Any other issuer is hashed on every call.
-    if issuer in root.memo("ca_certificates", lambda: _ca_certificates(root)):
-        issuer_key_hash = root.memo(
-            ("sct_issuer_key_hash", issuer), lambda: _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
+    derived = root.derived
+    if derived.ca_certificates is None:
+        derived.ca_certificates = _ca_certificates(root)
+    if issuer in derived.ca_certificates:
+        issuer_key_hash = derived.sct_issuer_key_hashes.get(issuer) or derived.sct_issuer_key_hashes.setdefault(
+            issuer, _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
         )
     else:
         issuer_key_hash = _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))

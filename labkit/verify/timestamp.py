@@ -320,7 +320,10 @@ def _verify_with(
             expected=f"[{c.not_valid_before_utc.isoformat()}, {c.not_valid_after_utc.isoformat()}]",
             actual=gen_time.isoformat(),
         )
-    anchor = root.memo(("tsa_anchor", ca), functools.partial(_tsa_anchor, ca))
+    anchors = root.derived.tsa_anchors
+    if ca not in anchors:
+        anchors[ca] = _tsa_anchor(ca)
+    anchor = anchors[ca]
     if anchor is not None and cms_signature_ok(data, anchor):
         return None
     builder = _rfc3161().VerifierBuilder(tsa_certificate=certs[0], intermediates=list(certs[1:-1]), roots=[certs[-1]])

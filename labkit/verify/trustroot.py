@@ -22,8 +22,7 @@ import functools
 import importlib.resources
 import re
 from dataclasses import dataclass, field
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal import protojson
+from labkit._internal.cms_fastpath import TsaAnchor
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
 from labkit.errors import KeyFileError, KeylessError
 from labkit.keys import VerifyingKey, load_public_key
@@ -55,7 +55,6 @@ TRUSTED_ROOT_MEDIA_TYPES = (
 #: Where `TrustedRoot.for_log` starts a log key's validity by default: before any lab clock.
 LAB_LOG_START = _dt.datetime(2020, 1, 1, tzinfo=_dt.timezone.utc)
 
-_T = TypeVar("_T")
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -296,17 +295,11 @@ class TrustedRoot:
     ctlogs: tuple[TransparencyLogInstance, ...] = ()
     timestamp_authorities: tuple[CertificateAuthority, ...] = ()
     source: str = field(default="", compare=False)
-    #: Work that depends only on this trusted root (lookup tables, validated trust anchors), done on
-    #: first use and kept for the object's lifetime. Nothing derived from a bundle is ever stored here.
-    _cache: dict[object, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def memo(self, key: object, build: Callable[[], _T]) -> _T:
-        """``build()`` once per trusted root object and `key` (for trust-root-only derived material)."""
-        try:
-            return self._cache[key]  # type: ignore[no-any-return]
-        except KeyError:
-            value = self._cache[key] = build()
-            return value
+    @functools.cached_property
+    def derived(self) -> TrustDerived:
+        """Work derived from this trusted root only, done on first use and kept for the object's lifetime."""
+        return TrustDerived()
 
     @classmethod
     def from_json(cls, data: bytes | str, *, source: str = "") -> TrustedRoot:
@@ -375,22 +368,47 @@ class TrustedRoot:
             return cls.from_json(_production_bytes(), source="sigstore public-good (pinned)")
         return _production_root()
 
-    def _index(self, name: str, logs: tuple[TransparencyLogInstance, ...]) -> dict[bytes, TransparencyLogInstance]:
-        index: dict[bytes, TransparencyLogInstance] | None = self._cache.get(name)
-        if index is None:
-            index = {}
-            for t in logs:
-                index.setdefault(t.log_id, t)  # the first listed log wins, as a linear search would
-            self._cache[name] = index
-        return index
+    @functools.cached_property
+    def _tlog_index(self) -> dict[bytes, TransparencyLogInstance]:
+        return _index(self.tlogs)
+
+    @functools.cached_property
+    def _ctlog_index(self) -> dict[bytes, TransparencyLogInstance]:
+        return _index(self.ctlogs)
 
     def tlog(self, log_id: bytes) -> TransparencyLogInstance | None:
         """The transparency log with this log ID, if trusted."""
-        return self._index("tlog_index", self.tlogs).get(log_id)
+        return self._tlog_index.get(log_id)
 
     def ctlog(self, log_id: bytes) -> TransparencyLogInstance | None:
         """The CT log with this log ID, if trusted."""
-        return self._index("ctlog_index", self.ctlogs).get(log_id)
+        return self._ctlog_index.get(log_id)
+
+
+def _index(logs: tuple[TransparencyLogInstance, ...]) -> dict[bytes, TransparencyLogInstance]:
+    index: dict[bytes, TransparencyLogInstance] = {}
+    for t in logs:
+        index.setdefault(t.log_id, t)  # the first listed log wins, as a linear search would
+    return index
+
+
+@dataclass
+class TrustDerived:
+    """What verification derives from one trusted root only, typed, filled on first use (`TrustedRoot.derived`).
+
+    Validated CA/TSA chains (or why they fail), the CA certificates, SCT issuer key hashes and TSA
+    fast-path anchors. Nothing derived from a bundle is ever stored here; see docs/adr/0002-fast-paths.md.
+    """
+
+    #: (is a TSA, authority) -> its validated chain, or the error that refused it.
+    authority_chains: dict[tuple[bool, CertificateAuthority], tuple[x509.Certificate, ...] | TrustRootError] = field(
+        default_factory=dict
+    )
+    ca_certificates: frozenset[x509.Certificate] | None = None
+    #: CA certificate -> SHA-256 of its SubjectPublicKeyInfo (RFC 6962 issuer_key_hash).
+    sct_issuer_key_hashes: dict[x509.Certificate, bytes] = field(default_factory=dict)
+    #: TSA -> its validated fast-path anchor (None: its timestamps take the full verification).
+    tsa_anchors: dict[CertificateAuthority, TsaAnchor | None] = field(default_factory=dict)
 
 
 def _production_bytes() -> bytes:

@@ -60,19 +60,13 @@ def test_log_lookup_tables_match_linear_search() -> None:
     assert root.tlog(b"\0" * 32) is None and root.ctlog(b"\0" * 32) is None
 
 
-def test_memo_is_per_object_and_not_compared() -> None:
+def test_derived_is_per_object_typed_and_not_compared() -> None:
     data = (SHARED / "conformance" / "trust-roots" / "production_trusted_root.json").read_bytes()
     a, b = TrustedRoot.from_json(data), TrustedRoot.from_json(data)
-    calls: list[int] = []
-
-    def build(value: int) -> int:
-        calls.append(value)
-        return value
-
-    assert a.memo("k", lambda: build(7)) == 7
-    assert a.memo("k", lambda: build(8)) == 7
-    assert b.memo("k", lambda: build(9)) == 9
-    assert calls == [7, 9] and a == b
+    assert a.derived is a.derived and a.derived is not b.derived
+    a.derived.ca_certificates = frozenset()
+    assert b.derived.ca_certificates is None and a == b
+    assert "derived" not in repr(a)
 
 
 TSA_CASES = _tsa_cases()
@@ -133,8 +127,8 @@ def test_sct_issuer_key_hash_is_cached_only_for_trusted_ca_certificates() -> Non
     assert t is not None
     chain = build_chain(leaf, root, dt.datetime.fromtimestamp(t, tz=dt.timezone.utc))
     assert "SCT from" in verify_scts(leaf, chain.chain[1], root)
-    keys = set(root._cache)
-    assert ("sct_issuer_key_hash", chain.chain[1]) in keys
+    keys = set(root.derived.sct_issuer_key_hashes)
+    assert chain.chain[1] in keys
     with pytest.raises(LabkitError):
         verify_scts(leaf, leaf, root)  # not a trusted CA certificate: nothing of it is kept on the root
-    assert set(root._cache) == keys
+    assert set(root.derived.sct_issuer_key_hashes) == keys
