@@ -262,13 +262,26 @@ class Recorder(Generic[R]):
     it marks the result complete when the body returns, and lists the table's steps it did not reach.
     """
 
-    def __init__(self, result: R, table: StepTable) -> None:
+    def __init__(self, result: R, table: StepTable, *, title_args: Mapping[str, str] | None = None) -> None:
         self.result = result
         self.table = table
+        self.title_args = dict(title_args or {})
+
+    #: Values for ``{name}`` fields in the table's titles (e.g. the predicate type a title names).
+    title_args: Mapping[str, str] = {}
+
+    def make(
+        self, step_id: str, status: StepStatus, detail: str = "", expected: object = None, actual: object = None,
+        reason: str = "",
+    ) -> Step:
+        """The `Step` for `step_id` with the table's title (fields filled from `title_args`) and spec."""
+        title, spec = self.table[step_id]
+        if "{" in title:
+            title = title.format_map(self.title_args)
+        return Step(step_id, title, spec, status, detail, _text(expected), _text(actual), reason)
 
     def _add(self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str) -> None:
-        title, spec = self.table[step_id]
-        self.result.steps.append(Step(step_id, title, spec, status, detail, _text(expected), _text(actual), reason))
+        self.result.steps.append(self.make(step_id, status, detail, expected, actual, reason))
 
     def passed(self, step_id: str, detail: str = "", expected: object = None, actual: object = None) -> None:
         """Record that `step_id` passed."""

@@ -114,3 +114,21 @@ def test_import_is_light() -> None:
     code = "import sys, labkit.checks; print('pandas' in sys.modules, 'labkit.display' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_recorder_takes_titles_from_the_domain_table_and_stops_at_the_first_failure() -> None:
+    from labkit.checks import Recorder, Stop
+
+    table = {"a": ("Step {name} one", "spec A"), "b": ("Step two", "spec B"), "c": ("Step three", "")}
+
+    def body(run: Recorder[CheckResult]) -> None:
+        run.passed("a", "fine")
+        run.check("b", False, "broken", reason="b.broken", expected=1, actual=2)
+        raise AssertionError("not reached")
+
+    result = Recorder(CheckResult("x"), table, title_args={"name": "first"}).run(body)
+    assert [(s.id, s.title, s.status.value) for s in result] == [
+        ("a", "Step first one", "passed"), ("b", "Step two", "failed"), ("c", "Step three", "skipped")]
+    assert result.reason == "b.broken" and result.failed_step is not None and result.failed_step.expected == "1"
+    assert not result.verified
+    assert isinstance(Recorder(CheckResult(), table).fail("c", "x"), Stop)

@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
-from labkit.checks import CheckResult, Step, StepStatus
+from labkit.checks import CheckResult, Recorder, Step, StepStatus, StepTable, Stop
 from labkit.errors import AttestationError, LabkitError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, generate
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
+from labkit.verify.verifier import explain_bundle
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
@@ -251,20 +252,22 @@ def sign_image_bundle(
 # --- verification --------------------------------------------------------------------------------
 
 #: The spec each attestation step enforces.
-_SPECS = {
-    "input": "cosign verify-attestation",
-    "attestation.found": "cosign verify-attestation --type (GHSA-vjxv-45g9-9296)",
-    "bundle.parse": "protobuf-specs Bundle",
-    "attestation.envelope": "DSSE v1; in-toto attestation framework",
-    "statement.parse": "in-toto Statement v1",
-    "predicate.type": "in-toto Statement v1 predicateType (GHSA-vjxv-45g9-9296)",
-    "bundle.verify": "Sigstore client spec: verification (labkit.verify)",
+#: Every step of an attestation verification: id -> (title, spec). ``{type}`` is the requested predicate type's
+#: name, ``{request}`` what the request was (the steps of the predicate's own check follow as ``predicate.*``).
+STEPS: StepTable = {
+    "input": ("{request}", "cosign verify-attestation"),
+    "attestation.found": ("An attestation of type {type} exists", "cosign verify-attestation --type (GHSA-vjxv-45g9-9296)"),
+    "bundle.parse": ("The attestation bundle parses", "protobuf-specs Bundle"),
+    "attestation.envelope": ("The bundle holds a DSSE in-toto envelope", "DSSE v1; in-toto attestation framework"),
+    "statement.parse": ("The payload is an in-toto Statement", "in-toto Statement v1"),
+    "predicate.type": ("The predicate type is {type}", "in-toto Statement v1 predicateType (GHSA-vjxv-45g9-9296)"),
+    "bundle.verify": ("Signature, log entry and signer verify (labkit.verify)",
+                      "Sigstore client spec: verification (labkit.verify)"),
 }
 
 
-def _step(step_id: str, title: str, ok: bool, detail: str = "") -> Step:
-    spec = _SPECS.get(step_id, "predicate type (GHSA-w6c6-c85g-mmv6)" if step_id.startswith("predicate.") else "")
-    return Step(step_id, title, spec, StepStatus.PASSED if ok else StepStatus.FAILED, detail)
+def _recorder(result: AttestationResult, wanted_name: str = "", request: str = "") -> Recorder[AttestationResult]:
+    return Recorder(result, STEPS, title_args={"type": wanted_name, "request": request})
 
 
 @dataclass
@@ -296,55 +299,56 @@ class AttestationResult(CheckResult):
 RootInput = Union["TrustedRoot", bytes, str, None]
 
 
-def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: PredicateType, trusted_root: RootInput,
-                  key: VerifyingKey | None, policy: IdentityPolicy | None,
-                  required: Mapping[str, str] | None = None) -> AttestationResult:
-    from labkit.verify import explain_bundle
-
-    result = AttestationResult(wanted.uri)
-    steps = result.steps
+def _signed_statement(
+    run: Recorder[AttestationResult], bundle: Bundle | bytes | str, sha256_hex: str, wanted: PredicateType,
+    trusted_root: RootInput, key: VerifyingKey | None, policy: IdentityPolicy | None,
+) -> tuple[Statement, Envelope]:
+    """The bundle's statement of the `wanted` type, once the bundle verifies (`Stop` at the first failure)."""
     try:
         b = bundle if isinstance(bundle, Bundle) else Bundle.from_json(bundle)
     except LabkitError as exc:
-        steps.append(_step("bundle.parse", "The attestation bundle parses", False, exc.message))
-        return result
-    steps.append(_step("bundle.parse", "The attestation bundle parses", True))
-    if not isinstance(b.content, Envelope) or b.content.payload_type != INTOTO_PAYLOAD_TYPE:
-        steps.append(_step("attestation.envelope", "The bundle holds a DSSE in-toto envelope", False,
-                                "the bundle holds a message signature, not an attestation"))
-        return result
-    steps.append(_step("attestation.envelope", "The bundle holds a DSSE in-toto envelope", True))
+        raise run.fail("bundle.parse", exc.message) from None
+    run.passed("bundle.parse")
+    envelope = b.content
+    if not isinstance(envelope, Envelope) or envelope.payload_type != INTOTO_PAYLOAD_TYPE:
+        raise run.fail("attestation.envelope", "the bundle holds a message signature, not an attestation")
+    run.passed("attestation.envelope")
     # Read the statement's type before trusting anything, only to report it; it is re-checked after verification.
     try:
-        statement = Statement.from_json(b.content.payload)
+        statement = Statement.from_json(envelope.payload)
     except LabkitError as exc:
-        steps.append(_step("statement.parse", "The payload is an in-toto Statement", False, exc.message))
-        return result
-    steps.append(_step("statement.parse", "The payload is an in-toto Statement", True,
-                            f"predicateType {statement.predicate_type}"))
+        raise run.fail("statement.parse", exc.message) from None
+    run.passed("statement.parse", f"predicateType {statement.predicate_type}")
     if statement.predicate_type != wanted.uri:
         # GHSA-vjxv-45g9-9296: a statement of another type never stands in for the requested one.
-        steps.append(_step("predicate.type", f"The predicate type is {wanted.name}", False,
-                                f"expected {wanted.uri}, got {statement.predicate_type}"))
-        return result
-    steps.append(_step("predicate.type", f"The predicate type is {wanted.name}", True, wanted.uri))
+        raise run.fail("predicate.type", f"expected {wanted.uri}, got {statement.predicate_type}")
+    run.passed("predicate.type", wanted.uri)
     vr = explain_bundle(b, f"sha256:{sha256_hex}", trusted_root, policy, key)
-    result.bundle_steps = list(vr.steps)
+    run.result.bundle_steps = list(vr.steps)
     if not vr.verified:
         failed = vr.failed_step
-        detail = f"{failed.id}: {failed.detail}" if failed is not None else "incomplete"
-        steps.append(_step("bundle.verify", "Signature, log entry and signer verify (labkit.verify)",
-                                False, detail))
+        raise run.fail("bundle.verify", f"{failed.id}: {failed.detail}" if failed is not None else "incomplete")
+    run.passed("bundle.verify", vr.signer or "")
+    return statement, envelope
+
+
+def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: PredicateType, trusted_root: RootInput,
+                  key: VerifyingKey | None, policy: IdentityPolicy | None,
+                  required: Mapping[str, str] | None = None) -> AttestationResult:
+    result = AttestationResult(wanted.uri)
+    run = _recorder(result, wanted.name)
+    try:
+        statement, envelope = _signed_statement(run, bundle, sha256_hex, wanted, trusted_root, key, policy)
+    except Stop:
         return result
-    steps.append(_step("bundle.verify", "Signature, log entry and signer verify (labkit.verify)", True,
-                            vr.signer or ""))
-    if required and not _check_required_annotations(result, b.content.payload, sha256_hex, required):
+    steps = result.steps
+    if required and not _check_required_annotations(result, envelope.payload, sha256_hex, required):
         return result
     check = wanted.check_steps(statement.predicate)
     for cs in check.steps:
         steps.append(replace(cs, id=f"predicate.{cs.id}"))
     result.statement = statement
-    result.envelope = b.content
+    result.envelope = envelope
     result.predicate = check.value if check.verified else None
     return result
 
@@ -394,7 +398,7 @@ def explain_blob_attestation(
             digest = digest_file(data_or_path, "sha256").hex
     except LabkitError as exc:
         r = AttestationResult(predicate_type)
-        r.steps.append(_step("input", "The request is complete", False, exc.message))
+        _recorder(r, request="The request is complete").fail("input", exc.message)
         return r
     return _check_bundle(bundle, digest, wanted, trusted_root, vkey, policy)
 
@@ -452,7 +456,7 @@ def explain_image_attestation(
         found = image_attestations(store, digest)
     except LabkitError as exc:
         r = AttestationResult(predicate_type)
-        r.steps.append(_step("input", "The image and request are valid", False, exc.message))
+        _recorder(r, request="The image and request are valid").fail("input", exc.message)
         return r
     typed_failure: AttestationResult | None = None
     for _annotation, data in found:
@@ -461,8 +465,8 @@ def explain_image_attestation(
         r.candidates = len(found)
         type_ok = any(s.id == "predicate.type" and not s.failed for s in r.steps)
         if r.verified or (type_ok and typed_failure is None):
-            r.steps.insert(0, _step("attestation.found", f"An attestation of type {wanted.name} exists", True,
-                                         f"{len(found)} attestation(s) attached"))
+            r.steps.insert(0, _recorder(r, wanted.name).make("attestation.found", StepStatus.PASSED,
+                                                              f"{len(found)} attestation(s) attached"))
         if r.verified:
             return r
         if type_ok and typed_failure is None:
@@ -471,8 +475,8 @@ def explain_image_attestation(
         return typed_failure
     # GHSA-vjxv-45g9-9296: no attestation of this type is a failure, never a pass.
     r = AttestationResult(wanted.uri, candidates=len(found))
-    r.steps.append(_step("attestation.found", f"An attestation of type {wanted.name} exists", False,
-                              f"none of the {len(found)} attestation(s) attached is a {wanted.uri}"))
+    _recorder(r, wanted.name).fail("attestation.found",
+                                   f"none of the {len(found)} attestation(s) attached is a {wanted.uri}")
     return r
 
 
