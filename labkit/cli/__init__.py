@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "blob",
     "verify",
     "log",
+    "witness",
     "oci",
     "keyless",
     "attest",
