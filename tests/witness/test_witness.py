@@ -198,3 +198,21 @@ def test_bundle_quorum_option(tmp_path: Path) -> None:
     result = require_witness_quorum(explain_bundle(bundle, data, root, key=signer.public_key()), bundle, s.policy)
     assert result.verified, result.checklist()
     result.raise_for_failure()
+
+
+def test_a_witness_with_both_keys_meets_an_mldsa_only_policy(tmp_path: Path) -> None:
+    ok, why = mldsa44_support()
+    if not ok:
+        pytest.skip(f"ML-DSA-44 unavailable: {why}")
+    from labkit.witness.cosignature import log_vkey
+    from tests.witness.helpers import raw_key
+
+    s = setup(tmp_path)
+    ed, pq = Cosigner.ed25519("dual.example", seed("dual")), Cosigner.mldsa44("dual.example", seed("dual-pq"))
+    w = Witness({ORIGIN: s.log.public_key}, [ed, pq], clock=lambda: T0)
+    note, _ = _grow(s.log, 2)
+    cosigned = w.cosign_note(note, 0, [])
+    assert [sig.name for sig in SignedNote.parse(cosigned).signatures] == [ORIGIN, "dual.example", "dual.example"]
+    policy = parse_policy(f"log {log_vkey(ORIGIN, raw_key(s.log))}\nwitness pq {pq.public.vkey()}\nquorum pq\n")
+    assert explain_quorum(cosigned, policy).cosigned == {"pq"}
+    assert verify_quorum(cosigned, policy).size == 2
