@@ -111,6 +111,11 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
         "sudo apt-get install softhsm2", "brew install softhsm", _wsl("softhsm2"),
     ),
     SystemTool(
+        "openssl", ("openssl",),
+        "an outside judge: `openssl ts` reads and verifies the timestamps labkit's TSA issues",
+        "sudo apt-get install openssl", "brew install openssl", _wsl("openssl"),
+    ),
+    SystemTool(
         "nginx", ("nginx",),
         "the static tile-serving test: a plain web server over a Rekor v2 (tlog-tiles) log directory",
         "sudo apt-get install nginx-light", "brew install nginx", _wsl("nginx-light"),
