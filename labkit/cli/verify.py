@@ -47,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--staging", action="store_true", help="Sigstore staging: needs --trusted-root (no network)")
     p.add_argument("--json", action="store_true", help="print the steps as JSON lines instead of a checklist")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
+    p.add_argument("--witness-policy", default=None, metavar="FILE",
+                   help="also require a quorum of witness cosignatures on the checkpoint (C2SP tlog-policy file)")
     p.add_argument("file_or_digest", metavar="FILE_OR_DIGEST", help="the artifact, or sha256:<hex> of it")
     p.set_defaults(handler=_verify_bundle)
 
@@ -68,6 +70,11 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else None
     artifact = resolve_artifact(args.file_or_digest)
     result = explain_bundle(bundle, artifact, root, policy, key)  # type: ignore[arg-type]
+    if args.witness_policy:  # the witness quorum option: steps appended after the bundle's own (labkit.witness)
+        from labkit.witness.bundle import require_witness_quorum
+        from labkit.witness.policy import read_policy
+
+        require_witness_quorum(result, bundle, read_policy(args.witness_policy))
     out = sys.stdout
     if args.json:
         import json

@@ -26,12 +26,19 @@ __all__ = ["explain_witness_quorum", "require_witness_quorum"]
 _SPEC = "C2SP tlog-cosignature"
 
 
-def explain_witness_quorum(bundle: Bundle, policy: Policy, *, log_key: VerifyingKey | None = None,
+def explain_witness_quorum(bundle: Bundle | bytes | str, policy: Policy, *, log_key: VerifyingKey | None = None,
                            now: int | None = None) -> CheckResult:
-    """The quorum steps for every transparency log entry of `bundle` (never raises)."""
+    """The quorum steps for every transparency log entry of `bundle` (a `Bundle` or its JSON; never raises)."""
+    from labkit.errors import LabkitError
     from labkit.tlog.checks import LogCheck
 
     result = LogCheck("witness quorum")
+    try:
+        bundle = bundle if isinstance(bundle, Bundle) else Bundle.from_json(bundle)
+    except LabkitError as exc:
+        result.add("witness.checkpoint", "The bundle carries a checkpoint to check", _SPEC, False,
+                   "a bundle", exc.message, reason="witness.no_checkpoint")
+        return result
     entries = bundle.verification_material.tlog_entries
     if not entries:
         result.add("witness.checkpoint", "The bundle carries a checkpoint to check", _SPEC, False,
@@ -51,7 +58,7 @@ def explain_witness_quorum(bundle: Bundle, policy: Policy, *, log_key: Verifying
     return result
 
 
-def require_witness_quorum(result: CheckResult, bundle: Bundle, policy: Policy, *,
+def require_witness_quorum(result: CheckResult, bundle: Bundle | bytes | str, policy: Policy, *,
                            log_key: VerifyingKey | None = None, now: int | None = None) -> CheckResult:
     """Append the quorum steps to a verified `explain_bundle` result (in place; returned for chaining)."""
     if not result.verified:

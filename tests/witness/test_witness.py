@@ -198,6 +198,21 @@ def test_bundle_quorum_option(tmp_path: Path) -> None:
     result = require_witness_quorum(explain_bundle(bundle, data, root, key=signer.public_key()), bundle, s.policy)
     assert result.verified, result.checklist()
     result.raise_for_failure()
+    # the same option from the shell: labkit verify-bundle --witness-policy
+    from labkit.cli import main
+
+    files = {"b.json": bundle.to_json().encode(), "root.json": root, "key.pem": signer.public_key().pem(),
+             "policy.txt": s.policy.to_text().encode(), "artifact": data}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    argv = ["verify-bundle", "--bundle", str(tmp_path / "b.json"), "--key", str(tmp_path / "key.pem"),
+            "--trusted-root", str(tmp_path / "root.json"), "--witness-policy", str(tmp_path / "policy.txt"),
+            str(tmp_path / "artifact")]
+    assert main(argv) == 0
+    entry.inclusion_proof.checkpoint = s.log.signed_checkpoint()  # the log's signature only
+    (tmp_path / "b.json").write_text(bundle.to_json())
+    assert main(argv) == 1
+    assert main(argv[:-3] + [str(tmp_path / "artifact")]) == 0  # without the option: no witness requirement
 
 
 def test_a_witness_with_both_keys_meets_an_mldsa_only_policy(tmp_path: Path) -> None:
