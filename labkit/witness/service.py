@@ -34,10 +34,11 @@ from labkit.errors import LabkitError, LogError
 from labkit.keys import VerifyingKey
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
+from labkit.tlog.tileclient import TileClient
 from labkit.witness.cosignature import Cosigner
 
 __all__ = ["MAX_PROOF_LINES", "Witness", "WitnessAnswer", "WitnessApp", "WitnessServer", "add_checkpoint_body",
-           "merge_cosignatures", "parse_add_checkpoint", "serve_witness", "submit"]
+           "merge_cosignatures", "parse_add_checkpoint", "serve_witness", "submit", "witness_log"]
 
 MAX_PROOF_LINES = 63
 MAX_REQUEST = 1 << 16
@@ -277,7 +278,9 @@ def submit(url: str, old_size: int, proof: Iterable[bytes], note: str, *, timeou
     """POST an add-checkpoint request to the witness at `url` (loopback) and return its answer."""
     import requests
 
-    from labkit.tlog.tileclient import _is_loopback
+    from labkit.tlog.tileclient import (
+        _is_loopback,  # the one loopback rule labkit's clients share
+    )
 
     host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
     if not _is_loopback(host):
@@ -290,3 +293,26 @@ def submit(url: str, old_size: int, proof: Iterable[bytes], note: str, *, timeou
     return WitnessAnswer(resp.status_code, resp.headers.get("Content-Type", ""), resp.content[:MAX_REQUEST])
 
 
+
+
+def witness_log(client: TileClient, send: Callable[[int, list[bytes], str], WitnessAnswer], *, old_size: int = 0) -> str:
+    """Have a witness cosign the log's latest checkpoint, read (and proved) through `client` from tiles alone.
+
+    `send(old_size, proof, note)` delivers one add-checkpoint request (`submit` bound to a URL, or a
+    `Witness` in process). On 409 the request is retried once from the size the witness answered
+    (C2SP tlog-witness: a client without state may start from 0). Returns the note with the cosignatures.
+    """
+    checkpoint, note = client.checkpoint()
+    old = old_size
+    for _ in range(2):
+        proof = client.consistency_proof(old, checkpoint.size) if 0 < old < checkpoint.size else []
+        answer = send(old, proof, note)
+        if answer.status == 409 and answer.content_type.startswith(SIZE_TYPE) and answer.text.strip().isdigit():
+            old = int(answer.text.strip())
+            if old <= checkpoint.size:
+                continue
+        break
+    if answer.status != 200:
+        raise LogError(f"the witness answered {answer.status}: {answer.text.strip()}",
+                       details={"status": answer.status, "body": answer.text})
+    return merge_cosignatures(note, answer.text)

@@ -231,3 +231,30 @@ def test_a_witness_with_both_keys_meets_an_mldsa_only_policy(tmp_path: Path) -> 
     policy = parse_policy(f"log {log_vkey(ORIGIN, raw_key(s.log))}\nwitness pq {pq.public.vkey()}\nquorum pq\n")
     assert explain_quorum(cosigned, policy).cosigned == {"pq"}
     assert verify_quorum(cosigned, policy).size == 2
+
+
+def test_witness_log_reads_the_log_from_disk_and_over_http(tmp_path: Path) -> None:
+    import functools
+
+    from labkit.tlog.tileclient import DirectorySource, TileClient
+    from labkit.witness.service import witness_log
+
+    s = setup(tmp_path)
+    disk = TileClient(DirectorySource(s.log.directory), origin=ORIGIN, key=s.log.public_key)
+    s.log.append([b"x%d" % i for i in range(300)])
+    in_process = s.witnesses[0]
+    first = witness_log(disk, lambda old, proof, note: in_process.add_checkpoint(add_checkpoint_body(old, proof, note)))
+    assert SignedNote.parse(first).signatures[-1].name == "w0.lab.test"
+    s.log.append([b"y%d" % i for i in range(40)])
+    with serve_witness(s.witnesses[1]) as srv:
+        send = functools.partial(submit, srv.url)
+        witness_log(disk, send)  # from 0: the witness has nothing yet
+        s.log.append([b"z"])
+        cosigned = witness_log(disk, send)  # from 0 → 409 "340" → retried with a proof from tiles
+        assert SignedNote.parse(cosigned).checkpoint().size == 341
+        assert s.witnesses[1].latest(ORIGIN) == (341, s.log.checkpoint().root_hash)
+    # a witness that saw a bigger tree than the log now shows: the log gets a clear error
+    bigger = Witness({ORIGIN: s.log.public_key}, s.witnesses[2].cosigners, clock=lambda: T0)
+    bigger._latest[ORIGIN] = (999, bytes(32))
+    with pytest.raises(LogError, match="409"):
+        witness_log(disk, lambda old, proof, note: bigger.add_checkpoint(add_checkpoint_body(old, proof, note)))
