@@ -110,6 +110,16 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
         "PKCS#11 tests against a software HSM (SoftHSM v2)",
         "sudo apt-get install softhsm2", "brew install softhsm", _wsl("softhsm2"),
     ),
+    SystemTool(
+        "openssl", ("openssl",),
+        "the outside judge of RFC 3161 timestamps (openssl ts -verify)",
+        "sudo apt-get install openssl", "brew install openssl", _wsl("openssl"),
+    ),
+    SystemTool(
+        "node", ("node", "nodejs"),
+        "sigstore-js (@sigstore/verify) judges labkit's bundles (tests/js)",
+        "sudo apt-get install nodejs npm", "brew install node", _wsl("nodejs npm"),
+    ),
 )})
 
 _told: set[str] = set()

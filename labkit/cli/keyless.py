@@ -80,6 +80,7 @@ def _init(args: argparse.Namespace) -> int:
     print(f"  CA:              {inst.ca.intermediate_cert.subject.rfc4514_string()}")
     print(f"  transparency log {inst.url('tlog_url')} (log ID {inst.tlog_key.public_key().key_id().hex()[:16]}…)")
     print(f"  CT log           {inst.ctlog.base_url} (log ID {inst.ctlog.log_id.hex()[:16]}…)")
+    print(f"  timestamps       {inst.url('tsa_url')} ({inst.tsa.chain[0].subject.rfc4514_string()})")
     print("  trusted root:    trusted_root.json")
     return 0
 
@@ -133,6 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
         atomic_write(target, server.client_trust_config_json())
         print(f"issuer + CA: {server.url}", flush=True)
         print(f"log:         {server.tlog_url}", flush=True)
+        print(f"timestamps:  {server.tsa_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
         _warn_if_lab(inst, sys.stdout)  # served on the real clock (Instance.open): real clients check times
         try:

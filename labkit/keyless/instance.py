@@ -9,6 +9,7 @@
     DIR/tlog/                 the transparency log (labkit.tlog)
     DIR/oci/                  an OCI image layout
     DIR/oidc/                 the issuer's discovery document and JWKS
+    DIR/tsa/chain.pem         the timestamp authority's chain (RFC 3161 TSA leaf, its root)
     DIR/trusted_root.json     the Sigstore TrustedRoot pointing at all of the above
 
 With a seed every key, serial number and signature is derived from it. The
@@ -47,6 +48,9 @@ from labkit.keyless.trustroot import (
 )
 from labkit.keys import SigningKey, generate, load_secret_pem, make_private_dir, save_secret_pem
 from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
+from labkit.tsa.authority import TimestampAuthority
+from labkit.tsa.chain import DEFAULT_TSA_URL, TSAMaterial, create_tsa, tsa_entry
+from labkit.tsa.store import load_tsa, save_tsa
 
 if TYPE_CHECKING:
     from labkit.tlog.entries import LogEntry
@@ -61,6 +65,7 @@ DEFAULT_URLS = {
     "ca_url": "https://fulcio.labkit.invalid",
     "tlog_url": "https://rekor.labkit.invalid",
     "ctlog_url": "https://ctfe.labkit.invalid",
+    "tsa_url": DEFAULT_TSA_URL,
 }
 _KEYS = {
     "oidc": "ed25519",
@@ -75,6 +80,10 @@ def default_instance_dir() -> Path:
     """``$LABKIT_HOME`` if set, else ``./.labkit`` in the current directory."""
     home = os.environ.get("LABKIT_HOME")
     return Path(home) if home else Path.cwd() / ".labkit"
+
+
+def _save_tsa(root: Path, material: TSAMaterial) -> None:
+    save_tsa(material, chain_path=root / "tsa" / "chain.pem", key_path=root / "keys" / "tsa.pem")
 
 
 def _parse_time(value: object) -> _dt.datetime:
@@ -123,6 +132,9 @@ class Instance:
             ctlog=self.ctlog,
             serial_counter=self._next_serial_number,
         )
+        material = self._load_tsa()
+        self.tsa = TimestampAuthority(material.signing_key, material.chain, clock=self.clock,
+                                      entropy=self.lab.entropy if self.lab else SystemEntropy())
 
     # -- creation and opening ---------------------------------------------------------
 
@@ -170,6 +182,7 @@ class Instance:
             )
             atomic_write(root / "ca" / "root.pem", root_cert.public_bytes(serialization.Encoding.PEM))
             atomic_write(root / "ca" / "intermediate.pem", inter_cert.public_bytes(serialization.Encoding.PEM))
+            _save_tsa(root, create_tsa(lab=lab, now=created))
             try:
                 from labkit.oci.layout import OCILayout
 
@@ -229,6 +242,16 @@ class Instance:
             atomic_write(path, f"{number + 1}\n".encode())
         return number
 
+    def _load_tsa(self) -> TSAMaterial:
+        """The TSA's key and chain; an instance made before it had a TSA gets one now, from its creation time."""
+        if not (self.path / "tsa" / "chain.pem").exists():
+            lab = Lab(seed=str(self.config["seed"])) if self.lab is not None else None
+            with file_lock(self.path / ".instance.lock"):
+                if not (self.path / "tsa" / "chain.pem").exists():
+                    _save_tsa(self.path, create_tsa(lab=lab, now=self.created))
+        return load_tsa(chain_path=self.path / "tsa" / "chain.pem", key_path=self.path / "keys" / "tsa.pem",
+                        lab=Lab(seed=str(self.config["seed"])) if self.lab is not None else None)
+
     def _load_key(self, name: str, alg: str) -> SigningKey:
         if self.lab is not None:
             return generate(alg, lab=self.lab, label=f"instance/{name}")
@@ -245,7 +268,7 @@ class Instance:
             raise KeylessError(f"CA certificate {name} is not PEM") from None
 
     def url(self, name: str) -> str:
-        """One of the instance's service URLs (``issuer_url``, ``ca_url``, ``tlog_url``, ``ctlog_url``)."""
+        """One of the instance's service URLs (``issuer_url``, ``ca_url``, ``tlog_url``, ``ctlog_url``, ``tsa_url``)."""
         return str(self.config.get(name) or DEFAULT_URLS[name])
 
     @property
@@ -305,6 +328,7 @@ class Instance:
                         organization="labkit", common_name="labkit lab CA")
             ],
             ctlogs=[LogEntryKey(self.url("ctlog_url"), self.ctlog.public_key, self.ctlog.log_id, self.created)],
+            timestamp_authorities=[tsa_entry(self.tsa.chain, uri=self.url("tsa_url"))],
         )
 
     def trusted_root_json(self) -> bytes:
@@ -315,7 +339,7 @@ class Instance:
         """A ClientTrustConfig (``sigstore --trust-config``) wrapping the trusted root."""
         doc = client_trust_config(
             self.trusted_root(), ca_url=self.url("ca_url"), oidc_url=self.url("issuer_url"),
-            tlog_url=self.url("tlog_url"), start=self.created,
+            tlog_url=self.url("tlog_url"), tsa_url=self.url("tsa_url"), start=self.created,
         )
         return (json.dumps(doc, indent=2) + "\n").encode()
 

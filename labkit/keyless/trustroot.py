@@ -149,6 +149,7 @@ def client_trust_config(
     oidc_url: str,
     tlog_url: str,
     start: _dt.datetime,
+    tsa_url: str | None = None,
 ) -> dict[str, Any]:
     """A ``ClientTrustConfig`` (trusted root + signing config v0.2), as ``sigstore --trust-config`` reads it."""
     def service(url: str) -> dict[str, Any]:
@@ -160,7 +161,7 @@ def client_trust_config(
         "oidcUrls": [service(oidc_url)],
         "rekorTlogUrls": [service(tlog_url)],
         "rekorTlogConfig": {"selector": "ANY"},
-        "tsaUrls": [],
+        "tsaUrls": [service(tsa_url)] if tsa_url else [],
         "tsaConfig": {"selector": "ANY"},
     }
     return {"mediaType": CLIENT_TRUST_CONFIG_MEDIA_TYPE, "trustedRoot": root, "signingConfig": signing}
