@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "log",
     "oci",
     "keyless",
+    "trust",
     "attest",
     "policy",
     "attack",

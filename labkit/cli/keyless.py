@@ -28,6 +28,8 @@ def add_instance_argument(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli.trust import add_trusted_root_create_options
+
     from labkit.cli._output import add_force_option
 
     p = sub.add_parser("init", help="create a local keyless instance (OIDC issuer, CA, logs, OCI layout)")
@@ -42,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_force_option(q, "the --output file")
     q.add_argument("--client-trust-config", action="store_true",
                    help="wrap it in a ClientTrustConfig (for sigstore --trust-config)")
+    q.add_argument("action", nargs="?", choices=["create"],
+                   help="create: make a trusted root from --fulcio/--rekor/--ctfe/--tsa (cosign trusted-root create)")
+    add_trusted_root_create_options(q)
     q.set_defaults(handler=_trusted_root)
 
     t = sub.add_parser("token", help="mint an identity token (JWT) from the instance's OIDC issuer")
@@ -94,6 +99,14 @@ def _trusted_root(args: argparse.Namespace) -> int:
     from labkit.cli._output import refuse_existing, write_output
     from labkit.keyless.instance import Instance
 
+    from labkit.errors import InputError
+
+    if args.action == "create":
+        from labkit.cli.trust import trusted_root_create
+
+        return trusted_root_create(args)
+    if args.fulcio or args.rekor or args.ctfe or args.tsa or args.out:
+        raise InputError("--fulcio, --rekor, --ctfe, --tsa and --out belong to `labkit trusted-root create`")
     if args.output:
         refuse_existing([args.output], force=args.force)
     inst = Instance.open(args.instance)

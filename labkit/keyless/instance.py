@@ -48,6 +48,8 @@ from labkit.keyless.trustroot import (
 )
 from labkit.keys import SigningKey, generate, load_secret_pem, make_private_dir, save_secret_pem
 from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
+from labkit.signingconfig import SigningConfig
+from labkit.timestamping import Timestamper, timestampers_for
 from labkit.tsa.authority import TimestampAuthority
 from labkit.tsa.chain import DEFAULT_TSA_URL, TSAMaterial, create_tsa, tsa_entry
 from labkit.tsa.store import load_tsa, save_tsa
@@ -335,13 +337,25 @@ class Instance:
         """The TrustedRoot as stable JSON bytes."""
         return trusted_root_json(self.trusted_root())
 
-    def client_trust_config_json(self) -> bytes:
-        """A ClientTrustConfig (``sigstore --trust-config``) wrapping the trusted root."""
-        doc = client_trust_config(
+    def client_trust_config(self) -> dict[str, Any]:
+        """A ClientTrustConfig (``sigstore --trust-config``): the trusted root and the signing config."""
+        return client_trust_config(
             self.trusted_root(), ca_url=self.url("ca_url"), oidc_url=self.url("issuer_url"),
             tlog_url=self.url("tlog_url"), tsa_url=self.url("tsa_url"), start=self.created,
         )
-        return (json.dumps(doc, indent=2) + "\n").encode()
+
+    def client_trust_config_json(self) -> bytes:
+        """The ClientTrustConfig as JSON bytes."""
+        return (json.dumps(self.client_trust_config(), indent=2) + "\n").encode()
+
+    def signing_config(self) -> SigningConfig:
+        """The instance's own signing config: its CA, issuer, log and TSA under their (never resolving) URLs."""
+        return SigningConfig.from_dict(self.client_trust_config()["signingConfig"])
+
+    def timestampers(self, config: SigningConfig | None = None) -> list[Timestamper]:
+        """The timestampers `config` (default: the instance's own) selects now; this instance's TSA in process."""
+        return timestampers_for(config or self.signing_config(), now=self.clock.now(),
+                                local={self.url("tsa_url"): self.tsa})
 
     def publish_issuer(self) -> Path:
         """Write the issuer's discovery document and JWKS under ``DIR/oidc/`` (what ``jwks_uri`` serves)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from labkit.keyless.ca import CertificateRequest, IssuedCertificate
 from labkit.keyless.oidc import IdentityToken, decode_unverified
 from labkit.keys import SigningKey, generate
 from labkit.sign import open_artifact
+from labkit.timestamping import Timestamper, add_timestamps
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
@@ -73,11 +74,14 @@ def sign_keyless(
     identity: str | None = None,
     identity_token: str | None = None,
     claims: Mapping[str, Any] | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> KeylessSignature:
     """Sign bytes or a file keyless and log it; raises a `KeylessError` if any stage refuses.
 
     Give an `identity` (email or URI, optionally extra token `claims`) to have
     the instance's issuer mint a token, or an `identity_token` minted elsewhere.
+    Each of `timestampers` (`labkit.timestamping.timestampers_for`) adds an RFC 3161
+    timestamp over the signature (stage ``timestamp``).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -102,6 +106,12 @@ def sign_keyless(
     signature = key.sign_digest(artifact.digest, artifact.hash_name)
     t4 = time.perf_counter()
     timings["sign"] = t4 - t3
+    # Timestamp before logging, as sigstore-python does: the TSA vouches for the signature's time.
+    stamped = add_timestamps(bundle_from_parts(issued.der(), artifact.digest, signature, None), timestampers)
+    t4t = time.perf_counter()
+    if timestampers:
+        timings["timestamp"] = t4t - t4
+    t4 = t4t
     from labkit.tlog.entries import hashedrekord_body
 
     # Rekor hashedrekord v0.0.1: publicKey.content is the PEM leaf certificate.
@@ -117,14 +127,19 @@ def sign_keyless(
             details={"integrated time": logged, "not before": cert.not_valid_before_utc.isoformat(),
                      "not after": cert.not_valid_after_utc.isoformat()},
         )
-    bundle = bundle_from_parts(issued.der(), artifact.digest, signature, entry)
+    bundle = bundle_from_parts(issued.der(), artifact.digest, signature, entry,
+                               stamped.verification_material.rfc3161_timestamps)
     timings["bundle"] = time.perf_counter() - t5
     return KeylessSignature(bundle, token, issued, entry, artifact.digest, signature, timings)
 
 
-def bundle_from_parts(certificate_der: bytes, digest: bytes, signature: bytes, entry: LogEntry) -> Bundle:
-    """Assemble a bundle v0.3 (leaf certificate, one log entry, SHA-256 message signature); checks nothing."""
-    material = VerificationMaterial(certificate=certificate_der, tlog_entries=[entry.to_bundle_entry()])
+def bundle_from_parts(certificate_der: bytes, digest: bytes, signature: bytes, entry: LogEntry | None,
+                      timestamps: Sequence[bytes] = ()) -> Bundle:
+    """Assemble a bundle v0.3 (leaf certificate, a log entry or none, SHA-256 message signature, timestamps);
+    checks nothing."""
+    material = VerificationMaterial(certificate=certificate_der,
+                                    tlog_entries=[entry.to_bundle_entry()] if entry is not None else [],
+                                    rfc3161_timestamps=list(timestamps))
     content = MessageSignature(digest=digest, signature=signature, algorithm=proto_name("sha256"))
     return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
 
@@ -136,9 +151,11 @@ def sign_blob_keyless(
     identity: str | None = None,
     identity_token: str | None = None,
     claims: Mapping[str, Any] | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> Bundle:
     """Keyless ``sign-blob``: the Sigstore bundle v0.3 for the file (or bytes) at `path`."""
-    return sign_keyless(instance, path, identity=identity, identity_token=identity_token, claims=claims).bundle
+    return sign_keyless(instance, path, identity=identity, identity_token=identity_token, claims=claims,
+                        timestampers=timestampers).bundle
 
 
 @dataclass(frozen=True)
