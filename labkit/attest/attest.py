@@ -142,6 +142,9 @@ def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | Non
     from labkit.tlog.entries import dsse_body
 
     envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, signer.key)
+    if instance is not None and instance.timestamp_only:
+        timestampers = timestampers or instance.timestampers()
+        instance = None  # nothing is logged: the timestamp is the only source of time
     stamps = add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(), envelope), timestampers)
     entries = []
     entry = None

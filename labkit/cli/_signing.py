@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from labkit.timestamping import Timestamper
     from labkit.verify.trustroot import TrustedRoot
 
-__all__ = ["SigningServices", "add_signing_config_options", "signing_services"]
+__all__ = ["SigningServices", "add_signed_timestamps_option", "add_signing_config_options", "signing_services"]
 
 
 def add_signing_config_options(p: argparse.ArgumentParser) -> None:
@@ -36,6 +36,16 @@ def add_signing_config_options(p: argparse.ArgumentParser) -> None:
                    "its TSAs timestamp the signature")
     p.add_argument("--trusted-root", default=None, metavar="FILE",
                    help="Sigstore TrustedRoot: the new bundle's timestamps must verify against it")
+
+
+def add_signed_timestamps_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--signed-timestamps N``: the timestamp-only policy (N verified RFC 3161 timestamps, no log needed)."""
+    from labkit.cli._types import bounded_int
+    from labkit.verify.timestamp import MAX_TIMESTAMPS
+
+    p.add_argument("--signed-timestamps", type=bounded_int(0, MAX_TIMESTAMPS), default=0, metavar="N",
+                   help="accept a bundle without a transparency-log entry when N of its RFC 3161 timestamps "
+                   "verify (and require N in any case); default 0: a log entry is required")
 
 
 @dataclass

@@ -158,8 +158,8 @@ def _attest(args: argparse.Namespace) -> int:
     services = _services(args, inst)
     a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst,
                      annotations=_pairs(args.annotations, "-a"), timestampers=services.timestampers)
-    entry = a.bundle.verification_material.tlog_entries[0]
-    print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+    for entry in a.bundle.verification_material.tlog_entries:
+        print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Pushing attestation referrer: {ref.name}@{a.referrer.digest}", file=sys.stderr)
     print(f"{ref.name}@{desc.digest}")
     return 0
@@ -212,8 +212,8 @@ def _attest_blob(args: argparse.Namespace) -> int:
     services = _services(args, inst)
     bundle = attest_blob(args.file, args.type, predicate, signer, instance=inst, timestampers=services.timestampers)
     write_output(args.bundle, bundle.to_json().encode("utf-8"), force=args.force)
-    entry = bundle.verification_material.tlog_entries[0]
-    print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+    for entry in bundle.verification_material.tlog_entries:
+        print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
     return 0
 

@@ -79,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     from labkit.cli._options import add_signer_options, add_verifier_options
     from labkit.cli._output import add_force_option
-    from labkit.cli._signing import add_signing_config_options
+    from labkit.cli._signing import add_signed_timestamps_option, add_signing_config_options
     from labkit.cli.keyless import add_instance_argument
 
     p = sub.add_parser("sign-blob", help="sign a file (with a key, or keyless) and write a Sigstore bundle")
@@ -107,6 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     q.add_argument("--trusted-root", default=None,
                    help="Sigstore TrustedRoot JSON (default: the lab instance's for keyless, else public-good)")
+    add_signed_timestamps_option(q)
     q.add_argument("file", nargs="?", help="the file that was signed ('-' for standard input)")
     q.set_defaults(handler=_verify_blob)
 
@@ -202,7 +203,8 @@ def _verify_blob_keyless(args: argparse.Namespace, file: str, policy: Identity) 
         with Instance.open(args.instance) as instance:
             root = TrustedRoot.from_json(instance.trusted_root_json())
     artifact = Artifact.from_bytes(sys.stdin.buffer.read()) if file == "-" else Artifact.from_path(file)
-    result = explain_bundle(read_bytes(args.bundle, "bundle"), artifact, root, policy=policy)
+    result = explain_bundle(read_bytes(args.bundle, "bundle"), artifact, root, policy=policy,
+                            signed_timestamps=args.signed_timestamps)
     if args.verbose:
         print(result.checklist(), file=sys.stderr)
     result.raise_for_failure()
@@ -245,7 +247,7 @@ def _verify_blob(args: argparse.Namespace) -> int:
     else:
         artifact = Artifact.from_path(file)
     root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root")) if args.trusted_root else None
-    result = explain_bundle(bundle, artifact, root, key=key)
+    result = explain_bundle(bundle, artifact, root, key=key, signed_timestamps=args.signed_timestamps)
     if args.verbose:
         print(result.checklist(), file=sys.stderr)
     if result.verified:

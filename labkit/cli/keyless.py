@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("dir", nargs="?", default=None, help="directory (default: $LABKIT_HOME or ./.labkit)")
     p.add_argument("--seed", default=None, help="derive every key from this public seed (reproducible lab)")
     p.add_argument("--force", action="store_true", help="replace an existing instance")
+    p.add_argument("--timestamp-only", action="store_true",
+                   help="sign with RFC 3161 timestamps and no log entry (verify with --signed-timestamps N)")
     p.set_defaults(handler=_init)
 
     q = sub.add_parser("trusted-root", help="print or write the instance's Sigstore TrustedRoot JSON")
@@ -82,7 +84,7 @@ def _warn_if_lab(inst: object, out: TextIO) -> None:
 def _init(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
 
-    inst = Instance.create(args.dir, seed=args.seed, force=args.force)
+    inst = Instance.create(args.dir, seed=args.seed, force=args.force, timestamp_only=args.timestamp_only)
     mode = (f"lab (seed {args.seed!r}): LAB keys, derivable by anyone from the public seed; never for real use"
             if args.seed is not None else "real (random keys in keys/, mode 0600)")
     print(f"created labkit instance: {mode}")

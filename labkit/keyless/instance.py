@@ -148,12 +148,15 @@ class Instance:
         seed: str | None = None,
         clock: Clock | None = None,
         force: bool = False,
+        timestamp_only: bool = False,
     ) -> Instance:
         """Create an instance in `path` (default `default_instance_dir()`).
 
         With `seed` it is a reproducible lab instance; without, keys are random
         and stored (mode 0600) under ``keys/``. An existing instance is refused
-        unless `force`.
+        unless `force`. A `timestamp_only` instance logs nothing: its bundles carry
+        a certificate and an RFC 3161 timestamp (as GitHub's own instance issues for
+        private repositories); they verify only under a signed-timestamp policy.
         """
         root = Path(path) if path is not None else default_instance_dir()
         if not root.is_dir():
@@ -170,6 +173,8 @@ class Instance:
             config: dict[str, Any] = {"format": _FORMAT, "created": rfc3339(created), **DEFAULT_URLS}
             if seed is not None:
                 config["seed"] = seed
+            if timestamp_only:
+                config["timestamp_only"] = True
             lab = Lab(seed=seed) if seed is not None else None
             keys: dict[str, SigningKey] = {}
             for name, alg in _KEYS.items():
@@ -269,6 +274,11 @@ class Instance:
         except ValueError:
             raise KeylessError(f"CA certificate {name} is not PEM") from None
 
+    @property
+    def timestamp_only(self) -> bool:
+        """True when the instance signs with timestamps and no log entry (``labkit init --timestamp-only``)."""
+        return self.config.get("timestamp_only") is True
+
     def url(self, name: str) -> str:
         """One of the instance's service URLs (``issuer_url``, ``ca_url``, ``tlog_url``, ``ctlog_url``, ``tsa_url``)."""
         return str(self.config.get(name) or DEFAULT_URLS[name])
@@ -341,7 +351,8 @@ class Instance:
         """A ClientTrustConfig (``sigstore --trust-config``): the trusted root and the signing config."""
         return client_trust_config(
             self.trusted_root(), ca_url=self.url("ca_url"), oidc_url=self.url("issuer_url"),
-            tlog_url=self.url("tlog_url"), tsa_url=self.url("tsa_url"), start=self.created,
+            tlog_url=None if self.timestamp_only else self.url("tlog_url"), tsa_url=self.url("tsa_url"),
+            start=self.created,
         )
 
     def client_trust_config_json(self) -> bytes:

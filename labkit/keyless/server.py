@@ -176,7 +176,8 @@ class InstanceServer:
         from labkit.keyless.trustroot import client_trust_config
 
         doc = client_trust_config(
-            self.instance.trusted_root(), ca_url=self.url, oidc_url=self.url, tlog_url=self.tlog_url,
+            self.instance.trusted_root(), ca_url=self.url, oidc_url=self.url,
+            tlog_url=None if self.instance.timestamp_only else self.tlog_url,
             tsa_url=self.tsa_url, start=self.instance.created,
         )
         return (json.dumps(doc, indent=2) + "\n").encode()

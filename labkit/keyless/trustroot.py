@@ -147,7 +147,7 @@ def client_trust_config(
     *,
     ca_url: str,
     oidc_url: str,
-    tlog_url: str,
+    tlog_url: str | None,
     start: _dt.datetime,
     tsa_url: str | None = None,
 ) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def client_trust_config(
         "mediaType": SIGNING_CONFIG_MEDIA_TYPE,
         "caUrls": [service(ca_url)],
         "oidcUrls": [service(oidc_url)],
-        "rekorTlogUrls": [service(tlog_url)],
+        "rekorTlogUrls": [service(tlog_url)] if tlog_url else [],
         "rekorTlogConfig": {"selector": "ANY"},
         "tsaUrls": [service(tsa_url)] if tsa_url else [],
         "tsaConfig": {"selector": "ANY"},
