@@ -62,3 +62,34 @@ def test_served_tsa_answers_rfc3161(tmp_path: Path) -> None:
         assert [s["url"] for s in doc["signingConfig"]["tsaUrls"]] == [server.tsa_url]
         assert doc["signingConfig"]["tsaUrls"][0]["majorApiVersion"] == 1
     inst.close()
+
+
+def test_openssl_verifies_the_served_tsa_with_the_chain_from_the_trusted_root(tmp_path: Path) -> None:
+    """Debian's ``openssl ts -verify`` is the judge; the chain comes from trusted_root.json, nothing else."""
+    import base64
+    import subprocess
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.conftest import require_tool
+
+    openssl = require_tool("openssl", "the outside judge of RFC 3161 responses")
+    inst = Instance.create(tmp_path / "served")
+    entry = json.loads((inst.path / "trusted_root.json").read_text())["timestampAuthorities"][0]
+    certs = [x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"])) for c in entry["certChain"]["certificates"]]
+    root, leaf = tmp_path / "root.pem", tmp_path / "leaf.pem"
+    root.write_bytes(certs[-1].public_bytes(serialization.Encoding.PEM))
+    leaf.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs[:-1]))
+    data, reply = tmp_path / "signature.bin", tmp_path / "reply.tsr"
+    data.write_bytes(b"the signature bytes a bundle's timestamp covers")
+    with InstanceServer(inst) as server:
+        reply.write_bytes(HTTPTimestamper(server.tsa_url).timestamp(data.read_bytes()))
+    inst.close()
+    judged = subprocess.run([openssl, "ts", "-verify", "-data", str(data), "-in", str(reply), "-CAfile", str(root),
+                             "-untrusted", str(leaf)], capture_output=True, text=True, timeout=60, check=False)
+    assert judged.returncode == 0 and "Verification: OK" in judged.stdout, judged.stdout + judged.stderr
+    data.write_bytes(b"other bytes")
+    judged = subprocess.run([openssl, "ts", "-verify", "-data", str(data), "-in", str(reply), "-CAfile", str(root),
+                             "-untrusted", str(leaf)], capture_output=True, text=True, timeout=60, check=False)
+    assert judged.returncode != 0
