@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from labkit.timestamping import Timestamper
     from labkit.verify.trustroot import TrustedRoot
 
-__all__ = ["SigningServices", "add_signed_timestamps_option", "add_signing_config_options", "signing_services"]
+__all__ = ["SigningServices", "add_signed_timestamps_option", "add_signing_config_options", "served_config",
+           "signing_services"]
 
 
 def add_signing_config_options(p: argparse.ArgumentParser) -> None:
@@ -100,3 +101,24 @@ def signing_services(args: argparse.Namespace, instance: Instance | None, *, key
     now = instance.clock.now() if instance is not None else SystemClock().now()
     services.tlog_urls = [s.url for s in config.tlogs(now) if s.url not in own]
     return services
+
+
+def served_config(args: argparse.Namespace) -> SigningConfig | None:
+    """``--signing-config`` when the CA it selects is served on loopback (sign over HTTP), else None (in process)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from labkit._internal.fsutil import read_bytes
+    from labkit.lab import SystemClock
+    from labkit.signingconfig import SigningConfig
+
+    if not args.signing_config:
+        return None
+    config = SigningConfig.from_json(read_bytes(args.signing_config, "signing config"))
+    if not config.ca_urls:
+        return None
+    host = urlsplit(config.ca(SystemClock().now()).url).hostname or ""
+    try:
+        return config if host == "localhost" or ipaddress.ip_address(host).is_loopback else None
+    except ValueError:
+        return None

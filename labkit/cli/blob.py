@@ -177,12 +177,23 @@ def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
     if not args.tlog_upload:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
     data = sys.stdin.buffer.read() if file == "-" else file
-    from labkit.cli._signing import signing_services
+    from labkit.cli._signing import served_config, signing_services
 
-    with Instance.open(args.instance) as instance:
-        services = signing_services(args, instance, keyless=True)
-        bundle = sign_blob_keyless(instance, data, identity=args.identity, identity_token=args.identity_token,
-                                   timestampers=services.timestampers)
+    config = served_config(args)
+    if config is not None:
+        # The signing config names served (loopback) services: sign through them, no instance needed.
+        from labkit.keyless.remote import sign_blob_with_config
+
+        if not args.identity_token:
+            raise InputError("signing through a served CA needs --identity-token (mint one: labkit token ...)")
+        services = signing_services(args, None, keyless=True)
+        bundle = sign_blob_with_config(config, data, identity_token=args.identity_token,
+                                       timestampers=services.timestampers)
+    else:
+        with Instance.open(args.instance) as instance:
+            services = signing_services(args, instance, keyless=True)
+            bundle = sign_blob_keyless(instance, data, identity=args.identity, identity_token=args.identity_token,
+                                       timestampers=services.timestampers)
     ms = bundle.message_signature
     assert ms is not None
     _write_outputs(args, base64.b64encode(ms.signature), bundle.to_json())
