@@ -47,7 +47,8 @@ def _loopback_url(url: str, what: str) -> str:
         loopback = False
     if not loopback:
         raise KeylessError(f"refusing to contact the {what} at {url}: labkit talks to loopback services only",
-                           hint="Name the services `labkit serve` printed (http://127.0.0.1:PORT) in the signing config.")
+                           hint="Name the services `labkit serve` printed (http://127.0.0.1:PORT) in the signing "
+                           "config.")
     return url.rstrip("/")
 
 
