@@ -112,12 +112,12 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
     ),
     SystemTool(
         "openssl", ("openssl",),
-        "the outside judge of RFC 3161 timestamps (openssl ts -verify)",
+        "an outside judge: `openssl ts` reads and verifies the timestamps labkit's TSA issues",
         "sudo apt-get install openssl", "brew install openssl", _wsl("openssl"),
     ),
     SystemTool(
         "node", ("node", "nodejs"),
-        "sigstore-js (@sigstore/verify) judges labkit's bundles (tests/js)",
+        "sigstore-js (@sigstore/verify) judges labkit's bundles (tests/js; then npm ci --prefix tests/js)",
         "sudo apt-get install nodejs npm", "brew install node", _wsl("nodejs npm"),
     ),
 )})
