@@ -90,6 +90,13 @@ def signing_services(args: argparse.Namespace, instance: Instance | None, *, key
         services.root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"))
     if config is None:
         return services
+    if instance is not None and keyless and args.signing_config and config.ca_urls:
+        ca = config.ca(instance.clock.now())
+        if ca.url != instance.url("ca_url"):
+            raise InputError(f"the signing config's CA {ca.url} is neither this instance's ({instance.url('ca_url')}) "
+                             "nor served on loopback",
+                             hint="Use the trust config `labkit serve` wrote, or `labkit signing-config create "
+                             "--fulcio url=http://127.0.0.1:PORT,...`.")
     if instance is not None:
         services.timestampers = instance.timestampers(config)
         own = {instance.url("tlog_url")}

@@ -143,3 +143,13 @@ def test_attest_blob_is_timestamped(inst: Instance, tmp_path: Path) -> None:
     assert main(["verify-blob-attestation", "--instance", str(inst.path), "--type", "custom", "--bundle",
                  str(bundle), "--certificate-identity", "a@example.com", "--certificate-oidc-issuer",
                  inst.issuer.url, str(artifact)]) == 0
+
+
+def test_a_config_naming_a_remote_ca_is_refused(inst: Instance, tmp_path: Path) -> None:
+    config, artifact = tmp_path / "sc.json", tmp_path / "a.txt"
+    artifact.write_bytes(b"x")
+    assert main(["signing-config", "create", "--fulcio", f"url=https://fulcio.sigstore.dev,api-version=1,{START}",
+                 "--out", str(config)]) == 0
+    assert main(["sign-blob", "--instance", str(inst.path), "--identity", "a@example.com", "--signing-config",
+                 str(config), "--bundle", str(tmp_path / "b.json"), str(artifact)]) == 1
+    assert not (tmp_path / "b.json").exists()
