@@ -120,6 +120,11 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
         "the static tile-serving test: a plain web server over a Rekor v2 (tlog-tiles) log directory",
         "sudo apt-get install nginx-light", "brew install nginx", _wsl("nginx-light"),
     ),
+    SystemTool(
+        "node", ("node", "nodejs"),
+        "sigstore-js (@sigstore/verify) judges labkit's bundles (tests/js; then npm ci --prefix tests/js)",
+        "sudo apt-get install nodejs npm", "brew install node", _wsl("nodejs npm"),
+    ),
 )})
 
 _told: set[str] = set()

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "witness",
     "oci",
     "keyless",
+    "trust",
     "attest",
     "policy",
     "attack",
