@@ -21,7 +21,7 @@ import base64
 import contextlib
 import mmap
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from labkit.errors import InputError, KeyFileError
 from labkit.hashing import CHUNK_SIZE, digest_file, new_hash, proto_name
 from labkit.keys import KeyAlgorithm, SigningKey, VerifyingKey
 from labkit.lab import Clock
+from labkit.timestamping import Timestamper, add_timestamps
 
 __all__ = [
     "Artifact",
@@ -151,12 +152,14 @@ def sign_blob(
     *,
     tlog: LogUploader | None = None,
     clock: Clock | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> Bundle:
     """Sign an artifact (bytes or a file path) into a Sigstore bundle v0.3.
 
     The bundle carries ``publicKey.hint`` (not the key: the verifier brings
     its own) and ``messageSignature {messageDigest, signature}``. With `tlog`
-    the signature is uploaded and the returned entry is included.
+    the signature is uploaded and the returned entry is included; each of
+    `timestampers` adds an RFC 3161 timestamp over the signature.
     """
     artifact, signed = signed_artifact(data_or_path, key, clock=clock)
     entries: list[TransparencyLogEntry] = []
@@ -164,4 +167,4 @@ def sign_blob(
         entries.append(tlog(signed))
     material = VerificationMaterial(public_key_hint=public_key_hint(signed.verifying_key), tlog_entries=entries)
     content = MessageSignature(digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name))
-    return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
+    return add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, material, content), timestampers)

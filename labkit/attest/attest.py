@@ -29,7 +29,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Union
@@ -41,6 +41,7 @@ from labkit.errors import AttestationError, LabkitError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, generate
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
+from labkit.timestamping import Timestamper, add_timestamps
 from labkit.verify.verifier import explain_bundle
 
 if TYPE_CHECKING:
@@ -137,11 +138,16 @@ def _predicate(predicate_type: str, predicate: PredicateInput, instance: Instanc
 
 
 def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | None,
-                  annotations: Mapping[str, str] | None = None) -> tuple[Envelope, Bundle, Any]:
+                  annotations: Mapping[str, str] | None = None,
+                  timestampers: Sequence[Timestamper] = ()) -> tuple[Envelope, Bundle, Any]:
     from labkit.sign import public_key_hint
     from labkit.tlog.entries import dsse_body
 
     envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, signer.key)
+    if instance is not None and instance.timestamp_only:
+        timestampers = timestampers or instance.timestampers()
+        instance = None  # nothing is logged: the timestamp is the only source of time
+    stamps = add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(), envelope), timestampers)
     entries = []
     entry = None
     if instance is not None:
@@ -152,6 +158,7 @@ def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | Non
         material = VerificationMaterial(certificate=signer.certificate_der, tlog_entries=entries)
     else:
         material = VerificationMaterial(public_key_hint=public_key_hint(signer.key.public_key()), tlog_entries=entries)
+    material.rfc3161_timestamps = stamps.verification_material.rfc3161_timestamps
     return envelope, Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope), entry
 
 
@@ -163,6 +170,7 @@ def attest_blob(
     *,
     instance: Instance | None,
     subject_name: str | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> Bundle:
     """``attest-blob``: a bundle v0.3 with a DSSE in-toto statement about the blob, logged in `instance`.
 
@@ -180,7 +188,7 @@ def attest_blob(
         name = subject_name or Path(data_or_path).name
     s = signer if isinstance(signer, Signer) else key_signer(signer)
     statement = make_statement(name, digest, predicate_type, _predicate(predicate_type, predicate, instance))
-    return _sign_and_log(statement, s, instance)[1]
+    return _sign_and_log(statement, s, instance, timestampers=timestampers)[1]
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,7 @@ def attest_image(
     instance: Instance | None,
     legacy_att: bool = True,
     annotations: Mapping[str, str] | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> ImageAttestation:
     """``attest``: sign a statement about `image` (already resolved to its digest) and store it.
 
@@ -219,7 +228,7 @@ def attest_image(
     s = signer if isinstance(signer, Signer) else key_signer(signer)
     statement = make_statement(docker_reference, image.digest.hex, predicate_type,
                                _predicate(predicate_type, predicate, instance))
-    envelope, bundle, entry = _sign_and_log(statement, s, instance, annotations)
+    envelope, bundle, entry = _sign_and_log(statement, s, instance, annotations, timestampers)
     env_bytes = envelope.to_json().encode()
     # cosign's .att layers carry an empty signature annotation: the signature is inside the envelope.
     layer = make_signature_layer(
@@ -242,11 +251,12 @@ def sign_image_bundle(
     *,
     docker_reference: str,
     instance: Instance | None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> ImageAttestation:
     """A cosign v3 image signature: a DSSE statement of type ``https://sigstore.dev/cosign/sign/v1``
     with an empty predicate, logged, stored as a bundle referrer (cosign ``specs/BUNDLE_SPEC.md``)."""
     return attest_image(store, image, COSIGN_SIGN_PREDICATE, {}, signer, docker_reference=docker_reference,
-                        instance=instance, legacy_att=False)
+                        instance=instance, legacy_att=False, timestampers=timestampers)
 
 
 # --- verification --------------------------------------------------------------------------------

@@ -150,6 +150,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "timestamp.tsa_validity": ("timestamp.rfc3161", "the timestamp is outside the TSA's trusted-root window"),
     "timestamp.tsa_cert_validity": ("timestamp.rfc3161", "the timestamp is outside the TSA certificates' validity"),
     "timestamp.signature": ("timestamp.rfc3161", "the timestamp's signature does not verify"),
+    "timestamp.threshold": ("timestamp.rfc3161", "fewer verified timestamps than the timestamp-only policy requires"),
     "time.no_verified_source": ("time.verified_source", "no verified signing time (promise or timestamp)"),
     "time.in_future": ("time.verified_source", "a verified signing time is later than now plus the clock-skew allowance"),
     "tlog.key_validity": ("tlog.key_validity", "the log key was not valid at the signing time"),
@@ -233,6 +234,8 @@ class _Request:
     policy: IdentityPolicy | None
     key: KeyInput
     now: _dt.datetime
+    #: 0: a transparency-log entry is required; N > 0: the timestamp-only policy (N verified timestamps).
+    signed_timestamps: int = 0
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,7 @@ def explain_bundle(
     key: KeyInput = None,
     *,
     clock: Clock | None = None,
+    signed_timestamps: int = 0,
 ) -> VerificationResult:
     """Verify a bundle step by step; never raises on bad input.
 
@@ -318,11 +322,16 @@ def explain_bundle(
     `key`: a `VerifyingKey` or PEM/DER bytes for managed-key bundles.
     `clock`: the verifier's "now" for refusing signed times in the future (default: the system clock;
     lab code may pass its `Lab.clock`).
+    `signed_timestamps`: 0 (the default) requires a transparency-log entry; N > 0 is the timestamp-only
+    policy (what ``gh attestation verify`` applies to GitHub's private instance): a bundle without a log
+    entry is accepted when at least N of its RFC 3161 timestamps verify, and N are required in any case.
     """
+    if signed_timestamps < 0 or signed_timestamps > MAX_TIMESTAMPS:
+        raise InputError(f"the signed-timestamp threshold must be 0..{MAX_TIMESTAMPS}, not {signed_timestamps}")
     run: _Run = Recorder(VerificationResult(), STEPS)
     try:
         now = (clock or SystemClock()).now()
-        _explain(run, _Request(bundle, artifact, trusted_root, policy, key, now))
+        _explain(run, _Request(bundle, artifact, trusted_root, policy, key, now, signed_timestamps))
         run.result.complete = True
     except Stop:
         pass
@@ -342,9 +351,11 @@ def verify_bundle(
     key: KeyInput = None,
     *,
     clock: Clock | None = None,
+    signed_timestamps: int = 0,
 ) -> VerificationResult:
     """Verify a bundle; raise `BundleVerificationError` (a `VerificationError`) naming the failed step."""
-    result = explain_bundle(bundle, artifact, trusted_root, policy, key, clock=clock)
+    result = explain_bundle(bundle, artifact, trusted_root, policy, key, clock=clock,
+                            signed_timestamps=signed_timestamps)
     result.raise_for_failure()
     return result
 
@@ -576,13 +587,17 @@ def _signature(run: _Run, signed: _Signed) -> None:
 
 def _log_entries(run: _Run, signed: _Signed) -> tuple[_LogTime, ...]:
     entries = signed.bundle.verification_material.tlog_entries
-    if not entries:
+    threshold = signed.request.signed_timestamps
+    if not entries and threshold:
+        run.skip("tlog.entries", f"no log entry; the policy accepts {threshold} verified timestamp(s) instead")
+    elif not entries:
         raise run.fail("tlog.entries", "the bundle has no transparency log entry", reason="tlog.missing",
                        expected=">= 1", actual=0)
     bodies = [(e.log_id, e.canonicalized_body) for e in entries]
     if len(set(bodies)) != len(bodies):
         raise run.fail("tlog.entries", "the bundle repeats a log entry", reason="tlog.duplicate")
-    run.passed("tlog.entries", f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+    if entries:
+        run.passed("tlog.entries", f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
     return tuple(
         _log_entry(run, signed, entry, f"entry {n}: " if len(entries) > 1 else "") for n, entry in enumerate(entries)
     )
@@ -700,8 +715,12 @@ def _timestamps(run: _Run, signed: _Signed) -> tuple[tuple[_dt.datetime, str], .
             raise run.fail_from("timestamp.rfc3161", exc) from None
         verified.append((vt.time, f"RFC 3161 timestamp {n} from {vt.authority}"))
         run.passed("timestamp.rfc3161", f"{vt.time.isoformat()} from {vt.authority}")
-    if not stamps:
+    threshold = signed.request.signed_timestamps
+    if not stamps and not threshold:
         run.skip("timestamp.rfc3161", "no RFC 3161 timestamps in the bundle")
+    if len(verified) < threshold:
+        raise run.fail("timestamp.rfc3161", f"{len(verified)} verified timestamp(s); the policy requires {threshold}",
+                       reason="timestamp.threshold", expected=f">= {threshold}", actual=len(verified))
     return tuple(verified)
 
 
