@@ -34,7 +34,7 @@ def function_lengths(package: Path) -> list[tuple[int, str]]:
     for path in sorted(package.rglob("*.py")):
         for fn in _functions(path):
             end = fn.end_lineno or fn.lineno
-            rows.append((end - fn.lineno + 1, f"{path.relative_to(ROOT)}:{fn.lineno} {fn.name}"))
+            rows.append((end - fn.lineno + 1, f"{path.relative_to(package.parent)}:{fn.lineno} {fn.name}"))
     return sorted(rows, reverse=True)
 
 
@@ -54,7 +54,7 @@ def plain_parameters(package: Path) -> list[str]:
                 if text in _PLAIN:
                     line = lines[p.lineno - 1]
                     reason = line.split("# seam:", 1)[1].strip() if "# seam:" in line else ""
-                    rows.append(f"{path.relative_to(ROOT)}:{p.lineno} {fn.name}({p.arg}: {text})  # {reason}")
+                    rows.append(f"{path.relative_to(package.parent)}:{p.lineno} {fn.name}({p.arg}: {text})  # {reason}")
     return rows
 
 
