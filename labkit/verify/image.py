@@ -21,14 +21,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from labkit.bundle import Bundle, MessageSignature, TransparencyLogEntry
-from labkit.checks import CheckResult, Step
+from labkit.checks import CheckResult, Recorder, Step, StepTable
 from labkit.errors import LabkitError, VerificationError
 from labkit.keys import VerifyingKey
 from labkit.oci.annotations import check_annotations, statement_annotations
 from labkit.oci.descriptor import Descriptor
 from labkit.oci.digest import Digest
 from labkit.oci.signatures import ANN_BUNDLE, ANN_CHAIN, SignatureLayer, Store, list_bundles, list_signatures, signature_tag
-from labkit.payloads import Envelope, Statement, parse_simple_signing, verify_envelope
+from labkit.payloads import Envelope, SimpleSigning, Statement, parse_simple_signing, verify_envelope
 from labkit.verify.binding import bind_entry
 from labkit.verify.legacy import LegacyFormatError, ProofSource, legacy_bundle, rekor_bundle_entry
 from labkit.verify.policy import IdentityPolicy
@@ -154,7 +154,47 @@ def _reason(step_id: str) -> str:
     return STEP_REASONS.get(step_id, step_id)
 
 
-def _check_legacy_tlog(res: CheckResult, sig: SignatureLayer, key: VerifyingKey, root: TrustedRoot) -> bool:
+_GHSA_BINDING = _SPEC_ENTRY + " (GHSA-whqx-f9j3-ch6m)"
+_SET = "Rekor v1 SET over the RFC 8785 payload"
+
+#: The steps of one legacy ``.sig`` layer: id -> (title, spec), in order.
+LAYER_STEPS: StepTable = {
+    "signature.present": ("layer carries dev.cosignproject.cosign/signature", _SPEC_SIG),
+    "signature.verify": ("signature over the payload verifies with the key", _SPEC_SIG),
+    "tlog.entries": ("layer carries a log entry (dev.sigstore.cosign/bundle)", _SPEC_SIG),
+    "tlog.entry.parse": ("the annotation is a rekorBundle {{SignedEntryTimestamp, Payload}}", _SPEC_SIG),
+    "binding.body": ("the log entry body is a supported kind", _SPEC_ENTRY),
+    "binding.digest": ("the log entry records this payload's digest", _GHSA_BINDING),
+    "binding.key": ("the log entry records this key", _GHSA_BINDING),
+    "binding.signature": ("the log entry records this signature", _GHSA_BINDING),
+    "tlog.log_id": ("the entry comes from a log in the trusted root", _SPEC_ROOT + " tlogs"),
+    "tlog.inclusion_promise": ("the inclusion promise (SET) verifies with the log key", _SET),
+    "tlog.key_validity": ("the log key was valid at the integrated time", _SPEC_ROOT + " validFor"),
+    "certificate.present": ("layer carries a certificate and a log entry", _SPEC_SIG),
+    "keyless.verify": ("certificate chain, identity, SET and signature verify (as a v0.1 bundle)", "Sigstore client spec"),
+    "payload.parse": ("payload is a cosign simple-signing document", "sigstore payload.go"),
+    "payload.digest": ("payload names the image digest (docker-manifest-digest)", "cosign SimpleClaimVerifier"),
+    "payload.docker_reference": (
+        "payload's docker-reference is the repository verified (no cross-repo replay)", _SPEC_DOCKER_REF
+    ),
+}
+
+#: The steps of one bundle referrer: id -> (title, spec), in order.
+BUNDLE_STEPS: StepTable = {
+    "bundle.verify": ("bundle verifies for the image digest (signer, log, signature)", "Sigstore client spec"),
+    "bundle.parse": ("referrer holds a Sigstore bundle", "protobuf-specs sigstore_bundle.proto"),
+    "bundle.dsse": ("bundle content is a DSSE envelope", "cosign BUNDLE_SPEC.md"),
+    "signature.verify": ("DSSE signature verifies with the key", "DSSE v1 protocol"),
+    "statement.parse": ("payload is an in-toto statement", "in-toto Statement v1"),
+    "statement.subject": ("statement subject is the image digest", "in-toto Statement v1"),
+    "payload.docker_reference": ("the statement subject for this digest names the repository verified",
+                                 _SPEC_DOCKER_REF + "; in-toto Statement v1 subject.name"),
+}
+
+_Run = Recorder[CheckResult]
+
+
+def _check_legacy_tlog(run: _Run, sig: SignatureLayer, key: VerifyingKey, root: TrustedRoot) -> None:
     """A key-signed layer's rekorBundle: bound to this signature, key and payload; trusted log; valid SET.
 
     This is what cosign checks offline for a legacy signature (the SET, no
@@ -163,107 +203,94 @@ def _check_legacy_tlog(res: CheckResult, sig: SignatureLayer, key: VerifyingKey,
     `labkit.verify.tlog.verify_inclusion_promise`, as for bundles.
     """
     raw = sig.descriptor.annotations.get(ANN_BUNDLE)
-    if not res.add("tlog.entries", "layer carries a log entry (dev.sigstore.cosign/bundle)", _SPEC_SIG,
-                   raw is not None, "a rekorBundle", "absent" if raw is None else "present"):
-        return False
+    run.check("tlog.entries", raw is not None, expected="a rekorBundle", actual="absent" if raw is None else "present")
     rekor = sig.rekor_bundle
     entry = _rekor_entry(rekor) if rekor is not None else None
-    if not res.add("tlog.entry.parse", "the annotation is a rekorBundle {SignedEntryTimestamp, Payload}",
-                   _SPEC_SIG, entry is not None, "rekorBundle JSON",
-                   "malformed" if entry is None else f"{entry.kind} {entry.version}, index {entry.log_index}"):
-        return False
-    assert entry is not None
+    if entry is None:
+        raise run.fail("tlog.entry.parse", "", expected="rekorBundle JSON", actual="malformed")
+    run.passed("tlog.entry.parse", expected="rekorBundle JSON",
+               actual=f"{entry.kind} {entry.version}, index {entry.log_index}")
     # protobuf-specs canonicalized_body: clients MUST check the entry records this signature
     # (and key and artifact): otherwise any logged entry vouches for any signature (GHSA-whqx-f9j3-ch6m).
     digest = hashlib.sha256(sig.payload).digest()
     binding = bind_entry(entry.kind, entry.version, entry.canonicalized_body, artifact_digest=("sha256", digest),
                          signer_der=key.der(), content=MessageSignature(digest=digest, signature=sig.signature))
-    if not res.add("binding.body", "the log entry body is a supported kind", _SPEC_ENTRY, not binding.error,
-                   "hashedrekord 0.0.1", binding.error or f"{entry.kind} {entry.version}"):
-        return False
-    for step_id, title, fld in (
-        ("binding.digest", "the log entry records this payload's digest", binding.digest),
-        ("binding.key", "the log entry records this key", binding.key),
-        ("binding.signature", "the log entry records this signature", binding.signature),
-    ):
+    run.check("binding.body", not binding.error, expected="hashedrekord 0.0.1",
+              actual=binding.error or f"{entry.kind} {entry.version}")
+    for step_id, fld in (("binding.digest", binding.digest), ("binding.key", binding.key),
+                         ("binding.signature", binding.signature)):
         assert fld is not None
-        if not res.add(step_id, title, _SPEC_ENTRY + " (GHSA-whqx-f9j3-ch6m)", fld.matches, fld.expected, fld.actual):
-            return False
+        run.check(step_id, fld.matches, expected=fld.expected, actual=fld.actual)
     log = root.tlog(entry.log_id)
-    if not res.add("tlog.log_id", "the entry comes from a log in the trusted root", _SPEC_ROOT + " tlogs",
-                   log is not None, " or ".join(t.log_id.hex()[:16] for t in root.tlogs) or "(no logs)",
-                   entry.log_id.hex()):
-        return False
-    assert log is not None
+    if log is None:
+        raise run.fail("tlog.log_id", "", expected=" or ".join(t.log_id.hex()[:16] for t in root.tlogs) or "(no logs)",
+                       actual=entry.log_id.hex())
+    run.passed("tlog.log_id", expected=" or ".join(t.log_id.hex()[:16] for t in root.tlogs) or "(no logs)",
+               actual=entry.log_id.hex())
     try:
         itime = verify_inclusion_promise(entry, log)
     except LabkitError as exc:
-        res.add("tlog.inclusion_promise", "the inclusion promise (SET) verifies with the log key",
-                "Rekor v1 SET over the RFC 8785 payload", False, exc.details.get("expected", "a valid SET"),
-                exc.details.get("actual", exc.message))
-        return False
+        raise run.fail("tlog.inclusion_promise", "", expected=exc.details.get("expected", "a valid SET"),
+                       actual=exc.details.get("actual", exc.message)) from None
     try:
         when = _dt.datetime.fromtimestamp(itime, tz=_dt.timezone.utc)
     except (OverflowError, OSError, ValueError):
-        res.add("tlog.inclusion_promise", "the inclusion promise (SET) verifies with the log key",
-                "Rekor v1 SET over the RFC 8785 payload", False, "a representable integratedTime", itime)
-        return False
-    res.add("tlog.inclusion_promise", "the inclusion promise (SET) verifies with the log key",
-            "Rekor v1 SET over the RFC 8785 payload", True, "", f"integrated {when.isoformat()}")
+        raise run.fail("tlog.inclusion_promise", "", expected="a representable integratedTime", actual=itime) from None
+    run.passed("tlog.inclusion_promise", expected="", actual=f"integrated {when.isoformat()}")
     # The SET makes integratedTime a verified time; the log key must have been valid then (validFor is closed).
-    return res.add("tlog.key_validity", "the log key was valid at the integrated time", _SPEC_ROOT + " validFor",
-                   log.valid_for.contains(when), log.valid_for.describe(), when.isoformat())
+    run.check("tlog.key_validity", log.valid_for.contains(when), expected=log.valid_for.describe(),
+              actual=when.isoformat())
 
 
 def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: VerifyingKey | None,
                   required: Mapping[str, str], trusted_root: TrustedRoot | None = None,
                   identity: IdentityPolicy | None = None, tlog: ProofSource | None = None,
                   docker_reference: str | None = None) -> CheckResult:
-    res = CheckResult(f"sig[{index}] {sig.descriptor.digest.short()}")
-    spec = _SPEC_SIG
-    if not res.add("signature.present", "layer carries dev.cosignproject.cosign/signature", spec,
-                   bool(sig.signature), "base64 signature", "missing or not base64" if not sig.signature else "present"):
-        return res
+    def body(run: _Run) -> None:
+        _legacy_signature(run, sig, key, trusted_root, identity, tlog)
+        parsed = _legacy_payload(run, sig, image, docker_reference)
+        check_annotations(run.result, required, parsed.annotations, source="simple-signing optional")
+
+    return Recorder(CheckResult(f"sig[{index}] {sig.descriptor.digest.short()}"), LAYER_STEPS).run(
+        body, skip_unreached=False
+    )
+
+
+def _legacy_signature(run: _Run, sig: SignatureLayer, key: VerifyingKey | None, trusted_root: TrustedRoot | None,
+                      identity: IdentityPolicy | None, tlog: ProofSource | None) -> None:
+    run.check("signature.present", bool(sig.signature), expected="base64 signature",
+              actual="missing or not base64" if not sig.signature else "present")
     if key is not None:
         try:
             key.verify(sig.signature, sig.payload)
             ok, actual = True, "valid"
         except LabkitError as exc:
             ok, actual = False, exc.message
-        if not res.add("signature.verify", "signature over the payload verifies with the key", spec, ok, "valid",
-                       actual):
-            return res
-        if trusted_root is not None and not _check_legacy_tlog(res, sig, key, trusted_root):
-            return res
-    else:
-        try:
-            bundle = legacy_layer_bundle(sig, tlog)
-        except VerificationError as exc:
-            res.add("certificate.present", "layer carries a certificate and a log entry", spec, False,
-                    "certificate, chain, rekorBundle", exc.message)
-            return res
-        res.add("certificate.present", "layer carries a certificate and a log entry", spec, True)
-        result = explain_bundle(bundle, sig.payload, trusted_root, policy=identity)
-        if not res.add("keyless.verify", "certificate chain, identity, SET and signature verify (as a v0.1 bundle)",
-                       "Sigstore client spec", result.verified, "verified", result.reason or "verified"):
-            return res
+        run.check("signature.verify", ok, expected="valid", actual=actual)
+        if trusted_root is not None:
+            _check_legacy_tlog(run, sig, key, trusted_root)
+        return
+    try:
+        bundle = legacy_layer_bundle(sig, tlog)
+    except VerificationError as exc:
+        raise run.fail("certificate.present", "", expected="certificate, chain, rekorBundle", actual=exc.message) from None
+    run.passed("certificate.present")
+    result = explain_bundle(bundle, sig.payload, trusted_root, policy=identity)
+    run.check("keyless.verify", result.verified, expected="verified", actual=result.reason or "verified")
+
+
+def _legacy_payload(run: _Run, sig: SignatureLayer, image: Digest, docker_reference: str | None) -> SimpleSigning:
     try:
         parsed = parse_simple_signing(sig.payload)
     except LabkitError as exc:
-        res.add("payload.parse", "payload is a cosign simple-signing document", "sigstore payload.go", False,
-                "simple-signing JSON", exc.message)
-        return res
-    res.add("payload.parse", "payload is a cosign simple-signing document", "sigstore payload.go", True)
-    if not res.add("payload.digest", "payload names the image digest (docker-manifest-digest)",
-                   "cosign SimpleClaimVerifier", parsed.manifest_digest == str(image), str(image), parsed.manifest_digest):
-        return res
-    if docker_reference is not None and not res.add(
-        "payload.docker_reference", "payload's docker-reference is the repository verified (no cross-repo replay)",
-        _SPEC_DOCKER_REF, parsed.docker_reference == docker_reference, docker_reference, parsed.docker_reference,
-    ):
-        return res
-    check_annotations(res, required, parsed.annotations, source="simple-signing optional")
-    return res
+        raise run.fail("payload.parse", "", expected="simple-signing JSON", actual=exc.message) from None
+    run.passed("payload.parse")
+    run.check("payload.digest", parsed.manifest_digest == str(image), expected=str(image),
+              actual=parsed.manifest_digest)
+    if docker_reference is not None:
+        run.check("payload.docker_reference", parsed.docker_reference == docker_reference,
+                  expected=docker_reference, actual=parsed.docker_reference)
+    return parsed
 
 
 def _subject_names(data: bytes, image: Digest) -> list[str]:
@@ -292,55 +319,47 @@ def _bundle_annotations(data: bytes, image: Digest) -> dict[str, object] | None:
 def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey | None,
                   required: Mapping[str, str], trusted_root: TrustedRoot | None = None,
                   identity: IdentityPolicy | None = None, docker_reference: str | None = None) -> CheckResult:
-    res = _check_bundle_signature(ref, data, image, key, trusted_root, identity)
+    run: _Run = Recorder(CheckResult(f"bundle {ref.digest.short()}"), BUNDLE_STEPS)
+    run.run(lambda r: _bundle_signature(r, data, image, key, trusted_root, identity), skip_unreached=False)
+    res = run.result
     if res.verified and required:
         check_annotations(res, required, _bundle_annotations(data, image), source="statement subject annotations")
     if res.verified and docker_reference is not None:
         names = _subject_names(data, image)
-        res.add("payload.docker_reference", "the statement subject for this digest names the repository verified",
-                _SPEC_DOCKER_REF + "; in-toto Statement v1 subject.name", docker_reference in names,
-                docker_reference, ", ".join(names) or "(no subject name)")
+        run.run(lambda r: r.check("payload.docker_reference", docker_reference in names, expected=docker_reference,
+                                  actual=", ".join(names) or "(no subject name)"), skip_unreached=False)
     return res
 
 
-def _check_bundle_signature(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey | None,
-                            trusted_root: TrustedRoot | None = None,
-                            identity: IdentityPolicy | None = None) -> CheckResult:
-    res = CheckResult(f"bundle {ref.digest.short()}")
+def _bundle_signature(run: _Run, data: bytes, image: Digest, key: VerifyingKey | None,
+                      trusted_root: TrustedRoot | None, identity: IdentityPolicy | None) -> None:
     if key is None or trusted_root is not None:
         result = explain_bundle(data, str(image), trusted_root, policy=identity, key=key)
-        res.add("bundle.verify", "bundle verifies for the image digest (signer, log, signature)",
-                "Sigstore client spec", result.verified, "verified", result.reason or "verified")
-        return res
+        run.check("bundle.verify", result.verified, expected="verified", actual=result.reason or "verified")
+        return
     try:
         bundle = Bundle.from_json(data)
     except LabkitError as exc:
-        res.add("bundle.parse", "referrer holds a Sigstore bundle", "protobuf-specs sigstore_bundle.proto", False,
-                "bundle v0.3", exc.message)
-        return res
-    res.add("bundle.parse", "referrer holds a Sigstore bundle", "protobuf-specs sigstore_bundle.proto", True)
+        raise run.fail("bundle.parse", "", expected="bundle v0.3", actual=exc.message) from None
+    run.passed("bundle.parse")
     env = bundle.dsse_envelope
-    if not res.add("bundle.dsse", "bundle content is a DSSE envelope", "cosign BUNDLE_SPEC.md", env is not None,
-                   "dsseEnvelope", "messageSignature" if env is None else "dsseEnvelope"):
-        return res
+    run.check("bundle.dsse", env is not None, expected="dsseEnvelope",
+              actual="messageSignature" if env is None else "dsseEnvelope")
     assert isinstance(env, Envelope)
     try:
         verify_envelope(env, key)
         ok, actual = True, "valid"
     except LabkitError as exc:
         ok, actual = False, exc.message
-    if not res.add("signature.verify", "DSSE signature verifies with the key", "DSSE v1 protocol", ok, "valid", actual):
-        return res
+    run.check("signature.verify", ok, expected="valid", actual=actual)
     try:
         statement = Statement.from_json(env.payload)
     except LabkitError as exc:
-        res.add("statement.parse", "payload is an in-toto statement", "in-toto Statement v1", False, "", exc.message)
-        return res
-    res.add("statement.parse", "payload is an in-toto statement", "in-toto Statement v1", True)
+        raise run.fail("statement.parse", "", expected="", actual=exc.message) from None
+    run.passed("statement.parse")
     digests = [s.digest.get(image.algorithm) for s in statement.subjects]
-    res.add("statement.subject", "statement subject is the image digest", "in-toto Statement v1",
-            image.hex in digests, str(image), ", ".join(f"{image.algorithm}:{x}" for x in digests if x) or "(none)")
-    return res
+    run.check("statement.subject", image.hex in digests, expected=str(image),
+              actual=", ".join(f"{image.algorithm}:{x}" for x in digests if x) or "(none)")
 
 
 def _read_legacy(store: Store, image: Digest, top: CheckResult) -> list[SignatureLayer]:
