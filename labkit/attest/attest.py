@@ -37,7 +37,8 @@ from labkit.attest.predicates import PredicateType, make_predicate, resolve_pred
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
 from labkit.checks import CheckResult, Step, StepStatus
 from labkit.errors import AttestationError, LabkitError, VerificationError
-from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.keys import VerifyingKey, generate
+from labkit.signers.base import Signer as KeySigner
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ PredicateInput = Union[dict[str, Any], bytes]
 class Signer:
     """A signing key and, for keyless, the certificate the lab CA issued for it."""
 
-    key: SigningKey
+    key: KeySigner
     certificate_pem: bytes | None = None
     chain_pem: bytes | None = None
     certificate_der: bytes | None = None
@@ -90,7 +91,7 @@ class Signer:
         return self.certificate_pem or self.key.public_key().pem()
 
 
-def key_signer(key: SigningKey) -> Signer:
+def key_signer(key: KeySigner) -> Signer:
     """A key-based signer (``--key``)."""
     return Signer(key)
 
@@ -154,7 +155,7 @@ def attest_blob(
     data_or_path: bytes | str | os.PathLike[str],
     predicate_type: str,
     predicate: PredicateInput,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     instance: Instance | None,
     subject_name: str | None = None,
@@ -195,7 +196,7 @@ def attest_image(
     image: Descriptor,
     predicate_type: str,
     predicate: PredicateInput,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     docker_reference: str,
     instance: Instance | None,
@@ -231,7 +232,7 @@ def attest_image(
 def sign_image_bundle(
     store: Store,
     image: Descriptor,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     docker_reference: str,
     instance: Instance | None,

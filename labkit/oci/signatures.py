@@ -46,7 +46,8 @@ from typing import Any, Protocol, Union
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.checks import CheckResult, Step
 from labkit.errors import LabkitError, StoreError, VerificationError
-from labkit.keys import SigningKey, VerifyingKey
+from labkit.keys import VerifyingKey
+from labkit.signers.base import Signer
 from labkit.lab import Clock, SystemClock
 from labkit.oci.descriptor import (
     EMPTY_DESCRIPTOR,
@@ -413,7 +414,7 @@ def list_bundles(store: Store, image: Digest | str) -> list[tuple[Descriptor, by
 def sign_image(
     store: Store,
     image: Descriptor,
-    key: SigningKey,
+    key: Signer,
     *,
     docker_reference: str,
     annotations: Mapping[str, str] | None = None,

@@ -188,8 +188,8 @@ def _honour_digest() -> None:
                 return sign_digest(self, message, signing_algorithm)
             return bytes(_orig(self, message, signing_algorithm))
 
-        cls.sign = patched
-    responses.KmsResponse.sign = sign
+        setattr(cls, "sign", patched)
+    setattr(responses.KmsResponse, "sign", sign)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,9 @@ from pathlib import Path
 import pkcs11
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11._pkcs11 import lib as Pkcs11Library
 from pkcs11.exceptions import PKCS11Error
+from pkcs11.types import SignMixin
 from pkcs11.util.ec import encode_ecdsa_signature, encode_named_curve_parameters
 
 from labkit.errors import LabkitError
@@ -43,7 +45,7 @@ def softhsm_module() -> str | None:
     return next((p for p in SOFTHSM_MODULES if os.path.isfile(p)), None)
 
 
-def _library(uri: Pkcs11URI) -> pkcs11.lib:
+def _library(uri: Pkcs11URI) -> Pkcs11Library:
     path = Path(uri.module_path)
     if not path.is_file():
         raise KeyURIError(f"no PKCS#11 module at {uri.module_path}", uri=uri.text, part="module-path",
@@ -55,7 +57,7 @@ def _library(uri: Pkcs11URI) -> pkcs11.lib:
                           part="module-path") from None
 
 
-def _token(lib: pkcs11.lib, uri: Pkcs11URI) -> pkcs11.Token:
+def _token(lib: Pkcs11Library, uri: Pkcs11URI) -> pkcs11.Token:
     for attempt in range(2):
         try:
             if uri.slot_id is not None:
@@ -158,7 +160,7 @@ class Pkcs11Signer:
 
     lab = False
 
-    def __init__(self, uri: Pkcs11URI, session: pkcs11.Session, private: pkcs11.Object, public: VerifyingKey) -> None:
+    def __init__(self, uri: Pkcs11URI, session: pkcs11.Session, private: SignMixin, public: VerifyingKey) -> None:
         self.uri = uri
         self._session = session
         self._private = private
@@ -170,6 +172,8 @@ class Pkcs11Signer:
         session = _session(uri)
         try:
             private = _find(session, uri, ObjectClass.PRIVATE_KEY)
+            if not isinstance(private, SignMixin):
+                raise KeyURIError("the private key cannot sign", uri=uri.text, part="object")
             public = _verifying_key(_find(session, uri, ObjectClass.PUBLIC_KEY), uri)
         except BaseException:
             session.close()
