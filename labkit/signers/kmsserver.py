@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,12 +129,16 @@ def _free_port() -> int:
         return port
 
 
-def start_local_kms(port: int | None = None, *, timeout: float = 60.0) -> LocalKms:
-    """Start the stand-in on 127.0.0.1 (a free port unless given) and wait until it answers."""
+def start_local_kms(port: int | None = None, *, timeout: float = 60.0,
+                    popen: Callable[..., subprocess.Popen[bytes]] = subprocess.Popen) -> LocalKms:
+    """Start the stand-in on 127.0.0.1 (a free port unless given) and wait until it answers.
+
+    `popen` starts the process (tests pass their ``spawn`` fixture, which stops it whatever happens).
+    """
     port = port or _free_port()
     env = {**os.environ, "AWS_ACCESS_KEY_ID": _DUMMY.access_key_id, "AWS_SECRET_ACCESS_KEY": _DUMMY.secret_access_key,
            "AWS_DEFAULT_REGION": "us-east-1"}
-    proc = subprocess.Popen([sys.executable, "-m", "labkit.signers.kmsserver", str(port)], env=env,
+    proc = popen([sys.executable, "-m", "labkit.signers.kmsserver", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     kms = LocalKms(proc, port)
     deadline = time.monotonic() + timeout
