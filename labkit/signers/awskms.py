@@ -176,7 +176,7 @@ def create_key(uri: AwsKmsURI, algorithm: str | KeyAlgorithm, credentials: Crede
     try:
         return read_public_key(uri, credentials)
     except KeyURIError as exc:
-        if "has no key" not in exc.message:
+        if exc.part != "key" or "has no key" not in exc.message:
             raise
     return _new_key(client, uri, alg, alias_exists=False)
 

@@ -60,7 +60,8 @@ class KeyURIError(KeyFileError):
     hint = "Check the part of the key URI named in the message."
 
     def __init__(self, message: str, *, uri: str, part: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint, details={"key URI": redact_uri(uri), "part at fault": part})
+        super().__init__(f"{message} (key URI part: {part})", hint=hint,
+                         details={"key URI": redact_uri(uri), "part at fault": part})
         self.part = part
 
 

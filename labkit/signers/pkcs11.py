@@ -12,6 +12,8 @@ signature is checked against the public key before it is returned.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -34,6 +36,8 @@ __all__ = ["SOFTHSM_MODULES", "Pkcs11Signer", "generate_on_token", "read_public_
 SOFTHSM_MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib64/pkcs11/libsofthsm2.so",
                    "/usr/local/lib/softhsm/libsofthsm2.so", "/opt/homebrew/lib/softhsm/libsofthsm2.so")
 _MAX_PIN_FILE = 256
+#: (module, token serial) → SHA-256 of the PIN that logged this process in (PKCS#11 logins are per process).
+_LOGGED_IN: dict[tuple[str, str], bytes] = {}
 _CURVES = {KeyAlgorithm.ECDSA_P256: ("secp256r1", ec.SECP256R1()), KeyAlgorithm.ECDSA_P384: ("secp384r1", ec.SECP384R1())}
 #: DER DigestInfo prefixes (RFC 8017 §9.2 note 1) for CKM_RSA_PKCS over a digest.
 _DIGEST_INFO = {"sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
@@ -102,19 +106,27 @@ def _pin(uri: Pkcs11URI) -> tuple[str, str]:
 def _session(uri: Pkcs11URI, *, rw: bool = False) -> pkcs11.Session:
     token = _token(_library(uri), uri)
     pin, part = _pin(uri)
+    login = (uri.module_path, token.serial.hex() if isinstance(token.serial, bytes) else str(token.serial))
+    wrong = KeyURIError(f"the token {uri.token or uri.slot_id!r} refused the PIN", uri=uri.text, part=part,
+                        hint="Check the PIN; tokens lock after a few wrong tries.")
     try:
-        return token.open(user_pin=pin, rw=rw)
+        session = token.open(user_pin=pin, rw=rw)
     except pkcs11.UserAlreadyLoggedIn:
-        return token.open(rw=rw)  # another session of this process logged in; the login is per token
+        # The login is per token and process: check this PIN against the one that logged in (a token has one).
+        known = _LOGGED_IN.get(login)
+        if known is None or not hmac.compare_digest(known, hashlib.sha256(pin.encode()).digest()):
+            raise wrong from None
+        return token.open(rw=rw)
     except (pkcs11.PinIncorrect, pkcs11.PinLenRange, pkcs11.PinInvalid):
-        raise KeyURIError(f"the token {uri.token or uri.slot_id!r} refused the PIN", uri=uri.text, part=part,
-                          hint="Check the PIN; tokens lock after a few wrong tries.") from None
+        raise wrong from None
     except pkcs11.PinLocked:
         raise KeyURIError("the token's user PIN is locked", uri=uri.text, part=part,
                           hint="The security officer must reset it (softhsm2-util has no reset: re-create the token).") from None
     except PKCS11Error as exc:
         raise KeyURIError(f"cannot open a session on the token: {type(exc).__name__}", uri=uri.text,
                           part="token") from None
+    _LOGGED_IN[login] = hashlib.sha256(pin.encode()).digest()
+    return session
 
 
 def _find(session: pkcs11.Session, uri: Pkcs11URI, cls: ObjectClass) -> pkcs11.Object:
