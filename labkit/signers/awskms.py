@@ -12,6 +12,7 @@ loopback (see `labkit.signers.uri.parse_awskms`).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import boto3
@@ -64,6 +65,12 @@ def _fail(exc: Exception, uri: AwsKmsURI, doing: str) -> KeyURIError:
     if isinstance(exc, botocore.exceptions.ClientError):
         code = str(exc.response.get("Error", {}).get("Code", ""))
         text = str(exc.response.get("Error", {}).get("Message", ""))
+        xml_code = re.search(r"<Code>(.*?)</Code>", text)  # the stand-in's IAM checks answer in XML
+        if code == "403" and xml_code:
+            code = xml_code.group(1)
+        code = "AccessDeniedException" if code == "AccessDenied" else code
+        found = re.search(r"<Message>(.*?)</Message>", text, re.DOTALL)
+        text = " ".join((found.group(1) if found else text).split())[:200]
         messages = {
             "NotFoundException": f"the KMS has no key {uri.key}",
             "DisabledException": f"the KMS key {uri.key} is disabled",
@@ -117,7 +124,9 @@ class AwsKmsSigner:
             raise KeyURIError(f"the KMS key {uri.key} is not a signing key ({meta.get('KeyUsage')})", uri=uri.text,
                               part="key")
         if meta.get("KeyState") != "Enabled":
-            raise KeyURIError(f"the KMS key {uri.key} is {meta.get('KeyState')}, not Enabled", uri=uri.text, part="key")
+            state = str(meta.get("KeyState"))
+            raise KeyURIError(f"the KMS key {uri.key} is {state.lower()} (KeyState {state}), not enabled",
+                              uri=uri.text, part="key")
         spec = str(meta.get("KeySpec", ""))
         if spec not in _BY_SPEC:
             raise KeyURIError(f"the KMS key spec {spec} is not one labkit signs with (P-256, P-384, RSA 3072/4096)",

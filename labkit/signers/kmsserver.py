@@ -11,10 +11,15 @@ Two things differ from AWS and are stated here, not hidden:
   launcher makes its ``Sign`` honour ``DIGEST`` as AWS documents it (the
   message is the digest, of the algorithm's size). The signer checks every
   signature against the public key, so an unpatched endpoint fails loudly.
+- moto (5.2) signs with a disabled key or one pending deletion; the
+  launcher refuses as AWS does (``DisabledException``,
+  ``KMSInvalidStateException``).
 - moto stores a key policy but evaluates it only for ``DescribeKey`` and
   without its ``Principal``; `LocalKms.deny_signing` therefore writes the
   key policy AWS would enforce *and* the same Deny as the principal's IAM
-  policy, which moto enforces once `LocalKms.enforce_authentication` is on.
+  policy, which moto enforces once `LocalKms.enforce_authentication` is on
+  (moto matches IAM statements against Resource ``*`` only, so that Deny
+  covers all of the principal's signing, not just this key's).
 """
 
 from __future__ import annotations
@@ -101,7 +106,8 @@ class LocalKms:
                            aws_secret_access_key=self._admin().secret_access_key)
         iam.put_user_policy(UserName=principal, PolicyName="deny-sign", PolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Deny", "Action": "kms:Sign", "Resource": key_arn}]}))
+                # moto checks IAM policies against Resource "*" only, so the stand-in's Deny covers every key.
+                {"Effect": "Deny", "Action": "kms:Sign", "Resource": "*"}]}))
         return policy
 
     def enforce_authentication(self) -> None:
@@ -159,14 +165,21 @@ _digest_call = threading.local()
 
 
 def _honour_digest() -> None:
-    """Make moto's ``Sign`` treat ``MessageType=DIGEST`` as AWS does: the message is the digest."""
+    """Make moto's ``Sign`` behave as AWS documents it: ``MessageType=DIGEST`` means the message is the digest,
+    and a disabled key or one pending deletion does not sign."""
     from moto.kms import responses  # the stand-in's process only
     from moto.kms import utils as kms_utils
+    from moto.core.exceptions import JsonRESTError
     from moto.kms.exceptions import ValidationException
 
     original_sign = responses.KmsResponse.sign
 
     def sign(self: Any) -> str:
+        key = self.kms_backend.describe_key(self.kms_backend.get_key_id(self._get_param("KeyId")))
+        if key.key_state == "Disabled":
+            raise JsonRESTError("DisabledException", f"{key.arn} is disabled.")
+        if key.key_state != "Enabled":
+            raise JsonRESTError("KMSInvalidStateException", f"{key.arn} is {key.key_state}.")
         _digest_call.on = self._get_param("MessageType") == "DIGEST"
         try:
             return str(original_sign(self))
