@@ -14,16 +14,19 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import boto3
 import botocore.exceptions
 from botocore.config import Config
-from mypy_boto3_kms.client import KMSClient
 
 from labkit.errors import KeyFileError, LabkitError
 from labkit.keys import KeyAlgorithm, VerifyingKey, load_public_key
 from labkit.signers.base import KeyURIError, check_digest, sign_by_digest
 from labkit.signers.uri import AwsKmsURI
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms.client import KMSClient  # type stubs only (the test extra)
 
 __all__ = ["AwsKmsSigner", "Credentials", "create_key", "kms_client", "read_public_key", "rotate_alias"]
 
