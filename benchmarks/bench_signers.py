@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 
@@ -75,16 +76,16 @@ def main() -> None:
             for alg in ("ecdsa-p256", "rsa-3072"):
                 signers: list[tuple[str, Callable[[bytes], bytes], str]] = []
                 key = FileKeySigner(generate(alg), "(generated)")
-                signers.append(("key file", lambda d, k=key: k.sign_digest(d, "sha256"), "in this process"))
+                signers.append(("key file", partial(key.sign_digest, hash_name="sha256"), "in this process"))
                 if util and module:
                     uri = f"pkcs11:token=bench;object={alg}?module-path={module}&pin-value=1234"
                     create_in_home(uri, alg)
                     tok = signer_for(uri)
-                    signers.append(("pkcs11 (SoftHSM)", lambda d, s=tok: s.sign_digest(d, "sha256"), module))
+                    signers.append(("pkcs11 (SoftHSM)", partial(tok.sign_digest, hash_name="sha256"), module))
                 kuri = kms.uri(f"bench-{alg}")
                 create_in_home(kuri, alg)
                 remote = signer_for(kuri)
-                signers.append(("awskms (local stand-in)", lambda d, s=remote: s.sign_digest(d, "sha256"),
+                signers.append(("awskms (local stand-in)", partial(remote.sign_digest, hash_name="sha256"),
                                 f"http://{kms.endpoint}"))
                 base_rate = None
                 for name, sign, where in signers:
