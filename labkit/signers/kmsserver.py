@@ -24,6 +24,7 @@ Two things differ from AWS and are stated here, not hidden:
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import socket
@@ -147,6 +148,7 @@ def start_local_kms(port: int | None = None, *, timeout: float = 60.0,
     proc = popen([sys.executable, "-m", "labkit.signers.kmsserver", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     kms = LocalKms(proc, port)
+    atexit.register(kms.stop)  # a notebook kernel that stops mid-way does not leave the server behind
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
