@@ -155,8 +155,9 @@ class AwsKmsSigner:
         """``Sign`` with ``MessageType=DIGEST``: only the digest crosses the wire."""
         check_digest(self.algorithm, digest, hash_name, self.uri.text)
         try:
-            signature = self._client.sign(KeyId=self.key_id, Message=digest, MessageType="DIGEST",
-                                          SigningAlgorithm=self._signing_algorithm)["Signature"]  # type: ignore[arg-type]
+            answer = self._client.sign(KeyId=self.key_id, Message=digest, MessageType="DIGEST",
+                                       SigningAlgorithm=self._signing_algorithm)  # type: ignore[arg-type]
+            signature = answer["Signature"]
         except _ERRORS as exc:
             raise _fail(exc, self.uri, "signing") from None
         try:

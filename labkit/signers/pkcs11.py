@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pkcs11
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11._pkcs11 import lib as Pkcs11Library
 from pkcs11.exceptions import PKCS11Error
 from pkcs11.types import SignMixin
-from pkcs11.util.ec import encode_ecdsa_signature, encode_named_curve_parameters
 
 from labkit.errors import LabkitError
 from labkit.keys import KeyAlgorithm, VerifyingKey
@@ -38,7 +38,9 @@ SOFTHSM_MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib64/pkcs11/libsoft
 _MAX_PIN_FILE = 256
 #: (module, token serial) → SHA-256 of the PIN that logged this process in (PKCS#11 logins are per process).
 _LOGGED_IN: dict[tuple[str, str], bytes] = {}
-_CURVES = {KeyAlgorithm.ECDSA_P256: ("secp256r1", ec.SECP256R1()), KeyAlgorithm.ECDSA_P384: ("secp384r1", ec.SECP384R1())}
+#: CKA_EC_PARAMS (DER namedCurve OID, RFC 5480) and the curve, per algorithm.
+_CURVES = {KeyAlgorithm.ECDSA_P256: (bytes.fromhex("06082a8648ce3d030107"), ec.SECP256R1()),
+           KeyAlgorithm.ECDSA_P384: (bytes.fromhex("06052b81040022"), ec.SECP384R1())}
 #: DER DigestInfo prefixes (RFC 8017 §9.2 note 1) for CKM_RSA_PKCS over a digest.
 _DIGEST_INFO = {"sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
                 "sha384": bytes.fromhex("3041300d060960864801650304020205000430")}
@@ -121,7 +123,7 @@ def _session(uri: Pkcs11URI, *, rw: bool = False) -> pkcs11.Session:
         raise wrong from None
     except pkcs11.PinLocked:
         raise KeyURIError("the token's user PIN is locked", uri=uri.text, part=part,
-                          hint="The security officer must reset it (softhsm2-util has no reset: re-create the token).") from None
+                          hint="The security officer must reset it (with SoftHSM: re-create the token).") from None
     except PKCS11Error as exc:
         raise KeyURIError(f"cannot open a session on the token: {type(exc).__name__}", uri=uri.text,
                           part="token") from None
@@ -150,8 +152,8 @@ def _verifying_key(public: pkcs11.Object, uri: Pkcs11URI) -> VerifyingKey:
     key_type = public[Attribute.KEY_TYPE]
     if key_type == KeyType.EC:
         params = bytes(public[Attribute.EC_PARAMS])
-        for _, (name, curve) in _CURVES.items():
-            if params == encode_named_curve_parameters(name):
+        for oid, curve in _CURVES.values():
+            if params == oid:
                 point = bytes(public[Attribute.EC_POINT])
                 # CKA_EC_POINT is DER OCTET STRING (tag 04, a length, the point); SoftHSM and most tokens wrap it.
                 if len(point) > 2 and point[0] == 0x04 and point[1] in (0x41, 0x61):
@@ -211,7 +213,9 @@ class Pkcs11Signer:
         check_digest(self.algorithm, digest, hash_name, self.uri.text)
         try:
             if self._public.algorithm in _CURVES:
-                signature = encode_ecdsa_signature(self._private.sign(digest, mechanism=Mechanism.ECDSA))
+                raw = self._private.sign(digest, mechanism=Mechanism.ECDSA)  # r || s, each the curve's size
+                half = len(raw) // 2
+                signature = encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
             else:
                 signature = self._private.sign(_DIGEST_INFO[hash_name] + digest, mechanism=Mechanism.RSA_PKCS)
         except PKCS11Error as exc:
@@ -256,7 +260,7 @@ def generate_on_token(uri: Pkcs11URI, algorithm: str | KeyAlgorithm) -> Verifyin
         try:
             if alg in _CURVES:
                 params = session.create_domain_parameters(
-                    KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters(_CURVES[alg][0])}, local=True)
+                    KeyType.EC, {Attribute.EC_PARAMS: _CURVES[alg][0]}, local=True)
                 public, _ = params.generate_keypair(store=True, public_template=public_t, private_template=private_t)
             else:
                 bits = 4096 if alg is KeyAlgorithm.RSA_4096 else 3072

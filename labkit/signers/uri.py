@@ -90,7 +90,8 @@ class Pkcs11URI:
     def describe(self) -> str:
         """Token and object, for outputs (never the PIN)."""
         where = f"token {self.token!r}" if self.token is not None else f"slot {self.slot_id}"
-        what = f"object {self.object_label!r}" if self.object_label else f"id {self.object_id.hex() if self.object_id else ''}"
+        key_id = self.object_id.hex() if self.object_id else ""
+        what = f"object {self.object_label!r}" if self.object_label else f"id {key_id}"
         return f"PKCS#11 {where} ({self.module_path}), {what}"
 
 

@@ -15,7 +15,8 @@ UUID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def test_pkcs11_uri_in_cosigns_form() -> None:
-    uri = parse_key_uri(f"pkcs11:token=my%20token;slot-id=3;object=release;id=%01%ff?module-path={MOD}&pin-value=12%3B4")
+    uri = parse_key_uri(
+        f"pkcs11:token=my%20token;slot-id=3;object=release;id=%01%ff?module-path={MOD}&pin-value=12%3B4")
     assert isinstance(uri, Pkcs11URI)
     assert (uri.token, uri.slot_id, uri.object_label, uri.object_id) == ("my token", 3, "release", b"\x01\xff")
     assert (uri.module_path, uri.pin_value, uri.pin_source) == (MOD, "12;4", None)
