@@ -110,6 +110,11 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
         "PKCS#11 tests against a software HSM (SoftHSM v2)",
         "sudo apt-get install softhsm2", "brew install softhsm", _wsl("softhsm2"),
     ),
+    SystemTool(
+        "openssl", ("openssl",),
+        "an outside judge: `openssl ts` reads and verifies the timestamps labkit's TSA issues",
+        "sudo apt-get install openssl", "brew install openssl", _wsl("openssl"),
+    ),
 )})
 
 _told: set[str] = set()
