@@ -47,7 +47,8 @@ from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.checks import CheckResult, Step
 from labkit.errors import InputError, LabkitError, StoreError, VerificationError
-from labkit.keys import SigningKey, VerifyingKey
+from labkit.keys import VerifyingKey
+from labkit.signers.base import Signer
 from labkit.lab import Clock, SystemClock
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
 from labkit.oci.descriptor import (
@@ -426,7 +427,7 @@ def list_bundles(store: Store, image: Digest | str) -> list[tuple[Descriptor, by
 def sign_image(
     store: Store,
     image: Descriptor,
-    key: SigningKey,
+    key: Signer,
     *,
     docker_reference: str,
     annotations: Mapping[str, str] | None = None,
