@@ -35,6 +35,7 @@ COURSE = (
     "11-attack-catalogue",
     "12-reproduce-a-verification-failure",
     "13-timestamps-and-signing-configs",
+    "14-keys-that-never-leave",
 )
 
 #: Tags a cell may carry: nbval's markers plus nbclient's raises-exception.

@@ -38,8 +38,9 @@ from labkit.attest.predicates import PredicateType, make_predicate, resolve_pred
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
 from labkit.checks import CheckResult, Recorder, Step, StepStatus, StepTable, Stop
 from labkit.errors import AttestationError, LabkitError, VerificationError
-from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.keys import VerifyingKey, generate
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
+from labkit.signers.base import Signer as KeySigner
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
 from labkit.timestamping import Timestamper, add_timestamps
 from labkit.verify.verifier import explain_bundle
@@ -85,7 +86,7 @@ PredicateInput = Union[dict[str, Any], bytes]
 class Signer:
     """A signing key and, for keyless, the certificate the lab CA issued for it."""
 
-    key: SigningKey
+    key: KeySigner
     certificate_pem: bytes | None = None
     chain_pem: bytes | None = None
     certificate_der: bytes | None = None
@@ -95,7 +96,7 @@ class Signer:
         return self.certificate_pem or self.key.public_key().pem()
 
 
-def key_signer(key: SigningKey) -> Signer:
+def key_signer(key: KeySigner) -> Signer:
     """A key-based signer (``--key``)."""
     return Signer(key)
 
@@ -166,7 +167,7 @@ def attest_blob(
     data_or_path: bytes | str | os.PathLike[str],
     predicate_type: str,
     predicate: PredicateInput,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     instance: Instance | None,
     subject_name: str | None = None,
@@ -208,7 +209,7 @@ def attest_image(
     image: Descriptor,
     predicate_type: str,
     predicate: PredicateInput,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     docker_reference: str,
     instance: Instance | None,
@@ -247,7 +248,7 @@ def attest_image(
 def sign_image_bundle(
     store: Store,
     image: Descriptor,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     docker_reference: str,
     instance: Instance | None,

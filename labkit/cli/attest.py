@@ -96,12 +96,9 @@ def _signer(args: argparse.Namespace, inst: Any) -> Any:
 
     choice = signer_choice(args)
     if choice.key is not None:
-        from labkit.keyfile import load_private_key
+        from labkit.cli._keys import open_signer
 
-        key = load_private_key(choice.key)
-        if key.lab:
-            print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
-        return key_signer(key)
+        return key_signer(open_signer(choice.key))
     return keyless_signer(inst, identity=choice.identity, identity_token=choice.identity_token)
 
 

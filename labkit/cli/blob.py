@@ -131,8 +131,8 @@ def _write_outputs(args: argparse.Namespace, signature: bytes, bundle_json: str)
 
 
 def _sign_blob(args: argparse.Namespace) -> int:
+    from labkit.cli._keys import open_signer
     from labkit.cli._options import signer_choice
-    from labkit.keyfile import load_private_key
     from labkit.sign import sign_blob
 
     file = _file_arg(args)
@@ -155,9 +155,7 @@ def _sign_blob(args: argparse.Namespace) -> int:
         from labkit.tlog.client import RekorClient
 
         uploader = RekorClient(rekor_url).uploader()
-    key = load_private_key(args.key)
-    if key.lab:
-        print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
+    key = open_signer(args.key)
     # "-" reads the artifact from standard input (held in memory), as cosign does.
     bundle = sign_blob(sys.stdin.buffer.read() if file == "-" else file, key, tlog=uploader,
                        timestampers=services.timestampers)
@@ -224,14 +222,9 @@ def _verify_blob_keyless(args: argparse.Namespace, file: str, policy: Identity) 
 
 
 def _load_verifying_key(path: str):  # type: ignore[no-untyped-def]
-    from labkit._internal.fsutil import read_bytes
-    from labkit.keyfile import SIGSTORE_PEM_TYPE, COSIGN_PEM_TYPE, load_private_key
-    from labkit.keys import load_public_key
+    from labkit.cli._keys import verifying_key
 
-    data = read_bytes(path, "key")
-    if SIGSTORE_PEM_TYPE.encode() in data or COSIGN_PEM_TYPE.encode() in data:
-        return load_private_key(path).public_key()
-    return load_public_key(data)
+    return verifying_key(path)
 
 
 def _verify_blob(args: argparse.Namespace) -> int:

@@ -153,7 +153,7 @@ def _layout_identity(path: str) -> str:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from labkit.keyfile import load_private_key
+    from labkit.cli._keys import open_signer
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing, sign_image, signature_tag
     from labkit.oci.store import open_store
@@ -177,9 +177,7 @@ def _sign(args: argparse.Namespace) -> int:
         raise InputError("pass one log: --tlog-dir or --rekor-url, not both")
     annotations = _pairs(args.annotations, "-a")
     store, ref = open_store(_image_arg(args))
-    key = load_private_key(args.key)
-    if key.lab:
-        print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
+    key = open_signer(args.key)
     desc, warning = resolve_for_signing(store, ref)
     if warning:
         print(warning, file=sys.stderr)

@@ -55,6 +55,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_verify_bundle)
 
 
+def _key_bytes(ref: str) -> bytes:
+    """The ``--key`` file's bytes, or the PEM public key of a pkcs11: / KMS key URI."""
+    from labkit._internal.fsutil import read_bytes
+    from labkit.cli._keys import verifying_key
+    from labkit.signers import is_key_uri
+
+    return verifying_key(ref).pem() if is_key_uri(ref) else read_bytes(ref, "key")
+
+
 def _verify_bundle(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.cli._options import verifier_choice
@@ -67,7 +76,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
         )
     choice = verifier_choice(args)
     policy = choice.identity
-    key = read_bytes(choice.key, "key") if choice.key is not None else None
+    key = _key_bytes(choice.key) if choice.key is not None else None
     bundle = read_bytes(args.bundle, "bundle")
     root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else None
     artifact = resolve_artifact(args.file_or_digest)

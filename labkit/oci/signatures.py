@@ -45,7 +45,7 @@ from typing import Any, Protocol, Union
 from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import InputError, LabkitError, StoreError
-from labkit.keys import SigningKey
+from labkit.signers.base import Signer
 from labkit.lab import Clock, SystemClock
 from labkit.oci.annotations import signed_statement
 from labkit.oci.descriptor import (
@@ -416,7 +416,7 @@ def list_bundles(store: Store, image: Digest | str) -> list[tuple[Descriptor, by
 def sign_image(
     store: Store,
     image: Descriptor,
-    key: SigningKey,
+    key: Signer,
     *,
     docker_reference: str,
     annotations: Mapping[str, str] | None = None,
