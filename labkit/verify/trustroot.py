@@ -418,3 +418,8 @@ def _production_bytes() -> bytes:
 @functools.lru_cache(maxsize=1)
 def _production_root() -> TrustedRoot:
     return TrustedRoot.from_json(_production_bytes(), source="sigstore public-good (pinned)")
+
+
+def is_pinned_production(root: TrustedRoot) -> bool:
+    """True when `root` is the object `TrustedRoot.production()` returned (the pinned public-good root)."""
+    return _production_root.cache_info().currsize > 0 and root is _production_root()

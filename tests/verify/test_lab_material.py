@@ -8,7 +8,8 @@ import pytest
 
 from labkit.keyless.instance import Instance
 from labkit.keyless.sign import sign_blob_keyless
-from labkit.verify import Identity, explain_bundle
+from labkit.verify import Identity, TrustedRoot, explain_bundle, lab_material
+from labkit.verify.trustroot import _production_bytes, is_pinned_production
 
 
 @pytest.mark.parametrize(("seed", "lab"), [("demo", True), ("notebook-04", True), (None, False)])
@@ -27,3 +28,12 @@ def test_checklist_names_lab_trust_material(tmp_path: Path, seed: str | None, la
     assert ("LAB" in result.checklist()) is lab
     if lab:
         assert step.detail.endswith("; LAB: the log and CA keys derive from a public seed")
+
+
+def test_the_pinned_production_root_holds_no_lab_key_checked_the_slow_way() -> None:
+    """`lab_note` answers "" for the pinned root without deriving the lab keys; the full check agrees."""
+    root = TrustedRoot.production()
+    assert is_pinned_production(root) and lab_material.lab_note(root) == ""
+    assert not any(lab_material._origin_of_der(t.key_der) for t in root.tlogs)
+    assert not any(lab_material._ca_origin(ca) for ca in root.certificate_authorities)
+    assert not is_pinned_production(TrustedRoot.from_json(_production_bytes(), source=root.source))
