@@ -191,6 +191,18 @@ BUNDLE_STEPS: StepTable = {
                                  _SPEC_DOCKER_REF + "; in-toto Statement v1 subject.name"),
 }
 
+#: The image-level steps: id -> (title, spec), in order (``{tag}``: the ``.sig`` tag read).
+IMAGE_STEPS: StepTable = {
+    "policy.present": ("a key, or a trusted root and an identity, is given", "cosign verify"),
+    "trust_root.parse": ("the trusted root parses", _SPEC_ROOT),
+    "referrers.read": ("read bundle referrers", "OCI distribution-spec v1.1 §Referrers"),
+    "format.bundle": ("a Sigstore bundle refers to the image (new format required: no fallback to .sig)",
+                      "cosign BUNDLE_SPEC.md; OCI distribution-spec v1.1 §Referrers"),
+    "sig.read": ("read {tag}", _SPEC_SIG),
+    "signatures.found": ("at least one signature exists", "cosign verify"),
+    "signatures.verified": ("at least one signature verifies", "cosign verify"),
+}
+
 _Run = Recorder[CheckResult]
 
 
@@ -362,16 +374,15 @@ def _bundle_signature(run: _Run, data: bytes, image: Digest, key: VerifyingKey |
               actual=", ".join(f"{image.algorithm}:{x}" for x in digests if x) or "(none)")
 
 
-def _read_legacy(store: Store, image: Digest, top: CheckResult) -> list[SignatureLayer]:
+def _read_legacy(store: Store, image: Digest, top: Recorder[ImageSignatureReport]) -> list[SignatureLayer]:
     """The layers of the image's ``.sig`` manifest (none when it cannot be read: a failed ``sig.read``)."""
-    tag = signature_tag(image)
+    top.title_args = {"tag": signature_tag(image)}
     try:
         sigs = list_signatures(store, image)
-        top.add("sig.read", f"read {tag}", _SPEC_SIG, True, "", f"{len(sigs)} layer(s)")
+        top.passed("sig.read", expected="", actual=f"{len(sigs)} layer(s)")
     except LabkitError as exc:
         sigs = []
-        top.add("sig.read", f"read {tag}", _SPEC_SIG, False, "a valid signature manifest", exc.message,
-                detail=exc.message)
+        top.fail("sig.read", exc.message, expected="a valid signature manifest", actual=exc.message)
     return sigs
 
 
@@ -410,10 +421,10 @@ def explain_image_signatures(
     fallback to the legacy ``.sig`` (the downgrade attack).
     """
     d = image if isinstance(image, Digest) else Digest.parse(image)
-    report = top = ImageSignatureReport(f"signatures of {d}", image=d)
+    report = ImageSignatureReport(f"signatures of {d}", image=d)
+    top = Recorder(report, IMAGE_STEPS)
     if key is None and (trusted_root is None or identity is None):
-        top.add("policy.present", "a key, or a trusted root and an identity, is given", "cosign verify", False,
-                "--key, or identity and issuer", "neither")
+        top.fail("policy.present", "", expected="--key, or identity and issuer", actual="neither")
         return report
     root = trusted_root if isinstance(trusted_root, TrustedRoot) else None
     if trusted_root is not None:
@@ -421,34 +432,38 @@ def explain_image_signatures(
             try:
                 root = TrustedRoot.from_json(trusted_root)
             except LabkitError as exc:
-                top.add("trust_root.parse", "the trusted root parses", _SPEC_ROOT, False, "TrustedRoot JSON",
-                        exc.message)
+                top.fail("trust_root.parse", "", expected="TrustedRoot JSON", actual=exc.message)
                 return report
     required = dict(annotations or {})
     try:
         bundles = list_bundles(store, d)
     except LabkitError as exc:
         bundles = []
-        top.add("referrers.read", "read bundle referrers", "OCI distribution-spec v1.1 §Referrers", False, "", exc.message,
-                detail=exc.message)
+        top.fail("referrers.read", exc.message, expected="", actual=exc.message)
         if require_bundle_format:
             return report  # no fallback to .sig when the lookup fails either
-    if require_bundle_format and not top.add(
-        "format.bundle", "a Sigstore bundle refers to the image (new format required: no fallback to .sig)",
-        "cosign BUNDLE_SPEC.md; OCI distribution-spec v1.1 §Referrers", bool(bundles), ">= 1 bundle referrer",
-        f"{len(bundles)} (the legacy .sig is not consulted)",
-    ):
+    if require_bundle_format and not bundles:
+        top.fail("format.bundle", "", expected=">= 1 bundle referrer",
+                 actual=f"{len(bundles)} (the legacy .sig is not consulted)")
         return report
+    if require_bundle_format:
+        top.passed("format.bundle", expected=">= 1 bundle referrer",
+                   actual=f"{len(bundles)} (the legacy .sig is not consulted)")
     for ref, data in bundles:
         report.signatures.append(_check_bundle(ref, data, d, key, required, root, identity, docker_reference))
     if not require_bundle_format:
         for i, sig in enumerate(_read_legacy(store, d, top)):
             report.signatures.append(_check_legacy(sig, i, d, key, required, root, identity, tlog, docker_reference))
     found = len(report.signatures)
-    top.add("signatures.found", "at least one signature exists", "cosign verify", found > 0, ">= 1", found)
     if found:
-        top.add("signatures.verified", "at least one signature verifies", "cosign verify",
-                bool(report.verified_signatures), ">= 1", len(report.verified_signatures))
+        top.passed("signatures.found", expected=">= 1", actual=found)
+    else:
+        top.fail("signatures.found", "", expected=">= 1", actual=found)
+    if found:
+        if report.verified_signatures:
+            top.passed("signatures.verified", expected=">= 1", actual=len(report.verified_signatures))
+        else:
+            top.fail("signatures.verified", "", expected=">= 1", actual=len(report.verified_signatures))
     return report
 
 
