@@ -1,6 +1,6 @@
 """The fenced fast path for RFC 3161 timestamps: a CMS SignerInfo check with an already-validated TSA key.
 
-Why it exists (docs/adr/0002-fast-paths.md): `rfc3161-client` re-validates the TSA's certificate chain on
+Why it exists (docs/adr/0003-fast-paths.md): `rfc3161-client` re-validates the TSA's certificate chain on
 every call, which is most of a verification's cost; the chain comes from the trusted root, so
 `labkit.verify.timestamp` validates it once per root and this module checks only what depends on the
 token (RFC 5652 §5.4: the content-type and message-digest signed attributes, the signature over their

@@ -397,7 +397,7 @@ class TrustDerived:
     """What verification derives from one trusted root only, typed, filled on first use (`TrustedRoot.derived`).
 
     Validated CA/TSA chains (or why they fail), the CA certificates, SCT issuer key hashes and TSA
-    fast-path anchors. Nothing derived from a bundle is ever stored here; see docs/adr/0002-fast-paths.md.
+    fast-path anchors. Nothing derived from a bundle is ever stored here; see docs/adr/0003-fast-paths.md.
     """
 
     #: (is a TSA, authority) -> its validated chain, or the error that refused it.
