@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "keys",
     "blob",
     "verify",
+    "bundle",
     "log",
     "oci",
     "keyless",

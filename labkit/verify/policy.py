@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from labkit.errors import InputError, VerificationError
+from labkit.verify.fulcio import der_utf8, fulcio_extensions
 
 __all__ = [
     "AnyIdentity",
@@ -44,24 +45,6 @@ _SPEC = "Fulcio certificate specification (OID 1.3.6.1.4.1.57264.1.8, SAN)"
 
 class IdentityMismatch(VerificationError):
     """The certificate's identity or issuer is not the one the policy asks for."""
-
-
-def _der_utf8(data: bytes) -> str | None:
-    """Decode a DER UTF8String (tag 0x0C); None if it is not one."""
-    if len(data) < 2 or data[0] != 0x0C:
-        return None
-    length, pos = data[1], 2
-    if length & 0x80:
-        n = length & 0x7F
-        if n == 0 or n > 4 or len(data) < 2 + n:
-            return None
-        length, pos = int.from_bytes(data[2 : 2 + n], "big"), 2 + n
-    if pos + length != len(data):
-        return None
-    try:
-        return data[pos:].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -86,24 +69,15 @@ def certificate_identity(cert: x509.Certificate) -> CertificateIdentity:
             if isinstance(name, (x509.UniformResourceIdentifier, x509.RFC822Name, x509.DNSName)):
                 sans.append(str(name.value))
             elif isinstance(name, x509.OtherName) and name.type_id == FULCIO_USERNAME_OID:
-                text = _der_utf8(name.value)
+                text = der_utf8(name.value)
                 if text is not None:
                     sans.append(text)
     except (x509.ExtensionNotFound, ValueError):
         pass
-    issuer: str | None = None
-    for ext in cert.extensions:
-        if ext.oid == FULCIO_ISSUER_V2_OID and isinstance(ext.value, x509.UnrecognizedExtension):
-            issuer = _der_utf8(ext.value.value)
-            break
-    if issuer is None:
-        for ext in cert.extensions:
-            if ext.oid == FULCIO_ISSUER_OID and isinstance(ext.value, x509.UnrecognizedExtension):
-                try:
-                    issuer = ext.value.value.decode("utf-8")
-                except UnicodeDecodeError:
-                    issuer = None
-                break
+    ext = fulcio_extensions(cert)
+    issuer = ext.get("issuer", ext.get("issuer_v1"))
+    if issuer is not None and issuer.startswith("(undecodable"):
+        issuer = None
     return CertificateIdentity(tuple(sans), issuer)
 
 

@@ -278,6 +278,21 @@ def _load_artifact(artifact: ArtifactInput) -> Artifact:
     raise InputError(f"artifact must be bytes, a Path or 'sha256:<hex>', not {type(artifact).__name__}")
 
 
+#: in-toto subject digest algorithms the verifier compares (npm subjects carry sha512, PyPI and GitHub sha256).
+_SUBJECT_HASHES = ("sha256", "sha384", "sha512")
+
+
+def _matching_subject_digest(statement: Statement, artifact: Artifact) -> str | None:
+    """``alg:hex`` of the first subject digest equal to the artifact's digest in that algorithm, else None."""
+    for subject in statement.subjects:
+        for alg in _SUBJECT_HASHES:
+            value = subject.digest.get(alg)
+            mine = artifact.digest(alg) if value is not None else None
+            if mine is not None and value is not None and value.lower() == mine.hex():
+                return f"{alg}:{mine.hex()}"
+    return None
+
+
 def _utc(seconds: int) -> _dt.datetime:
     return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc)
 
@@ -474,11 +489,13 @@ def _explain(
                 statement = Statement.from_json(content.payload)
             except LabkitError as exc:
                 raise run.fail("artifact.digest", f"the in-toto statement is malformed: {exc.message}", reason="artifact.statement") from None
-            digests = [s.digest.get("sha256", "") for s in statement.subjects]
-            if artifact.sha256.hex() not in digests:
+            matched = _matching_subject_digest(statement, artifact)
+            if matched is None:
+                digests = [f"{alg}:{v}" for s in statement.subjects for alg, v in sorted(s.digest.items())
+                           if alg in _SUBJECT_HASHES]
                 raise run.fail("artifact.digest", "no in-toto subject has the artifact's digest", reason="artifact.subject",
-                               expected=artifact.display, actual=", ".join(f"sha256:{d}" for d in digests) or "(none)")
-            run.ok("artifact.digest", "an in-toto subject matches", expected=artifact.display, actual=artifact.display)
+                               expected=artifact.display, actual=", ".join(digests) or "(none)")
+            run.ok("artifact.digest", "an in-toto subject matches", expected=matched, actual=matched)
         else:
             got = hashlib.sha256(content.payload).hexdigest()
             if got != artifact.sha256.hex():
