@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from labkit.attacks.sandbox import LabkitLog, SandboxLog
 from labkit.attacks.vulnerable import LegacySignature
-from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
 from labkit.errors import AttackError, LabkitError
 from labkit.keys import VerifyingKey
-from labkit.tlog.entries import LogEntry, parse_body
+from labkit.legacy import legacy_bundle
+from labkit.tlog.entries import LogEntry
 
 if TYPE_CHECKING:
     from labkit.verify.steps import VerificationResult
@@ -31,39 +32,20 @@ if TYPE_CHECKING:
 __all__ = ["blob_bundle", "check_docker_reference", "pull_verified", "require_bundle_format", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
 
 
-def _entry_from_rekor_bundle(doc: Any) -> TransparencyLogEntry:
-    try:
-        p = doc["Payload"]
-        body = base64.b64decode(p["body"], validate=True)
-        parsed = parse_body(body)
-        return TransparencyLogEntry(
-            log_index=int(p["logIndex"]), log_id=bytes.fromhex(p["logID"]), kind=parsed.kind,
-            version=parsed.version, canonicalized_body=body, integrated_time=int(p["integratedTime"]),
-            inclusion_promise=base64.b64decode(doc["SignedEntryTimestamp"], validate=True), inclusion_proof=None,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AttackError(f"rekor bundle in the scenario is malformed: {exc}") from None
-    except LabkitError as exc:
-        raise AttackError(f"rekor bundle body in the scenario is malformed: {exc.message}") from None
-
-
 def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> Bundle:
-    """The v0.1 Sigstore bundle equivalent of a legacy cosign signature."""
+    """The v0.1 Sigstore bundle equivalent of a legacy cosign signature (`labkit.legacy.legacy_bundle`)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    entries = [] if sig.rekor_bundle is None else [_entry_from_rekor_bundle(sig.rekor_bundle)]
-    cert = None
-    hint = None
+    certs = None
     if sig.certificate_pem is not None:
-        cert = x509.load_pem_x509_certificate(sig.certificate_pem).public_bytes(serialization.Encoding.DER)
-    elif key is not None:
-        hint = base64.b64encode(key.key_id()).decode()
-    material = VerificationMaterial(
-        public_key_hint=hint, certificate=cert, certificate_chain=None, tlog_entries=entries, rfc3161_timestamps=[]
-    )
-    content = MessageSignature(digest=hashlib.sha256(sig.payload).digest(), signature=sig.signature)
-    return Bundle(BUNDLE_V01_MEDIA_TYPE, material, content)
+        certs = [x509.load_pem_x509_certificate(sig.certificate_pem).public_bytes(serialization.Encoding.DER)]
+    hint = base64.b64encode(key.key_id()).decode() if key is not None and certs is None else None
+    try:
+        return legacy_bundle(sig.payload, sig.signature, certificates=certs, key_hint=hint,
+                             rekor_bundle=sig.rekor_bundle)
+    except LabkitError as exc:
+        raise AttackError(f"rekor bundle in the scenario is malformed: {exc.message}") from None
 
 
 def sandbox_trusted_root(log: SandboxLog | LabkitLog, extra: Any = None) -> Any:

@@ -48,6 +48,7 @@ from labkit.checks import CheckResult, Step
 from labkit.errors import LabkitError, StoreError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, SystemClock
+from labkit.legacy import legacy_bundle, rekor_bundle_entry
 from labkit.oci.descriptor import (
     EMPTY_DESCRIPTOR,
     EMPTY_JSON,
@@ -515,20 +516,8 @@ class ImageSignatureReport(CheckResult):
 def _rekor_entry(rekor: Mapping[str, Any]) -> TransparencyLogEntry | None:
     """The log entry in a legacy rekorBundle (``{SignedEntryTimestamp, Payload}``); None if malformed."""
     try:
-        payload = rekor["Payload"]
-        body = base64.b64decode(payload["body"], validate=True)
-        body_doc = json.loads(body)
-        return TransparencyLogEntry(
-            log_index=int(payload["logIndex"]),
-            log_id=bytes.fromhex(payload["logID"]),
-            kind=str(body_doc["kind"]),
-            version=str(body_doc["apiVersion"]),
-            canonicalized_body=body,
-            integrated_time=int(payload["integratedTime"]),
-            inclusion_promise=base64.b64decode(rekor["SignedEntryTimestamp"], validate=True),
-            inclusion_proof=None,
-        )
-    except (KeyError, TypeError, ValueError, binascii.Error, RecursionError):
+        return rekor_bundle_entry(rekor)
+    except LabkitError:
         return None
 
 
@@ -547,8 +536,6 @@ def legacy_layer_bundle(sig: SignatureLayer, tlog: Any = None) -> Bundle:
     """
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
-
-    from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, MessageSignature
 
     def fail(msg: str) -> VerificationError:
         return VerificationError(msg, step="certificate.present", reason="legacy.keyless_material")
@@ -586,9 +573,9 @@ def legacy_layer_bundle(sig: SignatureLayer, tlog: Any = None) -> Bundle:
             canonicalized_body=body, integrated_time=entry.integrated_time,
             inclusion_promise=entry.inclusion_promise, inclusion_proof=full.inclusion_proof,
         )
-    material = VerificationMaterial(certificate_chain=chain, tlog_entries=[entry])
-    content = MessageSignature(digest=bytes.fromhex(Digest.of(sig.payload).hex), signature=sig.signature)
-    return Bundle(BUNDLE_V01_MEDIA_TYPE, material, content)
+    bundle = legacy_bundle(sig.payload, sig.signature, certificates=chain)
+    bundle.verification_material.tlog_entries = [entry]
+    return bundle
 
 
 #: Reason codes that differ from the id of the step reporting them (the others are the step id).
