@@ -11,18 +11,48 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 from collections.abc import Callable
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from labkit.analyst.inspect import read_document
 from labkit.analyst.wrappers import unwrap
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, InclusionProof, TransparencyLogEntry, check_version_rules
-from labkit.errors import BundleFormatError
+from labkit._internal import jsonio
+from labkit.errors import BundleFormatError, InputError, LabkitError
+from labkit.keys import load_public_key
+from labkit.legacy import legacy_bundle
+from labkit.tlog.entries import LogEntry
 
-__all__ = ["ProofSource", "convert_document", "to_v03"]
+__all__ = ["ProofSource", "convert_document", "create_from_legacy", "log_proofs", "to_v03"]
 
 #: Gives the inclusion proof (with checkpoint) of an entry a bundle lacks it for, or None.
 ProofSource = Callable[[TransparencyLogEntry], "InclusionProof | None"]
+
+
+def log_proofs(get: Callable[[int], LogEntry]) -> ProofSource:
+    """A `ProofSource` reading entries by index from a log (`TransparencyLog.get`, `RekorClient.get_by_index`).
+
+    The log's entry at the bundle entry's index must hold the same body, or the proof would vouch for another entry.
+    """
+    def source(entry: TransparencyLogEntry) -> InclusionProof | None:
+        try:
+            logged = get(entry.log_index)
+        except LabkitError as exc:
+            raise BundleFormatError(f"the log has no entry {entry.log_index}: {exc.message}") from None
+        if logged.body != entry.canonicalized_body:
+            raise BundleFormatError(
+                f"the log's entry {entry.log_index} is not the one in the bundle (another body): no proof taken",
+                details={"logIndex": entry.log_index},
+            )
+        return logged.to_bundle_entry().inclusion_proof
+
+    return source
 
 
 def _pick(data: bytes | str, index: int | None) -> Bundle:
@@ -63,3 +93,64 @@ def convert_document(data: bytes | str, *, index: int | None = None, proofs: Pro
     """The bundle the input carries (wrapper or bundle; `index` picks one of several), as v0.3."""
     bundle = _pick(data, index)
     return bundle if bundle.version >= (0, 3) else to_v03(bundle, proofs)
+
+
+def _signature_bytes(data: bytes) -> bytes:
+    """cosign writes ``.sig`` files base64-encoded; raw signature bytes are accepted too."""
+    text = data.strip()
+    try:
+        return base64.b64decode(text, validate=True) if text else b""
+    except (binascii.Error, ValueError):
+        return data
+
+
+def _pem_certificates(pem: bytes, what: str) -> list[bytes]:
+    try:
+        return [c.public_bytes(serialization.Encoding.DER) for c in x509.load_pem_x509_certificates(pem)]
+    except ValueError as exc:
+        raise InputError(f"{what} is not PEM certificates: {exc}") from None
+
+
+def create_from_legacy(
+    artifact: bytes,
+    *,
+    signature: bytes | None = None,
+    certificate_pem: bytes | None = None,
+    chain_pem: bytes | None = None,
+    key_pem: bytes | None = None,
+    rekor_bundle: bytes | None = None,
+    proofs: ProofSource | None = None,
+) -> Bundle:
+    """``bundle create``: a bundle from cosign's legacy material (signature, certificate or key, rekorBundle).
+
+    `rekor_bundle` is a rekorBundle JSON or cosign's legacy bundle file (``{base64Signature, cert,
+    rekorBundle}``), whose signature and certificate are used when not given. v0.3 when `proofs` supplies the
+    inclusion proof, else v0.1 (which carries the inclusion promise instead).
+    """
+    rekor: Any = None
+    if rekor_bundle is not None:
+        doc = jsonio.loads(rekor_bundle, what="rekor bundle", error=BundleFormatError)
+        if isinstance(doc, dict) and "rekorBundle" in doc:
+            if signature is None and isinstance(doc.get("base64Signature"), str):
+                signature = doc["base64Signature"].encode()
+            if certificate_pem is None and isinstance(doc.get("cert"), str) and doc["cert"]:
+                certificate_pem = _signature_bytes(doc["cert"].encode())
+            doc = doc["rekorBundle"]
+        rekor = doc
+    if signature is None:
+        raise InputError("no signature: give --signature (or a legacy bundle file that has base64Signature)")
+    if rekor is None:
+        raise InputError("no log entry: a bundle needs the rekorBundle (--rekor-bundle) of the signature")
+    certs = None
+    if certificate_pem is not None:
+        certs = _pem_certificates(certificate_pem, "the certificate")
+        if chain_pem is not None:
+            certs += _pem_certificates(chain_pem, "the certificate chain")
+    hint = None
+    if certs is None:
+        if key_pem is None:
+            raise InputError("give the signer's --certificate or --key")
+        hint = base64.b64encode(load_public_key(key_pem).key_id()).decode()
+    bundle = legacy_bundle(artifact, _signature_bytes(signature), certificates=certs, key_hint=hint,
+                           rekor_bundle=rekor)
+    return to_v03(bundle, proofs) if proofs is not None else bundle

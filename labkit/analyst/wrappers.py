@@ -139,6 +139,12 @@ def unwrap(doc: Any) -> list[Unwrapped]:
             return [Unwrapped(PEP740, PEP740, _pep740(doc, ""))]
         if "attestations" in doc:
             return _npm(doc)
+        if "rekorBundle" in doc or "base64Signature" in doc:
+            raise BundleFormatError(
+                f"{NOT_A_BUNDLE}: found a legacy cosign bundle (base64Signature, cert, rekorBundle); "
+                "make a Sigstore bundle of it with `labkit bundle create --rekor-bundle FILE`",
+                details={"actual": _describe(doc)},
+            )
     raise BundleFormatError(
         f"{NOT_A_BUNDLE}: found {_describe(doc)}",
         details={"expected": "a bundle (mediaType, verificationMaterial, ...), a PEP 740 attestation or provenance "
