@@ -197,7 +197,7 @@ def _verify_blob_keyless(args: argparse.Namespace, file: str) -> int:
     artifact = Artifact.from_bytes(sys.stdin.buffer.read()) if file == "-" else Artifact.from_path(file)
     result = explain_bundle(read_bytes(args.bundle, "bundle"), artifact, root, policy=policy)
     if args.verbose:
-        print(result.checklist(), file=sys.stderr)
+        print(result.checklist(verbose=True), file=sys.stderr)
     result.raise_for_failure()
     print("Verified OK")
     return 0
@@ -237,7 +237,7 @@ def _verify_blob(args: argparse.Namespace) -> int:
     root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root")) if args.trusted_root else None
     result = explain_bundle(bundle, artifact, root, key=key)
     if args.verbose:
-        print(result.checklist(), file=sys.stderr)
+        print(result.checklist(verbose=True), file=sys.stderr)
     if result.verified:
         print("Verified OK")
         return 0

@@ -100,7 +100,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     elif args.quiet:
         out.write(("VERIFIED" if result.verified else f"REJECTED ({result.reason})") + "\n")
     else:
-        out.write(result.checklist() + "\n")
+        out.write(result.checklist(verbose=args.verbose) + "\n")
     if not result.verified:
         step = result.failed_step
         detail = f": {step.detail}" if step is not None and step.detail else ""
