@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ BEACON = ("https://github.com/sigstore-conformance/extremely-dangerous-public-oi
 @pytest.mark.parametrize("command", VERIFY_COMMANDS)
 def test_every_verify_command_takes_verbose(command: str) -> None:
     parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    help_text = sub.choices[command].format_help()  # type: ignore[attr-defined]
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    help_text = sub.choices[command].format_help()
     assert "-v, --verbose" in help_text
 
 
