@@ -40,7 +40,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from labkit._internal.fsutil import atomic_write, read_bytes
+from labkit._internal.fsutil import atomic_write_all, read_bytes
 from labkit.checks import CheckResult, Step
 from labkit.errors import InputError, KeyFileError, LabkitError, LabModeError, PasswordError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
@@ -495,8 +495,8 @@ def save_key_pair(
 ) -> KeyPairPaths:
     """Write ``<prefix>.key`` (encrypted, mode 0600) and ``<prefix>.pub`` (PEM public key).
 
-    Existing files are refused unless `force`; each write is atomic, and if
-    the public key cannot be written the new private key is removed again.
+    Existing files are refused unless `force`; the pair is written as one
+    (`atomic_write_all`): if either file cannot be written, neither changes.
     """
     base = Path(prefix)
     priv_path = base.with_name(base.name + ".key")
@@ -509,13 +509,8 @@ def save_key_pair(
                     hint="Pass --force (force=True) to replace it, or choose another --output-key-prefix.",
                 )
     pem = encrypt_private_key(key, password, allow_lab=allow_lab, lab=lab, n=n)
-    atomic_write(priv_path, pem, mode=0o600, overwrite=force)
-    try:
-        atomic_write(pub_path, key.public_key().pem(), mode=0o644, overwrite=force)
-    except BaseException:
-        if not force:
-            priv_path.unlink(missing_ok=True)
-        raise
+    # Both files or neither: a failed second write restores (or removes) the first.
+    atomic_write_all([(priv_path, pem, 0o600), (pub_path, key.public_key().pem(), 0o644)], overwrite=force)
     return KeyPairPaths(priv_path, pub_path)
 
 

@@ -29,6 +29,7 @@ import base64
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Union
@@ -38,6 +39,7 @@ from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
 from labkit.checks import CheckResult, Step, StepStatus
 from labkit.errors import AttestationError, LabkitError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
 
 if TYPE_CHECKING:
@@ -132,11 +134,12 @@ def _predicate(predicate_type: str, predicate: PredicateInput, instance: Instanc
     return predicate
 
 
-def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | None) -> tuple[Envelope, Bundle, Any]:
+def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | None,
+                  annotations: Mapping[str, str] | None = None) -> tuple[Envelope, Bundle, Any]:
     from labkit.sign import public_key_hint
     from labkit.tlog.entries import dsse_body
 
-    envelope = sign_envelope(statement.to_json(), INTOTO_PAYLOAD_TYPE, signer.key)
+    envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, signer.key)
     entries = []
     entry = None
     if instance is not None:
@@ -200,19 +203,21 @@ def attest_image(
     docker_reference: str,
     instance: Instance | None,
     legacy_att: bool = True,
+    annotations: Mapping[str, str] | None = None,
 ) -> ImageAttestation:
     """``attest``: sign a statement about `image` (already resolved to its digest) and store it.
 
     The bundle goes to an OCI 1.1 referrer of the image and (unless
     ``legacy_att=False``) the envelope to a layer of ``sha256-<hex>.att``
     (with the legacy rekorBundle and, keyless, the certificate annotations).
+    `annotations` (``-a``) are signed as the statement subject's annotations.
     """
     from labkit.oci.signatures import attach_bundle, attach_signature, make_signature_layer
 
     s = signer if isinstance(signer, Signer) else key_signer(signer)
     statement = make_statement(docker_reference, image.digest.hex, predicate_type,
                                _predicate(predicate_type, predicate, instance))
-    envelope, bundle, entry = _sign_and_log(statement, s, instance)
+    envelope, bundle, entry = _sign_and_log(statement, s, instance, annotations)
     env_bytes = envelope.to_json().encode()
     # cosign's .att layers carry an empty signature annotation: the signature is inside the envelope.
     layer = make_signature_layer(
@@ -291,7 +296,8 @@ RootInput = Union["TrustedRoot", bytes, str, None]
 
 
 def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: PredicateType, trusted_root: RootInput,
-                  key: VerifyingKey | None, policy: object) -> AttestationResult:
+                  key: VerifyingKey | None, policy: object,
+                  required: Mapping[str, str] | None = None) -> AttestationResult:
     from labkit.verify import explain_bundle
 
     result = AttestationResult(wanted.uri)
@@ -331,6 +337,8 @@ def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: Predica
         return result
     steps.append(_step("bundle.verify", "Signature, log entry and signer verify (labkit.verify)", True,
                             vr.signer or ""))
+    if required and not _check_required_annotations(result, b.content.payload, sha256_hex, required):
+        return result
     check = wanted.check_steps(statement.predicate)
     for cs in check.steps:
         steps.append(replace(cs, id=f"predicate.{cs.id}"))
@@ -338,6 +346,16 @@ def _check_bundle(bundle: Bundle | bytes | str, sha256_hex: str, wanted: Predica
     result.envelope = b.content
     result.predicate = check.value if check.ok else None
     return result
+
+
+def _check_required_annotations(result: AttestationResult, payload: bytes, sha256_hex: str,
+                                required: Mapping[str, str]) -> bool:
+    """``verify-attestation -a``: the verified statement's subject annotations (cosign ignores them here)."""
+    try:
+        signed = statement_annotations(payload, f"sha256:{sha256_hex}")
+    except LabkitError:
+        signed = None
+    return check_annotations(result, required, signed, source="statement subject annotations")
 
 
 def _policy_and_key(key: VerifyingKey | bytes | None, identity: object) -> tuple[VerifyingKey | None, object]:
@@ -413,12 +431,14 @@ def explain_image_attestation(
     trusted_root: RootInput,
     key: VerifyingKey | bytes | None = None,
     identity: object = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> AttestationResult:
     """``verify-attestation --type``: is there an attestation of that type that verifies? Never raises.
 
     Every bundle referrer is tried (the annotation is only a hint: the
     signed statement's type decides). The result is the first candidate of
     the requested type that verifies, else the most informative failure.
+    `annotations` (``-a``) must be signed in the statement's subject annotations.
     """
     try:
         wanted = resolve_predicate_type(predicate_type)
@@ -434,7 +454,7 @@ def explain_image_attestation(
     typed_failure: AttestationResult | None = None
     for _annotation, data in found:
         r = _check_bundle(data if isinstance(data, Bundle) else bytes(data), digest.split(":", 1)[1], wanted,
-                          trusted_root, vkey, policy)
+                          trusted_root, vkey, policy, annotations)
         r.candidates = len(found)
         type_ok = any(s.id == "predicate.type" and s.ok for s in r.steps)
         if r.verified or (type_ok and typed_failure is None):
@@ -461,9 +481,11 @@ def verify_image_attestation(
     trusted_root: RootInput,
     key: VerifyingKey | bytes | None = None,
     identity: object = None,
+    annotations: Mapping[str, str] | None = None,
 ) -> AttestationResult:
     """Like `explain_image_attestation`, but raise `VerificationError` unless verified."""
-    r = explain_image_attestation(store, image, predicate_type, trusted_root=trusted_root, key=key, identity=identity)
+    r = explain_image_attestation(store, image, predicate_type, trusted_root=trusted_root, key=key, identity=identity,
+                                  annotations=annotations)
     r.raise_for_failure()
     return r
 

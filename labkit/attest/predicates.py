@@ -27,7 +27,6 @@ failed step.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +36,7 @@ from typing import Any
 
 import jsonschema
 
+from labkit._internal import jsonio
 from labkit.checks import CheckResult, Step
 from labkit.errors import AttestationError, LabkitError
 from labkit.lab import Clock, SystemClock
@@ -557,10 +557,7 @@ def make_predicate(type_name: str, raw: bytes, *, clock: Clock | None = None) ->
         now = (clock or SystemClock()).now().astimezone(_dt.timezone.utc).replace(microsecond=0)
         predicate: Any = {"Data": text, "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
     else:
-        try:
-            predicate = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise AttestationError(f"the {ptype.name} predicate is not JSON: {exc}") from None
+        predicate = jsonio.loads(raw, what=f"the {ptype.name} predicate", error=AttestationError)
         if not isinstance(predicate, dict):
             raise AttestationError(f"the {ptype.name} predicate must be a JSON object")
     ptype.check(predicate)

@@ -6,7 +6,9 @@ Each command group lives in its own module under `labkit.cli` and exposes
 module import, so `labkit verify-bundle` starts fast.
 
 A `LabkitError` is printed as one line (``error: ...``) plus its
-diagnostics with ``-v``; it never shows a traceback.
+diagnostics with ``-v``; an `OSError` (a write into a read-only directory,
+a full disk) as one line naming the path and the reason. Neither shows a
+traceback.
 """
 
 from __future__ import annotations
@@ -81,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        return 1
+    except OSError as exc:
+        from labkit._internal.fsutil import os_error_message
+
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
         return 1
 
 

@@ -22,33 +22,26 @@ import json
 import sys
 from typing import Any
 
-from labkit.errors import InputError
-
 __all__ = ["register"]
 
 
 def _signer_args(p: argparse.ArgumentParser) -> None:
+    from labkit.cli._options import add_signer_options
     from labkit.cli.keyless import add_instance_argument
 
     p.add_argument("--type", required=True, help="predicate type: a name (slsaprovenance1, cyclonedx, spdx, "
                    "spdxjson, vuln, custom, or a registered one) or a URI")
     p.add_argument("--predicate", required=True, metavar="FILE", help="the predicate file")
-    p.add_argument("--key", default=None, help="encrypted private key file (cosign.key; COSIGN_PASSWORD)")
-    p.add_argument("--identity", default=None,
-                   help="keyless: sign as this identity (the lab OIDC issuer mints its token)")
-    p.add_argument("--identity-token", default=None, help="keyless: an identity token (JWT) minted elsewhere")
+    add_signer_options(p, "encrypted private key file (cosign.key; COSIGN_PASSWORD)")
     add_instance_argument(p)
 
 
 def _verifier_args(p: argparse.ArgumentParser) -> None:
+    from labkit.cli._options import add_verifier_options
     from labkit.cli.keyless import add_instance_argument
 
     p.add_argument("--type", required=True, help="the predicate type that must be attested (name or URI)")
-    p.add_argument("--key", default=None, help="public key (cosign.pub)")
-    p.add_argument("--certificate-identity", default=None, help="expected signer identity (exact)")
-    p.add_argument("--certificate-identity-regexp", default=None, help="expected identity (regexp, whole value)")
-    p.add_argument("--certificate-oidc-issuer", default=None, help="expected OIDC issuer (exact)")
-    p.add_argument("--certificate-oidc-issuer-regexp", default=None, help="expected issuer (regexp, whole value)")
+    add_verifier_options(p, "public key (cosign.pub)")
     p.add_argument("--trusted-root", default=None, metavar="FILE", help="TrustedRoot JSON (default: the instance's)")
     p.add_argument("--steps", action="store_true", help="print every check step")
     add_instance_argument(p)
@@ -56,19 +49,26 @@ def _verifier_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._output import add_force_option
+
     p = sub.add_parser("attest", help="attest an image: in-toto statement in DSSE, logged, stored as a referrer and .att")
     _signer_args(p)
+    p.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
+                   help="key=value pairs signed as the statement subject's annotations")
     p.add_argument("image", metavar="IMAGE")
     p.set_defaults(handler=_attest)
 
     v = sub.add_parser("verify-attestation", help="verify that an image has a valid attestation of --type")
     _verifier_args(v)
+    v.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
+                   help="require these annotations in the signed statement's subject (cosign ignores them here)")
     v.add_argument("image", metavar="IMAGE")
     v.set_defaults(handler=_verify_attestation)
 
     b = sub.add_parser("attest-blob", help="attest a file into a Sigstore bundle (DSSE in-toto statement)")
     _signer_args(b)
     b.add_argument("--bundle", required=True, metavar="FILE", help="where to write the bundle")
+    add_force_option(b, "the --bundle file")
     b.add_argument("file", metavar="FILE")
     b.set_defaults(handler=_attest_blob)
 
@@ -90,42 +90,31 @@ def _instance(args: argparse.Namespace) -> Any:
 
 def _signer(args: argparse.Namespace, inst: Any) -> Any:
     from labkit.attest import key_signer, keyless_signer
+    from labkit.cli._options import signer_choice
 
-    if args.key and (args.identity or args.identity_token):
-        raise InputError("give --key or a keyless identity (--identity / --identity-token), not both")
-    if args.key:
+    choice = signer_choice(args)
+    if choice.key is not None:
         from labkit.keyfile import load_private_key
 
-        key = load_private_key(args.key)
+        key = load_private_key(choice.key)
         if key.lab:
             print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
         return key_signer(key)
-    if args.identity or args.identity_token:
-        return keyless_signer(inst, identity=args.identity, identity_token=args.identity_token)
-    raise InputError("give --key KEY or --identity ID (keyless)")
+    return keyless_signer(inst, identity=choice.identity, identity_token=choice.identity_token)
 
 
 def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """(trusted root, key, identity policy) from the verifier flags."""
     from labkit._internal.fsutil import read_bytes
+    from labkit.cli._options import verifier_choice
 
-    wants_identity = any(v is not None for v in (args.certificate_identity, args.certificate_identity_regexp,
-                                                  args.certificate_oidc_issuer, args.certificate_oidc_issuer_regexp))
-    if args.key and wants_identity:
-        raise InputError("give either --key or --certificate-identity/--certificate-oidc-issuer, not both")
-    if not args.key and not wants_identity:
-        raise InputError("give --key, or --certificate-identity and --certificate-oidc-issuer")
-    key = identity = None
-    if args.key:
+    choice = verifier_choice(args)
+    key = None
+    if choice.key is not None:
         from labkit.cli.blob import _load_verifying_key
 
-        key = _load_verifying_key(args.key)
-    else:
-        from labkit.verify.policy import Identity
-
-        identity = Identity(identity=args.certificate_identity, issuer=args.certificate_oidc_issuer,
-                            identity_regexp=args.certificate_identity_regexp,
-                            issuer_regexp=args.certificate_oidc_issuer_regexp)
+        key = _load_verifying_key(choice.key)
+    identity = choice.identity
     if args.trusted_root:
         root = read_bytes(args.trusted_root, "trusted root")
     else:
@@ -141,7 +130,7 @@ def _print_result(result: Any, steps: bool, verbose: bool = False) -> None:
 def _attest(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.attest import attest_image
-    from labkit.cli.oci import _layout_identity
+    from labkit.cli.oci import _layout_identity, _pairs
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing
     from labkit.oci.store import open_store
@@ -157,7 +146,8 @@ def _attest(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     identity = _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
-    a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst)
+    a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst,
+                     annotations=_pairs(args.annotations, "-a"))
     entry = a.bundle.verification_material.tlog_entries[0]
     print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Pushing attestation referrer: {ref.name}@{a.referrer.digest}", file=sys.stderr)
@@ -167,13 +157,16 @@ def _attest(args: argparse.Namespace) -> int:
 
 def _verify_attestation(args: argparse.Namespace) -> int:
     from labkit.attest import explain_image_attestation
+    from labkit.cli.oci import _pairs
     from labkit.errors import VerificationError
     from labkit.oci.store import open_store
 
+    required = _pairs(args.annotations, "-a")
     root, key, identity = _verification(args)
     store, ref = open_store(args.image)
     desc = store.resolve(ref.ref)
-    result = explain_image_attestation(store, desc, args.type, trusted_root=root, key=key, identity=identity)
+    result = explain_image_attestation(store, desc, args.type, trusted_root=root, key=key, identity=identity,
+                                       annotations=required)
     _print_result(result, args.steps, args.verbose)
     if not result.verified:
         f = result.failed_step
@@ -194,18 +187,20 @@ def _verify_attestation(args: argparse.Namespace) -> int:
 
 
 def _attest_blob(args: argparse.Namespace) -> int:
-    from labkit._internal.fsutil import atomic_write, read_bytes
+    from labkit._internal.fsutil import read_bytes
     from labkit.attest import attest_blob
+    from labkit.cli._output import refuse_existing, write_output
 
     from labkit.attest import make_predicate
 
+    refuse_existing([args.bundle], force=args.force)  # before anything is logged
     inst = _instance(args)
     # Check the predicate against its type before asking for a password or logging anything.
     predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=inst.clock)
     signer = _signer(args, inst)
     read_bytes(args.file, "file")  # a clear error for a missing file before anything is logged
     bundle = attest_blob(args.file, args.type, predicate, signer, instance=inst)
-    atomic_write(args.bundle, bundle.to_json().encode("utf-8"))
+    write_output(args.bundle, bundle.to_json().encode("utf-8"), force=args.force)
     entry = bundle.verification_material.tlog_entries[0]
     print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)

@@ -19,8 +19,12 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
+from typing import TYPE_CHECKING
 
 from labkit.errors import InputError
+
+if TYPE_CHECKING:
+    from labkit.verify.policy import Identity
 
 __all__ = ["GoBoolAction", "parse_bool", "register"]
 
@@ -73,15 +77,16 @@ def _file_arg(args: argparse.Namespace) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._options import add_signer_options, add_verifier_options
+    from labkit.cli._output import add_force_option
     from labkit.cli.keyless import add_instance_argument
 
     p = sub.add_parser("sign-blob", help="sign a file (with a key, or keyless) and write a Sigstore bundle")
-    p.add_argument("--key", default=None, help="encrypted private key file (cosign.key); omit to sign keyless")
-    p.add_argument("--identity", default=None, help="keyless: the identity (email or URI) to get a certificate for")
-    p.add_argument("--identity-token", default=None, help="keyless: an OIDC token minted elsewhere (labkit token)")
+    add_signer_options(p, "encrypted private key file (cosign.key); omit to sign keyless")
     add_instance_argument(p)
     p.add_argument("--bundle", default=None, help="write the Sigstore bundle (v0.3 JSON) here")
     p.add_argument("--output-signature", default=None, help="also write the base64 signature here")
+    add_force_option(p, "the --bundle and --output-signature files")
     p.add_argument(
         "--tlog-upload", action=GoBoolAction, default=True,
         help="upload to the transparency log (default true; --tlog-upload=false to skip)",
@@ -91,11 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_sign_blob)
 
     q = sub.add_parser("verify-blob", help="verify a file against a Sigstore bundle (key, or identity and issuer)")
-    q.add_argument("--key", default=None, help="public key (cosign.pub) or encrypted private key file")
-    q.add_argument("--certificate-identity", default=None, help="keyless: the exact signer identity")
-    q.add_argument("--certificate-identity-regexp", default=None, help="keyless: a regexp the whole identity must match")
-    q.add_argument("--certificate-oidc-issuer", default=None, help="keyless: the exact OIDC issuer")
-    q.add_argument("--certificate-oidc-issuer-regexp", default=None, help="keyless: a regexp the whole issuer must match")
+    add_verifier_options(q)
     add_instance_argument(q)
     q.add_argument("--bundle", required=True, help="Sigstore bundle JSON")
     q.add_argument(
@@ -108,13 +109,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.set_defaults(handler=_verify_blob)
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse the files sign-blob writes up front (before any log entry) if they exist without --force."""
+    from labkit.cli._output import refuse_existing
+
+    refuse_existing([p for p in (args.output_signature, args.bundle) if p], force=args.force)
+
+
+def _write_outputs(args: argparse.Namespace, signature: bytes, bundle_json: str) -> None:
+    from labkit.cli._output import write_output
+
+    if args.output_signature:
+        write_output(args.output_signature, signature, force=args.force)
+        print(f"Signature wrote in the file {args.output_signature}", file=sys.stderr)
+    if args.bundle:
+        write_output(args.bundle, bundle_json.encode("utf-8"), force=args.force)
+        print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
+
+
 def _sign_blob(args: argparse.Namespace) -> int:
-    from labkit._internal.fsutil import atomic_write
+    from labkit.cli._options import signer_choice
     from labkit.keyfile import load_private_key
     from labkit.sign import sign_blob
 
     file = _file_arg(args)
-    if args.key is None:
+    choice = signer_choice(args)
+    _check_outputs(args)
+    if choice.key is None:
         return _sign_blob_keyless(args, file)
     uploader = None
     if args.tlog_upload:
@@ -135,58 +156,33 @@ def _sign_blob(args: argparse.Namespace) -> int:
     ms = bundle.message_signature
     assert ms is not None
     sig_b64 = base64.b64encode(ms.signature).decode("ascii")
-    if args.output_signature:
-        atomic_write(args.output_signature, sig_b64.encode("ascii"))
-        print(f"Signature wrote in the file {args.output_signature}", file=sys.stderr)
-    if args.bundle:
-        atomic_write(args.bundle, bundle.to_json().encode("utf-8"))
-        print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
+    _write_outputs(args, sig_b64.encode("ascii"), bundle.to_json())
     print(sig_b64)
     return 0
 
 
 def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
     """Keyless: ephemeral key, token from the instance's issuer, certificate, log entry, bundle."""
-    from labkit._internal.fsutil import atomic_write
     from labkit.keyless.instance import Instance
     from labkit.keyless.sign import sign_blob_keyless
 
     if not args.tlog_upload:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
-    if not args.identity and not args.identity_token:
-        raise InputError(
-            "keyless signing needs --identity (or --identity-token); or pass --key to sign with a key",
-        )
     data = sys.stdin.buffer.read() if file == "-" else file
     with Instance.open(args.instance) as instance:
         bundle = sign_blob_keyless(instance, data, identity=args.identity, identity_token=args.identity_token)
     ms = bundle.message_signature
     assert ms is not None
-    if args.output_signature:
-        atomic_write(args.output_signature, base64.b64encode(ms.signature))
-    if args.bundle:
-        atomic_write(args.bundle, bundle.to_json().encode("utf-8"))
-        print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
+    _write_outputs(args, base64.b64encode(ms.signature), bundle.to_json())
     print(base64.b64encode(ms.signature).decode("ascii"))
     return 0
 
 
-def _verify_blob_keyless(args: argparse.Namespace, file: str) -> int:
+def _verify_blob_keyless(args: argparse.Namespace, file: str, policy: Identity) -> int:
     """Keyless: the certificate must chain to the trusted root and name the expected identity and issuer."""
     from labkit._internal.fsutil import read_bytes
-    from labkit.verify import Artifact, Identity, TrustedRoot, explain_bundle
+    from labkit.verify import Artifact, TrustedRoot, explain_bundle
 
-    if not (args.certificate_identity or args.certificate_identity_regexp) or not (
-        args.certificate_oidc_issuer or args.certificate_oidc_issuer_regexp
-    ):
-        raise InputError(
-            "keyless verification needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]"
-            " (or --key for key-based bundles)",
-        )
-    policy = Identity(
-        identity=args.certificate_identity, identity_regexp=args.certificate_identity_regexp,
-        issuer=args.certificate_oidc_issuer, issuer_regexp=args.certificate_oidc_issuer_regexp,
-    )
     if args.trusted_root:
         root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"))
     else:
@@ -216,15 +212,18 @@ def _load_verifying_key(path: str):  # type: ignore[no-untyped-def]
 
 def _verify_blob(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
+    from labkit.cli._options import verifier_choice
     from labkit.errors import VerificationError
     from labkit.hashing import digest_file
     from labkit.verify import Artifact, TrustedRoot, explain_bundle
     from labkit.verify.steps import StepStatus
 
     file = _file_arg(args)
-    if args.key is None:
-        return _verify_blob_keyless(args, file)
-    key = _load_verifying_key(args.key)
+    choice = verifier_choice(args)
+    if choice.key is None:
+        assert choice.identity is not None
+        return _verify_blob_keyless(args, file, choice.identity)
+    key = _load_verifying_key(choice.key)
     bundle = read_bytes(args.bundle, "bundle")
     artifact: Artifact
     if file == "-":

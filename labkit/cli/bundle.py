@@ -19,6 +19,8 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the `bundle` command group."""
+    from labkit.cli._output import add_force_option
+
     p = sub.add_parser("bundle", help="inspect and convert Sigstore bundles, PEP 740 and npm attestations")
     group = p.add_subparsers(dest="bundle_command", metavar="SUBCOMMAND", required=True)
 
@@ -39,14 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     conv.add_argument("file", metavar="IN", help="the bundle or wrapper (JSON)")
     conv.add_argument("-o", "--output", required=True, help="where to write the bundle (.sigstore.json)")
     conv.add_argument("--index", type=int, default=None, help="which bundle, when the input holds several")
-    conv.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    add_force_option(conv)
     conv.set_defaults(handler=_convert)
 
     up = group.add_parser("upgrade", help="rewrite a v0.1/v0.2 bundle as v0.3, fetching a missing inclusion proof")
     up.add_argument("file", metavar="IN", help="the bundle")
     up.add_argument("-o", "--output", required=True, help="where to write the v0.3 bundle")
     _log_options(up)
-    up.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    add_force_option(up)
     up.set_defaults(handler=_upgrade)
 
     cr = group.add_parser("create", help="make a bundle from cosign's legacy material (signature, certificate, rekorBundle)")
@@ -59,7 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     help="the rekorBundle JSON, or cosign's legacy bundle file {base64Signature, cert, rekorBundle}")
     cr.add_argument("-o", "--output", required=True, help="where to write the bundle (v0.3 with a log, else v0.1)")
     _log_options(cr)
-    cr.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    add_force_option(cr)
     cr.set_defaults(handler=_create)
 
 
@@ -93,11 +95,11 @@ def _proofs(args: argparse.Namespace) -> tuple[object, object]:
 
 
 def _write(args: argparse.Namespace, bundle: object) -> None:
-    from labkit._internal.fsutil import atomic_write
     from labkit.bundle import Bundle
+    from labkit.cli._output import write_output
 
     assert isinstance(bundle, Bundle)
-    atomic_write(args.output, bundle.to_json(indent=2).encode() + b"\n", overwrite=args.force)
+    write_output(args.output, bundle.to_json(indent=2).encode() + b"\n", force=args.force)
     print(f"wrote {args.output} ({bundle.media_type})")
 
 
@@ -106,6 +108,9 @@ def _upgrade(args: argparse.Namespace) -> int:
     from labkit.analyst.convert import to_v03
     from labkit.bundle import Bundle
 
+    from labkit.cli._output import refuse_existing
+
+    refuse_existing([args.output], force=args.force)
     bundle = Bundle.from_json(read_bytes(args.file, "bundle"))
     proofs, log = _proofs(args)
     try:

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from labkit.errors import InputError
+
 __all__ = ["register", "run_demo"]
 
 #: The lab demo's key password (lab mode only: its key is public anyway, and the output must not vary).
@@ -33,13 +35,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="run the whole pipeline headless (keys, log, keyless, image, attack), printing each step")
     p.add_argument("--dir", default=None, help="keep the demo's files in this directory")
     p.add_argument("--real", action="store_true", help="random keys and the system clock instead of lab mode")
+    p.add_argument("--force", action="store_true", help="let --dir be a directory that already holds files "
+                   "(the demo's files in it are replaced)")
     p.set_defaults(handler=_demo)
 
 
 @contextlib.contextmanager
-def _workdir(path: str | None) -> Iterator[Path]:
+def _workdir(path: str | None, force: bool = False) -> Iterator[Path]:
     if path:
         d = Path(path)
+        if d.is_dir() and any(d.iterdir()) and not force:
+            # The demo writes cosign.key, cosign.pub, ...: never over a user's files without --force.
+            raise InputError(f"{d} is not empty; refusing to write the demo's files into it",
+                             hint="Pass an empty or new --dir, or --force to replace the demo's files there.")
         d.mkdir(parents=True, exist_ok=True)
         yield d
     else:
@@ -206,5 +214,5 @@ def _keyless_stages(
 
 
 def _demo(args: argparse.Namespace) -> int:
-    with _workdir(args.dir) as workdir:
+    with _workdir(args.dir, args.force) as workdir:
         return 0 if run_demo(workdir, real=args.real) else 1

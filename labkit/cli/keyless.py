@@ -28,6 +28,8 @@ def add_instance_argument(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._output import add_force_option
+
     p = sub.add_parser("init", help="create a local keyless instance (OIDC issuer, CA, logs, OCI layout)")
     p.add_argument("dir", nargs="?", default=None, help="directory (default: $LABKIT_HOME or ./.labkit)")
     p.add_argument("--seed", default=None, help="derive every key from this public seed (reproducible lab)")
@@ -37,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = sub.add_parser("trusted-root", help="print or write the instance's Sigstore TrustedRoot JSON")
     add_instance_argument(q)
     q.add_argument("-o", "--output", default=None, help="write here instead of standard output")
+    add_force_option(q, "the --output file")
     q.add_argument("--client-trust-config", action="store_true",
                    help="wrap it in a ClientTrustConfig (for sigstore --trust-config)")
     q.set_defaults(handler=_trusted_root)
@@ -57,7 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s = sub.add_parser("serve", help="serve the instance's OIDC issuer, CA (Fulcio v2 API) and log on 127.0.0.1")
     add_instance_argument(s)
     s.add_argument("--trust-config", default=None, metavar="FILE",
-                   help="where to write the ClientTrustConfig for clients (default: DIR/trust_config.json)")
+                   help="where to write the ClientTrustConfig for clients (default: DIR/trust_config.json, "
+                   "rewritten on every start)")
+    add_force_option(s, "the --trust-config file")
     s.set_defaults(handler=_serve)
 
 
@@ -85,13 +90,15 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _trusted_root(args: argparse.Namespace) -> int:
-    from labkit._internal.fsutil import atomic_write
+    from labkit.cli._output import refuse_existing, write_output
     from labkit.keyless.instance import Instance
 
+    if args.output:
+        refuse_existing([args.output], force=args.force)
     inst = Instance.open(args.instance)
     data = inst.client_trust_config_json() if args.client_trust_config else inst.trusted_root_json()
     if args.output:
-        atomic_write(args.output, data)
+        write_output(args.output, data, force=args.force)
     else:
         sys.stdout.write(data.decode())
     _warn_if_lab(inst, sys.stderr)
@@ -123,14 +130,17 @@ def _token(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import threading
 
-    from labkit._internal.fsutil import atomic_write
+    from labkit.cli._output import refuse_existing, write_output
     from labkit.keyless.instance import Instance
     from labkit.keyless.server import InstanceServer
 
+    if args.trust_config:
+        refuse_existing([args.trust_config], force=args.force)
     inst = Instance.open(args.instance)
     with InstanceServer(inst) as server:
+        # The instance's own trust_config.json is rewritten on each start (the ports change); a named file is not.
         target = args.trust_config or (inst.path / "trust_config.json")
-        atomic_write(target, server.client_trust_config_json())
+        write_output(target, server.client_trust_config_json(), force=args.force or not args.trust_config)
         print(f"issuer + CA: {server.url}", flush=True)
         print(f"log:         {server.tlog_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)

@@ -1,7 +1,7 @@
 """`labkit` commands: ``generate-key-pair`` and ``public-key``, as cosign spells them.
 
     labkit generate-key-pair [--key-algorithm ecdsa-p256] [--output-key-prefix cosign] [--force] [--lab-seed SEED]
-    labkit public-key --key cosign.key [--outfile cosign.pub]
+    labkit public-key --key cosign.key [--outfile cosign.pub [--force]]
 
 The password comes from ``COSIGN_PASSWORD`` or a prompt, as with cosign.
 """
@@ -16,6 +16,8 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._output import add_force_option
+
     p = sub.add_parser(
         "generate-key-pair",
         help="generate a key pair: <prefix>.key (encrypted, cosign format) and <prefix>.pub",
@@ -39,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = sub.add_parser("public-key", help="print the public key of a private key file")
     q.add_argument("--key", required=True, help="encrypted private key file (cosign.key)")
     q.add_argument("--outfile", default=None, help="write the PEM here instead of stdout")
+    add_force_option(q, "the --outfile file")
     q.set_defaults(handler=_public_key)
 
 
@@ -64,13 +67,15 @@ def _generate_key_pair(args: argparse.Namespace) -> int:
 
 
 def _public_key(args: argparse.Namespace) -> int:
-    from labkit._internal.fsutil import atomic_write
+    from labkit.cli._output import refuse_existing, write_output
     from labkit.keyfile import load_private_key
 
+    if args.outfile:
+        refuse_existing([args.outfile], force=args.force)  # before asking for the password
     key = load_private_key(args.key)
     pem = key.public_key().pem()
     if args.outfile:
-        atomic_write(args.outfile, pem)
+        write_output(args.outfile, pem, force=args.force)
         print(f"Public key written to {args.outfile}", file=sys.stderr)
     else:
         sys.stdout.write(pem.decode("ascii"))

@@ -168,11 +168,13 @@ def _trusted_root(args: argparse.Namespace) -> int:
     """A Sigstore TrustedRoot naming this log (its key, log ID, validity), e.g. for ``labkit verify --key``."""
     import datetime as _dt
 
-    from labkit._internal.fsutil import atomic_write
+    from labkit.cli._output import refuse_existing, write_output
     from labkit.keyless.trustroot import LogEntryKey, trusted_root, trusted_root_json
     from labkit.lab import DEFAULT_LAB_TIME
     from labkit.verify.trustroot import parse_rfc3339
 
+    if args.output:
+        refuse_existing([args.output], force=args.force)
     src = _source(args)
     try:
         if args.url:
@@ -201,7 +203,7 @@ def _trusted_root(args: argparse.Namespace) -> int:
     data = trusted_root_json(trusted_root(tlogs=[LogEntryKey(base_url, key, key.key_id(), start)],
                                           certificate_authorities=[]))
     if args.output:
-        atomic_write(args.output, data)
+        write_output(args.output, data, force=args.force)
         print(f"wrote the trusted root of {key.key_id().hex()[:16]}… to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(data.decode())
@@ -210,6 +212,9 @@ def _trusted_root(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._output import add_force_option
+    from labkit.cli._types import non_negative_int64
+
     log = sub.add_parser("log", help="run and query a transparency log (Rekor v1 API subset)")
     cmds = log.add_subparsers(dest="log_command", metavar="SUBCOMMAND")
 
@@ -231,15 +236,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = cmds.add_parser("get", help="an entry by index or UUID, as Rekor returns it")
     _add_source(p)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--index", type=int)
+    g.add_argument("--index", type=non_negative_int64())
     g.add_argument("--uuid")
     p.set_defaults(handler=_get)
 
     p = cmds.add_parser("proof", help="an inclusion (--index) or consistency (--first/--last) proof")
     _add_source(p)
-    p.add_argument("--index", type=int)
-    p.add_argument("--first", type=int)
-    p.add_argument("--last", type=int)
+    p.add_argument("--index", type=non_negative_int64())
+    p.add_argument("--first", type=non_negative_int64())
+    p.add_argument("--last", type=non_negative_int64())
     p.set_defaults(handler=_proof)
 
     p = cmds.add_parser("search", help="entries by artifact hash, public key file or email")
@@ -261,6 +266,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--valid-from", default=None, metavar="RFC3339",
                    help="start of the key's validity (default: the lab epoch, or the first entry's time if older)")
     p.add_argument("-o", "--output", default=None, metavar="FILE", help="write here (atomically) instead of stdout")
+    add_force_option(p, "the --output file")
     p.set_defaults(handler=_trusted_root)
 
     def _help(args: argparse.Namespace) -> int:

@@ -43,13 +43,12 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._options import add_signer_options, add_verifier_options
+    from labkit.cli._output import add_force_option
     from labkit.cli.keyless import add_instance_argument
 
     p = sub.add_parser("sign", help="sign a container image (cosign .sig storage; optionally a bundle referrer)")
-    p.add_argument("--key", default=None, help="encrypted private key file (cosign.key; COSIGN_PASSWORD); "
-                   "omit to sign keyless against the lab instance")
-    p.add_argument("--identity", default=None, help="keyless: the identity (email or URI) to get a certificate for")
-    p.add_argument("--identity-token", default=None, help="keyless: an OIDC token minted elsewhere (labkit token)")
+    add_signer_options(p)
     add_instance_argument(p)
     p.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
                    help="extra key=value pairs signed in the payload's 'optional' section")
@@ -68,11 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_sign)
 
     v = sub.add_parser("verify", help="verify the signatures of a container image (key, or identity and issuer)")
-    v.add_argument("--key", default=None, help="public key (cosign.pub) or encrypted private key file")
-    v.add_argument("--certificate-identity", default=None, help="keyless: the exact signer identity")
-    v.add_argument("--certificate-identity-regexp", default=None, help="keyless: a regexp the whole identity must match")
-    v.add_argument("--certificate-oidc-issuer", default=None, help="keyless: the exact OIDC issuer")
-    v.add_argument("--certificate-oidc-issuer-regexp", default=None, help="keyless: a regexp the whole issuer must match")
+    add_verifier_options(v)
     v.add_argument("--trusted-root", default=None, metavar="FILE",
                    help="Sigstore TrustedRoot JSON. Keyless: the CA and logs (default: the lab instance's). "
                    "With --key: the logs whose signed entry timestamp (SET) every signature must carry "
@@ -106,6 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     r = sub.add_parser("tree", help="show the supply-chain artifacts stored for an image")
     r.add_argument("--svg", default=None, metavar="FILE", help="also write the image graph as SVG")
+    add_force_option(r, "the --svg file")
     r.add_argument("image", metavar="IMAGE")
     r.set_defaults(handler=_tree)
 
@@ -159,8 +155,9 @@ def _sign(args: argparse.Namespace) -> int:
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing, sign_image, signature_tag
     from labkit.oci.store import open_store
+    from labkit.cli._options import signer_choice
 
-    if args.key is None:
+    if signer_choice(args).key is None:
         return _sign_keyless(args)
     if args.tlog_upload and not (args.tlog_dir or args.rekor_url):
         raise InputError(
@@ -220,8 +217,6 @@ def _sign_keyless(args: argparse.Namespace) -> int:
 
     if not args.tlog_upload:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
-    if not args.identity and not args.identity_token:
-        raise InputError("keyless signing needs --identity (or --identity-token); or pass --key to sign with a key")
     if args.new_bundle_format:
         raise InputError("--new-bundle-format is available with --key only for now")
     store, ref = open_store(_image_arg(args))
@@ -241,11 +236,13 @@ def _sign_keyless(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
+    from labkit.cli._options import verifier_choice
     from labkit.cli.blob import _load_verifying_key
     from labkit.oci.store import open_store
 
-    if args.key is None:
-        return _verify_keyless(args)
+    choice = verifier_choice(args)
+    if choice.key is None:
+        return _verify_keyless(args, choice.identity)
     root: Any = None
     if args.trusted_root or args.instance:
         from labkit.verify.trustroot import TrustedRoot
@@ -267,30 +264,18 @@ def _verify(args: argparse.Namespace) -> int:
             hint="Pass --trusted-root FILE (for a --tlog-dir log: labkit log trusted-root --dir DIR -o FILE) "
             "or --instance DIR; or --insecure-ignore-tlog=true to verify against the key alone.",
         )
-    key = _load_verifying_key(args.key)
+    key = _load_verifying_key(choice.key)
     store, ref = open_store(_image_arg(args))
     desc = store.resolve(ref.ref)
     return _report(args, store, ref, desc.digest, key=key, trusted_root=root)
 
 
-def _verify_keyless(args: argparse.Namespace) -> int:
+def _verify_keyless(args: argparse.Namespace, policy: Any) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.keyless.instance import Instance
     from labkit.oci.store import open_store
-    from labkit.verify.policy import Identity
     from labkit.verify.trustroot import TrustedRoot
 
-    if not (args.certificate_identity or args.certificate_identity_regexp) or not (
-        args.certificate_oidc_issuer or args.certificate_oidc_issuer_regexp
-    ):
-        raise InputError(
-            "keyless verification needs --certificate-identity(-regexp) and --certificate-oidc-issuer(-regexp); "
-            "or pass --key"
-        )
-    policy = Identity(
-        identity=args.certificate_identity, identity_regexp=args.certificate_identity_regexp,
-        issuer=args.certificate_oidc_issuer, issuer_regexp=args.certificate_oidc_issuer_regexp,
-    )
     store, ref = open_store(_image_arg(args))
     desc = store.resolve(ref.ref)
     with Instance.open(args.instance) as instance:
@@ -372,12 +357,14 @@ def _triangulate(args: argparse.Namespace) -> int:
 
 
 def _tree(args: argparse.Namespace) -> int:
-    from labkit._internal.fsutil import atomic_write
+    from labkit.cli._output import refuse_existing, write_output
     from labkit.display.oci import image_graph
     from labkit.oci.descriptor import NotFoundError, parse_manifest
     from labkit.oci.signatures import BUNDLE_ARTIFACT_TYPE, signature_tag
     from labkit.oci.store import open_store
 
+    if args.svg:
+        refuse_existing([args.svg], force=args.force)
     store, ref = open_store(args.image)
     desc = store.resolve(ref.ref)
     print(f"📦 Supply Chain Security Related artifacts for an image: {ref}")
@@ -402,7 +389,7 @@ def _tree(args: argparse.Namespace) -> int:
     if not found:
         print(f"No Supply Chain Security Related Artifacts found for image {ref}")
     if args.svg:
-        atomic_write(args.svg, image_graph(store, desc.digest).to_svg().encode())
+        write_output(args.svg, image_graph(store, desc.digest).to_svg().encode(), force=args.force)
     return 0
 
 
@@ -422,21 +409,17 @@ def _image_build(args: argparse.Namespace) -> int:
     if args.env:
         config["Env"] = [f"{k}={v}" for k, v in _pairs(args.env, "--env").items()]
     if args.cmd:
-        try:
-            cmd = json.loads(args.cmd)
-        except ValueError:
-            raise InputError(f"--cmd must be a JSON list of strings, got {args.cmd!r}") from None
+        from labkit._internal import jsonio
+
+        cmd = jsonio.loads(args.cmd, what="--cmd (a JSON list of strings)")
         if not isinstance(cmd, list) or not all(isinstance(x, str) for x in cmd):
             raise InputError("--cmd must be a JSON list of strings")
         config["Cmd"] = cmd
     store = OCILayout.init(args.layout)
     if args.spec:
-        import yaml
+        from labkit.cli._documents import read_json_or_yaml
 
-        try:
-            spec = yaml.safe_load(read_bytes(args.spec, "image spec"))
-        except yaml.YAMLError as exc:
-            raise InputError(f"image spec is not JSON/YAML: {exc}") from None
+        spec = read_json_or_yaml(args.spec, "image spec")
         if not isinstance(spec, dict):
             raise InputError("image spec must be a mapping")
         spec = dict(spec, tag=args.tag)
@@ -450,16 +433,17 @@ def _image_build(args: argparse.Namespace) -> int:
 
 
 def _image_copy(args: argparse.Namespace) -> int:
-    from labkit.oci.reference import LayoutReference
-    from labkit.oci.store import copy_image, open_store
+    from labkit.oci.reference import LayoutReference, parse_reference
+    from labkit.oci.store import copy_image, open_destination, open_store
 
     src, sref = open_store(args.src)
-    dst, dref = open_store(args.dst, create=True)
+    dref = parse_reference(args.dst)
     tag = dref.tag
     if dref.digest is not None:
         raise InputError("the destination takes a tag, not a digest")
     if tag is None and not isinstance(dref, LayoutReference):
         tag = "latest"
-    desc = copy_image(src, sref.ref, dst, tag=tag)
+    with open_destination(dref) as (dst, _):  # a failed copy leaves no layout it created behind
+        desc = copy_image(src, sref.ref, dst, tag=tag)
     print(f"{dref.name}@{desc.digest}")
     return 0

@@ -34,17 +34,15 @@ def resolve_artifact(value: str) -> object:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli._options import add_verifier_options
+
     p = sub.add_parser(
         "verify-bundle",
         help="verify a Sigstore bundle offline, step by step (sigstore-conformance protocol)",
         description="Verify a Sigstore bundle (v0.1-v0.3) against a trusted root, offline. Exit 0 only when verified.",
     )
     p.add_argument("--bundle", required=True, help="the bundle (.sigstore.json)")
-    p.add_argument("--certificate-identity", default=None, help="expected signer identity (certificate SAN), exact")
-    p.add_argument("--certificate-identity-regexp", default=None, help="expected identity, a regexp matching the whole SAN")
-    p.add_argument("--certificate-oidc-issuer", default=None, help="expected OIDC issuer, exact")
-    p.add_argument("--certificate-oidc-issuer-regexp", default=None, help="expected issuer, a regexp matching it whole")
-    p.add_argument("--key", default=None, help="managed public key (PEM) instead of an identity")
+    add_verifier_options(p, "managed public key (PEM) instead of an identity")
     p.add_argument("--trusted-root", default=None, help="trusted_root.json (default: pinned Sigstore public-good root)")
     p.add_argument("--staging", action="store_true", help="Sigstore staging: needs --trusted-root (no network)")
     p.add_argument("--json", action="store_true", help="print the steps as JSON lines instead of a checklist")
@@ -55,34 +53,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _verify_bundle(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
+    from labkit.cli._options import verifier_choice
     from labkit.errors import InputError
-    from labkit.verify.policy import Identity
     from labkit.verify.verifier import explain_bundle
 
     if args.staging and not args.trusted_root:
         raise InputError(
             "--staging needs --trusted-root: labkit ships only the public-good production root and never fetches one"
         )
-    wants_identity = any(
-        v is not None
-        for v in (args.certificate_identity, args.certificate_identity_regexp,
-                  args.certificate_oidc_issuer, args.certificate_oidc_issuer_regexp)
-    )
-    if args.key and wants_identity:
-        raise InputError("give either --key or --certificate-identity/--certificate-oidc-issuer, not both")
-    if not args.key and not wants_identity:
-        raise InputError("give --certificate-identity and --certificate-oidc-issuer (or --key)")
-    policy = None
-    key = None
-    if args.key:
-        key = read_bytes(args.key, "key")
-    else:
-        policy = Identity(
-            identity=args.certificate_identity,
-            issuer=args.certificate_oidc_issuer,
-            identity_regexp=args.certificate_identity_regexp,
-            issuer_regexp=args.certificate_oidc_issuer_regexp,
-        )
+    choice = verifier_choice(args)
+    policy = choice.identity
+    key = read_bytes(choice.key, "key") if choice.key is not None else None
     bundle = read_bytes(args.bundle, "bundle")
     root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else None
     artifact = resolve_artifact(args.file_or_digest)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from labkit._internal import jsonio
 from labkit.errors import KeylessError
 from labkit.keyless.checks import IssuanceCheck
 from labkit.keyless.identity import identity_problem, is_email_identity
@@ -80,9 +80,9 @@ class IdentityToken:
 def _b64url_json(part: str, what: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:
         raise TokenError(f"token {what} is not base64url JSON") from None
+    value = jsonio.loads(raw, what=f"token {what}", error=TokenError)
     if not isinstance(value, dict):
         raise TokenError(f"token {what} is not a JSON object")
     return value

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal.encoding import b64decode_field
-from labkit._internal.wsgi import BackgroundServer, Environ, StartResponse
+from labkit._internal.wsgi import DEFAULT_TIMEOUTS, BackgroundServer, Environ, StartResponse, Timeouts
 from labkit._internal.wsgi import HTTPError as _HTTPError
 from labkit._internal.wsgi import json_response as _respond
 from labkit._internal.wsgi import read_json as _read_json
@@ -121,13 +121,13 @@ def make_app(instance: Instance, *, max_body: int = MAX_BODY) -> Callable[[Envir
 class InstanceServer:
     """Serve an instance's issuer + CA and its transparency log on 127.0.0.1, in background threads."""
 
-    def __init__(self, instance: Instance, *, threads: int = 4) -> None:
+    def __init__(self, instance: Instance, *, threads: int = 4, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> None:
         from labkit.tlog.server import LogServer
 
         self.instance = instance
         self._server = BackgroundServer(make_app(instance), threads=threads,
-                                        max_request_body_size=MAX_BODY + 4096, ident="labkit-ca")
-        self.log_server = LogServer(instance.tlog, threads=threads)
+                                        max_request_body_size=MAX_BODY + 4096, ident="labkit-ca", timeouts=timeouts)
+        self.log_server = LogServer(instance.tlog, threads=threads, timeouts=timeouts)
 
     @property
     def url(self) -> str:

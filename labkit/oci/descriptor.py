@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from labkit._internal.jsonio import loads
 from labkit.errors import StoreError
 from labkit.oci.digest import Digest
 
@@ -224,12 +225,8 @@ class ImageIndex:
 
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{what} is not JSON: {exc}") from None
-    except RecursionError:
-        raise ManifestError(f"{what} is nested too deeply") from None
+    # The bounded reader: 4 MiB (distribution-spec manifest guidance), nesting limit, strict JSON.
+    doc = loads(data, what=what, error=ManifestError)
     if not isinstance(doc, dict):
         raise ManifestError(f"{what} is not a JSON object")
     if doc.get("schemaVersion") != 2:

@@ -13,11 +13,17 @@ are written to a temp file, fsynced and renamed; index.json is replaced
 atomically under an exclusive lock (``DIR/.labkit.lock``), so concurrent
 writers lose nothing. Unknown files, fields and media types are left alone.
 
+Every read path re-hashes what it reads: a manifest or index (resolving a
+tag or digest, `get_manifest`, `referrers`) is checked against its digest
+and size like any blob, so a layout whose manifest bytes were edited is
+refused (`DigestError`), never trusted. ``index.json``, ``oci-layout`` and
+every manifest are read with a byte cap (`MAX_DOCUMENT_BYTES`, 4 MiB) and
+never whole first.
+
 Reading layouts written by skopeo and umoci works: their index.json has no
 top-level ``mediaType`` (a SHOULD, not a MUST).
 
     >>> import tempfile
-import threading
     >>> store = OCILayout.init(tempfile.mkdtemp())
     >>> store.put_blob(b"hello").digest.short()
     'sha256:2cf24dba5fb0'
@@ -35,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from labkit._internal.fsutil import atomic_write, file_lock
+from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, read_json_file
 from labkit.errors import DigestError, StoreError
 from labkit.oci.digest import Digest, DigestWriter, verify_bytes
 from labkit.oci.descriptor import (
@@ -60,6 +67,9 @@ _LOCK_NAME = ".labkit.lock"
 
 class OCILayout:
     """An OCI image layout on disk. Use `init` to create one, `open` to use an existing one."""
+
+    #: Byte cap on index.json, oci-layout and every manifest or index read.
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -91,12 +101,10 @@ class OCILayout:
         header = self.path / "oci-layout"
         if not self.path.is_dir():
             raise StoreError(f"not an OCI layout directory: {self.path} does not exist")
-        try:
-            doc = json.loads(header.read_bytes())
-        except FileNotFoundError:
-            raise StoreError(f"not an OCI layout: {self.path} has no oci-layout file") from None
-        except (ValueError, OSError) as exc:
-            raise StoreError(f"oci-layout in {self.path} is not JSON: {exc}") from None
+        if not header.exists():
+            raise StoreError(f"not an OCI layout: {self.path} has no oci-layout file")
+        doc = read_json_file(header, what=f"oci-layout in {self.path}", error=StoreError,
+                             max_bytes=self.max_document_bytes)
         # image-layout.md: oci-layout MUST be a JSON object with imageLayoutVersion.
         if not isinstance(doc, dict) or not isinstance(doc.get("imageLayoutVersion"), str):
             raise StoreError(f"oci-layout in {self.path} has no imageLayoutVersion")
@@ -222,7 +230,14 @@ class OCILayout:
         d = digest if isinstance(digest, Digest) else Digest.parse(digest)
         path = self.blob_path(d)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as fh:
+                actual_size = os.fstat(fh.fileno()).st_size
+                if size is not None and actual_size != size:  # checked before reading anything
+                    raise DigestError(
+                        f"blob {d.short()} has {actual_size} bytes, its descriptor says {size}",
+                        details={"expected size": size, "actual size": actual_size},
+                    )
+                data = fh.read()
         except FileNotFoundError:
             raise NotFoundError(f"blob {d} is missing from {self.name}", details={"digest": str(d)}) from None
         except OSError as exc:
@@ -283,22 +298,51 @@ class OCILayout:
 
     # -- index.json -------------------------------------------------------
 
-    def _read_index_doc(self) -> dict[str, Any]:
+    def _index_bytes(self) -> bytes:
+        """index.json, read no further than the byte cap."""
+        cap = self.max_document_bytes
         try:
-            data = (self.path / "index.json").read_bytes()
+            with (self.path / "index.json").open("rb") as fh:
+                data = fh.read(cap + 1)
         except FileNotFoundError:
             raise StoreError(f"{self.name} has no index.json") from None
-        parse_index(data, what="index.json")  # validates every descriptor and digest
+        except OSError as exc:
+            raise StoreError(f"cannot read index.json of {self.name}: {exc.strerror or exc}") from None
+        if len(data) > cap:
+            raise StoreError(f"index.json of {self.name} is over the {cap}-byte limit",
+                             hint="A layout index this large is broken or hostile; labkit does not read it.")
+        return data
+
+    def _read_index_doc(self) -> dict[str, Any]:
+        data = self._index_bytes()
+        parse_index(data, what="index.json")  # validates every descriptor and digest (bounded JSON)
         doc: dict[str, Any] = json.loads(data)
         return doc
 
     def index(self) -> ImageIndex:
         """The parsed index.json."""
+        return parse_index(self._index_bytes(), what="index.json")
+
+    def _read_manifest(self, digest: Digest, size: int | None = None) -> bytes:
+        """A manifest or index blob: size-capped, read no further than the cap, re-hashed against `digest`."""
+        cap = self.max_document_bytes
+        if size is not None and size > cap:
+            raise StoreError(f"manifest {digest.short()} is {size} bytes, over the {cap}-byte limit",
+                             details={"digest": str(digest)})
+        path = self.blob_path(digest)
         try:
-            data = (self.path / "index.json").read_bytes()
+            with path.open("rb") as fh:
+                data = fh.read(cap + 1)
         except FileNotFoundError:
-            raise StoreError(f"{self.name} has no index.json") from None
-        return parse_index(data, what="index.json")
+            raise NotFoundError(f"manifest {digest} is missing from {self.name}",
+                                details={"digest": str(digest)}) from None
+        except OSError as exc:
+            raise StoreError(f"cannot read manifest {digest}: {exc.strerror or exc}") from None
+        if len(data) > cap:
+            raise StoreError(f"manifest {digest.short()} is over the {cap}-byte limit",
+                             details={"digest": str(digest)})
+        verify_bytes(data, digest, size, what=f"manifest {digest.short()} in {self.name}")
+        return data
 
     def _write_index_doc(self, doc: dict[str, Any]) -> None:
         data = canonical_json(doc)
@@ -321,19 +365,23 @@ class OCILayout:
         return sorted(n for n, c in seen.items() if c > 1)
 
     def resolve(self, ref: str | Digest | None) -> Descriptor:
-        """The descriptor a tag or digest names (None: the layout's only tagged image)."""
+        """The descriptor a tag or digest names (None: the layout's only tagged image), its manifest re-hashed."""
+        return self.get_manifest(ref)[1]
+
+    def _lookup(self, ref: str | Digest | None) -> tuple[Descriptor, bytes | None]:
+        """The descriptor `ref` names in index.json (or a stored manifest by digest, with its verified bytes)."""
         index = self.index()
         if isinstance(ref, Digest) or (isinstance(ref, str) and ":" in ref):
             d = ref if isinstance(ref, Digest) else Digest.parse(ref)
             for desc in index.manifests:
                 if desc.digest == d:
-                    return desc
+                    return desc, None
             path = self.blob_path(d)
             if path.is_file():
-                data = self.get_blob(d)
+                data = self._read_manifest(d)
                 parsed = parse_any_manifest(data)
                 media_type = parsed.media_type or (MT_INDEX if isinstance(parsed, ImageIndex) else "")
-                return Descriptor(media_type or "application/vnd.oci.image.manifest.v1+json", d, len(data))
+                return Descriptor(media_type or "application/vnd.oci.image.manifest.v1+json", d, len(data)), data
             raise NotFoundError(f"manifest {d} is not in {self.name}")
         if ref is None:
             tagged = [d for d in index.manifests if ANNOTATION_REF_NAME in d.annotations]
@@ -342,7 +390,7 @@ class OCILayout:
                     f"{self.name} holds {len(tagged)} tagged images; name one with oci:DIR:tag",
                     details={"tags": ", ".join(self.tags())},
                 )
-            return tagged[0]
+            return tagged[0], None
         validate_tag(ref)
         matches = [d for d in index.manifests if d.annotations.get(ANNOTATION_REF_NAME) == ref]
         if not matches:
@@ -353,12 +401,13 @@ class OCILayout:
                 hint="Someone edited index.json by hand (a local tag swap?). Remove the entry you do not trust.",
                 details={"digests": ", ".join(str(m.digest) for m in matches)},
             )
-        return matches[0]
+        return matches[0], None
 
     def get_manifest(self, ref: str | Digest | None) -> tuple[bytes, Descriptor]:
-        """The manifest bytes a tag or digest names, verified against the descriptor."""
-        desc = self.resolve(ref)
-        data = self.get_blob(desc.digest, desc.size)
+        """The manifest bytes a tag or digest names, re-hashed and size-checked against the descriptor."""
+        desc, data = self._lookup(ref)
+        if data is None:
+            data = self._read_manifest(desc.digest, desc.size)
         return data, desc
 
     def put_manifest(
@@ -446,9 +495,11 @@ class OCILayout:
             if desc.media_type not in ("application/vnd.oci.image.manifest.v1+json", MT_INDEX):
                 continue
             try:
-                parsed = parse_any_manifest(self.get_blob(desc.digest, desc.size))
-            except (StoreError, NotFoundError):
+                data = self._read_manifest(desc.digest, desc.size)
+            except NotFoundError:
                 continue
+            # A manifest whose bytes no longer match its digest is refused (DigestError), never skipped.
+            parsed = parse_any_manifest(data, what=f"manifest {desc.digest.short()}")
             if parsed.subject is None or parsed.subject.digest != d:
                 continue
             if artifact_type is not None and parsed.artifact_type != artifact_type:

@@ -22,20 +22,32 @@ loops: re-read the tag and every claim, write the union, re-read, until the
 tag holds every claim it can see. The last writer's final check sees every
 claim, so nothing is lost.
 
+**Bounded reads.** Every request has an overall deadline (`DEFAULT_DEADLINE`
+seconds, or ``LABKIT_REGISTRY_DEADLINE``, or the client's `deadline`): the
+answer's headers and a document body must arrive within it, however slowly
+the registry trickles bytes. Manifests, indexes and every JSON answer are
+read with a byte cap (`MAX_DOCUMENT_BYTES`, the distribution spec's 4 MiB
+manifest guidance) and never read whole first; blobs stream, size-checked
+against their descriptor. A registry over a limit gets a `RegistryError`.
+
 labkit contacts only loopback addresses (127.0.0.1, localhost, ::1).
 """
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import requests
+import urllib3.exceptions as urllib3_errors
 
-from labkit.errors import DigestError, RegistryError
+from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, JSONValue, loads
+from labkit.errors import DigestError, LabkitError, RegistryError
 from labkit.oci.descriptor import (
     MANIFEST_MEDIA_TYPES,
     MT_INDEX,
@@ -52,6 +64,8 @@ from labkit.oci.reference import is_loopback_registry, validate_repository, vali
 
 __all__ = [
     "ACCEPT_MANIFESTS",
+    "DEFAULT_DEADLINE",
+    "MAX_DOCUMENT_BYTES",
     "RegistryClient",
     "RegistryRepository",
 ]
@@ -59,25 +73,104 @@ __all__ = [
 #: Always offer every manifest type: distribution 2.8 answers 404 to a GET whose Accept lacks OCI types.
 ACCEPT_MANIFESTS = ", ".join(MANIFEST_MEDIA_TYPES)
 CHUNK_SIZE = 8 << 20
+#: Seconds one registry request may take in all (connect, headers, body); ``LABKIT_REGISTRY_DEADLINE`` overrides.
+DEFAULT_DEADLINE = 30.0
+#: An error answer's body is read only this far (its message is all labkit shows).
+_ERROR_BODY_BYTES = 64 << 10
+_READ_SIZE = 64 << 10
+
+
+def _default_deadline() -> float:
+    raw = os.environ.get("LABKIT_REGISTRY_DEADLINE")
+    if raw is None:
+        return DEFAULT_DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:
+        raise RegistryError(f"LABKIT_REGISTRY_DEADLINE must be a number of seconds in (0, 86400], got {raw!r}")
+    return value
+
+
+class _Deadline:
+    """The wall-clock end of one request."""
+
+    def __init__(self, seconds: float, what: str) -> None:
+        self.seconds = seconds
+        self.what = what
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+    def error(self) -> RegistryError:
+        return RegistryError(
+            f"{self.what}: the registry did not answer within the {self.seconds:g}-second deadline",
+            hint="The registry is stalled or sends very slowly; set LABKIT_REGISTRY_DEADLINE to allow more time.",
+        )
+
+    def check(self) -> None:
+        if self.remaining() <= 0:
+            raise self.error()
+
+
+def _chunks(resp: requests.Response, deadline: _Deadline) -> Iterator[bytes]:
+    """The body as it arrives (``read1``: a trickle cannot hold one read open), within the deadline."""
+    while True:
+        deadline.check()
+        chunk = resp.raw.read1(_READ_SIZE)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _read_capped(resp: requests.Response, cap: int, what: str, deadline: _Deadline, *, truncate: bool = False) -> bytes:
+    """At most `cap` bytes of the body; more is a `RegistryError` (or, with `truncate`, cut off)."""
+    declared = resp.headers.get("Content-Length", "")
+    if not truncate and declared.isdigit() and int(declared) > cap:
+        raise _too_large(what, cap, f"declares {declared} bytes")
+    buf = bytearray()
+    for chunk in _chunks(resp, deadline):
+        buf += chunk
+        if len(buf) > cap:
+            if truncate:
+                return bytes(buf[:cap])
+            raise _too_large(what, cap, f"sent more than {cap} bytes")
+    return bytes(buf)
+
+
+def _too_large(what: str, cap: int, detail: str) -> RegistryError:
+    return RegistryError(
+        f"{what}: the registry's answer is over the {cap}-byte limit ({detail})",
+        hint="Manifests and indexes are capped at 4 MiB (distribution-spec guidance); the registry is lying or broken.",
+        details={"limit": cap},
+    )
+
+
+def _json_body(resp: requests.Response, what: str) -> JSONValue:
+    """The (already capped) body parsed by the bounded JSON reader."""
+    return loads(resp.content, what=what, error=RegistryError)
 
 
 def _error_text(resp: requests.Response) -> str:
     """The registry's error code and message (distribution-spec §Error codes), or the status."""
     try:
-        doc = resp.json()
-        errors = doc.get("errors") if isinstance(doc, dict) else None
-        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            e = errors[0]
-            return f"{e.get('code', '?')}: {e.get('message', '')}"
-    except ValueError:
-        pass
+        doc = _json_body(resp, "error answer")
+    except LabkitError:
+        return f"HTTP {resp.status_code}"
+    errors = doc.get("errors") if isinstance(doc, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        e = errors[0]
+        return f"{str(e.get('code', '?'))[:100]}: {str(e.get('message', ''))[:300]}"
     return f"HTTP {resp.status_code}"
 
 
 class RegistryClient:
     """A client for one registry at `base_url` (``http://127.0.0.1:PORT``)."""
 
-    def __init__(self, base_url: str, *, session: requests.Session | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, base_url: str, *, session: requests.Session | None = None, timeout: float = 60.0,
+                 deadline: float | None = None, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
         parsed = urllib.parse.urlsplit(base_url if "://" in base_url else f"http://{base_url}")
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise RegistryError(f"not a registry URL: {base_url!r}")
@@ -90,6 +183,10 @@ class RegistryClient:
         self.base_url = f"{parsed.scheme}://{parsed.netloc}"
         self.session = session or requests.Session()
         self.timeout = timeout
+        #: Overall seconds per request (headers and body); see the module docstring.
+        self.deadline = _default_deadline() if deadline is None else deadline
+        #: Byte cap on manifests, indexes and JSON answers.
+        self.max_document_bytes = max_document_bytes
 
     def __repr__(self) -> str:
         return f"RegistryClient({self.base_url!r})"
@@ -103,23 +200,81 @@ class RegistryClient:
     def _url(self, path: str) -> str:
         return self.base_url + path
 
-    def _request(self, method: str, url: str, *, ok: Iterable[int], what: str, **kw: Any) -> requests.Response:
+    def _request(self, method: str, url: str, *, ok: Iterable[int], what: str, stream: bool = False,
+                 max_body: int | None = None, **kw: Any) -> requests.Response:
+        """One request within the deadline; the body is read (capped) unless `stream`, then it is the caller's.
+
+        A streamed response comes with ``resp.labkit_deadline`` (the same
+        deadline) for `_chunks`.
+        """
         if not url.startswith(self.base_url + "/"):
             # A Location header pointing elsewhere must not make labkit leave this machine.
             raise RegistryError(f"registry redirected {what} to another host: {url[:120]}")
-        kw.setdefault("timeout", self.timeout)
+        deadline = _Deadline(self.deadline, what)
+        wait = max(min(self.timeout, self.deadline), 0.001)
+        kw["timeout"] = (wait, wait)
         kw.setdefault("allow_redirects", False)
-        try:
-            resp = self.session.request(method, url, **kw)
-        except requests.RequestException as exc:
-            raise RegistryError(f"cannot reach the registry at {self.base_url} ({what}): {type(exc).__name__}") from None
-        if resp.status_code not in set(ok):
+        ok_set = set(ok)
+        cap = self.max_document_bytes if max_body is None else max_body
+
+        def send() -> requests.Response:
+            resp = self.session.request(method, url, stream=True, **kw)
+            if stream and resp.status_code in ok_set:
+                return resp
+            try:
+                if resp.status_code in ok_set:
+                    body = _read_capped(resp, cap, what, deadline)
+                else:
+                    body = _read_capped(resp, _ERROR_BODY_BYTES, what, deadline, truncate=True)
+            except BaseException:
+                resp.close()
+                raise
+            resp._content = body
+            if len(body) < _ERROR_BODY_BYTES or resp.status_code in ok_set:
+                resp.raw.release_conn()  # read to the end: the connection goes back to the pool
+            else:
+                resp.close()  # an error body cut short: unread bytes, so the connection is dropped
+            return resp
+
+        resp = self._within(deadline, send)
+        if resp.status_code not in ok_set:
             if resp.status_code == 404:
                 raise NotFoundError(f"{what}: not found ({_error_text(resp)})", details={"url": url})
             raise RegistryError(
                 f"{what}: registry answered {resp.status_code} ({_error_text(resp)})",
                 details={"url": url, "status": resp.status_code},
             )
+        return resp
+
+    def _within(self, deadline: _Deadline, send: Callable[[], requests.Response]) -> requests.Response:
+        """Run `send` in a worker thread and give up at the deadline (slow headers cannot hold labkit)."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["resp"] = send()
+            except BaseException as exc:  # handed to the caller below
+                box["exc"] = exc
+
+        worker = threading.Thread(target=work, name="labkit-registry-request", daemon=True)
+        worker.start()
+        worker.join(max(deadline.remaining(), 0.0))
+        if worker.is_alive():
+            # The worker stops at its next read (its socket timeout and deadline checks are bounded too).
+            raise deadline.error()
+        exc = box.get("exc")
+        if isinstance(exc, LabkitError):
+            raise exc
+        if isinstance(exc, requests.RequestException):
+            if deadline.remaining() <= 0:
+                raise deadline.error() from None
+            raise RegistryError(
+                f"cannot reach the registry at {self.base_url} ({deadline.what}): {type(exc).__name__}"
+            ) from None
+        if exc is not None:
+            raise exc
+        resp: requests.Response = box["resp"]
+        resp.labkit_deadline = deadline  # type: ignore[attr-defined]
         return resp
 
     def _location(self, resp: requests.Response, what: str) -> str:
@@ -148,8 +303,9 @@ class RegistryClient:
     def catalog(self) -> list[str]:
         """Repository names (``GET /v2/_catalog``), sorted."""
         resp = self._request("GET", self._url("/v2/_catalog"), ok=(200,), what="catalog")
-        repos = resp.json().get("repositories") or []
-        return sorted(str(r) for r in repos)
+        doc = _json_body(resp, "catalog")
+        repos = doc.get("repositories") if isinstance(doc, dict) else None
+        return sorted(str(r) for r in repos) if isinstance(repos, list) else []
 
     def blob_exists(self, repo: str, digest: Digest | str) -> bool:
         """``HEAD /v2/<repo>/blobs/<digest>``."""
@@ -173,7 +329,7 @@ class RegistryClient:
         n = 0
         pending: bytes | None = None
         try:
-            for chunk in resp.iter_content(CHUNK_SIZE):
+            for chunk in _chunks(resp, resp.labkit_deadline):  # type: ignore[attr-defined]
                 if not chunk:
                     continue
                 h.update(chunk)
@@ -183,7 +339,7 @@ class RegistryClient:
                 if pending is not None:
                     yield pending
                 pending = chunk
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3_errors.HTTPError, OSError) as exc:
             raise RegistryError(f"blob {d.short()}: transfer failed ({type(exc).__name__})") from None
         finally:
             resp.close()
@@ -201,9 +357,9 @@ class RegistryClient:
         """Monolithic upload (``POST`` then ``PUT ?digest=``); skipped when the blob exists."""
         desc = Descriptor.for_bytes(data, media_type)
         for attempt in range(3):
-            if self.blob_exists(repo, desc.digest):
-                return desc
             try:
+                if self.blob_exists(repo, desc.digest):
+                    return desc
                 resp = self._request(
                     "POST", self._url(f"/v2/{validate_repository(repo)}/blobs/uploads/"), ok=(202,),
                     what="start upload",
@@ -330,7 +486,7 @@ class RegistryClient:
             what=what,
             headers={"Accept": ACCEPT_MANIFESTS},
         )
-        data = resp.content
+        data = resp.content  # capped at max_document_bytes by _request
         computed = Digest.of(data, expected.algorithm if expected else "sha256")
         if expected is not None and computed != expected:
             raise DigestError(
@@ -388,11 +544,11 @@ class RegistryClient:
             )
         except NotFoundError:
             return []
-        try:
-            tags = resp.json().get("tags") or []
-        except (ValueError, AttributeError):
-            raise RegistryError(f"tags of {repo}: answer is not JSON") from None
-        return sorted(str(t) for t in tags)
+        doc = _json_body(resp, f"tags of {repo}")
+        tags = doc.get("tags") if isinstance(doc, dict) else None
+        if tags is not None and not isinstance(tags, list):
+            raise RegistryError(f"tags of {repo}: 'tags' is not a list")
+        return sorted(str(t) for t in tags or [])
 
     def delete_manifest(self, repo: str, digest: Digest | str) -> None:
         """Delete a manifest by digest (every tag pointing at it goes with it)."""

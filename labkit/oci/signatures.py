@@ -43,12 +43,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Union
 
+from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.checks import CheckResult, Step
 from labkit.errors import LabkitError, StoreError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, SystemClock
 from labkit.legacy import legacy_bundle, rekor_bundle_entry
+from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
 from labkit.oci.descriptor import (
     EMPTY_DESCRIPTOR,
     EMPTY_JSON,
@@ -226,8 +228,8 @@ class SignatureLayer:
         if raw is None:
             return None
         try:
-            doc = json.loads(raw)
-        except ValueError:
+            doc = loads(raw, what="dev.sigstore.cosign/bundle annotation")
+        except LabkitError:
             return None
         return doc if isinstance(doc, dict) else None
 
@@ -367,8 +369,18 @@ def list_signatures(store: Store, image: Digest | str, *, suffix: str = "sig") -
     d = image if isinstance(image, Digest) else Digest.parse(image)
     out = []
     for layer in _read_sig(store, signature_tag(d, suffix)):
-        out.append(SignatureLayer(layer, store.get_blob(layer.digest, layer.size)))
+        out.append(SignatureLayer(layer, _get_document(store, layer, "signature payload")))
     return out
+
+
+def _get_document(store: Store, layer: Descriptor, what: str) -> bytes:
+    """A JSON document stored as a blob (payload, envelope, bundle): its declared size capped before reading."""
+    if layer.size > MAX_DOCUMENT_BYTES:
+        raise StoreError(
+            f"{what} {layer.digest.short()} is {layer.size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit",
+            details={"digest": str(layer.digest)},
+        )
+    return store.get_blob(layer.digest, layer.size)
 
 
 def bundle_referrer_manifest(
@@ -407,7 +419,7 @@ def list_bundles(store: Store, image: Digest | str) -> list[tuple[Descriptor, by
         manifest = parse_manifest(data, what=f"bundle referrer {ref.digest.short()}")
         for layer in manifest.layers:
             if layer.media_type == BUNDLE_ARTIFACT_TYPE:
-                out.append((ref, store.get_blob(layer.digest, layer.size)))
+                out.append((ref, _get_document(store, layer, "bundle")))
     return out
 
 
@@ -445,7 +457,8 @@ def sign_image(
         statement = Statement(
             [Subject(docker_reference, {image.digest.algorithm: image.digest.hex})], COSIGN_SIGN_PREDICATE, {}
         )
-        envelope = sign_envelope(statement.to_json(), INTOTO_PAYLOAD_TYPE, key)
+        # cosign v3 signs the -a pairs as the subject's annotations (the statement has no `optional` map).
+        envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, key)
         entries = []
         if tlog is not None:
             entries.append(tlog.upload_dsse(envelope.to_json(), [key.public_key().pem()]).to_bundle_entry())
@@ -501,7 +514,7 @@ class ImageSignatureReport(CheckResult):
         if step is None:
             return VerificationError(f"image {self.image.short()}: the checks did not complete",
                                      step=self.incomplete_reason)
-        detail = ""
+        detail = f": {step.detail}" if step.detail else ""  # a store that could not be read says why
         firsts = [f for f in (s.failed_step for s in self.signatures) if f is not None]
         if firsts:
             detail = f" (first signature failed at {firsts[0].id}: {firsts[0].actual})"
@@ -708,11 +721,7 @@ def _check_legacy(sig: SignatureLayer, index: int, image: Digest, key: Verifying
         _SPEC_DOCKER_REF, parsed.docker_reference == docker_reference, docker_reference, parsed.docker_reference,
     ):
         return res
-    optional = parsed.annotations or {}
-    for k in sorted(required):
-        if not res.add(f"payload.annotation.{k}", f"payload annotation {k} matches", "cosign verify -a",
-                       optional.get(k) == required[k], required[k], optional.get(k, "(absent)")):
-            return res
+    check_annotations(res, required, parsed.annotations, source="simple-signing optional")
     return res
 
 
@@ -728,10 +737,23 @@ def _subject_names(data: bytes, image: Digest) -> list[str]:
     return [s.name for s in statement.subjects if s.digest.get(image.algorithm) == image.hex]
 
 
+def _bundle_annotations(data: bytes, image: Digest) -> dict[str, object] | None:
+    """The annotations the bundle's DSSE statement signs for `image` (None: no statement, no annotations)."""
+    try:
+        env = Bundle.from_json(data).dsse_envelope
+        if not isinstance(env, Envelope):
+            return None
+        return statement_annotations(env.payload, image)
+    except LabkitError:
+        return None
+
+
 def _check_bundle(ref: Descriptor, data: bytes, image: Digest, key: VerifyingKey | None,
-                  trusted_root: Any = None, identity: Any = None,
+                  required: Mapping[str, str], trusted_root: Any = None, identity: Any = None,
                   docker_reference: str | None = None) -> CheckResult:
     res = _check_bundle_signature(ref, data, image, key, trusted_root, identity)
+    if res.ok and required:
+        check_annotations(res, required, _bundle_annotations(data, image), source="statement subject annotations")
     if res.ok and docker_reference is not None:
         names = _subject_names(data, image)
         res.add("payload.docker_reference", "the statement subject for this digest names the repository verified",
@@ -837,7 +859,8 @@ def explain_image_signatures(
         bundles = list_bundles(store, d)
     except LabkitError as exc:
         bundles = []
-        top.add("referrers.read", "read bundle referrers", "OCI distribution-spec v1.1 §Referrers", False, "", exc.message)
+        top.add("referrers.read", "read bundle referrers", "OCI distribution-spec v1.1 §Referrers", False, "", exc.message,
+                detail=exc.message)
         if require_bundle_format:
             return report  # no fallback to .sig when the lookup fails either
     if require_bundle_format and not top.add(
@@ -847,7 +870,7 @@ def explain_image_signatures(
     ):
         return report
     for ref, data in bundles:
-        report.signatures.append(_check_bundle(ref, data, d, key, root, identity, docker_reference))
+        report.signatures.append(_check_bundle(ref, data, d, key, required, root, identity, docker_reference))
     if not require_bundle_format:
         tag = signature_tag(d)
         try:
@@ -855,7 +878,8 @@ def explain_image_signatures(
             top.add("sig.read", f"read {tag}", _SPEC_SIG, True, "", f"{len(sigs)} layer(s)")
         except LabkitError as exc:
             sigs = []
-            top.add("sig.read", f"read {tag}", _SPEC_SIG, False, "a valid signature manifest", exc.message)
+            top.add("sig.read", f"read {tag}", _SPEC_SIG, False, "a valid signature manifest", exc.message,
+                    detail=exc.message)
         for i, sig in enumerate(sigs):
             report.signatures.append(_check_legacy(sig, i, d, key, required, root, identity, tlog, docker_reference))
     found = len(report.signatures)

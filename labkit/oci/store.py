@@ -8,6 +8,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 from labkit.errors import DigestError
 from labkit.oci.descriptor import Descriptor, ImageIndex, parse_any_manifest
 from labkit.oci.digest import Digest
@@ -15,7 +20,7 @@ from labkit.oci.layout import OCILayout
 from labkit.oci.reference import ImageReference, LayoutReference, Reference, parse_reference
 from labkit.oci.registry import RegistryClient, RegistryRepository
 
-__all__ = ["copy_image", "open_store"]
+__all__ = ["copy_image", "open_destination", "open_store"]
 
 
 def open_store(
@@ -32,6 +37,45 @@ def open_store(
     assert isinstance(ref, ImageReference)
     client = RegistryClient(f"http://{ref.registry}")
     return client.repository(ref.repository), ref
+
+
+@contextlib.contextmanager
+def open_destination(reference: str | Reference) -> Iterator[tuple[OCILayout | RegistryRepository, Reference]]:
+    """`open_store` with `create`, undone on failure: a layout directory this run created is removed.
+
+    A pull that fails (registry down, lying, over a limit) leaves no empty
+    or half-filled layout behind. A layout that existed before is kept.
+    """
+    ref = parse_reference(reference) if isinstance(reference, str) else reference
+    created: Path | None = None
+    emptied: Path | None = None
+    if isinstance(ref, LayoutReference):
+        path = Path(ref.path)
+        created = _first_missing(path)
+        if created is None and path.is_dir() and not any(path.iterdir()):
+            emptied = path  # an empty directory: keep it, but empty again
+    try:
+        yield open_store(ref, create=True)
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        elif emptied is not None:
+            for child in list(emptied.iterdir()):
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost directory of `path` that does not exist yet (what creating it would add), if any."""
+    missing = None
+    for candidate in (path.absolute(), *path.absolute().parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
 
 
 def copy_image(

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError as _HTTPError, StartResponse, json_response as _json_response
+from labkit._internal.wsgi import DEFAULT_TIMEOUTS, Timeouts, create_server
 from labkit._internal.wsgi import read_json as _read_json
 from labkit.errors import LabkitError, LogError, ProofError
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
@@ -34,6 +35,9 @@ __all__ = ["LOOPBACK_HOSTS", "MAX_BODY", "LogServer", "make_app", "serve"]
 #: The largest request body accepted (Rekor's default ``max_request_body_size`` is larger; a lab needs less).
 MAX_BODY = 1 << 20
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+#: Largest index or tree size a query may name (Rekor's int64 fields; SQLite's INTEGER).
+INT64_MAX = (1 << 63) - 1
+
 
 def _int_param(query: dict[str, list[str]], name: str, default: int | None = None) -> int:
     values = query.get(name)
@@ -42,8 +46,8 @@ def _int_param(query: dict[str, list[str]], name: str, default: int | None = Non
             raise _HTTPError(400, f"missing query parameter {name}")
         return default
     raw = values[0]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise _HTTPError(400, f"{name} must be a non-negative integer, got {raw!r}")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > INT64_MAX:
+        raise _HTTPError(400, f"{name} must be an integer from 0 to {INT64_MAX}, got {raw[:40]!r}")
     return int(raw)
 
 
@@ -158,11 +162,11 @@ class LogServer(BackgroundServer):
     """
 
     def __init__(self, log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 0,
-                 max_body: int = MAX_BODY, threads: int = 4) -> None:
+                 max_body: int = MAX_BODY, threads: int = 4, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> None:
         _check_host(host, False)
         self.log = log
         super().__init__(make_app(log, max_body=max_body), host=host, port=port, threads=threads,
-                         max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog")
+                         max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog", timeouts=timeouts)
 
     def start(self) -> LogServer:
         """Serve in a daemon thread; returns self."""
@@ -177,15 +181,12 @@ class LogServer(BackgroundServer):
 
 
 def serve(log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 3000, max_body: int = MAX_BODY,
-          threads: int = 4, ready: Callable[[str], None] | None = None) -> None:
-    """Serve `log` in the foreground until interrupted (``labkit log serve``)."""
-    import waitress.server
-
+          threads: int = 4, ready: Callable[[str], None] | None = None,
+          timeouts: Timeouts = DEFAULT_TIMEOUTS) -> None:
+    """Serve `log` in the foreground until interrupted (``labkit log serve``); stalled clients are dropped."""
     _check_host(host, False)
-    server = waitress.server.create_server(
-        make_app(log, max_body=max_body), host=host, port=port, threads=threads,
-        max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog",
-    )
+    server = create_server(make_app(log, max_body=max_body), host=host, port=port, threads=threads,
+                           max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog", timeouts=timeouts)
     if ready is not None:
         ready(f"http://{host}:{server.effective_port}")  # type: ignore[union-attr]
     try:

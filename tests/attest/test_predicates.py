@@ -79,7 +79,7 @@ def test_make_predicate_custom_wraps_text() -> None:
 
 
 def test_make_predicate_refuses_non_json() -> None:
-    with pytest.raises(AttestationError, match="not JSON"):
+    with pytest.raises(AttestationError, match="not valid JSON"):
         P.make_predicate("cyclonedx", b"{not json")
     with pytest.raises(AttestationError, match="JSON object"):
         P.make_predicate("cyclonedx", b"[1, 2]")

@@ -9,12 +9,10 @@ in between does not push the instance's clock ahead of real time.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,29 +30,21 @@ def _run(args: list[str], cwd: Path) -> str:
 
 
 @pytest.fixture
-def served_seeded(tmp_path: Path) -> Iterator[Path]:
+def served_seeded(tmp_path: Path, spawn: Callable[..., subprocess.Popen[str]]) -> Iterator[Path]:
     """``labkit init --seed 7`` and ``labkit serve`` in a subprocess; yields the trust config it wrote."""
     _run([*LABKIT, "init", str(tmp_path / "inst"), "--seed", "7"], tmp_path)
     config = tmp_path / "trust_config.json"
-    proc = subprocess.Popen([*LABKIT, "serve", "--instance", str(tmp_path / "inst"), "--trust-config", str(config)],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while not config.exists():
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "labkit serve did not write its trust config"
-            time.sleep(0.1)
-        banner = "".join(proc.stdout.readline() for _ in range(4))
-        assert "issuer + CA: http://127.0.0.1:" in banner and "WARNING: LAB instance" in banner, banner
-        yield config
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+    proc = spawn([*LABKIT, "serve", "--instance", str(tmp_path / "inst"), "--trust-config", str(config)],
+                 cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while not config.exists():
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "labkit serve did not write its trust config"
+        time.sleep(0.1)
+    banner = "".join(proc.stdout.readline() for _ in range(4))
+    assert "issuer + CA: http://127.0.0.1:" in banner and "WARNING: LAB instance" in banner, banner
+    yield config
 
 
 def _token(tmp_path: Path, identity: str) -> str:

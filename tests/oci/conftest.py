@@ -10,6 +10,7 @@ import pytest
 
 from labkit.oci.server import LocalRegistry
 from tests.conftest import require_tool
+from tests.oci.hostile import serve_hostile
 
 
 @dataclass
@@ -45,3 +46,8 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
         stop_registry(local)
 
 
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    """A hostile registry on loopback (`tests.oci.hostile`): ``127.0.0.1:PORT``."""
+    with serve_hostile() as host:
+        yield host

@@ -38,7 +38,7 @@ def test_open_refuses_non_layouts(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unsupported image layout version"):
         OCILayout.open(tmp_path)
     (tmp_path / "oci-layout").write_text("not json")
-    with pytest.raises(StoreError, match="not JSON"):
+    with pytest.raises(StoreError, match="not valid JSON"):
         OCILayout.open(tmp_path)
 
 
@@ -134,7 +134,7 @@ def test_manifest_needs_its_blobs(store: OCILayout) -> None:
 @pytest.mark.parametrize(
     ("data", "match"),
     [
-        (b"not json", "not JSON"),
+        (b"not json", "not valid JSON"),
         (b"[]", "not a JSON object"),
         (b'{"schemaVersion": 1}', "schemaVersion"),
         (b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": []}', "config"),

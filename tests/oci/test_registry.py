@@ -186,7 +186,7 @@ def test_lying_and_broken_registries(liar: str, tmp_path: Path) -> None:
         client.get_blob("labkit/x", wanted)
     with pytest.raises(DigestError, match="does not match the digest asked for"):
         client.get_manifest("labkit/swap", Digest.of(b"another manifest"))
-    with pytest.raises(ManifestError, match="not JSON"):
+    with pytest.raises(ManifestError, match="not valid JSON"):
         client.get_manifest("labkit/garbage", "v1")
     with pytest.raises(RegistryError, match="500"):
         client.list_tags("labkit/x")
