@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_verifier_options(p, "managed public key (PEM) instead of an identity")
     p.add_argument("--trusted-root", default=None, help="trusted_root.json (default: pinned Sigstore public-good root)")
     p.add_argument("--staging", action="store_true", help="Sigstore staging: needs --trusted-root (no network)")
+    p.add_argument("--predicate-type", default=None,
+                   help="gh: the DSSE in-toto statement must have this predicateType (checked after verification)")
     p.add_argument("--json", action="store_true", help="print the steps as JSON lines instead of a checklist")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
     p.add_argument("file_or_digest", metavar="FILE_OR_DIGEST", help="the artifact, or sha256:<hex> of it")
@@ -68,6 +70,10 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else None
     artifact = resolve_artifact(args.file_or_digest)
     result = explain_bundle(bundle, artifact, root, policy, key)  # type: ignore[arg-type]
+    if args.predicate_type is not None and result.verified:
+        from labkit.analyst.inspect import check_predicate_type
+
+        check_predicate_type(result, bundle, args.predicate_type)
     out = sys.stdout
     if args.json:
         import json

@@ -159,6 +159,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "certificate.sct": ("certificate.sct", "no embedded SCT verifies with a trusted CT log"),
     "policy.identity": ("policy.identity", "the signer identity is not the expected one"),
     "policy.issuer": ("policy.identity", "the OIDC issuer is not the expected one"),
+    "policy.extension": ("policy.identity", "a Fulcio extension (e.g. a GitHub workflow claim) is not the expected one"),
     "internal_error": ("", "an unexpected error; the bundle is rejected (fail closed)"),
     "incomplete": ("", "the verification did not run to its end; the bundle is rejected"),
 }
@@ -686,7 +687,7 @@ def _explain(
     except LabkitError as exc:
         raise run.fail("policy.identity", exc.message, reason="policy.identity") from None
     if not outcome.ok:
-        what = "OIDC issuer" if outcome.reason == "policy.issuer" else "identity"
+        what = {"policy.issuer": "OIDC issuer", "policy.extension": "extension"}.get(outcome.reason, "identity")
         raise run.fail("policy.identity", f"the certificate's {what} is not the expected one",
                        reason=outcome.reason, expected=outcome.expected, actual=outcome.actual)
     run.ok("policy.identity", policy.describe() if hasattr(policy, "describe") else "", expected=outcome.expected, actual=outcome.actual)
