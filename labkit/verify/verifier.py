@@ -267,7 +267,9 @@ class _Run:
                 self.skip(step_id, NOT_REACHED)
 
 
-def _load_artifact(artifact: ArtifactInput) -> Artifact:
+def _load_artifact(artifact: ArtifactInput | None) -> Artifact:
+    if artifact is None:
+        raise InputError("no artifact was given: pass the signed file, its bytes, or 'sha256:<hex>' of it")
     if isinstance(artifact, Artifact):
         return artifact
     if isinstance(artifact, (bytes, bytearray, memoryview)):
