@@ -30,7 +30,8 @@ from labkit.verify.steps import VerificationResult
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import REASONS, STEPS, Artifact, explain_bundle
 
-__all__ = ["Case", "analyse", "entry_rows", "log_lookup", "narrative", "read_case", "signer_rows"]
+__all__ = ["Case", "analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows",
+           "whose_entry"]
 
 _HASHES = {"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
 
@@ -206,7 +207,8 @@ def narrative(case: Case) -> str:
         return " ".join(parts) + " did not finish verifying, so it is rejected."
     title = STEPS.get(step.id, (step.title, ""))[0]
     passed = [s.id for s in r.steps if s.passed]
-    parts.append(f"is **rejected at `{step.id}`** ({title.lower()}): {_reason_text(step.reason_code)}.")
+    parts.append(f"is **rejected at `{step.id}`**: the check *{title}* failed, because "
+                 f"{_reason_text(step.reason_code)} (reason `{step.reason_code}`).")
     if step.detail:
         parts.append(f"The verifier says: *{step.detail}*.")
     if step.expected or step.actual:
@@ -259,3 +261,47 @@ def _groups(n: int) -> list[str]:
     pad = (-len(digits)) % 3
     digits = "0" * pad + digits
     return [digits[i:i + 3] for i in range(0, len(digits), 3)]
+
+
+def entry_story(case: Case) -> str:
+    """Markdown: what the entry-against-bundle comparison shows, for this input."""
+    rows = entry_rows(case)
+    if not rows:
+        return "There is no log entry to compare (or the bundle does not parse)."
+    bad = [r for r in rows if r["match"] == "NO"]
+    unknown = [r for r in rows if r["match"] == "?"]
+    if not bad:
+        extra = f" ({len(unknown)} field(s) could not be compared: {unknown[0]['bundle says']})" if unknown else ""
+        return (f"Every compared field of the log entry ({len(rows)}) is the bundle's: the entry records this "
+                f"signing event{extra}.")
+    fields = ", ".join(f"`{r['field']}`" for r in bad)
+    return (f"The log entry disagrees with the bundle on {fields}: it records another signing event (or the "
+            "bundle was altered). A genuine entry proves nothing about a signature it does not record "
+            "(GHSA-whqx-f9j3-ch6m).")
+
+
+def whose_entry(case: Case, log_entries: Any) -> tuple[list[tuple[int, str, str]], str]:
+    """Search a labkit log (its `entries()`) for the bundle's entry and for this artifact: rows and one sentence."""
+    bundle = case.parsed
+    if bundle is None or not bundle.verification_material.tlog_entries:
+        return [], "The bundle carries no log entry to look for."
+    given = bundle.verification_material.tlog_entries[0]
+    mine = f"sha256:{case.artifact.sha256.hex()}" if case.artifact is not None else None
+    rows, own = [], []
+    for entry in log_entries:
+        digest = entry.parsed.artifact_digest or ""
+        note = []
+        if entry.body == given.canonicalized_body:
+            note.append("the bundle's entry")
+        if mine is not None and digest == mine:
+            note.append("records this artifact")
+            own.append(entry.log_index)
+        rows.append((entry.log_index, digest, ", ".join(note)))
+    if not own:
+        sentence = f"The bundle points at entry {given.log_index}; no entry of this log records the artifact."
+    elif given.log_index in own:
+        sentence = f"The bundle's entry {given.log_index} is the one that records this artifact."
+    else:
+        sentence = (f"The bundle points at entry {given.log_index}, but this artifact's signing is entry "
+                    f"{', '.join(map(str, own))}: the bundle was put together from another signing run.")
+    return rows, sentence
