@@ -14,7 +14,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "12-reproduce-a-v
 
 
 def _run(tmp_path: Path, params: str) -> nbformat.NotebookNode:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb: nbformat.NotebookNode = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source += "\n" + params
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
