@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "keys",
     "blob",
     "verify",
+    "explain",
     "bundle",
     "log",
     "oci",
