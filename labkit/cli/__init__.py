@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "blob",
     "verify",
     "explain",
+    "audit",
     "bundle",
     "log",
     "oci",
