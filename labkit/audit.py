@@ -21,6 +21,7 @@ number of bundles.
 from __future__ import annotations
 
 import html
+import itertools
 import multiprocessing
 import os
 from collections import Counter
@@ -243,9 +244,15 @@ def audit(paths: Iterable[str | os.PathLike[str]], policy: AuditPolicy, *, jobs:
         return summary
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     with ctx.Pool(jobs, initializer=_init, initargs=(policy,)) as pool:
-        for row in pool.imap(_check, items, chunksize=chunksize):
-            summary.add(row, keep_rows)
-            if progress:
-                progress(summary.total)
+        # Feed the pool a bounded window at a time: Pool.imap would queue every input up front.
+        while batch := list(itertools.islice(items, _WINDOW)):
+            for row in pool.imap(_check, batch, chunksize=chunksize):
+                summary.add(row, keep_rows)
+                if progress:
+                    progress(summary.total)
     return summary
+
+
+#: Inputs handed to the pool at once (bounds the parent's memory whatever the number of bundles).
+_WINDOW = 2048
 

@@ -8,6 +8,7 @@ every one present and never raises: an undecodable value is reported as such.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -87,15 +88,21 @@ def _decode(ext: FulcioExtension, raw: bytes) -> str | None:
 
 def fulcio_extensions(cert: x509.Certificate) -> dict[str, str]:
     """Every known Fulcio extension present, by short name (undecodable values say so); never raises."""
+    return dict(_extensions(cert))
+
+
+@functools.lru_cache(maxsize=256)
+def _extensions(cert: x509.Certificate) -> tuple[tuple[str, str], ...]:
+    """Decoded once per certificate (a policy with several rules, the signer line and inspect all ask)."""
     out: dict[str, str] = {}
     try:
         extensions = list(cert.extensions)
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
-        return out
+        return ()
     for ext in extensions:
         known = _BY_OID.get(ext.oid.dotted_string)
         if known is None or not isinstance(ext.value, x509.UnrecognizedExtension):
             continue
         value = _decode(known, ext.value.value)
         out[known.name] = value if value is not None else f"(undecodable: {ext.value.value.hex()})"
-    return out
+    return tuple(out.items())

@@ -35,7 +35,14 @@ def _ca_origin(ca: object) -> str | None:
 
 
 def lab_note(root: TrustedRoot) -> str:
-    """``"; LAB: the log and CA keys derive from a public seed"`` for lab keys in `root`, else ``""``. Never raises."""
+    """``"; LAB: the log and CA keys derive from a public seed"`` for lab keys in `root`, else ``""``. Never raises.
+
+    Computed once per trusted root object (it depends on the root alone).
+    """
+    return root.memo(("lab_note",), lambda: _lab_note(root))
+
+
+def _lab_note(root: TrustedRoot) -> str:
     roles = ["log"] if any(_origin_of_der(t.key_der) for t in root.tlogs) else []
     roles += ["CA"] if any(_ca_origin(ca) for ca in root.certificate_authorities) else []
     if not roles:
