@@ -122,18 +122,31 @@ def _strip_suffix(path: Path) -> Path | None:
     return None
 
 
+def _walk(root: Path) -> Iterator[Path]:
+    """Files under `root`, streamed (os.scandir, depth first): nothing is listed whole in memory."""
+    stack = [root]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.is_file():
+                    yield Path(entry.path)
+
+
 def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, Path, Path | None]]:
-    """("bundle", bundle, artifact or None) and ("unsigned", artifact, None), streamed, sorted per directory."""
+    """("bundle", bundle, artifact or None) and ("unsigned", artifact, None), streamed.
+
+    A file is an artifact of a bundle when the bundle's name is its name plus a bundle suffix; both sides are
+    decided by looking the other name up on disk, so memory does not grow with the number of files.
+    """
     for given in paths:
         root = Path(given)
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        names = {p for p in files}
-        covered = {a for a in (_strip_suffix(p) for p in files) if a is not None}
-        for p in files:
+        for p in (_walk(root) if root.is_dir() else iter([root])):
             artifact = _strip_suffix(p)
             if artifact is not None:
-                yield "bundle", p, artifact if artifact in names or artifact.is_file() else None
-            elif p not in covered:
+                yield "bundle", p, artifact if artifact.is_file() else None
+            elif not any(p.with_name(p.name + suffix).is_file() for suffix in BUNDLE_SUFFIXES):
                 yield "unsigned", p, None
 
 
@@ -204,14 +217,14 @@ class AuditSummary:
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "verified": self.verified, "unsigned": self.unsigned,
                 "failed": dict(sorted(self.failed.items())), "failed_total": sum(self.failed.values()),
-                "rows": [asdict(r) for r in self.rows]}
+                "rows": [asdict(r) for r in sorted(self.rows, key=lambda r: r.path)]}
 
     def text(self) -> str:
         lines = [f"{self.total} input(s): {self.verified} verified, {sum(self.failed.values())} failed, "
                  f"{self.unsigned} unsigned"]
         for reason, n in sorted(self.failed.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  failed {n:>6}  {reason}")
-        for r in self.rows:
+        for r in sorted(self.rows, key=lambda r: r.path):
             if r.status != "verified":
                 lines.append(f"  {r.status:8} {r.path} {r.reason}")
         return "\n".join(lines)
@@ -219,7 +232,8 @@ class AuditSummary:
     def html(self) -> str:
         rows = "".join(f"<tr><td>failed: {html.escape(k)}</td><td>{v}</td></tr>" for k, v in sorted(self.failed.items()))
         detail = "".join(f"<tr><td>{html.escape(r.path)}</td><td>{html.escape(r.status)}</td>"
-                         f"<td>{html.escape(r.reason)}</td><td>{html.escape(r.signer)}</td></tr>" for r in self.rows)
+                         f"<td>{html.escape(r.reason)}</td><td>{html.escape(r.signer)}</td></tr>"
+                         for r in sorted(self.rows, key=lambda r: r.path))
         return ("<!doctype html><meta charset=utf-8><title>labkit audit</title><h1>labkit audit</h1>"
                 f"<table><tr><td>total</td><td>{self.total}</td></tr><tr><td>verified</td><td>{self.verified}</td></tr>"
                 f"<tr><td>unsigned</td><td>{self.unsigned}</td></tr>{rows}</table>"
