@@ -23,6 +23,12 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install -q -e '.[lab,test]'
 	touch $(TEST_STAMP) $(LAB_STAMP)
 
+# sigstore-js judges labkit's bundles (tests/js); installed only where npm exists, otherwise its test skips.
+JS_STAMP := tests/js/node_modules/.labkit-installed
+$(JS_STAMP): tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $(JS_STAMP); \
+	else echo "npm not found: the sigstore-js judge (tests/js) will be skipped"; fi
+
 install: $(TEST_STAMP)
 
 ## make lab: install labkit with the lab extras and open JupyterLab on the start-here notebook.
@@ -33,7 +39,7 @@ lab: $(LAB_STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 00-start-here.ipynb
 
 ## make test: install if needed, then type-check and run every test, notebooks included.
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(JS_STAMP)
 	$(if $(NOTEBOOKS),$(BIN)/python tools/nb.py --check $(NOTEBOOKS))
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks $(PYTEST_NB)

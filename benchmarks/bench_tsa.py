@@ -10,7 +10,10 @@ Prints one JSON object per line:
 * ``tsa_openssl``: the peer a user would otherwise pick, ``openssl ts -reply`` (one process per request, as a
   shell script or CGI would run it) with the same key, and the in-process ratio against it;
 * ``tsa_verify``: labkit's `verify_timestamp` on the responses against rfc3161-client's full verification
-  (sigstore-python's path), and the ratio.
+  (sigstore-python's path), and the ratio;
+* ``keyless_sign_blob``: keyless ``sign-blob`` end to end in a lab instance (hash, token, key, certificate,
+  sign, timestamp, log, bundle), without a timestamp, with one from the instance's TSA in process, and with one
+  over loopback HTTP: the median of each stage and of the total, and what the timestamp adds.
 
     python benchmarks/bench_tsa.py --quick    # a few seconds
     python benchmarks/bench_tsa.py            # the full run
@@ -104,7 +107,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small run for development")
     parser.add_argument("-n", type=int, default=None, help="timestamps per measurement")
     parser.add_argument("--threads", type=int, default=4, help="client threads for the concurrent HTTP run")
+    parser.add_argument("--keyless-only", action="store_true", help="only the keyless sign-blob comparison")
     args = parser.parse_args()
+    if args.keyless_only:
+        _keyless(args.n or (50 if args.quick else 300))
+        return
     n = args.n or (200 if args.quick else 3000)
 
     requests_der = [build_request(f"signature {i}".encode(), nonce=i) for i in range(n)]
@@ -173,6 +180,33 @@ def main() -> None:
     peer_rate = n / (time.perf_counter() - t0)
     _emit(bench="tsa_verify", n=n, labkit_per_second=round(labkit_rate, 1),
           rfc3161_client_per_second=round(peer_rate, 1), ratio=round(labkit_rate / peer_rate, 2))
+    _keyless(min(n, 50 if args.quick else 300))
+
+
+def _keyless(n: int) -> None:
+    """Keyless sign-blob stage by stage, without and with a timestamp (in process, over loopback HTTP)."""
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_keyless
+    from labkit.tsa.client import HTTPTimestamper
+
+    with tempfile.TemporaryDirectory() as tmp, Instance.create(Path(tmp) / "inst", seed="bench-keyless") as inst, \
+            TimestampServer(inst.tsa) as server:
+        modes = {"none": [], "in_process": inst.timestampers(), "http": [HTTPTimestamper(server.url)]}
+        baseline = 0.0
+        for mode, stampers in modes.items():
+            sign_keyless(inst, b"warm-up", identity="bench@example.com", timestampers=stampers)
+            runs = []
+            for i in range(n):
+                t0 = time.perf_counter()
+                result = sign_keyless(inst, f"artifact {i}".encode(), identity="bench@example.com",
+                                      timestampers=stampers)
+                runs.append((time.perf_counter() - t0, result.timings))
+            total = statistics.median(t for t, _ in runs) * 1e3
+            stages = {k: round(statistics.median(t.get(k, 0.0) for _, t in runs) * 1e3, 3) for k in runs[0][1]}
+            if mode == "none":
+                baseline = total
+            _emit(bench="keyless_sign_blob", timestamp=mode, n=n, median_ms=round(total, 3), stages_ms=stages,
+                  added_ms=round(total - baseline, 3), added_pct=round((total - baseline) / baseline * 100, 1))
 
 
 def _time_respond(tsa: TimestampAuthority, requests_der: list[bytes]) -> float:

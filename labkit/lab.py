@@ -48,7 +48,7 @@ DEFAULT_LAB_TIME = _dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=_dt.timezone.utc)
 #: even when the file that carried them lost its ``Labkit-Lab`` marker.
 DEFAULT_SEEDS: tuple[str, ...] = (
     "labkit", "demo", "docs", "workshop", "start-here", "analyst", "another lab",
-    *(f"notebook-{n:02d}" for n in range(13)), "notebook-09-scenario", "notebook-10-blob",
+    *(f"notebook-{n:02d}" for n in range(20)), "notebook-09-scenario", "notebook-10-blob", "notebook-13-private",
 )
 
 #: The word every output a user might trust carries when lab (seeded, public) material is in play.

@@ -19,7 +19,8 @@ from typing import Any
 
 from labkit._internal.encoding import b64decode_field
 from labkit.errors import PayloadError, VerificationError
-from labkit.keys import SigningKey, VerifyingKey
+from labkit.keys import VerifyingKey
+from labkit.signers.base import Signer
 
 __all__ = [
     "INTOTO_PAYLOAD_TYPE",
@@ -200,7 +201,7 @@ class Envelope:
         return cls.from_dict(_loads(data, "DSSE envelope"))
 
 
-def sign_envelope(payload: bytes, payload_type: str, key: SigningKey, keyid: str = "") -> Envelope:
+def sign_envelope(payload: bytes, payload_type: str, key: Signer, keyid: str = "") -> Envelope:
     """Sign PAE(payload_type, payload) and wrap it in an envelope."""
     return Envelope(payload, payload_type, [EnvelopeSignature(key.sign(pae(payload_type, payload)), keyid)])
 

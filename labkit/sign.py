@@ -21,7 +21,7 @@ import base64
 import contextlib
 import mmap
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +35,11 @@ from labkit.bundle import (
 )
 from labkit.errors import InputError, KeyFileError
 from labkit.hashing import CHUNK_SIZE, digest_file, new_hash, proto_name
-from labkit.keys import KeyAlgorithm, SigningKey, VerifyingKey
+from labkit.keys import KeyAlgorithm, VerifyingKey
 from labkit.lab import Clock
+from labkit.timestamping import Timestamper, add_timestamps
+from labkit.signers.base import Signer
+from labkit.signers.filekey import local_signing_key
 
 __all__ = [
     "Artifact",
@@ -108,10 +111,10 @@ def _message(artifact: Artifact) -> Iterator[bytes | mmap.mmap]:
             yield mapped
 
 
-def _sign(artifact: Artifact, key: SigningKey) -> bytes:
+def _sign(artifact: Artifact, key: Signer) -> bytes:
     if key.algorithm is KeyAlgorithm.ED25519:
         with _message(artifact) as message:
-            return key.key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
+            return local_signing_key(key).key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
     return key.sign_digest(artifact.digest, artifact.hash_name)
 
 
@@ -121,11 +124,11 @@ def public_key_hint(key: VerifyingKey) -> str:
 
 
 def signed_artifact(
-    data_or_path: bytes | str | os.PathLike[str], key: SigningKey, *, clock: Clock | None = None
+    data_or_path: bytes | str | os.PathLike[str], key: Signer, *, clock: Clock | None = None
 ) -> tuple[Artifact, SignedArtifact]:
     """Hash and sign without building a bundle (for callers that need the raw pieces)."""
-    if not isinstance(key, SigningKey):
-        raise KeyFileError(f"sign_blob needs a labkit SigningKey, not {type(key).__name__}")
+    if not isinstance(key, Signer):
+        raise KeyFileError(f"sign_blob needs a labkit Signer (a key, a token or KMS key), not {type(key).__name__}")
     hash_name = _hash_name_for(key.algorithm)
     if key.algorithm is KeyAlgorithm.ED25519 and isinstance(data_or_path, (str, os.PathLike)):
         # Digest and signature come from the same mapping, so a file changing meanwhile cannot split them.
@@ -137,7 +140,7 @@ def signed_artifact(
                 h.update(view[off : off + CHUNK_SIZE])
             size = len(view)
             view.release()
-            signature = key.key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
+            signature = local_signing_key(key).key.sign(message)  # type: ignore[union-attr,call-arg,arg-type]
         artifact = Artifact(h.digest(), hash_name, size, path=path)
     else:
         artifact = open_artifact(data_or_path, hash_name)
@@ -147,16 +150,18 @@ def signed_artifact(
 
 def sign_blob(
     data_or_path: bytes | str | os.PathLike[str],
-    key: SigningKey,
+    key: Signer,
     *,
     tlog: LogUploader | None = None,
     clock: Clock | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> Bundle:
     """Sign an artifact (bytes or a file path) into a Sigstore bundle v0.3.
 
     The bundle carries ``publicKey.hint`` (not the key: the verifier brings
     its own) and ``messageSignature {messageDigest, signature}``. With `tlog`
-    the signature is uploaded and the returned entry is included.
+    the signature is uploaded and the returned entry is included; each of
+    `timestampers` adds an RFC 3161 timestamp over the signature.
     """
     artifact, signed = signed_artifact(data_or_path, key, clock=clock)
     entries: list[TransparencyLogEntry] = []
@@ -164,4 +169,4 @@ def sign_blob(
         entries.append(tlog(signed))
     material = VerificationMaterial(public_key_hint=public_key_hint(signed.verifying_key), tlog_entries=entries)
     content = MessageSignature(digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name))
-    return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
+    return add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, material, content), timestampers)

@@ -45,7 +45,7 @@ DISABLE_ENV = "LABKIT_DISABLE_TOOLS"
 #: Set to 1 (CI) to turn a missing tool into a test failure instead of a skip.
 REQUIRE_ENV = "LABKIT_REQUIRE_SYSTEM_TOOLS"
 #: Where packages put binaries when PATH lacks them (a venv-only PATH, a GUI-started JupyterLab on macOS).
-_FALLBACK_DIRS = ("/usr/bin", "/usr/local/bin", "/opt/homebrew/bin")
+_FALLBACK_DIRS = ("/usr/bin", "/usr/local/bin", "/opt/homebrew/bin", "/usr/sbin")
 
 
 class SystemToolMissing(LabkitError):
@@ -109,6 +109,21 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
         "softhsm2-util", ("softhsm2-util",),
         "PKCS#11 tests against a software HSM (SoftHSM v2)",
         "sudo apt-get install softhsm2", "brew install softhsm", _wsl("softhsm2"),
+    ),
+    SystemTool(
+        "openssl", ("openssl",),
+        "an outside judge: `openssl ts` reads and verifies the timestamps labkit's TSA issues",
+        "sudo apt-get install openssl", "brew install openssl", _wsl("openssl"),
+    ),
+    SystemTool(
+        "nginx", ("nginx",),
+        "the static tile-serving test: a plain web server over a Rekor v2 (tlog-tiles) log directory",
+        "sudo apt-get install nginx-light", "brew install nginx", _wsl("nginx-light"),
+    ),
+    SystemTool(
+        "node", ("node", "nodejs"),
+        "sigstore-js (@sigstore/verify) judges labkit's bundles (tests/js; then npm ci --prefix tests/js)",
+        "sudo apt-get install nodejs npm", "brew install node", _wsl("nodejs npm"),
     ),
 )})
 

@@ -1,7 +1,7 @@
 """Course-wide checks on the notebooks: one course, in order, each built the same way.
 
 nbval runs and compares the cells (`make test`); these checks cover what it
-does not: that the thirteen notebooks exist in course order, open with a goal,
+does not: that the course's notebooks exist in course order, open with a goal,
 never hide output with `;`, store no widget state, use nbval tags the way
 docs/DEVELOPING.md says, leak no temporary paths, and have a timing record.
 """
@@ -34,6 +34,8 @@ COURSE = (
     "10-attack-bundle-forgery",
     "11-attack-catalogue",
     "12-reproduce-a-verification-failure",
+    "13-timestamps-and-signing-configs",
+    "14-keys-that-never-leave",
 )
 
 #: Tags a cell may carry: nbval's markers plus nbclient's raises-exception.

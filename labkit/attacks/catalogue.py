@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from labkit.attacks import attestation, bundle_forgery, downgrade, identity, logs, racy, relatives, tags  # noqa: F401
+from labkit.attacks import (  # noqa: F401
+    attestation,
+    bundle_forgery,
+    downgrade,
+    identity,
+    logs,
+    racy,
+    relatives,
+    tags,
+    witnesses,
+)
 
 __all__: list[str] = []

@@ -46,6 +46,9 @@ __all__ = [
     "vulnerable_log_client_no_witness",
     "vulnerable_identity_san_only",
     "vulnerable_unverified_signing_time",
+    "vulnerable_rekor2_no_cosignatures",
+    "vulnerable_stateless_witness",
+    "vulnerable_quorum_by_signature_lines",
 ]
 
 
@@ -96,6 +99,15 @@ _MODE_LIST = (
     Mode("cosign-verify-attestation-pre-1.10.1",
          "cosign < 1.10.1 verify-attestation --type: passes without an attestation of that type", True,
          ("GHSA-vjxv-45g9-9296", "CVE-2022-35929")),
+    Mode("rekor2-no-cosignatures",
+         "Sigstore clients today: Rekor v2 checkpoint signed by the log, witness cosignatures not checked", True,
+         ("rekor-tiles CLIENTS.md 'Future: Witnessing'",)),
+    Mode("witness-stateless",
+         "witness that checks consistency from the old checkpoint the log sends (no stored size)", True,
+         ("C2SP tlog-witness",)),
+    Mode("quorum-by-signature-lines",
+         "quorum counted from signature-line names and key IDs, cosignatures not verified", True,
+         ("C2SP tlog-cosignature", "C2SP signed-note")),
 )
 
 #: Every mode, by id.
@@ -411,3 +423,52 @@ def vulnerable_unverified_signing_time(cert: x509.Certificate, claimed_time: int
     when = _dt.datetime.fromtimestamp(claimed_time, _dt.timezone.utc)
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         raise _reject("certificate.expired", "certificate not valid at the claimed signing time")
+
+
+# ---------------------------------------------------------------------------
+# Witnesses (Rekor v2 tile logs)
+# ---------------------------------------------------------------------------
+
+
+def vulnerable_rekor2_no_cosignatures(bundle: Any, artifact: bytes, trusted_root: Any, key: Any) -> None:
+    """Verify a Rekor v2 bundle as Sigstore clients do today: every bundle check, no witness cosignature.
+
+    The checkpoint only has to carry the log's own signature, so a log that
+    forks its tree for one victim passes (no Sigstore client checks
+    cosignatures yet; rekor-tiles ``CLIENTS.md``).
+    """
+    from labkit.verify.verifier import explain_bundle
+
+    explain_bundle(bundle, artifact, trusted_root, key=key).raise_for_failure()
+
+
+def vulnerable_stateless_witness(old_note: str, proof: Sequence[bytes], new_note: str, log_key: VerifyingKey) -> None:
+    """Cosign when `new_note` extends the old checkpoint the *log* sends, remembering nothing of its own.
+
+    A log that rewinds to an older checkpoint (one the witness really
+    cosigned once) and grows a different tree from there passes.
+    """
+    from labkit.tlog import merkle
+    from labkit.tlog.checkpoint import verify_note
+
+    old = verify_note(old_note, _origin_line(old_note), log_key, rule="c2sp")
+    new = verify_note(new_note, _origin_line(new_note), log_key, rule="c2sp")
+    merkle.verify_consistency(old.size, new.size, old.root_hash, new.root_hash, list(proof))
+
+
+def _origin_line(note: str) -> str:
+    """The origin line of a note (a tile log signs under its origin)."""
+    return note.split("\n", 1)[0]
+
+
+def vulnerable_quorum_by_signature_lines(note: str, witnesses: Mapping[str, tuple[str, bytes]], quorum: int) -> None:
+    """Count witnesses whose (name, key ID) appear on a signature line; never verify the cosignatures.
+
+    `witnesses` maps a policy name to (cosigner name, 4-byte key ID).
+    """
+    from labkit.tlog.checkpoint import SignedNote
+
+    lines = {(s.name, s.key_hint) for s in SignedNote.parse(note).signatures}
+    count = sum((name, kid) in lines for name, kid in witnesses.values())
+    if count < quorum:
+        raise _reject("witness.quorum", f"{count} of {quorum} witnesses cosigned")

@@ -29,7 +29,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Union
@@ -38,9 +38,11 @@ from labkit.attest.predicates import PredicateType, make_predicate, resolve_pred
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
 from labkit.checks import CheckResult, Step, StepStatus
 from labkit.errors import AttestationError, LabkitError, VerificationError
-from labkit.keys import SigningKey, VerifyingKey, generate
+from labkit.keys import VerifyingKey, generate
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
+from labkit.signers.base import Signer as KeySigner
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
+from labkit.timestamping import Timestamper, add_timestamps
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
@@ -82,7 +84,7 @@ PredicateInput = Union[dict[str, Any], bytes]
 class Signer:
     """A signing key and, for keyless, the certificate the lab CA issued for it."""
 
-    key: SigningKey
+    key: KeySigner
     certificate_pem: bytes | None = None
     chain_pem: bytes | None = None
     certificate_der: bytes | None = None
@@ -92,7 +94,7 @@ class Signer:
         return self.certificate_pem or self.key.public_key().pem()
 
 
-def key_signer(key: SigningKey) -> Signer:
+def key_signer(key: KeySigner) -> Signer:
     """A key-based signer (``--key``)."""
     return Signer(key)
 
@@ -135,11 +137,16 @@ def _predicate(predicate_type: str, predicate: PredicateInput, instance: Instanc
 
 
 def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | None,
-                  annotations: Mapping[str, str] | None = None) -> tuple[Envelope, Bundle, Any]:
+                  annotations: Mapping[str, str] | None = None,
+                  timestampers: Sequence[Timestamper] = ()) -> tuple[Envelope, Bundle, Any]:
     from labkit.sign import public_key_hint
     from labkit.tlog.entries import dsse_body
 
     envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, signer.key)
+    if instance is not None and instance.timestamp_only:
+        timestampers = timestampers or instance.timestampers()
+        instance = None  # nothing is logged: the timestamp is the only source of time
+    stamps = add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(), envelope), timestampers)
     entries = []
     entry = None
     if instance is not None:
@@ -150,6 +157,7 @@ def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | Non
         material = VerificationMaterial(certificate=signer.certificate_der, tlog_entries=entries)
     else:
         material = VerificationMaterial(public_key_hint=public_key_hint(signer.key.public_key()), tlog_entries=entries)
+    material.rfc3161_timestamps = stamps.verification_material.rfc3161_timestamps
     return envelope, Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope), entry
 
 
@@ -157,10 +165,11 @@ def attest_blob(
     data_or_path: bytes | str | os.PathLike[str],
     predicate_type: str,
     predicate: PredicateInput,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     instance: Instance | None,
     subject_name: str | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> Bundle:
     """``attest-blob``: a bundle v0.3 with a DSSE in-toto statement about the blob, logged in `instance`.
 
@@ -178,7 +187,7 @@ def attest_blob(
         name = subject_name or Path(data_or_path).name
     s = signer if isinstance(signer, Signer) else key_signer(signer)
     statement = make_statement(name, digest, predicate_type, _predicate(predicate_type, predicate, instance))
-    return _sign_and_log(statement, s, instance)[1]
+    return _sign_and_log(statement, s, instance, timestampers=timestampers)[1]
 
 
 @dataclass(frozen=True)
@@ -198,12 +207,13 @@ def attest_image(
     image: Descriptor,
     predicate_type: str,
     predicate: PredicateInput,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     docker_reference: str,
     instance: Instance | None,
     legacy_att: bool = True,
     annotations: Mapping[str, str] | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> ImageAttestation:
     """``attest``: sign a statement about `image` (already resolved to its digest) and store it.
 
@@ -217,7 +227,7 @@ def attest_image(
     s = signer if isinstance(signer, Signer) else key_signer(signer)
     statement = make_statement(docker_reference, image.digest.hex, predicate_type,
                                _predicate(predicate_type, predicate, instance))
-    envelope, bundle, entry = _sign_and_log(statement, s, instance, annotations)
+    envelope, bundle, entry = _sign_and_log(statement, s, instance, annotations, timestampers)
     env_bytes = envelope.to_json().encode()
     # cosign's .att layers carry an empty signature annotation: the signature is inside the envelope.
     layer = make_signature_layer(
@@ -236,15 +246,16 @@ def attest_image(
 def sign_image_bundle(
     store: Store,
     image: Descriptor,
-    signer: Signer | SigningKey,
+    signer: Signer | KeySigner,
     *,
     docker_reference: str,
     instance: Instance | None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> ImageAttestation:
     """A cosign v3 image signature: a DSSE statement of type ``https://sigstore.dev/cosign/sign/v1``
     with an empty predicate, logged, stored as a bundle referrer (cosign ``specs/BUNDLE_SPEC.md``)."""
     return attest_image(store, image, COSIGN_SIGN_PREDICATE, {}, signer, docker_reference=docker_reference,
-                        instance=instance, legacy_att=False)
+                        instance=instance, legacy_att=False, timestampers=timestampers)
 
 
 # --- verification --------------------------------------------------------------------------------

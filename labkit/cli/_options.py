@@ -31,7 +31,8 @@ _IDENTITY_FLAGS = ("certificate_identity", "certificate_identity_regexp", "certi
 
 
 def add_verifier_options(p: argparse.ArgumentParser,
-                         key_help: str = "public key (cosign.pub) or encrypted private key file") -> None:
+                         key_help: str = "public key (cosign.pub), encrypted private key file, or a pkcs11: / "
+                         "awskms:// key URI") -> None:
     """Add ``--key`` and the four certificate identity options."""
     p.add_argument("--key", default=None, help=key_help)
     p.add_argument("--certificate-identity", default=None, help="keyless: the exact signer identity (certificate SAN)")
@@ -139,8 +140,8 @@ def verifier_choice(args: argparse.Namespace) -> VerifierChoice:
 
 
 def add_signer_options(p: argparse.ArgumentParser,
-                       key_help: str = "encrypted private key file (cosign.key; COSIGN_PASSWORD); omit to sign "
-                       "keyless against the lab instance") -> None:
+                       key_help: str = "encrypted private key file (cosign.key; COSIGN_PASSWORD), a pkcs11: URI or "
+                       "awskms://127.0.0.1:PORT/alias/NAME; omit to sign keyless against the lab instance") -> None:
     """Add ``--key``, ``--identity`` and ``--identity-token``."""
     p.add_argument("--key", default=None, help=key_help)
     p.add_argument("--identity", default=None, help="keyless: the identity (email or URI) to get a certificate for")

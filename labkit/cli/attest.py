@@ -27,6 +27,7 @@ __all__ = ["register"]
 
 def _signer_args(p: argparse.ArgumentParser) -> None:
     from labkit.cli._options import add_signer_options
+    from labkit.cli._signing import add_signing_config_options
     from labkit.cli.keyless import add_instance_argument
 
     p.add_argument("--type", required=True, help="predicate type: a name (slsaprovenance1, cyclonedx, spdx, "
@@ -34,6 +35,7 @@ def _signer_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--predicate", required=True, metavar="FILE", help="the predicate file")
     add_signer_options(p, "encrypted private key file (cosign.key; COSIGN_PASSWORD)")
     add_instance_argument(p)
+    add_signing_config_options(p)
 
 
 def _verifier_args(p: argparse.ArgumentParser) -> None:
@@ -94,13 +96,17 @@ def _signer(args: argparse.Namespace, inst: Any) -> Any:
 
     choice = signer_choice(args)
     if choice.key is not None:
-        from labkit.keyfile import load_private_key
+        from labkit.cli._keys import open_signer
 
-        key = load_private_key(choice.key)
-        if key.lab:
-            print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
-        return key_signer(key)
+        return key_signer(open_signer(choice.key))
     return keyless_signer(inst, identity=choice.identity, identity_token=choice.identity_token)
+
+
+def _services(args: argparse.Namespace, inst: Any) -> Any:
+    """The TSAs (and trusted root) of ``--signing-config``/``--trusted-root``; keyless: the instance's own."""
+    from labkit.cli._signing import signing_services
+
+    return signing_services(args, inst, keyless=args.key is None)
 
 
 def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -146,10 +152,11 @@ def _attest(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     identity = _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
+    services = _services(args, inst)
     a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst,
-                     annotations=_pairs(args.annotations, "-a"))
-    entry = a.bundle.verification_material.tlog_entries[0]
-    print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+                     annotations=_pairs(args.annotations, "-a"), timestampers=services.timestampers)
+    for entry in a.bundle.verification_material.tlog_entries:
+        print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Pushing attestation referrer: {ref.name}@{a.referrer.digest}", file=sys.stderr)
     print(f"{ref.name}@{desc.digest}")
     return 0
@@ -199,10 +206,11 @@ def _attest_blob(args: argparse.Namespace) -> int:
     predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=inst.clock)
     signer = _signer(args, inst)
     read_bytes(args.file, "file")  # a clear error for a missing file before anything is logged
-    bundle = attest_blob(args.file, args.type, predicate, signer, instance=inst)
+    services = _services(args, inst)
+    bundle = attest_blob(args.file, args.type, predicate, signer, instance=inst, timestampers=services.timestampers)
     write_output(args.bundle, bundle.to_json().encode("utf-8"), force=args.force)
-    entry = bundle.verification_material.tlog_entries[0]
-    print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+    for entry in bundle.verification_material.tlog_entries:
+        print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Wrote bundle to file {args.bundle}", file=sys.stderr)
     return 0
 

@@ -79,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     from labkit.cli._options import add_signer_options, add_verifier_options
     from labkit.cli._output import add_force_option
+    from labkit.cli._signing import add_signed_timestamps_option, add_signing_config_options
     from labkit.cli.keyless import add_instance_argument
 
     p = sub.add_parser("sign-blob", help="sign a file (with a key, or keyless) and write a Sigstore bundle")
@@ -92,6 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="upload to the transparency log (default true; --tlog-upload=false to skip)",
     )
     p.add_argument("--rekor-url", default=None, help="transparency log (Rekor v1 API) to upload to; loopback only")
+    add_signing_config_options(p)
     p.add_argument("file", nargs="?", help="the file to sign ('-' for standard input)")
     p.set_defaults(handler=_sign_blob)
 
@@ -105,6 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     q.add_argument("--trusted-root", default=None,
                    help="Sigstore TrustedRoot JSON (default: the lab instance's for keyless, else public-good)")
+    add_signed_timestamps_option(q)
     q.add_argument("file", nargs="?", help="the file that was signed ('-' for standard input)")
     q.set_defaults(handler=_verify_blob)
 
@@ -128,8 +131,8 @@ def _write_outputs(args: argparse.Namespace, signature: bytes, bundle_json: str)
 
 
 def _sign_blob(args: argparse.Namespace) -> int:
+    from labkit.cli._keys import open_signer
     from labkit.cli._options import signer_choice
-    from labkit.keyfile import load_private_key
     from labkit.sign import sign_blob
 
     file = _file_arg(args)
@@ -137,9 +140,13 @@ def _sign_blob(args: argparse.Namespace) -> int:
     _check_outputs(args)
     if choice.key is None:
         return _sign_blob_keyless(args, file)
+    from labkit.cli._signing import signing_services
+
+    services = signing_services(args, None, keyless=False)
+    rekor_url = args.rekor_url or (services.tlog_urls[0] if services.tlog_urls else None)
     uploader = None
     if args.tlog_upload:
-        if not args.rekor_url:
+        if not rekor_url:
             raise InputError(
                 "no transparency log is configured: pass --rekor-url URL, or --tlog-upload=false to skip the log",
                 hint="Pass --rekor-url http://127.0.0.1:PORT (a `labkit` log server), "
@@ -147,12 +154,11 @@ def _sign_blob(args: argparse.Namespace) -> int:
             )
         from labkit.tlog.client import RekorClient
 
-        uploader = RekorClient(args.rekor_url).uploader()
-    key = load_private_key(args.key)
-    if key.lab:
-        print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
+        uploader = RekorClient(rekor_url).uploader()
+    key = open_signer(args.key)
     # "-" reads the artifact from standard input (held in memory), as cosign does.
-    bundle = sign_blob(sys.stdin.buffer.read() if file == "-" else file, key, tlog=uploader)
+    bundle = sign_blob(sys.stdin.buffer.read() if file == "-" else file, key, tlog=uploader,
+                       timestampers=services.timestampers)
     ms = bundle.message_signature
     assert ms is not None
     sig_b64 = base64.b64encode(ms.signature).decode("ascii")
@@ -169,8 +175,23 @@ def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
     if not args.tlog_upload:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
     data = sys.stdin.buffer.read() if file == "-" else file
-    with Instance.open(args.instance) as instance:
-        bundle = sign_blob_keyless(instance, data, identity=args.identity, identity_token=args.identity_token)
+    from labkit.cli._signing import served_config, signing_services
+
+    config = served_config(args)
+    if config is not None:
+        # The signing config names served (loopback) services: sign through them, no instance needed.
+        from labkit.keyless.remote import sign_blob_with_config
+
+        if not args.identity_token:
+            raise InputError("signing through a served CA needs --identity-token (mint one: labkit token ...)")
+        services = signing_services(args, None, keyless=True)
+        bundle = sign_blob_with_config(config, data, identity_token=args.identity_token,
+                                       timestampers=services.timestampers)
+    else:
+        with Instance.open(args.instance) as instance:
+            services = signing_services(args, instance, keyless=True)
+            bundle = sign_blob_keyless(instance, data, identity=args.identity, identity_token=args.identity_token,
+                                       timestampers=services.timestampers)
     ms = bundle.message_signature
     assert ms is not None
     _write_outputs(args, base64.b64encode(ms.signature), bundle.to_json())
@@ -191,7 +212,8 @@ def _verify_blob_keyless(args: argparse.Namespace, file: str, policy: Identity) 
         with Instance.open(args.instance) as instance:
             root = TrustedRoot.from_json(instance.trusted_root_json())
     artifact = Artifact.from_bytes(sys.stdin.buffer.read()) if file == "-" else Artifact.from_path(file)
-    result = explain_bundle(read_bytes(args.bundle, "bundle"), artifact, root, policy=policy)
+    result = explain_bundle(read_bytes(args.bundle, "bundle"), artifact, root, policy=policy,
+                            signed_timestamps=args.signed_timestamps)
     if args.verbose:
         print(result.checklist(verbose=True), file=sys.stderr)
     result.raise_for_failure()
@@ -200,14 +222,9 @@ def _verify_blob_keyless(args: argparse.Namespace, file: str, policy: Identity) 
 
 
 def _load_verifying_key(path: str):  # type: ignore[no-untyped-def]
-    from labkit._internal.fsutil import read_bytes
-    from labkit.keyfile import SIGSTORE_PEM_TYPE, COSIGN_PEM_TYPE, load_private_key
-    from labkit.keys import load_public_key
+    from labkit.cli._keys import verifying_key
 
-    data = read_bytes(path, "key")
-    if SIGSTORE_PEM_TYPE.encode() in data or COSIGN_PEM_TYPE.encode() in data:
-        return load_private_key(path).public_key()
-    return load_public_key(data)
+    return verifying_key(path)
 
 
 def _verify_blob(args: argparse.Namespace) -> int:
@@ -234,7 +251,7 @@ def _verify_blob(args: argparse.Namespace) -> int:
     else:
         artifact = Artifact.from_path(file)
     root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root")) if args.trusted_root else None
-    result = explain_bundle(bundle, artifact, root, key=key)
+    result = explain_bundle(bundle, artifact, root, key=key, signed_timestamps=args.signed_timestamps)
     if args.verbose:
         print(result.checklist(verbose=True), file=sys.stderr)
     if result.verified:

@@ -28,12 +28,16 @@ def add_instance_argument(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
+    from labkit.cli.trust import add_trusted_root_create_options
+
     from labkit.cli._output import add_force_option
 
     p = sub.add_parser("init", help="create a local keyless instance (OIDC issuer, CA, logs, OCI layout)")
     p.add_argument("dir", nargs="?", default=None, help="directory (default: $LABKIT_HOME or ./.labkit)")
     p.add_argument("--seed", default=None, help="derive every key from this public seed (reproducible lab)")
     p.add_argument("--force", action="store_true", help="replace an existing instance")
+    p.add_argument("--timestamp-only", action="store_true",
+                   help="sign with RFC 3161 timestamps and no log entry (verify with --signed-timestamps N)")
     p.set_defaults(handler=_init)
 
     q = sub.add_parser("trusted-root", help="print or write the instance's Sigstore TrustedRoot JSON")
@@ -42,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_force_option(q, "the --output file")
     q.add_argument("--client-trust-config", action="store_true",
                    help="wrap it in a ClientTrustConfig (for sigstore --trust-config)")
+    q.add_argument("action", nargs="?", choices=["create"],
+                   help="create: make a trusted root from --fulcio/--rekor/--ctfe/--tsa (cosign trusted-root create)")
+    add_trusted_root_create_options(q)
     q.set_defaults(handler=_trusted_root)
 
     t = sub.add_parser("token", help="mint an identity token (JWT) from the instance's OIDC issuer")
@@ -77,7 +84,7 @@ def _warn_if_lab(inst: object, out: TextIO) -> None:
 def _init(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
 
-    inst = Instance.create(args.dir, seed=args.seed, force=args.force)
+    inst = Instance.create(args.dir, seed=args.seed, force=args.force, timestamp_only=args.timestamp_only)
     mode = (f"lab (seed {args.seed!r}): LAB keys, derivable by anyone from the public seed; never for real use"
             if args.seed is not None else "real (random keys in keys/, mode 0600)")
     print(f"created labkit instance: {mode}")
@@ -85,6 +92,7 @@ def _init(args: argparse.Namespace) -> int:
     print(f"  CA:              {inst.ca.intermediate_cert.subject.rfc4514_string()}")
     print(f"  transparency log {inst.url('tlog_url')} (log ID {inst.tlog_key.public_key().key_id().hex()[:16]}…)")
     print(f"  CT log           {inst.ctlog.base_url} (log ID {inst.ctlog.log_id.hex()[:16]}…)")
+    print(f"  timestamps       {inst.url('tsa_url')} ({inst.tsa.chain[0].subject.rfc4514_string()})")
     print("  trusted root:    trusted_root.json")
     return 0
 
@@ -93,6 +101,14 @@ def _trusted_root(args: argparse.Namespace) -> int:
     from labkit.cli._output import refuse_existing, write_output
     from labkit.keyless.instance import Instance
 
+    from labkit.errors import InputError
+
+    if args.action == "create":
+        from labkit.cli.trust import trusted_root_create
+
+        return trusted_root_create(args)
+    if args.fulcio or args.rekor or args.ctfe or args.tsa or args.out:
+        raise InputError("--fulcio, --rekor, --ctfe, --tsa and --out belong to `labkit trusted-root create`")
     if args.output:
         refuse_existing([args.output], force=args.force)
     inst = Instance.open(args.instance)
@@ -143,6 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
         write_output(target, server.client_trust_config_json(), force=args.force or not args.trust_config)
         print(f"issuer + CA: {server.url}", flush=True)
         print(f"log:         {server.tlog_url}", flush=True)
+        print(f"timestamps:  {server.tsa_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
         _warn_if_lab(inst, sys.stdout)  # served on the real clock (Instance.open): real clients check times
         try:

@@ -32,6 +32,17 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="labkit.local", help="log name for --dir (default: labkit.local)")
 
 
+def _add_api(p: argparse.ArgumentParser, *, serve: bool = False) -> None:
+    """--api v1 (Rekor v1, SQLite) or v2 (Rekor v2: tlog-tiles directory, proofs from tiles)."""
+    p.add_argument("--api", choices=("v1", "v2"), default="v1",
+                   help="v1: Rekor v1 API (default); v2: Rekor v2, a tlog-tiles directory (proofs from tiles)")
+    p.add_argument("--origin", default=None,
+                   help="v2: checkpoint origin (default: the served host:port, or the log's own)")
+    if not serve:
+        p.add_argument("--log-key", default=None, metavar="PEM",
+                       help="v2: the log's public key (required with --url; default for --dir: the log's)")
+
+
 def _open_local(args: argparse.Namespace, *, create: bool = False) -> Any:
     """The --dir log: its own random key, or the seeded LAB key with an explicit --seed; only `serve` creates."""
     from labkit.lab import Lab, SystemClock
@@ -67,6 +78,11 @@ def _print_json(value: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from labkit.tlog.server import serve
 
+    if args.api == "v2":
+        from labkit.cli._log_v2 import serve_v2
+
+        return serve_v2(args)
+
     log = _open_local(args, create=True)
     origin = log.lab_origin
 
@@ -84,6 +100,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
+    if args.api == "v2":
+        from labkit.cli._log_v2 import info_v2
+
+        return info_v2(args)
     src = _source(args)
     info = src.log_info() if args.url else src.info()
     origin = _lab_origin(src, args.url)
@@ -111,6 +131,10 @@ def _proof(args: argparse.Namespace) -> int:
     from labkit.tlog import merkle
     from labkit.tlog.checkpoint import SignedNote
 
+    if args.api == "v2":
+        from labkit.cli._log_v2 import proof_v2
+
+        return proof_v2(args)
     src = _source(args)
     if args.index is not None:
         entry = src.get_by_index(args.index) if args.url else src.get(args.index)
@@ -227,10 +251,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--port", type=PORT, default=3000, help="port (0 picks a free one; default: 3000)")
     p.add_argument("--max-body", type=bounded_int(1, 1 << 30), default=1 << 20,
                    help="largest request body in bytes (1 to 2^30; default: 1 MiB)")
+    _add_api(p, serve=True)
     p.set_defaults(handler=_serve, url=None)
 
     p = cmds.add_parser("info", help="tree size, root hash and signed checkpoint")
     _add_source(p)
+    _add_api(p)
     p.set_defaults(handler=_info)
 
     p = cmds.add_parser("get", help="an entry by index or UUID, as Rekor returns it")
@@ -245,6 +271,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--index", type=non_negative_int64())
     p.add_argument("--first", type=non_negative_int64())
     p.add_argument("--last", type=non_negative_int64())
+    _add_api(p)
     p.set_defaults(handler=_proof)
 
     p = cmds.add_parser("search", help="entries by artifact hash, public key file or email")

@@ -45,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     from labkit.cli._options import add_signer_options, add_verifier_options
     from labkit.cli._output import add_force_option
+    from labkit.cli._signing import add_signing_config_options
     from labkit.cli.keyless import add_instance_argument
 
     p = sub.add_parser("sign", help="sign a container image (cosign .sig storage; optionally a bundle referrer)")
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="LAB: the public seed that log's key was made with (default: the log's own key file)")
     p.add_argument("--sign-container-identity", default=None,
                    help="docker-reference to put in the payload (default: the repository)")
+    add_signing_config_options(p)
     p.add_argument("image", metavar="IMAGE", nargs="?")
     p.set_defaults(handler=_sign)
 
@@ -151,7 +153,7 @@ def _layout_identity(path: str) -> str:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    from labkit.keyfile import load_private_key
+    from labkit.cli._keys import open_signer
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing, sign_image, signature_tag
     from labkit.oci.store import open_store
@@ -159,6 +161,11 @@ def _sign(args: argparse.Namespace) -> int:
 
     if signer_choice(args).key is None:
         return _sign_keyless(args)
+    from labkit.cli._signing import signing_services
+
+    services = signing_services(args, None, keyless=False)
+    if services.tlog_urls and not args.tlog_dir:
+        args.rekor_url = services.tlog_urls[0]
     if args.tlog_upload and not (args.tlog_dir or args.rekor_url):
         raise InputError(
             "no transparency log is configured for image signing; pass --tlog-dir DIR, --rekor-url URL"
@@ -170,9 +177,7 @@ def _sign(args: argparse.Namespace) -> int:
         raise InputError("pass one log: --tlog-dir or --rekor-url, not both")
     annotations = _pairs(args.annotations, "-a")
     store, ref = open_store(_image_arg(args))
-    key = load_private_key(args.key)
-    if key.lab:
-        print("WARNING: signing with a LAB key (derived from a public seed)", file=sys.stderr)
+    key = open_signer(args.key)
     desc, warning = resolve_for_signing(store, ref)
     if warning:
         print(warning, file=sys.stderr)
@@ -192,7 +197,8 @@ def _sign(args: argparse.Namespace) -> int:
         log = TransparencyLog.open(args.tlog_dir, lab=lab)
     try:
         result = sign_image(store, desc, key, docker_reference=identity, annotations=annotations,
-                            new_bundle_format=args.new_bundle_format, tlog=log)
+                            new_bundle_format=args.new_bundle_format, tlog=log,
+                            timestampers=services.timestampers)
         if log is not None:
             rekor = result.layer.annotations.get("dev.sigstore.cosign/bundle", "{}")
             index = json.loads(rekor).get("Payload", {}).get("logIndex")
@@ -219,6 +225,9 @@ def _sign_keyless(args: argparse.Namespace) -> int:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
     if args.new_bundle_format:
         raise InputError("--new-bundle-format is available with --key only for now")
+    if args.signing_config:
+        raise InputError("keyless `sign` stores cosign's legacy .sig signature, which has no room for a timestamp; "
+                         "use `labkit attest` or sign with --key --new-bundle-format --signing-config")
     store, ref = open_store(_image_arg(args))
     desc, warning = resolve_for_signing(store, ref)
     if warning:

@@ -35,6 +35,7 @@ def resolve_artifact(value: str) -> object:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     from labkit.cli._options import add_verifier_options
+    from labkit.cli._signing import add_signed_timestamps_option
 
     p = sub.add_parser(
         "verify-bundle",
@@ -49,8 +50,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="gh: the DSSE in-toto statement must have this predicateType (checked after verification)")
     p.add_argument("--json", action="store_true", help="print the steps as JSON lines instead of a checklist")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
+    p.add_argument("--witness-policy", default=None, metavar="FILE",
+                   help="also require a quorum of witness cosignatures on the checkpoint (C2SP tlog-policy file)")
+    add_signed_timestamps_option(p)
     p.add_argument("file_or_digest", metavar="FILE_OR_DIGEST", help="the artifact, or sha256:<hex> of it")
     p.set_defaults(handler=_verify_bundle)
+
+
+def _key_bytes(ref: str) -> bytes:
+    """The ``--key`` file's bytes, or the PEM public key of a pkcs11: / KMS key URI."""
+    from labkit._internal.fsutil import read_bytes
+    from labkit.cli._keys import verifying_key
+    from labkit.signers import is_key_uri
+
+    return verifying_key(ref).pem() if is_key_uri(ref) else read_bytes(ref, "key")
 
 
 def _verify_bundle(args: argparse.Namespace) -> int:
@@ -65,11 +78,17 @@ def _verify_bundle(args: argparse.Namespace) -> int:
         )
     choice = verifier_choice(args)
     policy = choice.identity
-    key = read_bytes(choice.key, "key") if choice.key is not None else None
+    key = _key_bytes(choice.key) if choice.key is not None else None
     bundle = read_bytes(args.bundle, "bundle")
     root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else None
     artifact = resolve_artifact(args.file_or_digest)
-    result = explain_bundle(bundle, artifact, root, policy, key)  # type: ignore[arg-type]
+    result = explain_bundle(bundle, artifact, root, policy, key,  # type: ignore[arg-type]
+                            signed_timestamps=args.signed_timestamps)
+    if args.witness_policy:  # the witness quorum option: steps appended after the bundle's own (labkit.witness)
+        from labkit.witness.bundle import require_witness_quorum
+        from labkit.witness.policy import read_policy
+
+        require_witness_quorum(result, bundle, read_policy(args.witness_policy))
     if args.predicate_type is not None and result.verified:
         from labkit.analyst.inspect import check_predicate_type
 

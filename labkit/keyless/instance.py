@@ -9,6 +9,7 @@
     DIR/tlog/                 the transparency log (labkit.tlog)
     DIR/oci/                  an OCI image layout
     DIR/oidc/                 the issuer's discovery document and JWKS
+    DIR/tsa/chain.pem         the timestamp authority's chain (RFC 3161 TSA leaf, its root)
     DIR/trusted_root.json     the Sigstore TrustedRoot pointing at all of the above
 
 With a seed every key, serial number and signature is derived from it. The
@@ -47,6 +48,11 @@ from labkit.keyless.trustroot import (
 )
 from labkit.keys import SigningKey, generate, load_secret_pem, make_private_dir, save_secret_pem
 from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
+from labkit.signingconfig import SigningConfig
+from labkit.timestamping import Timestamper, timestampers_for
+from labkit.tsa.authority import TimestampAuthority
+from labkit.tsa.chain import DEFAULT_TSA_URL, TSAMaterial, create_tsa, tsa_entry
+from labkit.tsa.store import load_tsa, save_tsa
 
 if TYPE_CHECKING:
     from labkit.tlog.entries import LogEntry
@@ -61,6 +67,7 @@ DEFAULT_URLS = {
     "ca_url": "https://fulcio.labkit.invalid",
     "tlog_url": "https://rekor.labkit.invalid",
     "ctlog_url": "https://ctfe.labkit.invalid",
+    "tsa_url": DEFAULT_TSA_URL,
 }
 _KEYS = {
     "oidc": "ed25519",
@@ -75,6 +82,10 @@ def default_instance_dir() -> Path:
     """``$LABKIT_HOME`` if set, else ``./.labkit`` in the current directory."""
     home = os.environ.get("LABKIT_HOME")
     return Path(home) if home else Path.cwd() / ".labkit"
+
+
+def _save_tsa(root: Path, material: TSAMaterial) -> None:
+    save_tsa(material, chain_path=root / "tsa" / "chain.pem", key_path=root / "keys" / "tsa.pem")
 
 
 def _parse_time(value: object) -> _dt.datetime:
@@ -123,6 +134,9 @@ class Instance:
             ctlog=self.ctlog,
             serial_counter=self._next_serial_number,
         )
+        material = self._load_tsa()
+        self.tsa = TimestampAuthority(material.signing_key, material.chain, clock=self.clock,
+                                      entropy=self.lab.entropy if self.lab else SystemEntropy())
 
     # -- creation and opening ---------------------------------------------------------
 
@@ -134,12 +148,15 @@ class Instance:
         seed: str | None = None,
         clock: Clock | None = None,
         force: bool = False,
+        timestamp_only: bool = False,
     ) -> Instance:
         """Create an instance in `path` (default `default_instance_dir()`).
 
         With `seed` it is a reproducible lab instance; without, keys are random
         and stored (mode 0600) under ``keys/``. An existing instance is refused
-        unless `force`.
+        unless `force`. A `timestamp_only` instance logs nothing: its bundles carry
+        a certificate and an RFC 3161 timestamp (as GitHub's own instance issues for
+        private repositories); they verify only under a signed-timestamp policy.
         """
         root = Path(path) if path is not None else default_instance_dir()
         if not root.is_dir():
@@ -156,6 +173,8 @@ class Instance:
             config: dict[str, Any] = {"format": _FORMAT, "created": rfc3339(created), **DEFAULT_URLS}
             if seed is not None:
                 config["seed"] = seed
+            if timestamp_only:
+                config["timestamp_only"] = True
             lab = Lab(seed=seed) if seed is not None else None
             keys: dict[str, SigningKey] = {}
             for name, alg in _KEYS.items():
@@ -170,6 +189,7 @@ class Instance:
             )
             atomic_write(root / "ca" / "root.pem", root_cert.public_bytes(serialization.Encoding.PEM))
             atomic_write(root / "ca" / "intermediate.pem", inter_cert.public_bytes(serialization.Encoding.PEM))
+            _save_tsa(root, create_tsa(lab=lab, now=created))
             try:
                 from labkit.oci.layout import OCILayout
 
@@ -229,6 +249,16 @@ class Instance:
             atomic_write(path, f"{number + 1}\n".encode())
         return number
 
+    def _load_tsa(self) -> TSAMaterial:
+        """The TSA's key and chain; an instance made before it had a TSA gets one now, from its creation time."""
+        if not (self.path / "tsa" / "chain.pem").exists():
+            lab = Lab(seed=str(self.config["seed"])) if self.lab is not None else None
+            with file_lock(self.path / ".instance.lock"):
+                if not (self.path / "tsa" / "chain.pem").exists():
+                    _save_tsa(self.path, create_tsa(lab=lab, now=self.created))
+        return load_tsa(chain_path=self.path / "tsa" / "chain.pem", key_path=self.path / "keys" / "tsa.pem",
+                        lab=Lab(seed=str(self.config["seed"])) if self.lab is not None else None)
+
     def _load_key(self, name: str, alg: str) -> SigningKey:
         if self.lab is not None:
             return generate(alg, lab=self.lab, label=f"instance/{name}")
@@ -244,8 +274,13 @@ class Instance:
         except ValueError:
             raise KeylessError(f"CA certificate {name} is not PEM") from None
 
+    @property
+    def timestamp_only(self) -> bool:
+        """True when the instance signs with timestamps and no log entry (``labkit init --timestamp-only``)."""
+        return self.config.get("timestamp_only") is True
+
     def url(self, name: str) -> str:
-        """One of the instance's service URLs (``issuer_url``, ``ca_url``, ``tlog_url``, ``ctlog_url``)."""
+        """One of the instance's service URLs (``issuer_url``, ``ca_url``, ``tlog_url``, ``ctlog_url``, ``tsa_url``)."""
         return str(self.config.get(name) or DEFAULT_URLS[name])
 
     @property
@@ -305,19 +340,33 @@ class Instance:
                         organization="labkit", common_name="labkit lab CA")
             ],
             ctlogs=[LogEntryKey(self.url("ctlog_url"), self.ctlog.public_key, self.ctlog.log_id, self.created)],
+            timestamp_authorities=[tsa_entry(self.tsa.chain, uri=self.url("tsa_url"))],
         )
 
     def trusted_root_json(self) -> bytes:
         """The TrustedRoot as stable JSON bytes."""
         return trusted_root_json(self.trusted_root())
 
-    def client_trust_config_json(self) -> bytes:
-        """A ClientTrustConfig (``sigstore --trust-config``) wrapping the trusted root."""
-        doc = client_trust_config(
+    def client_trust_config(self) -> dict[str, Any]:
+        """A ClientTrustConfig (``sigstore --trust-config``): the trusted root and the signing config."""
+        return client_trust_config(
             self.trusted_root(), ca_url=self.url("ca_url"), oidc_url=self.url("issuer_url"),
-            tlog_url=self.url("tlog_url"), start=self.created,
+            tlog_url=None if self.timestamp_only else self.url("tlog_url"), tsa_url=self.url("tsa_url"),
+            start=self.created,
         )
-        return (json.dumps(doc, indent=2) + "\n").encode()
+
+    def client_trust_config_json(self) -> bytes:
+        """The ClientTrustConfig as JSON bytes."""
+        return (json.dumps(self.client_trust_config(), indent=2) + "\n").encode()
+
+    def signing_config(self) -> SigningConfig:
+        """The instance's own signing config: its CA, issuer, log and TSA under their (never resolving) URLs."""
+        return SigningConfig.from_dict(self.client_trust_config()["signingConfig"])
+
+    def timestampers(self, config: SigningConfig | None = None) -> list[Timestamper]:
+        """The timestampers `config` (default: the instance's own) selects now; this instance's TSA in process."""
+        return timestampers_for(config or self.signing_config(), now=self.clock.now(),
+                                local={self.url("tsa_url"): self.tsa})
 
     def publish_issuer(self) -> Path:
         """Write the issuer's discovery document and JWKS under ``DIR/oidc/`` (what ``jwks_uri`` serves)."""

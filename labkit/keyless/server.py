@@ -7,6 +7,8 @@ GET     /.well-known/openid-configuration   the issuer's discovery document
 GET     /keys                               the issuer's JWKS (RFC 7517)
 POST    /api/v2/signingCert                 token + CSR (or key + proof) → leaf, chain
 GET     /api/v2/trustBundle                 the CA chains
+POST    /api/v1/timestamp                   RFC 3161 query → reply (`labkit.tsa.server`)
+GET     /api/v1/timestamp/certchain         the TSA chain, leaf first
 ======  ==================================  ===========================================
 
 The transparency log is served next to it by `labkit.tlog.server.LogServer`.
@@ -50,6 +52,10 @@ def make_app(instance: Instance, *, max_body: int = MAX_BODY) -> Callable[[Envir
     """The WSGI application for `instance`'s issuer and CA."""
     from labkit.keyless.ca import CertificateRequest
     from labkit.keys import load_public_key
+    from labkit.tsa.server import TIMESTAMP_PATH
+    from labkit.tsa.server import make_app as make_tsa_app
+
+    tsa_app = make_tsa_app(instance.tsa)
 
     def read_json(environ: Environ) -> Any:
         if not environ.get("CONTENT_LENGTH"):
@@ -108,6 +114,8 @@ def make_app(instance: Instance, *, max_body: int = MAX_BODY) -> Callable[[Envir
         raise _HTTPError(404, f"no route {path}")
 
     def app(environ: Environ, start: StartResponse) -> list[bytes]:
+        if str(environ.get("PATH_INFO", "/")).startswith(TIMESTAMP_PATH):
+            return tsa_app(environ, start)
         try:
             return route(str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", "/")), environ, start)
         except _HTTPError as exc:
@@ -133,6 +141,13 @@ class InstanceServer:
     def url(self) -> str:
         """Base URL of the issuer and CA, e.g. ``http://127.0.0.1:40123``."""
         return self._server.url
+
+    @property
+    def tsa_url(self) -> str:
+        """The timestamp endpoint (RFC 3161 over HTTP, as sigstore's timestamp-authority serves it)."""
+        from labkit.tsa.server import TIMESTAMP_PATH
+
+        return self._server.url + TIMESTAMP_PATH
 
     @property
     def tlog_url(self) -> str:
@@ -161,8 +176,9 @@ class InstanceServer:
         from labkit.keyless.trustroot import client_trust_config
 
         doc = client_trust_config(
-            self.instance.trusted_root(), ca_url=self.url, oidc_url=self.url, tlog_url=self.tlog_url,
-            start=self.instance.created,
+            self.instance.trusted_root(), ca_url=self.url, oidc_url=self.url,
+            tlog_url=None if self.instance.timestamp_only else self.tlog_url,
+            tsa_url=self.tsa_url, start=self.instance.created,
         )
         return (json.dumps(doc, indent=2) + "\n").encode()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from labkit.keyless.ca import CertificateRequest, IssuedCertificate
 from labkit.keyless.oidc import IdentityToken, decode_unverified
 from labkit.keys import SigningKey, generate
 from labkit.sign import open_artifact
+from labkit.timestamping import Timestamper, add_timestamps
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
@@ -51,7 +52,7 @@ class KeylessSignature:
     bundle: Bundle
     token: IdentityToken
     certificate: IssuedCertificate
-    log_entry: LogEntry
+    log_entry: LogEntry | None  # None from a timestamp-only instance
     digest: bytes
     signature: bytes
     timings: dict[str, float] = field(default_factory=dict, compare=False)
@@ -73,11 +74,14 @@ def sign_keyless(
     identity: str | None = None,
     identity_token: str | None = None,
     claims: Mapping[str, Any] | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> KeylessSignature:
     """Sign bytes or a file keyless and log it; raises a `KeylessError` if any stage refuses.
 
     Give an `identity` (email or URI, optionally extra token `claims`) to have
     the instance's issuer mint a token, or an `identity_token` minted elsewhere.
+    Each of `timestampers` (`labkit.timestamping.timestampers_for`) adds an RFC 3161
+    timestamp over the signature (stage ``timestamp``).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -102,13 +106,31 @@ def sign_keyless(
     signature = key.sign_digest(artifact.digest, artifact.hash_name)
     t4 = time.perf_counter()
     timings["sign"] = t4 - t3
+    if instance.timestamp_only and not timestampers:
+        timestampers = instance.timestampers()  # a timestamp-only instance's only source of time
+    # Timestamp before logging, as sigstore-python does: the TSA vouches for the signature's time.
+    stamped = add_timestamps(bundle_from_parts(issued.der(), artifact.digest, signature, None), timestampers)
+    t4t = time.perf_counter()
+    if timestampers:
+        timings["timestamp"] = t4t - t4
+    t4 = t4t
+    entry = None if instance.timestamp_only else _log(instance, issued, artifact.digest, artifact.hash_name,
+                                                      signature)
+    t5 = time.perf_counter()
+    if entry is not None:
+        timings["log"] = t5 - t4
+    bundle = bundle_from_parts(issued.der(), artifact.digest, signature, entry,
+                               stamped.verification_material.rfc3161_timestamps)
+    timings["bundle"] = time.perf_counter() - t5
+    return KeylessSignature(bundle, token, issued, entry, artifact.digest, signature, timings)
+
+
+def _log(instance: Instance, issued: IssuedCertificate, digest: bytes, hash_name: str, signature: bytes) -> LogEntry:
+    """Log a hashedrekord entry; refuse one integrated outside the certificate's validity."""
     from labkit.tlog.entries import hashedrekord_body
 
     # Rekor hashedrekord v0.0.1: publicKey.content is the PEM leaf certificate.
-    body = hashedrekord_body(signature, issued.pem(), artifact.digest, algorithm=artifact.hash_name)
-    entry = instance.log_append(body)
-    t5 = time.perf_counter()
-    timings["log"] = t5 - t4
+    entry = instance.log_append(hashedrekord_body(signature, issued.pem(), digest, algorithm=hash_name))
     cert = issued.certificate
     logged = entry.integrated_time
     if not cert.not_valid_before_utc.timestamp() <= logged <= cert.not_valid_after_utc.timestamp():
@@ -117,14 +139,16 @@ def sign_keyless(
             details={"integrated time": logged, "not before": cert.not_valid_before_utc.isoformat(),
                      "not after": cert.not_valid_after_utc.isoformat()},
         )
-    bundle = bundle_from_parts(issued.der(), artifact.digest, signature, entry)
-    timings["bundle"] = time.perf_counter() - t5
-    return KeylessSignature(bundle, token, issued, entry, artifact.digest, signature, timings)
+    return entry
 
 
-def bundle_from_parts(certificate_der: bytes, digest: bytes, signature: bytes, entry: LogEntry) -> Bundle:
-    """Assemble a bundle v0.3 (leaf certificate, one log entry, SHA-256 message signature); checks nothing."""
-    material = VerificationMaterial(certificate=certificate_der, tlog_entries=[entry.to_bundle_entry()])
+def bundle_from_parts(certificate_der: bytes, digest: bytes, signature: bytes, entry: LogEntry | None,
+                      timestamps: Sequence[bytes] = ()) -> Bundle:
+    """Assemble a bundle v0.3 (leaf certificate, a log entry or none, SHA-256 message signature, timestamps);
+    checks nothing."""
+    material = VerificationMaterial(certificate=certificate_der,
+                                    tlog_entries=[entry.to_bundle_entry()] if entry is not None else [],
+                                    rfc3161_timestamps=list(timestamps))
     content = MessageSignature(digest=digest, signature=signature, algorithm=proto_name("sha256"))
     return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)
 
@@ -136,9 +160,11 @@ def sign_blob_keyless(
     identity: str | None = None,
     identity_token: str | None = None,
     claims: Mapping[str, Any] | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> Bundle:
     """Keyless ``sign-blob``: the Sigstore bundle v0.3 for the file (or bytes) at `path`."""
-    return sign_keyless(instance, path, identity=identity, identity_token=identity_token, claims=claims).bundle
+    return sign_keyless(instance, path, identity=identity, identity_token=identity_token, claims=claims,
+                        timestampers=timestampers).bundle
 
 
 @dataclass(frozen=True)
@@ -174,7 +200,7 @@ def sign_image_keyless(
     result = sign_keyless(instance, payload, identity=identity, identity_token=identity_token, claims=claims)
     layer = make_signature_layer(
         payload, result.signature, certificate=result.certificate.pem(), chain=result.certificate.chain_pem(),
-        rekor_bundle=result.log_entry.rekor_bundle(),
+        rekor_bundle=result.log_entry.rekor_bundle() if result.log_entry is not None else None,
     )
     manifest = attach_signature(store, image.digest, layer, payload)
     return KeylessImageSignature(result, payload, layer, manifest)

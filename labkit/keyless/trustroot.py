@@ -147,8 +147,9 @@ def client_trust_config(
     *,
     ca_url: str,
     oidc_url: str,
-    tlog_url: str,
+    tlog_url: str | None,
     start: _dt.datetime,
+    tsa_url: str | None = None,
 ) -> dict[str, Any]:
     """A ``ClientTrustConfig`` (trusted root + signing config v0.2), as ``sigstore --trust-config`` reads it."""
     def service(url: str) -> dict[str, Any]:
@@ -158,9 +159,9 @@ def client_trust_config(
         "mediaType": SIGNING_CONFIG_MEDIA_TYPE,
         "caUrls": [service(ca_url)],
         "oidcUrls": [service(oidc_url)],
-        "rekorTlogUrls": [service(tlog_url)],
+        "rekorTlogUrls": [service(tlog_url)] if tlog_url else [],
         "rekorTlogConfig": {"selector": "ANY"},
-        "tsaUrls": [],
+        "tsaUrls": [service(tsa_url)] if tsa_url else [],
         "tsaConfig": {"selector": "ANY"},
     }
     return {"mediaType": CLIENT_TRUST_CONFIG_MEDIA_TYPE, "trustedRoot": root, "signingConfig": signing}

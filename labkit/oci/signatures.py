@@ -46,8 +46,9 @@ from typing import Any, Protocol, Union
 from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.checks import CheckResult, Step
-from labkit.errors import LabkitError, StoreError, VerificationError
-from labkit.keys import SigningKey, VerifyingKey
+from labkit.errors import InputError, LabkitError, StoreError, VerificationError
+from labkit.keys import VerifyingKey
+from labkit.signers.base import Signer
 from labkit.lab import Clock, SystemClock
 from labkit.legacy import legacy_bundle, rekor_bundle_entry
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
@@ -76,6 +77,7 @@ from labkit.payloads import (
     simple_signing_payload,
     verify_envelope,
 )
+from labkit.timestamping import Timestamper, add_timestamps
 
 __all__ = [
     "ANN_BUNDLE",
@@ -426,13 +428,14 @@ def list_bundles(store: Store, image: Digest | str) -> list[tuple[Descriptor, by
 def sign_image(
     store: Store,
     image: Descriptor,
-    key: SigningKey,
+    key: Signer,
     *,
     docker_reference: str,
     annotations: Mapping[str, str] | None = None,
     tlog: TransparencyLogLike | None = None,
     new_bundle_format: bool = False,
     clock: Clock | None = None,
+    timestampers: Sequence[Timestamper] = (),
 ) -> SignResult:
     """Sign the image `image` (already resolved to a digest) and store the signature cosign's way.
 
@@ -440,8 +443,11 @@ def sign_image(
     `new_bundle_format` a bundle referrer is written too. With `tlog`, the
     signature is logged (hashedrekord over SHA-256 of the payload, as cosign
     does) and the layer carries ``dev.sigstore.cosign/bundle``; the bundle
-    gets the log entry of its DSSE envelope.
+    gets the log entry of its DSSE envelope, and a timestamp from each of
+    `timestampers` (`labkit.timestamping`) over the envelope's signature.
     """
+    if timestampers and not new_bundle_format:
+        raise InputError("timestamps go into the Sigstore bundle: sign with --new-bundle-format to keep them")
     payload = simple_signing_payload(docker_reference, str(image.digest), dict(annotations) if annotations else None)
     signature = key.sign(payload)
     rekor = None
@@ -459,10 +465,12 @@ def sign_image(
         )
         # cosign v3 signs the -a pairs as the subject's annotations (the statement has no `optional` map).
         envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, key)
+        stamped = add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(), envelope), timestampers)
         entries = []
         if tlog is not None:
             entries.append(tlog.upload_dsse(envelope.to_json(), [key.public_key().pem()]).to_bundle_entry())
-        material = VerificationMaterial(public_key_hint=public_key_hint(key.public_key()), tlog_entries=entries)
+        material = VerificationMaterial(public_key_hint=public_key_hint(key.public_key()), tlog_entries=entries,
+                                        rfc3161_timestamps=stamped.verification_material.rfc3161_timestamps)
         bundle = Bundle(BUNDLE_V03_MEDIA_TYPE, material, envelope)
         referrer = attach_bundle(store, image, bundle, clock=clock)
     return SignResult(image, payload, signature, layer, sig_desc, bundle, referrer)

@@ -21,6 +21,12 @@ The files are written as an analyst would receive them::
     lab_dir/trusted_root.json                     the lab instance's trusted root
     lab_dir/cases/<name>/bundle.sigstore.json     one bundle per case ("good" verifies)
 
+`make_timestamp_bundles(lab_dir, seed)` does the same for RFC 3161 timestamps:
+release 1.0 signed keyless with a timestamp from the instance's TSA, and
+copies whose timestamp comes from a TSA the trusted root does not list, lies
+outside the TSA's window, or is over another signature (each fails at
+``timestamp.rfc3161``, with its own reason code).
+
 `find_conformance_cases(folder)` locates the real public-good bundles of the
 sigstore-conformance suite when a learner has them (labkit does not ship them).
 """
@@ -38,7 +44,7 @@ from labkit._internal.fsutil import atomic_write
 from labkit.bundle import Bundle, InclusionProof, MessageSignature, TransparencyLogEntry
 from labkit.errors import InputError
 from labkit.keys import generate
-from labkit.lab import Lab
+from labkit.lab import FixedClock, Lab
 from labkit.tlog.checkpoint import NoteSignature, SignedNote, sign_note
 from labkit.verify.policy import Identity
 from labkit.verify.steps import VerificationResult
@@ -52,9 +58,18 @@ __all__ = [
     "SAMPLE_IDENTITY",
     "SampleBundles",
     "SampleCase",
+    "TIMESTAMP_CASES",
     "find_conformance_cases",
     "make_broken_bundles",
+    "make_timestamp_bundles",
 ]
+
+#: The timestamp cases of `make_timestamp_bundles` and the reason code each must fail with.
+TIMESTAMP_CASES = MappingProxyType({
+    "timestamp-untrusted-tsa": "timestamp.untrusted",
+    "timestamp-outside-tsa-window": "timestamp.tsa_validity",
+    "timestamp-over-another-signature": "timestamp.imprint_mismatch",
+})
 
 #: Who signs the samples (the certificate's SAN).
 SAMPLE_IDENTITY = "release-bot@example.com"
@@ -234,3 +249,52 @@ def find_conformance_cases(folder: str | os.PathLike[str] | None = None) -> Path
         if found is not None:
             return found
     return None
+
+
+def _with_timestamp(bundle: Bundle, stamp: bytes) -> Bundle:
+    return dataclasses.replace(
+        bundle, verification_material=dataclasses.replace(bundle.verification_material, rfc3161_timestamps=[stamp])
+    )
+
+
+def make_timestamp_bundles(lab_dir: str | os.PathLike[str], seed: str = "labkit-timestamps") -> SampleBundles:
+    """Sign the releases keyless with timestamps from the instance's TSA, and break copies of the last timestamp.
+
+    ``good`` verifies; each case of `TIMESTAMP_CASES` fails at ``timestamp.rfc3161``.
+    """
+    import datetime as _dt
+
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_blob_keyless
+    from labkit.tsa.authority import TimestampAuthority
+    from labkit.tsa.client import LocalTimestamper
+
+    folder = Path(lab_dir)
+    with Instance.create(folder / "instance", seed=seed) as instance:
+        signed = [sign_blob_keyless(instance, data, identity=SAMPLE_IDENTITY, timestampers=instance.timestampers())
+                  for data in RELEASES]
+        root = instance.trusted_root_json()
+        policy = Identity(identity=SAMPLE_IDENTITY, issuer=instance.issuer.url)
+        lab = Lab(seed=seed)
+        stranger = TimestampAuthority.create(lab=Lab(seed=f"{seed}/untrusted-tsa", clock=instance.clock))
+        early = TimestampAuthority(instance.tsa.signing_key, instance.tsa.chain, entropy=lab.entropy,
+                                   clock=FixedClock(instance.created - _dt.timedelta(days=1)))
+        good, other = signed[-1], signed[_OTHER]
+        content, other_content = good.content, other.content
+        if not isinstance(content, MessageSignature) or not isinstance(other_content, MessageSignature):
+            raise InputError("the sample signing did not produce message-signature bundles")
+        made: list[tuple[str, str, Bundle, str | None]] = [
+            ("good", "release 1.0 with a timestamp from the instance's TSA", good, None),
+            ("timestamp-untrusted-tsa", "the timestamp is from a TSA the trusted root does not list",
+             _with_timestamp(good, LocalTimestamper(stranger).timestamp(content.signature)), "timestamp.rfc3161"),
+            ("timestamp-outside-tsa-window", "the instance's TSA key stamped a time before the TSA's validity window",
+             _with_timestamp(good, LocalTimestamper(early).timestamp(content.signature)), "timestamp.rfc3161"),
+            ("timestamp-over-another-signature", "a genuine timestamp from the instance's TSA over release 0.9's "
+             "signature", _with_timestamp(good, LocalTimestamper(instance.tsa).timestamp(other_content.signature)), "timestamp.rfc3161"),
+        ]
+    cases = {name: SampleCase(name, text, bundle, step) for name, text, bundle, step in made}
+    atomic_write(folder / "artifact", SAMPLE_ARTIFACT)
+    atomic_write(folder / "trusted_root.json", root)
+    for case in cases.values():
+        atomic_write(folder / "cases" / case.name / "bundle.sigstore.json", case.bundle_json())
+    return SampleBundles(folder, SAMPLE_ARTIFACT, root, policy, MappingProxyType(cases))

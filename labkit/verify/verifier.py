@@ -150,6 +150,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "timestamp.tsa_validity": ("timestamp.rfc3161", "the timestamp is outside the TSA's trusted-root window"),
     "timestamp.tsa_cert_validity": ("timestamp.rfc3161", "the timestamp is outside the TSA certificates' validity"),
     "timestamp.signature": ("timestamp.rfc3161", "the timestamp's signature does not verify"),
+    "timestamp.threshold": ("timestamp.rfc3161", "fewer verified timestamps than the timestamp-only policy requires"),
     "time.no_verified_source": ("time.verified_source", "no verified signing time (promise or timestamp)"),
     "time.in_future": ("time.verified_source", "a verified signing time is later than now plus the clock-skew allowance"),
     "tlog.key_validity": ("tlog.key_validity", "the log key was not valid at the signing time"),
@@ -308,6 +309,7 @@ def explain_bundle(
     key: KeyInput = None,
     *,
     clock: Clock | None = None,
+    signed_timestamps: int = 0,
 ) -> VerificationResult:
     """Verify a bundle step by step; never raises on bad input.
 
@@ -318,11 +320,16 @@ def explain_bundle(
     `key`: a `VerifyingKey` or PEM/DER bytes for managed-key bundles.
     `clock`: the verifier's "now" for refusing signed times in the future (default: the system clock;
     lab code may pass its `Lab.clock`).
+    `signed_timestamps`: 0 (the default) requires a transparency-log entry; N > 0 is the timestamp-only
+    policy (what ``gh attestation verify`` applies to GitHub's private instance): a bundle without a log
+    entry is accepted when at least N of its RFC 3161 timestamps verify, and N are required in any case.
     """
+    if signed_timestamps < 0 or signed_timestamps > MAX_TIMESTAMPS:
+        raise InputError(f"the signed-timestamp threshold must be 0..{MAX_TIMESTAMPS}, not {signed_timestamps}")
     run = _Run()
     try:
         now = (clock or SystemClock()).now()
-        _explain(run, bundle, artifact, trusted_root, policy, key, now)
+        _explain(run, bundle, artifact, trusted_root, policy, key, now, signed_timestamps)
         run.result.complete = True
     except _Stop:
         pass
@@ -342,16 +349,18 @@ def verify_bundle(
     key: KeyInput = None,
     *,
     clock: Clock | None = None,
+    signed_timestamps: int = 0,
 ) -> VerificationResult:
     """Verify a bundle; raise `BundleVerificationError` (a `VerificationError`) naming the failed step."""
-    result = explain_bundle(bundle, artifact, trusted_root, policy, key, clock=clock)
+    result = explain_bundle(bundle, artifact, trusted_root, policy, key, clock=clock,
+                            signed_timestamps=signed_timestamps)
     result.raise_for_failure()
     return result
 
 
 def _explain(
     run: _Run, bundle_in: BundleInput, artifact_in: ArtifactInput, root_in: RootInput, policy: object, key_in: KeyInput,
-    now: _dt.datetime,
+    now: _dt.datetime, signed_timestamps: int = 0,
 ) -> None:
     # -- trust root ------------------------------------------------------------------------
     try:
@@ -525,12 +534,15 @@ def _explain(
     run.ok("signature", what)
 
     # -- transparency log ----------------------------------------------------------------------------
-    if not vm.tlog_entries:
+    if not vm.tlog_entries and signed_timestamps:
+        run.skip("tlog.entries", f"no log entry; the policy accepts {signed_timestamps} verified timestamp(s) instead")
+    elif not vm.tlog_entries:
         raise run.fail("tlog.entries", "the bundle has no transparency log entry", reason="tlog.missing", expected=">= 1", actual=0)
     bodies = [(e.log_id, e.canonicalized_body) for e in vm.tlog_entries]
     if len(set(bodies)) != len(bodies):
         raise run.fail("tlog.entries", "the bundle repeats a log entry", reason="tlog.duplicate")
-    run.ok("tlog.entries", f"{len(vm.tlog_entries)} entr{'y' if len(vm.tlog_entries) == 1 else 'ies'}")
+    if vm.tlog_entries:
+        run.ok("tlog.entries", f"{len(vm.tlog_entries)} entr{'y' if len(vm.tlog_entries) == 1 else 'ies'}")
     integrated_times: list[tuple[_dt.datetime, TransparencyLogInstance]] = []
     sources: list[tuple[_dt.datetime, str]] = []  # every verified time and what vouched for it
     entry_logs: list[TransparencyLogInstance] = []
@@ -622,8 +634,12 @@ def _explain(
         tsa_times.append(vt.time)
         sources.append((vt.time, f"RFC 3161 timestamp {n} from {vt.authority}"))
         run.ok("timestamp.rfc3161", f"{vt.time.isoformat()} from {vt.authority}")
-    if not stamps:
+    if not stamps and not signed_timestamps:
         run.skip("timestamp.rfc3161", "no RFC 3161 timestamps in the bundle")
+    if len(tsa_times) < signed_timestamps:
+        raise run.fail("timestamp.rfc3161", f"{len(tsa_times)} verified timestamp(s); the policy requires "
+                       f"{signed_timestamps}", reason="timestamp.threshold", expected=f">= {signed_timestamps}",
+                       actual=len(tsa_times))
 
     times = sorted({t for t, _ in integrated_times} | set(tsa_times))
     if not times:

@@ -23,6 +23,7 @@ DATA = b"legacy artifact\n"
 
 def _legacy(instance: Instance, tmp_path: Path) -> dict[str, Path]:
     signed = sign_keyless(instance, DATA, identity=EMAIL)
+    assert signed.log_entry is not None
     files = {
         "artifact": tmp_path / "a.txt", "signature": tmp_path / "a.sig", "certificate": tmp_path / "a.pem",
         "rekor": tmp_path / "rekor.json", "legacy": tmp_path / "a.cosign-bundle",

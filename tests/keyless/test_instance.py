@@ -26,7 +26,7 @@ def test_layout(tmp_path: Path) -> None:
 def test_real_instance_keeps_private_keys_private(tmp_path: Path) -> None:
     with Instance.create(tmp_path / "r") as inst:
         keys = sorted(p.name for p in (inst.path / "keys").iterdir())
-        assert keys == ["ctlog.pem", "intermediate-ca.pem", "oidc.pem", "root-ca.pem", "tlog.pem"]
+        assert keys == ["ctlog.pem", "intermediate-ca.pem", "oidc.pem", "root-ca.pem", "tlog.pem", "tsa.pem"]
         for p in (inst.path / "keys").iterdir():
             assert stat.S_IMODE(p.stat().st_mode) == 0o600
         root = inst.trusted_root_json()

@@ -9,6 +9,7 @@ in between does not push the instance's clock ahead of real time.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from labkit.keyless.oidc import decode_unverified
+from labkit.verify import Artifact, Identity, TrustedRoot, explain_bundle
 
 LABKIT = [sys.executable, "-m", "labkit.cli"]
 SIGSTORE = [sys.executable, "-m", "sigstore"]
@@ -42,7 +44,7 @@ def served_seeded(tmp_path: Path, spawn: Callable[..., subprocess.Popen[str]]) -
         assert proc.poll() is None, proc.stdout.read()
         assert time.monotonic() < deadline, "labkit serve did not write its trust config"
         time.sleep(0.1)
-    banner = "".join(proc.stdout.readline() for _ in range(4))
+    banner = "".join(proc.stdout.readline() for _ in range(5))
     assert "issuer + CA: http://127.0.0.1:" in banner and "WARNING: LAB instance" in banner, banner
     yield config
 
@@ -67,3 +69,12 @@ def test_sigstore_cli_signs_and_verifies_against_a_served_seeded_instance(served
           "--bundle", str(bundle), str(artifact)], tmp_path)
     _run([*SIGSTORE, "--trust-config", str(served_seeded), "verify", "identity", "--bundle", str(bundle),
           "--cert-identity", "alice@example.com", "--cert-oidc-issuer", issuer, str(artifact)], tmp_path)
+    # The served signing config names labkit's TSA: sigstore-python's bundle carries its timestamp, and labkit
+    # verifies it against the instance's trusted root.
+    doc = json.loads(bundle.read_text())
+    assert len(doc["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]) == 1
+    root = TrustedRoot.from_json(json.dumps(json.loads(served_seeded.read_text())["trustedRoot"]).encode())
+    result = explain_bundle(bundle.read_bytes(), Artifact.from_path(artifact), root,
+                            policy=Identity(identity="alice@example.com", issuer=issuer))
+    assert result.verified, result.checklist()
+    assert any(s.id == "timestamp.rfc3161" and s.status.name == "PASSED" for s in result.steps)

@@ -118,3 +118,35 @@ def test_discovery_jwks_trust_bundle_and_routing(served: InstanceServer) -> None
     doc = json.loads(served.client_trust_config_json())
     assert doc["signingConfig"]["caUrls"][0]["url"] == served.url
     assert doc["signingConfig"]["rekorTlogUrls"][0]["url"] == served.tlog_url
+
+
+def test_labkit_signs_through_a_served_signing_config(served: InstanceServer, tmp_path: Path) -> None:
+    """``labkit sign-blob --signing-config sc.json --trusted-root tr.json --identity-token T``: CA, log and TSA over
+    loopback HTTP, as the signing config names them; the bundle verifies with labkit and sigstore-python."""
+    from sigstore.models import Bundle as PyBundle
+    from sigstore.models import TrustedRoot as PyTrustedRoot
+    from sigstore.verify import Verifier
+    from sigstore.verify.policy import Identity
+
+    from labkit.cli import main
+    from labkit.verify import Identity as LabkitIdentity
+    from labkit.verify import TrustedRoot, verify_bundle
+
+    inst = served.instance
+    doc = json.loads(served.client_trust_config_json())
+    config, root = tmp_path / "sc.json", tmp_path / "tr.json"
+    config.write_text(json.dumps(doc["signingConfig"]))
+    root.write_text(json.dumps(doc["trustedRoot"]))
+    artifact, bundle = tmp_path / "a.txt", tmp_path / "a.sigstore.json"
+    artifact.write_bytes(b"signed through a signing config\n")
+    token = inst.issuer.mint("carol@example.com")
+    size = inst.tlog.size
+    assert main(["sign-blob", "--signing-config", str(config), "--trusted-root", str(root), "--identity-token",
+                 token, "--bundle", str(bundle), str(artifact)]) == 0
+    assert inst.tlog.size == size + 1
+    data = bundle.read_text()
+    assert len(json.loads(data)["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]) == 1
+    verify_bundle(data, artifact.read_bytes(), TrustedRoot.from_json(root.read_bytes()),
+                  LabkitIdentity(identity="carol@example.com", issuer=inst.issuer.url))
+    Verifier(trusted_root=PyTrustedRoot.from_file(str(root))).verify_artifact(
+        artifact.read_bytes(), PyBundle.from_json(data), Identity(identity="carol@example.com", issuer=inst.issuer.url))

@@ -124,6 +124,7 @@ def test_reopened_lab_instance_keeps_signing(tmp_path: Path) -> None:
         first = sign_keyless(inst, artifact, identity=ALICE)
     with Instance.open(tmp_path / "i") as inst:
         second = sign_keyless(inst, artifact, identity=ALICE)
+        assert second.log_entry is not None and first.log_entry is not None
         assert second.log_entry.log_index == first.log_entry.log_index + 1
         assert second.log_entry.integrated_time > first.log_entry.integrated_time
 
@@ -167,6 +168,7 @@ def test_keyless_image_signature_is_stored_cosign_style(instance: Instance) -> N
                                 identity=ALICE)
     (layer,) = list_signatures(store, image.descriptor.digest)
     assert layer.certificate is not None and layer.certificate.encode() == signed.keyless.certificate.pem()
+    assert signed.keyless.log_entry is not None
     assert layer.rekor_bundle == signed.keyless.log_entry.rekor_bundle()
     # The same signature as a bundle over the payload: sigstore-python's verdict.
     root = instance.write_trusted_root(instance.path / "root-copy.json")

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -133,7 +134,8 @@ def test_tampered_tiles_refuse_to_open(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_during_integration_leaves_a_valid_consistent_log(tmp_path: Path) -> None:
+def test_sigkill_during_integration_leaves_a_valid_consistent_log(
+        tmp_path: Path, spawn: Callable[..., subprocess.Popen[bytes]]) -> None:
     """Kill a busy batch appender several times; each time the directory is a valid log extending every checkpoint."""
     directory = tmp_path / "log"
     seen: list[str] = []
@@ -142,8 +144,8 @@ def test_sigkill_during_integration_leaves_a_valid_consistent_log(tmp_path: Path
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for round_, lines in enumerate((3, 6, 9, 5)):
         out = tmp_path / f"out{round_}.txt"
-        proc = subprocess.Popen([sys.executable, "-m", "tests.tlog._tile_worker", str(directory), str(10**7 * round_),
-                                 str(out)], cwd=ROOT, env=env)
+        proc = spawn([sys.executable, "-m", "tests.tlog._tile_worker", str(directory), str(10**7 * round_),
+                      str(out)], cwd=ROOT, env=env)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= lines):
             time.sleep(0.005)

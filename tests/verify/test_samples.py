@@ -17,7 +17,9 @@ from labkit.verify.samples import (
     SAMPLE_IDENTITY,
     SampleBundles,
     find_conformance_cases,
+    TIMESTAMP_CASES,
     make_broken_bundles,
+    make_timestamp_bundles,
 )
 from tests.conftest import VENDOR
 
@@ -169,3 +171,50 @@ def test_the_vendored_conformance_cases_are_a_bundle_verify_folder(monkeypatch: 
     """tests/vendor/conformance (what the tests read) is what the notebook's CONFORMANCE may name."""
     monkeypatch.delenv(CONFORMANCE_ENV, raising=False)
     assert find_conformance_cases(VENDOR / "conformance") == VENDOR / "conformance" / "bundle-verify"
+
+
+@pytest.fixture(scope="module")
+def stamped(tmp_path_factory: pytest.TempPathFactory) -> SampleBundles:
+    return make_timestamp_bundles(tmp_path_factory.mktemp("stamped"), seed="test-timestamps")
+
+
+def test_the_timestamped_bundle_verifies_through_its_timestamp(stamped: SampleBundles) -> None:
+    result = stamped.verify("good")
+    assert any(s.id == "timestamp.rfc3161" and s.status.value == "passed" for s in result.steps)
+    assert list(stamped.cases) == ["good", *TIMESTAMP_CASES]
+
+
+@pytest.mark.parametrize("name", sorted(TIMESTAMP_CASES))
+def test_each_bad_timestamp_fails_at_the_timestamp_step(stamped: SampleBundles, name: str) -> None:
+    result = stamped.explain(name)
+    assert result.failed_step is not None and result.failed_step.id == "timestamp.rfc3161"
+    assert result.failed_step.reason == TIMESTAMP_CASES[name], result.checklist()
+    with pytest.raises(BundleVerificationError):
+        stamped.verify(name)
+
+
+def test_sigstore_python_and_the_bad_timestamps(stamped: SampleBundles) -> None:
+    """sigstore-python 4.5.1 verifies labkit's timestamped keyless bundle offline.
+
+    It skips a timestamp it cannot verify and still accepts the bundle on the log entry's integrated time
+    (one verified time is its threshold); labkit refuses a bundle carrying a bad timestamp. This records
+    the difference, so a change on either side shows.
+    """
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.models import Bundle as SigstoreBundle
+    from sigstore.models import TrustedRoot
+    from sigstore.verify import Verifier
+    from sigstore.verify.policy import Identity
+
+    verifier = Verifier(trusted_root=TrustedRoot.from_file(str(stamped.folder / "trusted_root.json")))
+    policy = Identity(identity=SAMPLE_IDENTITY, issuer=stamped.policy.issuer)
+    verifier.verify_artifact(SAMPLE_ARTIFACT, SigstoreBundle.from_json(stamped.good.bundle_json()), policy)
+    accepted = []
+    for name in TIMESTAMP_CASES:
+        try:
+            verifier.verify_artifact(SAMPLE_ARTIFACT, SigstoreBundle.from_json(stamped.cases[name].bundle_json()),
+                                     policy)
+            accepted.append(name)
+        except SigstoreError:
+            pass
+    assert accepted == list(TIMESTAMP_CASES)

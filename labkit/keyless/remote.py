@@ -1,0 +1,119 @@
+"""Keyless signing through the services a signing config names, over loopback HTTP, as cosign v3 signs.
+
+`sign_blob_with_config` runs the keyless flow against whatever CA, log and
+TSAs `SigningConfig` selects: an ephemeral ECDSA P-256 key; a certificate from
+the CA's Fulcio v2 API (``POST /api/v2/signingCert``, public key and proof of
+possession); the signature over the SHA-256 digest; a timestamp from each
+selected TSA; a hashedrekord entry in each selected Rekor v1 log; one bundle
+v0.3. labkit talks to loopback services only, so a config naming a remote CA
+or log is refused, as `labkit.tlog.client.RekorClient` refuses remote logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import ipaddress
+import os
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from labkit._internal import jsonio
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
+from labkit.errors import KeylessError
+from labkit.hashing import proto_name
+from labkit.keyless.ca import CertificateRequest
+from labkit.keys import generate
+from labkit.sign import open_artifact
+from labkit.signingconfig import SigningConfig
+from labkit.timestamping import Timestamper, add_timestamps, timestampers_for
+from labkit.tlog.client import RekorClient
+
+__all__ = ["MAX_CA_RESPONSE_BYTES", "request_certificate", "sign_blob_with_config"]
+
+#: A leaf and a two-certificate chain in PEM are about 3 KiB.
+MAX_CA_RESPONSE_BYTES = 256 * 1024
+
+
+def _loopback_url(url: str, what: str) -> str:
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise KeylessError(f"refusing to contact the {what} at {url}: labkit talks to loopback services only",
+                           hint="Name the services `labkit serve` printed (http://127.0.0.1:PORT) in the signing "
+                           "config.")
+    return url.rstrip("/")
+
+
+def request_certificate(ca_url: str, token: str, request: CertificateRequest,
+                        *, timeout: float = 30.0) -> list[x509.Certificate]:
+    """The leaf and chain a Fulcio v2 CA issues for `token` and the requested key (leaf first)."""
+    body = {
+        "credentials": {"oidcIdentityToken": token},
+        "publicKeyRequest": {"publicKey": {"algorithm": "ECDSA", "content": request.public_key.pem().decode()},
+                             "proofOfPossession": base64.b64encode(request.proof).decode()},
+    }
+    url = _loopback_url(ca_url, "CA") + "/api/v2/signingCert"
+    try:
+        with requests.post(url, json=body, timeout=timeout, stream=True) as reply:
+            data = reply.raw.read(MAX_CA_RESPONSE_BYTES + 1, decode_content=True)
+            status = reply.status_code
+    except requests.RequestException as exc:
+        raise KeylessError(f"cannot reach the CA at {url}: {exc}") from None
+    if len(data) > MAX_CA_RESPONSE_BYTES:
+        raise KeylessError(f"the CA at {url} sent more than {MAX_CA_RESPONSE_BYTES} bytes")
+    doc = jsonio.loads(data, what=f"the CA's answer from {url}")
+    if status != 200:
+        message = doc.get("message") if isinstance(doc, dict) else None
+        raise KeylessError(f"the CA at {url} refused: HTTP {status}" + (f": {message}" if message else ""))
+    try:
+        pems = doc["signedCertificateEmbeddedSct"]["chain"]["certificates"]  # type: ignore[index]
+        chain = [x509.load_pem_x509_certificate(str(p).encode()) for p in pems]
+    except (KeyError, TypeError, ValueError):
+        raise KeylessError(f"the CA at {url} did not answer with signedCertificateEmbeddedSct.chain") from None
+    if not chain:
+        raise KeylessError(f"the CA at {url} sent an empty chain")
+    return chain
+
+
+def sign_blob_with_config(
+    config: SigningConfig,
+    data_or_path: bytes | str | os.PathLike[str],
+    *,
+    identity_token: str,
+    now: _dt.datetime | None = None,
+    timestampers: Sequence[Timestamper] | None = None,
+) -> Bundle:
+    """Keyless ``sign-blob`` through `config`'s CA, TSAs and logs; the bundle v0.3.
+
+    `timestampers` overrides the config's TSAs (e.g. wrapped to verify against a trusted root).
+    """
+    when = now or _dt.datetime.now(_dt.timezone.utc)
+    ca = config.ca(when)
+    logs = config.tlogs(when)
+    stampers = list(timestampers) if timestampers is not None else timestampers_for(config, now=when)
+    if not logs and not stampers:
+        raise KeylessError("the signing config names neither a log nor a TSA: the signature would have no "
+                           "verifiable time")
+    artifact = open_artifact(data_or_path, "sha256")
+    key = generate("ecdsa-p256")
+    chain = request_certificate(ca.url, identity_token, CertificateRequest.create(key, identity_token))
+    leaf_pem = chain[0].public_bytes(serialization.Encoding.PEM)
+    signature = key.sign_digest(artifact.digest, artifact.hash_name)
+    content = MessageSignature(digest=artifact.digest, signature=signature, algorithm=proto_name("sha256"))
+    stamped = add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(), content), stampers)
+    entries = [RekorClient(_loopback_url(log.url, "log")).upload_hashedrekord(signature, leaf_pem, artifact.digest)
+               for log in logs]
+    material = VerificationMaterial(
+        certificate=chain[0].public_bytes(serialization.Encoding.DER),
+        tlog_entries=[e.to_bundle_entry() for e in entries],
+        rfc3161_timestamps=stamped.verification_material.rfc3161_timestamps,
+    )
+    return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)

@@ -1,0 +1,133 @@
+"""Offline proofs of logging (C2SP tlog-proof): index, inclusion proof and cosigned checkpoint in one text file.
+
+    c2sp.org/tlog-proof@v1
+    [extra <base64>]
+    index <n>
+    <base64 hash>...            (RFC 6962 inclusion proof, leaf sibling first)
+    <empty line>
+    <signed checkpoint, with cosignatures>
+
+Stored with the extension ``.tlog-proof``. Verifying one needs only the
+entry and a witness policy (`labkit.witness.policy`): the checkpoint must
+satisfy the policy's quorum and the entry must be included under it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from labkit.errors import LabkitError, LogError
+from labkit.tlog import merkle
+from labkit.tlog.checkpoint import Checkpoint, SignedNote
+from labkit.tlog.checks import LogCheck
+from labkit.witness.policy import Policy, explain_quorum
+
+__all__ = ["HEADER", "TlogProof", "explain_proof", "export_proof", "parse_proof", "verify_proof"]
+
+HEADER = "c2sp.org/tlog-proof@v1"
+MAX_PROOF_BYTES = 1 << 16
+_SPEC = "C2SP tlog-proof"
+
+
+@dataclass(frozen=True)
+class TlogProof:
+    """A parsed proof: entry index, inclusion proof hashes, the signed checkpoint note, optional extra data."""
+
+    index: int
+    hashes: tuple[bytes, ...]
+    note: str
+    extra: bytes | None = None
+
+    def to_text(self) -> str:
+        lines = [HEADER]
+        if self.extra is not None:
+            lines.append("extra " + base64.b64encode(self.extra).decode())
+        lines.append(f"index {self.index}")
+        lines += [base64.b64encode(h).decode() for h in self.hashes]
+        return "\n".join(lines) + "\n\n" + self.note
+
+
+def export_proof(index: int, hashes: list[bytes], note: str, *, extra: bytes | None = None) -> str:
+    """The ``.tlog-proof`` text for entry `index` under the (cosigned) checkpoint `note`."""
+    SignedNote.parse(note).checkpoint()
+    return TlogProof(index, tuple(hashes), note, extra).to_text()
+
+
+def _decimal(s: str, what: str) -> int:
+    if not s.isascii() or not s.isdigit() or (len(s) > 1 and s[0] == "0") or int(s) >= 1 << 64:
+        raise LogError(f"tlog-proof {what} is not a decimal number: {s[:40]!r}")
+    return int(s)
+
+
+def parse_proof(text: str | bytes) -> TlogProof:
+    """Parse a ``.tlog-proof``; raises `LogError` naming the bad part."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_PROOF_BYTES:
+            raise LogError(f"tlog-proof is larger than {MAX_PROOF_BYTES} bytes")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise LogError("tlog-proof is not UTF-8") from None
+    head, sep, note = text.partition("\n\n")
+    if not sep:
+        raise LogError("tlog-proof has no empty line before the checkpoint")
+    lines = head.split("\n")
+    if lines[0] != HEADER:
+        raise LogError(f"tlog-proof must start with {HEADER!r}, got {lines[0][:40]!r}")
+    pos, extra = 1, None
+    if len(lines) > pos and lines[pos].startswith("extra "):
+        try:
+            extra = base64.b64decode(lines[pos][6:], validate=True)
+        except (binascii.Error, ValueError):
+            raise LogError("tlog-proof extra data is not base64") from None
+        pos += 1
+    if len(lines) <= pos or not lines[pos].startswith("index "):
+        raise LogError("tlog-proof has no 'index <n>' line")
+    index = _decimal(lines[pos][6:], "index")
+    hashes: list[bytes] = []
+    for line in lines[pos + 1:]:
+        try:
+            h = base64.b64decode(line, validate=True)
+        except (binascii.Error, ValueError):
+            raise LogError(f"tlog-proof hash line is not base64: {line[:60]!r}") from None
+        if len(h) != merkle.HASH_SIZE:
+            raise LogError(f"tlog-proof hash line is {len(h)} bytes, expected {merkle.HASH_SIZE}")
+        hashes.append(h)
+    if len(hashes) > 64:
+        raise LogError("tlog-proof has more than 64 inclusion proof hashes")
+    return TlogProof(index, tuple(hashes), note, extra)
+
+
+def explain_proof(text: str | bytes | TlogProof, entry: bytes, policy: Policy) -> LogCheck:
+    """Check a ``.tlog-proof`` for `entry` against `policy` step by step; never raises on bad input."""
+    result = LogCheck("tlog-proof")
+    try:
+        proof = text if isinstance(text, TlogProof) else parse_proof(text)
+    except LabkitError as exc:
+        result.add("proof.format", "The proof parses", _SPEC, False, HEADER, exc.message)
+        return result
+    result.add("proof.format", "The proof parses", _SPEC, True, HEADER, f"index {proof.index}")
+    quorum = explain_quorum(proof.note, policy)
+    result.steps.extend(quorum.steps)
+    if not quorum.verified:
+        result.complete = quorum.complete
+        return result
+    checkpoint: Checkpoint = SignedNote.parse(proof.note).checkpoint()
+    try:
+        merkle.verify_inclusion(proof.index, checkpoint.size, merkle.leaf_hash(entry), list(proof.hashes),
+                                checkpoint.root_hash)
+        ok, actual = True, f"leaf {proof.index} of {checkpoint.size}"
+    except LabkitError as exc:
+        ok, actual = False, exc.message
+    result.add("proof.inclusion", "The entry is included under the cosigned checkpoint", "RFC 6962 §2.1.1", ok,
+               "root " + checkpoint.root_hash.hex()[:16] + "…", actual, reason="tlog.inclusion_proof")
+    return result
+
+
+def verify_proof(text: str | bytes | TlogProof, entry: bytes, policy: Policy) -> Checkpoint:
+    """`explain_proof` and raise (`VerificationError` naming the step) unless it passed."""
+    explain_proof(text, entry, policy).raise_for_failure()
+    proof = text if isinstance(text, TlogProof) else parse_proof(text)
+    return SignedNote.parse(proof.note).checkpoint()
