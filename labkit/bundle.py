@@ -24,6 +24,7 @@ from typing import Any, Union
 
 from labkit._internal import protojson
 from labkit._internal.protojson import HASH_ALGORITHM, Message
+from labkit.analyst.wrappers import unwrap_one
 from labkit.errors import BundleFormatError
 from labkit.payloads import Envelope, EnvelopeSignature
 
@@ -300,8 +301,12 @@ class Bundle:
 
     @classmethod
     def from_dict(cls, doc: Any) -> Bundle:
-        """Build from parsed JSON; raises `BundleFormatError` on anything malformed."""
-        m = _message(doc, "bundle")
+        """Build from parsed JSON; raises `BundleFormatError` on anything malformed.
+
+        A PEP 740 attestation or an npm attestation response holding one bundle is read as that bundle
+        (`labkit.analyst.wrappers`); anything else that is no bundle is refused saying what it is.
+        """
+        m = _message(unwrap_one(doc), "bundle")
         media_type = m.raw("mediaType", required=True)
         if not isinstance(media_type, str) or media_type not in BUNDLE_MEDIA_TYPES:
             raise BundleFormatError(

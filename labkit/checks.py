@@ -182,26 +182,37 @@ class CheckResult:
             for s in self.steps
         ]
 
-    def checklist(self, *, show_skipped: bool = False) -> str:
-        """Plain-text checklist, one line per step, the failed step's values, then the verdict.
+    def checklist(self, *, show_skipped: bool = False, verbose: bool = False) -> str:
+        """Plain-text checklist, one line per step, the failed step's values under its row, then the verdict.
 
-        Steps not reached after a failure are folded into one line unless `show_skipped`.
+        Steps not reached after a failure are folded into one line unless `show_skipped`. `verbose` adds,
+        under the failed row, its reason code and the spec it enforces, and lists every step.
         """
         lines: list[str] = []
         unreached = 0
         for s in self.steps:
-            if s.skipped and s.detail == NOT_REACHED and not show_skipped:
+            if s.skipped and s.detail == NOT_REACHED and not (show_skipped or verbose):
                 unreached += 1
                 continue
             lines.append(s.line())
+            if s.failed:
+                lines.extend(self.failure_lines(s, verbose=verbose))
         if unreached:
             lines.append(f"[skip] {unreached} later check(s) not reached")
-        failed = self.failed_step
-        if failed is not None and (failed.expected or failed.actual):
-            lines.append(f"  expected: {failed.expected}")
-            lines.append(f"  actual:   {failed.actual}")
         lines.append(self.verdict)
         return "\n".join(lines)
+
+    def failure_lines(self, step: Step, *, verbose: bool = False) -> list[str]:
+        """The indented lines printed under a failed row: expected and actual; with `verbose` reason and spec."""
+        lines: list[str] = []
+        if step.expected or step.actual:
+            lines.append(f"  expected: {step.expected}")
+            lines.append(f"  actual:   {step.actual}")
+        if verbose:
+            lines.append(f"  reason:   {step.reason_code}")
+            if step.spec:
+                lines.append(f"  spec:     {step.spec}")
+        return lines
 
     def _repr_html_(self) -> str:
         from labkit.display.checks import checklist

@@ -53,8 +53,8 @@ def test_verified_needs_steps_and_completion() -> None:
 def test_checklist_text_and_rows() -> None:
     r = _result()
     assert r.checklist().splitlines() == [
-        "[  ok] a: A holds (fine)", "[FAIL] b: B holds (bad)", "[skip] 1 later check(s) not reached",
-        "  expected: 1", "  actual:   2", "REJECTED (b.value)",
+        "[  ok] a: A holds (fine)", "[FAIL] b: B holds (bad)", "  expected: 1", "  actual:   2",
+        "[skip] 1 later check(s) not reached", "REJECTED (b.value)",
     ]
     assert "[skip] c: C holds (not reached)" in r.checklist(show_skipped=True)
     assert r.rows()[1] == {"step": "b", "check": "B holds", "status": "failed", "detail": "bad",
@@ -132,3 +132,14 @@ def test_recorder_takes_titles_from_the_domain_table_and_stops_at_the_first_fail
     assert result.reason == "b.broken" and result.failed_step is not None and result.failed_step.expected == "1"
     assert not result.verified
     assert isinstance(Recorder(CheckResult(), table).fail("c", "x"), Stop)
+
+
+def test_checklist_values_under_their_failed_row_and_verbose() -> None:
+    """The expected/actual values sit under the [FAIL] row, never after the folded skip line (issue 17)."""
+    r = _result()
+    lines = r.checklist().splitlines()
+    fail = lines.index("[FAIL] b: B holds (bad)")
+    assert lines[fail + 1 : fail + 3] == ["  expected: 1", "  actual:   2"]
+    verbose = r.checklist(verbose=True).splitlines()
+    assert verbose[fail + 3 : fail + 5] == ["  reason:   b.value", "  spec:     RFC 1 §2"]
+    assert "[skip] c: C holds (not reached)" in verbose and "later check(s)" not in r.checklist(verbose=True)

@@ -27,6 +27,9 @@ COMMAND_MODULES = (
     "keys",
     "blob",
     "verify",
+    "explain",
+    "audit",
+    "bundle",
     "log",
     "witness",
     "oci",
@@ -37,6 +40,10 @@ COMMAND_MODULES = (
     "attack",
     "demo",
 )
+
+
+#: Commands that print a verification checklist; each takes -v/--verbose.
+VERIFY_COMMANDS = ("verify-bundle", "verify-blob", "verify-blob-attestation", "verify", "verify-attestation")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"labkit.cli.{name}")
         module.register(sub)
+    for name in VERIFY_COMMANDS:
+        # After the command too (`labkit verify-bundle -v`); SUPPRESS keeps a global `labkit -v` from being reset.
+        sub.choices[name].add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+            help="show every step and, under the failed one, its reason code and the spec it enforces",
+        )
     return parser
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from labkit.errors import InputError
 
@@ -41,6 +41,55 @@ def add_verifier_options(p: argparse.ArgumentParser,
     p.add_argument("--certificate-oidc-issuer", default=None, help="keyless: the exact OIDC issuer")
     p.add_argument("--certificate-oidc-issuer-regexp", default=None,
                    help="keyless: a regexp the whole issuer must match")
+    _add_github_options(p)
+
+
+#: (flag, github_rules keyword, help) of the GitHub workflow claims a verify command can require.
+_GITHUB_FLAGS = (
+    ("--certificate-github-workflow-trigger", "workflow_trigger", "cosign: the event that triggered the workflow"),
+    ("--certificate-github-workflow-sha", "workflow_sha", "cosign: the commit the workflow ran on"),
+    ("--certificate-github-workflow-name", "workflow_name", "cosign: the workflow's name"),
+    ("--certificate-github-workflow-repository", "workflow_repository", "cosign: owner/repo the workflow ran in"),
+    ("--certificate-github-workflow-ref", "workflow_ref", "cosign: the git ref the workflow ran on"),
+    ("--owner", "owner", "gh: the source repository's owner (organisation or user)"),
+    ("--repo", "repo", "gh: the source repository, OWNER/REPO"),
+    ("--signer-workflow", "signer_workflow", "gh: the workflow that signed, OWNER/REPO/.github/workflows/FILE"),
+    ("--signer-repo", "signer_repo", "gh: the repository of the workflow that signed (reusable workflows)"),
+    ("--source-ref", "source_ref", "gh: the source ref, e.g. refs/heads/main"),
+    ("--source-digest", "source_digest", "gh: the source commit digest"),
+)
+_GITHUB_DEST = tuple(flag[2:].replace("-", "_") for flag, _, _ in _GITHUB_FLAGS)
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+def _add_github_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("GitHub workflow identity (Fulcio extensions 1.3.6.1.4.1.57264.1.2-.1.22)")
+    for flag, _, text in _GITHUB_FLAGS:
+        g.add_argument(flag, default=None, help=text)
+    g.add_argument("--deny-self-hosted-runners", action="store_true", help="gh: refuse certificates from self-hosted runners")
+    g.add_argument("--hostname", default="github.com", help="GitHub host for --owner/--repo/--signer-* (GHE: your host)")
+
+
+def _github_rules(args: argparse.Namespace) -> tuple[Any, ...]:
+    from labkit.verify.policy import github_rules
+
+    values = {kw: getattr(args, dest, None) for (_, kw, _), dest in zip(_GITHUB_FLAGS, _GITHUB_DEST)}
+    return github_rules(host=getattr(args, "hostname", "github.com"), **values,
+                        deny_self_hosted_runners=bool(getattr(args, "deny_self_hosted_runners", False)))
+
+
+def _gh_identity_regexp(args: argparse.Namespace) -> str | None:
+    """gh's default SAN rule when no --certificate-identity is given: the most specific of the gh options."""
+    import re
+
+    base = re.escape(f"https://{getattr(args, 'hostname', 'github.com')}")
+    if getattr(args, "signer_workflow", None):
+        return f"{base}/{re.escape(args.signer_workflow.removeprefix('https://' + args.hostname + '/'))}(@.+)?"
+    for name in ("signer_repo", "repo", "owner"):
+        value = getattr(args, name, None)
+        if value:
+            return f"(?i){base}/{re.escape(value)}/.+"
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,10 +112,21 @@ def verifier_choice(args: argparse.Namespace) -> VerifierChoice:
             hint="Give --key KEY for key-signed artifacts, or --certificate-identity(-regexp) and "
             "--certificate-oidc-issuer(-regexp) for keyless ones, not both.",
         )
+    rules = _github_rules(args)
     if args.key is not None:
+        if rules:
+            raise InputError("the GitHub workflow options check a certificate; a --key signature has none")
         return VerifierChoice(key=args.key)
     identity = (args.certificate_identity, args.certificate_identity_regexp)
     issuer = (args.certificate_oidc_issuer, args.certificate_oidc_issuer_regexp)
+    if rules and not given:
+        # gh attestation verify: --owner/--repo/--signer-* alone name the signer; the issuer is GitHub Actions'.
+        gh_regexp = _gh_identity_regexp(args)
+        identity = (None, gh_regexp or ".+")
+        issuer = (GITHUB_ISSUER, None)
+        given = ["--owner/--repo/--signer-*"]
+    elif rules and issuer == (None, None):
+        issuer = (GITHUB_ISSUER, None)
     if not given:
         raise InputError("give --certificate-identity and --certificate-oidc-issuer (or their -regexp forms), "
                          "or --key")
@@ -76,7 +136,7 @@ def verifier_choice(args: argparse.Namespace) -> VerifierChoice:
             "and exactly one of --certificate-oidc-issuer and --certificate-oidc-issuer-regexp",
         )
     return VerifierChoice(identity=Identity(identity=identity[0], identity_regexp=identity[1],
-                                            issuer=issuer[0], issuer_regexp=issuer[1]))
+                                            issuer=issuer[0], issuer_regexp=issuer[1], extensions=rules))
 
 
 def add_signer_options(p: argparse.ArgumentParser,

@@ -128,9 +128,9 @@ def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return root, key, identity
 
 
-def _print_result(result: Any, steps: bool) -> None:
-    if steps or not result.verified:
-        print(result.checklist(), file=sys.stderr)
+def _print_result(result: Any, steps: bool, verbose: bool = False) -> None:
+    if steps or verbose or not result.verified:
+        print(result.checklist(verbose=verbose), file=sys.stderr)
 
 
 def _attest(args: argparse.Namespace) -> int:
@@ -174,7 +174,7 @@ def _verify_attestation(args: argparse.Namespace) -> int:
     desc = store.resolve(ref.ref)
     result = explain_image_attestation(store, desc, args.type, trusted_root=root, key=key, identity=identity,
                                        annotations=required)
-    _print_result(result, args.steps)
+    _print_result(result, args.steps, args.verbose)
     if not result.verified:
         f = result.failed_step
         raise VerificationError(f"no valid {args.type} attestation for {ref.name}@{desc.digest}"
@@ -224,7 +224,7 @@ def _verify_blob_attestation(args: argparse.Namespace) -> int:
     bundle = read_bytes(args.bundle, "bundle")
     read_bytes(args.file, "file")
     result = explain_blob_attestation(bundle, args.file, args.type, trusted_root=root, key=key, identity=identity)
-    _print_result(result, args.steps)
+    _print_result(result, args.steps, args.verbose)
     if not result.verified:
         f = result.failed_step
         raise VerificationError(f"attestation of type {args.type} does not verify"

@@ -215,7 +215,7 @@ def _verify_blob_keyless(args: argparse.Namespace, file: str, policy: Identity) 
     result = explain_bundle(read_bytes(args.bundle, "bundle"), artifact, root, policy=policy,
                             signed_timestamps=args.signed_timestamps)
     if args.verbose:
-        print(result.checklist(), file=sys.stderr)
+        print(result.checklist(verbose=True), file=sys.stderr)
     result.raise_for_failure()
     print("Verified OK")
     return 0
@@ -253,7 +253,7 @@ def _verify_blob(args: argparse.Namespace) -> int:
     root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root")) if args.trusted_root else None
     result = explain_bundle(bundle, artifact, root, key=key, signed_timestamps=args.signed_timestamps)
     if args.verbose:
-        print(result.checklist(), file=sys.stderr)
+        print(result.checklist(verbose=True), file=sys.stderr)
     if result.verified:
         print("Verified OK")
         return 0

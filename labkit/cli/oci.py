@@ -310,13 +310,15 @@ def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key:
     kw: dict[str, Any] = {"annotations": required, "trusted_root": trusted_root, "identity": identity, "tlog": tlog,
                           "docker_reference": docker_reference, "require_bundle_format": args.require_bundle_format}
     desc_digest = digest
-    if args.steps:
+    if args.steps or args.verbose:
         report = explain_image_signatures(store, desc_digest, key, **kw)
         for row in report.rows():
             sig = f"[{row['signature']}] " if row["signature"] else ""
             failed = row["status"].startswith("fail")
             print(f"{row['status']:>7}  {sig}{row['step']}: {row['check']}"
                   + (f" (expected {row['expected']}, got {row['actual']})" if failed else ""))
+            if failed and args.verbose and row.get("spec"):
+                print(f"         spec: {row['spec']}")
     report = verify_image(store, desc_digest, key, **kw)
     print(f"\nVerification for {ref.name}@{desc_digest} --", file=sys.stderr)
     print("The following checks were performed on each of these signatures:", file=sys.stderr)

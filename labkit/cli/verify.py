@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_verifier_options(p, "managed public key (PEM) instead of an identity")
     p.add_argument("--trusted-root", default=None, help="trusted_root.json (default: pinned Sigstore public-good root)")
     p.add_argument("--staging", action="store_true", help="Sigstore staging: needs --trusted-root (no network)")
+    p.add_argument("--predicate-type", default=None,
+                   help="gh: the DSSE in-toto statement must have this predicateType (checked after verification)")
     p.add_argument("--json", action="store_true", help="print the steps as JSON lines instead of a checklist")
     p.add_argument("--quiet", "-q", action="store_true", help="print only the verdict")
     p.add_argument("--witness-policy", default=None, metavar="FILE",
@@ -87,6 +89,10 @@ def _verify_bundle(args: argparse.Namespace) -> int:
         from labkit.witness.policy import read_policy
 
         require_witness_quorum(result, bundle, read_policy(args.witness_policy))
+    if args.predicate_type is not None and result.verified:
+        from labkit.analyst.inspect import check_predicate_type
+
+        check_predicate_type(result, bundle, args.predicate_type)
     out = sys.stdout
     if args.json:
         import json
@@ -100,7 +106,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     elif args.quiet:
         out.write(("VERIFIED" if result.verified else f"REJECTED ({result.reason})") + "\n")
     else:
-        out.write(result.checklist() + "\n")
+        out.write(result.checklist(verbose=args.verbose) + "\n")
     if not result.verified:
         step = result.failed_step
         detail = f": {step.detail}" if step is not None and step.detail else ""

@@ -40,6 +40,13 @@ def lab_note(root: TrustedRoot) -> str:
         # The pinned public-good root holds no lab key (tests/verify/test_lab_material.py checks it the slow way);
         # recognising lab keys derives every default-seed key, ~50 ms once per process (issue 13 item 10).
         return ""
+    derived = root.derived
+    if derived.lab_note is None:  # depends on the root alone: computed once per root object
+        derived.lab_note = _lab_note(root)
+    return derived.lab_note
+
+
+def _lab_note(root: TrustedRoot) -> str:
     roles = ["log"] if any(_origin_of_der(t.key_der) for t in root.tlogs) else []
     roles += ["CA"] if any(_ca_origin(ca) for ca in root.certificate_authorities) else []
     if not roles:

@@ -23,14 +23,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from labkit._internal.jsonio import loads
-from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
-from labkit.errors import InputError, LabkitError, VerificationError
+from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, MAX_BUNDLE_BYTES, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
+from labkit.errors import BundleFormatError, InputError, LabkitError, VerificationError
 from labkit.keys import VerifyingKey
 
 __all__ = ["LegacyFormatError", "LoggedEntry", "ProofSource", "legacy_bundle", "rekor_bundle_entry"]
 
 
-class LegacyFormatError(InputError):
+class LegacyFormatError(BundleFormatError, InputError):
     """A legacy signature's rekorBundle is not ``{SignedEntryTimestamp, Payload}`` with a readable body."""
 
 
@@ -55,30 +55,66 @@ class ProofSource(Protocol):
         ...
 
 
-def rekor_bundle_entry(rekor: Mapping[str, Any]) -> TransparencyLogEntry:
-    """The log entry of a legacy rekorBundle, with its SET as the inclusion promise and no proof."""
+_W = "rekorBundle"
+
+
+def _get(doc: Any, key: str, where: str) -> Any:
+    if not isinstance(doc, Mapping):
+        raise LegacyFormatError(f"{_W}: {where or 'the document'} is not a JSON object", details={"field": where})
+    if key not in doc:
+        raise LegacyFormatError(f"{_W}: {where + '.' if where else ''}{key} is missing", details={"field": key})
+    return doc[key]
+
+
+def _b64(value: Any, where: str) -> bytes:
     try:
-        payload = rekor["Payload"]
-        body = base64.b64decode(payload["body"], validate=True)
-        body_doc = loads(body, what="log entry body")
-        if not isinstance(body_doc, dict):
-            raise LegacyFormatError("the rekorBundle's body is not a JSON object")
-        return TransparencyLogEntry(
-            log_index=int(payload["logIndex"]),
-            log_id=bytes.fromhex(payload["logID"]),
-            kind=str(body_doc["kind"]),
-            version=str(body_doc["apiVersion"]),
-            canonicalized_body=body,
-            integrated_time=int(payload["integratedTime"]),
-            inclusion_promise=base64.b64decode(rekor["SignedEntryTimestamp"], validate=True),
-            inclusion_proof=None,
-        )
-    except LegacyFormatError:
-        raise
-    except LabkitError as exc:
-        raise LegacyFormatError(f"the rekorBundle's body is malformed: {exc.message}") from None
-    except (KeyError, TypeError, ValueError, binascii.Error, RecursionError) as exc:
-        raise LegacyFormatError(f"not a rekorBundle: {type(exc).__name__}: {exc}") from None
+        if not isinstance(value, str):
+            raise ValueError("not a string")
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise LegacyFormatError(f"{_W}: {where} is not base64: {exc}", details={"field": where}) from None
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise LegacyFormatError(f"{_W}: {where} is not an integer", details={"field": where})
+    try:
+        number = int(value)
+    except ValueError:
+        raise LegacyFormatError(f"{_W}: {where} is not an integer: {value!r}", details={"field": where}) from None
+    if number < 0:
+        raise LegacyFormatError(f"{_W}: {where} is negative", details={"field": where})
+    return number
+
+
+def rekor_bundle_entry(rekor: Mapping[str, Any] | Any) -> TransparencyLogEntry:
+    """The log entry (with its inclusion promise, no proof) a legacy rekorBundle describes.
+
+    Raises `LegacyFormatError` naming the malformed field. The body's kind and
+    version are read, not judged: whether the verifier supports them is its
+    ``binding.body`` step.
+    """
+    payload = _get(rekor, "Payload", "")
+    body = _b64(_get(payload, "body", "Payload"), "Payload.body")
+    doc = loads(body, what="rekorBundle Payload.body", error=LegacyFormatError, max_bytes=MAX_BUNDLE_BYTES)
+    kind, version = _get(doc, "kind", "Payload.body"), _get(doc, "apiVersion", "Payload.body")
+    log_id = _get(payload, "logID", "Payload")
+    try:
+        log_id_bytes = bytes.fromhex(log_id) if isinstance(log_id, str) else b""
+    except ValueError:
+        log_id_bytes = b""
+    if not log_id_bytes:
+        raise LegacyFormatError(f"{_W}: Payload.logID is not hex", details={"field": "Payload.logID"})
+    return TransparencyLogEntry(
+        log_index=_int(_get(payload, "logIndex", "Payload"), "Payload.logIndex"),
+        log_id=log_id_bytes,
+        kind=str(kind),
+        version=str(version),
+        canonicalized_body=body,
+        integrated_time=_int(_get(payload, "integratedTime", "Payload"), "Payload.integratedTime"),
+        inclusion_promise=_b64(_get(rekor, "SignedEntryTimestamp", ""), "SignedEntryTimestamp"),
+        inclusion_proof=None,
+    )
 
 
 def _with_proof(entry: TransparencyLogEntry, proofs: ProofSource) -> TransparencyLogEntry:
@@ -108,18 +144,20 @@ def legacy_bundle(
     *,
     certificates: Sequence[bytes] = (),
     key: VerifyingKey | None = None,
+    key_hint: str | None = None,
     proofs: ProofSource | None = None,
 ) -> Bundle:
     """The v0.1 bundle of a legacy signature over `payload`.
 
     `entry`: the rekorBundle's entry (`rekor_bundle_entry`), None when the signature has none.
     `certificates`: the signer's chain as DER, leaf first (keyless); `key`: the signer's key (its id
-    becomes the key hint). `proofs`: where to fetch the inclusion proof (raises `VerificationError`
+    becomes the key hint) or `key_hint` as given. `proofs`: where to fetch the inclusion proof (raises `VerificationError`
     when the log holds another body at that index).
     """
     if entry is not None and proofs is not None:
         entry = _with_proof(entry, proofs)
     hint = base64.b64encode(key.key_id()).decode() if key is not None and not certificates else None
+    hint = hint or (key_hint if not certificates else None)
     material = VerificationMaterial(
         public_key_hint=hint, certificate_chain=list(certificates) or None,
         tlog_entries=[] if entry is None else [entry],

@@ -24,9 +24,12 @@ from typing import Protocol, runtime_checkable
 from cryptography import x509
 
 from labkit.errors import InputError, VerificationError
+from labkit.verify.fulcio import FULCIO_EXTENSIONS, der_utf8, fulcio_extensions
 
 __all__ = [
     "AnyIdentity",
+    "ExtensionRule",
+    "github_rules",
     "CertificateIdentity",
     "FULCIO_ISSUER_OID",
     "FULCIO_ISSUER_V2_OID",
@@ -46,24 +49,6 @@ _SPEC = "Fulcio certificate specification (OID 1.3.6.1.4.1.57264.1.8, SAN)"
 
 class IdentityMismatch(VerificationError):
     """The certificate's identity or issuer is not the one the policy asks for."""
-
-
-def _der_utf8(data: bytes) -> str | None:
-    """Decode a DER UTF8String (tag 0x0C); None if it is not one."""
-    if len(data) < 2 or data[0] != 0x0C:
-        return None
-    length, pos = data[1], 2
-    if length & 0x80:
-        n = length & 0x7F
-        if n == 0 or n > 4 or len(data) < 2 + n:
-            return None
-        length, pos = int.from_bytes(data[2 : 2 + n], "big"), 2 + n
-    if pos + length != len(data):
-        return None
-    try:
-        return data[pos:].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -88,24 +73,15 @@ def certificate_identity(cert: x509.Certificate) -> CertificateIdentity:
             if isinstance(name, (x509.UniformResourceIdentifier, x509.RFC822Name, x509.DNSName)):
                 sans.append(str(name.value))
             elif isinstance(name, x509.OtherName) and name.type_id == FULCIO_USERNAME_OID:
-                text = _der_utf8(name.value)
+                text = der_utf8(name.value)
                 if text is not None:
                     sans.append(text)
     except (x509.ExtensionNotFound, ValueError):
         pass
-    issuer: str | None = None
-    for ext in cert.extensions:
-        if ext.oid == FULCIO_ISSUER_V2_OID and isinstance(ext.value, x509.UnrecognizedExtension):
-            issuer = _der_utf8(ext.value.value)
-            break
-    if issuer is None:
-        for ext in cert.extensions:
-            if ext.oid == FULCIO_ISSUER_OID and isinstance(ext.value, x509.UnrecognizedExtension):
-                try:
-                    issuer = ext.value.value.decode("utf-8")
-                except UnicodeDecodeError:
-                    issuer = None
-                break
+    ext = fulcio_extensions(cert)
+    issuer = ext.get("issuer", ext.get("issuer_v1"))
+    if issuer is not None and issuer.startswith("(undecodable"):
+        issuer = None
     return CertificateIdentity(tuple(sans), issuer)
 
 
@@ -142,6 +118,97 @@ def _compile(pattern: str | None, what: str) -> re.Pattern[str] | None:
 
 
 @dataclass(frozen=True)
+class ExtensionRule:
+    """One Fulcio extension the certificate must carry (`labkit.verify.fulcio` short name), exactly or by regexp.
+
+    `ignore_case` for values GitHub treats case-insensitively (owner and repository names).
+    """
+
+    name: str
+    value: str | None = None
+    regexp: str | None = None
+    ignore_case: bool = False
+    flag: str = ""
+
+    def __post_init__(self) -> None:
+        if self.name not in _EXTENSION_NAMES:
+            raise InputError(f"unknown Fulcio extension {self.name!r}", details={"known": ", ".join(_EXTENSION_NAMES)})
+        if (self.value is None) == (self.regexp is None):
+            raise InputError(f"the rule on {self.name} needs exactly one of value and regexp")
+        if self.regexp is not None:
+            _compile(self.regexp, self.flag or self.name)
+
+    def describe(self) -> str:
+        op = "~" if self.regexp is not None else "=="
+        want = f"/{self.regexp}/" if self.regexp is not None else str(self.value)
+        return f"{self.name} {op} {want}" + (" (any case)" if self.ignore_case else "")
+
+    def matches(self, actual: str | None) -> bool:
+        if actual is None:
+            return False
+        flags = re.IGNORECASE if self.ignore_case else 0
+        if self.regexp is not None:
+            return re.fullmatch(self.regexp, actual, flags) is not None
+        assert self.value is not None
+        return actual.lower() == self.value.lower() if self.ignore_case else actual == self.value
+
+
+_EXTENSION_NAMES = tuple(e.name for e in FULCIO_EXTENSIONS)
+
+
+def github_rules(
+    *,
+    host: str = "github.com",
+    owner: str | None = None,
+    repo: str | None = None,
+    signer_workflow: str | None = None,
+    signer_repo: str | None = None,
+    source_ref: str | None = None,
+    source_digest: str | None = None,
+    deny_self_hosted_runners: bool = False,
+    workflow_trigger: str | None = None,
+    workflow_sha: str | None = None,
+    workflow_name: str | None = None,
+    workflow_repository: str | None = None,
+    workflow_ref: str | None = None,
+) -> tuple[ExtensionRule, ...]:
+    """The certificate checks of `gh attestation verify` and cosign's ``--certificate-github-workflow-*``.
+
+    gh (cli/cli ``pkg/cmd/attestation/verify``): ``--owner`` is the source repository owner URI, ``--repo`` the
+    source repository URI, ``--signer-workflow`` / ``--signer-repo`` the build signer URI (the workflow that
+    signed, which differs from the calling repository for reusable workflows), ``--deny-self-hosted-runners``
+    the runner environment, ``--source-ref`` / ``--source-digest`` the source repository ref and digest.
+    cosign's workflow flags compare the deprecated extensions 1.3.6.1.4.1.57264.1.2-.1.6.
+    """
+    base = f"https://{host}"
+    rules: list[ExtensionRule] = []
+    if owner:
+        rules.append(ExtensionRule("source_repository_owner_uri", f"{base}/{owner}", ignore_case=True, flag="--owner"))
+    if repo:
+        rules.append(ExtensionRule("source_repository_uri", f"{base}/{repo}", ignore_case=True, flag="--repo"))
+    if signer_workflow:
+        wf = signer_workflow.removeprefix(base + "/")
+        rules.append(ExtensionRule("build_signer_uri", regexp=f"{re.escape(base)}/{re.escape(wf)}(@.+)?",
+                                   flag="--signer-workflow"))
+    if signer_repo:
+        rules.append(ExtensionRule("build_signer_uri", regexp=f"{re.escape(base)}/{re.escape(signer_repo)}/.+",
+                                   ignore_case=True, flag="--signer-repo"))
+    if source_ref:
+        rules.append(ExtensionRule("source_repository_ref", source_ref, flag="--source-ref"))
+    if source_digest:
+        rules.append(ExtensionRule("source_repository_digest", source_digest, flag="--source-digest"))
+    if deny_self_hosted_runners:
+        rules.append(ExtensionRule("runner_environment", "github-hosted", flag="--deny-self-hosted-runners"))
+    for name, value in (("github_workflow_trigger", workflow_trigger), ("github_workflow_sha", workflow_sha),
+                        ("github_workflow_name", workflow_name), ("github_workflow_repository", workflow_repository),
+                        ("github_workflow_ref", workflow_ref)):
+        if value:
+            flag = "--certificate-" + name.replace("_", "-")
+            rules.append(ExtensionRule(name, value, flag=flag))
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
 class Identity:
     """Expected signer: exactly one of `identity` / `identity_regexp`, and of `issuer` / `issuer_regexp`.
 
@@ -152,6 +219,8 @@ class Identity:
     issuer: str | None = None
     identity_regexp: str | None = None
     issuer_regexp: str | None = None
+    #: Further Fulcio extensions the certificate must carry (GitHub workflow claims, see `github_rules`).
+    extensions: tuple[ExtensionRule, ...] = ()
     _identity_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
     _issuer_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
 
@@ -170,7 +239,7 @@ class Identity:
         """One line: what this policy accepts."""
         ident = f"identity == {self.identity}" if self.identity is not None else f"identity ~ /{self.identity_regexp}/"
         iss = f"issuer == {self.issuer}" if self.issuer is not None else f"issuer ~ /{self.issuer_regexp}/"
-        return f"{ident}, {iss}"
+        return ", ".join([ident, iss, *(r.describe() for r in self.extensions)])
 
     def _identity_ok(self, value: str) -> bool:
         if self._identity_re is not None:
@@ -195,6 +264,13 @@ class Identity:
             if len(ci.sans) > 1:
                 actual = f"{len(ci.sans)} SANs: {actual} (the Fulcio profile allows exactly one)"
             return PolicyCheck(False, "policy.identity", self.describe().split(", ")[0], f"identity == {actual}")
+        if self.extensions:
+            claims = fulcio_extensions(cert)
+            for rule in self.extensions:
+                got = claims.get(rule.name)
+                if not rule.matches(got):
+                    return PolicyCheck(False, "policy.extension", rule.describe(),
+                                       f"{rule.name} == {got if got is not None else '(extension absent)'}")
         return PolicyCheck(True, "", self.describe(), f"identity == {ci.identity}, issuer == {ci.issuer}")
 
     def verify(self, cert: x509.Certificate) -> None:

@@ -52,7 +52,14 @@ from labkit.verify.trustroot import CertificateAuthority, TrustedRoot
 if TYPE_CHECKING:
     import rfc3161_client
 
-__all__ = ["MAX_TIMESTAMPS", "TimestampError", "VerifiedTimestamp", "verify_timestamp"]
+__all__ = [
+    "MAX_TIMESTAMPS",
+    "TimestampError",
+    "TimestampFacts",
+    "VerifiedTimestamp",
+    "describe_timestamp",
+    "verify_timestamp",
+]
 
 #: More timestamps than this is refused (sigstore-go uses the same bound against DoS).
 MAX_TIMESTAMPS = 32
@@ -332,3 +339,36 @@ def _verify_with(
     except Exception as exc:  # noqa: BLE001 - rfc3161-client raises its own and ValueError
         return _fail(f"the timestamp signature does not verify with {name}: {exc}", "timestamp.signature")
     return None
+
+
+@dataclass(frozen=True)
+class TimestampFacts:
+    """What a timestamp claims, decoded but NOT verified (for inspection only)."""
+
+    time: _dt.datetime
+    signer: str
+    policy: str
+    hash_algorithm: str
+    embedded_certificates: tuple[str, ...]
+
+
+_HASH_NAMES = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
+               "2.16.840.1.101.3.4.2.3": "sha512"}
+
+
+def describe_timestamp(data: bytes) -> TimestampFacts:
+    """Decode an RFC 3161 response with the verifier's decoder, without verifying; raises `TimestampError`."""
+    try:
+        tsr = _rfc3161().decode_timestamp_response(data)
+        info = tsr.tst_info
+        gen_time = info.gen_time
+        alg = info.message_imprint.hash_algorithm.dotted_string
+        signers = list(tsr.signed_data.signer_infos)
+        signer = "; ".join(f"{s.issuer.rfc4514_string()} serial {s.serial_number}" for s in signers)
+        certs = [x509.load_der_x509_certificate(der).subject.rfc4514_string() for der in tsr.signed_data.certificates]
+        policy = info.policy.dotted_string
+    except Exception as exc:  # noqa: BLE001 - the Rust decoder raises several types
+        raise _fail(f"the timestamp does not decode as an RFC 3161 response: {exc}", "timestamp.malformed") from None
+    if gen_time.tzinfo is None:
+        gen_time = gen_time.replace(tzinfo=_dt.timezone.utc)
+    return TimestampFacts(gen_time, signer or "(no signer)", policy, _HASH_NAMES.get(alg, alg), tuple(certs))

@@ -409,6 +409,8 @@ class TrustDerived:
     sct_issuer_key_hashes: dict[x509.Certificate, bytes] = field(default_factory=dict)
     #: TSA -> its validated fast-path anchor (None: its timestamps take the full verification).
     tsa_anchors: dict[CertificateAuthority, TsaAnchor | None] = field(default_factory=dict)
+    #: The verify checklist's LAB note for this root (`labkit.verify.lab_material.lab_note`), once computed.
+    lab_note: str | None = None
 
 
 def _production_bytes() -> bytes:

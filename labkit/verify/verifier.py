@@ -160,6 +160,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "certificate.sct": ("certificate.sct", "no embedded SCT verifies with a trusted CT log"),
     "policy.identity": ("policy.identity", "the signer identity is not the expected one"),
     "policy.issuer": ("policy.identity", "the OIDC issuer is not the expected one"),
+    "policy.extension": ("policy.identity", "a Fulcio extension (e.g. a GitHub workflow claim) is not the expected one"),
     "internal_error": ("", "an unexpected error; the bundle is rejected (fail closed)"),
     "incomplete": ("", "the verification did not run to its end; the bundle is rejected"),
 }
@@ -287,7 +288,9 @@ class _Times:
     all: tuple[_dt.datetime, ...]
 
 
-def _load_artifact(artifact: ArtifactInput) -> Artifact:
+def _load_artifact(artifact: ArtifactInput | None) -> Artifact:
+    if artifact is None:
+        raise InputError("no artifact was given: pass the signed file, its bytes, or 'sha256:<hex>' of it")
     if isinstance(artifact, Artifact):
         return artifact
     if isinstance(artifact, (bytes, bytearray, memoryview)):
@@ -555,11 +558,28 @@ def _statement_subject(run: _Run, content: Envelope, artifact: Artifact) -> None
     except LabkitError as exc:
         raise run.fail("artifact.digest", f"the in-toto statement is malformed: {exc.message}",
                        reason="artifact.statement") from None
-    digests = [s.digest.get("sha256", "") for s in statement.subjects]
-    if artifact.sha256.hex() not in digests:
+    matched = _matching_subject_digest(statement, artifact)
+    if matched is None:
+        digests = [f"{alg}:{v}" for s in statement.subjects for alg, v in sorted(s.digest.items())
+                   if alg in _SUBJECT_HASHES]
         raise run.fail("artifact.digest", "no in-toto subject has the artifact's digest", reason="artifact.subject",
-                       expected=artifact.display, actual=", ".join(f"sha256:{d}" for d in digests) or "(none)")
-    run.passed("artifact.digest", "an in-toto subject matches", expected=artifact.display, actual=artifact.display)
+                       expected=artifact.display, actual=", ".join(digests) or "(none)")
+    run.passed("artifact.digest", "an in-toto subject matches", expected=matched, actual=matched)
+
+
+#: in-toto subject digest algorithms the verifier compares (npm subjects carry sha512, PyPI and GitHub sha256).
+_SUBJECT_HASHES = ("sha256", "sha384", "sha512")
+
+
+def _matching_subject_digest(statement: Statement, artifact: Artifact) -> str | None:
+    """``alg:hex`` of the first subject digest equal to the artifact's digest in that algorithm, else None."""
+    for subject in statement.subjects:
+        for alg in _SUBJECT_HASHES:
+            value = subject.digest.get(alg)
+            mine = artifact.digest(alg) if value is not None else None
+            if mine is not None and value is not None and value.lower() == mine.hex():
+                return f"{alg}:{mine.hex()}"
+    return None
 
 
 def _signature(run: _Run, signed: _Signed) -> None:
@@ -802,7 +822,7 @@ def _policy(run: _Run, policy: IdentityPolicy | None, leaf: x509.Certificate) ->
     except LabkitError as exc:
         raise run.fail("policy.identity", exc.message, reason="policy.identity") from None
     if not outcome.ok:
-        what = "OIDC issuer" if outcome.reason == "policy.issuer" else "identity"
+        what = {"policy.issuer": "OIDC issuer", "policy.extension": "extension"}.get(outcome.reason, "identity")
         raise run.fail("policy.identity", f"the certificate's {what} is not the expected one",
                        reason=outcome.reason, expected=outcome.expected, actual=outcome.actual)
     run.passed("policy.identity", policy.describe(), expected=outcome.expected, actual=outcome.actual)

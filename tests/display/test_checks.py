@@ -80,8 +80,8 @@ def test_a_list_of_steps_is_accepted() -> None:
              Step("c", "C", "", StepStatus.SKIPPED, "not reached")]
     out = checklist(steps, title="check")
     assert out.text.splitlines() == [
-        "[  ok] a: A", "[FAIL] b: B (bad)", "[skip] 1 later check(s) not reached",
-        "  expected: 1", "  actual:   2", "REJECTED (b)",
+        "[  ok] a: A", "[FAIL] b: B (bad)", "  expected: 1", "  actual:   2",
+        "[skip] 1 later check(s) not reached", "REJECTED (b)",
     ]
     assert "C" in checklist(steps, show_skipped=True).text
     assert checklist([Step("a", "A")]).text.endswith("VERIFIED")
