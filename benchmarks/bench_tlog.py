@@ -21,7 +21,6 @@ Prints one JSON object per line:
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import json
 import random

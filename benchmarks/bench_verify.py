@@ -72,14 +72,14 @@ def labkit_runner(case: str, parsed_root: bool):  # type: ignore[no-untyped-def]
 
 
 def sigstore_runner(case: str, parsed_root: bool):  # type: ignore[no-untyped-def]
+    import hashlib
+
     from sigstore.dsse import Statement
     from sigstore.hashes import Hashed
     from sigstore.models import Bundle, TrustedRoot
     from sigstore.verify import Verifier
     from sigstore.verify.policy import Identity
     from sigstore_models.common.v1 import HashAlgorithm
-
-    import hashlib
 
     bundle_text = (CASES / case / "bundle.sigstore.json").read_text()
     root_path = str(_root_path(case))

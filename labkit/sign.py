@@ -37,9 +37,9 @@ from labkit.errors import InputError, KeyFileError
 from labkit.hashing import CHUNK_SIZE, digest_file, new_hash, proto_name
 from labkit.keys import KeyAlgorithm, VerifyingKey
 from labkit.lab import Clock
-from labkit.timestamping import Timestamper, add_timestamps
 from labkit.signers.base import Signer
 from labkit.signers.filekey import local_signing_key
+from labkit.timestamping import Timestamper, add_timestamps
 
 __all__ = [
     "Artifact",

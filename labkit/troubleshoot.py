@@ -26,6 +26,8 @@ from pathlib import Path
 
 from labkit.attest.attest import sign_image_bundle
 from labkit.bundle import Bundle
+from labkit.checks import CheckResult
+from labkit.errors import LabkitError
 from labkit.keyless.instance import Instance
 from labkit.keyless.sign import sign_keyless
 from labkit.keys import generate
@@ -34,8 +36,6 @@ from labkit.oci.builder import build_image
 from labkit.oci.layout import OCILayout
 from labkit.oci.signatures import list_bundles, list_signatures
 from labkit.sign import sign_blob
-from labkit.checks import CheckResult
-from labkit.errors import LabkitError
 from labkit.verify import AnyIdentity, Identity, explain_bundle
 
 __all__ = ["CASES", "Match", "TroubleCase", "explain", "reproduce"]

@@ -105,7 +105,7 @@ def _seconds_until_closed(url: str, first_bytes: bytes, drip: bytes = b"", limit
             try:
                 if sock.recv(1024) == b"":
                     return time.monotonic() - start
-            except socket.timeout:
+            except TimeoutError:
                 pass
             except ConnectionResetError:
                 return time.monotonic() - start

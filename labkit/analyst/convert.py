@@ -20,14 +20,14 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from labkit._internal import jsonio
 from labkit.analyst.inspect import read_document
 from labkit.analyst.wrappers import unwrap
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, InclusionProof, TransparencyLogEntry, check_version_rules
-from labkit._internal import jsonio
 from labkit.errors import BundleFormatError, InputError, LabkitError
 from labkit.keys import load_public_key
-from labkit.verify.legacy import legacy_bundle, rekor_bundle_entry
 from labkit.tlog.entries import LogEntry
+from labkit.verify.legacy import legacy_bundle, rekor_bundle_entry
 
 __all__ = ["ProofSource", "convert_document", "create_from_legacy", "log_proofs", "to_v03"]
 

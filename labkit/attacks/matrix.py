@@ -20,7 +20,6 @@ from labkit.attacks.vulnerable import MODES
 if TYPE_CHECKING:
     import pandas as pd
 
-    from labkit.checks import CheckResult
 
 __all__ = ["attack_matrix", "matrix_frame", "matrix_html", "run_all", "summary_frame", "table_html"]
 

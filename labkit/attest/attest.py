@@ -40,8 +40,8 @@ from labkit.checks import CheckResult, Recorder, Step, StepStatus, StepTable, St
 from labkit.errors import AttestationError, LabkitError, VerificationError
 from labkit.keys import VerifyingKey, generate
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
-from labkit.signers.base import Signer as KeySigner
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
+from labkit.signers.base import Signer as KeySigner
 from labkit.timestamping import Timestamper, add_timestamps
 from labkit.verify.verifier import explain_bundle
 

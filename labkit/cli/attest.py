@@ -135,13 +135,11 @@ def _print_result(result: Any, steps: bool, verbose: bool = False) -> None:
 
 def _attest(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
-    from labkit.attest import attest_image
+    from labkit.attest import attest_image, make_predicate
     from labkit.cli.oci import _layout_identity, _pairs
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing
     from labkit.oci.store import open_store
-
-    from labkit.attest import make_predicate
 
     inst = _instance(args)
     # Check the predicate against its type before asking for a password or logging anything.
@@ -195,10 +193,8 @@ def _verify_attestation(args: argparse.Namespace) -> int:
 
 def _attest_blob(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
-    from labkit.attest import attest_blob
+    from labkit.attest import attest_blob, make_predicate
     from labkit.cli._output import refuse_existing, write_output
-
-    from labkit.attest import make_predicate
 
     refuse_existing([args.bundle], force=args.force)  # before anything is logged
     inst = _instance(args)

@@ -62,7 +62,7 @@ class GoBoolAction(argparse.Action):
             setattr(namespace, self.dest, parse_bool(str(values)))
         except argparse.ArgumentTypeError:
             setattr(namespace, self.dest, True)
-            setattr(namespace, "spilled_file", str(values))
+            namespace.spilled_file = str(values)
 
 
 def _file_arg(args: argparse.Namespace) -> str:

@@ -107,7 +107,6 @@ def _upgrade(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.analyst.convert import to_v03
     from labkit.bundle import Bundle
-
     from labkit.cli._output import refuse_existing
 
     refuse_existing([args.output], force=args.force)

@@ -164,8 +164,8 @@ def _keyless_stages(
     from labkit.keyless.sign import sign_blob_keyless, sign_image_keyless
     from labkit.oci.builder import build_image
     from labkit.oci.layout import OCILayout
-    from labkit.verify.image import explain_image_signatures
     from labkit.verify import Identity, TrustedRoot, explain_bundle
+    from labkit.verify.image import explain_image_signatures
 
     ok = True
     identity = "alice@example.com"

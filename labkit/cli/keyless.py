@@ -28,9 +28,8 @@ def add_instance_argument(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
-    from labkit.cli.trust import add_trusted_root_create_options
-
     from labkit.cli._output import add_force_option
+    from labkit.cli.trust import add_trusted_root_create_options
 
     p = sub.add_parser("init", help="create a local keyless instance (OIDC issuer, CA, logs, OCI layout)")
     p.add_argument("dir", nargs="?", default=None, help="directory (default: $LABKIT_HOME or ./.labkit)")
@@ -99,9 +98,8 @@ def _init(args: argparse.Namespace) -> int:
 
 def _trusted_root(args: argparse.Namespace) -> int:
     from labkit.cli._output import refuse_existing, write_output
-    from labkit.keyless.instance import Instance
-
     from labkit.errors import InputError
+    from labkit.keyless.instance import Instance
 
     if args.action == "create":
         from labkit.cli.trust import trusted_root_create

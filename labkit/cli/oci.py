@@ -154,10 +154,10 @@ def _layout_identity(path: str) -> str:
 
 def _sign(args: argparse.Namespace) -> int:
     from labkit.cli._keys import open_signer
+    from labkit.cli._options import signer_choice
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing, sign_image, signature_tag
     from labkit.oci.store import open_store
-    from labkit.cli._options import signer_choice
 
     if signer_choice(args).key is None:
         return _sign_keyless(args)
@@ -297,10 +297,9 @@ def _verify_keyless(args: argparse.Namespace, policy: Any) -> int:
 
 def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key: Any = None,
             trusted_root: Any = None, identity: Any = None, tlog: Any = None) -> int:
+    from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import list_bundles, list_signatures
     from labkit.verify.image import explain_image_signatures, verify_image
-
-    from labkit.oci.reference import LayoutReference
 
     required = _pairs(args.annotations, "-a")
     docker_reference = args.docker_reference

@@ -28,6 +28,7 @@ from labkit.oci.digest import Digest, verify_bytes
 from labkit.oci.layout import OCILayout
 from labkit.oci.reference import ImageReference, LayoutReference, parse_reference
 from labkit.oci.registry import RegistryClient, RegistryRepository
+from labkit.oci.server import LocalRegistry
 from labkit.oci.signatures import (
     SignResult,
     append_signature_racy,
@@ -38,7 +39,6 @@ from labkit.oci.signatures import (
     sign_image,
     signature_tag,
 )
-from labkit.oci.server import LocalRegistry
 from labkit.oci.store import copy_image, open_store
 
 __all__ = [

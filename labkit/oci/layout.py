@@ -43,7 +43,6 @@ from typing import IO, Any
 from labkit._internal.fsutil import atomic_write, file_lock
 from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, read_json_file
 from labkit.errors import DigestError, StoreError
-from labkit.oci.digest import Digest, DigestWriter, verify_bytes
 from labkit.oci.descriptor import (
     ANNOTATION_REF_NAME,
     MT_INDEX,
@@ -56,6 +55,7 @@ from labkit.oci.descriptor import (
     parse_any_manifest,
     parse_index,
 )
+from labkit.oci.digest import Digest, DigestWriter, verify_bytes
 from labkit.oci.reference import validate_tag
 
 __all__ = ["CHUNK_SIZE", "LAYOUT_VERSION", "OCILayout"]

@@ -45,7 +45,6 @@ from typing import Any, Protocol, Union
 from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import InputError, LabkitError, StoreError
-from labkit.signers.base import Signer
 from labkit.lab import Clock, SystemClock
 from labkit.oci.annotations import signed_statement
 from labkit.oci.descriptor import (
@@ -70,6 +69,7 @@ from labkit.payloads import (
     sign_envelope,
     simple_signing_payload,
 )
+from labkit.signers.base import Signer
 from labkit.timestamping import Timestamper, add_timestamps
 
 __all__ = [

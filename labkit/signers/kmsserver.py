@@ -169,9 +169,9 @@ _digest_call = threading.local()
 def _honour_digest() -> None:
     """Make moto's ``Sign`` behave as AWS documents it: ``MessageType=DIGEST`` means the message is the digest,
     and a disabled key or one pending deletion does not sign."""
+    from moto.core.exceptions import JsonRESTError
     from moto.kms import responses  # the stand-in's process only
     from moto.kms import utils as kms_utils
-    from moto.core.exceptions import JsonRESTError
     from moto.kms.exceptions import ValidationException
 
     original_sign = responses.KmsResponse.sign
@@ -208,8 +208,8 @@ def _honour_digest() -> None:
                 return sign_digest(self, message, signing_algorithm)
             return bytes(_orig(self, message, signing_algorithm))
 
-        setattr(cls, "sign", patched)
-    setattr(responses.KmsResponse, "sign", sign)
+        cls.sign = patched
+    responses.KmsResponse.sign = sign
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,8 +24,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError as _HTTPError, StartResponse, json_response as _json_response
-from labkit._internal.wsgi import DEFAULT_TIMEOUTS, Timeouts, create_server
+from labkit._internal.wsgi import DEFAULT_TIMEOUTS, BackgroundServer, Environ, StartResponse, Timeouts, create_server
+from labkit._internal.wsgi import HTTPError as _HTTPError
+from labkit._internal.wsgi import json_response as _json_response
 from labkit._internal.wsgi import read_json as _read_json
 from labkit.errors import LabkitError, LogError, ProofError
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog

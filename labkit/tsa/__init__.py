@@ -23,7 +23,6 @@ from labkit.tsa.chain import (
     tsa_entry,
     tsa_entry_json,
 )
-from labkit.tsa.store import load_tsa, save_tsa
 
 # labkit.tsa.client and labkit.tsa.server import requests/waitress pieces: import them from their modules.
 from labkit.tsa.request import (
@@ -35,6 +34,7 @@ from labkit.tsa.request import (
     explain_request,
     parse_request,
 )
+from labkit.tsa.store import load_tsa, save_tsa
 
 __all__ = [
     "DEFAULT_TSA_URL", "LAB_POLICY_OID", "MAX_REQUEST_BYTES", "Accuracy", "FailureInfo", "PKIStatus",

@@ -27,7 +27,15 @@ from labkit.keys import VerifyingKey
 from labkit.oci.annotations import check_annotations, statement_annotations
 from labkit.oci.descriptor import Descriptor
 from labkit.oci.digest import Digest
-from labkit.oci.signatures import ANN_BUNDLE, ANN_CHAIN, SignatureLayer, Store, list_bundles, list_signatures, signature_tag
+from labkit.oci.signatures import (
+    ANN_BUNDLE,
+    ANN_CHAIN,
+    SignatureLayer,
+    Store,
+    list_bundles,
+    list_signatures,
+    signature_tag,
+)
 from labkit.payloads import Envelope, SimpleSigning, Statement, parse_simple_signing, verify_envelope
 from labkit.verify.binding import bind_entry
 from labkit.verify.legacy import LegacyFormatError, ProofSource, legacy_bundle, rekor_bundle_entry

@@ -23,7 +23,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from labkit._internal.jsonio import loads
-from labkit.bundle import BUNDLE_V01_MEDIA_TYPE, MAX_BUNDLE_BYTES, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
+from labkit.bundle import (
+    BUNDLE_V01_MEDIA_TYPE,
+    MAX_BUNDLE_BYTES,
+    Bundle,
+    MessageSignature,
+    TransparencyLogEntry,
+    VerificationMaterial,
+)
 from labkit.errors import BundleFormatError, InputError, LabkitError, VerificationError
 from labkit.keys import VerifyingKey
 

@@ -71,7 +71,7 @@ def test_missing_proof_is_taken_from_the_source_or_refused() -> None:
     got: list[int] = []
 
     def source(entry: object) -> InclusionProof | None:
-        got.append(getattr(entry, "log_index"))
+        got.append(entry.log_index)
         return proof
 
     out = to_v03(bundle, source)

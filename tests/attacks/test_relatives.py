@@ -4,7 +4,6 @@ from labkit.attacks.relatives import malleate
 from labkit.attacks.scenario import run_scenario
 from labkit.keys import generate
 from labkit.lab import Lab
-
 from tests.attacks.helpers import assert_both_halves
 
 

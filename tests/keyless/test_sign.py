@@ -157,10 +157,10 @@ def test_keyless_image_signature_is_stored_cosign_style(instance: Instance) -> N
     from sigstore.models import Bundle as SigstoreBundle
     from sigstore.verify.policy import Identity
 
+    from labkit.keyless.sign import sign_image_keyless
     from labkit.oci.builder import build_image
     from labkit.oci.layout import OCILayout
     from labkit.oci.signatures import list_signatures
-    from labkit.keyless.sign import sign_image_keyless
 
     store = OCILayout.open(instance.oci_dir)
     image = build_image(store, {"hello.txt": "hi\n"}, tag="v1")

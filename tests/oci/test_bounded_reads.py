@@ -12,9 +12,9 @@ from labkit.errors import RegistryError, StoreError
 from labkit.keyfile import save_key_pair
 from labkit.keys import generate
 from labkit.lab import Lab
+from labkit.oci.builder import build_image
 from labkit.oci.descriptor import MT_MANIFEST
 from labkit.oci.digest import Digest
-from labkit.oci.builder import build_image
 from labkit.oci.layout import OCILayout
 from labkit.oci.registry import RegistryClient
 from labkit.oci.signatures import SIMPLESIGNING_MEDIA_TYPE, signature_manifest, signature_tag

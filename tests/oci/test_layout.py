@@ -11,7 +11,7 @@ import pytest
 
 from labkit.errors import DigestError, StoreError
 from labkit.oci.builder import build_image
-from labkit.oci.descriptor import MT_MANIFEST, ManifestError, NotFoundError, parse_index
+from labkit.oci.descriptor import MT_MANIFEST, NotFoundError, parse_index
 from labkit.oci.digest import Digest
 from labkit.oci.layout import OCILayout
 from tests.conftest import require_tool

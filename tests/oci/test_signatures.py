@@ -328,14 +328,12 @@ def test_racy_append_loses_a_signature_on_the_registry(registry: Registry, lab: 
 
 
 def test_keyless_signature_verifies_with_identity(layout: OCILayout, image: BuiltImage, tmp_path: Path) -> None:
-    from labkit.keyless.instance import Instance
-    from labkit.keyless.sign import sign_image_keyless
-    from labkit.verify.policy import Identity
-    from labkit.verify.trustroot import TrustedRoot
-
     from cryptography import x509
 
-    from labkit.verify.policy import certificate_identity
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_image_keyless
+    from labkit.verify.policy import Identity, certificate_identity
+    from labkit.verify.trustroot import TrustedRoot
 
     with Instance.create(tmp_path / "instance", seed="oci-keyless") as instance:
         sign_image_keyless(instance, layout, image.descriptor, docker_reference="localhost/app",

@@ -140,10 +140,9 @@ def test_bad_notes(note: str, match: str) -> None:
 
 def test_sigstore_python_reads_our_checkpoint(lab: Lab) -> None:
     from sigstore._internal.rekor.checkpoint import SignedCheckpoint
-    from sigstore._internal.trust import Keyring, KeyringPurpose  # noqa: F401
-    from sigstore_models.common.v1 import PublicKey, PublicKeyDetails
-    from sigstore._internal.trust import RekorKeyring
+    from sigstore._internal.trust import Keyring, KeyringPurpose, RekorKeyring  # noqa: F401
     from sigstore._utils import KeyID
+    from sigstore_models.common.v1 import PublicKey, PublicKeyDetails
 
     key = generate("ecdsa-p256", lab=lab, label="log")
     text = sign_note(Checkpoint("labkit.local - 7", 9, ROOT), "labkit.local", key).to_text()

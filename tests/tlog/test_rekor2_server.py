@@ -18,22 +18,21 @@ from typing import Any
 import pytest
 import requests
 
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import LogError
 from labkit.keyless.trustroot import trusted_root_json
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
 from labkit.keys import SigningKey, generate
-from labkit.payloads import Statement, Subject, sign_envelope
 from labkit.lab import Lab
+from labkit.payloads import Statement, Subject, sign_envelope
+from labkit.sign import sign_blob
 from labkit.tlog import merkle
-from labkit.tlog.rekor2 import dsse_request, trusted_root_tlog
+from labkit.tlog.rekor2 import Rekor2Service, dsse_request, trusted_root_tlog
 from labkit.tlog.rekor2_client import Rekor2Client, Rekor2Error
-from labkit.tlog.rekor2 import Rekor2Service
 from labkit.tlog.rekor2_server import Rekor2App, Rekor2Server, serve_rekor2
 from labkit.tlog.tileclient import DirectorySource, HTTPSource, TileClient
 from labkit.tlog.tilelog import TileLog
 from labkit.tlog.tiles import decode_bundle
 from labkit.tsa import TimestampAuthority, tsa_entry
-from labkit.sign import sign_blob
 from labkit.tsa.client import LocalTimestamper
 from labkit.verify import StepStatus, explain_bundle, verify_bundle
 from tests.tlog.test_rekor2 import request_for

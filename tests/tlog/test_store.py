@@ -20,7 +20,6 @@ from labkit.errors import LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.tlog import merkle
-from labkit.tlog.checkpoint import SignedNote
 from labkit.tlog.entries import hashedrekord_body, verify_entry
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
 

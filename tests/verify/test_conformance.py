@@ -142,7 +142,7 @@ def _argv(case: str, mode: str) -> list[str]:
     return c.cli_args(digest if mode == "DIGEST" else None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _run(case: str, mode: str) -> tuple[int, str]:
     """Run the CLI in process with --json; (exit code, reason code)."""
     import contextlib

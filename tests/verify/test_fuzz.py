@@ -13,7 +13,6 @@ import binascii
 import copy
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -15,9 +15,9 @@ from labkit.verify.samples import (
     CONFORMANCE_ENV,
     SAMPLE_ARTIFACT,
     SAMPLE_IDENTITY,
+    TIMESTAMP_CASES,
     SampleBundles,
     find_conformance_cases,
-    TIMESTAMP_CASES,
     make_broken_bundles,
     make_timestamp_bundles,
 )

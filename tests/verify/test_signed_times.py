@@ -30,7 +30,7 @@ def _integrated_time(case: str) -> dt.datetime:
 
 def test_the_reason_is_declared() -> None:
     assert REASONS["time.in_future"][0] == "time.verified_source"
-    assert MAX_CLOCK_SKEW == dt.timedelta(seconds=60)
+    assert dt.timedelta(seconds=60) == MAX_CLOCK_SKEW
 
 
 def test_an_integrated_time_after_now_is_refused() -> None:
