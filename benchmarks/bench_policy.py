@@ -192,7 +192,7 @@ def main() -> int:
                       "denied": n - allowed}))
     print(json.dumps({"bench": "evaluate", "tool": "naive (fnmatch, no cache)", "images": n,
                       "median_s": round(nv, 4), "images_per_s": round(n / nv, 1)}))
-    wrong = sum(a != d.allowed for a, d in zip(naive_decisions, decisions))
+    wrong = sum(a != d.allowed for a, d in zip(naive_decisions, decisions, strict=False))
     print(json.dumps({"bench": "ratio", "naive_over_labkit": round(nv / lk, 2),
                       "naive_decisions_that_differ": wrong}))
     print(json.dumps(end_to_end(10 if args.quick else 100)))

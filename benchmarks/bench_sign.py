@@ -68,10 +68,9 @@ def _child(op: str, path: str, workdir: str) -> None:
     elif op.startswith("sign"):
         bundle_path.write_text(sign_blob(path, key).to_json())
     elif op.startswith("verify"):
-        if key.algorithm.value == "ed25519":
-            artifact = Artifact.from_path(path)  # the verifier needs the bytes for Ed25519
-        else:
-            artifact = Artifact(digest_file(path).digest)
+        # the verifier needs the bytes for Ed25519; a digest otherwise
+        ed25519 = key.algorithm.value == "ed25519"
+        artifact = Artifact.from_path(path) if ed25519 else Artifact(digest_file(path).digest)
         result = explain_bundle(bundle_path.read_bytes(), artifact, key=key.public_key())
         step = result.step("signature")
         if step is None or not step.passed:

@@ -106,7 +106,7 @@ def main() -> int:
         sigs = [signer.sign_digest(d) for d in digests]
         pem = signer.public_key().pem()
         t0 = time.perf_counter()
-        for d, s in zip(digests, sigs):
+        for d, s in zip(digests, sigs, strict=False):
             api_log.upload_hashedrekord(s, pem, d)
         dt = time.perf_counter() - t0
         emit(bench="tlog.append_api", entries=n_api, entries_per_s=round(n_api / dt, 1),

@@ -167,7 +167,7 @@ def bench_v1_api(workdir: Path, lab: Lab, n: int) -> None:
     sigs = [signer.sign_digest(d) for d in digests]
     pem = signer.public_key().pem()
     t0 = time.perf_counter()
-    for d, s in zip(digests, sigs):
+    for d, s in zip(digests, sigs, strict=False):
         log.upload_hashedrekord(s, pem, d)
     seconds = time.perf_counter() - t0
     log.close()

@@ -20,7 +20,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from labkit._internal import protojson
 from labkit._internal.protojson import HASH_ALGORITHM, Message
@@ -196,7 +196,6 @@ class VerificationMaterial:
 
     @classmethod
     def from_dict(cls, doc: Any) -> VerificationMaterial:
-        where = "verificationMaterial"
         m = _message(doc, "verificationMaterial")
         present = [k for k in ("publicKey", "x509CertificateChain", "certificate") if m.has(k)]
         if len(present) != 1:
@@ -254,7 +253,7 @@ class MessageSignature:
         return cls(md.binary("digest", required=True), sig, alg)
 
 
-Content = Union[MessageSignature, Envelope]
+Content = MessageSignature | Envelope
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -301,10 +302,8 @@ def test_fuzzed_envelopes_raise_only_key_file_errors() -> None:
     @settings(max_examples=80, deadline=None)
     @given(doc=fields)
     def run(doc: dict[str, Any]) -> None:
-        try:
+        with contextlib.suppress(KeyFileError):
             decrypt_private_key(_pem_of(json.dumps(doc).encode()), "pw")
-        except KeyFileError:
-            pass
 
     run()
 

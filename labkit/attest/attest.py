@@ -79,7 +79,7 @@ ANN_PREDICATE_TYPE = "predicateType"
 #: Predicate type of a cosign v3 image signature.
 COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 
-PredicateInput = Union[dict[str, Any], bytes]
+PredicateInput = dict[str, Any] | bytes
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def _add_github_options(p: argparse.ArgumentParser) -> None:
 def _github_rules(args: argparse.Namespace) -> tuple[Any, ...]:
     from labkit.verify.policy import github_rules
 
-    values = {kw: getattr(args, dest, None) for (_, kw, _), dest in zip(_GITHUB_FLAGS, _GITHUB_DEST)}
+    values = {kw: getattr(args, dest, None) for (_, kw, _), dest in zip(_GITHUB_FLAGS, _GITHUB_DEST, strict=False)}
     return github_rules(host=getattr(args, "hostname", "github.com"), **values,
                         deny_self_hosted_runners=bool(getattr(args, "deny_self_hosted_runners", False)))
 

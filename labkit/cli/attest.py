@@ -121,10 +121,7 @@ def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
         key = _load_verifying_key(choice.key)
     identity = choice.identity
-    if args.trusted_root:
-        root = read_bytes(args.trusted_root, "trusted root")
-    else:
-        root = _instance(args).trusted_root_json()
+    root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else _instance(args).trusted_root_json()
     return root, key, identity
 
 

@@ -12,6 +12,7 @@ Keyless ``sign-blob`` (no ``--key``) calls `labkit.keyless.sign.sign_blob_keyles
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import TextIO
 
@@ -160,9 +161,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"timestamps:  {server.tsa_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
         _warn_if_lab(inst, sys.stdout)  # served on the real clock (Instance.open): real clients check times
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
     inst.close()
     return 0

@@ -40,7 +40,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
@@ -118,7 +118,7 @@ TAG_WARNING = (
     "    images by tag will be removed in a future release."
 )
 
-Store = Union[OCILayout, RegistryRepository]
+Store = OCILayout | RegistryRepository
 
 
 class _LogEntry(Protocol):

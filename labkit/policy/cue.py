@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from labkit.errors import PolicyError
 
@@ -101,7 +101,7 @@ class _Cmp:
 
 
 # A value is a struct (dict of label -> value) or a disjunction of conjunctions of comparisons.
-_Value = Union[dict[str, Any], tuple[tuple[_Cmp, ...], ...]]
+_Value = dict[str, Any] | tuple[tuple[_Cmp, ...], ...]
 
 
 class _Parser:

@@ -87,9 +87,7 @@ class KeylessIdentity:
             return False
         if self.subject_regexp is not None and not re.search(self.subject_regexp, subject):
             return False
-        if self.subject_glob is not None and not kyverno_match(self.subject_glob, subject):
-            return False
-        return True
+        return self.subject_glob is None or kyverno_match(self.subject_glob, subject)
 
     def describe(self) -> str:
         """A short human form, e.g. ``alice@example.com via https://issuer``."""

@@ -216,10 +216,8 @@ def _log_key(directory: Path, create: bool) -> SigningKey:
     """The log's own random key from ``DIR/log-key.pem``; with `create`, made (0600, 0700 dir) for a new log."""
     path = directory / KEY_FILE
     if not path.exists() and create and not (directory / DB_NAME).exists():
-        try:
+        with contextlib.suppress(InputError):  # another process made the log's key first: use theirs
             save_secret_pem(generate("ecdsa-p256"), path, overwrite=False)
-        except InputError:
-            pass  # another process made the log's key first: use theirs
     if not path.exists():
         hint = _seed_hint(directory)
         raise LogError(f"the log in {directory} has no key file {KEY_FILE}; {hint[0].lower()}{hint[1:]}", hint=hint)

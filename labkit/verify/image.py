@@ -435,13 +435,12 @@ def explain_image_signatures(
         top.fail("policy.present", "", expected="--key, or identity and issuer", actual="neither")
         return report
     root = trusted_root if isinstance(trusted_root, TrustedRoot) else None
-    if trusted_root is not None:
-        if not isinstance(trusted_root, TrustedRoot):
-            try:
-                root = TrustedRoot.from_json(trusted_root)
-            except LabkitError as exc:
-                top.fail("trust_root.parse", "", expected="TrustedRoot JSON", actual=exc.message)
-                return report
+    if trusted_root is not None and not isinstance(trusted_root, TrustedRoot):
+        try:
+            root = TrustedRoot.from_json(trusted_root)
+        except LabkitError as exc:
+            top.fail("trust_root.parse", "", expected="TrustedRoot JSON", actual=exc.message)
+            return report
     required = dict(annotations or {})
     try:
         bundles = list_bundles(store, d)

@@ -30,7 +30,6 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -216,10 +215,10 @@ class Artifact:
         return hashlib.new(hash_name, self.data).digest()
 
 
-ArtifactInput = Union[Artifact, bytes, str, "os.PathLike[str]"]
-BundleInput = Union[Bundle, bytes, str]
-RootInput = Union[TrustedRoot, bytes, str, None]
-KeyInput = Union[VerifyingKey, bytes, str, None]
+ArtifactInput = Artifact | bytes | str | os.PathLike[str]
+BundleInput = Bundle | bytes | str
+RootInput = TrustedRoot | bytes | str | None
+KeyInput = VerifyingKey | bytes | str | None
 
 
 _Run = Recorder[VerificationResult]

@@ -84,7 +84,8 @@ def test_public_key_of_cosign_vector(shared_dir: Path, capsys: pytest.CaptureFix
 def test_no_password_without_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COSIGN_PASSWORD")
-    monkeypatch.setattr("sys.stdin", open(os.devnull))
-    assert main(["generate-key-pair", "--output-key-prefix", str(tmp_path / "k")]) == 1
+    with open(os.devnull) as devnull:
+        monkeypatch.setattr("sys.stdin", devnull)
+        assert main(["generate-key-pair", "--output-key-prefix", str(tmp_path / "k")]) == 1
     assert "COSIGN_PASSWORD" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

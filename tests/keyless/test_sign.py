@@ -195,5 +195,5 @@ def test_concurrent_signers_lose_nothing(tmp_path: Path) -> None:
         indices = {b.verification_material.tlog_entries[0].log_index for b in bundles}
         assert indices == set(range(len(who)))
         root = TrustedRoot.from_json(inst.trusted_root_json())
-        for w, b in zip(who, bundles):
+        for w, b in zip(who, bundles, strict=False):
             verify_bundle(b, artifact, root, Identity(identity=w, issuer=inst.issuer.url))

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from labkit.cli import main
+from labkit.errors import VerificationError
 from labkit.sign import sign_blob
 from labkit.signers import KeyURIError, create_in_home, signer_for, verifying_key_for
 
@@ -85,12 +86,12 @@ def test_rotation_what_verifiers_see(local_kms: Any) -> None:
     new = rotate_alias(parse_awskms(uri))
     assert new != old and verifying_key_for(uri) == new  # the alias now names the new key
     old.verify(old_sig, b"v1")  # a signature made before verifies with the old public key only
-    with pytest.raises(Exception):
+    with pytest.raises(VerificationError):
         new.verify(old_sig, b"v1")
     after = signer_for(uri)
     new_sig = after.sign(b"v2")
     new.verify(new_sig, b"v2")
-    with pytest.raises(Exception):
+    with pytest.raises(VerificationError):
         old.verify(new_sig, b"v2")  # a verifier pinned to the old cosign.pub rejects new signatures
     # A signer opened before the rotation keeps its key: its signatures and public key always match.
     old.verify(before.sign(b"v3"), b"v3")

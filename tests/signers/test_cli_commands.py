@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,8 @@ pytest.importorskip("pkcs11", reason="python-pkcs11 (the 'keys' extra) is not in
 
 def test_every_command_takes_a_token_key(softhsm: Token, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key = softhsm.uri("every-command")
-    try:
+    with contextlib.suppress(KeyURIError):
         create_in_home(key, "ecdsa-p256")
-    except KeyURIError:
-        pass
     public = softhsm.uri("every-command", pin=None)  # verifiers need no PIN
     Instance.create(tmp_path / "inst", seed="signers-cli").close()
     built = build_image(OCILayout.init(tmp_path / "oci"), {"a.txt": "a\n"}, tag="v1")

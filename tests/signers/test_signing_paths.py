@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,8 @@ pytest.importorskip("pkcs11", reason="python-pkcs11 (the 'keys' extra) is not in
 @pytest.fixture
 def token_signer(softhsm: Token) -> Any:
     uri = softhsm.uri("paths")
-    try:
+    with contextlib.suppress(KeyURIError):  # made by an earlier test in this session
         create_in_home(uri, "ecdsa-p256")
-    except KeyURIError:
-        pass  # made by an earlier test in this session
     signer = signer_for(uri)
     yield signer
     signer.close()  # type: ignore[attr-defined]

@@ -207,7 +207,7 @@ def _check_published(log: TransparencyLog, notes: list[str]) -> None:
         if ck.size < final_size:
             merkle.verify_consistency(ck.size, final_size, ck.root_hash, final_root,
                                       log.consistency_proof(ck.size, final_size))
-    for a, b in zip(cks, cks[1:]):
+    for a, b in zip(cks, cks[1:], strict=False):
         if a.size < b.size:
             merkle.verify_consistency(a.size, b.size, a.root_hash, b.root_hash, log.consistency_proof(a.size, b.size))
         else:

@@ -98,7 +98,7 @@ def _diff(a: Any, b: Any, path: str = "") -> str:
             if a.get(k) != b.get(k):
                 return _diff(a.get(k), b.get(k), f"{path}.{k}")
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             if x != y:
                 return _diff(x, y, f"{path}[{i}]")
     return f"{path}: {str(a)[:200]} != {str(b)[:200]}"
