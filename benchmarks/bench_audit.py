@@ -92,7 +92,9 @@ def run_sigstore(folder: Path) -> dict[str, object]:
             if bundle._dsse_envelope is not None:  # noqa: SLF001 - sigstore-python has no public accessor in 4.5
                 verifier.verify_dsse(bundle, policy)
             else:
-                verifier.verify_artifact(path.with_name(path.name[: -len(".sigstore.json")]).read_bytes(), bundle, policy)
+                verifier.verify_artifact(
+                    path.with_name(path.name[: -len(".sigstore.json")]).read_bytes(), bundle, policy
+                )
             verified += 1
         except Exception:  # noqa: BLE001 - count failures, as the audit does
             pass

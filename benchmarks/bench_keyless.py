@@ -110,7 +110,9 @@ def main() -> None:
         verifier = Verifier(trusted_root=STrustedRoot.from_file(str(root_path)))
         t0 = time.perf_counter()
         for bundle_json, who in bundles:
-            verifier.verify_artifact(data, SBundle.from_json(bundle_json), SIdentity(identity=who, issuer=inst.issuer.url))
+            verifier.verify_artifact(
+                data, SBundle.from_json(bundle_json), SIdentity(identity=who, issuer=inst.issuer.url)
+            )
         sp = time.perf_counter() - t0
         root = TrustedRoot.from_json(root_path.read_bytes())
         t0 = time.perf_counter()

@@ -59,7 +59,9 @@ def build(n_images: int) -> tuple[str, list[str], StaticEvidenceSource, float]:
       identities: [{{issuer: "{ISSUER}", subjectRegExp: "^ci@lab[.]test$"}}]
 """
         if i % 5 == 2:
-            auth = auth.replace("    key:\n", "    attestations: [{name: prov, predicateType: slsaprovenance1}]\n    key:\n", 1)
+            auth = auth.replace(
+                "    key:\n", "    attestations: [{name: prov, predicateType: slsaprovenance1}]\n    key:\n", 1
+            )
         glob = f"registry.lab/team{i}/*" if i % 2 else f"registry.lab/team{i}/**"
         docs.append(f"""apiVersion: policy.sigstore.dev/v1beta1
 kind: ClusterImagePolicy

@@ -291,7 +291,9 @@ class Recorder(Generic[R]):
             title = title.format_map(self.title_args)
         return Step(step_id, title, spec, status, detail, _text(expected), _text(actual), reason)
 
-    def _add(self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str) -> None:
+    def _add(
+        self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str
+    ) -> None:
         self.result.steps.append(self.make(step_id, status, detail, expected, actual, reason))
 
     def passed(self, step_id: str, detail: str = "", expected: object = None, actual: object = None) -> None:

@@ -287,7 +287,9 @@ class KeyFileCheck(CheckResult):
         """The failed step's own `KeyFileError` (a `PasswordError` for a wrong password)."""
         if self.error_raised is not None:
             return self.error_raised
-        return KeyFileError(f"key file refused at {step.id}: {step.detail}" if step else "key file check did not complete")
+        return KeyFileError(
+            f"key file refused at {step.id}: {step.detail}" if step else "key file check did not complete"
+        )
 
 
 #: The checks `explain_key_file` makes, in order: id -> (title, spec).

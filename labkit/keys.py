@@ -171,7 +171,9 @@ class VerifyingKey:
                 "signature does not verify with this key", step="signature", reason="signature.invalid"
             ) from None
         except ValueError as exc:
-            raise VerificationError(f"digest is malformed: {exc}", step="signature", reason="signature.invalid") from None
+            raise VerificationError(
+                f"digest is malformed: {exc}", step="signature", reason="signature.invalid"
+            ) from None
 
     def __repr__(self) -> str:
         return f"VerifyingKey({self.algorithm.value}, sha256:{self.key_id().hex()[:16]}…)"

@@ -82,7 +82,9 @@ def _hash_name_for(key_algorithm: KeyAlgorithm) -> str:
     return key_algorithm.hash_name
 
 
-def open_artifact(data_or_path: bytes | bytearray | memoryview | str | os.PathLike[str], hash_name: str = "sha256") -> Artifact:
+def open_artifact(
+    data_or_path: bytes | bytearray | memoryview | str | os.PathLike[str], hash_name: str = "sha256"
+) -> Artifact:
     """Digest bytes, or a file path in constant memory (`InputError` if it cannot be read)."""
     if isinstance(data_or_path, (bytes, bytearray, memoryview)):
         data = bytes(data_or_path)
@@ -168,5 +170,7 @@ def sign_blob(
     if tlog is not None:
         entries.append(tlog(signed))
     material = VerificationMaterial(public_key_hint=public_key_hint(signed.verifying_key), tlog_entries=entries)
-    content = MessageSignature(digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name))
+    content = MessageSignature(
+        digest=artifact.digest, signature=signed.signature, algorithm=proto_name(artifact.hash_name)
+    )
     return add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, material, content), timestampers)

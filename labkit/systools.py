@@ -182,7 +182,9 @@ def require(name: str, why: str = "") -> str:
     """The path of tool `name`, or a `SystemToolMissing` saying what to install."""
     path = find(name)
     if path is None:
-        raise SystemToolMissing(missing_message(name, why), hint="Install it: " + install_hint(name).replace("\n", "; "))
+        raise SystemToolMissing(
+            missing_message(name, why), hint="Install it: " + install_hint(name).replace("\n", "; ")
+        )
     return path
 
 

@@ -31,7 +31,14 @@ from labkit.tsa.client import HTTPTimestamper, LocalTimestamper, Timestamper
 from labkit.verify.timestamp import verify_timestamp
 from labkit.verify.trustroot import TrustedRoot
 
-__all__ = ["CheckedTimestamper", "Timestamper", "add_timestamps", "bundle_signature", "check_timestamps", "timestampers_for"]
+__all__ = [
+    "CheckedTimestamper",
+    "Timestamper",
+    "add_timestamps",
+    "bundle_signature",
+    "check_timestamps",
+    "timestampers_for",
+]
 
 
 def bundle_signature(bundle: Bundle) -> bytes:

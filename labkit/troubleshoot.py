@@ -165,7 +165,9 @@ def _stale_root(work: Path) -> Reproduction:
     inst = _instance(work, "after-rotation")
     with inst:
         b = sign_keyless(inst, _DATA, identity="dev@example.com").bundle
-        return Reproduction(explain_bundle(b, _DATA, stale, Identity(identity="dev@example.com", issuer=inst.issuer.url)))
+        return Reproduction(
+            explain_bundle(b, _DATA, stale, Identity(identity="dev@example.com", issuer=inst.issuer.url))
+        )
 
 
 def _expired_root(work: Path) -> Reproduction:
@@ -215,9 +217,12 @@ def _legacy_bundle(work: Path) -> Reproduction:
         legacy = json.dumps({"base64Signature": base64.b64encode(s.signature).decode(),
                              "cert": base64.b64encode(s.certificate.pem()).decode(),
                              "rekorBundle": s.log_entry.rekor_bundle()})
-        return Reproduction(explain_bundle(legacy, _DATA, inst.trusted_root_json(),
-                                           Identity(identity="dev@example.com", issuer=inst.issuer.url)),
-                            note="fix: labkit bundle create --artifact FILE --rekor-bundle FILE.cosign-bundle -o out.json")
+        return Reproduction(
+            explain_bundle(
+                legacy, _DATA, inst.trusted_root_json(), Identity(identity="dev@example.com", issuer=inst.issuer.url)
+            ),
+            note="fix: labkit bundle create --artifact FILE --rekor-bundle FILE.cosign-bundle -o out.json",
+        )
 
 
 def _referrers_only(work: Path) -> Reproduction:

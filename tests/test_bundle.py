@@ -53,11 +53,16 @@ def test_malformed(case: str) -> None:
         Bundle.from_json((CASES / case / "bundle.sigstore.json").read_bytes())
 
 
-@pytest.mark.parametrize("doc", [
-    b"", b"[]", b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}',
-    b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}, "messageSignature": {}}',
-    b"[" * 100000,
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        b"",
+        b"[]",
+        b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}',
+        b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}, "messageSignature": {}}',
+        b"[" * 100000,
+    ],
+)
 def test_garbage_is_a_format_error(doc: bytes) -> None:
     with pytest.raises(BundleFormatError):
         Bundle.from_json(doc)

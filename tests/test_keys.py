@@ -100,7 +100,9 @@ def test_public_key_pem_round_trip(lab: Lab) -> None:
     assert repr(pub).startswith("VerifyingKey(ecdsa-p256, sha256:")
 
 
-@pytest.mark.parametrize("data", [b"", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", b"\x30\x03\x02\x01"])
+@pytest.mark.parametrize(
+    "data", [b"", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", b"\x30\x03\x02\x01"]
+)
 def test_load_public_key_errors(data: bytes) -> None:
     with pytest.raises(KeyFileError):
         load_public_key(data)

@@ -14,7 +14,9 @@ import pytest
 
 from tests.conftest import ROOT, stop_process
 
-_IGNORES_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(300)"
+_IGNORES_TERM = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(300)"
+)
 
 
 def _alive(pid: int) -> bool:

@@ -63,7 +63,9 @@ def test_a_registry_named_registry_really_serves(tmp_path: Path, monkeypatch: py
         assert RegistryClient(reg.url).ping()
 
 
-def test_disabled_tools_are_missing_everywhere(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_disabled_tools_are_missing_everywhere(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(systools.DISABLE_ENV, "skopeo, docker-registry")
     monkeypatch.setattr(systools, "_told", set())
     assert systools.find("docker-registry") is None and not systools.available("skopeo")
@@ -133,7 +135,12 @@ def test_registry_notebooks_run_top_to_bottom_without_the_registry(name: str) ->
         else:
             os.environ[systools.DISABLE_ENV] = saved
     text = json.dumps([c.get("outputs", []) for c in nb.cells if c.cell_type == "code"])
-    errors = [o.ename for c in nb.cells if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
-              for o in c.get("outputs", []) if o.output_type == "error"]
+    errors = [
+        o.ename
+        for c in nb.cells
+        if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
     assert errors == []
     assert "sudo apt-get install docker-registry" in text and "brew install distribution" in text

@@ -46,7 +46,9 @@ class HTTPError(Exception):
         self.headers = list(headers)
 
 
-def json_response(start: StartResponse, status: int, value: Any, headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+def json_response(
+    start: StartResponse, status: int, value: Any, headers: Iterable[tuple[str, str]] = ()
+) -> list[bytes]:
     """Answer `value` as compact JSON with `status`."""
     body = json.dumps(value, separators=(",", ":")).encode() + b"\n"
     start(f"{status} {_REASONS.get(status, '')}",

@@ -44,13 +44,22 @@ def entry_comparison(sig: LegacySignature, signer_pem: bytes, entry_body: bytes)
     (e_sig, e_pem), *_ = parsed.signatures()
     rows = [
         ("spec.signature.content", e_sig.hex()[:24] + "…", sig.signature.hex()[:24] + "…", e_sig == sig.signature),
-        ("spec.signature.publicKey", "sha256:" + hashlib.sha256(_pem_der(e_pem)).hexdigest()[:16] + "…",
-         "sha256:" + hashlib.sha256(_pem_der(signer_pem)).hexdigest()[:16] + "…", _pem_der(e_pem) == _pem_der(signer_pem)),
-        ("spec.data.hash", str(parsed.artifact_digest)[:23] + "…",
-         "sha256:" + hashlib.sha256(sig.payload).hexdigest()[:16] + "…",
-         parsed.artifact_digest == "sha256:" + hashlib.sha256(sig.payload).hexdigest()),
+        (
+            "spec.signature.publicKey",
+            "sha256:" + hashlib.sha256(_pem_der(e_pem)).hexdigest()[:16] + "…",
+            "sha256:" + hashlib.sha256(_pem_der(signer_pem)).hexdigest()[:16] + "…",
+            _pem_der(e_pem) == _pem_der(signer_pem),
+        ),
+        (
+            "spec.data.hash",
+            str(parsed.artifact_digest)[:23] + "…",
+            "sha256:" + hashlib.sha256(sig.payload).hexdigest()[:16] + "…",
+            parsed.artifact_digest == "sha256:" + hashlib.sha256(sig.payload).hexdigest(),
+        ),
     ]
-    return [{"field": f, "log entry says": a, "being verified": b, "match": "yes" if ok else "NO"} for f, a, b, ok in rows]
+    return [
+        {"field": f, "log entry says": a, "being verified": b, "match": "yes" if ok else "NO"} for f, a, b, ok in rows
+    ]
 
 
 def _unrelated_entry(lab: Lab, log: SandboxLog | LabkitLog, out: Outcome) -> LogEntry:
@@ -63,7 +72,9 @@ def _unrelated_entry(lab: Lab, log: SandboxLog | LabkitLog, out: Outcome) -> Log
     return entry
 
 
-def _judge_legacy(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: Any, expected_digest: str | None) -> None:
+def _judge_legacy(
+    out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: Any, expected_digest: str | None
+) -> None:
     out.judge_call("cosign-legacy-trusted-root", lambda: vulnerable_cosign_legacy_bundle_trusted_root(
         sig, key=key, log_keys=[log.public_key], expected_digest=expected_digest))
     out.judge_call("cosign-patched-legacy", lambda: patched_cosign_legacy_bundle(
@@ -95,14 +106,18 @@ def ghsa_whqx_image(scenario: Scenario, lab: Lab) -> Outcome:
             reg = SandboxRegistry(tmp, lab)
             good = reg.push_image("app", b"app 1.0: the real build\n", tag="1.0")
             sign_image(victim, f"{reg.host}/app", good, log)
-            out.step("publisher", f"pushes app:1.0 ({good[:19]}…), signs it with the release key; the signature is logged")
+            out.step(
+                "publisher", f"pushes app:1.0 ({good[:19]}…), signs it with the release key; the signature is logged"
+            )
             entry = _unrelated_entry(lab, log, out)
 
             evil = reg.push_image("app", b"app 1.1: backdoored build\n", tag="1.1", actor="attacker")
             out.step("attacker", f"holds the stolen release key; pushes app:1.1 = malicious image {evil[:19]}…")
             payload = simple_signing_payload(f"{reg.host}/app", evil)
             signature = victim.sign(payload)
-            out.step("attacker", "signs the simple-signing payload for the malicious digest; uploads NOTHING to the log")
+            out.step(
+                "attacker", "signs the simple-signing payload for the malicious digest; uploads NOTHING to the log"
+            )
             forged = LegacySignature(payload, signature, None, entry.rekor_bundle())
             reg.write_signatures("app", evil, [forged], actor="attacker")
             out.step("attacker", f"staples entry #{entry.log_index}'s body + SET into dev.sigstore.cosign/bundle "

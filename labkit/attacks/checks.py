@@ -32,7 +32,16 @@ from labkit.verify.trustroot import TrustedRoot
 if TYPE_CHECKING:
     from labkit.verify.steps import VerificationResult
 
-__all__ = ["blob_bundle", "check_docker_reference", "pull_verified", "require_bundle_format", "explain_legacy", "legacy_to_bundle", "sandbox_trusted_root", "verify_legacy"]
+__all__ = [
+    "blob_bundle",
+    "check_docker_reference",
+    "pull_verified",
+    "require_bundle_format",
+    "explain_legacy",
+    "legacy_to_bundle",
+    "sandbox_trusted_root",
+    "verify_legacy",
+]
 
 
 def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> Bundle:
@@ -62,7 +71,9 @@ def explain_legacy(
                           key=key, **kwargs)
 
 
-def verify_legacy(sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any) -> None:
+def verify_legacy(
+    sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any
+) -> None:
     """labkit's verifier on a legacy signature: raises `VerificationError` naming the failed step."""
     explain_legacy(sig, key=key, log=log, **kwargs).raise_for_failure()
 

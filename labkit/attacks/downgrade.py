@@ -70,7 +70,10 @@ def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
             out.touch("signature manifest", reg.sig_tag(evil)[:19] + "….sig", "legacy, forged bundle")
             digest = reg.resolve(repo, "3.0")
             bundles = list_bundles(store, digest)
-            out.evidence["referrers"] = {"verified digest": len(bundles), "original digest": len(list_bundles(store, good))}
+            out.evidence["referrers"] = {
+                "verified digest": len(bundles),
+                "original digest": len(list_bundles(store, good)),
+            }
             out.step("victim", "cosign verify --key release.pub app:3.0 (new bundle format is the default)")
             def legacy() -> None:
                 sigs = reg.signatures(repo, digest)
@@ -79,7 +82,9 @@ def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
                 vulnerable_cosign_legacy_bundle_trusted_root(
                     sigs[0], key=key.public_key(), log_keys=[log.public_key], expected_digest=digest)
 
-            out.judge_call("cosign-v3-referrers-fallback", lambda: vulnerable_cosign_v3_referrers_fallback(bundles, legacy))
+            out.judge_call(
+                "cosign-v3-referrers-fallback", lambda: vulnerable_cosign_v3_referrers_fallback(bundles, legacy)
+            )
             out.judge_call(LABKIT_MODE, lambda: require_bundle_format(store, digest, key.public_key()))
             # Defence in depth: even when falling back, labkit checks the legacy rekorBundle against the log
             # (verify_image with a trusted root): the forged entry is bound to another signature.

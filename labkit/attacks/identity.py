@@ -83,7 +83,9 @@ def identity_regexp(scenario: Scenario, lab: Lab) -> Outcome:
         artifact = b"release built by a look-alike repository\n"
         signed = sign_keyless(inst, artifact, claims=github_claims("org/app-evil"))
         san = _san(signed.certificate.certificate)
-        out.step("attacker", "creates repository org/app-evil and signs from its release workflow (a genuine certificate)")
+        out.step(
+            "attacker", "creates repository org/app-evil and signs from its release workflow (a genuine certificate)"
+        )
         out.touch("certificate", san, "issued by the lab CA for the attacker's own workflow")
         out.evidence["san"] = san
         out.judge_call("identity-regexp-search", lambda: vulnerable_identity_regexp_search(pattern, san))

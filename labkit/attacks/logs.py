@@ -147,8 +147,12 @@ def split_view(scenario: Scenario, lab: Lab) -> Outcome:
         if witness.name not in {sig.name for sig in SignedNote.parse(offered).signatures}:
             split = witness.detect_split_view(public_note, offered)
             if split is not None:
-                raise VerificationError(str(split), step="witness", reason="witness.split_view",
-                                        details={"witnessed root": split.root_a.hex(), "offered root": split.root_b.hex()})
+                raise VerificationError(
+                    str(split),
+                    step="witness",
+                    reason="witness.split_view",
+                    details={"witnessed root": split.root_a.hex(), "offered root": split.root_b.hex()},
+                )
             raise VerificationError("the checkpoint carries no witness cosignature", step="witness",
                                     reason="witness.cosignature")
 

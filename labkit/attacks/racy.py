@@ -127,7 +127,9 @@ def racy_storage(scenario: Scenario, lab: Lab) -> Outcome:
 
             def judge(lost: list[LegacySignature] = lost) -> None:
                 if not lost:
-                    raise VerificationError("both signatures were kept", step="signatures", reason="signatures.all_kept")
+                    raise VerificationError(
+                        "both signatures were kept", step="signatures", reason="signatures.all_kept"
+                    )
 
             out.judge_call(mode, judge)
     return out

@@ -62,7 +62,9 @@ def unrelated_entry(scenario: Scenario, lab: Lab) -> Outcome:
         sig = signer.sign(blob)
         out.step("signer", "signs firmware.bin with --tlog-upload=false: no public record")
         forged = LegacySignature(blob, sig, None, entry.rekor_bundle())
-        out.step("signer", f"copies entry #{entry.log_index} (body + SET) into firmware.bin.bundle to pass 'must be logged'")
+        out.step(
+            "signer", f"copies entry #{entry.log_index} (body + SET) into firmware.bin.bundle to pass 'must be logged'"
+        )
         out.touch("legacy bundle file", "firmware.bin.bundle", "rekorBundle of an unrelated entry")
         out.evidence["comparison"] = entry_comparison(forged, signer.public_key().pem(), entry.body)
         out.step("verifier", "verify-blob --key signer.pub --bundle firmware.bin.bundle firmware.bin")
@@ -97,7 +99,9 @@ def bundle_copy(scenario: Scenario, lab: Lab) -> Outcome:
         assert entry is not None
         out.step("publisher", f"signs app@{digest[:19]}…; signature S1 is logged as entry #{entry.log_index}")
         twin = malleate(logged.signature)
-        out.step("attacker", "derives S2 = (r, n - s) from S1: another valid signature over the same payload, never logged")
+        out.step(
+            "attacker", "derives S2 = (r, n - s) from S1: another valid signature over the same payload, never logged"
+        )
         copied = LegacySignature(logged.payload, twin, None, logged.rekor_bundle)
         out.step("attacker", "publishes S2 with S1's rekorBundle copied onto it")
         out.touch("signature", "S2", "valid ECDSA twin of S1")

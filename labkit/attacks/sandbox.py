@@ -223,9 +223,15 @@ class SandboxRegistry:
     def push_image(self, repo: str, content: bytes, *, tag: str | None = None, actor: str = "publisher") -> str:
         """Store a one-layer image whose layer is `content`; optionally tag it. Returns the digest."""
         store = self.repo(repo)
-        config = json.dumps({"architecture": "amd64", "os": "linux",
-                             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(content).hexdigest()]}},
-                            sort_keys=True, separators=(",", ":")).encode()
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(content).hexdigest()]},
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
         cfg = store.put_blob(config, MT_CONFIG)
         layer = store.put_blob(content, MT_LAYER_TAR)
         manifest = Manifest(cfg, (layer,)).to_bytes()

@@ -230,7 +230,9 @@ class RegistryTarget:
     storage: str | None = None
 
 
-_REGISTRY_TARGET: contextvars.ContextVar[RegistryTarget | None] = contextvars.ContextVar("labkit_attack_registry", default=None)
+_REGISTRY_TARGET: contextvars.ContextVar[RegistryTarget | None] = contextvars.ContextVar(
+    "labkit_attack_registry", default=None
+)
 
 
 def current_registry() -> RegistryTarget | None:

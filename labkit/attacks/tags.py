@@ -69,8 +69,16 @@ def _verify(reg: SandboxRegistry, repo: str, key: SigningKey, annotations: dict[
 
 
 def _moves(reg: SandboxRegistry, repo: str, tag: str) -> list[dict[str, str]]:
-    return [{"when": m.when, "actor": m.actor, "tag": tag, "from": (m.before or "(new)")[:19] + ("…" if m.before else ""),
-             "to": m.after[:19] + "…"} for m in reg.history(repo, tag)]
+    return [
+        {
+            "when": m.when,
+            "actor": m.actor,
+            "tag": tag,
+            "from": (m.before or "(new)")[:19] + ("…" if m.before else ""),
+            "to": m.after[:19] + "…",
+        }
+        for m in reg.history(repo, tag)
+    ]
 
 
 @register(
@@ -123,8 +131,11 @@ def tag_swap(scenario: Scenario, lab: Lab) -> Outcome:
                 return  # accepted: malicious content installed
             from labkit.errors import VerificationError
 
-            raise VerificationError("the malicious manifest was never pulled: the pull was pinned to the verified digest",
-                                    step="image.pull", reason="image.digest_pinned")
+            raise VerificationError(
+                "the malicious manifest was never pulled: the pull was pinned to the verified digest",
+                step="image.pull",
+                reason="image.digest_pinned",
+            )
 
         out.judge_call(LABKIT_MODE, fixed)
         try:
@@ -158,7 +169,9 @@ def rollback(scenario: Scenario, lab: Lab) -> Outcome:
         sign(reg, repo, old, key, {"tag": "1.0"})
         new = reg.push_image(repo, b"app 1.1 (fixes CVE-2026-0001)\n", tag="1.1")
         sign(reg, repo, new, key, {"tag": "1.1"})
-        out.step("publisher", f"releases 1.0 ({old[:19]}…) then the fix 1.1 ({new[:19]}…), each signed with -a tag=<version>")
+        out.step(
+            "publisher", f"releases 1.0 ({old[:19]}…) then the fix 1.1 ({new[:19]}…), each signed with -a tag=<version>"
+        )
         reg.tag(repo, "1.1", old, actor="attacker")
         out.step("attacker", "re-points app:1.1 to the old, vulnerable 1.0 digest (its signature is genuine)")
         out.touch("tag", "app:1.1", f"moved to {old[:19]}…")
@@ -212,7 +225,10 @@ def cross_repo_replay(scenario: Scenario, lab: Lab) -> Outcome:
         reg.write_signatures(mirror, digest, sigs, actor="mirror job")
         cost = {}
         # "listed": the verifier is told the mirror carries the source's signatures (--docker-reference SRC).
-        for label, expected in (("mirror, not listed", f"{reg.host}/{mirror}"), ("mirror, listed", f"{reg.host}/{src}")):
+        for label, expected in (
+            ("mirror, not listed", f"{reg.host}/{mirror}"),
+            ("mirror, listed", f"{reg.host}/{src}"),
+        ):
             try:
                 check_docker_reference(reg.repo(mirror), digest, key.public_key(), expected)
                 cost[label] = "accepted"

@@ -274,7 +274,11 @@ def _legacy_verify(
 
 
 def vulnerable_cosign_legacy_bundle_trusted_root(
-    sig: LegacySignature, *, key: VerifyingKey | None, log_keys: Sequence[VerifyingKey], expected_digest: str | None = None
+    sig: LegacySignature,
+    *,
+    key: VerifyingKey | None,
+    log_keys: Sequence[VerifyingKey],
+    expected_digest: str | None = None,
 ) -> int:
     """cosign 2.5.1-2.6.1 / 3.0.0-3.0.3 with a trusted root: SET checked, entry never compared (GHSA-whqx-f9j3-ch6m)."""
     return _legacy_verify(sig, key=key, log_keys=log_keys, expected_digest=expected_digest,
@@ -282,7 +286,11 @@ def vulnerable_cosign_legacy_bundle_trusted_root(
 
 
 def vulnerable_cosign_bundle_no_signature_compare(
-    sig: LegacySignature, *, key: VerifyingKey | None, log_keys: Sequence[VerifyingKey], expected_digest: str | None = None
+    sig: LegacySignature,
+    *,
+    key: VerifyingKey | None,
+    log_keys: Sequence[VerifyingKey],
+    expected_digest: str | None = None,
 ) -> int:
     """cosign < 1.5.2: the entry's signature is not compared with the one verified (GHSA-ccxc-vr6p-4858).
 
@@ -303,7 +311,11 @@ def vulnerable_cosign_verify_blob_pre_1_12(
 
 
 def patched_cosign_legacy_bundle(
-    sig: LegacySignature, *, key: VerifyingKey | None, log_keys: Sequence[VerifyingKey], expected_digest: str | None = None
+    sig: LegacySignature,
+    *,
+    key: VerifyingKey | None,
+    log_keys: Sequence[VerifyingKey],
+    expected_digest: str | None = None,
 ) -> int:
     """cosign 2.6.2 / 3.0.4: signature, key and digest compared with the entry before the SET."""
     return _legacy_verify(sig, key=key, log_keys=log_keys, expected_digest=expected_digest,

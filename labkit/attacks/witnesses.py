@@ -184,12 +184,15 @@ def witness_split_view(scenario: Scenario, lab: Lab) -> Outcome:
         for w in net.witnesses[:2]:
             answer = w.add_checkpoint(add_checkpoint_body(6, [], note))
             refusals.append(f"{w.name}: {answer.status}")
-        out.step("witnesses", f"w0 and w1 refuse the hidden checkpoint ({', '.join(refusals)}): same size 6, another root")
+        out.step(
+            "witnesses", f"w0 and w1 refuse the hidden checkpoint ({', '.join(refusals)}): same size 6, another root"
+        )
         # The operator runs w2: it signs whatever it is given (a compromised witness, no protocol checks).
         rogue = net.witnesses[2].cosigners[0]
-        note = SignedNote(SignedNote.parse(note).text,
-                          (*SignedNote.parse(note).signatures, rogue.cosign(hidden_cp, int(lab.clock.now().timestamp())))
-                          ).to_text()
+        note = SignedNote(
+            SignedNote.parse(note).text,
+            (*SignedNote.parse(note).signatures, rogue.cosign(hidden_cp, int(lab.clock.now().timestamp()))),
+        ).to_text()
         _set_checkpoint(bundle, note)
         out.step("operator", "has its own witness w2 cosign the fork and ships the bundle with that checkpoint")
         out.evidence["hidden_checkpoint"] = note

@@ -267,13 +267,18 @@ def sign_image_bundle(
 #: name, ``{request}`` what the request was (the steps of the predicate's own check follow as ``predicate.*``).
 STEPS: StepTable = {
     "input": ("{request}", "cosign verify-attestation"),
-    "attestation.found": ("An attestation of type {type} exists", "cosign verify-attestation --type (GHSA-vjxv-45g9-9296)"),
+    "attestation.found": (
+        "An attestation of type {type} exists",
+        "cosign verify-attestation --type (GHSA-vjxv-45g9-9296)",
+    ),
     "bundle.parse": ("The attestation bundle parses", "protobuf-specs Bundle"),
     "attestation.envelope": ("The bundle holds a DSSE in-toto envelope", "DSSE v1; in-toto attestation framework"),
     "statement.parse": ("The payload is an in-toto Statement", "in-toto Statement v1"),
     "predicate.type": ("The predicate type is {type}", "in-toto Statement v1 predicateType (GHSA-vjxv-45g9-9296)"),
-    "bundle.verify": ("Signature, log entry and signer verify (labkit.verify)",
-                      "Sigstore client spec: verification (labkit.verify)"),
+    "bundle.verify": (
+        "Signature, log entry and signer verify (labkit.verify)",
+        "Sigstore client spec: verification (labkit.verify)",
+    ),
 }
 
 

@@ -156,7 +156,9 @@ class PredicateType:
         if self._validator is not None:
             errors = sorted(self._validator.iter_errors(predicate), key=lambda e: list(e.absolute_path))
             title = f"predicate matches the {self.name} schema"
-            if not result.add("schema", title, spec, not errors, detail=_schema_error_text(errors[0]) if errors else ""):
+            if not result.add(
+                "schema", title, spec, not errors, detail=_schema_error_text(errors[0]) if errors else ""
+            ):
                 return result
         if self.parse is not None:
             try:

@@ -139,7 +139,9 @@ def _uuid_for(digest: str, kind: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256(f"{kind}:{digest}".encode()).digest()[:16], version=4))
 
 
-def cyclonedx_sbom(contents: ImageContents, *, name: str = DEMO_IMAGE_NAME, clock: Clock | None = None) -> dict[str, Any]:
+def cyclonedx_sbom(
+    contents: ImageContents, *, name: str = DEMO_IMAGE_NAME, clock: Clock | None = None
+) -> dict[str, Any]:
     """A CycloneDX 1.5 JSON SBOM of the image (container, files, Python packages)."""
     from labkit import __version__
 

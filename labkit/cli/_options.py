@@ -66,8 +66,12 @@ def _add_github_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("GitHub workflow identity (Fulcio extensions 1.3.6.1.4.1.57264.1.2-.1.22)")
     for flag, _, text in _GITHUB_FLAGS:
         g.add_argument(flag, default=None, help=text)
-    g.add_argument("--deny-self-hosted-runners", action="store_true", help="gh: refuse certificates from self-hosted runners")
-    g.add_argument("--hostname", default="github.com", help="GitHub host for --owner/--repo/--signer-* (GHE: your host)")
+    g.add_argument(
+        "--deny-self-hosted-runners", action="store_true", help="gh: refuse certificates from self-hosted runners"
+    )
+    g.add_argument(
+        "--hostname", default="github.com", help="GitHub host for --owner/--repo/--signer-* (GHE: your host)"
+    )
 
 
 def _github_rules(args: argparse.Namespace) -> tuple[Any, ...]:

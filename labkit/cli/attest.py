@@ -53,7 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
     from labkit.cli._output import add_force_option
 
-    p = sub.add_parser("attest", help="attest an image: in-toto statement in DSSE, logged, stored as a referrer and .att")
+    p = sub.add_parser(
+        "attest", help="attest an image: in-toto statement in DSSE, logged, stored as a referrer and .att"
+    )
     _signer_args(p)
     p.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
                    help="key=value pairs signed as the statement subject's annotations")

@@ -51,7 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_force_option(up)
     up.set_defaults(handler=_upgrade)
 
-    cr = group.add_parser("create", help="make a bundle from cosign's legacy material (signature, certificate, rekorBundle)")
+    cr = group.add_parser(
+        "create", help="make a bundle from cosign's legacy material (signature, certificate, rekorBundle)"
+    )
     cr.add_argument("--artifact", required=True, help="the signed file (blob or simple-signing payload)")
     cr.add_argument("--signature", default=None, help="the signature (.sig, base64 or raw)")
     cr.add_argument("--certificate", default=None, help="the signing certificate (PEM)")

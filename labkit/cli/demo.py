@@ -32,7 +32,9 @@ _LAB_PASSWORD = "demo"
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this group's commands to the parser."""
-    p = sub.add_parser("demo", help="run the whole pipeline headless (keys, log, keyless, image, attack), printing each step")
+    p = sub.add_parser(
+        "demo", help="run the whole pipeline headless (keys, log, keyless, image, attack), printing each step"
+    )
     p.add_argument("--dir", default=None, help="keep the demo's files in this directory")
     p.add_argument("--real", action="store_true", help="random keys and the system clock instead of lab mode")
     p.add_argument("--force", action="store_true", help="let --dir be a directory that already holds files "
@@ -193,7 +195,9 @@ def _keyless_stages(
         report = explain_image_signatures(store, image.digest, None, trusted_root=root,
                                           identity=Identity(identity=identity, issuer=inst.issuer.url), tlog=inst.tlog)
         verified = report.verified
-        out(f"   signatures stored as cosign does (tag sha256-<hex>.sig); verify: {'VERIFIED' if verified else 'REJECTED'}")
+        out(
+            f"   signatures stored as cosign does (tag sha256-<hex>.sig); verify: {'VERIFIED' if verified else 'REJECTED'}"
+        )
         ok &= verified
 
     stage(7, "an attack: GHSA-whqx-f9j3-ch6m bundle forgery (labkit attack run ghsa-whqx-blob)")

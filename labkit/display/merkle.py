@@ -159,7 +159,9 @@ def tree_svg(
     place(0, size)
     out: list[str] = []
     if title:
-        out.append(f'<text x="{_MARGIN}" y="16" font-family="sans-serif" font-size="12" font-weight="bold">{_esc(title)}</text>')
+        out.append(
+            f'<text x="{_MARGIN}" y="16" font-family="sans-serif" font-size="12" font-weight="bold">{_esc(title)}</text>'
+        )
     for x1, y1, x2, y2, hot in edges:
         color, w = ("#2b6cb0", 2.5) if hot else ("#b0b0b0", 1)
         out.append(f'<line x1="{x1:.1f}" y1="{y1 + _H}" x2="{x2:.1f}" y2="{y2}" stroke="{color}" stroke-width="{w}"/>')
@@ -253,4 +255,6 @@ def checkpoint_view(note: str | SignedNote, *, title: str | None = None) -> HTML
         shown = line if len(line) <= 60 else line[:59] + "…"
         rows.append(["sig", shown,
                      f"— key name {s.name}, key hint {s.key_hint.hex()}, {len(s.signature)}-byte signature"])
-    return table(rows, headers=["line", "text", "meaning"], monospace=(1,), title=title or "Signed checkpoint (C2SP signed note)")
+    return table(
+        rows, headers=["line", "text", "meaning"], monospace=(1,), title=title or "Signed checkpoint (C2SP signed note)"
+    )

@@ -81,7 +81,11 @@ def der_utf8_string(value: str) -> bytes:
     """DER UTF8String (X.690 §8.23): tag 0x0C, length, UTF-8 bytes."""
     raw = value.encode()
     n = len(raw)
-    length = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    length = (
+        bytes([n])
+        if n < 0x80
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
     return b"\x0c" + length + raw
 
 
@@ -324,12 +328,20 @@ class CertificateAuthority:
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
             ) == request.public_key.der()
             ok = ok and same
-            return ok, "CSR self-signature " + ("valid" if ok else "invalid"), "" if ok else "the CSR's signature does not verify"
+            return (
+                ok,
+                "CSR self-signature " + ("valid" if ok else "invalid"),
+                "" if ok else "the CSR's signature does not verify",
+            )
         challenge = _challenge(token.claims)
         try:
             request.public_key.verify(request.proof, challenge.encode())
         except VerificationError:
-            return False, f"signature over {challenge!r} invalid", "proof of possession does not verify with the requested key"
+            return (
+                False,
+                f"signature over {challenge!r} invalid",
+                "proof of possession does not verify with the requested key",
+            )
         return True, f"signature over {challenge!r} valid", ""
 
     def issue(self, token: str, request: CertificateRequest) -> IssuedCertificate:
@@ -372,7 +384,9 @@ class CertificateAuthority:
             .add_extension(x509.SubjectAlternativeName([san]), critical=True)
         )
         for oid, value in fulcio_extensions(token.issuer, token.claims):
-            builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False)
+            builder = builder.add_extension(
+                x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), value), critical=False
+            )
         if self.ctlog is None:
             return _sign(builder, self.intermediate_key)
         # RFC 6962 §3.1: the SCT signs the TBSCertificate without the SCT list extension,

@@ -44,5 +44,8 @@ class IssuanceCheck(CheckResult):
         if step.actual:
             details["actual"] = step.actual
         return IssuanceRefused(
-            f"{self.subject} refused at {step.id}: {step.detail}", step=step.id, reason=step.reason_code, details=details
+            f"{self.subject} refused at {step.id}: {step.detail}",
+            step=step.id,
+            reason=step.reason_code,
+            details=details,
         )

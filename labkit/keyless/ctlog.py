@@ -32,7 +32,9 @@ def _u24(n: int) -> bytes:
     return n.to_bytes(3, "big")
 
 
-def precert_signed_data(timestamp_ms: int, issuer_key_hash: bytes, tbs_precert: bytes, extensions: bytes = b"") -> bytes:
+def precert_signed_data(
+    timestamp_ms: int, issuer_key_hash: bytes, tbs_precert: bytes, extensions: bytes = b""
+) -> bytes:
     """The ``digitally-signed`` input of an SCT for a precertificate entry (RFC 6962 §3.2)."""
     if len(issuer_key_hash) != 32:
         raise KeylessError("issuer_key_hash must be the 32-byte SHA-256 of the issuer's SubjectPublicKeyInfo")

@@ -77,7 +77,9 @@ def make_app(instance: Instance, *, max_body: int = MAX_BODY) -> Callable[[Envir
             raise _HTTPError(401, "an OIDC identity token is required (Authorization: Bearer)")
         try:
             if "certificateSigningRequest" in doc:
-                request = CertificateRequest.from_csr(_b64(doc["certificateSigningRequest"], "certificateSigningRequest"))
+                request = CertificateRequest.from_csr(
+                    _b64(doc["certificateSigningRequest"], "certificateSigningRequest")
+                )
             elif isinstance(doc.get("publicKeyRequest"), dict):
                 pkr = doc["publicKeyRequest"]
                 key = pkr.get("publicKey") if isinstance(pkr.get("publicKey"), dict) else {}

@@ -197,7 +197,9 @@ def build_from_dict(store: BlobSink, spec: Mapping[str, Any]) -> BuiltImage:
     allowed = {"tag", "files", "layers", "config", "annotations", "architecture", "os", "created"}
     unknown = sorted(set(spec) - allowed)
     if unknown:
-        raise InputError(f"unknown keys in image spec: {', '.join(unknown)}", details={"allowed": ", ".join(sorted(allowed))})
+        raise InputError(
+            f"unknown keys in image spec: {', '.join(unknown)}", details={"allowed": ", ".join(sorted(allowed))}
+        )
     layers = spec.get("layers")
     if layers is not None and (not isinstance(layers, list) or not all(isinstance(x, Mapping) for x in layers)):
         raise InputError("'layers' must be a list of {path: content} mappings")

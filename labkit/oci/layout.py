@@ -245,7 +245,9 @@ class OCILayout:
         verify_bytes(data, d, size, what=f"blob {d.short()}")
         return data
 
-    def open_blob(self, digest: Digest | str, size: int | None = None, *, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    def open_blob(
+        self, digest: Digest | str, size: int | None = None, *, chunk_size: int = CHUNK_SIZE
+    ) -> Iterator[bytes]:
         """Stream a blob in chunks; the size is checked first, the digest at the end.
 
         The last chunk is yielded only after the hash matched, so a consumer

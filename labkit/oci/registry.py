@@ -561,10 +561,15 @@ class RegistryClient:
         """Delete a blob."""
         d = Digest.parse(str(digest))
         self._request(
-            "DELETE", self._url(f"/v2/{validate_repository(repo)}/blobs/{d}"), ok=(202,), what=f"delete blob {d.short()}"
+            "DELETE",
+            self._url(f"/v2/{validate_repository(repo)}/blobs/{d}"),
+            ok=(202,),
+            what=f"delete blob {d.short()}",
         )
 
-    def referrers_api(self, repo: str, digest: Digest | str, artifact_type: str | None = None) -> list[Descriptor] | None:
+    def referrers_api(
+        self, repo: str, digest: Digest | str, artifact_type: str | None = None
+    ) -> list[Descriptor] | None:
         """``GET /v2/<repo>/referrers/<digest>``; None when the registry lacks the API."""
         d = Digest.parse(str(digest))
         url = self._url(f"/v2/{validate_repository(repo)}/referrers/{d}")

@@ -273,7 +273,9 @@ _CLAIM_ATTEMPTS = 6
 
 def _transient(exc: StoreError) -> bool:
     status = exc.details.get("status")
-    return (isinstance(status, int) and status >= 500) or any(c in exc.message for c in ("BLOB_UNKNOWN", "DIGEST_INVALID"))
+    return (isinstance(status, int) and status >= 500) or any(
+        c in exc.message for c in ("BLOB_UNKNOWN", "DIGEST_INVALID")
+    )
 
 
 def _write_claim(store: Store, tag: str, layer: Descriptor, payload: bytes) -> None:
@@ -389,7 +391,12 @@ def bundle_referrer_manifest(
 
 
 def attach_bundle(
-    store: Store, subject: Descriptor, bundle: Bundle, *, predicate_type: str = COSIGN_SIGN_PREDICATE, clock: Clock | None = None
+    store: Store,
+    subject: Descriptor,
+    bundle: Bundle,
+    *,
+    predicate_type: str = COSIGN_SIGN_PREDICATE,
+    clock: Clock | None = None,
 ) -> Descriptor:
     """Store `bundle` as a referrer of `subject` (OCI 1.1; tag-schema fallback on old registries)."""
     now = (clock or SystemClock()).now().astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -150,7 +150,9 @@ def copy_image(
     """
     data, desc = src.get_manifest(ref)
     _copy_manifest(src, dst, data)
-    return dst.put_manifest(data, desc.media_type, tag=tag) if tag is not None else dst.put_manifest(data, desc.media_type)
+    return (
+        dst.put_manifest(data, desc.media_type, tag=tag) if tag is not None else dst.put_manifest(data, desc.media_type)
+    )
 
 
 def _copy_manifest(src: OCILayout | RegistryRepository, dst: OCILayout | RegistryRepository, data: bytes) -> None:

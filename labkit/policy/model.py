@@ -250,12 +250,20 @@ _REFUSED_POLICY = "labkit has no Rego engine and evaluates only a CUE subset (po
 
 def _attestation_policy(doc: Any, path: str) -> CuePolicy:
     m = _mapping(doc, path)
-    _known(m, path, ("type", "data"),
-           {"url": "policies fetched from a URL are not supported; put the CUE inline under data",
+    _known(
+        m,
+        path,
+        ("type", "data"),
+        {
+            "url": "policies fetched from a URL are not supported; put the CUE inline under data",
             "configMapRef": "ConfigMap policies are not reachable; put the CUE inline under data",
             "remote": "remote policies are not supported; put the CUE inline under data",
-            "includeSpec": "includeSpec is not supported", "includeObjectMeta": "includeObjectMeta is not supported",
-            "includeTypeMeta": "includeTypeMeta is not supported", "fetchConfigFile": "fetchConfigFile is not supported"})
+            "includeSpec": "includeSpec is not supported",
+            "includeObjectMeta": "includeObjectMeta is not supported",
+            "includeTypeMeta": "includeTypeMeta is not supported",
+            "fetchConfigFile": "fetchConfigFile is not supported",
+        },
+    )
     kind = m.get("type")
     if kind != "cue":
         raise PolicyError(f"{path}.type {kind!r} is not supported: " + _REFUSED_POLICY,

@@ -51,7 +51,9 @@ class OCIEvidenceSource:
     ) -> None:
         from labkit.verify.trustroot import TrustedRoot
 
-        self.trusted_root = trusted_root if isinstance(trusted_root, TrustedRoot) else TrustedRoot.from_json(trusted_root)
+        self.trusted_root = (
+            trusted_root if isinstance(trusted_root, TrustedRoot) else TrustedRoot.from_json(trusted_root)
+        )
         self.stores = {normalize_image(k).context: v for k, v in (stores or {}).items()}
         self.lookup = lookup
         self.notes: dict[str, list[str]] = {}

@@ -127,7 +127,9 @@ class Checkpoint:
             raise CheckpointError(f"checkpoint root hash must be {HASH_SIZE} bytes, got {len(self.root_hash)}")
         for ext in self.extensions:
             if not ext or any(ord(c) < 0x20 for c in ext):
-                raise CheckpointError("checkpoint extension lines must be non-empty single lines without control characters")
+                raise CheckpointError(
+                    "checkpoint extension lines must be non-empty single lines without control characters"
+                )
 
     def body(self) -> bytes:
         """The note text, UTF-8, ending with a newline (what the signatures cover)."""
@@ -228,7 +230,9 @@ class SignedNote:
             except (binascii.Error, ValueError):
                 raise CheckpointError(f"signature of {name!r} is not standard base64") from None
             if len(raw) < 5:
-                raise CheckpointError(f"signature of {name!r} is {len(raw)} bytes; needs a 4-byte key hint and a signature")
+                raise CheckpointError(
+                    f"signature of {name!r} is {len(raw)} bytes; needs a 4-byte key hint and a signature"
+                )
             sigs.append(NoteSignature(name, raw[:4], raw[4:]))
         if not sigs:
             raise CheckpointError("signed note has no signature lines")
@@ -297,7 +301,14 @@ def explain_note(
     except LabkitError as exc:
         result.add("note.format", "The note parses as a signed note", _SPEC_NOTE, False, "a signed note", exc.message)
         return result
-    result.add("note.format", "The note parses as a signed note", _SPEC_NOTE, True, "a signed note", f"{len(parsed.signatures)} signature(s)")
+    result.add(
+        "note.format",
+        "The note parses as a signed note",
+        _SPEC_NOTE,
+        True,
+        "a signed note",
+        f"{len(parsed.signatures)} signature(s)",
+    )
     try:
         ckpt = parsed.checkpoint()
         ok, actual = True, f"size {ckpt.size}"
@@ -325,7 +336,12 @@ def explain_note(
         result.add("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE,
                    not invalid, "valid signature", actual)
     else:
-        result.skip("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE, "no signature by the log key")
+        result.skip(
+            "note.signature",
+            "The log key's signature verifies over the note text",
+            _SPEC_NOTE,
+            "no signature by the log key",
+        )
     if origin is not None:
         got = ckpt.origin if ckpt else "(unparsed)"
         result.add("checkpoint.origin", "The origin is the expected log", _SPEC_CKPT, got == origin, origin, got)

@@ -52,5 +52,9 @@ class CheckpointCheck(LogCheck):
         """`CheckpointRefused` naming the failed step."""
         if step is None:
             return CheckpointRefused(f"{self.subject} check did not complete", step=self.incomplete_reason)
-        return CheckpointRefused(_message(self, step), step=step.id, reason=step.reason_code,
-                                 details={"step": step.id, "expected": step.expected or "", "actual": step.actual or ""})
+        return CheckpointRefused(
+            _message(self, step),
+            step=step.id,
+            reason=step.reason_code,
+            details={"step": step.id, "expected": step.expected or "", "actual": step.actual or ""},
+        )

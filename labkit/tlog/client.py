@@ -154,7 +154,9 @@ class RekorClient:
         data = self._request("GET", "/api/v1/log/publicKey")
         return load_public_key(data if isinstance(data, bytes) else str(data).encode())
 
-    def search(self, *, hash: str | None = None, public_key: bytes | None = None, email: str | None = None) -> list[str]:
+    def search(
+        self, *, hash: str | None = None, public_key: bytes | None = None, email: str | None = None
+    ) -> list[str]:
         """``POST /api/v1/index/retrieve``: entry IDs matching a digest, a PEM key/cert or an email."""
         query: dict[str, Any] = {}
         if hash is not None:

@@ -307,7 +307,9 @@ def parse_body(body: bytes) -> EntryBody:
         raise LogError(f"unsupported {kind} version {version!r}; this log accepts {', '.join(KINDS[kind])}")
     # Rekor logs the RFC 8785 form; any other serialisation would hash to a different leaf.
     if canonical_json(value) != bytes(body):
-        raise LogError("entry body is not in canonical (RFC 8785) form", details={"canonical": canonical_json(value).decode()})
+        raise LogError(
+            "entry body is not in canonical (RFC 8785) form", details={"canonical": canonical_json(value).decode()}
+        )
     spec = _want(value, "spec", dict, "body")
     keys: list[str] = []
     if kind == "hashedrekord":
@@ -560,14 +562,35 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
     result = LogCheck("transparency log entry")
     try:
         parse_body(entry.body)
-        result.add("tlog.body", "The body is a canonical entry of a known kind", "Rekor v1 types", True, "canonical", "canonical")
+        result.add(
+            "tlog.body",
+            "The body is a canonical entry of a known kind",
+            "Rekor v1 types",
+            True,
+            "canonical",
+            "canonical",
+        )
     except LabkitError as exc:
-        result.add("tlog.body", "The body is a canonical entry of a known kind", "Rekor v1 types", False, "canonical", exc.message)
+        result.add(
+            "tlog.body",
+            "The body is a canonical entry of a known kind",
+            "Rekor v1 types",
+            False,
+            "canonical",
+            exc.message,
+        )
     log_id = log_key.key_id()
     result.add("tlog.log_id", "The log ID is SHA-256 of the log key's SPKI", "Rekor v1 log ID", entry.log_id == log_id,
                log_id.hex(), entry.log_id.hex())
     try:
-        verify_set(log_key, entry.signed_entry_timestamp, entry.body, entry.integrated_time, entry.log_id.hex(), entry.log_index)
+        verify_set(
+            log_key,
+            entry.signed_entry_timestamp,
+            entry.body,
+            entry.integrated_time,
+            entry.log_id.hex(),
+            entry.log_index,
+        )
         ok, actual = True, "valid"
     except LabkitError as exc:
         ok, actual = False, exc.message
@@ -581,7 +604,14 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
         ok, actual = True, p.root_hash.hex()
     except ProofError as exc:
         ok, actual = False, exc.message
-    result.add("tlog.inclusion_proof", "The inclusion proof leads to the root", "RFC 9162 §2.1.3.2", ok, p.root_hash.hex(), actual)
+    result.add(
+        "tlog.inclusion_proof",
+        "The inclusion proof leads to the root",
+        "RFC 9162 §2.1.3.2",
+        ok,
+        p.root_hash.hex(),
+        actual,
+    )
     if p.checkpoint:
         from labkit.tlog.checkpoint import SignedNote
 

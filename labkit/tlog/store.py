@@ -304,7 +304,10 @@ class TransparencyLog:
                     raise LogError(
                         "this log was created with a different log key",
                         hint="Open the log with the key (or lab seed) it was created with.",
-                        details={"stored key": hashlib.sha256(bytes(row[0])).hexdigest(), "given key": self.log_id.hex()},
+                        details={
+                            "stored key": hashlib.sha256(bytes(row[0])).hexdigest(),
+                            "given key": self.log_id.hex(),
+                        },
                     )
         except sqlite3.DatabaseError as exc:
             raise LogError(f"cannot open the log database in {self.directory.name}: {exc}") from None
@@ -445,7 +448,12 @@ class TransparencyLog:
         return self.append(proposed_to_body(proposed), verify_signature=False)
 
     def upload_hashedrekord(
-        self, signature: bytes, public_key_or_cert_pem: bytes, artifact_sha256: bytes | str, *, algorithm: str = "sha256"
+        self,
+        signature: bytes,
+        public_key_or_cert_pem: bytes,
+        artifact_sha256: bytes | str,
+        *,
+        algorithm: str = "sha256",
     ) -> LogEntry:
         """Log a signature over an artifact digest (what ``cosign sign-blob`` uploads)."""
         return self.append(hashedrekord_body(signature, public_key_or_cert_pem, artifact_sha256, algorithm=algorithm))

@@ -90,7 +90,14 @@ class Witness:
             result.add("witness.old_checkpoint", "The old checkpoint is signed by the log", _SPEC_NOTE, True,
                        "valid", f"size {old.size}")
         except LabkitError as exc:
-            result.add("witness.old_checkpoint", "The old checkpoint is signed by the log", _SPEC_NOTE, False, "valid", exc.message)
+            result.add(
+                "witness.old_checkpoint",
+                "The old checkpoint is signed by the log",
+                _SPEC_NOTE,
+                False,
+                "valid",
+                exc.message,
+            )
             return result
         try:
             new_text = source.latest_checkpoint()
@@ -155,7 +162,9 @@ class Witness:
         """Raise `ProofError` with both roots if the two checkpoints show a split view."""
         split = self.detect_split_view(note_a, note_b)
         if split is not None:
-            raise ProofError(str(split), details={"size": split.size, "root A": split.root_a.hex(), "root B": split.root_b.hex()})
+            raise ProofError(
+                str(split), details={"size": split.size, "root A": split.root_a.hex(), "root B": split.root_b.hex()}
+            )
 
     def cosign(self, note: str | SignedNote) -> SignedNote:
         """Add this witness's signature to a checkpoint it has verified (C2SP signed-note cosignature)."""

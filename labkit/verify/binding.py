@@ -204,7 +204,9 @@ def _dsse_v002(spec: Any, b: _Bundle) -> _Fields:
     ph = _get(inner, "payloadHash")
     got = _b64(_get(ph, "digest"), "payloadHash.digest")
     digest = BindingField(
-        "payloadHash", f"SHA2_256:{hashlib.sha256(envelope.payload).hexdigest()}", f"{_get(ph, 'algorithm')}:{got.hex()}"
+        "payloadHash",
+        f"SHA2_256:{hashlib.sha256(envelope.payload).hexdigest()}",
+        f"{_get(ph, 'algorithm')}:{got.hex()}",
     )
     entry_sig = _one_signature(_get(inner, "signatures"), "dsse")
     sig = _b64(_get(entry_sig, "content"), "signatures[0].content")

@@ -179,11 +179,15 @@ LAYER_STEPS: StepTable = {
     "tlog.inclusion_promise": ("the inclusion promise (SET) verifies with the log key", _SET),
     "tlog.key_validity": ("the log key was valid at the integrated time", _SPEC_ROOT + " validFor"),
     "certificate.present": ("layer carries a certificate and a log entry", _SPEC_SIG),
-    "keyless.verify": ("certificate chain, identity, SET and signature verify (as a v0.1 bundle)", "Sigstore client spec"),
+    "keyless.verify": (
+        "certificate chain, identity, SET and signature verify (as a v0.1 bundle)",
+        "Sigstore client spec",
+    ),
     "payload.parse": ("payload is a cosign simple-signing document", "sigstore payload.go"),
     "payload.digest": ("payload names the image digest (docker-manifest-digest)", "cosign SimpleClaimVerifier"),
     "payload.docker_reference": (
-        "payload's docker-reference is the repository verified (no cross-repo replay)", _SPEC_DOCKER_REF
+        "payload's docker-reference is the repository verified (no cross-repo replay)",
+        _SPEC_DOCKER_REF,
     ),
 }
 
@@ -293,7 +297,9 @@ def _legacy_signature(run: _Run, sig: SignatureLayer, key: VerifyingKey | None, 
     try:
         bundle = legacy_layer_bundle(sig, tlog)
     except VerificationError as exc:
-        raise run.fail("certificate.present", "", expected="certificate, chain, rekorBundle", actual=exc.message) from None
+        raise run.fail(
+            "certificate.present", "", expected="certificate, chain, rekorBundle", actual=exc.message
+        ) from None
     run.passed("certificate.present")
     result = explain_bundle(bundle, sig.payload, trusted_root, policy=identity)
     run.check("keyless.verify", result.verified, expected="verified", actual=result.reason or "verified")

@@ -285,12 +285,24 @@ def make_timestamp_bundles(lab_dir: str | os.PathLike[str], seed: str = "labkit-
             raise InputError("the sample signing did not produce message-signature bundles")
         made: list[tuple[str, str, Bundle, str | None]] = [
             ("good", "release 1.0 with a timestamp from the instance's TSA", good, None),
-            ("timestamp-untrusted-tsa", "the timestamp is from a TSA the trusted root does not list",
-             _with_timestamp(good, LocalTimestamper(stranger).timestamp(content.signature)), "timestamp.rfc3161"),
-            ("timestamp-outside-tsa-window", "the instance's TSA key stamped a time before the TSA's validity window",
-             _with_timestamp(good, LocalTimestamper(early).timestamp(content.signature)), "timestamp.rfc3161"),
-            ("timestamp-over-another-signature", "a genuine timestamp from the instance's TSA over release 0.9's "
-             "signature", _with_timestamp(good, LocalTimestamper(instance.tsa).timestamp(other_content.signature)), "timestamp.rfc3161"),
+            (
+                "timestamp-untrusted-tsa",
+                "the timestamp is from a TSA the trusted root does not list",
+                _with_timestamp(good, LocalTimestamper(stranger).timestamp(content.signature)),
+                "timestamp.rfc3161",
+            ),
+            (
+                "timestamp-outside-tsa-window",
+                "the instance's TSA key stamped a time before the TSA's validity window",
+                _with_timestamp(good, LocalTimestamper(early).timestamp(content.signature)),
+                "timestamp.rfc3161",
+            ),
+            (
+                "timestamp-over-another-signature",
+                "a genuine timestamp from the instance's TSA over release 0.9's signature",
+                _with_timestamp(good, LocalTimestamper(instance.tsa).timestamp(other_content.signature)),
+                "timestamp.rfc3161",
+            ),
         ]
     cases = {name: SampleCase(name, text, bundle, step) for name, text, bundle, step in made}
     atomic_write(folder / "artifact", SAMPLE_ARTIFACT)

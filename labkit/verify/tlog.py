@@ -50,7 +50,9 @@ def verify_inclusion_proof(entry: TransparencyLogEntry, proof: InclusionProof) -
         ) from None
     except LabkitError as exc:
         raise TlogCheckError(
-            f"the inclusion proof is malformed: {exc.message}", step="tlog.inclusion_proof", reason="tlog.inclusion_proof"
+            f"the inclusion proof is malformed: {exc.message}",
+            step="tlog.inclusion_proof",
+            reason="tlog.inclusion_proof",
         ) from None
     return proof.root_hash
 
@@ -99,7 +101,9 @@ def verify_checkpoint(text: str, log: TransparencyLogInstance, *, rekor_v2: bool
         checkpoint = note.checkpoint()
     except LabkitError as exc:
         raise TlogCheckError(
-            f"the checkpoint is malformed: {exc.message}", step="tlog.checkpoint.format", reason="tlog.checkpoint.format",
+            f"the checkpoint is malformed: {exc.message}",
+            step="tlog.checkpoint.format",
+            reason="tlog.checkpoint.format",
             details={k: v for k, v in exc.details.items() if k in ("expected", "actual")},
         ) from None
     key = log.verifying_key()
@@ -108,7 +112,8 @@ def verify_checkpoint(text: str, log: TransparencyLogInstance, *, rekor_v2: bool
     known = [sig for sig in note.signatures if sig.name in names and sig.key_hint in _hints(key, sig.name)]
     if not known:
         raise _fail(
-            "the checkpoint has no signature from the log's key", "tlog.checkpoint.signature",
+            "the checkpoint has no signature from the log's key",
+            "tlog.checkpoint.signature",
             expected=f"{' or '.join(sorted(names))} {' or '.join(sorted(h.hex() for h in _hints(key, log.origin_host)))}",
             actual="; ".join(f"{sig.name} {sig.key_hint.hex()}" for sig in note.signatures),
         )

@@ -104,7 +104,8 @@ STEPS: dict[str, tuple[str, str]] = {
 REASONS: dict[str, tuple[str, str]] = {
     "trust_root.invalid": ("trust_root.parse", "the trusted root is malformed (e.g. a validFor without start)"),
     "trust_root.chain": (
-        "trust_root.parse", "a CA or TSA chain of the trusted root does not verify up to its last certificate, or holds a leaf"
+        "trust_root.parse",
+        "a CA or TSA chain of the trusted root does not verify up to its last certificate, or holds a leaf",
     ),
     "bundle.parse": ("bundle.parse", "the bundle is not valid JSON, has an unknown media type or a malformed field"),
     "key.invalid": ("material.signer", "the managed key given for verification is unusable"),
@@ -135,7 +136,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "tlog.checkpoint.missing": ("tlog.checkpoint.format", "the inclusion proof has no checkpoint"),
     "tlog.checkpoint.format": ("tlog.checkpoint.format", "the checkpoint is not a well-formed signed note"),
     "tlog.checkpoint.signature": (
-        "tlog.checkpoint.signature", "no signature by the log on the checkpoint, or an invalid one"
+        "tlog.checkpoint.signature",
+        "no signature by the log on the checkpoint, or an invalid one",
     ),
     "tlog.checkpoint.origin": ("tlog.checkpoint.signature", "a Rekor v2 checkpoint's origin is not the trusted log's"),
     "tlog.checkpoint.root": ("tlog.checkpoint.root", "the checkpoint is for another tree size or root"),
@@ -151,7 +153,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "timestamp.signature": ("timestamp.rfc3161", "the timestamp's signature does not verify"),
     "timestamp.threshold": ("timestamp.rfc3161", "fewer verified timestamps than the timestamp-only policy requires"),
     "time.no_verified_source": ("time.verified_source", "no verified signing time (promise or timestamp)"),
-    "time.in_future": ("time.verified_source", "a verified signing time is later than now plus the clock-skew allowance"),
+    "time.in_future": (
+        "time.verified_source",
+        "a verified signing time is later than now plus the clock-skew allowance",
+    ),
     "tlog.key_validity": ("tlog.key_validity", "the log key was not valid at the signing time"),
     "certificate.validity": ("certificate.validity", "the signing time is outside the certificate's validity"),
     "certificate.chain": ("certificate.chain", "the certificate does not chain to a trusted CA at the signing time"),
@@ -159,7 +164,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "certificate.sct": ("certificate.sct", "no embedded SCT verifies with a trusted CT log"),
     "policy.identity": ("policy.identity", "the signer identity is not the expected one"),
     "policy.issuer": ("policy.identity", "the OIDC issuer is not the expected one"),
-    "policy.extension": ("policy.identity", "a Fulcio extension (e.g. a GitHub workflow claim) is not the expected one"),
+    "policy.extension": (
+        "policy.identity",
+        "a Fulcio extension (e.g. a GitHub workflow claim) is not the expected one",
+    ),
     "internal_error": ("", "an unexpected error; the bundle is rejected (fail closed)"),
     "incomplete": ("", "the verification did not run to its end; the bundle is rejected"),
 }
@@ -453,8 +461,11 @@ def _managed_key(run: _Run, bundle: Bundle, key_in: VerifyingKey | bytes | str) 
         ) from None
     if vm.public_key_hint is None:
         raise run.fail(
-            "material.signer", "a key was given but the bundle is signed with a certificate; verify it with an identity policy",
-            reason="material.no_key", expected="publicKey material", actual="certificate material",
+            "material.signer",
+            "a key was given but the bundle is signed with a certificate; verify it with an identity policy",
+            reason="material.no_key",
+            expected="publicKey material",
+            actual="certificate material",
         )
     if isinstance(content, Envelope) and vm.public_key_hint and content.signatures[0].keyid and (
         content.signatures[0].keyid != vm.public_key_hint
@@ -464,7 +475,9 @@ def _managed_key(run: _Run, bundle: Bundle, key_in: VerifyingKey | bytes | str) 
             "material.signer", "the bundle's key hint is not the DSSE signature's keyid",
             reason="material.key_hint", expected=vm.public_key_hint, actual=content.signatures[0].keyid,
         )
-    run.passed("material.signer", f"managed key {signer_key.algorithm.value}", actual=f"sha256:{signer_key.key_id().hex()}")
+    run.passed(
+        "material.signer", f"managed key {signer_key.algorithm.value}", actual=f"sha256:{signer_key.key_id().hex()}"
+    )
     return _Signer(signer_key, signer_key.der())
 
 
@@ -497,7 +510,9 @@ def _certificate_material(run: _Run, bundle: Bundle, policy: IdentityPolicy | No
         signer_key = VerifyingKey.from_key(leaf.public_key())  # type: ignore[arg-type]
     except (LabkitError, *_CERT_ERRORS) as exc:
         msg = exc.message if isinstance(exc, LabkitError) else str(exc)
-        raise run.fail("material.signer", f"the certificate is unusable: {msg}", reason="material.certificate") from None
+        raise run.fail(
+            "material.signer", f"the certificate is unusable: {msg}", reason="material.certificate"
+        ) from None
     if policy is None:
         raise run.fail(
             "material.signer", "no identity policy was given for a certificate-signed bundle",
@@ -535,8 +550,13 @@ def _message_digest(run: _Run, content: MessageSignature, artifact: Artifact) ->
     if content.digest or content.algorithm:
         hash_name = _HASH_NAMES.get(content.algorithm, "")
         if not hash_name:
-            raise run.fail("artifact.digest", f"unsupported message digest algorithm {content.algorithm!r}",
-                           reason="artifact.digest", expected="SHA2_256, SHA2_384 or SHA2_512", actual=content.algorithm)
+            raise run.fail(
+                "artifact.digest",
+                f"unsupported message digest algorithm {content.algorithm!r}",
+                reason="artifact.digest",
+                expected="SHA2_256, SHA2_384 or SHA2_512",
+                actual=content.algorithm,
+            )
         found = artifact.digest(hash_name)
         if found is None:
             raise run.fail("artifact.digest", f"the bundle signs a {hash_name} digest; give the artifact itself",
@@ -693,7 +713,9 @@ def _entry_checkpoint(run: _Run, proof: InclusionProof, log: TransparencyLogInst
     want = f"size {proof.tree_size}, root {proof.root_hash.hex()}"
     got = f"size {checkpoint.size}, root {checkpoint.root_hash.hex()}"
     if want != got:
-        raise run.fail("tlog.checkpoint.root", f"{tag}the checkpoint is for another tree state", expected=want, actual=got)
+        raise run.fail(
+            "tlog.checkpoint.root", f"{tag}the checkpoint is for another tree state", expected=want, actual=got
+        )
     run.passed("tlog.checkpoint.root", tag + got)
 
 

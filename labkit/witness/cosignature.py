@@ -202,7 +202,9 @@ class VKey:
     def log_key_hint(self) -> bytes:
         """As a log key (Ed25519, type 0x01): its note key hint."""
         if self.sig_type != ED25519:
-            raise CheckpointError(f"log key {self.name} is type 0x{self.sig_type:02x}; a tile log signs with Ed25519 (0x01)")
+            raise CheckpointError(
+                f"log key {self.name} is type 0x{self.sig_type:02x}; a tile log signs with Ed25519 (0x01)"
+            )
         return key_hint_ed25519(self.name, self.raw)
 
 

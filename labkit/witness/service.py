@@ -295,7 +295,9 @@ def submit(url: str, old_size: int, proof: Iterable[bytes], note: str, *, timeou
 
 
 
-def witness_log(client: TileClient, send: Callable[[int, list[bytes], str], WitnessAnswer], *, old_size: int = 0) -> str:
+def witness_log(
+    client: TileClient, send: Callable[[int, list[bytes], str], WitnessAnswer], *, old_size: int = 0
+) -> str:
     """Have a witness cosign the log's latest checkpoint, read (and proved) through `client` from tiles alone.
 
     `send(old_size, proof, note)` delivers one add-checkpoint request (`submit` bound to a URL, or a

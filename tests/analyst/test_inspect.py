@@ -84,6 +84,8 @@ def test_cli_convert_refuses_overwrite(tmp_path: Path, capsys: pytest.CaptureFix
     src = str(PEP740 / "pypi_attestations-0.0.19.tar.gz.publish.attestation")
     assert main(["bundle", "convert", src, "-o", str(out)]) == 0
     first = out.read_bytes()
-    assert main(["bundle", "convert", str(CONFORMANCE / "happy-path-v0.1" / "bundle.sigstore.json"), "-o", str(out)]) == 1
+    assert (
+        main(["bundle", "convert", str(CONFORMANCE / "happy-path-v0.1" / "bundle.sigstore.json"), "-o", str(out)]) == 1
+    )
     assert out.read_bytes() == first
     assert main(["bundle", "convert", src, "-o", str(out), "--force"]) == 0

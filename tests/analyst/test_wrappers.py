@@ -23,7 +23,9 @@ PYPI_ID = "https://github.com/trailofbits/pypi-attestations/.github/workflows/re
 def test_real_pep740_verifies_as_a_bundle_offline(name: str) -> None:
     """A real PyPI attestation (object or provenance) is read by the bundle reader and verifies offline."""
     data = (PEP740 / name).read_bytes()
-    result = explain_bundle(data, PEP740 / "pypi_attestations-0.0.19.tar.gz", None, Identity(identity=PYPI_ID, issuer=GITHUB))
+    result = explain_bundle(
+        data, PEP740 / "pypi_attestations-0.0.19.tar.gz", None, Identity(identity=PYPI_ID, issuer=GITHUB)
+    )
     assert result.verified, result.checklist()
 
 

@@ -9,7 +9,10 @@ def test_matrix_frame_and_deterministic_html() -> None:
     frame = matrix_frame(first)
     assert list(frame.index) == ["ghsa-whqx-blob", "bundle-copy", "split-view"]
     assert frame.loc["bundle-copy", "labkit (this version)"] == "rejected (binding.signature)"
-    assert frame.loc["bundle-copy", "cosign < 1.5.2: Rekor bundle signature never compared with the one verified"] == "accepted"
+    assert (
+        frame.loc["bundle-copy", "cosign < 1.5.2: Rekor bundle signature never compared with the one verified"]
+        == "accepted"
+    )
     assert frame["ok"].all()
     html = matrix_html(frame)
     assert html == matrix_html(matrix_frame(run_all(ids)))

@@ -139,7 +139,9 @@ def test_image_key_and_keyless(inst: Instance, root: bytes, image: tuple[OCILayo
     # Stored twice: an OCI 1.1 referrer with the bundle, and a layer of sha256-<hex>.att.
     from labkit.attest import image_attestations
 
-    assert ("https://slsa.dev/provenance/v1", a.bundle.to_json().encode()) in image_attestations(store, built.descriptor)
+    assert ("https://slsa.dev/provenance/v1", a.bundle.to_json().encode()) in image_attestations(
+        store, built.descriptor
+    )
     (att,) = [x for x in list_signatures(store, built.digest, suffix="att")
               if x.descriptor.annotations["predicateType"] == "https://slsa.dev/provenance/v1"]
     assert att.descriptor.media_type == DSSE_LAYER_MEDIA_TYPE

@@ -104,7 +104,12 @@ def test_register_schema_parse_policy() -> None:
         assert P.get_predicate_type("score") is t
         assert t.check({"score": 7}) == 7
         r = t.check_steps({"score": 2})
-        assert not r.verified and r.failed_step is not None and r.failed_step.id == "policy" and "below 5" in r.failed_step.detail
+        assert (
+            not r.verified
+            and r.failed_step is not None
+            and r.failed_step.id == "policy"
+            and "below 5" in r.failed_step.detail
+        )
         assert t.check_steps({"score": "x"}).failed_step.id == "schema"  # type: ignore[union-attr]
         with pytest.raises(AttestationError, match="already registered"):
             P.register_predicate_type(uri, name="score")

@@ -144,8 +144,22 @@ def test_subprocess_smoke(tmp_path: Path) -> None:
                        env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     (tmp_path / "f").write_bytes(b"data")
-    r = subprocess.run([*run, "sign-blob", "--key", str(tmp_path / "k.key"), "--bundle", str(tmp_path / "b.json"),
-                        "--tlog-upload=false", str(tmp_path / "f")], env=env, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            *run,
+            "sign-blob",
+            "--key",
+            str(tmp_path / "k.key"),
+            "--bundle",
+            str(tmp_path / "b.json"),
+            "--tlog-upload=false",
+            str(tmp_path / "f"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     r = subprocess.run([*run, "verify-blob", "--key", str(tmp_path / "k.pub"), "--bundle", str(tmp_path / "b.json"),
                         "--insecure-ignore-tlog", str(tmp_path / "f")], env=env, capture_output=True, text=True,

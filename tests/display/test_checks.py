@@ -20,7 +20,9 @@ POLICY = Identity(
 
 
 def _result(case: str) -> VerificationResult:
-    return explain_bundle((CASES / case / "bundle.sigstore.json").read_bytes(), Artifact.from_path(CASES / "a.txt"), None, POLICY)
+    return explain_bundle(
+        (CASES / case / "bundle.sigstore.json").read_bytes(), Artifact.from_path(CASES / "a.txt"), None, POLICY
+    )
 
 
 def _no_volatile(markup: str) -> None:

@@ -32,8 +32,12 @@ def _ext(cert: x509.Certificate, oid: str) -> x509.Extension[x509.ExtensionType]
 
 def _chain_verifies(instance: Instance, cert: x509.Certificate) -> list[x509.Certificate]:
     """Path validation exactly as sigstore-python configures it (webpki profile, code-signing EKU allowed)."""
-    ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None)
-    ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None)
+    ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(
+        x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None
+    )
+    ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
+        x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, None
+    )
     verifier = (
         PolicyBuilder().store(Store(list(instance.ca.chain))).time(cert.not_valid_before_utc)
         .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy).build_client_verifier()
@@ -56,10 +60,15 @@ def test_email_certificate_follows_the_fulcio_profile(instance: Instance) -> Non
     assert san.critical and san.value.get_values_for_type(x509.RFC822Name) == ["alice@example.com"]  # type: ignore[attr-defined]
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert ku.critical and ku.value.digital_signature and not ku.value.key_cert_sign
-    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CODE_SIGNING]
+    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
+        ExtendedKeyUsageOID.CODE_SIGNING
+    ]
     # 1.1 holds the raw string, 1.8 a DER UTF8String (Fulcio docs/oid-info.md).
     assert _ext(cert, OID_ISSUER_V1).value.value == instance.issuer.url.encode()  # type: ignore[attr-defined]
-    assert _ext(cert, OID_ISSUER_V2).value.value == b"\x0c" + bytes([len(instance.issuer.url)]) + instance.issuer.url.encode()  # type: ignore[attr-defined]
+    assert (
+        _ext(cert, OID_ISSUER_V2).value.value
+        == b"\x0c" + bytes([len(instance.issuer.url)]) + instance.issuer.url.encode()
+    )  # type: ignore[attr-defined]
     # The trusted root lists the intermediate too, so it anchors the path (as in sigstore-python).
     assert _chain_verifies(instance, cert)[0] == instance.ca.intermediate_cert
 

@@ -77,7 +77,9 @@ def test_openssl_verifies_the_served_tsa_with_the_chain_from_the_trusted_root(tm
     openssl = require_tool("openssl", "the outside judge of RFC 3161 responses")
     inst = Instance.create(tmp_path / "served")
     entry = json.loads((inst.path / "trusted_root.json").read_text())["timestampAuthorities"][0]
-    certs = [x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"])) for c in entry["certChain"]["certificates"]]
+    certs = [
+        x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"])) for c in entry["certChain"]["certificates"]
+    ]
     root, leaf = tmp_path / "root.pem", tmp_path / "leaf.pem"
     root.write_bytes(certs[-1].public_bytes(serialization.Encoding.PEM))
     leaf.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs[:-1]))

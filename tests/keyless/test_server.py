@@ -43,7 +43,9 @@ def test_sigstore_python_signs_against_labkit(served: InstanceServer) -> None:
     inst = served.instance
     config = ClientTrustConfig.from_json(served.client_trust_config_json().decode())
     data = b"signed by sigstore-python, certified by labkit\n"
-    with SigningContext.from_trust_config(config).signer(IdentityToken(inst.issuer.mint("alice@example.com"))) as signer:
+    with SigningContext.from_trust_config(config).signer(
+        IdentityToken(inst.issuer.mint("alice@example.com"))
+    ) as signer:
         bundle = signer.sign_artifact(data)
     Verifier(trusted_root=config.trusted_root).verify_artifact(
         data, bundle, Identity(identity="alice@example.com", issuer=inst.issuer.url)
@@ -109,7 +111,9 @@ def test_refusals_issue_nothing(served: InstanceServer, tmp_path: Path) -> None:
 def test_discovery_jwks_trust_bundle_and_routing(served: InstanceServer) -> None:
     inst = served.instance
     assert requests.get(f"{served.url}/keys", timeout=30).json() == inst.issuer.jwks()
-    assert requests.get(f"{served.url}/.well-known/openid-configuration", timeout=30).json()["issuer"] == inst.issuer.url
+    assert (
+        requests.get(f"{served.url}/.well-known/openid-configuration", timeout=30).json()["issuer"] == inst.issuer.url
+    )
     chains = requests.get(f"{served.url}/api/v2/trustBundle", timeout=30).json()["chains"]
     assert len(chains[0]["certificates"]) == 2
     assert requests.get(f"{served.url}/nope", timeout=30).status_code == 404

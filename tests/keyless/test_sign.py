@@ -77,7 +77,9 @@ def test_real_mode_instance_verifies_too(tmp_path: Path) -> None:
         artifact = _artifact(tmp_path)
         bundle = sign_blob_keyless(inst, artifact, identity=ALICE)
         _sigstore_verifier(inst, tmp_path).verify_artifact(
-            artifact.read_bytes(), SigstoreBundle.from_json(bundle.to_json()), Identity(identity=ALICE, issuer=inst.issuer.url)
+            artifact.read_bytes(),
+            SigstoreBundle.from_json(bundle.to_json()),
+            Identity(identity=ALICE, issuer=inst.issuer.url),
         )
 
 

@@ -36,5 +36,7 @@ def test_one_log_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     (tmp_path / "app.txt").write_text("hi\n")
     assert main(["generate-key-pair"]) == 0
     assert main(["image", "build", "--layout", "layout", "--tag", "v1", "--file", "app.txt:/app/app.txt"]) == 0
-    rc = main(["sign", "--key", "cosign.key", "--rekor-url", "http://127.0.0.1:1", "--tlog-dir", "log", "oci:layout:v1"])
+    rc = main(
+        ["sign", "--key", "cosign.key", "--rekor-url", "http://127.0.0.1:1", "--tlog-dir", "log", "oci:layout:v1"]
+    )
     assert rc == 1 and "not both" in capsys.readouterr().err

@@ -472,7 +472,9 @@ def _legacy_only(layout: OCILayout, lab: Lab, name: str, rekor: dict[str, object
     if raw is not None:
         from labkit.oci.descriptor import Descriptor
 
-        layer = Descriptor(layer.media_type, layer.digest, layer.size, annotations={**layer.annotations, ANN_BUNDLE: raw})
+        layer = Descriptor(
+            layer.media_type, layer.digest, layer.size, annotations={**layer.annotations, ANN_BUNDLE: raw}
+        )
     attach_signature(layout, img.digest, layer, payload)
     return img, key.public_key()
 
@@ -508,10 +510,14 @@ def test_legacy_set_failures(layout: OCILayout, lab: Lab, tmp_path: Path) -> Non
         attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=bad), payload)
         report = explain_image_signatures(layout, tampered_img.digest, key.public_key(), trusted_root=root)
         assert report.reason == "tlog.inclusion_promise"
-        assert report.signatures[0].failed_step is not None and "does not verify" in (report.signatures[0].failed_step.actual or "")
+        assert report.signatures[0].failed_step is not None and "does not verify" in (
+            report.signatures[0].failed_step.actual or ""
+        )
         # the same layer with its genuine SET verifies
         attach_signature(layout, tampered_img.digest, make_signature_layer(payload, sig, rekor_bundle=good), payload)
-        assert len(verify_image(layout, tampered_img.digest, key.public_key(), trusted_root=root).verified_signatures) == 1
+        assert (
+            len(verify_image(layout, tampered_img.digest, key.public_key(), trusted_root=root).verified_signatures) == 1
+        )
 
 
 def test_bundle_without_log_entry_refused_with_trusted_root(layout: OCILayout, image: BuiltImage, lab: Lab,

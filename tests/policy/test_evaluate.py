@@ -94,7 +94,9 @@ def _source() -> StaticEvidenceSource:
     img = "registry.lab/built/app:v1"
     src.add(img, attestation(img, GOOD, SLSA_PROVENANCE_V1_URI, PROVENANCE))
     img2 = "registry.lab/built/sbom-only:v1"
-    src.add(img2, attestation(img2, GOOD, "https://cyclonedx.org/bom", {"bomFormat": "CycloneDX", "specVersion": "1.5"}))
+    src.add(
+        img2, attestation(img2, GOOD, "https://cyclonedx.org/bom", {"bomFormat": "CycloneDX", "specVersion": "1.5"})
+    )
     src.add(img2, signature(img2, GOOD))
     img3 = "registry.lab/built/bad-provenance:v1"
     src.add(img3, attestation(img3, GOOD, SLSA_PROVENANCE_V1_URI, {"runDetails": {}}))

@@ -54,14 +54,31 @@ def test_good_policy_parses() -> None:
         (cip("- keyless: {identities: [{issuer: x}]}"), "one of subject/subjectRegExp"),
         (cip("- keyless: {identities: [{issuer: x, subjectRegExp: '('}]}"), "not a valid regular expression"),
         (cip("- static: {action: maybe}"), "must be pass or fail"),
-        (cip(KEY_AUTH.rstrip() + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: rego, data: x}}]"),
-         "no Rego engine"),
-        (cip(KEY_AUTH.rstrip() + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: cue, data: 'import \"time\"'}}]"),
-         "'import' is not supported"),
-        (cip(KEY_AUTH.rstrip() + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: cue, url: 'https://x'}}]"),
-         "fetched from a URL"),
-        (cip(KEY_AUTH.rstrip() + "\n  attestations: [{name: a, predicateType: nosuchtype}]"),
-         "unknown predicate type 'nosuchtype'"),
+        (
+            cip(
+                KEY_AUTH.rstrip()
+                + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: rego, data: x}}]"
+            ),
+            "no Rego engine",
+        ),
+        (
+            cip(
+                KEY_AUTH.rstrip()
+                + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: cue, data: 'import \"time\"'}}]"
+            ),
+            "'import' is not supported",
+        ),
+        (
+            cip(
+                KEY_AUTH.rstrip()
+                + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: cue, url: 'https://x'}}]"
+            ),
+            "fetched from a URL",
+        ),
+        (
+            cip(KEY_AUTH.rstrip() + "\n  attestations: [{name: a, predicateType: nosuchtype}]"),
+            "unknown predicate type 'nosuchtype'",
+        ),
         (cip(KEY_AUTH, "  mode: audit"), "spec.mode must be enforce or warn"),
         (cip(KEY_AUTH).replace('glob: "registry.lab/**"', 'glob: "registry.lab/(a|b)"'), "invalid image glob"),
         (cip(KEY_AUTH).replace('[{glob: "registry.lab/**"}]', '[{regex: ".*"}]'), "image regexps were removed"),
@@ -89,19 +106,29 @@ spec:
     [
         ("    validate: {message: x}", "unknown field spec.rules[0].validate"),
         ("    match: {}", "has no verifyImages"),
-        ("    verifyImages: [{imageReferences: ['*'], attestors: [{entries: [{keyless: {issuer: x, subject: y, rekor: {ignoreTlog: true}}}]}]}]",
-         "ignoreTlog weakens verification"),
-        ("    verifyImages: [{imageReferences: ['*'], required: false, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}]}]",
-         "required: false"),
+        (
+            "    verifyImages: [{imageReferences: ['*'], attestors: [{entries: [{keyless: {issuer: x, subject: y, rekor: {ignoreTlog: true}}}]}]}]",
+            "ignoreTlog weakens verification",
+        ),
+        (
+            "    verifyImages: [{imageReferences: ['*'], required: false, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}]}]",
+            "required: false",
+        ),
         ("    verifyImages: [{imageReferences: ['*']}]", "neither attestors nor attestations"),
-        ("    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}], "
-         "conditions: [{all: [{key: '{{ length(components) }}', operator: GreaterThan, value: 0}]}]}]}]",
-         "is not supported"),
-        ("    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}], "
-         "conditions: [{all: [{key: '{{ a }}', operator: Matches, value: 0}]}]}]}]",
-         "operator 'Matches' is not supported"),
-        ("    verifyImages: [{imageReferences: ['*'], attestors: [{count: 3, entries: [{keyless: {issuer: x, subject: y}}]}]}]",
-         "count must be an integer between 1 and 1"),
+        (
+            "    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}], "
+            "conditions: [{all: [{key: '{{ length(components) }}', operator: GreaterThan, value: 0}]}]}]}]",
+            "is not supported",
+        ),
+        (
+            "    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}], "
+            "conditions: [{all: [{key: '{{ a }}', operator: Matches, value: 0}]}]}]}]",
+            "operator 'Matches' is not supported",
+        ),
+        (
+            "    verifyImages: [{imageReferences: ['*'], attestors: [{count: 3, entries: [{keyless: {issuer: x, subject: y}}]}]}]",
+            "count must be an integer between 1 and 1",
+        ),
     ],
 )
 def test_kyverno_refused(rule: str, message: str) -> None:

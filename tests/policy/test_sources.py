@@ -25,7 +25,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     release = generate("ecdsa-p256", lab=inst.lab, label="release")
     attacker = generate("ecdsa-p256", lab=inst.lab, label="attacker")
     store = OCILayout.init(base / "oci")
-    imgs = {t: build_image(store, {"app.txt": f"app {t}\n"}, tag=t) for t in ("signed", "unsigned", "wrong", "keyless", "prov")}
+    imgs = {
+        t: build_image(store, {"app.txt": f"app {t}\n"}, tag=t)
+        for t in ("signed", "unsigned", "wrong", "keyless", "prov")
+    }
     ref = "registry.lab/shop/web"
     sign_image_bundle(store, imgs["signed"].descriptor, release, docker_reference=ref, instance=inst)
     sign_image_bundle(store, imgs["wrong"].descriptor, attacker, docker_reference=ref, instance=inst)
@@ -75,8 +78,13 @@ def test_layout_decisions(world: dict[str, Any], tag: str, verdict: str, reason:
 
 
 def test_layout_attestation_policy(world: dict[str, Any]) -> None:
-    text = _policy(world).replace("  - name: ci\n", "  - name: ci\n    attestations: [{name: prov, predicateType: slsaprovenance1}]\n")
-    text = text.replace("  - name: release-key\n", "  - name: release-key\n    attestations: [{name: prov, predicateType: slsaprovenance1}]\n")
+    text = _policy(world).replace(
+        "  - name: ci\n", "  - name: ci\n    attestations: [{name: prov, predicateType: slsaprovenance1}]\n"
+    )
+    text = text.replace(
+        "  - name: release-key\n",
+        "  - name: release-key\n    attestations: [{name: prov, predicateType: slsaprovenance1}]\n",
+    )
     ds = evaluate(load_policies(text), ["registry.lab/shop/web:prov", "registry.lab/shop/web:signed"], world["source"])
     assert [d.verdict for d in ds] == ["allow", "deny"], [d.reason for d in ds]
     assert "no attestation of type https://slsa.dev/provenance/v1" in ds[1].reason

@@ -73,7 +73,10 @@ def test_an_invalid_signature_by_the_known_key_rejects_the_note(lab: Lab, invali
     text = SignedNote(note.text, (bad, good) if invalid_first else (good, bad)).to_text()
     result = explain_note(text, "labkit.local", key.public_key())
     assert result.failed_step is not None and result.failed_step.id == "note.signature"
-    assert result.failed_step.actual == "invalid (1 of 2 signatures by labkit.local " + good.key_hint.hex() + " do not verify)"
+    assert (
+        result.failed_step.actual
+        == "invalid (1 of 2 signatures by labkit.local " + good.key_hint.hex() + " do not verify)"
+    )
     with pytest.raises(CheckpointError, match="note.signature"):
         verify_note(text, "labkit.local", key.public_key())
 
@@ -148,7 +151,16 @@ def test_sigstore_python_reads_our_checkpoint(lab: Lab) -> None:
     text = sign_note(Checkpoint("labkit.local - 7", 9, ROOT), "labkit.local", key).to_text()
     parsed = SignedCheckpoint.from_text(text)
     assert parsed.checkpoint.log_size == 9 and parsed.checkpoint.log_hash == ROOT.hex()
-    ring = RekorKeyring(Keyring([PublicKey(raw_bytes=base64.b64encode(key.public_key().der()), key_details=PublicKeyDetails.PKIX_ECDSA_P256_SHA_256)]))
+    ring = RekorKeyring(
+        Keyring(
+            [
+                PublicKey(
+                    raw_bytes=base64.b64encode(key.public_key().der()),
+                    key_details=PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
+                )
+            ]
+        )
+    )
     parsed.signed_note.verify(ring, KeyID(key.public_key().key_id()))
 
 
@@ -169,7 +181,9 @@ def test_parse_never_crashes(text: str) -> None:
     assert SignedNote.parse(note.to_text()) == note
 
 
-_LINE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=["Cs"]), min_size=1, max_size=20)
+_LINE = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x2FFF, exclude_categories=["Cs"]), min_size=1, max_size=20
+)
 
 
 @given(_LINE, st.integers(0, 2**64 - 1), st.binary(min_size=32, max_size=32), st.lists(_LINE, max_size=3))

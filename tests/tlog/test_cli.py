@@ -22,8 +22,22 @@ from labkit.tlog.store import TransparencyLog
 def server(tmp_path: Path, spawn: Callable[..., subprocess.Popen[str]]) -> Iterator[str]:
     """`labkit log serve` in a process of its own, stopped by `spawn` whatever the outcome."""
     proc = spawn(
-        [sys.executable, "-m", "labkit.cli", "log", "serve", "--dir", str(tmp_path / "log"), "--port", "0", "--seed", "cli"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "labkit.cli",
+            "log",
+            "serve",
+            "--dir",
+            str(tmp_path / "log"),
+            "--port",
+            "0",
+            "--seed",
+            "cli",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()

@@ -116,7 +116,10 @@ def test_every_consistency_proof_verifies(case: tuple[int, int]) -> None:
     size1, size2 = case
     proof = TREE.consistency_proof(size1, size2)
     merkle.verify_consistency(size1, size2, TREE.root(size1), TREE.root(size2), proof)
-    assert merkle.roots_from_consistency_proof(size1, size2, TREE.root(size1), proof) == (TREE.root(size1), TREE.root(size2))
+    assert merkle.roots_from_consistency_proof(size1, size2, TREE.root(size1), proof) == (
+        TREE.root(size1),
+        TREE.root(size2),
+    )
 
 
 @given(two_sizes(), st.data())

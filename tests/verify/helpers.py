@@ -21,12 +21,18 @@ def trusted_root_for(log: TransparencyLog, start: str = "2020-01-01T00:00:00Z", 
     details = "PKIX_ED25519" if log.public_key.algorithm.value == "ed25519" else "PKIX_ECDSA_P256_SHA_256"
     root = {
         "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-        "tlogs": [{
-            "baseUrl": "https://labkit.local",
-            "hashAlgorithm": "SHA2_256",
-            "publicKey": {"rawBytes": base64.b64encode(log.public_key.der()).decode(), "keyDetails": details, "validFor": valid},
-            "logId": {"keyId": base64.b64encode(log.log_id).decode()},
-        }],
+        "tlogs": [
+            {
+                "baseUrl": "https://labkit.local",
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": base64.b64encode(log.public_key.der()).decode(),
+                    "keyDetails": details,
+                    "validFor": valid,
+                },
+                "logId": {"keyId": base64.b64encode(log.log_id).decode()},
+            }
+        ],
     }
     return json.dumps(root).encode()
 

@@ -73,7 +73,11 @@ def _other_root() -> bytes:
 
 
 MUTANTS: dict[str, tuple[str, Callable[[Chain], Chain], str]] = {
-    "intermediate-bad-signature": ("certificateAuthorities", lambda c: [_flip_last_byte(c[0]), c[1]], "does not verify"),
+    "intermediate-bad-signature": (
+        "certificateAuthorities",
+        lambda c: [_flip_last_byte(c[0]), c[1]],
+        "does not verify",
+    ),
     "intermediate-corrupted": ("certificateAuthorities", lambda c: [_corrupt_subject(c[0]), c[1]], "does not verify"),
     "root-key-does-not-parse": ("certificateAuthorities", lambda c: [c[0], _break_key(c[1])], "does not parse"),
     "anchor-is-another-root": ("certificateAuthorities", lambda c: [c[0], _other_root()], "does not verify"),
@@ -96,7 +100,9 @@ def test_a_broken_authority_chain_is_refused_cleanly(name: str) -> None:
     kind, mutate, words = MUTANTS[name]
     doc = _root()
     root = _set_chain(doc, kind, mutate(_chain(doc, kind)))
-    result = explain_bundle((CASE / "bundle.sigstore.json").read_bytes(), Artifact.from_path(CASES / "a.txt"), root, POLICY)
+    result = explain_bundle(
+        (CASE / "bundle.sigstore.json").read_bytes(), Artifact.from_path(CASES / "a.txt"), root, POLICY
+    )
     step = result.failed_step
     assert step is not None and not result.verified
     assert (step.id, result.reason) == ("trust_root.parse", "trust_root.chain"), result.checklist()
@@ -107,10 +113,17 @@ def test_a_broken_authority_chain_is_refused_cleanly(name: str) -> None:
 
 def test_a_tsa_chain_is_checked_when_used_too() -> None:
     doc = _root()
-    root = TrustedRoot.from_json(_set_chain(doc, "timestampAuthorities", [_flip_last_byte(c) if n == 0 else c
-                                                                          for n, c in enumerate(_chain(doc, "timestampAuthorities"))]))
+    root = TrustedRoot.from_json(
+        _set_chain(
+            doc,
+            "timestampAuthorities",
+            [_flip_last_byte(c) if n == 0 else c for n, c in enumerate(_chain(doc, "timestampAuthorities"))],
+        )
+    )
     bundle = json.loads((CASE / "bundle.sigstore.json").read_text())
-    stamp = base64.b64decode(bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"])
+    stamp = base64.b64decode(
+        bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"]
+    )
     signature = base64.b64decode(bundle["messageSignature"]["signature"])
     with pytest.raises(LabkitError) as info:
         verify_timestamp(stamp, signature, root)

@@ -43,8 +43,9 @@ def test_an_invalid_signature_by_the_log_key_rejects_the_bundle(invalid_first: b
     good = sigs.rstrip("\n").split("\n")[0]
     lines = [_broken(good), good] if invalid_first else [good, _broken(good)]
     checkpoint["envelope"] = text + "\n\n" + "\n".join(lines) + "\n"
-    result = explain_bundle(json.dumps(doc), Artifact.from_path(CASES / "a.txt"), (CASE / "trusted_root.json").read_bytes(),
-                            POLICY)
+    result = explain_bundle(
+        json.dumps(doc), Artifact.from_path(CASES / "a.txt"), (CASE / "trusted_root.json").read_bytes(), POLICY
+    )
     assert result.reason == "tlog.checkpoint.signature", result.checklist()
     step = result.failed_step
     assert step is not None and "does not verify" in step.detail

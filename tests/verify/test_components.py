@@ -157,9 +157,13 @@ def test_keyless_lab_bundle_verifies(tmp_path: Path) -> None:
             x509.load_der_x509_certificate(bundle.verification_material.leaf_certificate or b"")
         ).issuer
         assert issuer
-        result = explain_bundle(bundle, b"keyless artifact\n", root, Identity(identity="alice@example.com", issuer=issuer))
+        result = explain_bundle(
+            bundle, b"keyless artifact\n", root, Identity(identity="alice@example.com", issuer=issuer)
+        )
         assert result.verified, result.checklist()
-        wrong = explain_bundle(bundle, b"keyless artifact\n", root, Identity(identity="mallory@example.com", issuer=issuer))
+        wrong = explain_bundle(
+            bundle, b"keyless artifact\n", root, Identity(identity="mallory@example.com", issuer=issuer)
+        )
         assert wrong.reason == "policy.identity"
         assert json.loads(bundle.to_json())["mediaType"].endswith("v0.3+json")
         assert base64.b64decode(json.loads(root)["tlogs"][0]["logId"]["keyId"])
@@ -175,14 +179,39 @@ def test_binding_dsse_v002_body() -> None:
     env = bundle.dsse_envelope
     leaf = bundle.verification_material.leaf_certificate
     assert env is not None and leaf is not None
-    body = json.dumps({"apiVersion": "0.0.2", "kind": "dsse", "spec": {"dsseV002": {
-        "payloadHash": {"algorithm": "SHA2_256", "digest": base64.b64encode(hashlib.sha256(env.payload).digest()).decode()},
-        "signatures": [{"content": base64.b64encode(env.signatures[0].sig).decode(),
-                        "verifier": {"x509Certificate": {"rawBytes": base64.b64encode(leaf).decode()},
-                                     "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}],
-    }}}).encode()
+    body = json.dumps(
+        {
+            "apiVersion": "0.0.2",
+            "kind": "dsse",
+            "spec": {
+                "dsseV002": {
+                    "payloadHash": {
+                        "algorithm": "SHA2_256",
+                        "digest": base64.b64encode(hashlib.sha256(env.payload).digest()).decode(),
+                    },
+                    "signatures": [
+                        {
+                            "content": base64.b64encode(env.signatures[0].sig).decode(),
+                            "verifier": {
+                                "x509Certificate": {"rawBytes": base64.b64encode(leaf).decode()},
+                                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                            },
+                        }
+                    ],
+                }
+            },
+        }
+    ).encode()
     ok = bind_entry("dsse", "0.0.2", body, artifact_digest=("sha256", b""), signer_der=leaf, content=env)
-    assert not ok.error and ok.digest and ok.digest.matches and ok.key and ok.key.matches and ok.signature and ok.signature.matches
+    assert (
+        not ok.error
+        and ok.digest
+        and ok.digest.matches
+        and ok.key
+        and ok.key.matches
+        and ok.signature
+        and ok.signature.matches
+    )
     other = bind_entry("dsse", "0.0.2", body, artifact_digest=("sha256", b""), signer_der=b"x", content=env)
     assert other.key and not other.key.matches
 

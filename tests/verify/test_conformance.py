@@ -181,7 +181,9 @@ def test_fail_reason_is_pinned(case: str, mode: str) -> None:
     assert reason == EXPECTED_REASONS[case]
 
 
-@pytest.mark.parametrize("case", ["happy-path-v0.1", "rekor2-happy-path", "signature-mismatch_fail", "managed-key-happy-path"])
+@pytest.mark.parametrize(
+    "case", ["happy-path-v0.1", "rekor2-happy-path", "signature-mismatch_fail", "managed-key-happy-path"]
+)
 def test_real_process(case: str) -> None:
     """The installed entry point, as the suite runs it (separate process, exit code only)."""
     proc = subprocess.run(

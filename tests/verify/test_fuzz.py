@@ -69,7 +69,9 @@ def _normal(doc: Any) -> Any:
                 # same), and only the log's own signatures: unknown cosignatures are ignored by design.
                 note = SignedNote.parse(cp["envelope"])
                 hint = base64.b64decode(e["logId"]["keyId"])[:4]
-                cp["envelope"] = SignedNote(note.text, tuple(x for x in note.signatures if x.key_hint == hint)).to_text()
+                cp["envelope"] = SignedNote(
+                    note.text, tuple(x for x in note.signatures if x.key_hint == hint)
+                ).to_text()
             except (LabkitError, ValueError):
                 pass
     if "messageSignature" in out:
@@ -197,7 +199,9 @@ def test_bases_verify(case: str) -> None:
 def test_field_mutants(case: str) -> None:
     doc, root, artifact, key = _load(case)
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(_mutant(doc))
     def run(mutant: dict[str, Any]) -> None:
         _check(mutant, doc, root, artifact, key)

@@ -85,13 +85,25 @@ def _verify(*extra: str) -> int:
 
 
 def test_cli_gh_style_owner_and_repo_alone(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _verify("--owner", "trailofbits", "--repo", "trailofbits/pypi-attestations",
-                   "--deny-self-hosted-runners", "--predicate-type", "https://docs.pypi.org/attestations/publish/v1") == 0
+    assert (
+        _verify(
+            "--owner",
+            "trailofbits",
+            "--repo",
+            "trailofbits/pypi-attestations",
+            "--deny-self-hosted-runners",
+            "--predicate-type",
+            "https://docs.pypi.org/attestations/publish/v1",
+        )
+        == 0
+    )
     assert "VERIFIED" in capsys.readouterr().out
 
 
 def test_cli_reusable_workflow_signer_repo_mismatch(capsys: pytest.CaptureFixture[str]) -> None:
-    assert _verify("--repo", "trailofbits/pypi-attestations", "--signer-repo", "slsa-framework/slsa-github-generator") == 1
+    assert (
+        _verify("--repo", "trailofbits/pypi-attestations", "--signer-repo", "slsa-framework/slsa-github-generator") == 1
+    )
     out = capsys.readouterr().out
     # As gh: the signer repository becomes the SAN rule, so the calling repository's own workflow is refused.
     assert "REJECTED (policy.identity)" in out and "slsa\\-framework/slsa\\-github\\-generator" in out

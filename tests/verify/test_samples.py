@@ -71,7 +71,9 @@ def test_each_broken_bundle_fails_at_its_one_step(samples: SampleBundles, name: 
 def test_the_same_seed_gives_the_same_bytes(samples: SampleBundles, tmp_path: Path) -> None:
     again = make_broken_bundles(tmp_path / "again", seed="test-samples")
     assert again.trusted_root == samples.trusted_root
-    assert {n: c.bundle_json() for n, c in again.cases.items()} == {n: c.bundle_json() for n, c in samples.cases.items()}
+    assert {n: c.bundle_json() for n, c in again.cases.items()} == {
+        n: c.bundle_json() for n, c in samples.cases.items()
+    }
     other = make_broken_bundles(tmp_path / "other", seed="another seed")
     assert other.good.bundle_json() != samples.good.bundle_json()
 
@@ -89,11 +91,21 @@ def test_the_files_are_written_as_an_analyst_receives_them(samples: SampleBundle
 def test_the_cli_judges_the_files(samples: SampleBundles, name: str, capsys: pytest.CaptureFixture[str]) -> None:
     issuer = samples.policy.issuer
     assert issuer is not None
-    code = main([
-        "verify-bundle", "--bundle", str(samples.path(name)), "--trusted-root", str(samples.folder / "trusted_root.json"),
-        "--certificate-identity", SAMPLE_IDENTITY, "--certificate-oidc-issuer", issuer,
-        "--quiet", str(samples.folder / "artifact"),
-    ])
+    code = main(
+        [
+            "verify-bundle",
+            "--bundle",
+            str(samples.path(name)),
+            "--trusted-root",
+            str(samples.folder / "trusted_root.json"),
+            "--certificate-identity",
+            SAMPLE_IDENTITY,
+            "--certificate-oidc-issuer",
+            issuer,
+            "--quiet",
+            str(samples.folder / "artifact"),
+        ]
+    )
     capsys.readouterr()
     assert code == (0 if name == "good" else 1)
 
@@ -112,7 +124,9 @@ def test_sigstore_python_agrees(samples: SampleBundles) -> None:
     accepted = []
     for name in BROKEN:
         try:
-            verifier.verify_artifact(SAMPLE_ARTIFACT, SigstoreBundle.from_json(samples.cases[name].bundle_json()), policy)
+            verifier.verify_artifact(
+                SAMPLE_ARTIFACT, SigstoreBundle.from_json(samples.cases[name].bundle_json()), policy
+            )
             accepted.append(name)
         except SigstoreError:
             pass

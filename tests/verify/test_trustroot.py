@@ -45,7 +45,9 @@ def test_rfc3339_forms() -> None:
 
 
 def _prod() -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads((SHARED / "conformance" / "trust-roots" / "production_trusted_root.json").read_text())
+    doc: dict[str, Any] = json.loads(
+        (SHARED / "conformance" / "trust-roots" / "production_trusted_root.json").read_text()
+    )
     return doc
 
 

@@ -42,7 +42,9 @@ def test_managed_key_bundle_verifies_with_every_step(tmp_path: Path) -> None:
     assert result.step("certificate.chain").status is StepStatus.SKIPPED  # type: ignore[union-attr]
     assert result.signer and result.signer.startswith("key sha256:")
     # digest input, PEM key bytes and JSON text work too
-    again = verify_bundle(bundle.to_json(), f"sha256:{hashlib.sha256(DATA).hexdigest()}", root, key=key.public_key().pem())
+    again = verify_bundle(
+        bundle.to_json(), f"sha256:{hashlib.sha256(DATA).hexdigest()}", root, key=key.public_key().pem()
+    )
     assert again.verified
 
 

@@ -50,9 +50,13 @@ def test_serve_cosigns_and_refuses_a_rewind(tmp_path: Path, spawn: Callable[...,
                  "-o", str(out)]) != 0  # refuses to overwrite
     entry = tmp_path / "entry"
     entry.write_bytes(b"c")
-    assert main(["witness", "proof", "verify", "--proof", str(out), "--entry", str(entry), "--policy", str(policy)]) == 0
+    assert (
+        main(["witness", "proof", "verify", "--proof", str(out), "--entry", str(entry), "--policy", str(policy)]) == 0
+    )
     entry.write_bytes(b"x")
-    assert main(["witness", "proof", "verify", "--proof", str(out), "--entry", str(entry), "--policy", str(policy)]) == 1
+    assert (
+        main(["witness", "proof", "verify", "--proof", str(out), "--entry", str(entry), "--policy", str(policy)]) == 1
+    )
     assert "tlog.inclusion_proof" in capsys.readouterr().out
 
 

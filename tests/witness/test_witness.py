@@ -39,7 +39,9 @@ def test_ed25519_cosignature_round_trip_and_key_id() -> None:
     with pytest.raises(CheckpointError, match="does not verify"):
         c.public.verify(line, Checkpoint(ORIGIN, 3, b"\x02" * 32))
     # rekor-tiles writes witness vkeys as signed-note Ed25519 (type 0x01); they cosign as type 0x04.
-    assert parse_vkey("rekor-witness-test+a478f5cd+AUtKAvrTeY7srtAMfP5JCUOkZoU+A7F5VA094y5LGr89").cosigner().sig_type == 4
+    assert (
+        parse_vkey("rekor-witness-test+a478f5cd+AUtKAvrTeY7srtAMfP5JCUOkZoU+A7F5VA094y5LGr89").cosigner().sig_type == 4
+    )
     with pytest.raises(CheckpointError, match="does not match"):
         parse_vkey("rekor-witness-test+a478f5ce+AUtKAvrTeY7srtAMfP5JCUOkZoU+A7F5VA094y5LGr89")
 
