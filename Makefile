@@ -38,9 +38,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(LAB_STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 00-start-here.ipynb
 
-## make test: install if needed, then type-check and run every test, notebooks included.
+## make test: install if needed, then lint, type-check and run every test, notebooks included.
 test: $(TEST_STAMP) $(JS_STAMP)
 	$(if $(NOTEBOOKS),$(BIN)/python tools/nb.py --check $(NOTEBOOKS))
+	$(BIN)/ruff check labkit tests tools benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks $(PYTEST_NB)
 

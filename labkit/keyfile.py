@@ -327,7 +327,8 @@ def explain_key_file(data: bytes | str, password: str | bytes) -> KeyFileCheck:
         if not info.parameters_accepted():
             raise KeyFileError(
                 "unsupported scrypt parameters",
-                hint="cosign accepts only N=32768, 65536 or 131072 with r=8, p=1; the file may have been tampered with.",
+                hint="cosign accepts only N=32768, 65536 or 131072 with r=8, p=1; the file may have been tampered "
+                     "with.",
                 details={"N": info.n, "r": info.r, "p": info.p},
             )
         return f"N={info.n} r={info.r} p={info.p}"

@@ -179,7 +179,10 @@ _SPEC_KEYS = ("url", "api-version", "start-time", "end-time", "operator")
 
 
 def parse_service_spec(text: str) -> Service:
-    """cosign's ``--fulcio/--rekor/--tsa/--oidc-provider`` value: ``url=…,api-version=…,start-time=…[,end-time=…][,operator=…]``."""
+    """cosign's ``--fulcio/--rekor/--tsa/--oidc-provider`` value.
+
+    The form is ``url=…,api-version=…,start-time=…[,end-time=…][,operator=…]``.
+    """
     fields: dict[str, str] = {}
     for part in text.split(","):
         key, sep, value = part.partition("=")

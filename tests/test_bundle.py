@@ -59,7 +59,8 @@ def test_malformed(case: str) -> None:
         b"",
         b"[]",
         b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}',
-        b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}, "messageSignature": {}}',
+        b'{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}, '
+        b'"messageSignature": {}}',
         b"[" * 100000,
     ],
 )

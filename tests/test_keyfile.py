@@ -164,7 +164,8 @@ def test_tampered_ciphertext_is_a_password_error() -> None:
             "not valid base64",
         ),
         (
-            b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nbm90IGpzb24=\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n",
+            b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nbm90IGpzb24=\n-----END ENCRYPTED SIGSTORE PRIVATE "
+            b"KEY-----\n",
             "not JSON",
         ),
         (

@@ -1,4 +1,7 @@
-"""sign_blob: bundle v0.3 with a managed key, streamed digests, verified by labkit.verify and read by sigstore-python."""
+"""sign_blob: bundle v0.3 with a managed key, streamed digests.
+
+Verified by labkit.verify and read by sigstore-python.
+"""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ __all__ = ["downgrade"]
     title="Signature stripping: downgrade from bundle referrers to the legacy .sig",
     refs=("GHSA-whqx-f9j3-ch6m (downgrade path)", "giantswarm/retagger#1239"),
     summary="The tag now names an image with no bundle referrer; cosign v3 falls back to a forged legacy .sig.",
-    fixed_behaviour="when the policy expects new-format bundles, an empty referrers list is a failure, never a fallback",
+    fixed_behaviour="when the policy expects new-format bundles, an empty referrers list is a failure, never a "
+                    "fallback",
     expected_reason="format.no_bundle",
     modes=("cosign-v3-referrers-fallback", LABKIT_MODE),
 )

@@ -86,7 +86,8 @@ def _moves(reg: SandboxRegistry, repo: str, tag: str) -> list[dict[str, str]]:
     number=1,
     title="Tag swap between verification and pull (TOCTOU)",
     refs=("GHSA-wfqx-gjrf-g28r (Crossplane)", "cosign issue #648", "cosign TagReferenceMessage"),
-    summary="The attacker re-points app:1.0 to a malicious manifest while the victim verifies by tag, then pulls by tag.",
+    summary="The attacker re-points app:1.0 to a malicious manifest while the victim verifies by tag, then pulls "
+            "by tag.",
     fixed_behaviour="resolve the tag once, verify that digest, pull that digest",
     expected_reason="image.digest_pinned",
     modes=("verify-then-pull-by-tag", LABKIT_MODE),

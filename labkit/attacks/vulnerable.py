@@ -364,7 +364,9 @@ def vulnerable_cosign_v3_referrers_fallback(bundles: Sequence[Any], legacy: Any)
 def vulnerable_cosign_verify_attestation_pre_1_10_1(
     envelopes: Sequence[Any], key: VerifyingKey, predicate_type: str
 ) -> None:
-    """cosign < 1.10.1 ``verify-attestation --type``: any verified attestation passes; the type only filters policy input.
+    """cosign < 1.10.1 ``verify-attestation --type``: any verified attestation passes.
+
+    The type only filters policy input.
 
     With no attestation of `predicate_type`, nothing is left to evaluate and
     the command succeeds (GHSA-vjxv-45g9-9296).

@@ -209,7 +209,8 @@ def witness_split_view(scenario: Scenario, lab: Lab) -> Outcome:
     title="Tile log rewinds to an older checkpoint, refused by the witness with 409",
     refs=_REFS,
     summary="After size 6 was cosigned, the operator rewinds to size 4 and grows another tree from there.",
-    fixed_behaviour="the witness keeps the latest size it cosigned per log and answers 409 (with that size) to any other",
+    fixed_behaviour="the witness keeps the latest size it cosigned per log and answers 409 (with that size) to any "
+                    "other",
     expected_reason="witness.conflict",
     modes=("witness-stateless", LABKIT_MODE),
 )

@@ -196,7 +196,8 @@ def _keyless_stages(
                                           identity=Identity(identity=identity, issuer=inst.issuer.url), tlog=inst.tlog)
         verified = report.verified
         out(
-            f"   signatures stored as cosign does (tag sha256-<hex>.sig); verify: {'VERIFIED' if verified else 'REJECTED'}"
+            "   signatures stored as cosign does (tag sha256-<hex>.sig); verify: "
+            f"{'VERIFIED' if verified else 'REJECTED'}"
         )
         ok &= verified
 

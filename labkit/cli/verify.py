@@ -1,6 +1,7 @@
 """`labkit verify-bundle`: the sigstore-conformance client protocol, offline.
 
-    labkit verify-bundle --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root FILE] FILE_OR_DIGEST
+    labkit verify-bundle --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL \
+        [--trusted-root FILE] FILE_OR_DIGEST
     labkit verify-bundle --bundle FILE --key KEY [--trusted-root FILE] FILE_OR_DIGEST
 
 Exit 0 only when the bundle verifies; 1 otherwise. The checklist goes to

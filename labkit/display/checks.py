@@ -99,7 +99,8 @@ def failure_card(result: CheckResult | Iterable[Step], *, title: str | None = No
     mono = "font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all;white-space:pre-wrap"
     head = f'<div style="font-weight:bold;margin-bottom:2px">{_esc(title)}</div>' if title else ""
     markup = (
-        f'<div style="font-family:sans-serif;font-size:12px;border-left:4px solid #c53030;padding-left:8px;margin:4px 0">'
+        '<div style="font-family:sans-serif;font-size:12px;border-left:4px solid '
+        '#c53030;padding-left:8px;margin:4px 0">'
         f"{head}"
         f'<div><span style="color:#c53030;font-weight:bold">✘ {_esc(step.id)}</span> · {_esc(step.title)}</div>'
         f'<div style="color:#555">{_esc(step.detail)}</div>'

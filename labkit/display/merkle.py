@@ -160,7 +160,8 @@ def tree_svg(
     out: list[str] = []
     if title:
         out.append(
-            f'<text x="{_MARGIN}" y="16" font-family="sans-serif" font-size="12" font-weight="bold">{_esc(title)}</text>'
+            f'<text x="{_MARGIN}" y="16" font-family="sans-serif" font-size="12" '
+            f'font-weight="bold">{_esc(title)}</text>'
         )
     for x1, y1, x2, y2, hot in edges:
         color, w = ("#2b6cb0", 2.5) if hot else ("#b0b0b0", 1)

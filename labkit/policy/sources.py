@@ -124,10 +124,8 @@ class OCIEvidenceSource:
                 key = VerifyingKey.from_key(cert.public_key())  # type: ignore[arg-type]
                 out.append(Evidence(issuer=ident.issuer, subject=ident.identity, certificate_key=key, **common))
             else:
-                root = self.trusted_root
-
                 def check(k: VerifyingKey, b: Any = bundle) -> bool:
-                    return explain_bundle(b, digest, root, None, k).verified
+                    return explain_bundle(b, digest, self.trusted_root, None, k).verified
 
                 out.append(Evidence(checker=check, **common))
         return out

@@ -531,7 +531,10 @@ class TransparencyLog:
         public_key: bytes | None = None,
         email: str | None = None,
     ) -> list[int]:
-        """Log indexes of entries matching an artifact digest (``sha256:<hex>``, hex or raw), a PEM key/cert, or an email."""
+        """Log indexes of entries matching an artifact digest, a PEM key/cert, or an email.
+
+        The digest is ``sha256:<hex>``, hex or raw.
+        """
         keys: list[str] = []
         if hash is not None:
             keys.append("sha256:" + hash.hex() if isinstance(hash, bytes) else search_hash(hash))

@@ -140,7 +140,8 @@ def _validate_authority_chain(ca: CertificateAuthority, has_leaf: bool, what: st
             raise _chain_error(
                 what,
                 ca,
-                f"the signature of {_describe(child, n)} does not verify with {_describe(parent, n + 1)}'s key ({detail})",
+                f"the signature of {_describe(child, n)} does not verify with {_describe(parent, n + 1)}'s key "
+                f"({detail})",
             ) from None
     anchor = certs[-1]
     if anchor.issuer == anchor.subject:

@@ -81,7 +81,10 @@ class ConformanceCase:
         return explain_bundle(self.bundle.read_bytes(), Artifact.from_path(self.artifact), root, self.policy(), key)
 
     def cli_args(self, artifact: str | None = None) -> list[str]:
-        """``labkit verify-bundle`` arguments for the case (`artifact`: the path or digest to pass; default the file)."""
+        """``labkit verify-bundle`` arguments for the case.
+
+        `artifact`: the path or digest to pass; default the file.
+        """
         argv = ["verify-bundle", "--bundle", str(self.bundle)]
         if self.key:
             argv += ["--key", str(self.key)]

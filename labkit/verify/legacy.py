@@ -158,8 +158,8 @@ def legacy_bundle(
 
     `entry`: the rekorBundle's entry (`rekor_bundle_entry`), None when the signature has none.
     `certificates`: the signer's chain as DER, leaf first (keyless); `key`: the signer's key (its id
-    becomes the key hint) or `key_hint` as given. `proofs`: where to fetch the inclusion proof (raises `VerificationError`
-    when the log holds another body at that index).
+    becomes the key hint) or `key_hint` as given. `proofs`: where to fetch the inclusion proof (raises
+    `VerificationError` when the log holds another body at that index).
     """
     if entry is not None and proofs is not None:
         entry = _with_proof(entry, proofs)

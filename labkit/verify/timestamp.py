@@ -322,7 +322,8 @@ def _verify_with(
     if expired:
         c = expired[0]
         return _fail(
-            f"timestamp time {gen_time.isoformat()} is outside the validity of TSA certificate {c.subject.rfc4514_string()}",
+            f"timestamp time {gen_time.isoformat()} is outside the validity of TSA certificate "
+            f"{c.subject.rfc4514_string()}",
             "timestamp.tsa_cert_validity",
             expected=f"[{c.not_valid_before_utc.isoformat()}, {c.not_valid_after_utc.isoformat()}]",
             actual=gen_time.isoformat(),

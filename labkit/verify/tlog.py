@@ -114,7 +114,8 @@ def verify_checkpoint(text: str, log: TransparencyLogInstance, *, rekor_v2: bool
         raise _fail(
             "the checkpoint has no signature from the log's key",
             "tlog.checkpoint.signature",
-            expected=f"{' or '.join(sorted(names))} {' or '.join(sorted(h.hex() for h in _hints(key, log.origin_host)))}",
+            expected=f"{' or '.join(sorted(names))} "
+                     f"{' or '.join(sorted(h.hex() for h in _hints(key, log.origin_host)))}",
             actual="; ".join(f"{sig.name} {sig.key_hint.hex()}" for sig in note.signatures),
         )
     for n, sig in enumerate(known):
@@ -153,7 +154,8 @@ def verify_inclusion_promise(entry: TransparencyLogEntry, log: TransparencyLogIn
             step="tlog.inclusion_promise",
             reason="tlog.inclusion_promise",
             details={
-                "expected": f"{log.origin_host} signature over JCS(body sha256:{hashlib.sha256(entry.canonicalized_body).hexdigest()[:16]}…, "
+                "expected": f"{log.origin_host} signature over JCS(body "
+                f"sha256:{hashlib.sha256(entry.canonicalized_body).hexdigest()[:16]}…, "
                 f"integratedTime={entry.integrated_time}, logIndex={entry.log_index})",
                 "actual": f"signature {entry.inclusion_promise.hex()[:24]}… does not verify over it",
             },

@@ -64,7 +64,8 @@ def test_good_policy_parses() -> None:
         (
             cip(
                 KEY_AUTH.rstrip()
-                + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: cue, data: 'import \"time\"'}}]"
+                + "\n  attestations: [{name: a, predicateType: cyclonedx, policy: {type: cue, data: 'import "
+                  "\"time\"'}}]"
             ),
             "'import' is not supported",
         ),
@@ -107,26 +108,31 @@ spec:
         ("    validate: {message: x}", "unknown field spec.rules[0].validate"),
         ("    match: {}", "has no verifyImages"),
         (
-            "    verifyImages: [{imageReferences: ['*'], attestors: [{entries: [{keyless: {issuer: x, subject: y, rekor: {ignoreTlog: true}}}]}]}]",
+            "    verifyImages: [{imageReferences: ['*'], attestors: [{entries: [{keyless: {issuer: x, subject: y, "
+            "rekor: {ignoreTlog: true}}}]}]}]",
             "ignoreTlog weakens verification",
         ),
         (
-            "    verifyImages: [{imageReferences: ['*'], required: false, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}]}]",
+            "    verifyImages: [{imageReferences: ['*'], required: false, attestors: [{entries: [{keyless: "
+            "{issuer: x, subject: y}}]}]}]",
             "required: false",
         ),
         ("    verifyImages: [{imageReferences: ['*']}]", "neither attestors nor attestations"),
         (
-            "    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}], "
+            "    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: "
+            "[{keyless: {issuer: x, subject: y}}]}], "
             "conditions: [{all: [{key: '{{ length(components) }}', operator: GreaterThan, value: 0}]}]}]}]",
             "is not supported",
         ),
         (
-            "    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: [{keyless: {issuer: x, subject: y}}]}], "
+            "    verifyImages: [{imageReferences: ['*'], attestations: [{type: cyclonedx, attestors: [{entries: "
+            "[{keyless: {issuer: x, subject: y}}]}], "
             "conditions: [{all: [{key: '{{ a }}', operator: Matches, value: 0}]}]}]}]",
             "operator 'Matches' is not supported",
         ),
         (
-            "    verifyImages: [{imageReferences: ['*'], attestors: [{count: 3, entries: [{keyless: {issuer: x, subject: y}}]}]}]",
+            "    verifyImages: [{imageReferences: ['*'], attestors: [{count: 3, entries: [{keyless: {issuer: x, "
+            "subject: y}}]}]}]",
             "count must be an integer between 1 and 1",
         ),
     ],

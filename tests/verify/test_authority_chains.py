@@ -1,4 +1,7 @@
-"""Trusted-root CA and TSA chains: the LAST certificate is the anchor and every link up to it verifies (issue 12 #19)."""
+"""Trusted-root CA and TSA chains (issue 12 #19).
+
+The LAST certificate is the anchor and every link up to it verifies.
+"""
 
 from __future__ import annotations
 

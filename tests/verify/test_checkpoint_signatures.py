@@ -1,4 +1,7 @@
-"""Bundle checkpoints: every signature by the log's key must verify, and a Rekor v2 origin is the log's (issue 12 #20)."""
+"""Bundle checkpoints (issue 12 #20).
+
+Every signature by the log's key must verify, and a Rekor v2 origin is the log's.
+"""
 
 from __future__ import annotations
 
