@@ -213,6 +213,7 @@ class AuditSummary:
     rows: list[AuditRow] = field(default_factory=list)
 
     def add(self, row: AuditRow, keep: bool) -> None:
+        """Count one audited row (kept in `rows` when `keep`)."""
         self.total += 1
         if row.status == "verified":
             self.verified += 1
@@ -224,11 +225,13 @@ class AuditSummary:
             self.rows.append(row)
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data, rows sorted by path."""
         return {"total": self.total, "verified": self.verified, "unsigned": self.unsigned,
                 "failed": dict(sorted(self.failed.items())), "failed_total": sum(self.failed.values()),
                 "rows": [asdict(r) for r in sorted(self.rows, key=lambda r: r.path)]}
 
     def text(self) -> str:
+        """The summary as plain text."""
         lines = [f"{self.total} input(s): {self.verified} verified, {sum(self.failed.values())} failed, "
                  f"{self.unsigned} unsigned"]
         for reason, n in sorted(self.failed.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -239,6 +242,7 @@ class AuditSummary:
         return "\n".join(lines)
 
     def html(self) -> str:
+        """The summary as a deterministic HTML table."""
         rows = "".join(
             f"<tr><td>failed: {html.escape(k)}</td><td>{v}</td></tr>" for k, v in sorted(self.failed.items())
         )

@@ -88,6 +88,7 @@ class InclusionProof:
     checkpoint: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The proof as protobuf-JSON."""
         return {
             "logIndex": str(self.log_index),
             "rootHash": _e(self.root_hash),
@@ -98,6 +99,7 @@ class InclusionProof:
 
     @classmethod
     def from_dict(cls, doc: Any, where: str) -> InclusionProof:
+        """Parse a protobuf-JSON inclusion proof (`where` names it in errors)."""
         m = _message(doc, where)
         # v0.1 bundles may lack the checkpoint; the verifier decides whether one is required.
         cp = m.optional_message("checkpoint")
@@ -124,6 +126,7 @@ class TransparencyLogEntry:
     inclusion_proof: InclusionProof | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The entry as protobuf-JSON."""
         out: dict[str, Any] = {
             "logIndex": str(self.log_index),
             "logId": {"keyId": _e(self.log_id)},
@@ -140,6 +143,7 @@ class TransparencyLogEntry:
 
     @classmethod
     def from_dict(cls, doc: Any, where: str) -> TransparencyLogEntry:
+        """Parse a protobuf-JSON log entry (`where` names it in errors)."""
         m = _message(doc, where)
         kv = m.message("kindVersion")
         promise = m.optional_message("inclusionPromise")
@@ -180,6 +184,7 @@ class VerificationMaterial:
         return None
 
     def to_dict(self) -> dict[str, Any]:
+        """The material as protobuf-JSON."""
         out: dict[str, Any] = {}
         if self.public_key_hint is not None:
             out["publicKey"] = {"hint": self.public_key_hint}
@@ -196,6 +201,7 @@ class VerificationMaterial:
 
     @classmethod
     def from_dict(cls, doc: Any) -> VerificationMaterial:
+        """Parse protobuf-JSON verification material (exactly one of key hint or certificates)."""
         m = _message(doc, "verificationMaterial")
         present = [k for k in ("publicKey", "x509CertificateChain", "certificate") if m.has(k)]
         if len(present) != 1:
@@ -237,6 +243,7 @@ class MessageSignature:
     algorithm: str = "SHA2_256"
 
     def to_dict(self) -> dict[str, Any]:
+        """The message signature as protobuf-JSON."""
         return {
             "messageDigest": {"algorithm": self.algorithm, "digest": _e(self.digest)},
             "signature": _e(self.signature),
@@ -244,6 +251,7 @@ class MessageSignature:
 
     @classmethod
     def from_dict(cls, doc: Any) -> MessageSignature:
+        """Parse a protobuf-JSON message signature."""
         m = _message(doc, "messageSignature")
         sig = m.binary("signature", required=True)
         md = m.optional_message("messageDigest")
@@ -271,13 +279,16 @@ class Bundle:
 
     @property
     def message_signature(self) -> MessageSignature | None:
+        """The content when it is a message signature, else None."""
         return self.content if isinstance(self.content, MessageSignature) else None
 
     @property
     def dsse_envelope(self) -> Envelope | None:
+        """The content when it is a DSSE envelope, else None."""
         return self.content if isinstance(self.content, Envelope) else None
 
     def to_dict(self) -> dict[str, Any]:
+        """The bundle as protobuf-JSON."""
         out: dict[str, Any] = {
             "mediaType": self.media_type,
             "verificationMaterial": self.verification_material.to_dict(),

@@ -201,6 +201,7 @@ class VerificationError(LabkitError):
         self.reason = reason or step
 
     def diagnostics(self) -> str:
+        """The base diagnostics plus the reason code."""
         text = super().diagnostics()
         if self.reason:
             text += f"\nReason code: {self.reason}"

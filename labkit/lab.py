@@ -75,6 +75,7 @@ class SystemClock:
     """The real clock."""
 
     def now(self) -> _dt.datetime:
+        """The current UTC time, whole seconds."""
         return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
 
     def __repr__(self) -> str:
@@ -99,6 +100,7 @@ class FixedClock:
         self._lock = threading.Lock()
 
     def now(self) -> _dt.datetime:
+        """The next tick after the fixed start time."""
         with self._lock:
             self._now += self._tick
             return self._now
@@ -140,9 +142,11 @@ class SystemEntropy:
     lab = False
 
     def random_bytes(self, label: str, n: int) -> bytes:
+        """`n` random bytes from the OS (`label` is ignored)."""
         return os.urandom(n)
 
     def numbered_bytes(self, label: str, number: int, n: int) -> bytes:
+        """`n` random bytes from the OS (`label` and `number` are ignored)."""
         return os.urandom(n)
 
     def __repr__(self) -> str:
@@ -174,6 +178,7 @@ class SeededEntropy:
         return out[:n]
 
     def random_bytes(self, label: str, n: int) -> bytes:
+        """`n` bytes derived from the seed, `label` and a per-label counter."""
         with self._lock:
             count = self._counters.get(label, 0)
             self._counters[label] = count + 1

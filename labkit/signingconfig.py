@@ -111,6 +111,7 @@ class Service:
         return self.start <= when and (self.end is None or when <= self.end)
 
     def to_dict(self) -> dict[str, Any]:
+        """The service as protobuf-JSON."""
         valid: dict[str, str] = {"start": _rfc3339(self.start)}
         if self.end is not None:
             valid["end"] = _rfc3339(self.end)
@@ -121,6 +122,7 @@ class Service:
 
     @classmethod
     def from_message(cls, m: protojson.Message) -> Service:
+        """Parse a protobuf-JSON service."""
         url = m.string("url", required=True)
         version = m.int64("majorApiVersion", required=True, minimum=1)
         valid = m.message("validFor")
@@ -144,6 +146,7 @@ class ServiceConfiguration:
             raise SigningConfigError("EXACT needs a count of at least 1 (EXACT:n)")
 
     def to_dict(self) -> dict[str, Any]:
+        """The selector as protobuf-JSON."""
         out: dict[str, Any] = {"selector": self.selector.value}
         if self.selector is Selector.EXACT:
             out["count"] = self.count
@@ -154,6 +157,7 @@ class ServiceConfiguration:
 
     @classmethod
     def from_message(cls, m: protojson.Message | None) -> ServiceConfiguration:
+        """Parse a protobuf-JSON service configuration (default when absent)."""
         if m is None:
             return cls()
         name = m.enum("selector", _SELECTOR)

@@ -72,6 +72,7 @@ class TroubleCase:
     reproduce: Callable[[Path], Reproduction]
 
     def text(self) -> str:
+        """The case as plain text."""
         lines = [f"{self.id}: {self.title}", "  upstream says:"]
         lines += [f"    {m}" for m in self.upstream]
         lines += [f"  seen in: {self.source}", f"  cause: {self.cause}", f"  fix: {self.fix}",
@@ -373,6 +374,7 @@ class Match:
     exact: bool
 
     def text(self) -> str:
+        """The matched cases as plain text."""
         if not self.cases:
             return "no case matches that text, and none is close"
         head = "" if self.exact else ("labkit does not recognise this error text; the closest cases are:\n")

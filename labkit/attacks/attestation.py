@@ -33,6 +33,7 @@ _WANTED = "slsaprovenance1"
     modes=("cosign-verify-attestation-pre-1.10.1", LABKIT_MODE),
 )
 def attestation_type(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``attestation-type``: a verified attestation of the wrong type must not pass."""
     from labkit.attest.attest import attest_image, image_attestations, verify_image_attestation
     from labkit.bundle import Bundle
     from labkit.keyless.instance import Instance

@@ -99,6 +99,7 @@ def _judge_legacy(
     modes=("cosign-legacy-trusted-root", "cosign-patched-legacy", LABKIT_MODE),
 )
 def ghsa_whqx_image(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario GHSA-whqx (image): a log entry of another artifact attached to the victim's image."""
     out = scenario.outcome()
     with labkit_log(lab) as log:
         victim = generate("ecdsa-p256", lab=lab, label="attacks/victim-release-key")
@@ -143,6 +144,7 @@ def ghsa_whqx_image(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("cosign-legacy-trusted-root", "cosign-patched-legacy", LABKIT_MODE),
 )
 def ghsa_whqx_blob(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario GHSA-whqx (blob): a bundle whose log entry is for another artifact."""
     out = scenario.outcome()
     with labkit_log(lab) as log:
         victim = generate("ecdsa-p256", lab=lab, label="attacks/victim-release-key")

@@ -42,6 +42,7 @@ __all__ = ["downgrade"]
     modes=("cosign-v3-referrers-fallback", LABKIT_MODE),
 )
 def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``downgrade``: the new-format signature is hidden so the verifier falls back."""
     from labkit.oci.signatures import list_bundles
     from labkit.oci.signatures import sign_image as oci_sign_image
     from labkit.verify.image import verify_image

@@ -71,6 +71,7 @@ def _san(cert: x509.Certificate) -> str:
     modes=("identity-regexp-search", LABKIT_MODE),
 )
 def identity_regexp(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``identity-regexp``: an unanchored identity regexp accepts a look-alike signer."""
     from labkit.keyless.oidc import github_claims
     from labkit.keyless.sign import sign_keyless
     from labkit.verify.policy import Identity
@@ -105,6 +106,7 @@ def identity_regexp(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("identity-san-only", LABKIT_MODE),
 )
 def identity_issuer(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``identity-issuer``: the right identity from the wrong OIDC issuer."""
     from labkit.keyless.oidc import OIDCIssuer
     from labkit.keyless.sign import sign_keyless
     from labkit.keys import generate
@@ -149,6 +151,7 @@ def identity_issuer(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("unverified-signing-time", LABKIT_MODE),
 )
 def expired_cert(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``expired-cert``: a certificate used outside its validity window."""
     from labkit.verify.policy import Identity
 
     out = scenario.outcome()

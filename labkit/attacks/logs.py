@@ -48,6 +48,7 @@ def _fill(log: SandboxLog, lab: Lab, n: int, tag: str) -> None:
     modes=("log-client-no-witness", LABKIT_MODE),
 )
 def log_rewrite(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``log-rewrite``: the log rewrites its history; consistency proofs catch it."""
     out = scenario.outcome()
     log = SandboxLog(lab)
     witness = log.witness(lab)
@@ -107,6 +108,7 @@ def log_rewrite(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("log-client-no-witness", LABKIT_MODE),
 )
 def split_view(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``split-view``: the log shows two parties two different trees."""
     out = scenario.outcome()
     log = SandboxLog(lab)
     witness = log.witness(lab)

@@ -102,6 +102,7 @@ def _two_signers(reg: SandboxRegistry, repo: str, digest: str, sigs: list[Legacy
     modes=("cosign-read-append-write", LABKIT_MODE),
 )
 def racy_storage(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``racy-storage``: concurrent signature writes lose a signature."""
     out = scenario.outcome()
     with open_registry(lab) as reg:
         ns = _ns(lab, scenario)

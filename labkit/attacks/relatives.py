@@ -50,6 +50,7 @@ def malleate(der_signature: bytes, order: int = P256_ORDER) -> bytes:
     modes=("cosign-verify-blob-pre-1.12", LABKIT_MODE),
 )
 def unrelated_entry(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``unrelated-entry``: a genuine log entry of another signer is attached."""
     out = scenario.outcome()
     with labkit_log(lab) as log:
         other = generate("ecdsa-p256", lab=lab, label="attacks/other-team")
@@ -91,6 +92,7 @@ def unrelated_entry(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("cosign-bundle-no-sig-compare", "cosign-patched-legacy", LABKIT_MODE),
 )
 def bundle_copy(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``bundle-copy``: a valid bundle copied onto another artifact."""
     out = scenario.outcome()
     with labkit_log(lab) as log:
         key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")

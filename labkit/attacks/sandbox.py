@@ -64,6 +64,7 @@ class SandboxLog:
 
     @property
     def public_key(self) -> VerifyingKey:
+        """The log's public key."""
         return self.key.public_key()
 
     @property
@@ -148,10 +149,12 @@ class LabkitLog:
 
     @property
     def public_key(self) -> VerifyingKey:
+        """The log's public key."""
         return self.store.public_key
 
     @property
     def log_id(self) -> bytes:
+        """The log's id (SHA-256 of its public key)."""
         return self.store.log_id
 
     def __len__(self) -> int:
@@ -162,6 +165,7 @@ class LabkitLog:
         return self.store.upload_hashedrekord(signature, pem, hashlib.sha256(signed).digest())
 
     def close(self) -> None:
+        """Close the log's store."""
         self.store.close()
 
 
@@ -300,6 +304,7 @@ class SandboxRegistry:
 
     @staticmethod
     def layer(sig: LegacySignature) -> Descriptor:
+        """The cosign signature layer of a legacy signature."""
         from labkit.oci.signatures import make_signature_layer
 
         return make_signature_layer(sig.payload, sig.signature, certificate=sig.certificate_pem,

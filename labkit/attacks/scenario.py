@@ -61,6 +61,7 @@ class AttackStep:
     text: str
 
     def line(self) -> str:
+        """The step as one line: actor, then text."""
         return f"{self.actor:>8}: {self.text}"
 
 
@@ -86,9 +87,11 @@ class ModeVerdict:
 
     @property
     def accepted(self) -> bool:
+        """Whether this mode accepted the attack."""
         return self.verdict is Verdict.ACCEPTED
 
     def line(self) -> str:
+        """The verdict as one line: verdict, mode label, reason."""
         text = f"{self.verdict.value.upper():<8} {self.label}"
         if self.reason:
             text += f"  [{self.reason}]"

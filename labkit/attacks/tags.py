@@ -93,6 +93,7 @@ def _moves(reg: SandboxRegistry, repo: str, tag: str) -> list[dict[str, str]]:
     modes=("verify-then-pull-by-tag", LABKIT_MODE),
 )
 def tag_swap(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``tag-swap``: the tag is re-pointed between verify and pull."""
     out = scenario.outcome()
     key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
     with open_registry(lab) as reg:
@@ -162,6 +163,7 @@ def tag_swap(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("cosign-claims-digest-only", LABKIT_MODE),
 )
 def rollback(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``rollback``: a tag moved to an older, validly signed digest."""
     out = scenario.outcome()
     key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
     with open_registry(lab) as reg:
@@ -196,6 +198,7 @@ def rollback(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("cosign-claims-digest-only", LABKIT_MODE),
 )
 def cross_repo_replay(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``cross-repo-replay``: a signature copied into another repository."""
     out = scenario.outcome()
     key = generate("ecdsa-p256", lab=lab, label="attacks/org-key")
     with open_registry(lab) as reg:

@@ -175,6 +175,7 @@ def _split(net: _Network, out: Outcome, tag: str) -> tuple[Bundle, bytes, bytes,
     modes=("rekor2-no-cosignatures", LABKIT_MODE),
 )
 def witness_split_view(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``witness-split-view``: witnesses refuse to cosign a forked tree."""
     out = scenario.outcome()
     with _network(lab) as net:
         bundle, root, blob, key = _split(net, out, "split view")
@@ -215,6 +216,7 @@ def witness_split_view(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("witness-stateless", LABKIT_MODE),
 )
 def witness_rewind(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``witness-rewind``: a witness refuses a smaller tree than it cosigned."""
     out = scenario.outcome()
     with _network(lab) as net:
         net.log.append(_entries(net.lab, "public", 4))
@@ -259,6 +261,7 @@ def witness_rewind(scenario: Scenario, lab: Lab) -> Outcome:
     modes=("quorum-by-signature-lines", LABKIT_MODE),
 )
 def forged_cosignature(scenario: Scenario, lab: Lab) -> Outcome:
+    """Scenario ``forged-cosignature``: cosignatures not made by the witnesses' keys."""
     out = scenario.outcome()
     with _network(lab) as net:
         bundle, root, blob, key = _split(net, out, "forged cosignatures")

@@ -69,6 +69,7 @@ class LogEntryKey:
     end: _dt.datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The log as a trusted-root ``tlogs``/``ctlogs`` entry."""
         valid: dict[str, str] = {"start": rfc3339(self.start)}
         if self.end is not None:
             valid["end"] = rfc3339(self.end)
@@ -96,6 +97,7 @@ class CAEntry:
     common_name: str = "labkit lab CA"
 
     def to_dict(self) -> dict[str, Any]:
+        """The authority as a trusted-root ``certificateAuthorities`` entry."""
         if not self.chain:
             raise KeylessError("a certificate authority needs at least one certificate")
         valid: dict[str, str] = {"start": rfc3339(self.start)}

@@ -57,11 +57,13 @@ LAB_EPOCH = int(DEFAULT_LAB_TIME.timestamp())
 class BlobSink(Protocol):
     """Where the builder writes (an `OCILayout` or a `RegistryRepository`)."""
 
-    def put_blob(self, data: bytes, media_type: str = ...) -> Descriptor: ...
+    def put_blob(self, data: bytes, media_type: str = ...) -> Descriptor:
+        """Store a blob and return its descriptor."""
 
     def put_manifest(
         self, data: bytes, media_type: str | None = None, *, tag: str | None = None
-    ) -> Descriptor: ...
+    ) -> Descriptor:
+        """Store a manifest (optionally tagged) and return its descriptor."""
 
 
 @dataclass(frozen=True)

@@ -132,9 +132,11 @@ class TransparencyLogLike(Protocol):
 
     def upload_hashedrekord(
         self, signature: bytes, public_key_or_cert_pem: bytes, artifact_sha256: bytes | str, *, algorithm: str = ...
-    ) -> _LogEntry: ...
+    ) -> _LogEntry:
+        """Log a hashedrekord entry for a signature over a digest."""
 
-    def upload_dsse(self, envelope_json: bytes | str, verifiers: Sequence[bytes]) -> _LogEntry: ...
+    def upload_dsse(self, envelope_json: bytes | str, verifiers: Sequence[bytes]) -> _LogEntry:
+        """Log a DSSE entry for an envelope."""
 
 
 def signature_tag(digest: Digest | str, suffix: str = "sig") -> str:

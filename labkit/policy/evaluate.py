@@ -108,6 +108,7 @@ class StaticEvidenceSource:
         self.items.setdefault(normalize_image(image).name(), []).append(evidence)
 
     def evidence(self, image: str) -> Sequence[Evidence]:
+        """The evidence stored for `image`."""
         return self.items.get(normalize_image(image).name(), [])
 
 

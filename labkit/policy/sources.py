@@ -74,6 +74,7 @@ class OCIEvidenceSource:
         return str(desc.digest)
 
     def evidence(self, image: str) -> Sequence[Evidence]:
+        """The signatures and attestations stored next to `image`, as evidence."""
         from cryptography import x509
 
         from labkit.bundle import Bundle

@@ -478,10 +478,12 @@ class LogEntry:
 
     @property
     def kind(self) -> str:
+        """The entry's kind (e.g. ``hashedrekord``)."""
         return self.parsed.kind
 
     @property
     def version(self) -> str:
+        """The entry's kind version (e.g. ``0.0.1``)."""
         return self.parsed.version
 
     def to_api(self) -> dict[str, Any]:

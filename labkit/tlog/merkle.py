@@ -373,6 +373,7 @@ class MemoryTree:
         return index
 
     def node(self, level: int, index: int) -> bytes:
+        """The hash of node `index` at `level` (0: leaves)."""
         try:
             return self._levels[level][index]
         except IndexError:

@@ -311,12 +311,18 @@ class BatchLog(Protocol):
     key_id: bytes
 
     @property
-    def size(self) -> int: ...
-    def checkpoint(self) -> Checkpoint: ...
-    def signed_checkpoint(self) -> str: ...
-    def append(self, entries: list[bytes]) -> tuple[int, str]: ...
-    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]: ...
-    def leaf_hashes(self, start: int = 0, end: int | None = None) -> Any: ...
+    def size(self) -> int:
+        """The number of entries."""
+    def checkpoint(self) -> Checkpoint:
+        """The latest checkpoint."""
+    def signed_checkpoint(self) -> str:
+        """The latest checkpoint as a signed note."""
+    def append(self, entries: list[bytes]) -> tuple[int, str]:
+        """Append a batch; return the first index and the signed checkpoint."""
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """The inclusion proof of entry `index` in the tree of `size`."""
+    def leaf_hashes(self, start: int = 0, end: int | None = None) -> Any:
+        """The leaf hashes from `start` to `end`."""
 
 
 @dataclass
@@ -353,6 +359,7 @@ class Rekor2Service:
 
     @property
     def key_id(self) -> bytes:
+        """The log's key id."""
         return self.log.key_id
 
     def _catch_up(self, size: int) -> None:

@@ -134,9 +134,11 @@ class Rekor2Server:
 
     @property
     def url(self) -> str:
+        """The server's base URL."""
         return self.server.url
 
     def stop(self) -> None:
+        """Stop serving and close the log."""
         self.server.stop()
         self.service.close()
 

@@ -58,6 +58,7 @@ class DirectorySource:
         self.directory = Path(directory)
 
     def get(self, path: str, max_bytes: int) -> bytes | None:
+        """The file at log path `path`, or None when absent (at most `max_bytes`)."""
         if path.startswith("/") or any(not part or part.startswith(".") for part in path.split("/")):
             raise LogError(f"not a log path: {path!r}")
         try:
@@ -99,6 +100,7 @@ class HTTPSource:
         self.session = session or requests.Session()
 
     def get(self, path: str, max_bytes: int) -> bytes | None:
+        """The body at log path `path`, or None on 404 (at most `max_bytes`)."""
         import requests
 
         try:
@@ -157,9 +159,11 @@ class TileClient:
         return TileNodes(self._fetch, size, self._cache)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """The inclusion proof of entry `index` in the tree of `size`, from tiles."""
         return merkle.inclusion_proof(self.nodes(size), index, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """The consistency proof from `size1` to `size2`, from tiles."""
         return merkle.consistency_proof(self.nodes(size2), size1, size2)
 
     def entry(self, index: int, size: int) -> bytes:

@@ -191,6 +191,7 @@ class TileLog:
 
     @property
     def lab(self) -> bool:
+        """Whether the log key is lab material."""
         return self.key.lab
 
     def checkpoint(self) -> Checkpoint:

@@ -96,6 +96,7 @@ class TileId:
     width: int
 
     def path(self) -> str:
+        """The tile's path under the log's base URL."""
         if self.level is None:
             return entries_path(self.index, self.width)
         return tile_path(self.level, self.index, self.width)
@@ -213,6 +214,7 @@ class TileNodes:
         return levels
 
     def node(self, level: int, index: int) -> bytes:
+        """The hash of node `index` at `level`, read from tiles."""
         tile_level, k = divmod(level, TILE_HEIGHT)
         first = index << k  # position of the subtree's first hash among level-`tile_level` tile hashes
         levels = self._tile(tile_level, first >> TILE_HEIGHT)

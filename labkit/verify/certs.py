@@ -66,10 +66,12 @@ def load_certificate(der: bytes) -> x509.Certificate:
 
 
 def not_before(cert: x509.Certificate) -> _dt.datetime:
+    """The certificate's notBefore, timezone-aware UTC."""
     return cert.not_valid_before_utc
 
 
 def not_after(cert: x509.Certificate) -> _dt.datetime:
+    """The certificate's notAfter, timezone-aware UTC."""
     return cert.not_valid_after_utc
 
 

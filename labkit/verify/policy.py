@@ -139,11 +139,13 @@ class ExtensionRule:
             _compile(self.regexp, self.flag or self.name)
 
     def describe(self) -> str:
+        """The rule as ``name == value`` or ``name ~ /regexp/``."""
         op = "~" if self.regexp is not None else "=="
         want = f"/{self.regexp}/" if self.regexp is not None else str(self.value)
         return f"{self.name} {op} {want}" + (" (any case)" if self.ignore_case else "")
 
     def matches(self, actual: str | None) -> bool:
+        """Whether the extension's value `actual` satisfies the rule."""
         if actual is None:
             return False
         flags = re.IGNORECASE if self.ignore_case else 0
@@ -290,11 +292,14 @@ class AnyIdentity:
     """Accept any signer identity. Explicit on purpose: for teaching and for trusted pipelines only."""
 
     def describe(self) -> str:
+        """Says that the identity is not checked."""
         return "any identity (explicitly unchecked)"
 
     def check(self, cert: x509.Certificate) -> PolicyCheck:
+        """Always passes; records the certificate's identity."""
         ci = certificate_identity(cert)
         return PolicyCheck(True, "", self.describe(), f"identity == {ci.identity}, issuer == {ci.issuer}")
 
     def verify(self, cert: x509.Certificate) -> None:
+        """Never raises."""
         return None

@@ -113,6 +113,7 @@ class TimeRange:
         return self.end is None or when <= self.end
 
     def describe(self) -> str:
+        """The range as text."""
         if self.start == _BEGINNING and self.end is None:
             return "[always: no validFor]"
         end = self.end.isoformat() if self.end else "open"
@@ -120,6 +121,7 @@ class TimeRange:
 
     @classmethod
     def from_json(cls, data: object, what: str) -> TimeRange:
+        """Parse a ``validFor`` object (`what` names it in errors)."""
         if not isinstance(data, dict):
             raise TrustRootError(f"{what}.validFor is missing or not an object")
         m = Message(data, f"{what}.validFor", TrustRootError)
@@ -218,6 +220,7 @@ class TransparencyLogInstance:
 
     @classmethod
     def from_json(cls, data: object, what: str) -> TransparencyLogInstance:
+        """Parse a trusted-root ``tlogs``/``ctlogs`` entry."""
         d = _message(data, what)
         pk = _message(d.raw("publicKey"), f"{what}.publicKey")
         ckid = d.optional_message("checkpointKeyId")
@@ -262,6 +265,7 @@ class CertificateAuthority:
 
     @classmethod
     def from_json(cls, data: object, what: str) -> CertificateAuthority:
+        """Parse a trusted-root ``certificateAuthorities`` entry."""
         d = _message(data, what)
         chain = _message(d.raw("certChain"), f"{what}.certChain").messages("certificates")
         if not chain:

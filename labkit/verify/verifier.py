@@ -194,6 +194,7 @@ class Artifact:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Artifact:
+        """An artifact from its bytes."""
         return cls(hashlib.sha256(data).digest(), bytes(data))
 
     @classmethod
@@ -206,12 +207,14 @@ class Artifact:
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> Artifact:
+        """An artifact from a file's bytes."""
         from labkit._internal.fsutil import read_bytes
 
         return cls.from_bytes(read_bytes(path, "artifact"))
 
     @property
     def display(self) -> str:
+        """The artifact as ``sha256:<hex>``."""
         return f"sha256:{self.sha256.hex()}"
 
     def digest(self, hash_name: str) -> bytes | None:

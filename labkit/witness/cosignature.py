@@ -108,6 +108,7 @@ class CosignerKey:
 
     @property
     def algorithm(self) -> str:
+        """The signature algorithm's name."""
         return "Ed25519" if self.sig_type == ED25519_COSIGNATURE else "ML-DSA-44"
 
     def vkey(self) -> str:

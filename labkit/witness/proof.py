@@ -41,6 +41,7 @@ class TlogProof:
     extra: bytes | None = None
 
     def to_text(self) -> str:
+        """The proof in the C2SP tlog-proof text form."""
         lines = [HEADER]
         if self.extra is not None:
             lines.append("extra " + base64.b64encode(self.extra).decode())

@@ -57,6 +57,7 @@ class WitnessAnswer:
 
     @property
     def text(self) -> str:
+        """The body as text."""
         return self.body.decode("utf-8", "replace")
 
 
@@ -123,6 +124,7 @@ class Witness:
 
     @property
     def name(self) -> str:
+        """The witness's name (its first cosigner's)."""
         return self.cosigners[0].name
 
     @staticmethod
@@ -254,9 +256,11 @@ class WitnessServer:
 
     @property
     def url(self) -> str:
+        """The server's base URL."""
         return self.server.url
 
     def stop(self) -> None:
+        """Stop serving."""
         self.server.stop()
 
     def __enter__(self) -> WitnessServer:  # noqa: PYI034
