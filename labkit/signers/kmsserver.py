@@ -208,8 +208,8 @@ def _honour_digest() -> None:
                 return sign_digest(self, message, signing_algorithm)
             return bytes(_orig(self, message, signing_algorithm))
 
-        cls.sign = patched
-    responses.KmsResponse.sign = sign
+        cls.sign = patched  # type: ignore[method-assign]
+    responses.KmsResponse.sign = sign  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from labkit.analyst.convert import convert_document, to_v03
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, InclusionProof
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, InclusionProof, TransparencyLogEntry
 from labkit.errors import BundleFormatError
 from tests.analyst.conftest import CONFORMANCE, PEP740, NpmCase
 
@@ -70,7 +70,7 @@ def test_missing_proof_is_taken_from_the_source_or_refused() -> None:
         to_v03(bundle)
     got: list[int] = []
 
-    def source(entry: object) -> InclusionProof | None:
+    def source(entry: TransparencyLogEntry) -> InclusionProof | None:
         got.append(entry.log_index)
         return proof
 

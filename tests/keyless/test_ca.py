@@ -65,10 +65,8 @@ def test_email_certificate_follows_the_fulcio_profile(instance: Instance) -> Non
     ]
     # 1.1 holds the raw string, 1.8 a DER UTF8String (Fulcio docs/oid-info.md).
     assert _ext(cert, OID_ISSUER_V1).value.value == instance.issuer.url.encode()  # type: ignore[attr-defined]
-    assert (
-        _ext(cert, OID_ISSUER_V2).value.value
-        == b"\x0c" + bytes([len(instance.issuer.url)]) + instance.issuer.url.encode()
-    )  # type: ignore[attr-defined]
+    issuer_v2 = _ext(cert, OID_ISSUER_V2).value.value  # type: ignore[attr-defined]
+    assert issuer_v2 == b"\x0c" + bytes([len(instance.issuer.url)]) + instance.issuer.url.encode()
     # The trusted root lists the intermediate too, so it anchors the path (as in sigstore-python).
     assert _chain_verifies(instance, cert)[0] == instance.ca.intermediate_cert
 
