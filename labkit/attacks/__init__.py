@@ -17,16 +17,8 @@ Vulnerable modes are reachable only through this package.
 
 from __future__ import annotations
 
-from labkit.attacks.scenario import (
-    LABKIT_MODE,
-    Outcome,
-    RegistryTarget,
-    Scenario,
-    Verdict,
-    get_scenario,
-    run_scenario,
-    scenarios,
-)
+from labkit.attacks.catalogue import get_scenario, run_scenario, scenarios
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Scenario, Verdict
 
 __all__ = [
     "LABKIT_MODE",

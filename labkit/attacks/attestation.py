@@ -12,17 +12,24 @@ from __future__ import annotations
 
 import tempfile
 
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.sandbox import SandboxRegistry
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.vulnerable import vulnerable_cosign_verify_attestation_pre_1_10_1
+from labkit.attest.attest import attest_image, image_attestations, verify_image_attestation
+from labkit.bundle import Bundle
+from labkit.keyless.instance import Instance
 from labkit.keys import generate
 from labkit.lab import Lab
+from labkit.oci.digest import Digest
+from labkit.oci.layout import OCILayout
+from labkit.payloads import Envelope
 
 __all__ = ["attestation_type"]
 
 _WANTED = "slsaprovenance1"
 
 
-@register(
+@define(
     "attestation-type",
     number=10,
     title="verify-attestation --type satisfied by an attestation of another type",
@@ -34,18 +41,10 @@ _WANTED = "slsaprovenance1"
 )
 def attestation_type(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``attestation-type``: a verified attestation of the wrong type must not pass."""
-    from labkit.attest.attest import attest_image, image_attestations, verify_image_attestation
-    from labkit.bundle import Bundle
-    from labkit.keyless.instance import Instance
-    from labkit.oci.digest import Digest
-    from labkit.oci.layout import OCILayout
-    from labkit.payloads import Envelope
-
     out = scenario.outcome()
     key = generate("ecdsa-p256", lab=lab, label="attacks/ci-key")
     with tempfile.TemporaryDirectory(prefix="labkit-attack-") as tmp:
         inst = Instance.create(f"{tmp}/instance", seed=lab.seed)
-        from labkit.attacks.sandbox import SandboxRegistry
 
         reg = SandboxRegistry(f"{tmp}/oci", lab)
         repo = "app"

@@ -17,9 +17,10 @@ from typing import Any
 
 from labkit.attacks.checks import explain_legacy
 from labkit.attacks.sandbox import LabkitLog, SandboxLog, SandboxRegistry, labkit_log, sign_image
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.vulnerable import (
     LegacySignature,
+    _pem_der,
     patched_cosign_legacy_bundle,
     vulnerable_cosign_legacy_bundle_trusted_root,
 )
@@ -38,8 +39,6 @@ BINDING_REASON = "binding.digest"
 
 def entry_comparison(sig: LegacySignature, signer_pem: bytes, entry_body: bytes) -> list[dict[str, str]]:
     """Rows: field, what the entry records, what is being verified, match (for tables)."""
-    from labkit.attacks.vulnerable import _pem_der  # the same DER normalisation as the modes
-
     parsed = parse_body(entry_body)
     (e_sig, e_pem), *_ = parsed.signatures()
     rows = [
@@ -88,7 +87,7 @@ def _judge_legacy(
     out.judge_call(LABKIT_MODE, labkit)
 
 
-@register(
+@define(
     "ghsa-whqx-image",
     number=4,
     title="Bundle forgery on an image signature (GHSA-whqx-f9j3-ch6m)",
@@ -133,7 +132,7 @@ def ghsa_whqx_image(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "ghsa-whqx-blob",
     number=4,
     title="Bundle forgery on a blob bundle (GHSA-whqx-f9j3-ch6m, verify-blob)",

@@ -23,11 +23,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from labkit.attacks.sandbox import LabkitLog, SandboxLog
 from labkit.attacks.vulnerable import LegacySignature
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
-from labkit.errors import AttackError
+from labkit.errors import AttackError, VerificationError
 from labkit.keys import VerifyingKey
 from labkit.tlog.entries import LogEntry
+from labkit.verify.image import verify_image
 from labkit.verify.legacy import LegacyFormatError, legacy_bundle, rekor_bundle_entry
 from labkit.verify.trustroot import TrustedRoot
+from labkit.verify.verifier import explain_bundle
 
 if TYPE_CHECKING:
     from labkit.verify.steps import VerificationResult
@@ -65,8 +67,6 @@ def explain_legacy(
     sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any
 ) -> VerificationResult:
     """labkit's step-by-step verdict (`VerificationResult`) on a legacy signature; never raises on bad input."""
-    from labkit.verify.verifier import explain_bundle
-
     return explain_bundle(legacy_to_bundle(sig, key), sig.payload, trusted_root=sandbox_trusted_root(log),
                           key=key, **kwargs)
 
@@ -93,8 +93,6 @@ def pull_verified(resolve: Any, verify: Any, pull: Any, window: Any) -> tuple[st
     The pulled manifest must hash to the verified digest (the store re-hashes
     every manifest and blob it reads).
     """
-    from labkit.errors import VerificationError
-
     digest = resolve()
     verify(digest)
     window()
@@ -113,8 +111,6 @@ def check_docker_reference(store: Any, digest: str, key: VerifyingKey, expected:
     --check-docker-reference``) and refuses with ``payload.docker_reference``.
     The cost: a mirror verifies only when `expected` names the signed repository.
     """
-    from labkit.verify.image import verify_image
-
     return verify_image(store, digest, key, docker_reference=expected)
 
 
@@ -125,6 +121,4 @@ def require_bundle_format(store: Any, digest: str, key: VerifyingKey) -> Any:
     ``format.no_bundle`` and the legacy ``.sig`` is never read
     (``labkit verify --require-bundle-format``).
     """
-    from labkit.verify.image import verify_image
-
     return verify_image(store, digest, key, require_bundle_format=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from labkit.attacks.checks import require_bundle_format, sandbox_trusted_root
 from labkit.attacks.sandbox import labkit_log, sign_image
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.tags import _ns, open_registry
 from labkit.attacks.vulnerable import (
     LegacySignature,
@@ -25,12 +25,15 @@ from labkit.errors import AttackError, LabkitError
 from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.oci.digest import Digest
+from labkit.oci.signatures import list_bundles
+from labkit.oci.signatures import sign_image as oci_sign_image
 from labkit.payloads import simple_signing_payload
+from labkit.verify.image import verify_image
 
 __all__ = ["downgrade"]
 
 
-@register(
+@define(
     "downgrade",
     number=6,
     title="Signature stripping: downgrade from bundle referrers to the legacy .sig",
@@ -43,14 +46,10 @@ __all__ = ["downgrade"]
 )
 def downgrade(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``downgrade``: the new-format signature is hidden so the verifier falls back."""
-    from labkit.oci.signatures import list_bundles
-    from labkit.oci.signatures import sign_image as oci_sign_image
-    from labkit.verify.image import verify_image
-
     out = scenario.outcome()
     with labkit_log(lab) as log:
         key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
-        with open_registry(lab) as reg:
+        with open_registry(lab, scenario.target) as reg:
             repo = f"{_ns(lab, scenario)}/app"
             store = reg.repo(repo)
             good = reg.push_image(repo, b"app 3.0\n", tag="3.0")

@@ -24,29 +24,32 @@ from typing import Any
 
 from cryptography import x509
 
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.vulnerable import (
     vulnerable_identity_regexp_search,
     vulnerable_identity_san_only,
     vulnerable_unverified_signing_time,
 )
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
+from labkit.keyless.ca import CertificateRequest
+from labkit.keyless.instance import Instance
+from labkit.keyless.oidc import OIDCIssuer, github_claims
+from labkit.keyless.sign import sign_keyless
+from labkit.keys import VerifyingKey, generate
 from labkit.lab import Lab
 from labkit.tlog.entries import hashedrekord_body
+from labkit.verify.policy import Identity, certificate_identity
+from labkit.verify.verifier import explain_bundle
 
 __all__ = ["expired_cert", "identity_issuer", "identity_regexp"]
 
 
 def _instance(tmp: str, lab: Lab) -> Any:
-    from labkit.keyless.instance import Instance
-
     return Instance.create(tmp, seed=lab.seed)
 
 
 def _labkit(out: Outcome, bundle: Any, artifact: bytes, instance: Any, policy: Any) -> None:
     def check() -> None:
-        from labkit.verify.verifier import explain_bundle
-
         result = explain_bundle(bundle, artifact, trusted_root=instance.trusted_root_json(), policy=policy)
         out.evidence["labkit_checklist"] = result.checklist()
         result.raise_for_failure()
@@ -55,12 +58,10 @@ def _labkit(out: Outcome, bundle: Any, artifact: bytes, instance: Any, policy: A
 
 
 def _san(cert: x509.Certificate) -> str:
-    from labkit.verify.policy import certificate_identity
-
     return certificate_identity(cert).identity
 
 
-@register(
+@define(
     "identity-regexp",
     number=8,
     title="Unanchored identity regexp accepts org/app-evil",
@@ -72,10 +73,6 @@ def _san(cert: x509.Certificate) -> str:
 )
 def identity_regexp(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``identity-regexp``: an unanchored identity regexp accepts a look-alike signer."""
-    from labkit.keyless.oidc import github_claims
-    from labkit.keyless.sign import sign_keyless
-    from labkit.verify.policy import Identity
-
     out = scenario.outcome()
     pattern = "https://github.com/org/app"
     out.step("victim", f"policy: identity regexp {pattern!r}, issuer = the lab issuer")
@@ -95,7 +92,7 @@ def identity_regexp(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "identity-issuer",
     number=8,
     title="Certificate for the right email from another issuer",
@@ -107,11 +104,6 @@ def identity_regexp(scenario: Scenario, lab: Lab) -> Outcome:
 )
 def identity_issuer(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``identity-issuer``: the right identity from the wrong OIDC issuer."""
-    from labkit.keyless.oidc import OIDCIssuer
-    from labkit.keyless.sign import sign_keyless
-    from labkit.keys import generate
-    from labkit.verify.policy import Identity
-
     out = scenario.outcome()
     email = "release@example.com"
     with tempfile.TemporaryDirectory(prefix="labkit-attack-") as tmp:
@@ -129,7 +121,6 @@ def identity_issuer(scenario: Scenario, lab: Lab) -> Outcome:
         artifact = b"release signed under a borrowed email\n"
         signed = sign_keyless(federated, artifact, identity=email)
         cert = signed.certificate.certificate
-        from labkit.verify.policy import certificate_identity
 
         ci = certificate_identity(cert)
         out.touch("certificate", ci.identity, f"issuer extension: {ci.issuer}")
@@ -140,7 +131,7 @@ def identity_issuer(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "expired-cert",
     number=8,
     title="Expired certificate with no verified signing time",
@@ -152,14 +143,10 @@ def identity_issuer(scenario: Scenario, lab: Lab) -> Outcome:
 )
 def expired_cert(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``expired-cert``: a certificate used outside its validity window."""
-    from labkit.verify.policy import Identity
-
     out = scenario.outcome()
     email = "ci@example.com"
     with tempfile.TemporaryDirectory(prefix="labkit-attack-") as tmp:
         inst = _instance(tmp, lab)
-        from labkit.keyless.ca import CertificateRequest
-        from labkit.keys import generate
 
         key = generate("ecdsa-p256", lab=lab, label="attacks/ci-ephemeral")
         token = inst.issuer.mint(email)
@@ -189,8 +176,6 @@ def expired_cert(scenario: Scenario, lab: Lab) -> Outcome:
         }
 
         def vulnerable() -> None:
-            from labkit.keys import VerifyingKey
-
             VerifyingKey.from_key(cert.public_key()).verify(sig, artifact)
             vulnerable_unverified_signing_time(cert, claimed)
 

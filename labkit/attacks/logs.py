@@ -17,7 +17,7 @@ import hashlib
 
 from labkit.attacks.checks import blob_bundle, sandbox_trusted_root
 from labkit.attacks.sandbox import SandboxLog
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.vulnerable import vulnerable_log_client_no_witness
 from labkit.bundle import InclusionProof
 from labkit.errors import VerificationError
@@ -25,6 +25,8 @@ from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.tlog.checkpoint import SignedNote
 from labkit.tlog.entries import hashedrekord_body
+from labkit.verify.tlog import verify_inclusion_proof
+from labkit.verify.verifier import explain_bundle
 
 __all__ = ["log_rewrite", "split_view"]
 
@@ -37,7 +39,7 @@ def _fill(log: SandboxLog, lab: Lab, n: int, tag: str) -> None:
         lab.clock.now()
 
 
-@register(
+@define(
     "log-rewrite",
     number=7,
     title="Log entry rewritten after the fact",
@@ -75,9 +77,6 @@ def log_rewrite(scenario: Scenario, lab: Lab) -> Outcome:
     out.judge_call("log-client-no-witness", lambda: vulnerable_log_client_no_witness(b_entry, tr.tlogs[0]))
 
     def labkit() -> None:
-        from labkit.verify.tlog import verify_inclusion_proof
-        from labkit.verify.verifier import explain_bundle
-
         result = explain_bundle(bundle, blob, trusted_root=tr, key=stolen.public_key())
         out.evidence["bundle_checklist"] = result.checklist()
         result.raise_for_failure()
@@ -97,7 +96,7 @@ def log_rewrite(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "split-view",
     number=7,
     title="Split view: two checkpoints of the same size, different roots",
@@ -137,8 +136,6 @@ def split_view(scenario: Scenario, lab: Lab) -> Outcome:
     out.judge_call("log-client-no-witness", lambda: vulnerable_log_client_no_witness(b_entry, tr.tlogs[0]))
 
     def labkit() -> None:
-        from labkit.verify.verifier import explain_bundle
-
         result = explain_bundle(bundle, blob, trusted_root=tr, key=stolen.public_key())
         out.evidence["bundle_checklist"] = result.checklist()
         result.raise_for_failure()

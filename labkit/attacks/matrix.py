@@ -14,7 +14,8 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Verdict, scenarios
+from labkit.attacks.catalogue import scenarios
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Verdict
 from labkit.attacks.vulnerable import MODES
 
 if TYPE_CHECKING:

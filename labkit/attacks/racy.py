@@ -14,12 +14,13 @@ import threading
 from typing import Any
 
 from labkit.attacks.sandbox import SandboxRegistry
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.tags import _ns, open_registry
 from labkit.attacks.vulnerable import LegacySignature
 from labkit.errors import LabkitError, VerificationError
 from labkit.keys import generate
 from labkit.lab import Lab
+from labkit.oci.signatures import append_signature_racy
 from labkit.payloads import simple_signing_payload
 
 __all__ = ["racy_storage"]
@@ -49,8 +50,6 @@ def _racy_cosign(reg: SandboxRegistry, repo: str, digest: str, sigs: list[Legacy
     same N layers before any of them PUTs N + 1, so the outcome never
     depends on timing.
     """
-    from labkit.oci.signatures import append_signature_racy
-
     errors: list[str] = []
     barrier = threading.Barrier(len(sigs))
     store = _ReadTogether(reg.repo(repo), barrier)
@@ -91,7 +90,7 @@ def _two_signers(reg: SandboxRegistry, repo: str, digest: str, sigs: list[Legacy
     return errors
 
 
-@register(
+@define(
     "racy-storage",
     number=9,
     title="Two signers at once lose a signature (read-append-write of .sig)",
@@ -104,7 +103,7 @@ def _two_signers(reg: SandboxRegistry, repo: str, digest: str, sigs: list[Legacy
 def racy_storage(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``racy-storage``: concurrent signature writes lose a signature."""
     out = scenario.outcome()
-    with open_registry(lab) as reg:
+    with open_registry(lab, scenario.target) as reg:
         ns = _ns(lab, scenario)
         for mode, racy in (("cosign-read-append-write", True), (LABKIT_MODE, False)):
             repo = f"{ns}/{'cosign' if racy else 'labkit'}/app"

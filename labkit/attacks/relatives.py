@@ -18,13 +18,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from labkit.attacks.bundle_forgery import BINDING_REASON, entry_comparison
 from labkit.attacks.checks import explain_legacy
 from labkit.attacks.sandbox import LabkitLog, SandboxLog, labkit_log, sign_image
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.vulnerable import (
     LegacySignature,
+    patched_cosign_legacy_bundle,
     vulnerable_cosign_bundle_no_signature_compare,
     vulnerable_cosign_verify_blob_pre_1_12,
 )
-from labkit.keys import generate
+from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.oci.digest import Digest
 
@@ -39,7 +40,7 @@ def malleate(der_signature: bytes, order: int = P256_ORDER) -> bytes:
     return encode_dss_signature(r, order - s)
 
 
-@register(
+@define(
     "unrelated-entry",
     number=5,
     title="Valid but unrelated log entry in a blob bundle (CVE-2022-36056 class)",
@@ -81,7 +82,7 @@ def unrelated_entry(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "bundle-copy",
     number=5,
     title="Bundle copied onto another signature (GHSA-ccxc-vr6p-4858 class)",
@@ -117,9 +118,6 @@ def bundle_copy(scenario: Scenario, lab: Lab) -> Outcome:
 
 
 def _judge_rest(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: object, digest: str) -> None:
-    from labkit.attacks.vulnerable import patched_cosign_legacy_bundle
-    from labkit.keys import SigningKey
-
     assert isinstance(key, SigningKey)
     out.judge_call("cosign-patched-legacy", lambda: patched_cosign_legacy_bundle(
         sig, key=key.public_key(), log_keys=[log.public_key], expected_digest=digest))

@@ -30,10 +30,21 @@ from labkit.lab import Lab
 from labkit.oci.descriptor import MT_CONFIG, MT_LAYER_TAR, MT_MANIFEST, Descriptor, Manifest, parse_manifest
 from labkit.oci.digest import Digest
 from labkit.oci.layout import OCILayout
+from labkit.oci.registry import RegistryClient
+from labkit.oci.signatures import (
+    append_signature_racy,
+    attach_signature,
+    list_signatures,
+    make_signature_layer,
+    signature_manifest,
+    signature_tag,
+)
 from labkit.payloads import simple_signing_payload
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, sign_note
 from labkit.tlog.entries import EntryProof, LogEntry, hashedrekord_body, sign_set
+from labkit.tlog.store import TransparencyLog
+from labkit.tlog.witness import Witness
 
 __all__ = [
     "SIG_LAYER_MEDIA_TYPE",
@@ -114,8 +125,6 @@ class SandboxLog:
 
     def witness(self, lab: Lab, name: str = "witness.sandbox.invalid") -> Any:
         """A `labkit.tlog.witness.Witness` for this log, with a seeded cosigning key."""
-        from labkit.tlog.witness import Witness
-
         return Witness(self.origin, self.public_key, key=generate("ecdsa-p256", lab=lab, label="attacks/witness"),
                        name=name)
 
@@ -141,8 +150,6 @@ class LabkitLog:
     """
 
     def __init__(self, directory: str | Path, lab: Lab, *, name: str = "rekor.sandbox.invalid") -> None:
-        from labkit.tlog.store import TransparencyLog
-
         self.lab = lab
         self.store = TransparencyLog.open(directory, lab=lab, name=name)
         self.origin = name
@@ -206,8 +213,6 @@ class SandboxRegistry:
         self.client: Any = None
         self.storage = Path(storage) if storage else None
         if registry is not None:
-            from labkit.oci.registry import RegistryClient
-
             self.client = RegistryClient(registry)
         # Images are signed under a fixed logical registry name, so signed bytes never depend on a port.
         self.host = REGISTRY_HOST
@@ -287,14 +292,10 @@ class SandboxRegistry:
     @staticmethod
     def sig_tag(digest: str) -> str:
         """cosign's signature tag: ``sha256-<hex>.sig``."""
-        from labkit.oci.signatures import signature_tag
-
         return signature_tag(digest)
 
     def signatures(self, repo: str, digest: str) -> list[LegacySignature]:
         """The legacy signatures stored for `digest` in `repo` (none: an empty list)."""
-        from labkit.oci.signatures import list_signatures
-
         try:
             layers = list_signatures(self.repo(repo), digest)
         except LabkitError:
@@ -305,15 +306,11 @@ class SandboxRegistry:
     @staticmethod
     def layer(sig: LegacySignature) -> Descriptor:
         """The cosign signature layer of a legacy signature."""
-        from labkit.oci.signatures import make_signature_layer
-
         return make_signature_layer(sig.payload, sig.signature, certificate=sig.certificate_pem,
                                     rekor_bundle=sig.rekor_bundle)
 
     def write_signatures(self, repo: str, digest: str, sigs: list[LegacySignature], *, actor: str) -> None:
         """PUT a whole `.sig` manifest holding exactly `sigs` (unconditional: last writer wins)."""
-        from labkit.oci.signatures import signature_manifest
-
         store = self.repo(repo)
         layers = []
         for s in sigs:
@@ -326,14 +323,10 @@ class SandboxRegistry:
 
     def attach_signature(self, repo: str, digest: str, sig: LegacySignature, *, actor: str) -> None:
         """labkit's storage: add one signature without losing concurrent ones (`labkit.oci.signatures`)."""
-        from labkit.oci.signatures import attach_signature
-
         attach_signature(self.repo(repo), digest, self.layer(sig), sig.payload)
 
     def attach_signature_racy(self, repo: str, digest: str, sig: LegacySignature, *, pause: float = 0.0) -> None:
         """cosign's read-append-write (GET, append, unconditional PUT): concurrent writers lose signatures."""
-        from labkit.oci.signatures import append_signature_racy
-
         append_signature_racy(self.repo(repo), digest, self.layer(sig), sig.payload, pause=pause)
 
 

@@ -1,4 +1,4 @@
-"""The attack-lab framework: the scenario registry and the structured outcome.
+"""The attack-lab framework: the scenario definition and the structured outcome.
 
 A `Scenario` names one attack: a stable id, a title, the advisories or CVEs
 it reproduces, the verifier modes it is played against and the behaviour
@@ -11,16 +11,20 @@ An attack *reproduces* when at least one vulnerable mode accepts it, and is
 *caught* when labkit's verifier rejects it with the scenario's expected
 reason code. `Outcome.ok` needs both: a scenario that no longer reproduces
 is a failure, never a silent pass.
+
+Scenario modules define their scenarios with `define`; `labkit.attacks.catalogue`
+lists them explicitly (no registry filled by import side effects).
 """
 
 from __future__ import annotations
 
-import contextvars
+import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from labkit.attacks.vulnerable import mode_info
 from labkit.errors import AttackError, LabkitError
 from labkit.lab import Lab
 
@@ -33,11 +37,7 @@ __all__ = [
     "Scenario",
     "Verdict",
     "RegistryTarget",
-    "current_registry",
-    "get_scenario",
-    "register",
-    "run_scenario",
-    "scenarios",
+    "define",
 ]
 
 #: The mode id of labkit's current verifier in every outcome.
@@ -120,8 +120,6 @@ class Outcome:
 
     def judge(self, mode: str, accepted: bool, reason: str = "", detail: str = "") -> ModeVerdict:
         """Record what `mode` concluded (its label and vulnerability come from the mode registry)."""
-        from labkit.attacks.vulnerable import mode_info
-
         label, vulnerable = mode_info(mode)
         verdict = ModeVerdict(
             mode, label, Verdict.ACCEPTED if accepted else Verdict.REJECTED,
@@ -143,8 +141,6 @@ class Outcome:
 
     def unavailable(self, mode: str, detail: str) -> ModeVerdict:
         """Record that `mode` could not run."""
-        from labkit.attacks.vulnerable import mode_info
-
         label, vulnerable = mode_info(mode)
         verdict = ModeVerdict(mode, label, Verdict.UNAVAILABLE, "unavailable", detail, vulnerable)
         self.verdicts.append(verdict)
@@ -222,7 +218,7 @@ class Outcome:
         }
 
 
-Runner = Callable[[Lab], Outcome]
+Runner = Callable[["Scenario", Lab], Outcome]
 
 
 @dataclass(frozen=True)
@@ -231,16 +227,6 @@ class RegistryTarget:
 
     url: str
     storage: str | None = None
-
-
-_REGISTRY_TARGET: contextvars.ContextVar[RegistryTarget | None] = contextvars.ContextVar(
-    "labkit_attack_registry", default=None
-)
-
-
-def current_registry() -> RegistryTarget | None:
-    """The registry the running scenario should use (None: an OCI layout sandbox)."""
-    return _REGISTRY_TARGET.get()
 
 
 @dataclass(frozen=True)
@@ -256,6 +242,8 @@ class Scenario:
     expected_reason: str
     modes: tuple[str, ...]
     runner: Runner = field(repr=False, compare=False)
+    #: The registry a run plays against (None: an OCI layout sandbox); set by `run`, read by the runner.
+    target: RegistryTarget | None = field(default=None, repr=False, compare=False)
 
     def run(self, lab: Lab | None = None, *, registry: RegistryTarget | None = None) -> Outcome:
         """Build a fresh sandbox and play the attack (deterministic for a given `lab` seed).
@@ -263,21 +251,15 @@ class Scenario:
         `registry`: play registry scenarios against this running registry
         instead of an OCI layout.
         """
-        token = _REGISTRY_TARGET.set(registry)
-        try:
-            return self.runner(lab if lab is not None else Lab(seed=f"attack/{self.id}"))
-        finally:
-            _REGISTRY_TARGET.reset(token)
+        lab = lab if lab is not None else Lab(seed=f"attack/{self.id}")
+        return self.runner(dataclasses.replace(self, target=registry), lab)
 
     def outcome(self) -> Outcome:
         """An empty outcome for this scenario (runners fill it in)."""
         return Outcome(self)
 
 
-_REGISTRY: dict[str, Scenario] = {}
-
-
-def register(
+def define(
     id: str,
     *,
     number: int,
@@ -287,47 +269,10 @@ def register(
     fixed_behaviour: str,
     expected_reason: str,
     modes: tuple[str, ...],
-) -> Callable[[Callable[[Scenario, Lab], Outcome]], Scenario]:
-    """Decorator: register `fn(scenario, lab) -> Outcome` as scenario `id`."""
+) -> Callable[[Runner], Scenario]:
+    """Decorator: make `fn(scenario, lab) -> Outcome` scenario `id` (listed in `labkit.attacks.catalogue`)."""
 
-    def wrap(fn: Callable[[Scenario, Lab], Outcome]) -> Scenario:
-        if id in _REGISTRY:
-            raise AttackError(f"scenario {id!r} is registered twice")
-        holder: list[Scenario] = []
-
-        def runner(lab: Lab) -> Outcome:
-            return fn(holder[0], lab)
-
-        scenario = Scenario(id, number, title, refs, summary, fixed_behaviour, expected_reason, modes, runner)
-        holder.append(scenario)
-        _REGISTRY[id] = scenario
-        return scenario
+    def wrap(fn: Runner) -> Scenario:
+        return Scenario(id, number, title, refs, summary, fixed_behaviour, expected_reason, modes, fn)
 
     return wrap
-
-
-def _load_all() -> None:
-    from labkit.attacks import catalogue  # noqa: F401  (imports every scenario module)
-
-
-def scenarios() -> list[Scenario]:
-    """Every registered scenario, in catalogue order."""
-    _load_all()
-    order = list(_REGISTRY)
-    return sorted(_REGISTRY.values(), key=lambda s: (s.number, order.index(s.id)))
-
-
-def get_scenario(id: str) -> Scenario:
-    """The scenario with this id; raises `AttackError` naming the known ids otherwise."""
-    _load_all()
-    try:
-        return _REGISTRY[id]
-    except KeyError:
-        known = ", ".join(s.id for s in scenarios())
-        raise AttackError(f"unknown attack scenario {id!r}; known: {known}") from None
-
-
-def run_scenario(id: str, lab: Lab | None = None, *, registry: RegistryTarget | None = None) -> Outcome:
-    """Run scenario `id` in a fresh sandbox."""
-    return get_scenario(id).run(lab, registry=registry)
-

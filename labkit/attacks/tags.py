@@ -25,20 +25,21 @@ from typing import Any
 
 from labkit.attacks.checks import check_docker_reference, pull_verified
 from labkit.attacks.sandbox import SandboxRegistry
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, current_registry, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Scenario, define
 from labkit.attacks.vulnerable import vulnerable_cosign_digest_only_claims, vulnerable_verify_then_pull_by_tag
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, VerificationError
 from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.oci.digest import Digest
+from labkit.oci.signatures import sign_image
+from labkit.verify.image import verify_image
 
 __all__ = ["cross_repo_replay", "open_registry", "rollback", "sign", "tag_swap"]
 
 
 @contextlib.contextmanager
-def open_registry(lab: Lab) -> Iterator[SandboxRegistry]:
-    """A sandbox registry: the scenario's `RegistryTarget` if one is set, else OCI layouts in a temp dir."""
-    target = current_registry()
+def open_registry(lab: Lab, target: RegistryTarget | None) -> Iterator[SandboxRegistry]:
+    """A sandbox registry: the scenario's `RegistryTarget` if one is given, else OCI layouts in a temp dir."""
     with tempfile.TemporaryDirectory(prefix="labkit-attack-") as tmp:
         yield SandboxRegistry(tmp, lab, registry=target.url if target else None,
                               storage=target.storage if target else None)
@@ -47,8 +48,6 @@ def open_registry(lab: Lab) -> Iterator[SandboxRegistry]:
 def sign(reg: SandboxRegistry, repo: str, digest: str, key: SigningKey,
          annotations: dict[str, str] | None = None) -> None:
     """``cosign sign --key`` on `repo@digest` (labkit.oci.signatures.sign_image, no log)."""
-    from labkit.oci.signatures import sign_image
-
     store = reg.repo(repo)
     sign_image(store, store.resolve(Digest.parse(digest)), key, docker_reference=f"{reg.host}/{repo}",
                annotations=annotations)
@@ -60,8 +59,6 @@ def _ns(lab: Lab, scenario: Scenario) -> str:
 
 
 def _verify(reg: SandboxRegistry, repo: str, key: SigningKey, annotations: dict[str, str] | None = None) -> Any:
-    from labkit.verify.image import verify_image
-
     def verify(digest: str) -> None:
         verify_image(reg.repo(repo), digest, key.public_key(), annotations=annotations)
 
@@ -81,7 +78,7 @@ def _moves(reg: SandboxRegistry, repo: str, tag: str) -> list[dict[str, str]]:
     ]
 
 
-@register(
+@define(
     "tag-swap",
     number=1,
     title="Tag swap between verification and pull (TOCTOU)",
@@ -96,7 +93,7 @@ def tag_swap(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``tag-swap``: the tag is re-pointed between verify and pull."""
     out = scenario.outcome()
     key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
-    with open_registry(lab) as reg:
+    with open_registry(lab, scenario.target) as reg:
         repo = f"{_ns(lab, scenario)}/app"
         good = reg.push_image(repo, b"app 1.0: the reviewed build\n", tag="1.0")
         sign(reg, repo, good, key)
@@ -131,7 +128,6 @@ def tag_swap(scenario: Scenario, lab: Lab) -> Outcome:
             installed["labkit"] = d
             if d == evil:
                 return  # accepted: malicious content installed
-            from labkit.errors import VerificationError
 
             raise VerificationError(
                 "the malicious manifest was never pulled: the pull was pinned to the verified digest",
@@ -152,7 +148,7 @@ def tag_swap(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "rollback",
     number=2,
     title="Rollback by tag swap to an older, validly signed release",
@@ -166,7 +162,7 @@ def rollback(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``rollback``: a tag moved to an older, validly signed digest."""
     out = scenario.outcome()
     key = generate("ecdsa-p256", lab=lab, label="attacks/release-key")
-    with open_registry(lab) as reg:
+    with open_registry(lab, scenario.target) as reg:
         repo = f"{_ns(lab, scenario)}/app"
         old = reg.push_image(repo, b"app 1.0 (has CVE-2026-0001)\n", tag="1.0")
         sign(reg, repo, old, key, {"tag": "1.0"})
@@ -187,7 +183,7 @@ def rollback(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "cross-repo-replay",
     number=3,
     title="Cross-repository signature replay",
@@ -201,7 +197,7 @@ def cross_repo_replay(scenario: Scenario, lab: Lab) -> Outcome:
     """Scenario ``cross-repo-replay``: a signature copied into another repository."""
     out = scenario.outcome()
     key = generate("ecdsa-p256", lab=lab, label="attacks/org-key")
-    with open_registry(lab) as reg:
+    with open_registry(lab, scenario.target) as reg:
         ns = _ns(lab, scenario)
         src, dst, mirror = f"{ns}/sandbox/debug-shell", f"{ns}/prod/payments", f"{ns}/mirror/debug-shell"
         content = b"debug shell with root and no auth (for the sandbox only)\n"

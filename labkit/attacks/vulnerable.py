@@ -27,7 +27,12 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit.errors import AttackError, LabkitError, VerificationError
 from labkit.keys import VerifyingKey
-from labkit.payloads import parse_simple_signing
+from labkit.payloads import parse_simple_signing, verify_envelope
+from labkit.tlog import merkle
+from labkit.tlog.checkpoint import SignedNote, verify_note
+from labkit.tlog.entries import parse_body, verify_set
+from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
+from labkit.verify.verifier import explain_bundle
 
 __all__ = [
     "LegacySignature",
@@ -192,8 +197,6 @@ def _rekor_payload(bundle: Mapping[str, Any] | None) -> _RekorPayload:
 
 
 def _verify_set(rp: _RekorPayload, log_keys: Sequence[VerifyingKey]) -> None:
-    from labkit.tlog.entries import verify_set
-
     for key in log_keys:
         if key.key_id().hex() == rp.log_id_hex:
             verify_set(key, rp.set, rp.body, rp.integrated_time, rp.log_id_hex, rp.log_index)
@@ -203,8 +206,6 @@ def _verify_set(rp: _RekorPayload, log_keys: Sequence[VerifyingKey]) -> None:
 
 def _entry(body: bytes) -> tuple[bytes, bytes, str, str]:
     """(signature, PEM key/cert, hash algorithm, hash hex) of a hashedrekord or dsse body."""
-    from labkit.tlog.entries import parse_body
-
     try:
         parsed = parse_body(body)
     except LabkitError as exc:
@@ -371,8 +372,6 @@ def vulnerable_cosign_verify_attestation_pre_1_10_1(
     With no attestation of `predicate_type`, nothing is left to evaluate and
     the command succeeds (GHSA-vjxv-45g9-9296).
     """
-    from labkit.payloads import verify_envelope
-
     verified = []
     for env in envelopes:
         try:
@@ -397,8 +396,6 @@ def vulnerable_log_client_no_witness(entry: Any, log: Any) -> None:
     `TransparencyLogInstance`. Nothing ties the served tree to what anyone
     else was shown, so a log that rewrites history or forks its view passes.
     """
-    from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
-
     proof = entry.inclusion_proof
     if proof is None:
         raise _reject("tlog.inclusion_proof", "no inclusion proof")
@@ -451,8 +448,6 @@ def vulnerable_rekor2_no_cosignatures(bundle: Any, artifact: bytes, trusted_root
     forks its tree for one victim passes (no Sigstore client checks
     cosignatures yet; rekor-tiles ``CLIENTS.md``).
     """
-    from labkit.verify.verifier import explain_bundle
-
     explain_bundle(bundle, artifact, trusted_root, key=key).raise_for_failure()
 
 
@@ -462,9 +457,6 @@ def vulnerable_stateless_witness(old_note: str, proof: Sequence[bytes], new_note
     A log that rewinds to an older checkpoint (one the witness really
     cosigned once) and grows a different tree from there passes.
     """
-    from labkit.tlog import merkle
-    from labkit.tlog.checkpoint import verify_note
-
     old = verify_note(old_note, _origin_line(old_note), log_key, rule="c2sp")
     new = verify_note(new_note, _origin_line(new_note), log_key, rule="c2sp")
     merkle.verify_consistency(old.size, new.size, old.root_hash, new.root_hash, list(proof))
@@ -480,8 +472,6 @@ def vulnerable_quorum_by_signature_lines(note: str, witnesses: Mapping[str, tupl
 
     `witnesses` maps a policy name to (cosigner name, 4-byte key ID).
     """
-    from labkit.tlog.checkpoint import SignedNote
-
     lines = {(s.name, s.key_hint) for s in SignedNote.parse(note).signatures}
     count = sum((name, kid) in lines for name, kid in witnesses.values())
     if count < quorum:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, register
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario, define
 from labkit.attacks.vulnerable import (
     vulnerable_quorum_by_signature_lines,
     vulnerable_rekor2_no_cosignatures,
@@ -35,10 +35,17 @@ from labkit.attacks.vulnerable import (
 )
 from labkit.bundle import Bundle
 from labkit.errors import VerificationError
+from labkit.keyless.trustroot import trusted_root_json
 from labkit.keys import generate
 from labkit.lab import Lab
+from labkit.sign import sign_blob
 from labkit.tlog.checkpoint import NoteSignature, SignedNote
+from labkit.tlog.rekor2 import Rekor2Service, trusted_root_tlog
 from labkit.tlog.tilelog import TileLog
+from labkit.tsa import TimestampAuthority, tsa_entry
+from labkit.tsa.client import LocalTimestamper
+from labkit.verify.verifier import explain_bundle
+from labkit.witness.bundle import require_witness_quorum
 from labkit.witness.cosignature import Cosigner, log_vkey
 from labkit.witness.policy import Policy, parse_policy
 from labkit.witness.service import Witness, add_checkpoint_body
@@ -102,12 +109,6 @@ def _entries(lab: Lab, tag: str, n: int) -> list[bytes]:
 
 def _v2_bundle(lab: Lab, log: TileLog, blob: bytes) -> tuple[Bundle, bytes, object]:
     """Sign `blob` into `log` through the Rekor v2 write path, with a TSA timestamp; (bundle, trusted root, key)."""
-    from labkit.keyless.trustroot import trusted_root_json
-    from labkit.sign import sign_blob
-    from labkit.tlog.rekor2 import Rekor2Service, trusted_root_tlog
-    from labkit.tsa import TimestampAuthority, tsa_entry
-    from labkit.tsa.client import LocalTimestamper
-
     signer = generate("ecdsa-p256", lab=lab, label="attacks/witness/stolen-key")
     with Rekor2Service(log) as svc:
         bundle = sign_blob(blob, signer, tlog=svc.uploader())
@@ -135,9 +136,6 @@ def _set_checkpoint(bundle: Bundle, note: str) -> None:
 
 
 def _labkit_quorum(out: Outcome, bundle: Bundle, blob: bytes, root: bytes, key: object, policy: Policy) -> None:
-    from labkit.verify.verifier import explain_bundle
-    from labkit.witness.bundle import require_witness_quorum
-
     result = explain_bundle(bundle, blob, root, key=key)  # type: ignore[arg-type]
     out.evidence["bundle_checklist"] = result.checklist()
     require_witness_quorum(result, bundle, policy)
@@ -164,7 +162,7 @@ def _split(net: _Network, out: Outcome, tag: str) -> tuple[Bundle, bytes, bytes,
     return bundle, root, blob, key
 
 
-@register(
+@define(
     "witness-split-view",
     number=11,
     title="Rekor v2 split view for one victim, caught by a 2-of-3 witness quorum",
@@ -204,7 +202,7 @@ def witness_split_view(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "witness-rewind",
     number=11,
     title="Tile log rewinds to an older checkpoint, refused by the witness with 409",
@@ -250,7 +248,7 @@ def witness_rewind(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-@register(
+@define(
     "forged-cosignature",
     number=11,
     title="Forged witness cosignatures on a forked checkpoint, refused",

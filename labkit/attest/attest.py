@@ -37,12 +37,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Union
 from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
 from labkit.checks import CheckResult, Recorder, Step, StepStatus, StepTable, Stop
-from labkit.errors import AttestationError, LabkitError, VerificationError
-from labkit.keys import VerifyingKey, generate
+from labkit.errors import AttestationError, KeylessError, LabkitError, VerificationError
+from labkit.hashing import digest_file
+from labkit.keyless.ca import CertificateRequest
+from labkit.keys import VerifyingKey, generate, load_public_key
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
+from labkit.oci.signatures import attach_bundle, attach_signature, list_bundles, make_signature_layer
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
+from labkit.sign import public_key_hint
 from labkit.signers.base import Signer as KeySigner
 from labkit.timestamping import Timestamper, add_timestamps
+from labkit.tlog.entries import dsse_body
 from labkit.verify.verifier import explain_bundle
 
 if TYPE_CHECKING:
@@ -103,9 +108,6 @@ def key_signer(key: KeySigner) -> Signer:
 
 def keyless_signer(instance: Instance, *, identity: str | None = None, identity_token: str | None = None) -> Signer:
     """A keyless signer: an ephemeral key certified by the instance's CA for `identity`."""
-    from labkit.errors import KeylessError
-    from labkit.keyless.ca import CertificateRequest
-
     if identity_token is None:
         if not identity:
             raise KeylessError("keyless attestation needs an identity (or an identity token)")
@@ -141,9 +143,6 @@ def _predicate(predicate_type: str, predicate: PredicateInput, instance: Instanc
 def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | None,
                   annotations: Mapping[str, str] | None = None,
                   timestampers: Sequence[Timestamper] = ()) -> tuple[Envelope, Bundle, Any]:
-    from labkit.sign import public_key_hint
-    from labkit.tlog.entries import dsse_body
-
     envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, signer.key)
     if instance is not None and instance.timestamp_only:
         timestampers = timestampers or instance.timestampers()
@@ -183,8 +182,6 @@ def attest_blob(
         digest = hashlib.sha256(data_or_path).hexdigest()
         name = subject_name or "blob"
     else:
-        from labkit.hashing import digest_file
-
         digest = digest_file(data_or_path, "sha256").hex
         name = subject_name or Path(data_or_path).name
     s = signer if isinstance(signer, Signer) else key_signer(signer)
@@ -224,8 +221,6 @@ def attest_image(
     (with the legacy rekorBundle and, keyless, the certificate annotations).
     `annotations` (``-a``) are signed as the statement subject's annotations.
     """
-    from labkit.oci.signatures import attach_bundle, attach_signature, make_signature_layer
-
     s = signer if isinstance(signer, Signer) else key_signer(signer)
     statement = make_statement(docker_reference, image.digest.hex, predicate_type,
                                _predicate(predicate_type, predicate, instance))
@@ -387,8 +382,6 @@ def _policy_and_key(
     if key is None and identity is None:
         raise AttestationError("verifying an attestation needs a key or an identity (keyless)")
     if isinstance(key, (bytes, bytearray)):
-        from labkit.keys import load_public_key
-
         key = load_public_key(bytes(key))
     return key, identity
 
@@ -409,8 +402,6 @@ def explain_blob_attestation(
         if isinstance(data_or_path, (bytes, bytearray)):
             digest = hashlib.sha256(data_or_path).hexdigest()
         else:
-            from labkit.hashing import digest_file
-
             digest = digest_file(data_or_path, "sha256").hex
     except LabkitError as exc:
         r = AttestationResult(predicate_type)
@@ -437,8 +428,6 @@ def verify_blob_attestation(
 
 def image_attestations(store: Store, image: Descriptor | str) -> list[tuple[str, Bundle | bytes]]:
     """The attestation bundles stored as referrers of `image`: (predicate type annotation, bundle)."""
-    from labkit.oci.signatures import list_bundles
-
     digest = image if isinstance(image, str) else str(image.digest)
     out: list[tuple[str, Bundle | bytes]] = []
     for ref, data in list_bundles(store, digest):

@@ -11,10 +11,12 @@ pinned in ``requirements.txt``; `slsa_provenance` records the build inputs
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import gzip
 import hashlib
 import io
+import json
 import re
 import tarfile
 import uuid
@@ -22,8 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from labkit import __version__
 from labkit.errors import AttestationError
 from labkit.lab import Clock, FixedClock
+from labkit.oci.builder import build_from_dict
+from labkit.oci.descriptor import parse_manifest
 
 if TYPE_CHECKING:
     from labkit.oci.builder import BuiltImage
@@ -68,8 +73,6 @@ def demo_image_spec() -> dict[str, Any]:
 
 def build_demo_image(store: Any) -> BuiltImage:
     """Build the demo image into `store` (an OCI layout or registry repository)."""
-    from labkit.oci.builder import build_from_dict
-
     return build_from_dict(store, demo_image_spec())
 
 
@@ -86,10 +89,6 @@ class ImageContents:
 
 def read_image(store: Store, ref: str) -> ImageContents:
     """Open an image from `store` (tag or digest) and list its files."""
-    import json
-
-    from labkit.oci.descriptor import parse_manifest
-
     data, desc = store.get_manifest(ref)
     manifest = parse_manifest(data)
     try:
@@ -143,8 +142,6 @@ def cyclonedx_sbom(
     contents: ImageContents, *, name: str = DEMO_IMAGE_NAME, clock: Clock | None = None
 ) -> dict[str, Any]:
     """A CycloneDX 1.5 JSON SBOM of the image (container, files, Python packages)."""
-    from labkit import __version__
-
     components: list[dict[str, Any]] = []
     for pkg, version in _python_packages(contents):
         components.append({"type": "library", "name": pkg, "version": version,
@@ -171,8 +168,6 @@ def cyclonedx_sbom(
 
 def spdx_sbom(contents: ImageContents, *, name: str = DEMO_IMAGE_NAME, clock: Clock | None = None) -> dict[str, Any]:
     """An SPDX 2.3 JSON document for the image (one package per image and Python package, files)."""
-    from labkit import __version__
-
     hexd = contents.digest.split(":", 1)[1]
     packages: list[dict[str, Any]] = [{
         "SPDXID": "SPDXRef-image", "name": name, "versionInfo": contents.digest,
@@ -210,8 +205,6 @@ def spdx_sbom(contents: ImageContents, *, name: str = DEMO_IMAGE_NAME, clock: Cl
 def slsa_provenance(contents: ImageContents, spec: Mapping[str, Any] | None = None, *,
                     clock: Clock | None = None, invocation_id: str = "lab-build-1") -> dict[str, Any]:
     """SLSA provenance v1 for building the image from `spec` (default: the demo spec)."""
-    from labkit import __version__
-
     spec = dict(spec if spec is not None else demo_image_spec())
     started = _timestamp(clock)
     finished = _timestamp(clock)
@@ -233,7 +226,4 @@ def slsa_provenance(contents: ImageContents, spec: Mapping[str, Any] | None = No
 
 
 def _b64_json(value: Any) -> str:
-    import base64
-    import json
-
     return base64.b64encode(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).decode()

@@ -13,7 +13,7 @@ import json
 
 
 def _list(args: argparse.Namespace) -> int:
-    from labkit.attacks.scenario import scenarios
+    from labkit.attacks.catalogue import scenarios
 
     for s in scenarios():
         print(f"{s.number:>2}  {s.id:<18} {s.title}")
@@ -41,7 +41,8 @@ def _target(args: argparse.Namespace) -> object:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from labkit.attacks.scenario import RegistryTarget, get_scenario
+    from labkit.attacks.catalogue import get_scenario
+    from labkit.attacks.scenario import RegistryTarget
 
     scenario = get_scenario(args.id)
     target = _target(args)

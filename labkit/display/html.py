@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from labkit.keys import SigningKey, VerifyingKey
+
 __all__ = [
     "HTML",
     "hexdump",
@@ -236,8 +238,6 @@ def pem_view(pem: bytes | str, *, title: str | None = None, show_body: bool = Tr
 
 def key_summary(key: Any, *, title: str | None = None) -> HTML:
     """A table describing a `SigningKey` or `VerifyingKey`: algorithm, size, key id, lab or real."""
-    from labkit.keys import SigningKey, VerifyingKey
-
     if isinstance(key, SigningKey):
         pub = key.public_key()
         rows: list[tuple[str, str]] = [("kind", "private (signing) key")]

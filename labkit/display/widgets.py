@@ -18,9 +18,11 @@ import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from labkit.attacks import run_scenario, scenarios
 from labkit.checks import CheckResult
 from labkit.display.checks import checklist
 from labkit.display.html import HTML, hexdump
+from labkit.display.merkle import tree_svg
 from labkit.errors import InputError
 
 __all__ = ["attack_chooser", "attack_view", "flip_bit", "merkle_explorer", "tamper_explorer", "tamper_view"]
@@ -66,8 +68,6 @@ def tamper_explorer(data: bytes, verify: Callable[[bytes], CheckResult]) -> Any:
 
 def attack_view(scenario_id: str) -> HTML:
     """Run one attack scenario in a fresh sandbox and show its outcome as text."""
-    from labkit.attacks import run_scenario
-
     report = run_scenario(scenario_id).report()
     style = "font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap"
     return HTML(f'<pre style="{style}">{html.escape(report)}</pre>', report)
@@ -77,7 +77,6 @@ def attack_chooser(ids: Sequence[str] | None = None) -> Any:
     """A drop-down of attack scenarios; choosing one runs it and shows `attack_view`."""
     import ipywidgets as widgets
 
-    from labkit.attacks import scenarios
 
     choices = list(ids) if ids is not None else [s.id for s in scenarios()]
     if not choices:
@@ -97,7 +96,6 @@ def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: i
     """Sliders for tree size and leaf index over `leaves` (leaf hashes) on the Merkle picture."""
     import ipywidgets as widgets
 
-    from labkit.display.merkle import tree_svg
 
     if not leaves:
         raise InputError("a Merkle picture needs at least one leaf")

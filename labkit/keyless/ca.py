@@ -27,7 +27,7 @@ from labkit.errors import KeylessError, VerificationError
 from labkit.keyless.checks import IssuanceCheck
 from labkit.keyless.ctlog import SCT_LIST_OID, CTLog, encode_sct_list_extension
 from labkit.keyless.identity import email_problem, uri_problem
-from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, explain_token
+from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, decode_unverified, explain_token
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, Entropy, SystemClock, SystemEntropy
 
@@ -130,8 +130,6 @@ class CertificateRequest:
     @classmethod
     def create(cls, key: SigningKey, token: str) -> CertificateRequest:
         """Sign the token's subject with the ephemeral `key` (Fulcio's challenge)."""
-        from labkit.keyless.oidc import decode_unverified
-
         return cls(key.public_key(), key.sign(_challenge(decode_unverified(token).claims).encode()))
 
     @classmethod

@@ -48,8 +48,10 @@ from labkit.keyless.trustroot import (
 )
 from labkit.keys import SigningKey, generate, load_secret_pem, make_private_dir, save_secret_pem
 from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
+from labkit.oci.layout import OCILayout
 from labkit.signingconfig import SigningConfig
 from labkit.timestamping import Timestamper, timestampers_for
+from labkit.tlog.store import TransparencyLog
 from labkit.tsa.authority import TimestampAuthority
 from labkit.tsa.chain import DEFAULT_TSA_URL, TSAMaterial, create_tsa, tsa_entry
 from labkit.tsa.store import load_tsa, save_tsa
@@ -191,8 +193,6 @@ class Instance:
             atomic_write(root / "ca" / "intermediate.pem", inter_cert.public_bytes(serialization.Encoding.PEM))
             _save_tsa(root, create_tsa(lab=lab, now=created))
             try:
-                from labkit.oci.layout import OCILayout
-
                 OCILayout.init(root / "oci")
             except ImportError:  # pragma: no cover - the OCI package is part of labkit
                 (root / "oci").mkdir(exist_ok=True)
@@ -226,7 +226,6 @@ class Instance:
         """Lab clocks resume after the last logged entry, so reopening never goes back in time."""
         if not (self.path / "tlog").is_dir():
             return self.created
-        from labkit.tlog.store import TransparencyLog
 
         key = generate(_KEYS["tlog"], lab=Lab(seed=str(self.config["seed"])), label="instance/tlog")
         log = TransparencyLog.open(self.path / "tlog", key=key)
@@ -305,8 +304,6 @@ class Instance:
             return self._tlog
 
     def _open_tlog(self) -> Any:
-        from labkit.tlog.store import TransparencyLog
-
         # Rekor v1 names its checkpoints after the log's hostname.
         host = self.url("tlog_url").split("://", 1)[-1].split("/", 1)[0]
         return TransparencyLog.open(self.path / "tlog", key=self.tlog_key, clock=self.clock, name=host)

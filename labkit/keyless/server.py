@@ -30,7 +30,13 @@ from labkit._internal.wsgi import HTTPError as _HTTPError
 from labkit._internal.wsgi import json_response as _respond
 from labkit._internal.wsgi import read_json as _read_json
 from labkit.errors import LabkitError
+from labkit.keyless.ca import CertificateRequest
 from labkit.keyless.checks import IssuanceRefused
+from labkit.keyless.trustroot import client_trust_config
+from labkit.keys import load_public_key
+from labkit.tlog.server import LogServer
+from labkit.tsa.server import TIMESTAMP_PATH
+from labkit.tsa.server import make_app as make_tsa_app
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
@@ -50,11 +56,6 @@ def _pem(cert: Any) -> str:
 
 def make_app(instance: Instance, *, max_body: int = MAX_BODY) -> Callable[[Environ, StartResponse], list[bytes]]:
     """The WSGI application for `instance`'s issuer and CA."""
-    from labkit.keyless.ca import CertificateRequest
-    from labkit.keys import load_public_key
-    from labkit.tsa.server import TIMESTAMP_PATH
-    from labkit.tsa.server import make_app as make_tsa_app
-
     tsa_app = make_tsa_app(instance.tsa)
 
     def read_json(environ: Environ) -> Any:
@@ -132,8 +133,6 @@ class InstanceServer:
     """Serve an instance's issuer + CA and its transparency log on 127.0.0.1, in background threads."""
 
     def __init__(self, instance: Instance, *, threads: int = 4, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> None:
-        from labkit.tlog.server import LogServer
-
         self.instance = instance
         self._server = BackgroundServer(make_app(instance), threads=threads,
                                         max_request_body_size=MAX_BODY + 4096, ident="labkit-ca", timeouts=timeouts)
@@ -147,8 +146,6 @@ class InstanceServer:
     @property
     def tsa_url(self) -> str:
         """The timestamp endpoint (RFC 3161 over HTTP, as sigstore's timestamp-authority serves it)."""
-        from labkit.tsa.server import TIMESTAMP_PATH
-
         return self._server.url + TIMESTAMP_PATH
 
     @property
@@ -175,8 +172,6 @@ class InstanceServer:
 
     def client_trust_config_json(self) -> bytes:
         """A ClientTrustConfig whose signing config points at these loopback servers."""
-        from labkit.keyless.trustroot import client_trust_config
-
         doc = client_trust_config(
             self.instance.trusted_root(), ca_url=self.url, oidc_url=self.url,
             tlog_url=None if self.instance.timestamp_only else self.tlog_url,

@@ -21,8 +21,11 @@ from labkit.hashing import proto_name
 from labkit.keyless.ca import CertificateRequest, IssuedCertificate
 from labkit.keyless.oidc import IdentityToken, decode_unverified
 from labkit.keys import SigningKey, generate
+from labkit.oci.signatures import attach_signature, make_signature_layer
+from labkit.payloads import simple_signing_payload
 from labkit.sign import open_artifact
 from labkit.timestamping import Timestamper, add_timestamps
+from labkit.tlog.entries import hashedrekord_body
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
@@ -127,8 +130,6 @@ def sign_keyless(
 
 def _log(instance: Instance, issued: IssuedCertificate, digest: bytes, hash_name: str, signature: bytes) -> LogEntry:
     """Log a hashedrekord entry; refuse one integrated outside the certificate's validity."""
-    from labkit.tlog.entries import hashedrekord_body
-
     # Rekor hashedrekord v0.0.1: publicKey.content is the PEM leaf certificate.
     entry = instance.log_append(hashedrekord_body(signature, issued.pem(), digest, algorithm=hash_name))
     cert = issued.certificate
@@ -193,9 +194,6 @@ def sign_image_keyless(
     The ``.sig`` layer carries the signature, the leaf certificate and chain
     (PEM) and the log entry as cosign's ``dev.sigstore.cosign/bundle``.
     """
-    from labkit.oci.signatures import attach_signature, make_signature_layer
-    from labkit.payloads import simple_signing_payload
-
     payload = simple_signing_payload(docker_reference, str(image.digest), dict(annotations) if annotations else None)
     result = sign_keyless(instance, payload, identity=identity, identity_token=identity_token, claims=claims)
     layer = make_signature_layer(

@@ -69,6 +69,7 @@ from labkit.payloads import (
     sign_envelope,
     simple_signing_payload,
 )
+from labkit.sign import public_key_hint
 from labkit.signers.base import Signer
 from labkit.timestamping import Timestamper, add_timestamps
 
@@ -455,8 +456,6 @@ def sign_image(
     sig_desc = attach_signature(store, image.digest, layer, payload)
     bundle = referrer = None
     if new_bundle_format:
-        from labkit.sign import public_key_hint
-
         statement = Statement(
             [Subject(docker_reference, {image.digest.algorithm: image.digest.hex})], COSIGN_SIGN_PREDICATE, {}
         )

@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from labkit.attest.predicates import resolve_predicate_type
 from labkit.errors import LabkitError, VerificationError
 from labkit.keys import VerifyingKey
-from labkit.policy.glob import normalize_image
+from labkit.policy.glob import _kyverno_regex, normalize_image
 from labkit.policy.model import (
     AttestationRequirement,
     Authority,
@@ -150,8 +151,6 @@ def _lookup(predicate: Any, path: tuple[str, ...]) -> Any:
 
 def _eq(actual: Any, expected: Any) -> bool:
     if isinstance(expected, str) and isinstance(actual, str) and any(c in expected for c in "*?"):
-        from labkit.policy.glob import _kyverno_regex
-
         return _kyverno_regex(expected).match(actual) is not None
     return bool(actual == expected)
 
@@ -203,8 +202,6 @@ def _signer_matches(auth: Authority, ev: Evidence) -> bool:
 
 
 def _predicate_ok(req: AttestationRequirement, ev: Evidence) -> str | None:
-    from labkit.attest.predicates import resolve_predicate_type
-
     try:
         ptype = resolve_predicate_type(req.predicate_type)
     except LabkitError as exc:

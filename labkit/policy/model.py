@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from labkit.attest.predicates import resolve_predicate_type
 from labkit.errors import LabkitError, PolicyError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.policy.cue import CuePolicy, compile_cue
@@ -236,8 +237,6 @@ def _public_keys(text: Any, path: str) -> tuple[VerifyingKey, ...]:
 
 
 def _predicate_type_uri(value: Any, path: str) -> str:
-    from labkit.attest.predicates import resolve_predicate_type
-
     name = _string(value, path)
     try:
         return resolve_predicate_type(name).uri

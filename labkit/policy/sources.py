@@ -23,10 +23,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from cryptography import x509
+
+from labkit.bundle import Bundle
 from labkit.errors import LabkitError, StoreError
 from labkit.keys import VerifyingKey
+from labkit.oci.signatures import list_bundles
+from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
 from labkit.policy.evaluate import Evidence
 from labkit.policy.glob import ImageName, normalize_image
+from labkit.verify import explain_bundle
+from labkit.verify.policy import AnyIdentity, certificate_identity
+from labkit.verify.trustroot import TrustedRoot
 
 __all__ = ["COSIGN_SIGN_PREDICATE", "OCIEvidenceSource"]
 
@@ -49,8 +57,6 @@ class OCIEvidenceSource:
         *,
         lookup: Callable[[ImageName], Any] | None = None,
     ) -> None:
-        from labkit.verify.trustroot import TrustedRoot
-
         self.trusted_root = (
             trusted_root if isinstance(trusted_root, TrustedRoot) else TrustedRoot.from_json(trusted_root)
         )
@@ -75,13 +81,6 @@ class OCIEvidenceSource:
 
     def evidence(self, image: str) -> Sequence[Evidence]:
         """The signatures and attestations stored next to `image`, as evidence."""
-        from cryptography import x509
-
-        from labkit.bundle import Bundle
-        from labkit.oci.signatures import list_bundles
-        from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
-        from labkit.verify import explain_bundle
-        from labkit.verify.policy import AnyIdentity, certificate_identity
 
         name = normalize_image(image)
         store = self._store(name)

@@ -12,8 +12,11 @@ from labkit._internal.fsutil import read_bytes
 from labkit.errors import KeyFileError
 from labkit.keyfile import COSIGN_PEM_TYPE, SIGSTORE_PEM_TYPE, load_private_key
 from labkit.keys import KeyAlgorithm, VerifyingKey, load_public_key
+from labkit.signers import awskms, pkcs11
+from labkit.signers.awskms import AwsKmsSigner
 from labkit.signers.base import KeyURIError, LocatedSigner
 from labkit.signers.filekey import FileKeySigner
+from labkit.signers.pkcs11 import Pkcs11Signer
 from labkit.signers.uri import AwsKmsURI, Pkcs11URI, UnsupportedKmsURI, is_key_uri, parse_key_uri
 
 __all__ = ["create_in_home", "signer_for", "verifying_key_for"]
@@ -46,10 +49,7 @@ def signer_for(ref: str, *, password: str | bytes | None = None) -> LocatedSigne
     # The token and KMS clients are optional dependencies, imported only when such a URI is used.
     try:
         if isinstance(uri, Pkcs11URI):
-            from labkit.signers.pkcs11 import Pkcs11Signer
-
             return Pkcs11Signer.open(uri)
-        from labkit.signers.awskms import AwsKmsSigner
 
         return AwsKmsSigner.open(uri)
     except ImportError as exc:
@@ -66,10 +66,7 @@ def verifying_key_for(ref: str) -> VerifyingKey:
     uri = _parse(ref)
     try:
         if isinstance(uri, Pkcs11URI):
-            from labkit.signers import pkcs11
-
             return pkcs11.read_public_key(uri)
-        from labkit.signers import awskms
 
         return awskms.read_public_key(uri)
     except ImportError as exc:
@@ -83,10 +80,7 @@ def create_in_home(ref: str, algorithm: str | KeyAlgorithm) -> VerifyingKey:
     uri = _parse(ref)
     try:
         if isinstance(uri, Pkcs11URI):
-            from labkit.signers import pkcs11
-
             return pkcs11.generate_on_token(uri, algorithm)
-        from labkit.signers import awskms
 
         return awskms.create_key(uri, algorithm)
     except ImportError as exc:

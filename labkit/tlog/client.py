@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -107,8 +108,6 @@ class RekorClient:
     def upload_hashedrekord(self, signature: bytes, public_key_or_cert_pem: bytes, artifact_sha256: bytes | str,
                             *, algorithm: str = "sha256") -> LogEntry:
         """Log a signature over an artifact digest."""
-        import json
-
         body = hashedrekord_body(signature, public_key_or_cert_pem, artifact_sha256, algorithm=algorithm)
         return self.create_entry(json.loads(body))
 

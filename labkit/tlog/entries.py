@@ -31,9 +31,11 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
+from labkit.bundle import InclusionProof, TransparencyLogEntry
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.tlog import merkle
+from labkit.tlog.checkpoint import SignedNote
 from labkit.tlog.checks import LogCheck
 
 if TYPE_CHECKING:
@@ -533,8 +535,6 @@ class LogEntry:
 
     def to_bundle_entry(self) -> TransparencyLogEntry:
         """The entry as a Sigstore bundle ``TransparencyLogEntry`` (protobuf-specs sigstore_rekor.proto)."""
-        from labkit.bundle import InclusionProof, TransparencyLogEntry
-
         parsed = self.parsed
         proof = None
         if self.inclusion_proof is not None:
@@ -615,8 +615,6 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
         actual,
     )
     if p.checkpoint:
-        from labkit.tlog.checkpoint import SignedNote
-
         try:
             ck = SignedNote.parse(p.checkpoint).checkpoint()
             ok = ck.size == p.tree_size and ck.root_hash == p.root_hash

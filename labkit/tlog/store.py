@@ -49,6 +49,7 @@ from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_not
 from labkit.tlog.entries import (
     EntryProof,
     LogEntry,
+    _canonical_pem,
     dsse_body,
     hashedrekord_body,
     parse_body,
@@ -539,8 +540,6 @@ class TransparencyLog:
         if hash is not None:
             keys.append("sha256:" + hash.hex() if isinstance(hash, bytes) else search_hash(hash))
         if public_key is not None:
-            from labkit.tlog.entries import _canonical_pem
-
             keys.append("sha256:" + hashlib.sha256(_canonical_pem(public_key)).hexdigest())
         if email is not None:
             keys.append(email.strip().lower())

@@ -34,6 +34,7 @@ sigstore-conformance suite when a learner has them (labkit does not ship them).
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,9 +44,13 @@ from types import MappingProxyType
 from labkit._internal.fsutil import atomic_write
 from labkit.bundle import Bundle, InclusionProof, MessageSignature, TransparencyLogEntry
 from labkit.errors import InputError
+from labkit.keyless.instance import Instance
+from labkit.keyless.sign import sign_blob_keyless
 from labkit.keys import generate
 from labkit.lab import FixedClock, Lab
 from labkit.tlog.checkpoint import NoteSignature, SignedNote, sign_note
+from labkit.tsa.authority import TimestampAuthority
+from labkit.tsa.client import LocalTimestamper
 from labkit.verify.policy import Identity
 from labkit.verify.steps import VerificationResult
 from labkit.verify.verifier import explain_bundle, verify_bundle
@@ -161,9 +166,6 @@ def make_broken_bundles(lab_dir: str | os.PathLike[str], seed: str = "labkit-sam
     `lab_dir` must not hold a labkit instance yet (`InputError` otherwise).
     The same `seed` gives the same bytes on every run and machine.
     """
-    from labkit.keyless.instance import Instance
-    from labkit.keyless.sign import sign_blob_keyless
-
     folder = Path(lab_dir)
     with Instance.create(folder / "instance", seed=seed) as instance:
         signed = [sign_blob_keyless(instance, data, identity=SAMPLE_IDENTITY) for data in RELEASES]
@@ -262,13 +264,6 @@ def make_timestamp_bundles(lab_dir: str | os.PathLike[str], seed: str = "labkit-
 
     ``good`` verifies; each case of `TIMESTAMP_CASES` fails at ``timestamp.rfc3161``.
     """
-    import datetime as _dt
-
-    from labkit.keyless.instance import Instance
-    from labkit.keyless.sign import sign_blob_keyless
-    from labkit.tsa.authority import TimestampAuthority
-    from labkit.tsa.client import LocalTimestamper
-
     folder = Path(lab_dir)
     with Instance.create(folder / "instance", seed=seed) as instance:
         signed = [sign_blob_keyless(instance, data, identity=SAMPLE_IDENTITY, timestampers=instance.timestampers())

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import warnings
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
 from labkit._internal.cms_fastpath import (
@@ -180,10 +182,6 @@ def _signer_algorithms(data: bytes) -> tuple[str, str]:
 
 def _untrusted_embedded_signer(data: bytes, root: TrustedRoot) -> str:
     """For a response the strict decoder refuses: name its embedded signer if no trusted TSA issued it."""
-    import warnings
-
-    from cryptography.hazmat.primitives.serialization import pkcs7
-
     try:
         _, body, _ = der_item(data, 0)  # TimeStampResp SEQUENCE
         _, status_start, status_len = der_item(data, body)  # PKIStatusInfo

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal import protojson
 from labkit._internal.cms_fastpath import TsaAnchor
+from labkit._internal.fsutil import read_bytes
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
 from labkit.errors import KeyFileError, KeylessError
 from labkit.keys import VerifyingKey, load_public_key
@@ -357,8 +358,6 @@ class TrustedRoot:
     @classmethod
     def from_file(cls, path: str) -> TrustedRoot:
         """Read and parse a trusted_root.json file."""
-        from labkit._internal.fsutil import read_bytes
-
         return cls.from_json(read_bytes(path, "trusted root"), source=str(path))
 
     @classmethod

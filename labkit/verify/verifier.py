@@ -35,6 +35,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from labkit._internal.fsutil import read_bytes
 from labkit.bundle import BUNDLE_MEDIA_TYPES, Bundle, InclusionProof, MessageSignature, TransparencyLogEntry
 from labkit.checks import Recorder, Stop
 from labkit.errors import InputError, LabkitError
@@ -208,8 +209,6 @@ class Artifact:
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> Artifact:
         """An artifact from a file's bytes."""
-        from labkit._internal.fsutil import read_bytes
-
         return cls.from_bytes(read_bytes(path, "artifact"))
 
     @property

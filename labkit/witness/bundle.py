@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from labkit.bundle import Bundle
 from labkit.checks import CheckResult
+from labkit.errors import LabkitError
 from labkit.keys import VerifyingKey
+from labkit.tlog.checks import LogCheck
 from labkit.witness.policy import Policy, explain_quorum
 
 __all__ = ["explain_witness_quorum", "require_witness_quorum"]
@@ -29,9 +31,6 @@ _SPEC = "C2SP tlog-cosignature"
 def explain_witness_quorum(bundle: Bundle | bytes | str, policy: Policy, *, log_key: VerifyingKey | None = None,
                            now: int | None = None) -> CheckResult:
     """The quorum steps for every transparency log entry of `bundle` (a `Bundle` or its JSON; never raises)."""
-    from labkit.errors import LabkitError
-    from labkit.tlog.checks import LogCheck
-
     result = LogCheck("witness quorum")
     try:
         bundle = bundle if isinstance(bundle, Bundle) else Bundle.from_json(bundle)

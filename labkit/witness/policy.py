@@ -12,13 +12,16 @@ records the steps (never raises); `verify_quorum` raises the first failure.
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit._internal.fsutil import open_for_reading
 from labkit.errors import CheckpointError, LabkitError, PolicyError
 from labkit.keys import VerifyingKey
-from labkit.tlog.checkpoint import Checkpoint, SignedNote
+from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
 from labkit.tlog.checks import LogCheck
 from labkit.witness.cosignature import ED25519, CosignerKey, VKey, parse_vkey
 
@@ -69,8 +72,6 @@ class Policy:
 
 
 def _b64(data: bytes) -> str:
-    import base64
-
     return base64.b64encode(data).decode()
 
 
@@ -172,8 +173,6 @@ def explain_quorum(note: str | SignedNote, policy: Policy, *, log_key: Verifying
     each witness's line must verify (C2SP signed-note: an invalid signature by a known key rejects);
     then the quorum. With `now`, cosignatures timestamped in the future are refused.
     """
-    from labkit.tlog.checkpoint import explain_note
-
     result = QuorumCheck("witness quorum")
     try:
         parsed = note if isinstance(note, SignedNote) else SignedNote.parse(note)
@@ -231,6 +230,4 @@ def verify_quorum(note: str | SignedNote, policy: Policy, *, log_key: VerifyingK
 
 
 def _log_verifying_key(vkey: VKey) -> VerifyingKey:
-    from cryptography.hazmat.primitives.asymmetric import ed25519
-
     return VerifyingKey.from_key(ed25519.Ed25519PublicKey.from_public_bytes(vkey.raw))

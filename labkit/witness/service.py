@@ -34,7 +34,7 @@ from labkit.errors import LabkitError, LogError
 from labkit.keys import VerifyingKey
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
-from labkit.tlog.tileclient import TileClient
+from labkit.tlog.tileclient import TileClient, _is_loopback  # the one loopback rule labkit's clients share
 from labkit.witness.cosignature import Cosigner
 
 __all__ = ["MAX_PROOF_LINES", "Witness", "WitnessAnswer", "WitnessApp", "WitnessServer", "add_checkpoint_body",
@@ -281,10 +281,6 @@ def serve_witness(witness: Witness, *, host: str = "127.0.0.1", port: int = 0) -
 def submit(url: str, old_size: int, proof: Iterable[bytes], note: str, *, timeout: float = 10.0) -> WitnessAnswer:
     """POST an add-checkpoint request to the witness at `url` (loopback) and return its answer."""
     import requests
-
-    from labkit.tlog.tileclient import (
-        _is_loopback,  # the one loopback rule labkit's clients share
-    )
 
     host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
     if not _is_loopback(host):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.attacks.scenario import RegistryTarget
+from labkit.attacks import RegistryTarget
 from labkit.oci.server import LocalRegistry
 from tests.conftest import require_tool
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, Verdict
+from labkit.attacks import LABKIT_MODE, Outcome, Verdict
 
 
 def assert_both_halves(outcome: Outcome, *vulnerable_modes: str, reason: str | None = None) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from labkit.attacks.scenario import run_scenario
+from labkit.attacks import run_scenario
 from tests.attacks.helpers import assert_both_halves
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from labkit.attacks.scenario import RegistryTarget
+from labkit.attacks import RegistryTarget
 from labkit.cli import main
 
 

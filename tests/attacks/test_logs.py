@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from labkit.attacks.scenario import run_scenario
+from labkit.attacks import run_scenario
 from tests.attacks.helpers import assert_both_halves
 
 

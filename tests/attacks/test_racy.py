@@ -4,8 +4,8 @@ import tempfile
 
 import pytest
 
+from labkit.attacks import RegistryTarget, run_scenario
 from labkit.attacks.sandbox import SandboxRegistry
-from labkit.attacks.scenario import RegistryTarget, run_scenario
 from labkit.attacks.vulnerable import LegacySignature
 from labkit.errors import RegistryError
 from labkit.keys import generate

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from labkit.attacks import run_scenario
 from labkit.attacks.relatives import malleate
-from labkit.attacks.scenario import run_scenario
 from labkit.keys import generate
 from labkit.lab import Lab
 from tests.attacks.helpers import assert_both_halves

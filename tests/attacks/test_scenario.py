@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from labkit.attacks.scenario import get_scenario, scenarios
+from labkit.attacks import get_scenario, scenarios
 from labkit.attacks.vulnerable import MODES
 from labkit.errors import AttackError
 
@@ -33,3 +33,23 @@ def test_vulnerable_modes_are_not_reachable_from_the_verify_api() -> None:
             "print('labkit.attacks.vulnerable' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_catalogue_lists_every_defined_scenario_once() -> None:
+    # The catalogue is an explicit list (no registry filled by import side effects): a scenario defined in a
+    # module but missing from the list would never run, so every module-level Scenario must be in it.
+    import importlib
+    import pkgutil
+
+    import labkit.attacks
+    from labkit.attacks.catalogue import CATALOGUE
+    from labkit.attacks.scenario import Scenario
+
+    defined = set()
+    for info in pkgutil.iter_modules(labkit.attacks.__path__, "labkit.attacks."):
+        module = importlib.import_module(info.name)
+        defined |= {v.id for v in vars(module).values() if isinstance(v, Scenario)}
+    ids = [s.id for s in CATALOGUE]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == defined
+    assert [s.number for s in CATALOGUE] == sorted(s.number for s in CATALOGUE)

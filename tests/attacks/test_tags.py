@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from labkit.attacks.scenario import RegistryTarget, run_scenario
+from labkit.attacks import RegistryTarget, run_scenario
 from tests.attacks.helpers import assert_both_halves
 
 
