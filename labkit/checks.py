@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, TypeVar
 
+from labkit._internal.checklist_html import NOT_REACHED, checklist_markup
 from labkit.errors import LabkitError, VerificationError
 
 __all__ = ["NOT_REACHED", "CheckResult", "Recorder", "Step", "StepStatus", "StepTable", "Stop"]
 
 #: The detail of a step skipped because an earlier step failed.
-NOT_REACHED = "not reached"
 
 
 class StepStatus(str, enum.Enum):
@@ -215,9 +215,7 @@ class CheckResult:
         return lines
 
     def _repr_html_(self) -> str:
-        from labkit.display.checks import checklist
-
-        return checklist(self).html
+        return checklist_markup(self)
 
     def error(self, step: Step | None) -> LabkitError:
         """The error `raise_for_failure` raises for the failed `step` (None: the run did not complete).

@@ -1,0 +1,39 @@
+"""Hidden dependencies (issue 13): imports sit at module level outside labkit/cli/, and the step model does not
+import its renderer (the `labkit.checks` <-> `labkit.display.checks` circle is gone)."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import labkit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_no_function_level_import_of_labkit_outside_cli() -> None:
+    spec = importlib.util.spec_from_file_location("labkit_tools_imports", ROOT / "tools" / "imports.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    hidden = [
+        f"{path}:{line} {module}"
+        for path, line, module in tool.function_imports(Path(labkit.__file__).parent)
+        if module.startswith(("labkit", ".")) and not path.startswith("labkit/cli/")
+    ]
+    assert not hidden, "move these imports to module level: " + ", ".join(hidden)
+
+
+def test_the_step_model_does_not_import_the_display_layer() -> None:
+    code = "import sys, labkit.checks; print(sorted(m for m in sys.modules if m.startswith('labkit.display')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_attack_catalogue_imports_standalone() -> None:
+    # Each entry point of the attack lab imports on its own (no circle through a registry).
+    for module in ("labkit.attacks.scenario", "labkit.attacks.catalogue", "labkit.attacks.tags", "labkit.checks",
+                   "labkit.display.checks"):
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
