@@ -4,7 +4,8 @@ labkit itself is pure Python. A few lessons and tests also drive programs
 installed outside Python: a real OCI registry, independent OCI clients, a
 headless browser, a software HSM. Each is declared once here with every name
 its binary ships under (Debian's ``docker-registry`` is Homebrew's
-``registry``) and what to install on Debian/Ubuntu, macOS and Windows (WSL).
+``registry``), any library it is useless without (SoftHSM's PKCS#11 module),
+and what to install on Debian/Ubuntu, macOS and Windows (WSL).
 
     find("docker-registry")        # the binary's path, or None
     needs("docker-registry")       # notebooks: True, or print what to install and return False
@@ -34,6 +35,7 @@ __all__ = [
     "available",
     "find",
     "install_hint",
+    "library",
     "missing_message",
     "needs",
     "require",
@@ -64,6 +66,8 @@ class SystemTool:
     debian: str
     macos: str
     windows: str
+    #: Files of which one must exist for the tool to count as installed (a module the binary is useless without).
+    libraries: tuple[str, ...] = ()
 
     def install_hint(self) -> str:
         """What to install, per platform, on one line each."""
@@ -107,8 +111,11 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
     ),
     SystemTool(
         "softhsm2-util", ("softhsm2-util",),
-        "PKCS#11 tests against a software HSM (SoftHSM v2)",
+        "a software HSM (SoftHSM v2): notebook 14's token cells and the PKCS#11 signing tests",
         "sudo apt-get install softhsm2", "brew install softhsm", _wsl("softhsm2"),
+        # its PKCS#11 module, where Debian/Ubuntu, Fedora and Homebrew (Intel, Apple silicon) install it
+        libraries=("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib64/pkcs11/libsofthsm2.so",
+                   "/usr/local/lib/softhsm/libsofthsm2.so", "/opt/homebrew/lib/softhsm/libsofthsm2.so"),
     ),
     SystemTool(
         "openssl", ("openssl",),
@@ -143,11 +150,15 @@ def _disabled() -> set[str]:
     return {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
 
 
-def find(name: str) -> str | None:
-    """The path of tool `name` under any of its binary names, or None when it is missing or disabled."""
+def library(name: str) -> str | None:
+    """The first of tool `name`'s declared libraries that exists, or None (also when the tool is disabled)."""
     t = tool(name)
     if t.name in _disabled():
         return None
+    return next((p for p in t.libraries if os.path.isfile(p)), None)
+
+
+def _binary(t: SystemTool) -> str | None:
     for binary in t.binaries:
         found = shutil.which(binary)
         if found:
@@ -158,6 +169,15 @@ def find(name: str) -> str | None:
             if path.is_file() and os.access(path, os.X_OK):
                 return str(path)
     return None
+
+
+def find(name: str) -> str | None:
+    """The path of tool `name` under any of its binary names, or None when it is missing, disabled, or lacks
+    the library it needs (`SystemTool.libraries`)."""
+    t = tool(name)
+    if t.name in _disabled() or (t.libraries and library(name) is None):
+        return None
+    return _binary(t)
 
 
 def available(name: str) -> bool:
@@ -174,7 +194,12 @@ def missing_message(name: str, why: str = "") -> str:
     """One line saying that `name` is missing and what it is needed for."""
     t = tool(name)
     names = " or ".join(f"`{b}`" for b in t.binaries)
-    state = "is disabled by " + DISABLE_ENV if t.name in _disabled() else f"is not installed (no {names} found)"
+    if t.name in _disabled():
+        state = "is disabled by " + DISABLE_ENV
+    elif _binary(t) is not None and t.libraries and library(name) is None:
+        state = f"is not installed completely (no {' or '.join(t.libraries)} found)"
+    else:
+        state = f"is not installed (no {names} found)"
     return f"{t.name} {state}; it is needed for {why or t.enables}"
 
 

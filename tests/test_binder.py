@@ -137,6 +137,7 @@ def test_repo2docker_accepts_the_folder() -> None:
     assert "binder/postBuild" in out, "repo2docker did not pick binder/postBuild"
     assert "binder/start" in out, "repo2docker did not pick binder/start"
     assert "docker-registry" in out, "repo2docker did not pick binder/apt.txt (notebooks 03 and 09 need the registry)"
+    assert "softhsm2" in out, "repo2docker did not pick softhsm2 from binder/apt.txt (notebook 14's token needs it)"
 
 
 # --------------------------------------------------------------------------- the real install

@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 
 import nbformat
 import pytest
@@ -16,9 +18,16 @@ from labkit import systools
 from labkit.errors import InputError, RegistryError
 from labkit.oci.registry import RegistryClient
 from labkit.oci.server import LocalRegistry, find_registry_binary
+from labkit.signers.pkcs11 import softhsm_module
 from tests.conftest import ROOT, require_tool
 
 REGISTRY_NOTEBOOKS = ("03-oci-images", "09-attack-tag-swap")
+#: Notebook → the tool its guarded cells need (`if needs(TOOL):`); each must run without it.
+GUARDED_NOTEBOOKS = {"03-oci-images": "docker-registry", "09-attack-tag-swap": "docker-registry",
+                     "14-keys-that-never-leave": "softhsm2-util"}
+#: What the install note printed without the tool must say (besides the Debian package).
+INSTALL_NOTE = {"docker-registry": ("sudo apt-get install docker-registry", "brew install distribution"),
+                "softhsm2-util": ("sudo apt-get install softhsm2", "brew install softhsm")}
 
 
 def _bare_path(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -61,6 +70,24 @@ def test_a_registry_named_registry_really_serves(tmp_path: Path, monkeypatch: py
     with LocalRegistry() as reg:
         assert reg.binary == str(bare_path / "registry")
         assert RegistryClient(reg.url).ping()
+
+
+def test_softhsm_needs_its_module_as_well_as_its_binary(bare_path: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`softhsm2-util` without libsofthsm2.so cannot make a usable token: not available, and the message says why."""
+    module = tmp_path / "lib" / "libsofthsm2.so"
+    softhsm = replace(systools.TOOLS["softhsm2-util"], libraries=(str(module),))
+    monkeypatch.setattr(systools, "TOOLS", MappingProxyType({**systools.TOOLS, "softhsm2-util": softhsm}))
+    binary = bare_path / "softhsm2-util"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+    assert not systools.available("softhsm2-util") and softhsm_module() is None
+    assert f"no {module} found" in systools.missing_message("softhsm2-util")
+    module.parent.mkdir()
+    module.write_bytes(b"")
+    assert systools.find("softhsm2-util") == str(binary) and softhsm_module() == str(module)
+    monkeypatch.setenv(systools.DISABLE_ENV, "softhsm2-util")
+    assert not systools.available("softhsm2-util") and softhsm_module() is None
 
 
 def test_disabled_tools_are_missing_everywhere(
@@ -106,6 +133,17 @@ def _nbval(*notebooks: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 
 
 @pytest.mark.slow
+def test_token_cells_are_skipped_under_nbval_without_softhsm() -> None:
+    """`make test` without SoftHSM: notebook 14's token cells are skipped with the reason, the KMS cells pass."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), systools.DISABLE_ENV: "softhsm2-util"}
+    env.pop(systools.REQUIRE_ENV, None)
+    run = _nbval("14-keys-that-never-leave", env=env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "5 skipped" in run.stdout and "failed" not in run.stdout, run.stdout[-3000:]
+    assert "sudo apt-get install softhsm2" in run.stdout
+
+
+@pytest.mark.slow
 def test_registry_cells_are_skipped_under_nbval_without_the_registry() -> None:
     """`make test` on a laptop without the registry: those cells are skipped with the reason, none fails."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), systools.DISABLE_ENV: "docker-registry"}
@@ -120,12 +158,13 @@ def test_registry_cells_are_skipped_under_nbval_without_the_registry() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", REGISTRY_NOTEBOOKS)
-def test_registry_notebooks_run_top_to_bottom_without_the_registry(name: str) -> None:
-    """JupyterLab's Run All without the registry: no NameError cascade, the registry cells say what to install."""
+@pytest.mark.parametrize("name", GUARDED_NOTEBOOKS)
+def test_guarded_notebooks_run_top_to_bottom_without_their_tool(name: str) -> None:
+    """JupyterLab's Run All without the tool: no NameError cascade, the guarded cells say what to install."""
     nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)  # type: ignore[no-untyped-call]
+    tool = GUARDED_NOTEBOOKS[name]
     saved = os.environ.get(systools.DISABLE_ENV)
-    os.environ[systools.DISABLE_ENV] = "docker-registry"  # the kernel inherits it
+    os.environ[systools.DISABLE_ENV] = tool  # the kernel inherits it
     try:
         NotebookClient(nb, timeout=300, kernel_name="python3",
                        resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
@@ -143,4 +182,4 @@ def test_registry_notebooks_run_top_to_bottom_without_the_registry(name: str) ->
         if o.output_type == "error"
     ]
     assert errors == []
-    assert "sudo apt-get install docker-registry" in text and "brew install distribution" in text
+    assert all(note in text for note in INSTALL_NOTE[tool]), text[-2000:]

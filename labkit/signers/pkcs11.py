@@ -25,6 +25,7 @@ from pkcs11._pkcs11 import lib as Pkcs11Library
 from pkcs11.exceptions import PKCS11Error
 from pkcs11.types import SignMixin
 
+from labkit import systools
 from labkit.errors import LabkitError
 from labkit.keys import KeyAlgorithm, VerifyingKey
 from labkit.signers.base import KeyURIError, check_digest, redact_uri, sign_by_digest
@@ -32,9 +33,8 @@ from labkit.signers.uri import Pkcs11URI
 
 __all__ = ["SOFTHSM_MODULES", "Pkcs11Signer", "generate_on_token", "read_public_key", "softhsm_module"]
 
-#: Where Debian, Fedora and Homebrew install SoftHSM v2's module.
-SOFTHSM_MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib64/pkcs11/libsofthsm2.so",
-                   "/usr/local/lib/softhsm/libsofthsm2.so", "/opt/homebrew/lib/softhsm/libsofthsm2.so")
+#: Where Debian, Fedora and Homebrew install SoftHSM v2's module (declared once, in `labkit.systools`).
+SOFTHSM_MODULES = systools.tool("softhsm2-util").libraries
 _MAX_PIN_FILE = 256
 #: (module, token serial) → SHA-256 of the PIN that logged this process in (PKCS#11 logins are per process).
 _LOGGED_IN: dict[tuple[str, str], bytes] = {}
@@ -47,8 +47,8 @@ _DIGEST_INFO = {"sha256": bytes.fromhex("3031300d060960864801650304020105000420"
 
 
 def softhsm_module() -> str | None:
-    """The SoftHSM v2 module on this machine, if any."""
-    return next((p for p in SOFTHSM_MODULES if os.path.isfile(p)), None)
+    """The SoftHSM v2 module on this machine, if any (None when ``LABKIT_DISABLE_TOOLS`` names softhsm2-util)."""
+    return systools.library("softhsm2-util")
 
 
 def _library(uri: Pkcs11URI) -> Pkcs11Library:
