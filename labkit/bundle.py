@@ -20,13 +20,16 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit._internal import protojson
 from labkit._internal.protojson import HASH_ALGORITHM, Message
 from labkit.analyst.wrappers import unwrap_one
 from labkit.errors import BundleFormatError
 from labkit.payloads import Envelope, EnvelopeSignature
+
+if TYPE_CHECKING:
+    from labkit.keys import VerifyingKey
 
 __all__ = [
     "BUNDLE_MEDIA_TYPES",
@@ -40,6 +43,7 @@ __all__ = [
     "TransparencyLogEntry",
     "VerificationMaterial",
     "check_version_rules",
+    "public_key_hint",
 ]
 
 BUNDLE_V01_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1"
@@ -384,3 +388,8 @@ def check_version_rules(bundle: Bundle) -> None:
                 f"v{version[0]}.{version[1]} bundle {rule}",
                 details={"mediaType": bundle.media_type, "rule": rule},
             )
+
+
+def public_key_hint(key: VerifyingKey) -> str:
+    """The bundle's ``publicKey.hint``: standard base64 of SHA-256 over the DER SubjectPublicKeyInfo."""
+    return base64.b64encode(key.key_id()).decode("ascii")

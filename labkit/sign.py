@@ -17,7 +17,6 @@ Verification is `labkit.verify.verify_bundle(bundle, artifact, key=...)`.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import mmap
 import os
@@ -32,6 +31,7 @@ from labkit.bundle import (
     MessageSignature,
     TransparencyLogEntry,
     VerificationMaterial,
+    public_key_hint,
 )
 from labkit.errors import InputError, KeyFileError
 from labkit.hashing import CHUNK_SIZE, digest_file, new_hash, proto_name
@@ -118,11 +118,6 @@ def _sign(artifact: Artifact, key: Signer) -> bytes:
         with _message(artifact) as message:
             return local_signing_key(key).key.sign(message)  # type: ignore[call-arg,arg-type]
     return key.sign_digest(artifact.digest, artifact.hash_name)
-
-
-def public_key_hint(key: VerifyingKey) -> str:
-    """The bundle's ``publicKey.hint``: standard base64 of SHA-256 over the DER SubjectPublicKeyInfo."""
-    return base64.b64encode(key.key_id()).decode("ascii")
 
 
 def signed_artifact(

@@ -37,3 +37,17 @@ def test_the_attack_catalogue_imports_standalone() -> None:
     for module in ("labkit.attacks.scenario", "labkit.attacks.catalogue", "labkit.attacks.tags", "labkit.checks",
                    "labkit.display.checks"):
         subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+
+
+def test_verify_imports_nothing_above_it() -> None:
+    # The teaching fixtures live in labkit.samples (issue 13 #8): verification never imports the keyless
+    # instance that makes them. (labkit.verify.image reads the OCI storage format, which signs too.)
+    code = (
+        "import importlib, pkgutil, sys, labkit.verify\n"
+        "for m in pkgutil.iter_modules(labkit.verify.__path__, 'labkit.verify.'):\n"
+        "    if m.name != 'labkit.verify.image': importlib.import_module(m.name)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('labkit.keyless', 'labkit.samples', 'labkit.sign.'))\n"
+        "             or m == 'labkit.sign'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial, public_key_hint
 from labkit.checks import CheckResult, Recorder, Step, StepStatus, StepTable, Stop
 from labkit.errors import AttestationError, KeylessError, LabkitError, VerificationError
 from labkit.hashing import digest_file
@@ -44,7 +44,6 @@ from labkit.keys import VerifyingKey, generate, load_public_key
 from labkit.oci.annotations import check_annotations, signed_statement, statement_annotations
 from labkit.oci.signatures import attach_bundle, attach_signature, list_bundles, make_signature_layer
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, sign_envelope
-from labkit.sign import public_key_hint
 from labkit.signers.base import Signer as KeySigner
 from labkit.timestamping import Timestamper, add_timestamps
 from labkit.tlog.entries import dsse_body

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial, public_key_hint
 from labkit.errors import InputError, LabkitError, StoreError
 from labkit.lab import Clock, SystemClock
 from labkit.oci.annotations import signed_statement
@@ -69,7 +69,6 @@ from labkit.payloads import (
     sign_envelope,
     simple_signing_payload,
 )
-from labkit.sign import public_key_hint
 from labkit.signers.base import Signer
 from labkit.timestamping import Timestamper, add_timestamps
 

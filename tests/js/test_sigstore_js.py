@@ -16,7 +16,7 @@ import pytest
 from labkit import systools
 from labkit.keyless.instance import Instance
 from labkit.keyless.sign import sign_blob_keyless
-from labkit.verify.samples import (
+from labkit.samples import (
     SAMPLE_ARTIFACT,
     SAMPLE_IDENTITY,
     TIMESTAMP_CASES,

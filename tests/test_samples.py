@@ -1,4 +1,4 @@
-"""labkit.verify.samples: the good bundle verifies, each broken copy fails at its one step, judged twice."""
+"""labkit.samples: the good bundle verifies, each broken copy fails at its one step, judged twice."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pytest
 from labkit.bundle import Bundle
 from labkit.cli import main
 from labkit.errors import InputError
-from labkit.verify import BundleVerificationError
-from labkit.verify.samples import (
+from labkit.samples import (
     CONFORMANCE_ENV,
     SAMPLE_ARTIFACT,
     SAMPLE_IDENTITY,
@@ -21,6 +20,7 @@ from labkit.verify.samples import (
     make_broken_bundles,
     make_timestamp_bundles,
 )
+from labkit.verify import BundleVerificationError
 from tests.conftest import VENDOR
 
 BROKEN = {
