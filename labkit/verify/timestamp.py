@@ -48,7 +48,7 @@ from labkit._internal.cms_fastpath import (
     tbs_serial_and_issuer,
 )
 from labkit.errors import LabkitError, VerificationError
-from labkit.verify.certs import authority_chain
+from labkit.verify._certs import authority_chain
 from labkit.verify.trustroot import CertificateAuthority, TrustedRoot
 
 if TYPE_CHECKING:

@@ -42,8 +42,7 @@ from labkit.errors import InputError, LabkitError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.lab import Clock, SystemClock
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
-from labkit.verify.binding import bind_entry
-from labkit.verify.certs import (
+from labkit.verify._certs import (
     build_chain,
     check_authority_chains,
     check_leaf_profile,
@@ -51,6 +50,7 @@ from labkit.verify.certs import (
     load_certificate,
     verify_scts,
 )
+from labkit.verify.binding import bind_entry
 from labkit.verify.lab_material import lab_note
 from labkit.verify.policy import IdentityPolicy, certificate_identity
 from labkit.verify.steps import VerificationResult

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit.errors import LabkitError
 from labkit.verify import Artifact, Identity, TrustedRoot, explain_bundle
-from labkit.verify.certs import authority_chain
+from labkit.verify._certs import authority_chain
 from labkit.verify.timestamp import verify_timestamp
 from tests.conftest import SHARED
 

@@ -12,8 +12,8 @@ from cryptography import x509
 from labkit.bundle import Bundle
 from labkit.errors import LabkitError
 from labkit.verify import Identity, TrustedRoot, binding, certificate_identity
+from labkit.verify._certs import build_chain, check_leaf_profile, is_self_signed, verify_scts
 from labkit.verify.binding import bind_entry
-from labkit.verify.certs import build_chain, check_leaf_profile, is_self_signed, verify_scts
 from labkit.verify.timestamp import verify_timestamp
 from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
 from tests.conftest import SHARED

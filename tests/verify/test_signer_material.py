@@ -16,7 +16,7 @@ from labkit.keyless.sign import sign_blob_keyless
 from labkit.keys import generate
 from labkit.sign import public_key_hint
 from labkit.verify import Identity, explain_bundle
-from labkit.verify.certs import check_leaf_profile
+from labkit.verify._certs import check_leaf_profile
 
 BLOB = b"one identity per certificate\n"
 

@@ -116,7 +116,7 @@ def test_sct_issuer_key_hash_is_cached_only_for_trusted_ca_certificates() -> Non
 
     from cryptography import x509
 
-    from labkit.verify.certs import build_chain, verify_scts
+    from labkit.verify._certs import build_chain, verify_scts
 
     bundle = Bundle.from_json((CASES / "happy-path-v0.3" / "bundle.sigstore.json").read_bytes())
     der = bundle.verification_material.leaf_certificate
