@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -25,8 +26,9 @@ from labkit.attacks.vulnerable import LegacySignature
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
 from labkit.errors import AttackError, VerificationError
 from labkit.keys import VerifyingKey
+from labkit.oci.signatures import Store
 from labkit.tlog.entries import LogEntry
-from labkit.verify.image import verify_image
+from labkit.verify.image import ImageSignatureReport, verify_image
 from labkit.verify.legacy import LegacyFormatError, legacy_bundle, rekor_bundle_entry
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import explain_bundle
@@ -87,7 +89,12 @@ def blob_bundle(blob: bytes, signature: bytes, key: VerifyingKey, entry: LogEntr
     return Bundle(BUNDLE_V03_MEDIA_TYPE, material, MessageSignature(hashlib.sha256(blob).digest(), signature))
 
 
-def pull_verified(resolve: Any, verify: Any, pull: Any, window: Any) -> tuple[str, bytes]:
+def pull_verified(
+    resolve: Callable[[], str],
+    verify: Callable[[str], object],
+    pull: Callable[[str], tuple[str, bytes]],
+    window: Callable[[], object],
+) -> tuple[str, bytes]:
     """Resolve the tag once, verify that digest, pull *that digest* (the fix for verify-then-pull TOCTOU).
 
     The pulled manifest must hash to the verified digest (the store re-hashes
@@ -103,7 +110,7 @@ def pull_verified(resolve: Any, verify: Any, pull: Any, window: Any) -> tuple[st
     return got, content
 
 
-def check_docker_reference(store: Any, digest: str, key: VerifyingKey, expected: str) -> Any:
+def check_docker_reference(store: Store, digest: str, key: VerifyingKey, expected: str) -> ImageSignatureReport:
     """The product's fix for cross-repository replay: `labkit.verify.image.verify_image` with `docker_reference`.
 
     cosign ignores ``critical.identity.docker-reference`` (SIGNATURE_SPEC: "is
@@ -114,7 +121,7 @@ def check_docker_reference(store: Any, digest: str, key: VerifyingKey, expected:
     return verify_image(store, digest, key, docker_reference=expected)
 
 
-def require_bundle_format(store: Any, digest: str, key: VerifyingKey) -> Any:
+def require_bundle_format(store: Store, digest: str, key: VerifyingKey) -> ImageSignatureReport:
     """The product's fix for the downgrade: `verify_image` with ``require_bundle_format=True``.
 
     Only Sigstore bundle referrers count; an empty referrers list fails with

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
 
 from labkit.attacks.checks import check_docker_reference, pull_verified
 from labkit.attacks.sandbox import SandboxRegistry
@@ -58,7 +57,9 @@ def _ns(lab: Lab, scenario: Scenario) -> str:
     return f"{scenario.id}-{lab.derive('attacks/namespace', 4).hex()}"
 
 
-def _verify(reg: SandboxRegistry, repo: str, key: SigningKey, annotations: dict[str, str] | None = None) -> Any:
+def _verify(
+    reg: SandboxRegistry, repo: str, key: SigningKey, annotations: dict[str, str] | None = None
+) -> Callable[[str], None]:
     def verify(digest: str) -> None:
         verify_image(reg.repo(repo), digest, key.public_key(), annotations=annotations)
 

@@ -18,7 +18,7 @@ import datetime as _dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -341,7 +341,10 @@ def vulnerable_cosign_digest_only_claims(sigs: Sequence[LegacySignature], digest
 
 
 def vulnerable_verify_then_pull_by_tag(
-    resolve: Any, verify: Any, pull: Any, window: Any
+    resolve: Callable[[], str],
+    verify: Callable[[str], object],
+    pull: Callable[[str | None], tuple[str, bytes]],
+    window: Callable[[], object],
 ) -> tuple[str, bytes]:
     """Verify ``repo:tag``, then pull ``repo:tag``: the tag is resolved twice (Crossplane GHSA-wfqx-gjrf-g28r).
 
