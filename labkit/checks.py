@@ -47,7 +47,7 @@ class StepStatus(str, enum.Enum):
 _MARK = {StepStatus.PASSED: "ok", StepStatus.FAILED: "FAIL", StepStatus.SKIPPED: "skip"}
 
 
-def _text(value: object) -> str | None:
+def _text(value: object) -> str | None:  # Any: expected/actual are shown with str()
     return None if value is None else str(value)
 
 
@@ -144,7 +144,7 @@ class CheckResult:
         """The step with this id, if it was recorded."""
         return next((s for s in self.steps if s.id == step_id), None)
 
-    def add(
+    def add(  # Any: expected/actual are shown with str()
         self,
         id: str,
         title: str,
@@ -279,7 +279,7 @@ class Recorder(Generic[R]):
     #: Values for ``{name}`` fields in the table's titles (e.g. the predicate type a title names).
     title_args: Mapping[str, str] = {}
 
-    def make(
+    def make(  # Any: expected/actual are shown with str()
         self, step_id: str, status: StepStatus, detail: str = "", expected: object = None, actual: object = None,
         reason: str = "",
     ) -> Step:
@@ -289,12 +289,14 @@ class Recorder(Generic[R]):
             title = title.format_map(self.title_args)
         return Step(step_id, title, spec, status, detail, _text(expected), _text(actual), reason)
 
-    def _add(
+    def _add(  # Any: expected/actual are shown with str()
         self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str
     ) -> None:
         self.result.steps.append(self.make(step_id, status, detail, expected, actual, reason))
 
-    def passed(self, step_id: str, detail: str = "", expected: object = None, actual: object = None) -> None:
+    def passed(  # Any: expected/actual are shown with str()
+        self, step_id: str, detail: str = "", expected: object = None, actual: object = None
+    ) -> None:
         """Record that `step_id` passed."""
         self._add(step_id, StepStatus.PASSED, detail, expected, actual, "")
 
@@ -302,7 +304,7 @@ class Recorder(Generic[R]):
         """Record that `step_id` did not run, and why."""
         self._add(step_id, StepStatus.SKIPPED, detail, None, None, "")
 
-    def fail(
+    def fail(  # Any: expected/actual are shown with str()
         self, step_id: str, detail: str, *, reason: str = "", expected: object = None, actual: object = None
     ) -> Stop:
         """Record that `step_id` failed (`reason` refines its code) and return the `Stop` to raise."""
@@ -315,7 +317,7 @@ class Recorder(Generic[R]):
         return self.fail(step_id, exc.message, reason=reason,
                          expected=exc.details.get("expected"), actual=exc.details.get("actual"))
 
-    def check(
+    def check(  # Any: expected/actual are shown with str()
         self, step_id: str, ok: bool, detail: str = "", *, reason: str = "", expected: object = None,
         actual: object = None,
     ) -> None:

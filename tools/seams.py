@@ -4,7 +4,7 @@
     python tools/seams.py [--any] [--longest N] [PACKAGE_DIR]
 
 `--any` lists every parameter whose annotation is plainly ``Any`` or ``object`` (the reason comment
-on the ``def`` line, ``# seam: ...``, is printed with it); `--longest N` lists the N longest functions
+on the parameter's or the ``def`` line, ``# Any: ...``, is printed with it); `--longest N` lists the N longest functions
 (lines from ``def`` to the last statement) under ``labkit/verify``. Re-run it after a change to a seam.
 """
 
@@ -38,6 +38,14 @@ def function_lengths(package: Path) -> list[tuple[int, str]]:
     return sorted(rows, reverse=True)
 
 
+def _reason(line: str) -> str:
+    """The reason comment on a line: ``# Any: ...`` (or the older ``# seam: ...``)."""
+    for tag in ("# Any:", "# seam:"):
+        if tag in line:
+            return line.split(tag, 1)[1].strip()
+    return ""
+
+
 def plain_parameters(package: Path) -> list[str]:
     """Every parameter annotated plainly `Any` or `object`, as "path:line function(param)  # reason"."""
     rows = []
@@ -52,8 +60,7 @@ def plain_parameters(package: Path) -> list[str]:
                     continue
                 text = ast.unparse(p.annotation).strip("'\"")
                 if text in _PLAIN:
-                    line = lines[p.lineno - 1]
-                    reason = line.split("# seam:", 1)[1].strip() if "# seam:" in line else ""
+                    reason = _reason(lines[p.lineno - 1]) or _reason(lines[fn.lineno - 1])
                     rows.append(f"{path.relative_to(package.parent)}:{p.lineno} {fn.name}({p.arg}: {text})  # {reason}")
     return rows
 
