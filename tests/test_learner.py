@@ -7,7 +7,7 @@ temporary folder, up to its last checking cell.
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -15,8 +15,10 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import learner  # noqa: E402
+_SPEC = importlib.util.spec_from_file_location("learner", ROOT / "tools" / "learner.py")
+assert _SPEC is not None and _SPEC.loader is not None
+learner = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(learner)
 
 SOLUTION_NOTEBOOKS = sorted(
     p for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")
