@@ -57,7 +57,7 @@ def test_wrong_artifact_names_the_step(tmp_path: Path) -> None:
 
 
 def test_a_changed_artifact_shows_the_signed_digest_as_expected(tmp_path: Path) -> None:
-    """Expected is what the bundle signs; actual is the artifact given (issue 19: a tampered digest sat under expected)."""
+    """Expected is what the bundle signs, actual the artifact given (issue 19: a tampered digest sat under expected)."""
     bundle, key, root = signed_bundle(tmp_path)
     step = explain_bundle(bundle, b"other", root, key=key.public_key()).step("artifact.digest")
     assert step is not None and step.failed
