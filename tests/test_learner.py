@@ -20,9 +20,15 @@ assert _SPEC is not None and _SPEC.loader is not None
 learner = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(learner)
 
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call,no-any-return]
+
+
 SOLUTION_NOTEBOOKS = sorted(
     p for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")
-    if any("solution" in c.metadata.get("tags", []) for c in nbformat.read(p, as_version=4).cells)
+    if any("solution" in c.metadata.get("tags", []) for c in read(p).cells)
 )
 
 
@@ -32,7 +38,7 @@ def cell_tags(cell: nbformat.NotebookNode) -> set[str]:
 
 @pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_solution_cell_has_a_blank_and_a_checking_cell(path: Path) -> None:
-    cells = nbformat.read(path, as_version=4).cells
+    cells = read(path).cells
     for i, cell in enumerate(cells):
         if "solution" not in cell_tags(cell):
             continue
@@ -46,7 +52,7 @@ def test_every_solution_cell_has_a_blank_and_a_checking_cell(path: Path) -> None
 
 
 def test_the_learner_copy_swaps_in_the_blanks_and_drops_their_outputs() -> None:
-    nb = learner.learner_copy(nbformat.read(SOLUTION_NOTEBOOKS[0], as_version=4))
+    nb = learner.learner_copy(read(SOLUTION_NOTEBOOKS[0]))
     for cell in nb.cells:
         assert "learner" not in cell.metadata
         if cell_tags(cell) & {"solution", "exercise"}:
@@ -65,7 +71,7 @@ def test_write_all_keeps_a_learners_work(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_learner_blank_stops_its_checking_cell_with_a_hint(path: Path, tmp_path: Path) -> None:
-    nb = learner.learner_copy(nbformat.read(path, as_version=4))
+    nb = learner.learner_copy(read(path))
     last = max(i for i, c in enumerate(nb.cells) if "exercise" in cell_tags(c))
     nb.cells = nb.cells[: last + 1]
     NotebookClient(
