@@ -5,3 +5,6 @@ c = get_config()  # noqa: F821  (provided by traitlets when Jupyter loads this f
 # No news feed and no update check: both would ask a server on the internet at start.
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+
+# The extension manager lists no PyPI packages: the "readonly" manager never asks pypi.org.
+c.LabApp.extension_manager = "readonly"

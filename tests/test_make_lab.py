@@ -18,10 +18,11 @@ def lab_recipe() -> str:
     return match.group(1)
 
 
-def test_the_lab_config_switches_off_news_and_update_checks() -> None:
+def test_the_lab_config_switches_off_news_update_checks_and_pypi() -> None:
     config = PyFileConfigLoader(CONFIG.name, path=str(CONFIG.parent)).load_config()
     assert config.LabApp.news_url is None
     assert config.LabApp.check_for_updates_class == "jupyterlab.NeverCheckForUpdate"
+    assert config.LabApp.extension_manager == "readonly"
 
 
 def test_make_lab_writes_and_opens_the_learner_copy_with_that_config() -> None:
