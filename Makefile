@@ -33,7 +33,7 @@ install: $(TEST_STAMP)
 
 ## make lab: install labkit with the lab extras, write the learner copy of the course (exercises blank,
 ## notebooks/learner/, existing copies kept: tools/learner.py) and open JupyterLab on its start-here notebook.
-## etc/jupyter_lab_config.py switches off JupyterLab's news feed, update check and PyPI extension manager: no outside contact.
+## etc/jupyter_lab_config.py: no news feed, no update check, a read-only extension manager (no outside contact).
 # Jupyter refuses to run as root (containers, CI images) unless told; only then is --allow-root added.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
