@@ -45,7 +45,7 @@ lab: $(LAB_STAMP)
 test: $(TEST_STAMP) $(JS_STAMP)
 	$(if $(NOTEBOOKS),$(BIN)/python tools/nb.py --check $(NOTEBOOKS))
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --ignore=notebooks/learner $(PYTEST_NB)
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks $(PYTEST_NB)
 
 test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -x -q tests

@@ -34,3 +34,9 @@ def test_make_lab_writes_and_opens_the_learner_copy_with_that_config() -> None:
 
 def test_binder_writes_the_learner_copy() -> None:
     assert "tools/learner.py" in (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
+
+
+def test_pytest_never_collects_the_learner_copy() -> None:
+    """nbval runs the solution copy; the learner copy's blanks would fail it (root conftest.py collect_ignore)."""
+    text = (ROOT / "conftest.py").read_text(encoding="utf-8")
+    assert re.search(r'^collect_ignore = \[.*"notebooks/learner".*\]$', text, re.MULTILINE)
