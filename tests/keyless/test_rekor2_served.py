@@ -1,0 +1,127 @@
+"""A served Rekor v2 instance: labkit and unmodified sigstore-python 4.5.1 sign through it, and judge each other."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from labkit.cli import main
+from labkit.keyless.instance import Instance
+from labkit.keyless.server import InstanceServer
+from labkit.keyless.sign import sign_blob_keyless
+from labkit.verify import Identity, TrustedRoot, verify_bundle
+
+ME = "carol@example.com"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[InstanceServer]:
+    """A real-mode Rekor v2 instance (sigstore-python checks tokens against the wall clock) on loopback."""
+    inst = Instance.create(tmp_path / "served2", rekor_api=2)
+    server = InstanceServer(inst).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        inst.close()
+
+
+def _files(served: InstanceServer, tmp_path: Path) -> tuple[Path, Path, Path]:
+    doc = json.loads(served.client_trust_config_json())
+    ctc, config, root = tmp_path / "ctc.json", tmp_path / "sc.json", tmp_path / "tr.json"
+    ctc.write_text(json.dumps(doc))
+    config.write_text(json.dumps(doc["signingConfig"]))
+    root.write_text(json.dumps(doc["trustedRoot"]))
+    return ctc, config, root
+
+
+def _entry(bundle_json: str) -> dict[str, object]:
+    entries = json.loads(bundle_json)["verificationMaterial"]["tlogEntries"]
+    assert len(entries) == 1
+    entry: dict[str, object] = entries[0]
+    return entry
+
+
+def test_the_served_config_names_the_v2_log(served: InstanceServer) -> None:
+    doc = json.loads(served.client_trust_config_json())
+    [log] = doc["signingConfig"]["rekorTlogUrls"]
+    assert log == {**log, "url": served.tlog_url, "majorApiVersion": 2}
+    assert any("checkpointKeyId" in t for t in doc["trustedRoot"]["tlogs"])
+
+
+def test_labkit_signs_through_the_served_v2_log(served: InstanceServer, tmp_path: Path) -> None:
+    _ctc, config, root = _files(served, tmp_path)
+    artifact, bundle = tmp_path / "a.txt", tmp_path / "a.sigstore.json"
+    artifact.write_bytes(b"signed through a Rekor v2 signing config\n")
+    inst = served.instance
+    assert main(["sign-blob", "--signing-config", str(config), "--trusted-root", str(root), "--identity-token",
+                 inst.issuer.mint(ME), "--bundle", str(bundle), str(artifact)]) == 0
+    data = bundle.read_text()
+    assert _entry(data)["kindVersion"] == {"kind": "hashedrekord", "version": "0.0.2"}
+    assert inst.rekor2_log.size == 1 and inst.tlog.size == 0
+    verify_bundle(data, artifact.read_bytes(), TrustedRoot.from_json(root.read_bytes()),
+                  Identity(identity=ME, issuer=inst.issuer.url))
+
+
+
+
+def test_keyed_sign_blob_through_a_v2_signing_config(served: InstanceServer, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyed signature logged through the v2 log the config selects (by its majorApiVersion), plus a timestamp."""
+    _ctc, config, root = _files(served, tmp_path)
+    monkeypatch.setenv("COSIGN_PASSWORD", "pw")
+    assert main(["generate-key-pair", "--output-key-prefix", str(tmp_path / "cosign")]) == 0
+    artifact, bundle = tmp_path / "k.txt", tmp_path / "k.sigstore.json"
+    artifact.write_bytes(b"keyed, Rekor v2\n")
+    assert main(["sign-blob", "--key", str(tmp_path / "cosign.key"), "--signing-config", str(config),
+                 "--trusted-root", str(root), "--bundle", str(bundle), str(artifact)]) == 0
+    data = bundle.read_text()
+    assert _entry(data)["kindVersion"] == {"kind": "hashedrekord", "version": "0.0.2"}
+    assert json.loads(data)["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+    assert main(["verify-blob", "--key", str(tmp_path / "cosign.pub"), "--trusted-root", str(root),
+                 "--bundle", str(bundle), str(artifact)]) == 0
+
+
+def _sigstore(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sigstore", *args], capture_output=True, text=True, timeout=180)
+
+
+def test_sigstore_python_signs_with_rekor_v2_and_labkit_verifies(served: InstanceServer, tmp_path: Path) -> None:
+    ctc, _config, root = _files(served, tmp_path)
+    artifact = tmp_path / "py.txt"
+    artifact.write_bytes(b"signed by sigstore-python through labkit's Rekor v2 log\n")
+    inst = served.instance
+    out = _sigstore("--trust-config", str(ctc), "sign", "--rekor-version", "2", "--identity-token",
+                    inst.issuer.mint(ME), "--bundle", str(tmp_path / "py.sigstore.json"), str(artifact))
+    assert out.returncode == 0, out.stderr
+    data = (tmp_path / "py.sigstore.json").read_text()
+    assert _entry(data)["kindVersion"] == {"kind": "hashedrekord", "version": "0.0.2"}
+    assert inst.rekor2_log.size == 1
+    verify_bundle(data, artifact.read_bytes(), TrustedRoot.from_json(root.read_bytes()),
+                  Identity(identity=ME, issuer=inst.issuer.url))
+
+
+def test_sigstore_python_verifies_labkit_v2_bundles_offline(tmp_path: Path) -> None:
+    inst_dir = tmp_path / "inst"
+    assert main(["init", str(inst_dir), "--seed", "rekor2-judge", "--rekor-api", "2"]) == 0
+    ctc = tmp_path / "ctc.json"
+    assert main(["trusted-root", "--instance", str(inst_dir), "--client-trust-config", "-o", str(ctc)]) == 0
+    artifact, bundle = tmp_path / "a.txt", tmp_path / "a.txt.sigstore.json"
+    artifact.write_text("hello v2\n")
+    with Instance.open(inst_dir) as inst:
+        bundle.write_text(sign_blob_keyless(inst, artifact, identity=ME).to_json())
+        issuer = inst.issuer.url
+    assert _entry(bundle.read_text())["kindVersion"] == {"kind": "hashedrekord", "version": "0.0.2"}
+
+    def verify(identity: str) -> subprocess.CompletedProcess[str]:
+        return _sigstore("--trust-config", str(ctc), "verify", "identity", "--offline", "--bundle", str(bundle),
+                         "--cert-identity", identity, "--cert-oidc-issuer", issuer, str(artifact))
+
+    ok = verify(ME)
+    assert ok.returncode == 0, ok.stderr
+    assert verify("mallory@example.com").returncode != 0
