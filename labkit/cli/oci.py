@@ -164,8 +164,13 @@ def _sign(args: argparse.Namespace) -> int:
     from labkit.cli._signing import signing_services
 
     services = signing_services(args, None, keyless=False)
+    rekor2 = False
     if services.tlog_urls and not args.tlog_dir:
         args.rekor_url = services.tlog_urls[0]
+        rekor2 = services.tlog_services[0].major_api_version == 2
+        if rekor2 and not args.new_bundle_format:
+            raise InputError("the signing config selects a Rekor v2 log, whose entries have no SET for the legacy "
+                             ".sig signature: add --new-bundle-format")
     if args.tlog_upload and not (args.tlog_dir or args.rekor_url):
         raise InputError(
             "no transparency log is configured for image signing; pass --tlog-dir DIR, --rekor-url URL"
@@ -185,7 +190,11 @@ def _sign(args: argparse.Namespace) -> int:
         _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
     )
     log: Any = None
-    if args.tlog_upload and args.rekor_url:
+    if args.tlog_upload and rekor2:
+        from labkit.tlog.uploaders import Rekor2ImageLog
+
+        log = Rekor2ImageLog(args.rekor_url)  # hashedrekord 0.0.2 for both; time from the TSA's timestamp
+    elif args.tlog_upload and args.rekor_url:
         from labkit.tlog.client import RekorClient
 
         log = RekorClient(args.rekor_url)  # same upload calls as a local log, over the Rekor v1 API
@@ -199,7 +208,10 @@ def _sign(args: argparse.Namespace) -> int:
         result = sign_image(store, desc, key, docker_reference=identity, annotations=annotations,
                             new_bundle_format=args.new_bundle_format, tlog=log,
                             timestampers=services.timestampers)
-        if log is not None:
+        if log is not None and rekor2 and result.bundle is not None:
+            for entry in result.bundle.verification_material.tlog_entries:
+                print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+        elif log is not None:
             rekor = result.layer.annotations.get("dev.sigstore.cosign/bundle", "{}")
             index = json.loads(rekor).get("Payload", {}).get("logIndex")
             print(f"tlog entry created with index: {index}", file=sys.stderr)

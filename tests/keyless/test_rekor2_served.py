@@ -125,3 +125,42 @@ def test_sigstore_python_verifies_labkit_v2_bundles_offline(tmp_path: Path) -> N
     ok = verify(ME)
     assert ok.returncode == 0, ok.stderr
     assert verify("mallory@example.com").returncode != 0
+
+
+def test_keyed_image_sign_through_a_v2_signing_config(served: InstanceServer, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """``labkit sign --key --new-bundle-format --signing-config``: the bundle referrer's entry is in the v2 log."""
+    from labkit.oci.layout import OCILayout
+    from labkit.oci.signatures import list_bundles
+    from tests.oci.test_cli import _build
+
+    _ctc, config, root = _files(served, tmp_path)
+    layout, digest = _build(tmp_path, capsys)
+    monkeypatch.setenv("COSIGN_PASSWORD", "pw")
+    assert main(["generate-key-pair", "--output-key-prefix", str(tmp_path / "cosign")]) == 0
+    sign = ["sign", "--key", str(tmp_path / "cosign.key"), "--signing-config", str(config), "--trusted-root", str(root)]
+    assert main([*sign, f"oci:{layout}@{digest}"]) == 1  # the legacy .sig has no room for a v2 entry
+    assert "--new-bundle-format" in capsys.readouterr().err
+    assert main([*sign, "--new-bundle-format", f"oci:{layout}@{digest}"]) == 0
+    [(_ref, data)] = list_bundles(OCILayout.open(layout), digest)
+    assert _entry(data.decode())["kindVersion"] == {"kind": "hashedrekord", "version": "0.0.2"}
+    assert main(["verify", "--key", str(tmp_path / "cosign.pub"), "--trusted-root", str(root),
+                 "--require-bundle-format", f"oci:{layout}@{digest}"]) == 0
+
+
+def test_attest_and_verify_attestation_on_a_v2_instance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.oci.test_cli import _build
+
+    layout, digest = _build(tmp_path, capsys)
+    inst = str(tmp_path / "att")
+    assert main(["init", inst, "--seed", "rekor2-attest", "--rekor-api", "2"]) == 0
+    predicate = tmp_path / "p.json"
+    predicate.write_text(json.dumps({"buildDefinition": {"buildType": "x", "externalParameters": {}},
+                                     "runDetails": {"builder": {"id": "b"}}}))
+    capsys.readouterr()
+    assert main(["attest", "--instance", inst, "--identity", ME, "--type", "slsaprovenance1", "--predicate",
+                 str(predicate), f"oci:{layout}@{digest}"]) == 0
+    capsys.readouterr()
+    assert main(["verify-attestation", "--instance", inst, "--type", "slsaprovenance1", "--certificate-identity", ME,
+                 "--certificate-oidc-issuer-regexp", ".*", f"oci:{layout}@{digest}"]) == 0
