@@ -16,8 +16,13 @@ import pytest
 from labkit import systools
 from labkit.keyless.instance import Instance
 from labkit.keyless.sign import sign_blob_keyless
-from labkit.verify.samples import SAMPLE_ARTIFACT, SAMPLE_IDENTITY, TIMESTAMP_CASES, SampleBundles, \
-    make_timestamp_bundles
+from labkit.verify.samples import (
+    SAMPLE_ARTIFACT,
+    SAMPLE_IDENTITY,
+    TIMESTAMP_CASES,
+    SampleBundles,
+    make_timestamp_bundles,
+)
 from tests.conftest import require_tool
 
 HERE = Path(__file__).parent

@@ -84,6 +84,10 @@ def test_cli_init_sign_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["verify-blob", "--instance", inst, "--bundle", str(out), "--certificate-identity", ME,
                  "--certificate-oidc-issuer", issuer, str(art)]) == 0
     base64.b64decode(doc["messageSignature"]["signature"])
+    root = tmp_path / "tr.json"
+    assert main(["trusted-root", "--instance", inst, "-o", str(root)]) == 0
+    assert main(["verify-bundle", "--bundle", str(out), "--trusted-root", str(root), "--certificate-identity", ME,
+                 "--certificate-oidc-issuer", issuer, str(art)]) == 0
 
 
 def test_unknown_api_version_is_refused(tmp_path: Path) -> None:

@@ -164,3 +164,22 @@ def test_attest_and_verify_attestation_on_a_v2_instance(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["verify-attestation", "--instance", inst, "--type", "slsaprovenance1", "--certificate-identity", ME,
                  "--certificate-oidc-issuer-regexp", ".*", f"oci:{layout}@{digest}"]) == 0
+
+
+def test_sigstore_python_verifies_a_labkit_v2_attestation_offline(tmp_path: Path) -> None:
+    """A DSSE envelope logged as a hashedrekord 0.0.2 over its PAE: sigstore-python accepts the entry."""
+    inst_dir = tmp_path / "inst"
+    assert main(["init", str(inst_dir), "--seed", "rekor2-dsse-judge", "--rekor-api", "2"]) == 0
+    ctc = tmp_path / "ctc.json"
+    assert main(["trusted-root", "--instance", str(inst_dir), "--client-trust-config", "-o", str(ctc)]) == 0
+    artifact, bundle, predicate = tmp_path / "a.txt", tmp_path / "a.intoto.json", tmp_path / "p.json"
+    artifact.write_text("attested in a tile log\n")
+    predicate.write_text(json.dumps({"buildDefinition": {"buildType": "x", "externalParameters": {}},
+                                     "runDetails": {"builder": {"id": "b"}}}))
+    assert main(["attest-blob", "--instance", str(inst_dir), "--identity", ME, "--type", "slsaprovenance1",
+                 "--predicate", str(predicate), "--bundle", str(bundle), str(artifact)]) == 0
+    with Instance.open(inst_dir) as inst:
+        issuer = inst.issuer.url
+    ok = _sigstore("--trust-config", str(ctc), "verify", "identity", "--offline", "--bundle", str(bundle),
+                   "--cert-identity", ME, "--cert-oidc-issuer", issuer, str(artifact))
+    assert ok.returncode == 0, ok.stderr
