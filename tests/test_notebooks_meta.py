@@ -36,6 +36,7 @@ COURSE = (
     "12-reproduce-a-verification-failure",
     "13-timestamps-and-signing-configs",
     "14-keys-that-never-leave",
+    "15-tile-log-and-witnesses",
 )
 
 #: Tags a cell may carry: nbval's markers plus nbclient's raises-exception.
