@@ -31,12 +31,15 @@ $(JS_STAMP): tests/js/package-lock.json
 
 install: $(TEST_STAMP)
 
-## make lab: install labkit with the lab extras and open JupyterLab on the start-here notebook.
+## make lab: install labkit with the lab extras, write the learner copy of the course (exercises blank,
+## notebooks/learner/, existing copies kept: tools/learner.py) and open JupyterLab on its start-here notebook.
+## etc/jupyter_lab_config.py: no news feed, no update check, a read-only extension manager (no outside contact).
 # Jupyter refuses to run as root (containers, CI images) unless told; only then is --allow-root added.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(LAB_STAMP)
-	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 00-start-here.ipynb
+	$(BIN)/python tools/learner.py
+	cd notebooks/learner && ../../$(BIN)/jupyter lab $(ALLOW_ROOT) --config=../../etc/jupyter_lab_config.py 00-start-here.ipynb
 
 ## make test: install if needed, then lint, type-check and run every test, notebooks included.
 test: $(TEST_STAMP) $(JS_STAMP)

@@ -36,6 +36,7 @@ COURSE = (
     "12-reproduce-a-verification-failure",
     "13-timestamps-and-signing-configs",
     "14-keys-that-never-leave",
+    "15-tile-log-and-witnesses",
 )
 
 #: Tags a cell may carry: nbval's markers plus nbclient's raises-exception.
@@ -223,3 +224,20 @@ def test_notebook_runs_without_the_shared_folder(name: str) -> None:
             assert not re.search(r"""["'/]shared["'/]""", source(cell)), (
                 f"{name} cell {i}: reads the shared/ folder beside the project"
             )
+
+
+#: Notebooks whose exercise already starts blank (a `None` answer their checking function names).
+BLANK_BY_DESIGN = {"05-verification-step-by-step", "12-reproduce-a-verification-failure"}
+
+
+@pytest.mark.parametrize("name", COURSE)
+def test_every_exercise_reaches_the_learner_blank(name: str) -> None:
+    """An exercise's answer cell is tagged `solution` with its blank (tools/learner.py, docs/adr/0004)."""
+    nb = load(name)
+    asks = any(c["cell_type"] == "markdown" and re.search(r"^#+ .*Exercise", source(c), re.MULTILINE)
+               for c in nb["cells"])
+    solutions = [c for c in nb["cells"] if "solution" in tags(c)]
+    if asks and name not in BLANK_BY_DESIGN:
+        assert solutions, f"{name}: has an exercise but no cell tagged `solution` (its answer ships solved)"
+    for cell in solutions:
+        assert "..." in str(cell.get("metadata", {}).get("learner", "")), f"{name}: a solution cell has no blank"

@@ -37,14 +37,42 @@ def _short(value: str | None, limit: int = 96) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def checklist_markup(r: CheckResult, *, title: str | None = None, show_skipped: bool = False) -> str:
-    """The whole check as an HTML table, ending with the verdict."""
+def _passed_run(ids: list[str]) -> str:
+    """One row standing for consecutive passed steps (``collapse_passed``)."""
+    mark, color, bg = _MARK["passed"]
+    names = ", ".join(ids)
+    return (
+        f'<tr style="background:{bg}"><td style="{_CELL};color:{color};font-weight:bold">{mark}</td>'
+        f'<td colspan="5" style="{_CELL};color:#555">{len(ids)} check(s) passed: '
+        f'<span style="font-family:ui-monospace,Menlo,Consolas,monospace">{_esc(names)}</span></td></tr>'
+    )
+
+
+def checklist_markup(
+    r: CheckResult,
+    *,
+    title: str | None = None,
+    show_skipped: bool = False,
+    collapse_passed: bool = False,
+) -> str:
+    """The whole check as an HTML table, ending with the verdict.
+
+    ``collapse_passed`` folds each run of consecutive passed steps into one row naming them, so a long
+    checklist shows what failed or was skipped at a glance.
+    """
     rows = [
         "<tr>" + "".join(f'<th style="{_HEAD}">{h}</th>' for h in ("", "step", "check", "expected", "actual", "spec"))
         + "</tr>"
     ]
     unreached = 0
+    passed_run: list[str] = []
     for s in r.steps:
+        if collapse_passed and s.passed:
+            passed_run.append(s.id)
+            continue
+        if passed_run:
+            rows.append(_passed_run(passed_run))
+            passed_run = []
         if s.skipped and s.detail == NOT_REACHED and not show_skipped:
             unreached += 1
             continue
@@ -61,6 +89,8 @@ def checklist_markup(r: CheckResult, *, title: str | None = None, show_skipped: 
             f'<td style="{_MONO};color:{color if s.failed else "#333"}">{_esc(_short(s.actual))}</td>'
             f'<td style="{_CELL};color:#888">{_esc(s.spec)}</td></tr>'
         )
+    if passed_run:
+        rows.append(_passed_run(passed_run))
     if unreached:
         rows.append(
             f'<tr><td style="{_CELL};color:#888">–</td>'

@@ -47,6 +47,7 @@ from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement, Subject, s
 from labkit.signers.base import Signer as KeySigner
 from labkit.timestamping import Timestamper, add_timestamps
 from labkit.tlog.entries import dsse_body
+from labkit.tlog.rekor2 import dsse_request
 from labkit.verify.verifier import explain_bundle
 
 if TYPE_CHECKING:
@@ -143,13 +144,18 @@ def _sign_and_log(statement: Statement, signer: Signer, instance: Instance | Non
                   annotations: Mapping[str, str] | None = None,
                   timestampers: Sequence[Timestamper] = ()) -> tuple[Envelope, Bundle, Any]:
     envelope = sign_envelope(signed_statement(statement, annotations), INTOTO_PAYLOAD_TYPE, signer.key)
-    if instance is not None and instance.timestamp_only:
-        timestampers = timestampers or instance.timestampers()
-        instance = None  # nothing is logged: the timestamp is the only source of time
+    if instance is not None and (instance.timestamp_only or instance.rekor_api == 2):
+        timestampers = timestampers or instance.timestampers()  # no SET: a timestamp is the only source of time
     stamps = add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(), envelope), timestampers)
     entries = []
     entry = None
-    if instance is not None:
+    if instance is not None and instance.timestamp_only:
+        pass  # nothing is logged: the timestamp is the only source of time
+    elif instance is not None and instance.rekor_api == 2:
+        # Rekor v2 logs a DSSE envelope as a hashedrekord 0.0.2 over SHA-256(PAE) (no dsse kind, no SET).
+        entries.append(instance.log_rekor2(dsse_request(envelope, signer.key.public_key(),
+                                                        certificate_der=signer.certificate_der)))
+    elif instance is not None:
         # Rekor dsse v0.0.1: the envelope and the PEM verifier(s) that signed it.
         entry = instance.log_append(dsse_body(envelope.to_json(), [signer.verifier_pem()]))
         entries.append(entry.to_bundle_entry())

@@ -22,7 +22,8 @@ from labkit.errors import InputError
 if TYPE_CHECKING:
     from labkit.bundle import Bundle
     from labkit.keyless.instance import Instance
-    from labkit.signingconfig import SigningConfig
+    from labkit.sign import LogUploader
+    from labkit.signingconfig import Service, SigningConfig
     from labkit.timestamping import Timestamper
     from labkit.verify.trustroot import TrustedRoot
 
@@ -56,7 +57,16 @@ class SigningServices:
     config: SigningConfig | None = None
     timestampers: list[Timestamper] = field(default_factory=list)
     tlog_urls: list[str] = field(default_factory=list)
+    tlog_services: list[Service] = field(default_factory=list)
     root: TrustedRoot | None = None
+
+    def uploader(self) -> LogUploader | None:
+        """The upload hook for the first log the config selects (by its API version), or None."""
+        from labkit.tlog.uploaders import uploader_for
+
+        if not self.tlog_services:
+            return None
+        return uploader_for(self.tlog_services[0].url, self.tlog_services[0].major_api_version)
 
     def check(self, bundle: Bundle) -> None:
         """Verify the bundle's timestamps against ``--trusted-root`` (nothing to do without one)."""
@@ -75,6 +85,7 @@ def signing_services(args: argparse.Namespace, instance: Instance | None, *, key
     from labkit.lab import SystemClock
     from labkit.signingconfig import SigningConfig
     from labkit.timestamping import CheckedTimestamper, timestampers_for
+    from labkit.tlog.uploaders import SUPPORTED_REKOR_APIS
     from labkit.verify.trustroot import TrustedRoot
 
     config: SigningConfig | None = None
@@ -99,14 +110,15 @@ def signing_services(args: argparse.Namespace, instance: Instance | None, *, key
                              "--fulcio url=http://127.0.0.1:PORT,...`.")
     if instance is not None:
         services.timestampers = instance.timestampers(config)
-        own = {instance.url("tlog_url")}
+        own = {instance.url("tlog_url"), instance.url("tlog2_url")}
     else:
         services.timestampers = timestampers_for(config, now=SystemClock().now())
         own = set()
     if services.root is not None:
         services.timestampers = [CheckedTimestamper(t, services.root) for t in services.timestampers]
     now = instance.clock.now() if instance is not None else SystemClock().now()
-    services.tlog_urls = [s.url for s in config.tlogs(now) if s.url not in own]
+    services.tlog_services = [s for s in config.tlogs(now, SUPPORTED_REKOR_APIS) if s.url not in own]
+    services.tlog_urls = [s.url for s in services.tlog_services]
     return services
 
 

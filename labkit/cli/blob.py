@@ -143,18 +143,20 @@ def _sign_blob(args: argparse.Namespace) -> int:
     from labkit.cli._signing import signing_services
 
     services = signing_services(args, None, keyless=False)
-    rekor_url = args.rekor_url or (services.tlog_urls[0] if services.tlog_urls else None)
     uploader = None
     if args.tlog_upload:
-        if not rekor_url:
+        uploader = services.uploader()  # the log the signing config selects, by its API version
+        rekor_url = args.rekor_url
+        if uploader is None and not rekor_url:
             raise InputError(
                 "no transparency log is configured: pass --rekor-url URL, or --tlog-upload=false to skip the log",
                 hint="Pass --rekor-url http://127.0.0.1:PORT (a `labkit` log server), "
                 "or --tlog-upload=false to sign without a log entry (as with cosign).",
             )
-        from labkit.tlog.client import RekorClient
+        if uploader is None:
+            from labkit.tlog.client import RekorClient
 
-        uploader = RekorClient(rekor_url).uploader()
+            uploader = RekorClient(rekor_url).uploader()
     key = open_signer(args.key)
     # "-" reads the artifact from standard input (held in memory), as cosign does.
     bundle = sign_blob(sys.stdin.buffer.read() if file == "-" else file, key, tlog=uploader,

@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--force", action="store_true", help="replace an existing instance")
     p.add_argument("--timestamp-only", action="store_true",
                    help="sign with RFC 3161 timestamps and no log entry (verify with --signed-timestamps N)")
+    p.add_argument("--rekor-api", type=bounded_int(1, 2), default=1, metavar="N",
+                   help="the Rekor API its bundles log through: 1 (SQLite log, SET) or 2 (tile log, hashedrekord "
+                   "0.0.2, an RFC 3161 timestamp instead of a SET)")
     p.set_defaults(handler=_init)
 
     q = sub.add_parser("trusted-root", help="print or write the instance's Sigstore TrustedRoot JSON")
@@ -84,13 +87,16 @@ def _warn_if_lab(inst: object, out: TextIO) -> None:
 def _init(args: argparse.Namespace) -> int:
     from labkit.keyless.instance import Instance
 
-    inst = Instance.create(args.dir, seed=args.seed, force=args.force, timestamp_only=args.timestamp_only)
+    inst = Instance.create(args.dir, seed=args.seed, force=args.force, timestamp_only=args.timestamp_only,
+                           rekor_api=args.rekor_api)
     mode = (f"lab (seed {args.seed!r}): LAB keys, derivable by anyone from the public seed; never for real use"
             if args.seed is not None else "real (random keys in keys/, mode 0600)")
     print(f"created labkit instance: {mode}")
     print(f"  OIDC issuer:     {inst.issuer.url}")
     print(f"  CA:              {inst.ca.intermediate_cert.subject.rfc4514_string()}")
     print(f"  transparency log {inst.url('tlog_url')} (log ID {inst.tlog_key.public_key().key_id().hex()[:16]}…)")
+    if inst.rekor_api == 2:
+        print(f"  Rekor v2 log     {inst.url('tlog2_url')} (tile log in tlog2/; signing config majorApiVersion 2)")
     print(f"  CT log           {inst.ctlog.base_url} (log ID {inst.ctlog.log_id.hex()[:16]}…)")
     print(f"  timestamps       {inst.url('tsa_url')} ({inst.tsa.chain[0].subject.rfc4514_string()})")
     print("  trusted root:    trusted_root.json")

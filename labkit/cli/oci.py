@@ -164,8 +164,13 @@ def _sign(args: argparse.Namespace) -> int:
     from labkit.cli._signing import signing_services
 
     services = signing_services(args, None, keyless=False)
+    rekor2 = False
     if services.tlog_urls and not args.tlog_dir:
         args.rekor_url = services.tlog_urls[0]
+        rekor2 = services.tlog_services[0].major_api_version == 2
+        if rekor2 and not args.new_bundle_format:
+            raise InputError("the signing config selects a Rekor v2 log, whose entries have no SET for the legacy "
+                             ".sig signature: add --new-bundle-format")
     if args.tlog_upload and not (args.tlog_dir or args.rekor_url):
         raise InputError(
             "no transparency log is configured for image signing; pass --tlog-dir DIR, --rekor-url URL"
@@ -185,7 +190,11 @@ def _sign(args: argparse.Namespace) -> int:
         _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
     )
     log: Any = None
-    if args.tlog_upload and args.rekor_url:
+    if args.tlog_upload and rekor2:
+        from labkit.tlog.uploaders import Rekor2ImageLog
+
+        log = Rekor2ImageLog(args.rekor_url)  # hashedrekord 0.0.2 for both; time from the TSA's timestamp
+    elif args.tlog_upload and args.rekor_url:
         from labkit.tlog.client import RekorClient
 
         log = RekorClient(args.rekor_url)  # same upload calls as a local log, over the Rekor v1 API
@@ -199,7 +208,10 @@ def _sign(args: argparse.Namespace) -> int:
         result = sign_image(store, desc, key, docker_reference=identity, annotations=annotations,
                             new_bundle_format=args.new_bundle_format, tlog=log,
                             timestampers=services.timestampers)
-        if log is not None:
+        if log is not None and rekor2 and result.bundle is not None:
+            for entry in result.bundle.verification_material.tlog_entries:
+                print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+        elif log is not None:
             rekor = result.layer.annotations.get("dev.sigstore.cosign/bundle", "{}")
             index = json.loads(rekor).get("Payload", {}).get("logIndex")
             print(f"tlog entry created with index: {index}", file=sys.stderr)
@@ -223,11 +235,9 @@ def _sign_keyless(args: argparse.Namespace) -> int:
 
     if not args.tlog_upload:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
-    if args.new_bundle_format:
-        raise InputError("--new-bundle-format is available with --key only for now")
-    if args.signing_config:
-        raise InputError("keyless `sign` stores cosign's legacy .sig signature, which has no room for a timestamp; "
-                         "use `labkit attest` or sign with --key --new-bundle-format --signing-config")
+    if args.signing_config and not args.new_bundle_format:
+        raise InputError("a signing config's timestamps go into the Sigstore bundle: add --new-bundle-format",
+                         hint="cosign's legacy .sig signature has no room for a timestamp.")
     store, ref = open_store(_image_arg(args))
     desc, warning = resolve_for_signing(store, ref)
     if warning:
@@ -236,9 +246,30 @@ def _sign_keyless(args: argparse.Namespace) -> int:
         _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
     )
     with Instance.open(args.instance) as instance:
+        if args.new_bundle_format:
+            return _sign_keyless_bundle(args, instance, store, ref, desc, identity)
         sign_image_keyless(instance, store, desc, docker_reference=identity, identity=args.identity,
                            identity_token=args.identity_token, annotations=_pairs(args.annotations, "-a"))
     print(f"Pushing signature to: {ref.name}:{signature_tag(desc.digest)}", file=sys.stderr)
+    print(f"{ref.name}@{desc.digest}")
+    return 0
+
+
+def _sign_keyless_bundle(args: argparse.Namespace, instance: Any, store: Any, ref: Any, desc: Any,
+                         identity: str) -> int:
+    """Keyless ``--new-bundle-format``: cosign v3's bundle referrer (DSSE sign/v1 statement), logged in the
+    instance's log (Rekor v1 or v2) and timestamped by the TSAs the signing config selects."""
+    from labkit.attest.attest import COSIGN_SIGN_PREDICATE, attest_image, keyless_signer
+    from labkit.cli._signing import signing_services
+
+    services = signing_services(args, instance, keyless=True)
+    signer = keyless_signer(instance, identity=args.identity, identity_token=args.identity_token)
+    result = attest_image(store, desc, COSIGN_SIGN_PREDICATE, {}, signer, docker_reference=identity,
+                          instance=instance, legacy_att=False, annotations=_pairs(args.annotations, "-a"),
+                          timestampers=services.timestampers)
+    for entry in result.bundle.verification_material.tlog_entries:
+        print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
+    print(f"Pushing bundle referrer: {ref.name}@{result.referrer.digest}", file=sys.stderr)
     print(f"{ref.name}@{desc.digest}")
     return 0
 

@@ -24,10 +24,23 @@ def _as_result(result: CheckResult | Iterable[Step]) -> CheckResult:
     return result if isinstance(result, CheckResult) else CheckResult("", list(result))
 
 
-def checklist(result: CheckResult | Iterable[Step], *, title: str | None = None, show_skipped: bool = False) -> HTML:
-    """The whole check as a table, ending with the verdict; the text form is `CheckResult.checklist()`."""
+def checklist(
+    result: CheckResult | Iterable[Step],
+    *,
+    title: str | None = None,
+    show_skipped: bool = False,
+    collapse_passed: bool = False,
+) -> HTML:
+    """The whole check as a table, ending with the verdict; the text form is `CheckResult.checklist()`.
+
+    ``collapse_passed`` folds each run of consecutive passed steps into one row naming them, so a long
+    checklist shows what failed or was skipped at a glance.
+    """
     r = _as_result(result)
-    return HTML(checklist_markup(r, title=title, show_skipped=show_skipped), r.checklist(show_skipped=show_skipped))
+    return HTML(
+        checklist_markup(r, title=title, show_skipped=show_skipped, collapse_passed=collapse_passed),
+        r.checklist(show_skipped=show_skipped),
+    )
 
 
 def failure_card(result: CheckResult | Iterable[Step], *, title: str | None = None) -> HTML:

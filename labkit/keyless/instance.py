@@ -7,6 +7,7 @@
     DIR/ca/intermediate.pem   issuing CA certificate
     DIR/keys/*.pem            private keys (real mode only; lab keys come from the seed)
     DIR/tlog/                 the transparency log (labkit.tlog)
+    DIR/tlog2/                the Rekor v2 tile log (``labkit init --rekor-api 2``; labkit.tlog.tilelog)
     DIR/oci/                  an OCI image layout
     DIR/oidc/                 the issuer's discovery document and JWKS
     DIR/tsa/chain.pem         the timestamp authority's chain (RFC 3161 TSA leaf, its root)
@@ -27,6 +28,7 @@ import datetime as _dt
 import json
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal.fsutil import atomic_write, file_lock, read_bytes
+from labkit.bundle import TransparencyLogEntry
 from labkit.errors import InputError, KeyFileError, KeylessError
 from labkit.keyless.ca import CertificateAuthority
 from labkit.keyless.ctlog import CTLog
@@ -46,12 +49,28 @@ from labkit.keyless.trustroot import (
     trusted_root,
     trusted_root_json,
 )
-from labkit.keys import SigningKey, generate, load_secret_pem, make_private_dir, save_secret_pem
-from labkit.lab import DEFAULT_LAB_TIME, Clock, FixedClock, Lab, SystemClock, SystemEntropy, utc
+from labkit.keys import (
+    SigningKey,
+    generate,
+    load_secret_pem,
+    make_private_dir,
+    save_secret_pem,
+)
+from labkit.lab import (
+    DEFAULT_LAB_TIME,
+    Clock,
+    FixedClock,
+    Lab,
+    SystemClock,
+    SystemEntropy,
+    utc,
+)
 from labkit.oci.layout import OCILayout
 from labkit.signingconfig import SigningConfig
 from labkit.timestamping import Timestamper, timestampers_for
+from labkit.tlog.rekor2 import Rekor2Service, trusted_root_tlog
 from labkit.tlog.store import TransparencyLog
+from labkit.tlog.tilelog import TileLog, origin_for_url
 from labkit.tsa.authority import TimestampAuthority
 from labkit.tsa.chain import DEFAULT_TSA_URL, TSAMaterial, create_tsa, tsa_entry
 from labkit.tsa.store import load_tsa, save_tsa
@@ -70,7 +89,10 @@ DEFAULT_URLS = {
     "tlog_url": "https://rekor.labkit.invalid",
     "ctlog_url": "https://ctfe.labkit.invalid",
     "tsa_url": DEFAULT_TSA_URL,
+    "tlog2_url": "https://rekor2.labkit.invalid",
 }
+#: The Rekor API major versions an instance can sign through (``labkit init --rekor-api N``).
+REKOR_APIS = (1, 2)
 _KEYS = {
     "oidc": "ed25519",
     "root-ca": "ecdsa-p384",
@@ -111,6 +133,8 @@ class Instance:
         seed = config.get("seed")
         self.lab: Lab | None
         self._tlog: Any = None
+        self._rekor2: Rekor2Service | None = None
+        self._rekor2_log: TileLog | None = None
         self._tlog_lock = threading.Lock()
         if seed is not None:
             if clock is None:
@@ -151,6 +175,7 @@ class Instance:
         clock: Clock | None = None,
         force: bool = False,
         timestamp_only: bool = False,
+        rekor_api: int = 1,
     ) -> Instance:
         """Create an instance in `path` (default `default_instance_dir()`).
 
@@ -159,7 +184,11 @@ class Instance:
         unless `force`. A `timestamp_only` instance logs nothing: its bundles carry
         a certificate and an RFC 3161 timestamp (as GitHub's own instance issues for
         private repositories); they verify only under a signed-timestamp policy.
+        With `rekor_api` 2 its bundles log to a Rekor v2 tile log (hashedrekord 0.0.2,
+        no SET) and carry an RFC 3161 timestamp, their only source of time.
         """
+        if rekor_api not in REKOR_APIS:
+            raise InputError(f"unsupported Rekor API version {rekor_api}", details={"supported": str(REKOR_APIS)})
         root = Path(path) if path is not None else default_instance_dir()
         if not root.is_dir():
             make_private_dir(root)  # 0700 whatever the umask: nobody else may swap its keys or CA files
@@ -177,6 +206,8 @@ class Instance:
                 config["seed"] = seed
             if timestamp_only:
                 config["timestamp_only"] = True
+            if rekor_api != 1:
+                config["rekor_api"] = rekor_api
             lab = Lab(seed=seed) if seed is not None else None
             keys: dict[str, SigningKey] = {}
             for name, alg in _KEYS.items():
@@ -278,6 +309,14 @@ class Instance:
         """True when the instance signs with timestamps and no log entry (``labkit init --timestamp-only``)."""
         return self.config.get("timestamp_only") is True
 
+    @property
+    def rekor_api(self) -> int:
+        """The Rekor API major version this instance signs through: 1 (SQLite log, SET) or 2 (tile log)."""
+        value = self.config.get("rekor_api", 1)
+        if value not in REKOR_APIS or isinstance(value, bool):
+            raise KeylessError(f"instance.json: rekor_api must be one of {REKOR_APIS}")
+        return int(value)
+
     def url(self, name: str) -> str:
         """One of the instance's service URLs (``issuer_url``, ``ca_url``, ``tlog_url``, ``ctlog_url``, ``tsa_url``)."""
         return str(self.config.get(name) or DEFAULT_URLS[name])
@@ -308,8 +347,35 @@ class Instance:
         host = self.url("tlog_url").split("://", 1)[-1].split("/", 1)[0]
         return TransparencyLog.open(self.path / "tlog", key=self.tlog_key, clock=self.clock, name=host)
 
+    @property
+    def rekor2(self) -> Rekor2Service:
+        """The Rekor v2 write path over ``DIR/tlog2`` (origin: the host of ``tlog2_url``), started on first use."""
+        with self._tlog_lock:
+            if self._rekor2 is None:
+                self._rekor2_log = self._tile_log()
+                self._rekor2 = Rekor2Service(self._rekor2_log)
+            return self._rekor2
+
+    @property
+    def rekor2_log(self) -> TileLog:
+        """The tile log behind `rekor2` (its integrator started)."""
+        service = self.rekor2
+        assert self._rekor2_log is not None and service.log is self._rekor2_log
+        return self._rekor2_log
+
+    def _tile_log(self) -> TileLog:
+        return TileLog.open(self.path / "tlog2", origin=origin_for_url(self.url("tlog2_url")), lab=self.lab)
+
+    def rekor2_tlog(self) -> dict[str, Any]:
+        """The trusted root's ``tlogs[]`` item for the instance's Rekor v2 log (no integrator started)."""
+        log = self._rekor2_log if self._rekor2_log is not None else self._tile_log()
+        return trusted_root_tlog(self.url("tlog2_url"), log.public_key, log.key_id, self.created)
+
     def close(self) -> None:
-        """Close the transparency log's database."""
+        """Close the transparency log's database and stop the Rekor v2 integrator."""
+        if self._rekor2 is not None:
+            self._rekor2.close()
+            self._rekor2 = self._rekor2_log = None
         if self._tlog is not None:
             self._tlog.close()
             self._tlog = None
@@ -325,12 +391,16 @@ class Instance:
         entry: LogEntry = self.tlog.append(body)
         return entry
 
+    def log_rekor2(self, request: Mapping[str, Any]) -> TransparencyLogEntry:
+        """Log a ``hashedRekordRequestV002`` in the instance's Rekor v2 log; the bundle's entry (no SET)."""
+        return TransparencyLogEntry.from_dict(self.rekor2.create_entry(request), "tlogEntry")
+
     # -- trust ------------------------------------------------------------------------
 
     def trusted_root(self) -> dict[str, Any]:
         """The Sigstore TrustedRoot for this instance (as a dict)."""
         tlog_pub = self.tlog_key.public_key()
-        return trusted_root(
+        return self._with_rekor2(trusted_root(
             tlogs=[LogEntryKey(self.url("tlog_url"), tlog_pub, tlog_pub.key_id(), self.created)],
             certificate_authorities=[
                 CAEntry(self.url("ca_url"), list(self.ca.chain), self.created,
@@ -338,7 +408,12 @@ class Instance:
             ],
             ctlogs=[LogEntryKey(self.url("ctlog_url"), self.ctlog.public_key, self.ctlog.log_id, self.created)],
             timestamp_authorities=[tsa_entry(self.tsa.chain, uri=self.url("tsa_url"))],
-        )
+        ))
+
+    def _with_rekor2(self, root: dict[str, Any]) -> dict[str, Any]:
+        if self.rekor_api == 2:
+            root["tlogs"].append(self.rekor2_tlog())
+        return root
 
     def trusted_root_json(self) -> bytes:
         """The TrustedRoot as stable JSON bytes."""
@@ -348,8 +423,8 @@ class Instance:
         """A ClientTrustConfig (``sigstore --trust-config``): the trusted root and the signing config."""
         return client_trust_config(
             self.trusted_root(), ca_url=self.url("ca_url"), oidc_url=self.url("issuer_url"),
-            tlog_url=None if self.timestamp_only else self.url("tlog_url"), tsa_url=self.url("tsa_url"),
-            start=self.created,
+            tlog_url=None if self.timestamp_only else self.url("tlog2_url" if self.rekor_api == 2 else "tlog_url"),
+            tsa_url=self.url("tsa_url"), start=self.created, tlog_api_version=self.rekor_api,
         )
 
     def client_trust_config_json(self) -> bytes:

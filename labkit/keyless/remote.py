@@ -4,7 +4,8 @@
 TSAs `SigningConfig` selects: an ephemeral ECDSA P-256 key; a certificate from
 the CA's Fulcio v2 API (``POST /api/v2/signingCert``, public key and proof of
 possession); the signature over the SHA-256 digest; a timestamp from each
-selected TSA; a hashedrekord entry in each selected Rekor v1 log; one bundle
+selected TSA; a hashedrekord entry in each selected log (Rekor v1: 0.0.1 with a
+SET; Rekor v2: 0.0.2, no SET); one bundle
 v0.3. labkit talks to loopback services only, so a config naming a remote CA
 or log is refused, as `labkit.tlog.client.RekorClient` refuses remote logs.
 """
@@ -23,15 +24,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal import jsonio
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import KeylessError
 from labkit.hashing import proto_name
 from labkit.keyless.ca import CertificateRequest
-from labkit.keys import generate
+from labkit.keys import SigningKey, generate
 from labkit.sign import open_artifact
-from labkit.signingconfig import SigningConfig
+from labkit.signingconfig import Service, SigningConfig
 from labkit.timestamping import Timestamper, add_timestamps, timestampers_for
 from labkit.tlog.client import RekorClient
+from labkit.tlog.rekor2 import hashedrekord_request
+from labkit.tlog.rekor2_client import Rekor2Client
+from labkit.tlog.uploaders import SUPPORTED_REKOR_APIS
 
 __all__ = ["MAX_CA_RESPONSE_BYTES", "request_certificate", "sign_blob_with_config"]
 
@@ -83,6 +87,16 @@ def request_certificate(ca_url: str, token: str, request: CertificateRequest,
     return chain
 
 
+def _upload(log: Service, signature: bytes, leaf_pem: bytes, leaf_der: bytes, digest: bytes,
+            key: SigningKey) -> TransparencyLogEntry:
+    """Log the signature in `log` by its API version: Rekor v1 hashedrekord 0.0.1, or v2 hashedrekord 0.0.2."""
+    url = _loopback_url(log.url, "log")
+    if log.major_api_version == 2:
+        request = hashedrekord_request(digest, signature, key.public_key(), certificate_der=leaf_der)
+        return TransparencyLogEntry.from_dict(Rekor2Client(url).create_entry(request), "tlogEntry")
+    return RekorClient(url).upload_hashedrekord(signature, leaf_pem, digest).to_bundle_entry()
+
+
 def sign_blob_with_config(
     config: SigningConfig,
     data_or_path: bytes | str | os.PathLike[str],
@@ -97,7 +111,7 @@ def sign_blob_with_config(
     """
     when = now or _dt.datetime.now(_dt.timezone.utc)
     ca = config.ca(when)
-    logs = config.tlogs(when)
+    logs = config.tlogs(when, SUPPORTED_REKOR_APIS)
     stampers = list(timestampers) if timestampers is not None else timestampers_for(config, now=when)
     if not logs and not stampers:
         raise KeylessError("the signing config names neither a log nor a TSA: the signature would have no "
@@ -109,11 +123,11 @@ def sign_blob_with_config(
     signature = key.sign_digest(artifact.digest, artifact.hash_name)
     content = MessageSignature(digest=artifact.digest, signature=signature, algorithm=proto_name("sha256"))
     stamped = add_timestamps(Bundle(BUNDLE_V03_MEDIA_TYPE, VerificationMaterial(), content), stampers)
-    entries = [RekorClient(_loopback_url(log.url, "log")).upload_hashedrekord(signature, leaf_pem, artifact.digest)
-               for log in logs]
+    leaf_der = chain[0].public_bytes(serialization.Encoding.DER)
+    entries = [_upload(log, signature, leaf_pem, leaf_der, artifact.digest, key) for log in logs]
     material = VerificationMaterial(
-        certificate=chain[0].public_bytes(serialization.Encoding.DER),
-        tlog_entries=[e.to_bundle_entry() for e in entries],
+        certificate=leaf_der,
+        tlog_entries=entries,
         rfc3161_timestamps=stamped.verification_material.rfc3161_timestamps,
     )
     return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)

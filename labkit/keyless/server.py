@@ -1,5 +1,8 @@
 """The instance's network face on loopback: OIDC discovery and JWKS, Fulcio's v2 API, and the Rekor v1 log.
 
+On a Rekor v2 instance (``labkit init --rekor-api 2``) the tile log is served too
+(`labkit.tlog.rekor2_server.Rekor2App`: ``POST /api/v2/log/entries``, ``/api/v2/checkpoint``,
+``/api/v2/tile/...``) and the signing config names it with ``majorApiVersion: 2``.
 Routes (Fulcio ``fulcio.proto`` HTTP mapping, OpenID Connect Discovery 1.0):
 
 ======  ==================================  ===========================================
@@ -11,7 +14,11 @@ POST    /api/v1/timestamp                   RFC 3161 query → reply (`labkit.ts
 GET     /api/v1/timestamp/certchain         the TSA chain, leaf first
 ======  ==================================  ===========================================
 
-The transparency log is served next to it by `labkit.tlog.server.LogServer`.
+The transparency log is served next to it by `labkit.tlog.server.LogServer`;
+on a Rekor v2 instance (``labkit init --rekor-api 2``) the tile log is served too
+(`labkit.tlog.rekor2_server.Rekor2App`: ``POST /api/v2/log/entries``,
+``/api/v2/checkpoint``, ``/api/v2/tile/...``) and the signing config names it
+with ``majorApiVersion: 2``.
 With both running, unmodified Sigstore clients sign against the lab
 instance: `InstanceServer.client_trust_config_json()` points them there.
 """
@@ -34,6 +41,7 @@ from labkit.keyless.ca import CertificateRequest
 from labkit.keyless.checks import IssuanceRefused
 from labkit.keyless.trustroot import client_trust_config
 from labkit.keys import load_public_key
+from labkit.tlog.rekor2_server import Rekor2App
 from labkit.tlog.server import LogServer
 from labkit.tsa.server import TIMESTAMP_PATH
 from labkit.tsa.server import make_app as make_tsa_app
@@ -137,6 +145,10 @@ class InstanceServer:
         self._server = BackgroundServer(make_app(instance), threads=threads,
                                         max_request_body_size=MAX_BODY + 4096, ident="labkit-ca", timeouts=timeouts)
         self.log_server = LogServer(instance.tlog, threads=threads, timeouts=timeouts)
+        self._rekor2: BackgroundServer | None = None
+        if instance.rekor_api == 2:
+            self._rekor2 = BackgroundServer(Rekor2App(instance.rekor2_log, instance.rekor2), threads=threads,
+                                            max_request_body_size=1 << 20, ident="labkit-rekor2", timeouts=timeouts)
 
     @property
     def url(self) -> str:
@@ -150,18 +162,22 @@ class InstanceServer:
 
     @property
     def tlog_url(self) -> str:
-        """Base URL of the Rekor v1 API."""
-        return self.log_server.url
+        """Base URL of the log the signing config names: the Rekor v2 API on a v2 instance, else Rekor v1."""
+        return self._rekor2.url if self._rekor2 is not None else self.log_server.url
 
     def start(self) -> InstanceServer:
-        """Start both servers; returns self."""
+        """Start the servers; returns self."""
         self.log_server.start()
+        if self._rekor2 is not None:
+            self._rekor2.start()
         self._server.start()
         return self
 
     def stop(self) -> None:
-        """Stop both servers and wait for their threads."""
+        """Stop the servers and wait for their threads."""
         self._server.stop()
+        if self._rekor2 is not None:
+            self._rekor2.stop()
         self.log_server.stop()
 
     def __enter__(self) -> InstanceServer:
@@ -175,7 +191,7 @@ class InstanceServer:
         doc = client_trust_config(
             self.instance.trusted_root(), ca_url=self.url, oidc_url=self.url,
             tlog_url=None if self.instance.timestamp_only else self.tlog_url,
-            tsa_url=self.tsa_url, start=self.instance.created,
+            tsa_url=self.tsa_url, start=self.instance.created, tlog_api_version=self.instance.rekor_api,
         )
         return (json.dumps(doc, indent=2) + "\n").encode()
 

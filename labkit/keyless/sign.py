@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
+from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, TransparencyLogEntry, VerificationMaterial
 from labkit.errors import KeylessError
 from labkit.hashing import proto_name
 from labkit.keyless.ca import CertificateRequest, IssuedCertificate
@@ -26,6 +26,7 @@ from labkit.payloads import simple_signing_payload
 from labkit.sign import open_artifact
 from labkit.timestamping import Timestamper, add_timestamps
 from labkit.tlog.entries import hashedrekord_body
+from labkit.tlog.rekor2 import hashedrekord_request
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
@@ -109,20 +110,26 @@ def sign_keyless(
     signature = key.sign_digest(artifact.digest, artifact.hash_name)
     t4 = time.perf_counter()
     timings["sign"] = t4 - t3
-    if instance.timestamp_only and not timestampers:
-        timestampers = instance.timestampers()  # a timestamp-only instance's only source of time
+    if (instance.timestamp_only or instance.rekor_api == 2) and not timestampers:
+        timestampers = instance.timestampers()  # no SET: a timestamp is the only source of time
     # Timestamp before logging, as sigstore-python does: the TSA vouches for the signature's time.
     stamped = add_timestamps(bundle_from_parts(issued.der(), artifact.digest, signature, None), timestampers)
     t4t = time.perf_counter()
     if timestampers:
         timings["timestamp"] = t4t - t4
     t4 = t4t
-    entry = None if instance.timestamp_only else _log(instance, issued, artifact.digest, artifact.hash_name,
-                                                      signature)
+    entry: LogEntry | None = None
+    logged: LogEntry | TransparencyLogEntry | None = None
+    if instance.rekor_api == 2 and not instance.timestamp_only:
+        # Rekor v2: hashedrekord 0.0.2 over the digest, verified by the leaf certificate; no SET.
+        logged = instance.log_rekor2(hashedrekord_request(artifact.digest, signature, key.public_key(),
+                                                          certificate_der=issued.der()))
+    elif not instance.timestamp_only:
+        logged = entry = _log(instance, issued, artifact.digest, artifact.hash_name, signature)
     t5 = time.perf_counter()
-    if entry is not None:
+    if logged is not None:
         timings["log"] = t5 - t4
-    bundle = bundle_from_parts(issued.der(), artifact.digest, signature, entry,
+    bundle = bundle_from_parts(issued.der(), artifact.digest, signature, logged,
                                stamped.verification_material.rfc3161_timestamps)
     timings["bundle"] = time.perf_counter() - t5
     return KeylessSignature(bundle, token, issued, entry, artifact.digest, signature, timings)
@@ -143,12 +150,12 @@ def _log(instance: Instance, issued: IssuedCertificate, digest: bytes, hash_name
     return entry
 
 
-def bundle_from_parts(certificate_der: bytes, digest: bytes, signature: bytes, entry: LogEntry | None,
-                      timestamps: Sequence[bytes] = ()) -> Bundle:
+def bundle_from_parts(certificate_der: bytes, digest: bytes, signature: bytes,
+                      entry: LogEntry | TransparencyLogEntry | None, timestamps: Sequence[bytes] = ()) -> Bundle:
     """Assemble a bundle v0.3 (leaf certificate, a log entry or none, SHA-256 message signature, timestamps);
     checks nothing."""
-    material = VerificationMaterial(certificate=certificate_der,
-                                    tlog_entries=[entry.to_bundle_entry()] if entry is not None else [],
+    tle = entry if isinstance(entry, TransparencyLogEntry) or entry is None else entry.to_bundle_entry()
+    material = VerificationMaterial(certificate=certificate_der, tlog_entries=[tle] if tle is not None else [],
                                     rfc3161_timestamps=list(timestamps))
     content = MessageSignature(digest=digest, signature=signature, algorithm=proto_name("sha256"))
     return Bundle(BUNDLE_V03_MEDIA_TYPE, material, content)

@@ -145,16 +145,20 @@ def client_trust_config(
     tlog_url: str | None,
     start: _dt.datetime,
     tsa_url: str | None = None,
+    tlog_api_version: int = 1,
 ) -> dict[str, Any]:
-    """A ``ClientTrustConfig`` (trusted root + signing config v0.2), as ``sigstore --trust-config`` reads it."""
-    def service(url: str) -> dict[str, Any]:
-        return {"url": url, "majorApiVersion": 1, "validFor": {"start": rfc3339(start)}, "operator": "labkit"}
+    """A ``ClientTrustConfig`` (trusted root + signing config v0.2), as ``sigstore --trust-config`` reads it.
+
+    `tlog_api_version` is the log's ``majorApiVersion`` (2: a Rekor v2 tile log).
+    """
+    def service(url: str, version: int = 1) -> dict[str, Any]:
+        return {"url": url, "majorApiVersion": version, "validFor": {"start": rfc3339(start)}, "operator": "labkit"}
 
     signing = {
         "mediaType": SIGNING_CONFIG_MEDIA_TYPE,
         "caUrls": [service(ca_url)],
         "oidcUrls": [service(oidc_url)],
-        "rekorTlogUrls": [service(tlog_url)] if tlog_url else [],
+        "rekorTlogUrls": [service(tlog_url, tlog_api_version)] if tlog_url else [],
         "rekorTlogConfig": {"selector": "ANY"},
         "tsaUrls": [service(tsa_url)] if tsa_url else [],
         "tsaConfig": {"selector": "ANY"},

@@ -476,7 +476,9 @@ def explain_image_signatures(
         if report.verified_signatures:
             top.passed("signatures.verified", expected=">= 1", actual=len(report.verified_signatures))
         else:
-            top.fail("signatures.verified", "", expected=">= 1", actual=len(report.verified_signatures))
+            firsts = dict.fromkeys(f.id for f in (s.failed_step for s in report.signatures) if f is not None)
+            detail = f"none verifies: each stops at {', '.join(firsts)}, the reason the verdict names" if firsts else ""
+            top.fail("signatures.verified", detail, expected=">= 1", actual=len(report.verified_signatures))
     return report
 
 

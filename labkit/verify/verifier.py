@@ -542,7 +542,7 @@ def _artifact(run: _Run, request: _Request, root: TrustedRoot, bundle: Bundle, s
         got = hashlib.sha256(content.payload).hexdigest()
         if got != artifact.sha256.hex():
             raise run.fail("artifact.digest", "the DSSE payload is not the artifact", reason="artifact.digest",
-                           expected=artifact.display, actual=f"sha256:{got}")
+                           expected=f"sha256:{got}", actual=artifact.display)
         run.passed("artifact.digest", "DSSE payload matches", expected=artifact.display, actual=artifact.display)
     return _Signed(request, root, bundle, signer, artifact, hash_name, artifact_digest)
 
@@ -566,8 +566,8 @@ def _message_digest(run: _Run, content: MessageSignature, artifact: Artifact) ->
         artifact_digest = found
         if content.digest != artifact_digest:
             raise run.fail("artifact.digest", "the bundle's message digest is not the artifact's",
-                           reason="artifact.digest", expected=f"{hash_name}:{artifact_digest.hex()}",
-                           actual=f"{hash_name}:{content.digest.hex()}")
+                           reason="artifact.digest", expected=f"{hash_name}:{content.digest.hex()}",
+                           actual=f"{hash_name}:{artifact_digest.hex()}")
     shown = f"{hash_name}:{artifact_digest.hex()}"
     run.passed("artifact.digest", "message digest matches", expected=shown, actual=shown)
     return hash_name, artifact_digest
@@ -584,7 +584,7 @@ def _statement_subject(run: _Run, content: Envelope, artifact: Artifact) -> None
         digests = [f"{alg}:{v}" for s in statement.subjects for alg, v in sorted(s.digest.items())
                    if alg in _SUBJECT_HASHES]
         raise run.fail("artifact.digest", "no in-toto subject has the artifact's digest", reason="artifact.subject",
-                       expected=artifact.display, actual=", ".join(digests) or "(none)")
+                       expected=", ".join(digests) or "(none)", actual=artifact.display)
     run.passed("artifact.digest", "an in-toto subject matches", expected=matched, actual=matched)
 
 

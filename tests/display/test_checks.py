@@ -99,3 +99,16 @@ def test_checklist_of_a_real_verification(lab: Lab) -> None:
     assert "REJECTED (artifact.digest)" in out.text
     assert out.html == checklist(result).html
     _no_volatile(out.html)
+
+
+def test_collapse_passed_folds_each_run_of_passed_rows() -> None:
+    steps = [Step("a", "A", "RFC 1"), Step("b", "B"), Step("c", "C", "", StepStatus.SKIPPED, "lab only"),
+             Step("d", "D"), Step("e", "E", "", StepStatus.FAILED, "bad", "1", "2"),
+             Step("f", "F", "", StepStatus.SKIPPED, "not reached")]
+    full, short = checklist(steps).html, checklist(steps, collapse_passed=True).html
+    assert short.count("<tr") == full.count("<tr") - 1  # a, b -> one row; d -> one row
+    assert "2 check(s) passed: <span" in short and ">a, b</span>" in short and ">d</span>" in short
+    assert "lab only" in short and "reason: e" in short and "1 later check(s) not reached" in short
+    assert checklist(steps, collapse_passed=True).text == checklist(steps).text  # the text form stays whole
+    every = checklist([Step("a", "A"), Step("b", "B")], collapse_passed=True).html
+    assert "2 check(s) passed" in every and "VERIFIED" in every

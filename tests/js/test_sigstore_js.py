@@ -84,3 +84,20 @@ def test_sigstore_js_verifies_a_timestamp_only_bundle_when_asked(node: str, priv
     assert _judge(node, bundle, artifact, root, private.issuer.url, 0, 1)[0]
     ok, out = _judge(node, bundle, artifact, root, private.issuer.url, 1, 1)
     assert not ok and "TLOG" in out, out
+
+
+@pytest.fixture
+def rekor2(tmp_path: Path) -> Iterator[Instance]:
+    inst = Instance.create(tmp_path / "rekor2", seed="sigstore-js-rekor2", rekor_api=2)
+    yield inst
+    inst.close()
+
+
+def test_sigstore_js_verifies_a_rekor_v2_bundle(node: str, rekor2: Instance, tmp_path: Path) -> None:
+    """A hashedrekord 0.0.2 entry (checkpoint, no SET) and a TSA timestamp: its only source of time."""
+    bundle, artifact = tmp_path / "b.json", tmp_path / "a.txt"
+    artifact.write_bytes(SAMPLE_ARTIFACT)
+    bundle.write_text(sign_blob_keyless(rekor2, SAMPLE_ARTIFACT, identity=SAMPLE_IDENTITY).to_json())
+    root = rekor2.path / "trusted_root.json"
+    ok, out = _judge(node, bundle, artifact, root, rekor2.issuer.url, 1, 1)
+    assert ok and "OK 1 timestamps" in out, out  # no integrated time: the TSA's genTime alone

@@ -102,6 +102,9 @@ def test_sign_verify_and_explain(layout: OCILayout, image: BuiltImage, lab: Lab)
     with pytest.raises(VerificationError) as err:
         verify_image(layout, image.digest, other.public_key())
     assert err.value.step == "signatures.verified" and err.value.reason == "signature.verify"
+    # The image-level row names the per-signature check the verdict's reason comes from (issue 19, item 5).
+    failed = explain_image_signatures(layout, image.digest, other.public_key()).step("signatures.verified")
+    assert failed is not None and "signature.verify" in failed.detail
     with pytest.raises(VerificationError) as err:
         verify_image(layout, image.digest, key.public_key(), annotations={"env": "dev"})
     assert err.value.reason == "payload.annotation.env"

@@ -58,6 +58,15 @@ def test_wrong_artifact_names_the_step(tmp_path: Path) -> None:
     assert isinstance(info.value, VerificationError)
 
 
+def test_a_changed_artifact_shows_the_signed_digest_as_expected(tmp_path: Path) -> None:
+    """Expected is what the bundle signs, actual the artifact given (issue 19: a tampered digest sat under expected)."""
+    bundle, key, root = signed_bundle(tmp_path)
+    step = explain_bundle(bundle, b"other", root, key=key.public_key()).step("artifact.digest")
+    assert step is not None and step.failed
+    assert step.expected == f"sha256:{hashlib.sha256(DATA).hexdigest()}"
+    assert step.actual == f"sha256:{hashlib.sha256(b'other').hexdigest()}"
+
+
 def test_wrong_key_is_a_signature_failure(tmp_path: Path) -> None:
     bundle, _, root = signed_bundle(tmp_path)
     other = generate("ecdsa-p256", lab=Lab(seed="someone-else"))
