@@ -79,11 +79,17 @@ class _RecordingFetcher(FetcherInterface):
         self.head = b""
 
     def _fetch(self, url: str) -> Iterator[bytes]:
+        previous = (self.last_url, self.head)
         self.last_url, self.head = url, b""
-        for chunk in self.inner._fetch(url):
-            if len(self.head) < 64 * 1024:
-                self.head += chunk[: 64 * 1024 - len(self.head)]
-            yield chunk
+        try:
+            for chunk in self.inner._fetch(url):
+                if len(self.head) < 64 * 1024:
+                    self.head += chunk[: 64 * 1024 - len(self.head)]
+                yield chunk
+        except tuf_errors.DownloadHTTPError:
+            if url.endswith(".root.json"):  # a missing next root ends the walk; it is not what failed
+                self.last_url, self.head = previous
+            raise
 
     def what(self) -> str:
         """``timestamp version 7``, ``root version 3``, ``target trusted_root.json``: what failed."""
@@ -146,8 +152,9 @@ def refresh(url: str, *, bootstrap_root: bytes | None = None,
         found = {name: _target(updater, name) for name in TARGET_NAMES}
     except (tuf_errors.RepositoryError, tuf_errors.DownloadError, ValueError) as exc:
         kind = type(exc).__name__
-        raise TufError(f"TUF refresh of {base} failed at {fetcher.what()}: {kind}: {exc}",
-                       details={"repository": base, "failed": fetcher.what(), "python-tuf": kind}) from None
+        what = fetcher.what() if fetcher.last_url else f"root version {_trusted_version(metadata_dir / 'root.json')}"
+        raise TufError(f"TUF refresh of {base} failed at {what}: {kind}: {exc}", reason=f"tuf.{kind}",
+                       details={"repository": base, "failed": what, "python-tuf": kind}) from None
     versions = {role: _trusted_version(metadata_dir / f"{role}.json") for role in
                 ("root", "timestamp", "snapshot", "targets")}
     return Delivered(base, found["trusted_root.json"], found["signing_config.v0.2.json"], versions)

@@ -12,3 +12,8 @@ class TufError(LabkitError):
 
     hint = ("The trust this instance delivered did not verify and was not used. Check the instance's TUF "
             "repository (labkit tuf status) and your bootstrap root; never bypass TUF by copying files.")
+
+    def __init__(self, message: str, *, reason: str = "tuf", **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        #: ``tuf.<python-tuf error class>`` (e.g. ``tuf.ExpiredMetadataError``), as attack verdicts report it.
+        self.reason = reason
