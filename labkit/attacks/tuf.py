@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from securesystemslib.signer import CryptoSigner
-from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
+from tuf.api.metadata import Metadata, Root, Targets, Timestamp
 
 from labkit._internal import jsonio
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, Scenario
@@ -44,11 +45,11 @@ def naive_refresh(lookup: Callable[[str], bytes | None], bootstrap_root: bytes) 
     """The naive client: returns ``trusted_root.json`` when every file is signed by some key of the bootstrap root."""
     root = Metadata[Root].from_bytes(bootstrap_root).signed
 
-    def get(name: str) -> Metadata[Timestamp | Snapshot | Targets]:
+    def get(name: str) -> Metadata[Any]:
         data = lookup(name)
         if data is None:
             raise _reject("tuf.missing", f"{name} is missing")
-        md: Metadata[Timestamp | Snapshot | Targets] = Metadata.from_bytes(data)
+        md: Metadata[Any] = Metadata.from_bytes(data)
         if not any(k in root.keys and _signed_by(root, k, md) for k in md.signatures):
             raise _reject("tuf.unsigned", f"{name} carries no signature by a key the root lists")
         return md
@@ -63,7 +64,7 @@ def naive_refresh(lookup: Callable[[str], bytes | None], bootstrap_root: bytes) 
     return data
 
 
-def _signed_by(root: Root, keyid: str, md: Metadata[Timestamp | Snapshot | Targets]) -> bool:
+def _signed_by(root: Root, keyid: str, md: Metadata[Any]) -> bool:
     try:
         root.keys[keyid].verify_signature(md.signatures[keyid], md.signed_bytes)
     except Exception:
@@ -198,7 +199,8 @@ def _wrong_rotation(scenario: Scenario, lab: Lab) -> Outcome:
     out = scenario.outcome()
     with _setup(lab) as s:
         bootstrap = s.repo.root_bytes()
-        mine: dict[str, CryptoSigner] = {r: attacker_signer(lab, r) for r in ("root", "targets", "snapshot", "timestamp")}
+        roles = ("root", "targets", "snapshot", "timestamp")
+        mine: dict[str, CryptoSigner] = {r: attacker_signer(lab, r) for r in roles}
         root = Metadata[Root].from_bytes(bootstrap)
         root.signed.version = 2
         for role, signer in mine.items():

@@ -161,7 +161,8 @@ def _serve_tuf(inst: Instance, trust_config: bytes) -> Iterator[TufServer]:
         repo.publish(targets_from_trust_config(trust_config))
     else:
         repo = instance_repository(inst, create=True, trust_config=trust_config)
-    server = TufServer(repo.repo_dir).start()
+    server = TufServer(repo.repo_dir)
+    server.start()
     try:
         yield server
     finally:
@@ -190,9 +191,7 @@ def _serve(args: argparse.Namespace) -> int:
         with _serve_tuf(inst, server.client_trust_config_json()) as tuf:
             print(f"tuf:         {tuf.url} (sigstore --instance {tuf.url} trust-instance root.json; "
                   "labkit tuf root -o root.json)", flush=True)
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
-            except KeyboardInterrupt:
-                pass
     inst.close()
     return 0

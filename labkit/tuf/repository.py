@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from securesystemslib.signer import CryptoSigner, SSlibKey
 from tuf.api.metadata import (
@@ -27,7 +27,6 @@ from tuf.api.metadata import (
     MetaFile,
     Role,
     Root,
-    Signed,
     Snapshot,
     TargetFile,
     Targets,
@@ -50,7 +49,7 @@ TARGET_NAMES = ("trusted_root.json", "signing_config.v0.2.json")
 EXPIRY = {"root": _dt.timedelta(days=365), "targets": _dt.timedelta(days=90),
           "snapshot": _dt.timedelta(days=7), "timestamp": _dt.timedelta(days=1)}
 
-_S = TypeVar("_S", bound=Signed)
+_S = TypeVar("_S", Root, Timestamp, Snapshot, Targets)
 _SERIALIZER = JSONSerializer(compact=False)
 
 
@@ -115,10 +114,10 @@ class TufRepository:
         if not path.exists():
             raise TufError(f"no TUF repository in {self.path} ({name} is missing)",
                            hint="Create one: labkit tuf init --instance DIR")
-        md = Metadata[signed_type].from_bytes(read_bytes(path, f"TUF {role} metadata"))  # type: ignore[valid-type]
+        md: Metadata[Any] = Metadata.from_bytes(read_bytes(path, f"TUF {role} metadata"))
         if not isinstance(md.signed, signed_type):
             raise TufError(f"{name} holds {md.signed.type} metadata, not {role}")
-        return md
+        return cast("Metadata[_S]", md)
 
     @property
     def root(self) -> Metadata[Root]:
@@ -133,8 +132,10 @@ class TufRepository:
         """Each role's version, expiry, keys and threshold; each target's digest and length."""
         root = self.root
         roles: dict[str, Any] = {}
-        for role, typ in (("root", Root), ("targets", Targets), ("snapshot", Snapshot), ("timestamp", Timestamp)):
-            md = self.load(role, typ)  # type: ignore[type-var]
+        loaded: dict[str, Metadata[Any]] = {"root": root, "targets": self.load("targets", Targets),
+                                             "snapshot": self.load("snapshot", Snapshot),
+                                             "timestamp": self.load("timestamp", Timestamp)}
+        for role, md in loaded.items():
             r = root.signed.roles[role]
             roles[role] = {"version": md.signed.version, "expires": md.signed.expires.isoformat(),
                            "expired": md.signed.is_expired(utc(self.clock.now())),
@@ -267,7 +268,8 @@ def _target_changed(current: Targets, name: str, data: bytes) -> bool:
 
 def describe(status: Mapping[str, Any]) -> str:
     """`TufRepository.status` as a few human lines."""
-    lines = ["TUF repository" + (" (LAB keys from a public seed: never trust it for real use)" if status["lab"] else "")]
+    lab = " (LAB keys from a public seed: never trust it for real use)" if status["lab"] else ""
+    lines = ["TUF repository" + lab]
     for role, r in status["roles"].items():
         flag = " EXPIRED" if r["expired"] else ""
         lines.append(f"  {role:<9} v{r['version']:<4} expires {r['expires']}{flag}  "

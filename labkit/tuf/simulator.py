@@ -83,4 +83,6 @@ class TamperingRepository:
 
     def serve(self) -> TufServer:
         """A started loopback server for the (tampered) files; stop it when done."""
-        return TufServer(self.lookup).start()
+        server = TufServer(self.lookup)
+        server.start()
+        return server
