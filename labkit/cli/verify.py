@@ -84,6 +84,20 @@ def _tuf_root(args: argparse.Namespace) -> bytes | None:
     return delivered.trusted_root
 
 
+def _explain_stale_root(bundle: bytes, root: bytes) -> None:
+    """Name the cause and the fix when the trusted root is older than the bundle (labkit.tuf.timemachine)."""
+    from labkit.errors import LabkitError
+    from labkit.tuf.timemachine import stale_root_cause
+    from labkit.verify.trustroot import TrustedRoot
+
+    try:
+        cause = stale_root_cause(bundle, TrustedRoot.from_json(root))
+    except LabkitError:
+        return
+    if cause:
+        print(f"hint: {cause}", file=sys.stderr)
+
+
 def _verify_bundle(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.cli._options import verifier_choice
@@ -129,5 +143,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
         step = result.failed_step
         detail = f": {step.detail}" if step is not None and step.detail else ""
         print(f"error: verification failed at {result.reason}{detail}", file=sys.stderr)
+        if root is not None and result.reason == "tlog.unknown_log":
+            _explain_stale_root(bundle, root)
         return 1
     return 0
