@@ -148,10 +148,13 @@ def _root(args: argparse.Namespace) -> int:
 
 def _trust_update(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
-    from labkit.tuf.client import refresh
+    from labkit.tuf.client import cache_dir_for, refresh
+    from labkit.tuf.timemachine import TrustHistory
 
     bootstrap = read_bytes(args.root, "bootstrap root") if args.root else None
     got = refresh(args.instance, bootstrap_root=bootstrap, cache=args.tuf_cache)
+    # dated snapshots for the trust time machine (labkit.tuf.timemachine)
+    TrustHistory(cache_dir_for(got.url, args.tuf_cache) / "history").record(got.trusted_root)
     print(f"trust for {got.url} is up to date: " + ", ".join(f"{k} v{v}" for k, v in got.versions.items()))
     print(f"  trusted_root.json ({len(got.trusted_root)} bytes), signing_config.v0.2.json "
           f"({len(got.signing_config)} bytes)")

@@ -39,8 +39,14 @@ class TrustHistory:
         self.clock: Clock = clock or SystemClock()
 
     def record(self, trusted_root: bytes) -> Path:
-        """Keep `trusted_root` as accepted now (it must parse: a root that did not verify is never kept)."""
+        """Keep `trusted_root` as accepted now (it must parse: a root that did not verify is never kept).
+
+        An unchanged root is not stored again: the newest snapshot's path comes back.
+        """
         TrustedRoot.from_json(trusted_root)
+        held = self.snapshots()
+        if held and held[-1].path.read_bytes() == trusted_root:
+            return held[-1].path
         when = utc(self.clock.now())
         return atomic_write(self.path / f"{when.strftime(_FORMAT)}.trusted_root.json", trusted_root)
 
