@@ -100,3 +100,13 @@ def test_no_bootstrap_root(sim: tuple[TamperingRepository, str], tmp_path: Path)
 
 def test_max_target_size_is_bounded() -> None:
     assert MAX_TARGET_BYTES <= 4 * 1024 * 1024
+
+
+def test_a_right_root_rotation_is_followed(sim: tuple[TamperingRepository, str], tmp_path: Path) -> None:
+    s, url = sim
+    boot = s.repo.root_bytes()
+    refresh(url, bootstrap_root=boot, cache=tmp_path / "c")
+    s.repo.rotate_root(keys=3, threshold=2, roles=["timestamp", "snapshot"])
+    s.capture()
+    got = refresh(url, cache=tmp_path / "c")
+    assert got.versions["root"] == 2 and got.versions["timestamp"] == 2
