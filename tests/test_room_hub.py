@@ -187,6 +187,7 @@ def test_three_learners_run_notebook_00_on_the_room_hub(tmp_path: Path,
         assert outputs[0].startswith("labkit "), f"{name}: notebook 00's first cell printed {outputs[0]!r}"
         assert "checked: two runs, identical output" in outputs[len(cells) - 1], name
         assert outputs[-1].startswith("logged at "), outputs[-1]
+        assert (tmp_path / "room" / "home" / name / "notebooks" / NOTEBOOK.name).is_file(), "no notebooks copied"
     # One shared room log: all three signatures are in it, and its room page shows them.
     info = _api(f"http://127.0.0.1:{log_port}/api/v1/log")
     assert info["treeSize"] == len(LEARNERS)

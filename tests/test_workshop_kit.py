@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def _agenda(name: str) -> list[tuple[int, int, str, set[str]]]:
 
 
 def _check_agenda(rows: list[tuple[int, int, str, set[str]]]) -> None:
-    for (start, minutes, _, _), (next_start, _, _, _) in zip(rows, rows[1:]):
+    for (start, minutes, _, _), (next_start, _, _, _) in pairwise(rows):
         assert start + minutes == next_start, f"the block at minute {start} does not end where the next begins"
     taught: set[str] = set()
     for _, _, notebook, needs in rows:
