@@ -113,8 +113,8 @@ async def _execute(ws_url: str, token: str, cells: list[str]) -> list[str]:
         for code in cells:
             request = _message(code, session)
             await conn.write_message(json.dumps(request))
-            stdout, status = "", None
-            while status is None:
+            stdout, status, idle = "", None, False
+            while status is None or not idle:  # the reply (shell) and the outputs (iopub) arrive in either order
                 raw = await asyncio.wait_for(conn.read_message(), timeout=60)
                 assert isinstance(raw, str), "the kernel connection closed"
                 msg = json.loads(raw)
@@ -127,6 +127,8 @@ async def _execute(ws_url: str, token: str, cells: list[str]) -> list[str]:
                     pytest.fail(f"cell failed: {code[:200]}\n{msg['content']['ename']}: {msg['content']['evalue']}")
                 elif kind == "execute_reply":
                     status = msg["content"]["status"]
+                elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                    idle = True
             assert status == "ok", f"cell did not finish: {code[:200]}"
             outputs.append(stdout)
     finally:
