@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.labkit-test-installed
 NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 PYTEST_NB := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=600
 
-.PHONY: lab test install test-fast notebooks typecheck bench clean
+.PHONY: lab room test install test-fast notebooks typecheck bench clean
 
 # (Re)install only when the package definition changed, so both commands work offline afterwards.
 # A learner's `make lab` installs the lab extras only; `make test` adds the test tools.
@@ -29,6 +29,16 @@ $(JS_STAMP): tests/js/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $(JS_STAMP); \
 	else echo "npm not found: the sigstore-js judge (tests/js) will be skipped"; fi
 
+# JupyterHub's proxy (configurable-http-proxy) for the room server, from npm into tools/room (tests/test_room_hub.py).
+ROOM_STAMP := $(VENV)/.labkit-room-installed
+CHP_STAMP := tools/room/node_modules/.labkit-installed
+$(ROOM_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e '.[lab,room]'
+	touch $(ROOM_STAMP) $(LAB_STAMP)
+$(CHP_STAMP): tools/room/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tools/room --no-audit --no-fund --loglevel=error && touch $(CHP_STAMP); \
+	else echo "npm not found: the room server (make room, tests/test_room_hub.py) needs configurable-http-proxy"; fi
+
 install: $(TEST_STAMP)
 
 ## make lab: install labkit with the lab extras, write the learner copy of the course (exercises blank,
@@ -41,8 +51,12 @@ lab: $(LAB_STAMP)
 	$(BIN)/python tools/learner.py
 	cd notebooks/learner && ../../$(BIN)/jupyter lab $(ALLOW_ROOT) --config=../../etc/jupyter_lab_config.py 00-start-here.ipynb
 
+## make room: one JupyterHub for a whole room (docs/workshop/room-server.md); LABKIT_ROOM_* variables configure it.
+room: $(ROOM_STAMP) $(CHP_STAMP)
+	$(BIN)/jupyterhub -f tools/room/jupyterhub_config.py
+
 ## make test: install if needed, then lint, type-check and run every test, notebooks included.
-test: $(TEST_STAMP) $(JS_STAMP)
+test: $(TEST_STAMP) $(JS_STAMP) $(CHP_STAMP)
 	$(if $(NOTEBOOKS),$(BIN)/python tools/nb.py --check $(NOTEBOOKS))
 	$(BIN)/ruff check labkit tests tools benchmarks
 	$(BIN)/mypy

@@ -132,6 +132,14 @@ TOOLS: Mapping[str, SystemTool] = MappingProxyType({t.name: t for t in (
         "sigstore-js (@sigstore/verify) judges labkit's bundles (tests/js; then npm ci --prefix tests/js)",
         "sudo apt-get install nodejs npm", "brew install node", _wsl("nodejs npm"),
     ),
+    SystemTool(
+        "configurable-http-proxy", ("configurable-http-proxy",),
+        "the room server: JupyterHub's proxy (make room, tests/test_room_hub.py); "
+        "labkit looks in tools/room/node_modules/.bin first",
+        "sudo apt-get install nodejs npm, then npm ci --prefix tools/room",
+        "brew install node, then npm ci --prefix tools/room",
+        "JupyterHub does not run on Windows: " + _wsl("nodejs npm") + ", then npm ci --prefix tools/room",
+    ),
 )})
 
 _told: set[str] = set()

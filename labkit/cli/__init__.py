@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "oci",
     "keyless",
     "trust",
+    "tuf",
     "attest",
     "policy",
     "attack",

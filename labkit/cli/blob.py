@@ -85,6 +85,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sign-blob", help="sign a file (with a key, or keyless) and write a Sigstore bundle")
     add_signer_options(p, "encrypted private key file (cosign.key); omit to sign keyless")
     add_instance_argument(p)
+    from labkit.cli.tuf import add_cache_option
+
+    add_cache_option(p)
     p.add_argument("--bundle", default=None, help="write the Sigstore bundle (v0.3 JSON) here")
     p.add_argument("--output-signature", default=None, help="also write the base64 signature here")
     add_force_option(p, "the --bundle and --output-signature files")
@@ -100,6 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = sub.add_parser("verify-blob", help="verify a file against a Sigstore bundle (key, or identity and issuer)")
     add_verifier_options(q)
     add_instance_argument(q)
+    add_cache_option(q)
     q.add_argument("--bundle", required=True, help="Sigstore bundle JSON")
     q.add_argument(
         "--insecure-ignore-tlog", action=GoBoolAction, default=False,
@@ -180,6 +184,15 @@ def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
     from labkit.cli._signing import served_config, signing_services
 
     config = served_config(args)
+    from labkit.cli.tuf import instance_trust
+
+    delivered = instance_trust(args)
+    if delivered is not None:  # --instance URL: sign through the services its TUF-delivered signing config names
+        from labkit.signingconfig import SigningConfig
+
+        if args.signing_config:
+            raise InputError("give --instance URL or --signing-config, not both: the instance delivers its config")
+        config = SigningConfig.from_json(delivered.signing_config)
     if config is not None:
         # The signing config names served (loopback) services: sign through them, no instance needed.
         from labkit.keyless.remote import sign_blob_with_config
@@ -187,6 +200,11 @@ def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
         if not args.identity_token:
             raise InputError("signing through a served CA needs --identity-token (mint one: labkit token ...)")
         services = signing_services(args, None, keyless=True)
+        if delivered is not None:
+            from labkit.lab import SystemClock
+            from labkit.timestamping import timestampers_for
+
+            services.timestampers = timestampers_for(config, now=SystemClock().now())
         bundle = sign_blob_with_config(config, data, identity_token=args.identity_token,
                                        timestampers=services.timestampers)
     else:
@@ -204,10 +222,14 @@ def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
 def _verify_blob_keyless(args: argparse.Namespace, file: str, policy: Identity) -> int:
     """Keyless: the certificate must chain to the trusted root and name the expected identity and issuer."""
     from labkit._internal.fsutil import read_bytes
+    from labkit.cli.tuf import instance_trust
     from labkit.verify import Artifact, TrustedRoot, explain_bundle
 
+    delivered = None if args.trusted_root else instance_trust(args)
     if args.trusted_root:
         root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"))
+    elif delivered is not None:  # --instance URL: the trusted root it delivered over TUF
+        root = TrustedRoot.from_json(delivered.trusted_root)
     else:
         from labkit.keyless.instance import Instance
 

@@ -14,9 +14,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from typing import TextIO
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, TextIO
 
 from labkit.cli._types import MAX_LIFETIME_SECONDS, bounded_int
+
+if TYPE_CHECKING:
+    from labkit.keyless.instance import Instance
+    from labkit.tuf.server import TufServer
 
 __all__ = ["add_instance_argument", "register"]
 
@@ -24,7 +29,8 @@ __all__ = ["add_instance_argument", "register"]
 def add_instance_argument(p: argparse.ArgumentParser) -> None:
     """The ``--instance DIR`` option every keyless command shares."""
     p.add_argument("--instance", default=None, metavar="DIR",
-                   help="lab instance directory (default: $LABKIT_HOME or ./.labkit)")
+                   help="lab instance directory (default: $LABKIT_HOME or ./.labkit); on sign-blob and verify-blob "
+                   "also a TUF repository URL (labkit serve's tuf: line)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -148,6 +154,25 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _serve_tuf(inst: Instance, trust_config: bytes) -> Iterator[TufServer]:
+    """Publish the served trust config over the instance's TUF repository (made on first use) and serve it."""
+    from labkit.tuf.instance import instance_repository, targets_from_trust_config
+    from labkit.tuf.server import TufServer
+
+    if (inst.path / "tuf" / "repo" / "1.root.json").exists():
+        repo = instance_repository(inst)
+        repo.publish(targets_from_trust_config(trust_config))
+    else:
+        repo = instance_repository(inst, create=True, trust_config=trust_config)
+    server = TufServer(repo.repo_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import threading
 
@@ -167,7 +192,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"timestamps:  {server.tsa_url}", flush=True)
         print(f"trust config: {target} (sigstore --trust-config {target} ...)", flush=True)
         _warn_if_lab(inst, sys.stdout)  # served on the real clock (Instance.open): real clients check times
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        with _serve_tuf(inst, server.client_trust_config_json()) as tuf:
+            print(f"tuf:         {tuf.url} (sigstore --instance {tuf.url} trust-instance root.json; "
+                  "labkit tuf root -o root.json)", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
     inst.close()
     return 0

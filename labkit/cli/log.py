@@ -91,9 +91,11 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"WARNING: {_lab_line(origin)}", file=sys.stderr, flush=True)
         lab = "LAB log " if origin is not None else ""
         print(f"serving {lab}{log.origin} ({log.size} entries) at {url}", flush=True)
+        if args.room_page:
+            print(f"room page (read-only, for the projector): {url}/room", flush=True)
 
     try:
-        serve(log, host=args.host, port=args.port, max_body=args.max_body, ready=ready)
+        serve(log, host=args.host, port=args.port, max_body=args.max_body, ready=ready, room_page=args.room_page)
     except OSError as exc:
         raise LogError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     return 0
@@ -251,6 +253,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--port", type=PORT, default=3000, help="port (0 picks a free one; default: 3000)")
     p.add_argument("--max-body", type=bounded_int(1, 1 << 30), default=1 << 20,
                    help="largest request body in bytes (1 to 2^30; default: 1 MiB)")
+    p.add_argument("--room-page", action="store_true",
+                   help="also serve a read-only, auto-refreshing HTML page at /room for the projector (v1 API)")
     _add_api(p, serve=True)
     p.set_defaults(handler=_serve, url=None)
 

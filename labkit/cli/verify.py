@@ -46,6 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--bundle", required=True, help="the bundle (.sigstore.json)")
     add_verifier_options(p, "managed public key (PEM) instead of an identity")
     p.add_argument("--trusted-root", default=None, help="trusted_root.json (default: pinned Sigstore public-good root)")
+    p.add_argument("--instance", default=None, metavar="URL",
+                   help="use the trusted root this TUF repository URL delivers (labkit trust update first)")
+    from labkit.cli.tuf import add_cache_option
+
+    add_cache_option(p)
     p.add_argument("--staging", action="store_true", help="Sigstore staging: needs --trusted-root (no network)")
     p.add_argument("--predicate-type", default=None,
                    help="gh: the DSSE in-toto statement must have this predicateType (checked after verification)")
@@ -67,6 +72,33 @@ def _key_bytes(ref: str) -> bytes:
     return verifying_key(ref).pem() if is_key_uri(ref) else read_bytes(ref, "key")
 
 
+def _tuf_root(args: argparse.Namespace) -> bytes | None:
+    """The trusted root ``--instance URL`` delivered over TUF (None without --instance)."""
+    from labkit.cli.tuf import instance_trust
+    from labkit.errors import InputError
+
+    if args.instance is None:
+        return None
+    delivered = instance_trust(args)
+    if delivered is None:
+        raise InputError("verify-bundle --instance takes a TUF repository URL (http://127.0.0.1:PORT or file://DIR)")
+    return delivered.trusted_root
+
+
+def _explain_stale_root(bundle: bytes, root: bytes) -> None:
+    """Name the cause and the fix when the trusted root is older than the bundle (labkit.tuf.timemachine)."""
+    from labkit.errors import LabkitError
+    from labkit.tuf.timemachine import stale_root_cause
+    from labkit.verify.trustroot import TrustedRoot
+
+    try:
+        cause = stale_root_cause(bundle, TrustedRoot.from_json(root))
+    except LabkitError:
+        return
+    if cause:
+        print(f"hint: {cause}", file=sys.stderr)
+
+
 def _verify_bundle(args: argparse.Namespace) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.cli._options import verifier_choice
@@ -81,7 +113,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
     policy = choice.identity
     key = _key_bytes(choice.key) if choice.key is not None else None
     bundle = read_bytes(args.bundle, "bundle")
-    root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else None
+    root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else _tuf_root(args)
     artifact = resolve_artifact(args.file_or_digest)
     result = explain_bundle(bundle, artifact, root, policy, key,  # type: ignore[arg-type]
                             signed_timestamps=args.signed_timestamps)
@@ -112,5 +144,7 @@ def _verify_bundle(args: argparse.Namespace) -> int:
         step = result.failed_step
         detail = f": {step.detail}" if step is not None and step.detail else ""
         print(f"error: verification failed at {result.reason}{detail}", file=sys.stderr)
+        if root is not None and result.reason == "tlog.unknown_log":
+            _explain_stale_root(bundle, root)
         return 1
     return 0

@@ -10,6 +10,7 @@ GET     /api/v1/log                         log info: size, root, signed checkpo
 GET     /api/v1/log/publicKey               the log key (PEM)
 GET     /api/v1/log/proof?firstSize&lastSize consistency proof
 POST    /api/v1/index/retrieve              search by hash, public key or email
+GET     /room                               the read-only room page (only with ``room_page``)
 ======  ==================================  ===========================================
 
 Errors are Rekor-style JSON ``{"code": <status>, "message": "..."}``; a body
@@ -29,6 +30,7 @@ from labkit._internal.wsgi import HTTPError as _HTTPError
 from labkit._internal.wsgi import json_response as _json_response
 from labkit._internal.wsgi import read_json as _read_json
 from labkit.errors import LabkitError, LogError, ProofError
+from labkit.tlog.room import ROOM_PATH, render_room_page
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
 
 __all__ = ["LOOPBACK_HOSTS", "MAX_BODY", "LogServer", "make_app", "serve"]
@@ -52,8 +54,17 @@ def _int_param(query: dict[str, list[str]], name: str, default: int | None = Non
     return int(raw)
 
 
-def make_app(log: TransparencyLog, *, max_body: int = MAX_BODY) -> Callable[[Environ, StartResponse], list[bytes]]:
-    """The WSGI application serving `log`."""
+def _html_response(start: StartResponse, page: str) -> list[bytes]:
+    body = page.encode("utf-8")
+    start("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                     ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+                     ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")])
+    return [body]
+
+
+def make_app(log: TransparencyLog, *, max_body: int = MAX_BODY,
+             room_page: bool = False) -> Callable[[Environ, StartResponse], list[bytes]]:
+    """The WSGI application serving `log` (and, with `room_page`, the read-only page at ``/room``)."""
 
     def read_json(environ: Environ) -> Any:
         return _read_json(environ, max_body)
@@ -132,6 +143,10 @@ def make_app(log: TransparencyLog, *, max_body: int = MAX_BODY) -> Callable[[Env
                 raise _HTTPError(400, "search needs hash, publicKey or email")
             indexes = log.search(hash=h, public_key=pem, email=email)
             return _json_response(start, 200, [log.get(i, proof=False).entry_id for i in indexes])
+        if room_page and path == ROOM_PATH:
+            if method != "GET":
+                raise _HTTPError(405, f"{method} is not allowed on {path}", [("Allow", "GET")])
+            return _html_response(start, render_room_page(log))
         raise _HTTPError(404, f"no such API path: {path}")
 
     def app(environ: Environ, start: StartResponse) -> list[bytes]:
@@ -163,10 +178,11 @@ class LogServer(BackgroundServer):
     """
 
     def __init__(self, log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 0,
-                 max_body: int = MAX_BODY, threads: int = 4, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> None:
+                 max_body: int = MAX_BODY, threads: int = 4, timeouts: Timeouts = DEFAULT_TIMEOUTS,
+                 room_page: bool = False) -> None:
         _check_host(host, False)
         self.log = log
-        super().__init__(make_app(log, max_body=max_body), host=host, port=port, threads=threads,
+        super().__init__(make_app(log, max_body=max_body, room_page=room_page), host=host, port=port, threads=threads,
                          max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog", timeouts=timeouts)
 
     def start(self) -> LogServer:
@@ -183,10 +199,10 @@ class LogServer(BackgroundServer):
 
 def serve(log: TransparencyLog, *, host: str = "127.0.0.1", port: int = 3000, max_body: int = MAX_BODY,
           threads: int = 4, ready: Callable[[str], None] | None = None,
-          timeouts: Timeouts = DEFAULT_TIMEOUTS) -> None:
+          timeouts: Timeouts = DEFAULT_TIMEOUTS, room_page: bool = False) -> None:
     """Serve `log` in the foreground until interrupted (``labkit log serve``); stalled clients are dropped."""
     _check_host(host, False)
-    server = create_server(make_app(log, max_body=max_body), host=host, port=port, threads=threads,
+    server = create_server(make_app(log, max_body=max_body, room_page=room_page), host=host, port=port, threads=threads,
                            max_request_body_size=max_body * 4 + 4096, ident="labkit-tlog", timeouts=timeouts)
     if ready is not None:
         ready(f"http://{host}:{server.effective_port}")
