@@ -15,6 +15,7 @@ from labkit.attacks.racy import racy_storage
 from labkit.attacks.relatives import bundle_copy, unrelated_entry
 from labkit.attacks.scenario import Outcome, RegistryTarget, Scenario
 from labkit.attacks.tags import cross_repo_replay, rollback, tag_swap
+from labkit.attacks.tuf import TUF_SCENARIOS
 from labkit.attacks.witnesses import forged_cosignature, witness_rewind, witness_split_view
 from labkit.errors import AttackError
 from labkit.lab import Lab
@@ -41,6 +42,7 @@ CATALOGUE: tuple[Scenario, ...] = (
     witness_split_view,
     witness_rewind,
     forged_cosignature,
+    *TUF_SCENARIOS,
 )
 
 

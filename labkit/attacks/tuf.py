@@ -6,8 +6,8 @@ Each scenario builds a lab instance's TUF repository, lets an attacker tamper wi
 walk, the newest ``targets.json``) that accepts, and with labkit's ngclient refresh (`labkit.tuf.client`)
 that refuses with python-tuf's error class (the verdict's reason is ``tuf.<class>``).
 
-The catalogue is explicit: `TUF_SCENARIOS`. It is kept out of the global registry for now so the attack
-matrix and notebook 11 do not change; ``run_tuf_scenario(id)`` plays one.
+The family is listed explicitly in `TUF_SCENARIOS` (family 12 of `labkit.attacks.catalogue.CATALOGUE`, so
+``labkit attack run tuf-freeze`` plays one); ``run_tuf_scenario(id)`` plays one from Python.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ def _wrong_rotation(scenario: Scenario, lab: Lab) -> Outcome:
 
 def _scenario(id: str, title: str, summary: str, fixed: str, reason: str,
               fn: Callable[[Scenario, Lab], Outcome]) -> Scenario:
-    return Scenario(id, 16, title, _REFS, summary, fixed, reason, (NAIVE_MODE, LABKIT_MODE), fn)
+    return Scenario(id, 12, title, _REFS, summary, fixed, reason, (NAIVE_MODE, LABKIT_MODE), fn)
 
 
 #: The explicit catalogue of TUF attacks, in teaching order.

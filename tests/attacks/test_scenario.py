@@ -14,7 +14,8 @@ from labkit.errors import AttackError
 
 def test_every_issue_scenario_is_registered() -> None:
     numbers = {s.number for s in scenarios()}
-    assert numbers == set(range(1, 12))  # 1-10: issue 12; 11: witnesses of a Rekor v2 tile log (issue 15)
+    # 1-10: issue 12; 11: witnesses of a Rekor v2 tile log (issue 15); 12: what TUF stops (issue 16)
+    assert numbers == set(range(1, 13))
     for s in scenarios():
         assert s.refs and s.fixed_behaviour and s.expected_reason
         assert all(m in MODES for m in s.modes)
@@ -49,6 +50,9 @@ def test_the_catalogue_lists_every_defined_scenario_once() -> None:
     for info in pkgutil.iter_modules(labkit.attacks.__path__, "labkit.attacks."):
         module = importlib.import_module(info.name)
         defined |= {v.id for v in vars(module).values() if isinstance(v, Scenario)}
+        for value in vars(module).values():  # families listed as a tuple (labkit.attacks.tuf.TUF_SCENARIOS)
+            if isinstance(value, tuple) and value and all(isinstance(v, Scenario) for v in value):
+                defined |= {v.id for v in value}
     ids = [s.id for s in CATALOGUE]
     assert len(ids) == len(set(ids))
     assert set(ids) == defined
