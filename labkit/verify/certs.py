@@ -31,6 +31,7 @@ from cryptography.x509.verification import (
 )
 from cryptography.x509.verification import VerificationError as X509VerificationError
 
+from labkit._internal import chain_fastpath
 from labkit.errors import LabkitError, VerificationError
 from labkit.verify.trustroot import CertificateAuthority, TrustedRoot, TrustRootError
 
@@ -187,6 +188,15 @@ class ChainResult:
     ca: str
 
 
+def _chain_anchor(root: TrustedRoot, ca: CertificateAuthority, chain: tuple[x509.Certificate, ...],
+                  ca_policy: ExtensionPolicy) -> chain_fastpath.ChainAnchor | None:
+    """The CA's leaf-chain fast-path anchor, built once per trusted root (None: full path only)."""
+    anchors = root.derived.chain_anchors
+    if ca not in anchors:
+        anchors[ca] = chain_fastpath.anchor_for(chain, ca_policy)
+    return anchors[ca]
+
+
 def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> ChainResult:
     """Validate `leaf` up to a trusted CA whose window and certificates are valid at `at`.
 
@@ -206,6 +216,10 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
         except LabkitError as exc:
             errors.append(exc.message)
             continue
+        fast = chain_fastpath.leaf_chain(leaf, anchor, at, ca_policy, ee_policy) if (
+            anchor := _chain_anchor(root, ca, chain, ca_policy)) else None
+        if fast is not None:  # ADR 0004: below the once-validated issuing CA; None sends it down the full path
+            return ChainResult(fast, ca.uri or ca.subject)
         try:
             # protobuf-specs CertificateAuthority.cert_chain: the LAST certificate is the trust anchor; the
             # others are intermediates the path must go through (as sigstore-go: roots = last, intermediates = rest).

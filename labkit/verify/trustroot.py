@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal import protojson
+from labkit._internal.chain_fastpath import ChainAnchor
 from labkit._internal.cms_fastpath import TsaAnchor
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
 from labkit.errors import KeyFileError, KeylessError
@@ -396,8 +397,9 @@ def _index(logs: tuple[TransparencyLogInstance, ...]) -> dict[bytes, Transparenc
 class TrustDerived:
     """What verification derives from one trusted root only, typed, filled on first use (`TrustedRoot.derived`).
 
-    Validated CA/TSA chains (or why they fail), the CA certificates, SCT issuer key hashes and TSA
-    fast-path anchors. Nothing derived from a bundle is ever stored here; see docs/adr/0003-fast-paths.md.
+    Validated CA/TSA chains (or why they fail), the CA certificates, SCT issuer key hashes, TSA and
+    leaf-chain fast-path anchors. Nothing derived from a bundle is ever stored here; see docs/adr/0003-fast-paths.md
+    and docs/adr/0004-leaf-chain-fast-path.md.
     """
 
     #: (is a TSA, authority) -> its validated chain, or the error that refused it.
@@ -409,6 +411,8 @@ class TrustDerived:
     sct_issuer_key_hashes: dict[x509.Certificate, bytes] = field(default_factory=dict)
     #: TSA -> its validated fast-path anchor (None: its timestamps take the full verification).
     tsa_anchors: dict[CertificateAuthority, TsaAnchor | None] = field(default_factory=dict)
+    #: CA -> its validated leaf-chain fast-path anchor (None: its leaves take the full path builder).
+    chain_anchors: dict[CertificateAuthority, ChainAnchor | None] = field(default_factory=dict)
     #: The verify checklist's LAB note for this root (`labkit.verify.lab_material.lab_note`), once computed.
     lab_note: str | None = None
 
