@@ -40,7 +40,8 @@ from labkit.verify.verifier import Artifact, explain_bundle
 
 __all__ = ["AuditPolicy", "AuditRow", "AuditSummary", "BUNDLE_SUFFIXES", "audit", "find_inputs", "policy_from_doc"]
 
-BUNDLE_SUFFIXES = (".sigstore.json", ".sigstore", ".publish.attestation", ".slsa.attestation", ".attestation", ".provenance", ".bundle", ".intoto.jsonl")
+BUNDLE_SUFFIXES = (".sigstore.json", ".sigstore", ".publish.attestation", ".slsa.attestation", ".attestation",
+                   ".provenance", ".bundle", ".intoto.jsonl")
 _IDENTITY_KEYS = ("identity", "identity_regexp", "issuer", "issuer_regexp")
 _GITHUB_KEYS = ("host", "owner", "repo", "signer_workflow", "signer_repo", "source_ref", "source_digest",
                 "deny_self_hosted_runners", "workflow_trigger", "workflow_sha", "workflow_name",
@@ -241,7 +242,8 @@ class AuditSummary:
         return "\n".join(lines)
 
     def html(self) -> str:
-        rows = "".join(f"<tr><td>failed: {html.escape(k)}</td><td>{v}</td></tr>" for k, v in sorted(self.failed.items()))
+        rows = "".join(f"<tr><td>failed: {html.escape(k)}</td><td>{v}</td></tr>"
+                       for k, v in sorted(self.failed.items()))
         detail = "".join(f"<tr><td>{html.escape(r.path)}</td><td>{html.escape(r.status)}</td>"
                          f"<td>{html.escape(r.reason)}</td><td>{html.escape(r.signer)}</td></tr>"
                          for r in sorted(self.rows, key=lambda r: r.path))

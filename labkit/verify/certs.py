@@ -127,7 +127,8 @@ def _validate_authority_chain(ca: CertificateAuthority, has_leaf: bool, what: st
         # protobuf-specs CertificateAuthority: the chain is CA certificates up to the anchor; a timestamp
         # authority's chain starts with its (non-CA) TSA leaf. Anything else is a leaf where a CA belongs.
         if (n > 0 or not has_leaf) and not is_ca(cert):
-            raise _chain_error(what, ca, f"{_describe(cert, n)} is not a CA certificate (basicConstraints CA is not true)")
+            problem = f"{_describe(cert, n)} is not a CA certificate (basicConstraints CA is not true)"
+            raise _chain_error(what, ca, problem)
     for n in range(len(certs) - 1):
         child, parent = certs[n], certs[n + 1]
         if child.issuer != parent.subject:
@@ -137,14 +138,17 @@ def _validate_authority_chain(ca: CertificateAuthority, has_leaf: bool, what: st
         except (ValueError, TypeError, UnsupportedAlgorithm, InvalidSignature) as exc:
             detail = str(exc) or type(exc).__name__
             raise _chain_error(
-                what, ca, f"the signature of {_describe(child, n)} does not verify with {_describe(parent, n + 1)}'s key ({detail})"
+                what, ca,
+                f"the signature of {_describe(child, n)} does not verify with "
+                f"{_describe(parent, n + 1)}'s key ({detail})",
             ) from None
     anchor = certs[-1]
     if anchor.issuer == anchor.subject:
         try:
             anchor.verify_directly_issued_by(anchor)
         except (ValueError, TypeError, UnsupportedAlgorithm, InvalidSignature):
-            raise _chain_error(what, ca, f"the self-signed anchor {_describe(anchor, len(certs) - 1)} does not verify") from None
+            problem = f"the self-signed anchor {_describe(anchor, len(certs) - 1)} does not verify"
+            raise _chain_error(what, ca, problem) from None
     return certs
 
 

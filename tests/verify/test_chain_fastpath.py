@@ -75,7 +75,9 @@ def _times(der: bytes) -> list[_dt.datetime]:
             _dt.datetime(2000, 1, 1, tzinfo=_UTC), _dt.datetime(2040, 1, 1, tzinfo=_UTC)]
 
 
-def _both(der: bytes, root: TrustedRoot, at: _dt.datetime, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[str, ...], ...]:
+def _both(
+    der: bytes, root: TrustedRoot, at: _dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> tuple[tuple[str, ...], ...]:
     fast = _outcome(der, root, at)
     with monkeypatch.context() as m:
         m.setattr(chain_fastpath, "ENABLED", False)
@@ -91,7 +93,8 @@ ROOT_LIST = _roots()
 def test_fast_path_agrees_with_full_path(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     der = LEAVES[case]
     rng = random.Random(case)
-    mutants = [der[:j] + bytes([der[j] ^ (1 << rng.randrange(8))]) + der[j + 1:] for j in rng.sample(range(len(der)), 25)]
+    flips = rng.sample(range(len(der)), 25)
+    mutants = [der[:j] + bytes([der[j] ^ (1 << rng.randrange(8))]) + der[j + 1:] for j in flips]
     for root in ROOT_LIST:
         for at in _times(der):
             fast, slow = _both(der, root, at, monkeypatch)
