@@ -3,6 +3,9 @@
 * Chain building uses `cryptography`'s RFC 5280 path validation at the
   *verified* signing time (never the wall clock, never an unverified field):
   Fulcio leaves live ten minutes and are long expired when you verify.
+  The CA part of the path is validated once per trusted root; per bundle the
+  same path builder runs anchored at the issuing CA, and anything it does not
+  accept goes through the full path (fenced fast path, ADR 0004).
 * The leaf must be an end-entity code-signing certificate: not a CA, key
   usage digitalSignature, extended key usage id-kp-codeSigning (Fulcio
   certificate specification).
