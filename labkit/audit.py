@@ -285,5 +285,5 @@ def audit(paths: Iterable[str | os.PathLike[str]], policy: AuditPolicy, *, jobs:
 
 
 #: Inputs handed to the pool at once (bounds the parent's memory whatever the number of bundles).
-_WINDOW = 8192
+_WINDOW = 2048
 

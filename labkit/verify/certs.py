@@ -197,11 +197,18 @@ class ChainResult:
 
 def _chain_anchor(root: TrustedRoot, ca: CertificateAuthority, chain: tuple[x509.Certificate, ...],
                   ca_policy: ExtensionPolicy) -> chain_fastpath.ChainAnchor | None:
-    """The CA's leaf-chain fast-path anchor, built once per trusted root (None: full path only)."""
-    anchors = root.derived.chain_anchors
-    if ca not in anchors:
-        anchors[ca] = chain_fastpath.anchor_for(chain, ca_policy)
-    return anchors[ca]
+    """The CA's leaf-chain fast-path anchor, built once per trusted root (None: full path only).
+
+    The first leaf of a root takes the full path and the anchor is built for the second: a root used once
+    (one CLI verification) does not pay for the probe.
+    """
+    derived = root.derived
+    if ca not in derived.chain_used:
+        derived.chain_used.add(ca)
+        return None
+    if ca not in derived.chain_anchors:
+        derived.chain_anchors[ca] = chain_fastpath.anchor_for(chain, ca_policy)
+    return derived.chain_anchors[ca]
 
 
 def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> ChainResult:

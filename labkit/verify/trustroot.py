@@ -413,6 +413,8 @@ class TrustDerived:
     tsa_anchors: dict[CertificateAuthority, TsaAnchor | None] = field(default_factory=dict)
     #: CA -> its validated leaf-chain fast-path anchor (None: its leaves take the full path builder).
     chain_anchors: dict[CertificateAuthority, ChainAnchor | None] = field(default_factory=dict)
+    #: CAs that have chained one leaf: the anchor is built on the second (a one-shot root skips the probe).
+    chain_used: set[CertificateAuthority] = field(default_factory=set)
     #: The verify checklist's LAB note for this root (`labkit.verify.lab_material.lab_note`), once computed.
     lab_note: str | None = None
 
