@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: `labkit audit` (every core) against sigstore-python verifying the same bundles in one process.
 
-    python benchmarks/bench_audit.py [--n 10000] [--jobs N]
+    python benchmarks/bench_audit.py [--n 10000] [--jobs N] [--repeat R]
 
 Builds a directory of N bundles with their artifacts (hard links to two real public-good cases: the
 conformance hashedrekord bundle over a.txt and a PyPI PEP 740 DSSE attestation over its sdist, both vendored
@@ -12,7 +12,8 @@ under tests/vendor), then, in the same run and each in a fresh process:
   with an `AnyOf` of the same two identities.
 
 Prints one JSON object per line: wall seconds, bundles per second, peak RSS (parent and workers, KiB), and the
-throughput ratio. Memory flatness: labkit also runs on N/4 bundles; its peak RSS should not grow with N.
+throughput ratio (with ``--repeat R``, each tool's best of R runs: the machine may be
+shared). Memory flatness: labkit also runs on N/4 bundles; its peak RSS should not grow with N.
 Offline: sigstore-python's TUF cache goes to a temporary folder and is never used (explicit trusted root).
 """
 
@@ -116,6 +117,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--child", choices=("labkit", "sigstore"), default=None)
     ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
     args = ap.parse_args()
     if args.child:
         row = run_labkit(args.dir, args.jobs) if args.child == "labkit" else run_sigstore(args.dir)
@@ -125,7 +127,9 @@ def main() -> int:
         big, small = Path(tmp) / "big", Path(tmp) / "small"
         build(big, args.n)
         build(small, max(2, args.n // 4))
-        rows = [_child("labkit", small, args.jobs), _child("labkit", big, args.jobs), _child("sigstore", big, None)]
+        runs = [[_child("labkit", small, args.jobs), _child("labkit", big, args.jobs), _child("sigstore", big, None)]
+                for _ in range(max(1, args.repeat))]
+        rows = [max((run[i] for run in runs), key=lambda r: float(r["bundles_per_s"])) for i in range(3)]  # type: ignore[arg-type]
     for row in rows:
         print(json.dumps(row))
     lab, ref, quarter = rows[1], rows[2], rows[0]
@@ -133,7 +137,7 @@ def main() -> int:
         "throughput_ratio": round(float(lab["bundles_per_s"]) / float(ref["bundles_per_s"]), 2),  # type: ignore[arg-type]
         "labkit_rss_growth_kib": int(lab["maxrss_self_kib"]) - int(quarter["maxrss_self_kib"]),  # type: ignore[call-overload]
         "labkit_worker_rss_growth_kib": int(lab["maxrss_workers_kib"]) - int(quarter["maxrss_workers_kib"]),  # type: ignore[call-overload]
-        "cpus": os.cpu_count(),
+        "cpus": os.cpu_count(), "repeat": max(1, args.repeat), "loadavg": [round(x, 2) for x in os.getloadavg()],
     }))
     return 0
 

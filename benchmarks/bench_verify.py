@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: labkit's verifier against sigstore-python 4.5.1, in process and as a cold CLI.
 
-    python benchmarks/bench_verify.py [--quick]
+    python benchmarks/bench_verify.py [--quick] [--repeat R]
 
 Prints one JSON object per line. In process, each case is verified end to end
 ("full": parse the trusted root and the bundle, verify) and with the trusted
@@ -36,17 +36,25 @@ ISS = "https://token.actions.githubusercontent.com"
 IN_PROCESS = ["happy-path-v0.1", "happy-path-intoto-in-dsse-v3", "rekor2-happy-path"]
 
 
+REPEAT = 1  # --repeat: timing rounds per measurement; the round with the lowest median is kept
+
+
 def _timeit(fn, n: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """CPU time per call (the machine may be shared): 10th percentile and median, in ms."""
+    """CPU time per call (the machine may be shared): 10th percentile and median, in ms (best of REPEAT rounds)."""
     for _ in range(max(2, n // 10)):
         fn()
-    samples = []
-    for _ in range(n):
-        t0 = time.process_time()
-        fn()
-        samples.append((time.process_time() - t0) * 1000)
-    samples.sort()
-    return {"p10_ms": round(samples[n // 10], 3), "median_ms": round(statistics.median(samples), 3)}
+    best: dict[str, float] | None = None
+    for _ in range(REPEAT):
+        samples = []
+        for _ in range(n):
+            t0 = time.process_time()
+            fn()
+            samples.append((time.process_time() - t0) * 1000)
+        samples.sort()
+        row = {"p10_ms": round(samples[n // 10], 3), "median_ms": round(statistics.median(samples), 3)}
+        best = row if best is None or row["median_ms"] < best["median_ms"] else best
+    assert best is not None
+    return best
 
 
 def _root_path(case: str) -> Path:
@@ -182,21 +190,27 @@ def cli_times(n: int) -> list[dict[str, object]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="few iterations (for development)")
+    ap.add_argument("--repeat", type=int, default=1, help="timing rounds per measurement; the best is reported")
     args = ap.parse_args()
+    global REPEAT
+    REPEAT = max(1, args.repeat)
     n = 20 if args.quick else 200
     cli_n = 3 if args.quick else 15
     import importlib.metadata
 
     print(json.dumps({"bench": "verify.env", "python": sys.version.split()[0],
-                      "sigstore_python": importlib.metadata.version("sigstore"), "iterations": n}))
+                      "sigstore_python": importlib.metadata.version("sigstore"), "iterations": n,
+                      "repeat": REPEAT, "loadavg": [round(x, 2) for x in os.getloadavg()]}))
     for case in IN_PROCESS:
-        print(json.dumps(crypto_floor(case, n)), flush=True)
+        floor = crypto_floor(case, n)
+        print(json.dumps(floor), flush=True)
         for mode, parsed in (("full", False), ("verify", True)):
             lk = _timeit(labkit_runner(case, parsed), n)
             sp = _timeit(sigstore_runner(case, parsed), n)
             print(json.dumps({
                 "bench": f"verify.in_process.{mode}", "case": case, "labkit": lk, "sigstore_python": sp,
                 "ratio_sigstore_over_labkit": round(sp["median_ms"] / lk["median_ms"], 2),
+                "labkit_over_crypto_floor": round(lk["median_ms"] / float(floor["median_ms"]), 2),  # type: ignore[arg-type]
             }), flush=True)
     for row in cli_times(cli_n):
         print(json.dumps(row), flush=True)

@@ -20,6 +20,7 @@ number of bundles.
 
 from __future__ import annotations
 
+import gc
 import html
 import itertools
 import multiprocessing
@@ -165,8 +166,18 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init(policy: AuditPolicy) -> None:
+    """Parse the trusted root once per process (a forked worker inherits the parent's: nothing to do)."""
+    if _WORKER.get("source") is policy:
+        return
     root = TrustedRoot.from_json(policy.trusted_root) if policy.trusted_root else TrustedRoot.production()
-    _WORKER.update(root=root, policy=policy.rules)
+    _WORKER.update(root=root, policy=policy.rules, source=policy)
+
+
+def _worker_init(policy: AuditPolicy) -> None:
+    """A pool worker: the trusted root (inherited or parsed), then everything alive so far leaves the collector's
+    generations, so its collections scan only per-bundle objects (and do not copy the forked parent's pages)."""
+    _init(policy)
+    gc.freeze()
 
 
 def _subject_digest(data: bytes) -> Artifact | None:
@@ -271,11 +282,15 @@ def audit(paths: Iterable[str | os.PathLike[str]], policy: AuditPolicy, *, jobs:
             if progress:
                 progress(summary.total)
         return summary
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with ctx.Pool(jobs, initializer=_init, initargs=(policy,)) as pool:
-        # Feed the pool a bounded window at a time: Pool.imap would queue every input up front.
+    fork = hasattr(os, "fork")
+    if fork:
+        _init(policy)  # parsed once in the parent; the forked workers share it (their _init returns at once)
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    with ctx.Pool(jobs, initializer=_worker_init, initargs=(policy,)) as pool:
+        # Feed the pool a bounded window at a time: Pool.imap would queue every input up front. Each task is
+        # a batch of `chunksize` paths; rows come back in any order (the summary sorts what it prints).
         while batch := list(itertools.islice(items, _WINDOW)):
-            for row in pool.imap(_check, batch, chunksize=chunksize):
+            for row in pool.imap_unordered(_check, batch, chunksize=chunksize):
                 summary.add(row, keep_rows)
                 if progress:
                     progress(summary.total)

@@ -3,6 +3,9 @@
 * Chain building uses `cryptography`'s RFC 5280 path validation at the
   *verified* signing time (never the wall clock, never an unverified field):
   Fulcio leaves live ten minutes and are long expired when you verify.
+  The CA part of the path is validated once per trusted root; per bundle the
+  same path builder runs anchored at the issuing CA, and anything it does not
+  accept goes through the full path (fenced fast path, ADR 0004).
 * The leaf must be an end-entity code-signing certificate: not a CA, key
   usage digitalSignature, extended key usage id-kp-codeSigning (Fulcio
   certificate specification).
@@ -31,6 +34,7 @@ from cryptography.x509.verification import (
 )
 from cryptography.x509.verification import VerificationError as X509VerificationError
 
+from labkit._internal import chain_fastpath
 from labkit.errors import LabkitError, VerificationError
 from labkit.verify.trustroot import CertificateAuthority, TrustedRoot, TrustRootError
 
@@ -196,6 +200,22 @@ class ChainResult:
     ca: str
 
 
+def _chain_anchor(root: TrustedRoot, ca: CertificateAuthority, chain: tuple[x509.Certificate, ...],
+                  ca_policy: ExtensionPolicy) -> chain_fastpath.ChainAnchor | None:
+    """The CA's leaf-chain fast-path anchor, built once per trusted root (None: full path only).
+
+    The first leaf of a root takes the full path and the anchor is built for the second: a root used once
+    (one CLI verification) does not pay for the probe.
+    """
+    derived = root.derived
+    if ca not in derived.chain_used:
+        derived.chain_used.add(ca)
+        return None
+    if ca not in derived.chain_anchors:
+        derived.chain_anchors[ca] = chain_fastpath.anchor_for(chain, ca_policy)
+    return derived.chain_anchors[ca]
+
+
 def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> ChainResult:
     """Validate `leaf` up to a trusted CA whose window and certificates are valid at `at`.
 
@@ -215,6 +235,10 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
         except LabkitError as exc:
             errors.append(exc.message)
             continue
+        fast = chain_fastpath.leaf_chain(leaf, anchor, at, ca_policy, ee_policy) if (
+            anchor := _chain_anchor(root, ca, chain, ca_policy)) else None
+        if fast is not None:  # ADR 0004: below the once-validated issuing CA; None sends it down the full path
+            return ChainResult(fast, ca.uri or ca.subject)
         try:
             # protobuf-specs CertificateAuthority.cert_chain: the LAST certificate is the trust anchor; the
             # others are intermediates the path must go through (as sigstore-go: roots = last, intermediates = rest).

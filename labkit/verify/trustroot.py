@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal import protojson
+from labkit._internal.chain_fastpath import ChainAnchor
 from labkit._internal.cms_fastpath import TsaAnchor
 from labkit._internal.fsutil import read_bytes
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
@@ -399,8 +400,9 @@ def _index(logs: tuple[TransparencyLogInstance, ...]) -> dict[bytes, Transparenc
 class TrustDerived:
     """What verification derives from one trusted root only, typed, filled on first use (`TrustedRoot.derived`).
 
-    Validated CA/TSA chains (or why they fail), the CA certificates, SCT issuer key hashes and TSA
-    fast-path anchors. Nothing derived from a bundle is ever stored here; see docs/adr/0003-fast-paths.md.
+    Validated CA/TSA chains (or why they fail), the CA certificates, SCT issuer key hashes, TSA and
+    leaf-chain fast-path anchors. Nothing derived from a bundle is ever stored here; see docs/adr/0003-fast-paths.md
+    and docs/adr/0005-leaf-chain-fast-path.md.
     """
 
     #: (is a TSA, authority) -> its validated chain, or the error that refused it.
@@ -412,6 +414,10 @@ class TrustDerived:
     sct_issuer_key_hashes: dict[x509.Certificate, bytes] = field(default_factory=dict)
     #: TSA -> its validated fast-path anchor (None: its timestamps take the full verification).
     tsa_anchors: dict[CertificateAuthority, TsaAnchor | None] = field(default_factory=dict)
+    #: CA -> its validated leaf-chain fast-path anchor (None: its leaves take the full path builder).
+    chain_anchors: dict[CertificateAuthority, ChainAnchor | None] = field(default_factory=dict)
+    #: CAs that have chained one leaf: the anchor is built on the second (a one-shot root skips the probe).
+    chain_used: set[CertificateAuthority] = field(default_factory=set)
     #: The verify checklist's LAB note for this root (`labkit.verify.lab_material.lab_note`), once computed.
     lab_note: str | None = None
 
