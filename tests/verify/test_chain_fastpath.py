@@ -22,7 +22,7 @@ from labkit._internal import chain_fastpath
 from labkit.bundle import Bundle
 from labkit.errors import LabkitError
 from labkit.verify import TrustedRoot
-from labkit.verify import certs as certs_mod
+from labkit.verify import _certs as certs_mod
 from labkit.verify.trustroot import CertificateAuthority, TimeRange
 from tests.conftest import SHARED
 
