@@ -38,7 +38,7 @@ from labkit.oci.signatures import list_bundles, list_signatures
 from labkit.sign import sign_blob
 from labkit.verify import AnyIdentity, Identity, explain_bundle
 
-__all__ = ["CASES", "Match", "TroubleCase", "data_present", "explain", "reproduce"]
+__all__ = ["CASES", "Match", "TroubleCase", "case", "data_present", "explain", "reproduce"]
 
 GITHUB = "https://github.com"
 _DATA = b"release 2.0\n"
@@ -403,6 +403,14 @@ def explain(text: str, *, closest: int = 3) -> Match:
     ranked = sorted(CASES, key=lambda c: -max(difflib.SequenceMatcher(None, norm, _norm(m)).ratio()
                                                for m in (*c.upstream, c.title)))
     return Match(tuple(ranked[:closest]), exact=False)
+
+
+def case(case_id: str) -> TroubleCase:
+    """The case called `case_id`; a labkit error listing the known ids otherwise."""
+    for c in CASES:
+        if c.id == case_id:
+            return c
+    raise LabkitError(f"no troubleshooting case {case_id!r}", hint="known cases: " + ", ".join(c.id for c in CASES))
 
 
 def data_present(case: TroubleCase) -> bool:

@@ -68,3 +68,12 @@ def test_cases_name_the_vendored_data_they_read(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(troubleshoot, "_vendor_case", lambda name: tmp_path / "absent" / name)
     assert not troubleshoot.data_present(needing[0])
     assert "not installed" in reproduce(needing[0], tmp_path).text()
+
+
+def test_case_by_id() -> None:
+    from labkit.errors import LabkitError
+    from labkit.troubleshoot import case
+
+    assert case("clock-skew").labkit_reason == "time.in_future"
+    with pytest.raises(LabkitError, match="no troubleshooting case"):
+        case("flux-capacitor")
