@@ -38,7 +38,7 @@ from labkit.oci.signatures import list_bundles, list_signatures
 from labkit.sign import sign_blob
 from labkit.verify import AnyIdentity, Identity, explain_bundle
 
-__all__ = ["CASES", "Match", "TroubleCase", "explain", "reproduce"]
+__all__ = ["CASES", "Match", "TroubleCase", "case", "data_present", "explain", "reproduce"]
 
 GITHUB = "https://github.com"
 _DATA = b"release 2.0\n"
@@ -70,6 +70,8 @@ class TroubleCase:
     fix: str
     labkit_reason: str
     reproduce: Callable[[Path], Reproduction]
+    #: Vendored conformance cases (tests/vendor) the reproduction reads; absent in a clone without them.
+    needs: tuple[str, ...] = ()
 
     def text(self) -> str:
         """The case as plain text."""
@@ -344,7 +346,7 @@ CASES: tuple[TroubleCase, ...] = (
         "missing, or its TSA is not in the trusted root",
         "sign with a timestamp authority; verify with a trusted root listing that TSA (and a client that knows "
         "Rekor v2)",
-        "time.no_verified_source", _timestamp_threshold),
+        "time.no_verified_source", _timestamp_threshold, needs=("rekor2-happy-path", "a.txt")),
     TroubleCase(
         "clock-skew", "a signing time in the future (clock skew)",
         ("sigstore-python: [9, 0, 'certificate is not yet valid']",
@@ -401,6 +403,19 @@ def explain(text: str, *, closest: int = 3) -> Match:
     ranked = sorted(CASES, key=lambda c: -max(difflib.SequenceMatcher(None, norm, _norm(m)).ratio()
                                                for m in (*c.upstream, c.title)))
     return Match(tuple(ranked[:closest]), exact=False)
+
+
+def case(case_id: str) -> TroubleCase:
+    """The case called `case_id`; a labkit error listing the known ids otherwise."""
+    for c in CASES:
+        if c.id == case_id:
+            return c
+    raise LabkitError(f"no troubleshooting case {case_id!r}", hint="known cases: " + ", ".join(c.id for c in CASES))
+
+
+def data_present(case: TroubleCase) -> bool:
+    """Whether every vendored conformance file the case's reproduction reads is installed."""
+    return all(_vendor_case(name).exists() for name in case.needs)
 
 
 def reproduce(case: TroubleCase, work: Path | None = None) -> Reproduction:

@@ -57,3 +57,23 @@ def test_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert "does not recognise" in capsys.readouterr().out
     assert main(["explain", "--list"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == len(CASES)
+
+
+def test_cases_name_the_vendored_data_they_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from labkit import troubleshoot
+
+    needing = [c for c in CASES if c.needs]
+    assert [c.id for c in needing] == ["timestamp-threshold"]
+    assert all(troubleshoot.data_present(c) for c in CASES if not c.needs)
+    monkeypatch.setattr(troubleshoot, "_vendor_case", lambda name: tmp_path / "absent" / name)
+    assert not troubleshoot.data_present(needing[0])
+    assert "not installed" in reproduce(needing[0], tmp_path).text()
+
+
+def test_case_by_id() -> None:
+    from labkit.errors import LabkitError
+    from labkit.troubleshoot import case
+
+    assert case("clock-skew").labkit_reason == "time.in_future"
+    with pytest.raises(LabkitError, match="no troubleshooting case"):
+        case("flux-capacitor")
