@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tuf.api.metadata import Snapshot, Targets, Timestamp
 
+from labkit.attacks.scenario import Outcome
 from labkit.lab import FixedClock, Lab
 from labkit.tuf.client import Delivered, refresh
 from labkit.tuf.repository import TufRepository
 
-__all__ = ["LAB_TUF_TIME", "lab_for_tuf", "refresh_trace", "role_rows", "target_rows"]
+__all__ = ["LAB_TUF_TIME", "attack_rows", "lab_for_tuf", "refresh_trace", "role_rows", "target_rows"]
 
 #: The lab clock of a TUF walkthrough: python-tuf's client checks expiry against the real clock, so lab
 #: metadata is signed "in 2036" and stays valid (and the stored notebook output identical) for years.
@@ -88,3 +90,17 @@ def refresh_trace(url: str, *, bootstrap_root: bytes | None = None,
         file, why = _explain(path.name, found, path.parent.name == "targets")
         rows.append({"step": n, "file": file, "found": "yes" if found else "no (404)", "checked": why})
     return delivered, rows
+
+
+def attack_rows(outcomes: Iterable[Outcome]) -> list[dict[str, object]]:
+    """One row per played TUF attack: each client's verdict and the error class of a refusal (no ports, no paths)."""
+    rows: list[dict[str, object]] = []
+    for out in outcomes:
+        verdicts = {v.mode: v for v in out.verdicts}
+        row: dict[str, object] = {"attack": out.scenario.id}
+        for mode, v in verdicts.items():
+            row[mode] = v.verdict.value
+        refusals = [v.reason for v in out.verdicts if not v.accepted and v.reason]
+        row["refused with"] = ", ".join(refusals)
+        rows.append(row)
+    return rows

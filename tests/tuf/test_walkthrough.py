@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from labkit.attacks.tuf import run_tuf_scenario
 from labkit.tuf.repository import TufRepository
-from labkit.tuf.walkthrough import LAB_TUF_TIME, lab_for_tuf, refresh_trace, role_rows, target_rows
+from labkit.tuf.walkthrough import LAB_TUF_TIME, attack_rows, lab_for_tuf, refresh_trace, role_rows, target_rows
 
 TARGETS = {"trusted_root.json": b"{}\n", "signing_config.v0.2.json": b"{ }\n"}
 
@@ -51,3 +52,9 @@ def test_refresh_trace_follows_a_root_rotation(tmp_path: Path) -> None:
     delivered, rows = refresh_trace(str(repo.path), cache=tmp_path / "cache")
     assert delivered.versions["root"] == 2
     assert [(r["file"], r["found"]) for r in rows[:2]] == [("2.root.json", "yes"), ("3.root.json", "no (404)")]
+
+
+def test_attack_rows_give_each_client_verdict_and_the_error_class() -> None:
+    (row,) = attack_rows([run_tuf_scenario("tuf-freeze")])
+    assert row == {"attack": "tuf-freeze", "naive-tuf-client": "accepted", "labkit": "rejected",
+                   "refused with": "tuf.ExpiredMetadataError"}
