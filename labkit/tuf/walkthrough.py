@@ -10,9 +10,10 @@ import datetime as _dt
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tuf.api.metadata import Snapshot, Targets, Timestamp
+from tuf.api.metadata import Metadata, Snapshot, Targets, Timestamp
 
 from labkit.attacks.scenario import Outcome
 from labkit.lab import FixedClock, Lab
@@ -34,7 +35,7 @@ def lab_for_tuf(seed: str) -> Lab:
 def role_rows(repo: TufRepository) -> list[dict[str, object]]:
     """One row per role: version, expiry, keys, threshold and the signatures its metadata carries."""
     root = repo.root
-    loaded = {"root": root, "targets": repo.load("targets", Targets),
+    loaded: dict[str, Metadata[Any]] = {"root": root, "targets": repo.load("targets", Targets),
               "snapshot": repo.load("snapshot", Snapshot), "timestamp": repo.load("timestamp", Timestamp)}
     rows: list[dict[str, object]] = []
     for role, md in loaded.items():
