@@ -37,6 +37,7 @@ COURSE = (
     "13-timestamps-and-signing-configs",
     "14-keys-that-never-leave",
     "15-tile-log-and-witnesses",
+    "16-trust-over-tuf",
     "17-troubleshooting-gallery",
 )
 

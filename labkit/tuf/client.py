@@ -73,10 +73,11 @@ class DirectoryFetcher(FetcherInterface):
 class _RecordingFetcher(FetcherInterface):
     """Remember which file was fetched last, and the start of its body, to name the role and version on error."""
 
-    def __init__(self, inner: FetcherInterface) -> None:
+    def __init__(self, inner: FetcherInterface, trace: list[tuple[str, bool]] | None = None) -> None:
         self.inner = inner
         self.last_url = ""
         self.head = b""
+        self.trace = trace
 
     def _fetch(self, url: str) -> Iterator[bytes]:
         previous = (self.last_url, self.head)
@@ -86,7 +87,11 @@ class _RecordingFetcher(FetcherInterface):
                 if len(self.head) < 64 * 1024:
                     self.head += chunk[: 64 * 1024 - len(self.head)]
                 yield chunk
+            if self.trace is not None:
+                self.trace.append((url, True))
         except tuf_errors.DownloadHTTPError:
+            if self.trace is not None:
+                self.trace.append((url, False))
             if url.endswith(".root.json"):  # a missing next root ends the walk; it is not what failed
                 self.last_url, self.head = previous
             raise
@@ -135,10 +140,13 @@ def _check_url(url: str) -> tuple[str, FetcherInterface]:
 
 
 def refresh(url: str, *, bootstrap_root: bytes | None = None,
-            cache: str | os.PathLike[str] | None = None) -> Delivered:
-    """Refresh `url`'s TUF metadata and return its verified targets (see the module docstring)."""
+            cache: str | os.PathLike[str] | None = None, trace: list[tuple[str, bool]] | None = None) -> Delivered:
+    """Refresh `url`'s TUF metadata and return its verified targets (see the module docstring).
+
+    With `trace`, every URL fetched is appended to it in order, with whether it was found.
+    """
     base, inner = _check_url(url)
-    fetcher = _RecordingFetcher(inner)
+    fetcher = _RecordingFetcher(inner, trace)
     directory = cache_dir_for(base, cache)
     metadata_dir, target_dir = make_private_dir(directory / "metadata"), make_private_dir(directory / "targets")
     if bootstrap_root is None and not (metadata_dir / "root.json").exists():
