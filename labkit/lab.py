@@ -49,6 +49,7 @@ DEFAULT_LAB_TIME = _dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=_dt.timezone.utc)
 DEFAULT_SEEDS: tuple[str, ...] = (
     "labkit", "demo", "docs", "workshop", "start-here", "analyst", "another lab",
     *(f"notebook-{n:02d}" for n in range(20)), "notebook-09-scenario", "notebook-10-blob", "notebook-13-private",
+    "someone-else",
 )
 
 #: The word every output a user might trust carries when lab (seeded, public) material is in play.
