@@ -41,12 +41,14 @@ def _signer_args(p: argparse.ArgumentParser) -> None:
 def _verifier_args(p: argparse.ArgumentParser) -> None:
     from labkit.cli._options import add_verifier_options
     from labkit.cli.keyless import add_instance_argument
+    from labkit.cli.tuf import add_cache_option
 
     p.add_argument("--type", required=True, help="the predicate type that must be attested (name or URI)")
     add_verifier_options(p, "public key (cosign.pub)")
     p.add_argument("--trusted-root", default=None, metavar="FILE", help="TrustedRoot JSON (default: the instance's)")
     p.add_argument("--steps", action="store_true", help="print every check step")
     add_instance_argument(p)
+    add_cache_option(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -87,8 +89,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _instance(args: argparse.Namespace) -> Any:
+    from labkit.cli.tuf import refuse_tuf_signing
     from labkit.keyless.instance import Instance
 
+    refuse_tuf_signing(args, args.command)
     return Instance.open(args.instance)
 
 
@@ -115,6 +119,7 @@ def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """(trusted root, key, identity policy) from the verifier flags."""
     from labkit._internal.fsutil import read_bytes
     from labkit.cli._options import verifier_choice
+    from labkit.cli.tuf import instance_root_json
 
     choice = verifier_choice(args)
     key = None
@@ -123,7 +128,7 @@ def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
         key = _load_verifying_key(choice.key)
     identity = choice.identity
-    root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else _instance(args).trusted_root_json()
+    root = read_bytes(args.trusted_root, "trusted root") if args.trusted_root else instance_root_json(args)
     return root, key, identity
 
 

@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from labkit.cli._output import add_force_option
     from labkit.cli._signing import add_signing_config_options
     from labkit.cli.keyless import add_instance_argument
+    from labkit.cli.tuf import add_cache_option
 
     p = sub.add_parser("sign", help="sign a container image (cosign .sig storage; optionally a bundle referrer)")
     add_signer_options(p)
@@ -75,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "With --key: the logs whose signed entry timestamp (SET) every signature must carry "
                    "(for a --tlog-dir log: labkit log trusted-root --dir DIR)")
     add_instance_argument(v)
+    add_cache_option(v)
     v.add_argument("-a", "--annotations", action="append", default=[], metavar="KEY=VALUE",
                    help="require these annotations in the signed payload")
     v.add_argument("--insecure-ignore-tlog", action=GoBoolAction, default=False,
@@ -227,12 +229,14 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _sign_keyless(args: argparse.Namespace) -> int:
     """Keyless: ephemeral key, certificate from the lab instance's CA, entry in its log."""
+    from labkit.cli.tuf import refuse_tuf_signing
     from labkit.keyless.instance import Instance
     from labkit.keyless.sign import sign_image_keyless
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing, signature_tag
     from labkit.oci.store import open_store
 
+    refuse_tuf_signing(args, "sign")
     if not args.tlog_upload:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
     if args.signing_config and not args.new_bundle_format:
@@ -289,11 +293,10 @@ def _verify(args: argparse.Namespace) -> int:
 
         if args.trusted_root:
             root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"), source=args.trusted_root)
-        else:
-            from labkit.keyless.instance import Instance
+        else:  # --instance DIR, or --instance URL: the trusted root it delivered over TUF
+            from labkit.cli.tuf import instance_root_json
 
-            with Instance.open(args.instance) as instance:
-                root = TrustedRoot.from_json(instance.trusted_root_json())
+            root = TrustedRoot.from_json(instance_root_json(args))
     elif args.insecure_ignore_tlog:
         print("WARNING: Skipping tlog verification is an insecure practice", file=sys.stderr)
     else:
@@ -312,12 +315,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _verify_keyless(args: argparse.Namespace, policy: Any) -> int:
     from labkit._internal.fsutil import read_bytes
+    from labkit.cli.tuf import instance_root_json, is_tuf_url
     from labkit.keyless.instance import Instance
     from labkit.oci.store import open_store
     from labkit.verify.trustroot import TrustedRoot
 
     store, ref = open_store(_image_arg(args))
     desc = store.resolve(ref.ref)
+    if not args.trusted_root and is_tuf_url(args.instance):  # the trusted root the URL delivered over TUF
+        root = TrustedRoot.from_json(instance_root_json(args))
+        return _report(args, store, ref, desc.digest, trusted_root=root, identity=policy)
     with Instance.open(args.instance) as instance:
         if args.trusted_root:
             root = TrustedRoot.from_json(read_bytes(args.trusted_root, "trusted root"))

@@ -7,8 +7,10 @@
     labkit tuf root --instance DIR -o root.json the bootstrap root a client starts from
     labkit trust update --instance URL [--root root.json] [--cache DIR]
 
-``--instance URL`` (http://127.0.0.1:PORT as `labkit serve` prints on its ``tuf:`` line, or a repository
-directory) on sign-blob, verify-blob and verify-bundle uses the trust that URL delivered (`instance_trust`).
+``--instance URL`` (http://127.0.0.1:PORT as `labkit serve` prints on its ``tuf:`` line, or file://DIR) on
+every verify command uses the trusted root that URL delivered (`instance_trust`, `instance_root_json`);
+sign-blob signs through the signing config it delivered; the other signing commands refuse a URL
+(`refuse_tuf_signing`) rather than read it as a directory.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from labkit.tuf.client import Delivered
 
-__all__ = ["add_cache_option", "instance_trust", "is_tuf_url", "register"]
+__all__ = ["add_cache_option", "instance_root_json", "instance_trust", "is_tuf_url", "refuse_tuf_signing", "register"]
 
 
 def is_tuf_url(value: str | None) -> bool:
@@ -41,6 +43,27 @@ def instance_trust(args: argparse.Namespace) -> Delivered | None:
     from labkit.tuf.client import refresh
 
     return refresh(args.instance, cache=getattr(args, "tuf_cache", None))
+
+
+def instance_root_json(args: argparse.Namespace) -> bytes:
+    """The trusted root of ``--instance``: delivered over TUF for a URL, the instance directory's own otherwise."""
+    delivered = instance_trust(args)
+    if delivered is not None:
+        return delivered.trusted_root
+    from labkit.keyless.instance import Instance
+
+    with Instance.open(args.instance) as instance:
+        return instance.trusted_root_json()
+
+
+def refuse_tuf_signing(args: argparse.Namespace, command: str) -> None:
+    """``command`` cannot sign through a TUF-delivered signing config: refuse ``--instance URL`` clearly."""
+    if is_tuf_url(getattr(args, "instance", None)):
+        from labkit.errors import InputError
+
+        raise InputError(f"{command} --instance takes an instance directory, not a TUF repository URL: "
+                         "sign-blob --instance URL signs through the signing config a URL delivers",
+                         hint=f"{command} signs with --instance DIR (keyless or logged there) or --key.")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
