@@ -9,12 +9,12 @@ contacts public Sigstore services.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from labkit._internal.net import is_loopback
 from labkit.errors import LogError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.tlog.entries import LogEntry, dsse_body, entry_uuid, hashedrekord_body, parse_body, search_hash
@@ -36,15 +36,6 @@ class RekorAPIError(LogError):
         self.location = location
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class RekorClient:
     """Client for a Rekor v1 style log at `url` (e.g. ``http://127.0.0.1:3000``)."""
 
@@ -55,7 +46,7 @@ class RekorClient:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise LogError(f"log URL must be http(s)://host:port, got {url!r}")
-        if not allow_remote and not _is_loopback(parts.hostname):
+        if not allow_remote and not is_loopback(parts.hostname):
             raise LogError(f"refusing to contact {parts.hostname}: labkit talks to loopback logs only",
                            hint="Run `labkit log serve` and use http://127.0.0.1:<port>.")
         self.url = url.rstrip("/")

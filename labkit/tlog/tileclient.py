@@ -13,12 +13,12 @@ directory, through one `TileSource`.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
+from labkit._internal.net import is_loopback
 from labkit.errors import LogError
 from labkit.keys import VerifyingKey
 from labkit.tlog import merkle
@@ -74,15 +74,6 @@ class DirectorySource:
         return f"DirectorySource({str(self.directory)!r})"
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class HTTPSource:
     """An HTTP prefix serving ``checkpoint`` and ``tile/...`` (labkit's ``/api/v2`` or a static server)."""
 
@@ -93,7 +84,7 @@ class HTTPSource:
         parts = urlsplit(prefix)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise LogError(f"tile prefix must be an http(s) URL, got {prefix!r}")
-        if not allow_remote and not _is_loopback(parts.hostname):
+        if not allow_remote and not is_loopback(parts.hostname):
             raise LogError(f"refusing to contact {parts.hostname}: labkit reads loopback logs only")
         self.prefix = prefix.rstrip("/")
         self.timeout = timeout

@@ -10,7 +10,6 @@ the version; nothing that did not verify is returned.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
 from labkit._internal import jsonio
 from labkit._internal.fsutil import read_bytes
+from labkit._internal.net import is_loopback
 from labkit.keys import make_private_dir
 from labkit.tuf.errors import TufError
 from labkit.tuf.repository import TARGET_NAMES
@@ -123,11 +123,7 @@ def _check_url(url: str) -> tuple[str, FetcherInterface]:
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
         host = parts.hostname or ""
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
+        if not is_loopback(host):
             raise TufError(f"refusing to contact the TUF repository at {url}: labkit talks to loopback services only",
                            hint="Give the URL `labkit serve` printed on its `tuf:` line.")
         return url.rstrip("/"), Urllib3Fetcher(app_user_agent="labkit")

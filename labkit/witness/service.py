@@ -29,12 +29,13 @@ from pathlib import Path
 
 from labkit._internal.fsutil import atomic_write, file_lock
 from labkit._internal.jsonio import read_json_file
+from labkit._internal.net import is_loopback
 from labkit._internal.wsgi import BackgroundServer, Environ, StartResponse
 from labkit.errors import LabkitError, LogError
 from labkit.keys import VerifyingKey
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
-from labkit.tlog.tileclient import TileClient, _is_loopback  # the one loopback rule labkit's clients share
+from labkit.tlog.tileclient import TileClient
 from labkit.witness.cosignature import Cosigner
 
 __all__ = ["MAX_PROOF_LINES", "Witness", "WitnessAnswer", "WitnessApp", "WitnessServer", "add_checkpoint_body",
@@ -283,7 +284,7 @@ def submit(url: str, old_size: int, proof: Iterable[bytes], note: str, *, timeou
     import requests
 
     host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise LogError(f"refusing to contact {host}: labkit talks to loopback witnesses only")
     try:
         resp = requests.post(url.rstrip("/") + "/add-checkpoint", data=add_checkpoint_body(old_size, proof, note),
