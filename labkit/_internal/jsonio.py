@@ -13,13 +13,14 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeAlias
 
 from labkit.errors import InputError, LabkitError
 
 __all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "JSONValue", "check_depth", "loads", "read_json_file"]
 
-JSONValue = object
-"""A parsed JSON value: dict, list, str, int, float, bool or None."""
+JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
+"""A parsed JSON value: dict, list, str, int, float, bool or None (recursive)."""
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects accepted (Sigstore documents need about 10)."""

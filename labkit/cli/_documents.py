@@ -32,7 +32,8 @@ def read_json_or_yaml(path: str | Path, what: str) -> jsonio.JSONValue:
             pass  # YAML flow style ({a: 1}) is not JSON; read it as YAML below
     try:
         _check_yaml_events(yaml.parse(data, Loader=yaml.SafeLoader), f"{what} {path}")
-        return yaml.safe_load(data)
+        value: jsonio.JSONValue = yaml.safe_load(data)
+        return value
     except yaml.YAMLError as exc:
         raise InputError(f"{what} {path} is not JSON or YAML: {exc}") from None
 

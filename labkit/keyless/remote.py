@@ -78,7 +78,13 @@ def request_certificate(ca_url: str, token: str, request: CertificateRequest,
         message = doc.get("message") if isinstance(doc, dict) else None
         raise KeylessError(f"the CA at {url} refused: HTTP {status}" + (f": {message}" if message else ""))
     try:
-        pems = doc["signedCertificateEmbeddedSct"]["chain"]["certificates"]  # type: ignore[index]
+        pems: jsonio.JSONValue = doc
+        for key in ("signedCertificateEmbeddedSct", "chain", "certificates"):
+            if not isinstance(pems, dict):
+                raise TypeError(key)
+            pems = pems[key]
+        if not isinstance(pems, list):
+            raise TypeError("certificates")
         chain = [x509.load_pem_x509_certificate(str(p).encode()) for p in pems]
     except (KeyError, TypeError, ValueError):
         raise KeylessError(f"the CA at {url} did not answer with signedCertificateEmbeddedSct.chain") from None

@@ -68,9 +68,10 @@ def statement_annotations(payload: bytes, image: Digest | str) -> dict[str, obje
     doc = loads(payload, what="in-toto statement", error=PayloadError)
     subjects = doc.get("subject") if isinstance(doc, dict) else None
     for subject in subjects if isinstance(subjects, list) else []:
-        if not isinstance(subject, dict) or not isinstance(subject.get("digest"), dict):
+        if not isinstance(subject, dict):
             continue
-        if subject["digest"].get(d.algorithm) != d.hex:
+        digest = subject.get("digest")
+        if not isinstance(digest, dict) or digest.get(d.algorithm) != d.hex:
             continue
         ann = subject.get("annotations")
         return dict(ann) if isinstance(ann, dict) else None

@@ -211,7 +211,7 @@ def dsse_body(envelope_json: bytes | str, verifiers: Sequence[bytes]) -> bytes:
     keys = [(pem, public_key_of(pem)[0]) for pem in verifiers]
     if not keys:
         raise LogError("a dsse entry needs at least one verifier (public key or certificate)")
-    pae = _pae(env["payloadType"], payload)
+    pae = _pae(str(env["payloadType"]), payload)
     items: list[dict[str, str]] = []
     for s in sigs:
         if not isinstance(s, dict):

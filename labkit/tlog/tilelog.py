@@ -141,7 +141,7 @@ class TileLog:
                 config = read_json_file(config_path, what="tile log config", error=LogError)
                 if not isinstance(config, dict) or not isinstance(config.get("origin"), str):
                     raise LogError(f"{config_path} is not a tile log config")
-                stored, was_lab = config["origin"], bool(config.get("lab"))
+                stored, was_lab = str(config["origin"]), bool(config.get("lab"))
                 if origin is not None and origin != stored:
                     raise LogError(f"the log in {d} has origin {stored!r}, not {origin!r}",
                                    hint="A log's origin never changes; open it with its own origin or none.")

@@ -136,7 +136,12 @@ class Witness:
         out: dict[str, tuple[int, bytes]] = {}
         for origin, item in doc.items():
             try:
-                out[origin] = (int(item["size"]), base64.b64decode(item["root"], validate=True))
+                if not isinstance(item, dict):
+                    raise TypeError(origin)
+                size, root = item["size"], item["root"]
+                if not isinstance(size, (str, int, float)) or not isinstance(root, str):
+                    raise TypeError(origin)
+                out[origin] = (int(size), base64.b64decode(root, validate=True))
             except (KeyError, TypeError, ValueError, binascii.Error):
                 raise LogError(f"{path}: bad entry for {origin!r}") from None
         return out
