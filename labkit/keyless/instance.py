@@ -30,6 +30,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -383,7 +384,8 @@ class Instance:
     def __enter__(self) -> Instance:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     def log_append(self, body: bytes) -> LogEntry:

@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
 
 from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError, StartResponse
 from labkit.errors import InputError, LabkitError
@@ -145,7 +145,8 @@ class Rekor2Server:
     def __enter__(self) -> Rekor2Server:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -193,7 +194,8 @@ class LogServer(BackgroundServer):
     def __enter__(self) -> LogServer:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 

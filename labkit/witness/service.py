@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from labkit._internal.fsutil import atomic_write, file_lock
 from labkit._internal.jsonio import read_json_file
@@ -272,7 +273,8 @@ class WitnessServer:
     def __enter__(self) -> WitnessServer:  # noqa: PYI034
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 
