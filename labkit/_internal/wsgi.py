@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from labkit._internal import jsonio
-from labkit._internal.jsonio import JSONValue
+from labkit._internal.jsonio import JSONValue, JSONWritable
 from labkit.errors import InputError
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class HTTPError(Exception):
 
 
 def json_response(
-    start: StartResponse, status: int, value: JSONValue, headers: Iterable[tuple[str, str]] = ()
+    start: StartResponse, status: int, value: JSONWritable, headers: Iterable[tuple[str, str]] = ()
 ) -> list[bytes]:
     """Answer `value` as compact JSON with `status`."""
     body = json.dumps(value, separators=(",", ":")).encode() + b"\n"

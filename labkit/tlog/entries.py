@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import rfc8785
 from cryptography import x509
@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
+from labkit._internal.jsonio import JSONValue, JSONWritable
 from labkit.bundle import InclusionProof, TransparencyLogEntry
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
@@ -62,6 +63,8 @@ __all__ = [
     "verify_set",
 ]
 
+_T = TypeVar("_T")
+
 #: Rekor's search grammar for artifact digests (``[alg:]hex`` of the algorithm's length).
 _SEARCH_HASH = re.compile(
     r"(?:(sha256):)?([0-9a-f]{64})|(sha384):([0-9a-f]{96})|(sha512):([0-9a-f]{128})|(sha1):([0-9a-f]{40})"
@@ -89,7 +92,7 @@ _SPEC_SET = "Rekor v1 signEntry; RFC 8785"
 _MAX_SAFE_INT = (1 << 53) - 1
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: JSONWritable) -> bool:
     """True when `json.dumps(sort_keys=True, compact)` is exactly RFC 8785 for `value`.
 
     That holds without floats (JCS uses ECMAScript number formatting), with
@@ -108,7 +111,7 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: JSONWritable) -> bytes:
     """RFC 8785 (JCS) bytes of a JSON value."""
     try:
         if _plain(value):
@@ -122,7 +125,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _unb64(value: Any, what: str) -> bytes:
+def _unb64(value: JSONValue, what: str) -> bytes:
     return b64decode_field(value, what, LogError, urlsafe=False)
 
 
@@ -175,7 +178,7 @@ def hashedrekord_body(
     digest_hex = artifact_digest.hex() if isinstance(artifact_digest, bytes) else artifact_digest.lower()
     if digest_hex.startswith(f"{algorithm}:"):
         digest_hex = digest_hex.split(":", 1)[1]
-    body = {
+    body: JSONWritable = {
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
         "spec": {
@@ -230,7 +233,7 @@ def dsse_body(envelope_json: bytes | str, verifiers: Sequence[bytes]) -> bytes:
             raise LogError("a DSSE signature does not verify with any of the given verifiers")
         items.append({"signature": str(sig_b64), "verifier": _b64(_canonical_pem(match))})
     items.sort(key=lambda i: i["signature"])
-    body = {
+    body: JSONWritable = {
         "apiVersion": "0.0.1",
         "kind": "dsse",
         "spec": {
@@ -268,7 +271,7 @@ class EntryBody:
         return [(base64.b64decode(s["signature"]), base64.b64decode(s["verifier"])) for s in self.spec["signatures"]]
 
 
-def _want(obj: Any, key: str, typ: type, where: str) -> Any:
+def _want(obj: JSONValue, key: str, typ: type[_T], where: str) -> _T:
     if not isinstance(obj, dict) or key not in obj:
         raise LogError(f"entry body is missing {where}.{key}")
     value = obj[key]
@@ -277,7 +280,7 @@ def _want(obj: Any, key: str, typ: type, where: str) -> Any:
     return value
 
 
-def _check_hash(h: Any, where: str) -> str:
+def _check_hash(h: JSONValue, where: str) -> str:
     alg = _want(h, "algorithm", str, where)
     value = _want(h, "value", str, where)
     if alg not in _HASH_LEN:
@@ -440,12 +443,13 @@ class EntryProof:
         }
 
     @classmethod
-    def from_api(cls, data: Any) -> EntryProof:
+    def from_api(cls, data: JSONValue) -> EntryProof:
         """Parse Rekor v1 JSON."""
+        doc: Any = data  # read by shape: a wrong shape is the KeyError/TypeError/ValueError caught below
         try:
             return cls(
-                int(data["logIndex"]), int(data["treeSize"]), bytes.fromhex(data["rootHash"]),
-                tuple(bytes.fromhex(h) for h in data["hashes"]), str(data.get("checkpoint", "")),
+                int(doc["logIndex"]), int(doc["treeSize"]), bytes.fromhex(doc["rootHash"]),
+                tuple(bytes.fromhex(h) for h in doc["hashes"]), str(doc.get("checkpoint", "")),
             )
         except (KeyError, TypeError, ValueError):
             raise LogError("inclusion proof JSON is malformed") from None
@@ -502,18 +506,19 @@ class LogEntry:
         }
 
     @classmethod
-    def from_api(cls, data: Any, tree_id: int | None = None) -> LogEntry:
+    def from_api(cls, data: JSONValue, tree_id: int | None = None) -> LogEntry:
         """Parse Rekor v1 ``LogEntryAnon`` JSON (as the server returns it)."""
         if not isinstance(data, dict):
             raise LogError("log entry JSON must be an object")
+        doc: Any = data  # read by shape: a wrong shape is the KeyError/TypeError/ValueError caught below
         try:
-            ver = data.get("verification") or {}
+            ver = doc.get("verification") or {}
             proof = ver.get("inclusionProof")
             return cls(
-                log_index=int(data["logIndex"]),
-                body=_unb64(data["body"], "entry body"),
-                integrated_time=int(data["integratedTime"]),
-                log_id=bytes.fromhex(data["logID"]),
+                log_index=int(doc["logIndex"]),
+                body=_unb64(doc["body"], "entry body"),
+                integrated_time=int(doc["integratedTime"]),
+                log_id=bytes.fromhex(doc["logID"]),
                 signed_entry_timestamp=_unb64(ver.get("signedEntryTimestamp", ""), "signedEntryTimestamp"),
                 inclusion_proof=EntryProof.from_api(proof) if proof else None,
                 tree_id=tree_id,

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from labkit._internal.encoding import b64decode_field
-from labkit._internal.jsonio import loads
+from labkit._internal.jsonio import JSONWritable, loads
 from labkit.bundle import TransparencyLogEntry
 from labkit.errors import LogError
 from labkit.keys import KeyAlgorithm, VerifyingKey
@@ -224,7 +224,7 @@ def canonical_entry(req: HashedRekordRequest) -> bytes:
         verifier["publicKey"] = {"rawBytes": _b64(req.public_key)}
     else:
         verifier["x509Certificate"] = {"rawBytes": _b64(req.certificate)}
-    body = {
+    body: JSONWritable = {
         "apiVersion": VERSION,
         "kind": KIND,
         "spec": {"hashedRekordV002": {
