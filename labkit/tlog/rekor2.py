@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from labkit._internal.encoding import b64decode_field
-from labkit._internal.jsonio import JSONWritable, loads
+from labkit._internal.jsonio import JSONValue, JSONWritable, loads
 from labkit.bundle import TransparencyLogEntry
 from labkit.errors import LogError
 from labkit.keys import KeyAlgorithm, VerifyingKey
@@ -123,13 +123,13 @@ def _field(obj: Mapping[str, Any], camel: str, where: str, *, required: bool = T
     return obj[present[0]]
 
 
-def _object(value: Any, where: str) -> Mapping[str, Any]:
+def _object(value: JSONValue | Mapping[str, Any], where: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise RekorRequestError(f"{where} must be a JSON object")
     return value
 
 
-def _bytes(value: Any, where: str) -> bytes:
+def _bytes(value: JSONValue, where: str) -> bytes:
     raw = b64decode_field(value, where, RekorRequestError)
     if not raw:
         raise RekorRequestError(f"{where} is empty")
