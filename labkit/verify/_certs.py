@@ -270,7 +270,7 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
 
 def check_leaf_profile(leaf: x509.Certificate) -> None:
     """Fulcio profile: not a CA, at most one SAN, digitalSignature key usage, code-signing EKU."""
-    def fail(msg: str, **details: object) -> CertificateCheckError:
+    def fail(msg: str, **details: str) -> CertificateCheckError:
         return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile", details=details)
 
     if is_ca(leaf):
@@ -342,7 +342,7 @@ def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedR
     Returns a short description of the SCT that verified. Raises
     `CertificateCheckError` (reason ``certificate.sct``).
     """
-    def fail(msg: str, **details: object) -> CertificateCheckError:
+    def fail(msg: str, **details: str) -> CertificateCheckError:
         return CertificateCheckError(msg, step="certificate.sct", reason="certificate.sct", details=details)
 
     try:

@@ -80,7 +80,7 @@ def _hints(key: VerifyingKey, name: str) -> set[bytes]:
     return hints
 
 
-def _fail(message: str, reason: str, **details: object) -> TlogCheckError:
+def _fail(message: str, reason: str, **details: str) -> TlogCheckError:
     return TlogCheckError(message, step="tlog.checkpoint.signature", reason=reason, details=details)
 
 
