@@ -33,6 +33,7 @@ from labkit._internal import protojson
 from labkit._internal.chain_fastpath import ChainAnchor
 from labkit._internal.cms_fastpath import TsaAnchor
 from labkit._internal.fsutil import read_bytes
+from labkit._internal.jsonio import JSONValue
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
 from labkit.errors import KeyFileError, KeylessError
 from labkit.keys import VerifyingKey, load_public_key
@@ -69,7 +70,7 @@ class TrustRootError(KeylessError):
     hint = "Check the trusted_root.json: every CA needs a validFor with a start; keys and certificates in base64."
 
 
-def parse_rfc3339(value: object, what: str) -> _dt.datetime:
+def parse_rfc3339(value: JSONValue, what: str) -> _dt.datetime:
     """Parse an RFC 3339 timestamp (protobuf ``Timestamp`` JSON) to an aware UTC datetime."""
     if not isinstance(value, str):
         raise TrustRootError(f"{what} must be an RFC 3339 string, got {type(value).__name__}")
@@ -122,7 +123,7 @@ class TimeRange:
         return f"[{self.start.isoformat()}, {end}]"
 
     @classmethod
-    def from_json(cls, data: object, what: str) -> TimeRange:
+    def from_json(cls, data: JSONValue, what: str) -> TimeRange:
         """Parse a ``validFor`` object (`what` names it in errors)."""
         if not isinstance(data, dict):
             raise TrustRootError(f"{what}.validFor is missing or not an object")
@@ -140,7 +141,7 @@ class TimeRange:
 TimeRange.ALWAYS = TimeRange(_BEGINNING)
 
 
-def _message(data: object, what: str) -> Message:
+def _message(data: JSONValue, what: str) -> Message:
     if not isinstance(data, dict):
         raise TrustRootError(f"{what} is missing or not an object")
     return Message(data, what, TrustRootError)
@@ -221,7 +222,7 @@ class TransparencyLogInstance:
             raise TrustRootError(f"log key of {self.base_url} is unusable: {exc.message}") from None
 
     @classmethod
-    def from_json(cls, data: object, what: str) -> TransparencyLogInstance:
+    def from_json(cls, data: JSONValue, what: str) -> TransparencyLogInstance:
         """Parse a trusted-root ``tlogs``/``ctlogs`` entry."""
         d = _message(data, what)
         pk = _message(d.raw("publicKey"), f"{what}.publicKey")
@@ -266,7 +267,7 @@ class CertificateAuthority:
         return list(self._parsed[0])
 
     @classmethod
-    def from_json(cls, data: object, what: str) -> CertificateAuthority:
+    def from_json(cls, data: JSONValue, what: str) -> CertificateAuthority:
         """Parse a trusted-root ``certificateAuthorities`` entry."""
         d = _message(data, what)
         chain = _message(d.raw("certChain"), f"{what}.certChain").messages("certificates")
