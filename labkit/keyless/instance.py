@@ -37,6 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal.fsutil import atomic_write, file_lock, read_bytes
+from labkit._internal.jsonio import JSONValue
 from labkit.bundle import TransparencyLogEntry
 from labkit.errors import InputError, KeyFileError, KeylessError
 from labkit.keyless.ca import CertificateAuthority
@@ -113,7 +114,7 @@ def _save_tsa(root: Path, material: TSAMaterial) -> None:
     save_tsa(material, chain_path=root / "tsa" / "chain.pem", key_path=root / "keys" / "tsa.pem")
 
 
-def _parse_time(value: object) -> _dt.datetime:
+def _parse_time(value: JSONValue) -> _dt.datetime:
     if not isinstance(value, str):
         raise KeylessError("instance.json: 'created' must be an RFC 3339 string")
     try:
