@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from labkit._internal.jsonio import loads
+from labkit._internal.jsonio import JSONValue, JSONWritable, loads
 from labkit.errors import StoreError
 from labkit.oci.digest import Digest
 
@@ -76,7 +76,7 @@ class NotFoundError(StoreError):
     hint = "Check the tag or digest, and that the image was pushed to this store."
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: JSONWritable) -> bytes:
     """Compact JSON in the given key order (no spaces, UTF-8, no trailing newline)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -122,7 +122,8 @@ class Descriptor:
         return out
 
     @classmethod
-    def from_dict(cls, doc: object, *, what: str = "descriptor", default_media_type: str | None = None) -> Descriptor:
+    def from_dict(cls, doc: JSONValue, *, what: str = "descriptor",
+                  default_media_type: str | None = None) -> Descriptor:
         """Parse a descriptor object; raise `ManifestError` (or `DigestError`) if it is malformed."""
         if not isinstance(doc, dict):
             raise ManifestError(f"{what} is not a JSON object")
@@ -134,18 +135,22 @@ class Descriptor:
         # descriptor.md: size is int64 and MUST NOT be negative.
         if not isinstance(size, int) or isinstance(size, bool) or size < 0 or size >= 2**63:
             raise ManifestError(f"{what} has an invalid size {size!r}")
-        annotations = doc.get("annotations") or {}
-        if not isinstance(annotations, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in annotations.items()
-        ):
+        given = doc.get("annotations") or {}
+        if not isinstance(given, dict):
+            raise ManifestError(f"{what} has annotations that are not a string map")
+        annotations = {k: v for k, v in given.items() if isinstance(k, str) and isinstance(v, str)}
+        if len(annotations) != len(given):
             raise ManifestError(f"{what} has annotations that are not a string map")
         artifact_type = doc.get("artifactType")
         if artifact_type is not None and not isinstance(artifact_type, str):
             raise ManifestError(f"{what} has a non-string artifactType")
         data = None
-        if doc.get("data") is not None:
+        embedded = doc.get("data")
+        if embedded is not None:
             try:
-                data = base64.b64decode(doc["data"], validate=True)
+                if not isinstance(embedded, str):
+                    raise TypeError("not a string")
+                data = base64.b64decode(embedded, validate=True)
             except (ValueError, TypeError):
                 raise ManifestError(f"{what} has embedded data that is not base64") from None
         platform = doc.get("platform")

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import DigestError
 
 __all__ = [
@@ -52,7 +53,7 @@ class Digest:
     hex: str
 
     @classmethod
-    def parse(cls, text: object) -> Digest:
+    def parse(cls, text: JSONValue) -> Digest:
         """Parse and validate `text`; raise `DigestError` for anything but a full match."""
         if not isinstance(text, str):
             raise DigestError(f"digest must be a string, got {type(text).__name__}")

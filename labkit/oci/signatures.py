@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
+from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, JSONWritable, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial, public_key_hint
 from labkit.errors import InputError, LabkitError, StoreError
 from labkit.lab import Clock, SystemClock
@@ -175,7 +175,7 @@ def make_signature_layer(
 def signature_config(layers: Sequence[Descriptor]) -> bytes:
     """The image config cosign's ``.sig`` image has (go-containerregistry ``empty.Image`` plus layers)."""
     zero = "0001-01-01T00:00:00Z"
-    doc = {
+    doc: JSONWritable = {
         "architecture": "",
         "created": zero,
         "history": [{"created": zero} for _ in layers],
