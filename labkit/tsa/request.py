@@ -179,7 +179,7 @@ def explain_request(data: bytes, *, max_bytes: int = MAX_REQUEST_BYTES,
     check = RequestCheck(subject="timestamp request")
     steps: Iterator[tuple[str, str, str]] = iter(_STEPS)
 
-    def record(ok: bool, expected: object, actual: object, detail: str, fail: FailureInfo) -> bool:
+    def record(ok: bool, expected: str | int, actual: str | int, detail: str, fail: FailureInfo) -> bool:
         step_id, title, spec = next(steps)
         check.add(step_id, title, spec, ok, expected, actual, detail="" if ok else detail,
                   reason="" if ok else fail.rfc_name)

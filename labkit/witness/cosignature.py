@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -26,6 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit.errors import CheckpointError
 from labkit.tlog.checkpoint import Checkpoint, NoteSignature, key_hint_ed25519
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import mldsa  # cryptography >= 46 only: imported where used
 
 __all__ = [
     "ED25519",
@@ -146,7 +150,7 @@ class CosignerKey:
 class Cosigner:
     """A cosigner's private key (Ed25519 or ML-DSA-44): signs timestamped cosignatures."""
 
-    def __init__(self, name: str, private: object) -> None:
+    def __init__(self, name: str, private: ed25519.Ed25519PrivateKey | mldsa.MLDSA44PrivateKey) -> None:
         if isinstance(private, ed25519.Ed25519PrivateKey):
             raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             self.public = CosignerKey(name, ED25519_COSIGNATURE, raw)
