@@ -80,7 +80,8 @@ class VerifiedTimestamp:
     authority: str
 
 
-def _fail(message: str, reason: str, **details: object) -> TimestampError:
+def _fail(message: str, reason: str,
+          **details: object) -> TimestampError:  # Any: forwards LabkitError.details, values shown with str()
     return TimestampError(message, step="timestamp.rfc3161", reason=reason, details=details)
 
 
