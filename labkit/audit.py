@@ -104,9 +104,10 @@ def policy_from_doc(doc: JSONValue, base: Path = Path(".")) -> AuditPolicy:
         bad = set(rule) - set(_IDENTITY_KEYS) - set(_GITHUB_KEYS)
         if bad:
             raise InputError(f"rules[{i}] has unknown key(s): {', '.join(sorted(bad))}")
+        fields: Mapping[str, Any] = rule  # values unchecked here: the constructors refuse wrong types (TypeError)
         try:
-            ext = github_rules(**{k: rule[k] for k in _GITHUB_KEYS if k in rule})
-            rules.append(Identity(**{k: rule.get(k) for k in _IDENTITY_KEYS}, extensions=ext))
+            ext = github_rules(**{k: fields[k] for k in _GITHUB_KEYS if k in fields})
+            rules.append(Identity(**{k: fields.get(k) for k in _IDENTITY_KEYS}, extensions=ext))
         except (InputError, TypeError) as exc:
             raise InputError(f"rules[{i}]: {getattr(exc, 'message', exc)}") from None
     root = None
