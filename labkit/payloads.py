@@ -75,8 +75,10 @@ def simple_signing_payload(
         raise PayloadError(f"not a manifest digest: {manifest_digest!r} (want sha256:<64 lowercase hex>)")
     if not docker_reference:
         raise PayloadError("docker-reference must not be empty")
-    optional = None if not annotations else {k: annotations[k] for k in sorted(annotations)}
-    doc = {
+    optional: dict[str, JSONValue] | None = (
+        None if not annotations else {k: annotations[k] for k in sorted(annotations)}
+    )
+    doc: dict[str, JSONValue] = {
         "critical": {
             "identity": {"docker-reference": docker_reference},
             "image": {"docker-manifest-digest": manifest_digest},

@@ -189,16 +189,14 @@ def json_view(value: JSONValue | bytes | bytearray, *, title: str | None = None,
     Keys keep their order. `shorten` > 0 cuts long strings (base64 blobs) to
     that many characters, saying how long they were.
     """
-    if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).decode("utf-8", "replace")
-    if isinstance(value, str):
-        raw = value
+    doc: JSONValue = bytes(value).decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else value
+    if isinstance(doc, str):
+        raw = doc
         try:
-            value = json.loads(raw)
+            doc = json.loads(raw)
         except ValueError:
             return HTML(_pre(_esc(raw), title), raw)
-    value = _shorten(value, shorten)
-    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    text = json.dumps(_shorten(doc, shorten), indent=indent, ensure_ascii=False)
     return HTML(_pre(_highlight_json(text), title), text)
 
 
