@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labkit._internal.encoding import b64decode_field
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import PayloadError, VerificationError
 from labkit.keys import VerifyingKey
 from labkit.signers.base import Signer
@@ -46,7 +47,7 @@ STATEMENT_V1_TYPE = "https://in-toto.io/Statement/v1"
 _DIGEST_RE = re.compile(r"sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}")
 
 
-def go_json(value: Any) -> bytes:
+def go_json(value: JSONValue) -> bytes:
     """Serialise like Go's `encoding/json.Marshal`: compact, UTF-8, HTML-escaped.
 
     Go escapes ``<``, ``>``, ``&``, U+2028 and U+2029; callers pass dicts in
@@ -74,8 +75,10 @@ def simple_signing_payload(
         raise PayloadError(f"not a manifest digest: {manifest_digest!r} (want sha256:<64 lowercase hex>)")
     if not docker_reference:
         raise PayloadError("docker-reference must not be empty")
-    optional = None if not annotations else {k: annotations[k] for k in sorted(annotations)}
-    doc = {
+    optional: dict[str, JSONValue] | None = (
+        None if not annotations else {k: annotations[k] for k in sorted(annotations)}
+    )
+    doc: dict[str, JSONValue] = {
         "critical": {
             "identity": {"docker-reference": docker_reference},
             "image": {"docker-manifest-digest": manifest_digest},
@@ -132,7 +135,7 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
 
 
-def _b64decode(value: Any, what: str) -> bytes:
+def _b64decode(value: JSONValue, what: str) -> bytes:
     # DSSE (protocol.md) allows standard or URL-safe base64; anything else is refused, not skipped.
     return b64decode_field(value, what, PayloadError)
 
@@ -172,7 +175,7 @@ class Envelope:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
-    def from_dict(cls, doc: Any) -> Envelope:
+    def from_dict(cls, doc: JSONValue) -> Envelope:
         """Parse the JSON form; raises `PayloadError` on anything malformed."""
         if not isinstance(doc, dict):
             raise PayloadError("DSSE envelope must be a JSON object")

@@ -27,7 +27,7 @@ _MONO = _CELL + ";font-family:ui-monospace,Menlo,Consolas,monospace;word-break:b
 _HEAD = _CELL + ";background:#f0f0f0;font-weight:bold"
 
 
-def _esc(value: object) -> str:
+def _esc(value: str | None) -> str:
     return _html.escape("" if value is None else str(value), quote=True)
 
 

@@ -20,7 +20,7 @@ from cryptography import x509
 
 from labkit._internal import protojson
 from labkit.analyst.wrappers import Unwrapped, unwrap
-from labkit.bundle import MAX_BUNDLE_BYTES, Bundle, MessageSignature
+from labkit.bundle import MAX_BUNDLE_BYTES, Bundle, MessageSignature, TransparencyLogEntry
 from labkit.checks import CheckResult
 from labkit.errors import BundleFormatError, LabkitError
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
@@ -207,7 +207,7 @@ def _certificate(der: bytes, position: str) -> CertificateView:
     return view
 
 
-def _entry(e: Any) -> EntryView:
+def _entry(e: TransparencyLogEntry) -> EntryView:
     view = EntryView(
         e.kind, e.version, e.log_id.hex(), e.log_index,
         None if not e.integrated_time else _utc(e.integrated_time), e.inclusion_promise is not None,

@@ -117,7 +117,7 @@ def bundle_copy(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-def _judge_rest(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: object, digest: str) -> None:
+def _judge_rest(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: SigningKey, digest: str) -> None:
     assert isinstance(key, SigningKey)
     out.judge_call("cosign-patched-legacy", lambda: patched_cosign_legacy_bundle(
         sig, key=key.public_key(), log_keys=[log.public_key], expected_digest=digest))

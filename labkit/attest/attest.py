@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
+from labkit._internal.jsonio import JSONValue
 from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial, public_key_hint
 from labkit.checks import CheckResult, Recorder, Step, StepStatus, StepTable, Stop
@@ -122,7 +123,7 @@ def keyless_signer(instance: Instance, *, identity: str | None = None, identity_
 
 
 def make_statement(subject_name: str, sha256_hex: str, predicate_type: str | PredicateType,
-                   predicate: Any) -> Statement:
+                   predicate: JSONValue) -> Statement:
     """An in-toto Statement v1 about one subject; the predicate is checked against its type first."""
     ptype = predicate_type if isinstance(predicate_type, PredicateType) else resolve_predicate_type(predicate_type)
     if not isinstance(predicate, dict):

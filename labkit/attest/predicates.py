@@ -37,6 +37,7 @@ from typing import Any
 import jsonschema
 
 from labkit._internal import jsonio
+from labkit._internal.jsonio import JSONValue
 from labkit.checks import CheckResult, Step
 from labkit.errors import AttestationError, LabkitError
 from labkit.lab import Clock, SystemClock
@@ -148,7 +149,7 @@ class PredicateType:
         """Every name this type answers to (URI, name, aliases)."""
         return (self.uri, self.name, *self.aliases)
 
-    def check_steps(self, predicate: Any) -> PredicateCheck:
+    def check_steps(self, predicate: JSONValue) -> PredicateCheck:
         """Check `predicate` step by step (schema, parse, policy); never raises."""
         result = PredicateCheck(self.uri, name=self.name)
         spec = f"predicate type {self.uri}"
@@ -188,7 +189,7 @@ class PredicateType:
         result.value = value
         return result
 
-    def check(self, predicate: Any) -> Any:
+    def check(self, predicate: JSONValue) -> Any:
         """Return the parsed predicate, or raise `PredicateError` (an `AttestationError`) naming the failed step."""
         result = self.check_steps(predicate)
         result.raise_for_failure()

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labkit import __version__
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import AttestationError
 from labkit.lab import Clock, FixedClock
-from labkit.oci.builder import build_from_dict
+from labkit.oci.builder import BlobSink, build_from_dict
 from labkit.oci.descriptor import parse_manifest
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def demo_image_spec() -> dict[str, Any]:
     }
 
 
-def build_demo_image(store: Any) -> BuiltImage:
+def build_demo_image(store: BlobSink) -> BuiltImage:
     """Build the demo image into `store` (an OCI layout or registry repository)."""
     return build_from_dict(store, demo_image_spec())
 
@@ -225,5 +226,5 @@ def slsa_provenance(contents: ImageContents, spec: Mapping[str, Any] | None = No
     }
 
 
-def _b64_json(value: Any) -> str:
+def _b64_json(value: JSONValue) -> str:
     return base64.b64encode(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).decode()

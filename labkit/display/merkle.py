@@ -44,7 +44,7 @@ _LEGEND = {
 }
 
 
-def _esc(value: object) -> str:
+def _esc(value: str) -> str:
     return _html.escape(str(value), quote=True)
 
 

@@ -15,7 +15,7 @@ ipywidgets is imported when a widget is built, never at module import.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from labkit.attacks import run_scenario, scenarios
@@ -57,7 +57,7 @@ def tamper_explorer(data: bytes, verify: Callable[[bytes], CheckResult]) -> Any:
     bit = widgets.IntSlider(min=0, max=7, value=0, description="bit")
     out = widgets.HTML()
 
-    def redraw(_change: object = None) -> None:
+    def redraw(_change: Mapping[str, object] | None = None) -> None:
         out.value = tamper_view(data, offset.value, bit.value, verify).html
 
     offset.observe(redraw, "value")
@@ -84,7 +84,7 @@ def attack_chooser(ids: Sequence[str] | None = None) -> Any:
     pick = widgets.Dropdown(options=choices, value=choices[0], description="attack")
     out = widgets.HTML()
 
-    def redraw(_change: object = None) -> None:
+    def redraw(_change: Mapping[str, object] | None = None) -> None:
         out.value = attack_view(str(pick.value)).html
 
     pick.observe(redraw, "value")
@@ -103,7 +103,7 @@ def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: i
     leaf_slider = widgets.IntSlider(min=0, max=len(leaves) - 1, value=leaf, description="leaf")
     picture = widgets.HTML()
 
-    def redraw(_change: object = None) -> None:
+    def redraw(_change: Mapping[str, object] | None = None) -> None:
         n = size_slider.value
         picture.value = tree_svg(list(leaves), size=n, leaf_index=min(leaf_slider.value, n - 1)).html
 

@@ -1,0 +1,61 @@
+"""Typed seams (issue 13 #4): few parameters annotated plainly `Any`/`object`, each with a ``# Any:`` reason."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import labkit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The half of the package typed in the first pass (helper seams-a); the other half is typed alongside.
+# At merge the lead tightens this test to the whole package: at most 15 (`PACKAGE_LIMIT`), every one with a reason.
+FIRST_HALF = (
+    "labkit/checks.py", "labkit/policy/", "labkit/cli/", "labkit/analyst/", "labkit/attacks/", "labkit/display/",
+    "labkit/payloads.py", "labkit/audit.py", "labkit/attest/", "labkit/_internal/checklist_html.py",
+    "labkit/_internal/encoding.py",
+)
+FIRST_HALF_LIMIT = 7
+PACKAGE_LIMIT = 15
+
+
+def _plain_parameters() -> list[str]:
+    spec = importlib.util.spec_from_file_location("labkit_tools_seams", ROOT / "tools" / "seams.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    rows: list[str] = tool.plain_parameters(Path(labkit.__file__).parent)
+    return rows
+
+
+def _mine(rows: list[str]) -> list[str]:
+    return [r for r in rows if r.startswith(FIRST_HALF)]
+
+
+def test_few_plain_any_parameters() -> None:
+    rows = _mine(_plain_parameters())
+    assert len(rows) <= FIRST_HALF_LIMIT, "type these parameters precisely:\n" + "\n".join(rows)
+
+
+def test_every_plain_any_parameter_says_why() -> None:
+    silent = [r for r in _mine(_plain_parameters()) if not r.split("  # ", 1)[1].strip()]
+    assert not silent, "add a `# Any: <why>` comment on the parameter's or the def line:\n" + "\n".join(silent)
+
+
+def test_the_tool_sees_a_plain_parameter_and_its_reason(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "m.py").write_text(
+        "from typing import Any\n\n"
+        "def f(a: Any, b: int, c: 'object') -> None:  # Any: a test\n    pass\n\n"
+        "def g(d: object) -> None:\n    pass\n",
+        encoding="utf-8",
+    )
+    spec = importlib.util.spec_from_file_location("labkit_tools_seams2", ROOT / "tools" / "seams.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.plain_parameters(package) == [
+        "pkg/m.py:3 f(a: Any)  # a test", "pkg/m.py:3 f(c: object)  # a test", "pkg/m.py:6 g(d: object)  # ",
+    ]
