@@ -9,6 +9,8 @@ from __future__ import annotations
 import html as _html
 from typing import TYPE_CHECKING
 
+from labkit._internal.specs import spec_markup
+
 if TYPE_CHECKING:
     from labkit.checks import CheckResult
 
@@ -87,7 +89,7 @@ def checklist_markup(
             f'<td style="{_CELL}">{_esc(s.title)}{detail}{reason}</td>'
             f'<td style="{_MONO}">{_esc(_short(s.expected))}</td>'
             f'<td style="{_MONO};color:{color if s.failed else "#333"}">{_esc(_short(s.actual))}</td>'
-            f'<td style="{_CELL};color:#888">{_esc(s.spec)}</td></tr>'
+            f'<td style="{_CELL};color:#888">{spec_markup(s.spec)}</td></tr>'
         )
     if passed_run:
         rows.append(_passed_run(passed_run))
@@ -126,7 +128,7 @@ def failure_markup(r: CheckResult, *, title: str | None = None) -> tuple[str, st
         f"{head}"
         f'<div><span style="color:#c53030;font-weight:bold">✘ {_esc(step.id)}</span> · {_esc(step.title)}</div>'
         f'<div style="color:#555">{_esc(step.detail)}</div>'
-        f'<div style="color:#888">spec: {_esc(step.spec)} · reason: {_esc(step.reason_code)}</div>'
+        f'<div style="color:#888">spec: {spec_markup(step.spec)} · reason: {_esc(step.reason_code)}</div>'
         '<table style="border-collapse:separate;width:100%;margin-top:4px"><tr>'
         f'<td style="{box}"><div style="color:#2f855a;font-weight:bold">expected</div>'
         f'<div style="{mono}">{_esc(step.expected or "—")}</div></td>'
