@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from labkit._internal.specs import spec_markup
 
 if TYPE_CHECKING:
-    from labkit.checks import CheckResult
+    from labkit.checks import CheckResult, Step
 
 __all__ = ["NOT_REACHED", "checklist_markup", "failure_markup"]
 
@@ -39,14 +39,22 @@ def _short(value: str | None, limit: int = 96) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _passed_run(ids: list[str]) -> str:
-    """One row standing for consecutive passed steps (``collapse_passed``)."""
+def _passed_run(steps: list[Step]) -> str:
+    """One row standing for consecutive passed steps (``collapse_passed``), expandable to list them."""
     mark, color, bg = _MARK["passed"]
-    names = ", ".join(ids)
+    names = ", ".join(s.id for s in steps)
+    listed = "".join(
+        f'<div style="margin:1px 0 1px 12px"><span style="font-family:ui-monospace,Menlo,Consolas,monospace">'
+        f"{_esc(s.id)}</span> · {_esc(s.title)}{f' · {_esc(s.detail)}' if s.detail else ''}"
+        f'{f" · {spec_markup(s.spec)}" if s.spec else ""}</div>'
+        for s in steps
+    )
     return (
         f'<tr style="background:{bg}"><td style="{_CELL};color:{color};font-weight:bold">{mark}</td>'
-        f'<td colspan="5" style="{_CELL};color:#555">{len(ids)} check(s) passed: '
-        f'<span style="font-family:ui-monospace,Menlo,Consolas,monospace">{_esc(names)}</span></td></tr>'
+        f'<td colspan="5" style="{_CELL};color:#555"><details><summary style="cursor:pointer">'
+        f'{len(steps)} check(s) passed: '
+        f'<span style="font-family:ui-monospace,Menlo,Consolas,monospace">{_esc(names)}</span></summary>'
+        f"{listed}</details></td></tr>"
     )
 
 
@@ -59,18 +67,19 @@ def checklist_markup(
 ) -> str:
     """The whole check as an HTML table, ending with the verdict.
 
-    ``collapse_passed`` folds each run of consecutive passed steps into one row naming them, so a long
-    checklist shows what failed or was skipped at a glance.
+    ``collapse_passed`` folds each run of consecutive passed steps into one "N check(s) passed" row naming
+    them (a ``<details>`` that expands to their titles), so a long checklist shows what failed or was
+    skipped at a glance.
     """
     rows = [
         "<tr>" + "".join(f'<th style="{_HEAD}">{h}</th>' for h in ("", "step", "check", "expected", "actual", "spec"))
         + "</tr>"
     ]
     unreached = 0
-    passed_run: list[str] = []
+    passed_run: list[Step] = []
     for s in r.steps:
         if collapse_passed and s.passed:
-            passed_run.append(s.id)
+            passed_run.append(s)
             continue
         if passed_run:
             rows.append(_passed_run(passed_run))
