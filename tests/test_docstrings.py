@@ -6,21 +6,17 @@ Public is defined by `tools/docstrings.py` (exported in ``__all__``, or not unde
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import labkit
+from tests._tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("labkit_tools_docstrings", ROOT / "tools" / "docstrings.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("docstrings")
 
 
 def test_every_public_name_has_a_docstring() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import labkit
+from tests._tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,11 +14,7 @@ PACKAGE_LIMIT = 15
 
 
 def _plain_parameters() -> list[str]:
-    spec = importlib.util.spec_from_file_location("labkit_tools_seams", ROOT / "tools" / "seams.py")
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    rows: list[str] = tool.plain_parameters(Path(labkit.__file__).parent)
+    rows: list[str] = load_tool("seams").plain_parameters(Path(labkit.__file__).parent)
     return rows
 
 
@@ -41,10 +37,7 @@ def test_the_tool_sees_a_plain_parameter_and_its_reason(tmp_path: Path) -> None:
         "def g(d: object) -> None:\n    pass\n",
         encoding="utf-8",
     )
-    spec = importlib.util.spec_from_file_location("labkit_tools_seams2", ROOT / "tools" / "seams.py")
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("seams")
     assert tool.plain_parameters(package) == [
         "pkg/m.py:3 f(a: Any)  # a test", "pkg/m.py:3 f(c: object)  # a test", "pkg/m.py:6 g(d: object)  # ",
     ]

@@ -8,7 +8,6 @@ The verify, bundle, log, keyless, OCI, signer, signing-config, TSA, TUF and witn
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +21,7 @@ from labkit.oci.descriptor import Descriptor, ManifestError
 from labkit.oci.digest import Digest
 from labkit.witness.cosignature import Cosigner
 from labkit.witness.service import Witness
+from tests._tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,11 +34,7 @@ _MAX_PLAIN = 8
 
 
 def _seams() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("labkit_tools_seams", ROOT / "tools" / "seams.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("seams")
 
 
 def test_trust_layers_keep_few_plain_parameters_each_with_a_reason() -> None:

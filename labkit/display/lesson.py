@@ -38,7 +38,7 @@ class FailureDidNotHappen(LabkitError):
     hint = "The cell shows a failure that did not occur: the lab or its inputs changed; do not read it as success."
 
 
-def _esc(value: object) -> str:
+def _esc(value: str | int | float) -> str:
     return _html.escape(str(value), quote=True)
 
 
@@ -60,7 +60,7 @@ def _card(err: LabkitError, lesson: str) -> HTML:
     if step:
         rows.append(_row("failed step", _esc(step) + (f" · reason {_esc(reason)}" if reason != step else ""),
                          mono=True))
-    rows.extend(_row(_esc(key), _esc(value), mono=True) for key, value in details.items())
+    rows.extend(_row(_esc(key), _esc(str(value)), mono=True) for key, value in details.items())
     if err.hint:
         rows.append(_row("hint", _esc(err.hint)))
     markup = (

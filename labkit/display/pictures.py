@@ -49,7 +49,7 @@ _MONO = "var(--jp-code-font-family, ui-monospace, Menlo, Consolas, monospace)"
 _CHAR = 0.6  # average glyph width / font size, for sizing boxes to their labels
 
 
-def _esc(value: object) -> str:
+def _esc(value: str | int | float) -> str:
     return _html.escape(str(value), quote=True)
 
 
