@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal.fsutil import atomic_write_all, read_bytes
-from labkit.checks import CheckResult, Step
+from labkit.checks import CheckResult, Recorder, Step
 from labkit.errors import InputError, KeyFileError, LabkitError, LabModeError, PasswordError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.lab import Lab
@@ -383,20 +383,18 @@ def explain_key_file(data: bytes | str, password: str | bytes) -> KeyFileCheck:
 
     checks = {"pem": pem, "envelope": envelope, "kdf": kdf, "cipher": cipher, "decrypt": decrypt,
               "pkcs8": pkcs8, "key_type": key_type}
-    for step_id, run in checks.items():
-        title, spec = KEY_FILE_STEPS[step_id]
-        if result.error_raised is not None:
-            result.skip(step_id, title, spec)
-            continue
-        try:
-            detail = run()
-        except KeyFileError as exc:
-            result.error_raised = exc
-            result.key = None
-            result.add(step_id, title, spec, False, detail=exc.message)
-            continue
-        result.add(step_id, title, spec, True, detail=detail)
-    return result
+
+    def body(run: Recorder[KeyFileCheck]) -> None:
+        for step_id, check in checks.items():
+            try:
+                detail = check()
+            except KeyFileError as exc:
+                result.error_raised = exc
+                result.key = None
+                raise run.fail(step_id, exc.message) from None
+            run.passed(step_id, detail)
+
+    return Recorder(result, KEY_FILE_STEPS).run(body)
 
 
 def decrypt_private_key(data: bytes | str, password: str | bytes) -> SigningKey:

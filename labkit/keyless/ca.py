@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from labkit.checks import Recorder
 from labkit.errors import KeylessError, VerificationError
-from labkit.keyless.checks import IssuanceCheck
+from labkit.keyless.checks import ISSUANCE_STEPS, IssuanceCheck
 from labkit.keyless.ctlog import SCT_LIST_OID, CTLog, encode_sct_list_extension
 from labkit.keyless.identity import email_problem, uri_problem
 from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, decode_unverified, explain_token
@@ -299,20 +300,16 @@ class CertificateAuthority:
         report.subject = "certificate request"
         if decoded is None or not report.verified:
             return report, decoded, None
+        run = Recorder(report, ISSUANCE_STEPS)
         pop_ok, pop_actual, pop_msg = self._check_possession(decoded, request)
-        report.add("csr.proof_of_possession", "requester holds the private key of the public key",
-                   "Fulcio API: signed subject challenge or PKCS#10 self-signature (RFC 2986 §3)",
-                   pop_ok, detail=pop_msg, expected="valid signature by the requested key", actual=pop_actual)
-        if not pop_ok:
+        if not run.record("csr.proof_of_possession", pop_ok, pop_msg, expected="valid signature by the requested key",
+                          actual=pop_actual):
             return report, decoded, None
         san, san_actual, san_msg = _identity_of(decoded.claims)
-        report.add("identity.certifiable", "the token names an identity the CA certifies",
-                   "Fulcio OIDC identity rules (email_verified email, CI workflow, URI subject)",
-                   san is not None, detail=san_msg, expected="verified email, CI workflow or URI subject",
-                   actual=san_actual)
+        run.record("identity.certifiable", san is not None, san_msg,
+                   expected="verified email, CI workflow or URI subject", actual=san_actual)
         key_ok = isinstance(request.public_key.key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey))
-        report.add("key.algorithm", "the ephemeral key is ECDSA or RSA", "Sigstore X.509 profile",
-                   key_ok, detail="" if key_ok else "the CA only certifies ECDSA and RSA keys",
+        run.record("key.algorithm", key_ok, "" if key_ok else "the CA only certifies ECDSA and RSA keys",
                    expected="ecdsa-p256, ecdsa-p384 or rsa", actual=request.public_key.algorithm.value)
         return report, decoded, san if key_ok else None
 

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
 from labkit.bundle import InclusionProof, TransparencyLogEntry
+from labkit.checks import Recorder, StepTable
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.tlog import merkle
@@ -84,6 +85,15 @@ KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _HASH_LEN = {"sha256": 32, "sha384": 48, "sha512": 64}
 _SPEC_SET = "Rekor v1 signEntry; RFC 8785"
+
+#: The checks `explain_entry` makes, in order: id -> (title, spec).
+ENTRY_STEPS: StepTable = {
+    "tlog.body": ("The body is a canonical entry of a known kind", "Rekor v1 types"),
+    "tlog.log_id": ("The log ID is SHA-256 of the log key's SPKI", "Rekor v1 log ID"),
+    "tlog.set": ("The signed entry timestamp verifies", _SPEC_SET),
+    "tlog.inclusion_proof": ("The inclusion proof leads to the root", "RFC 9162 §2.1.3.2"),
+    "tlog.checkpoint": ("The checkpoint commits to the proof's size and root", "C2SP tlog-checkpoint"),
+}
 
 
 _MAX_SAFE_INT = (1 << 53) - 1
@@ -561,29 +571,14 @@ class LogEntry:
 
 def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
     """Check a log entry against the log key: body, log ID, SET, inclusion proof, checkpoint root."""
-    result = LogCheck("transparency log entry")
+    run = Recorder(LogCheck("transparency log entry"), ENTRY_STEPS)
     try:
         parse_body(entry.body)
-        result.add(
-            "tlog.body",
-            "The body is a canonical entry of a known kind",
-            "Rekor v1 types",
-            True,
-            "canonical",
-            "canonical",
-        )
+        run.passed("tlog.body", "", "canonical", "canonical")
     except LabkitError as exc:
-        result.add(
-            "tlog.body",
-            "The body is a canonical entry of a known kind",
-            "Rekor v1 types",
-            False,
-            "canonical",
-            exc.message,
-        )
+        run.record("tlog.body", False, expected="canonical", actual=exc.message)
     log_id = log_key.key_id()
-    result.add("tlog.log_id", "The log ID is SHA-256 of the log key's SPKI", "Rekor v1 log ID", entry.log_id == log_id,
-               log_id.hex(), entry.log_id.hex())
+    run.record("tlog.log_id", entry.log_id == log_id, expected=log_id.hex(), actual=entry.log_id.hex())
     try:
         verify_set(
             log_key,
@@ -596,24 +591,17 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
         ok, actual = True, "valid"
     except LabkitError as exc:
         ok, actual = False, exc.message
-    result.add("tlog.set", "The signed entry timestamp verifies", _SPEC_SET, ok, "valid", actual)
+    run.record("tlog.set", ok, expected="valid", actual=actual)
     p = entry.inclusion_proof
     if p is None:
-        result.skip("tlog.inclusion_proof", "The inclusion proof leads to the root", "RFC 9162 §2.1.3.2", "no proof")
-        return result
+        run.skip("tlog.inclusion_proof", "no proof")
+        return run.result
     try:
         merkle.verify_inclusion(p.log_index, p.tree_size, merkle.leaf_hash(entry.body), list(p.hashes), p.root_hash)
         ok, actual = True, p.root_hash.hex()
     except ProofError as exc:
         ok, actual = False, exc.message
-    result.add(
-        "tlog.inclusion_proof",
-        "The inclusion proof leads to the root",
-        "RFC 9162 §2.1.3.2",
-        ok,
-        p.root_hash.hex(),
-        actual,
-    )
+    run.record("tlog.inclusion_proof", ok, expected=p.root_hash.hex(), actual=actual)
     if p.checkpoint:
         try:
             ck = SignedNote.parse(p.checkpoint).checkpoint()
@@ -621,9 +609,8 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
             actual = f"size {ck.size} root {ck.root_hash.hex()}"
         except LabkitError as exc:
             ok, actual = False, exc.message
-        result.add("tlog.checkpoint", "The checkpoint commits to the proof's size and root", "C2SP tlog-checkpoint", ok,
-                   f"size {p.tree_size} root {p.root_hash.hex()}", actual)
-    return result
+        run.record("tlog.checkpoint", ok, expected=f"size {p.tree_size} root {p.root_hash.hex()}", actual=actual)
+    return run.result
 
 
 def verify_entry(entry: LogEntry, log_key: VerifyingKey) -> None:
