@@ -30,8 +30,7 @@ from labkit.verify.steps import VerificationResult
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import REASONS, STEPS, Artifact, explain_bundle
 
-__all__ = ["Case", "analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows",
-           "whose_entry"]
+__all__ = ["analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows", "whose_entry"]
 
 _HASHES = {"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
 

@@ -29,14 +29,7 @@ from labkit.verify.fulcio import FULCIO_EXTENSIONS, fulcio_extensions
 from labkit.verify.policy import certificate_identity
 from labkit.verify.timestamp import describe_timestamp
 
-__all__ = [
-    "NOT_VERIFIED",
-    "BundleReport",
-    "check_predicate_type",
-    "inspect_bundle",
-    "inspect_document",
-    "read_document",
-]
+__all__ = ["check_predicate_type", "inspect_document"]
 
 NOT_VERIFIED = "NOT VERIFIED: inspect decodes what the bundle claims and checks nothing (use verify-bundle)"
 _TITLES = {e.name: e.title for e in FULCIO_EXTENSIONS}

@@ -23,7 +23,7 @@ from labkit.lab import Lab
 from labkit.oci.signatures import append_signature_racy
 from labkit.payloads import simple_signing_payload
 
-__all__ = ["racy_storage"]
+__all__ = []
 
 class _ReadTogether:
     """A store proxy: every ``.sig`` read waits until all signers have read (the race, made deterministic)."""

@@ -41,24 +41,7 @@ from labkit.checks import CheckResult, Recorder, Step, StepTable
 from labkit.errors import AttestationError, LabkitError
 from labkit.lab import Clock, SystemClock
 
-__all__ = [
-    "CUSTOM_URI",
-    "CYCLONEDX_URI",
-    "ENTRY_POINT_GROUP",
-    "PredicateCheck",
-    "PredicateError",
-    "PredicateType",
-    "SLSA_PROVENANCE_V1_URI",
-    "SPDX_URI",
-    "VULN_URI",
-    "get_predicate_type",
-    "load_entry_points",
-    "make_predicate",
-    "predicate_types",
-    "register_predicate_type",
-    "resolve_predicate_type",
-    "unregister_predicate_type",
-]
+__all__ = ["predicate_types", "register_predicate_type", "resolve_predicate_type"]
 
 #: Entry-point group a separate package uses to add predicate types.
 ENTRY_POINT_GROUP = "labkit.predicate_types"

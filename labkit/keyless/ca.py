@@ -32,20 +32,10 @@ from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, decode_unverifi
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, Entropy, SystemClock, SystemEntropy
 
-__all__ = [
-    "CERT_LIFETIME",
-    "OID_ISSUER_V1",
-    "OID_ISSUER_V2",
-    "CertificateAuthority",
-    "CertificateRequest",
-    "IssuedCertificate",
-    "certificate_fields",
-    "der_utf8_string",
-    "fulcio_extensions",
-]
+__all__ = ["CertificateRequest", "certificate_fields"]
 
 #: Fulcio issues certificates valid for ten minutes.
-CERT_LIFETIME = _dt.timedelta(minutes=10)
+_CERT_LIFETIME = _dt.timedelta(minutes=10)
 #: OIDC issuer, raw string (deprecated but still written by Fulcio).
 OID_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
 #: OIDC issuer, DER UTF8String.
@@ -219,7 +209,7 @@ class CertificateAuthority:
         entropy: Entropy | None = None,
         ctlog: CTLog | None = None,
         audience: str = DEFAULT_AUDIENCE,
-        lifetime: _dt.timedelta = CERT_LIFETIME,
+        lifetime: _dt.timedelta = _CERT_LIFETIME,
         serial_counter: Callable[[], int] | None = None,
     ) -> None:
         self.root_cert = root_cert

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from labkit.checks import CheckResult, Step, StepTable
 from labkit.errors import KeylessError, LabkitError
 
-__all__ = ["IssuanceCheck", "IssuanceRefused"]
+__all__ = []
 
 #: The checks of an identity token (`labkit.keyless.oidc.explain_token`), in order: id -> (title, spec).
 TOKEN_STEPS: StepTable = {

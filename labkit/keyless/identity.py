@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["email_problem", "identity_problem", "is_email_identity", "uri_problem"]
+__all__ = []
 
 # RFC 5322 §3.2.3 atext / dot-atom-text (ASCII: an rfc822Name is an IA5String, RFC 5280 §4.2.1.6).
 _ATEXT = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+"

@@ -28,16 +28,7 @@ from labkit.keyless.identity import identity_problem, is_email_identity
 from labkit.keys import SigningKey
 from labkit.lab import Clock, SystemClock, utc
 
-__all__ = [
-    "DEFAULT_AUDIENCE",
-    "IdentityToken",
-    "OIDCIssuer",
-    "TokenError",
-    "decode_unverified",
-    "explain_token",
-    "github_claims",
-    "verify_token",
-]
+__all__ = ["OIDCIssuer", "decode_unverified", "github_claims"]
 
 #: The audience Fulcio requires in identity tokens.
 DEFAULT_AUDIENCE = "sigstore"

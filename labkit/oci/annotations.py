@@ -33,12 +33,12 @@ from labkit.errors import PayloadError
 from labkit.oci.digest import Digest
 from labkit.payloads import Statement
 
-__all__ = ["ANNOTATION_SPEC", "check_annotations", "signed_statement", "statement_annotations"]
+__all__ = ["check_annotations", "signed_statement", "statement_annotations"]
 
-ANNOTATION_SPEC = "cosign verify -a (simple-signing optional; in-toto subject annotations)"
+_ANNOTATION_SPEC = "cosign verify -a (simple-signing optional; in-toto subject annotations)"
 
 #: The step `check_annotations` records per required pair, ``payload.annotation.<key>``: (title, spec).
-ANNOTATION_STEP = ("signed annotation {key} matches ({source})", ANNOTATION_SPEC)
+ANNOTATION_STEP = ("signed annotation {key} matches ({source})", _ANNOTATION_SPEC)
 
 
 def check_annotations(res: CheckResult, required: Mapping[str, str], signed: Mapping[str, object] | None, *,

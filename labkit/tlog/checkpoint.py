@@ -35,15 +35,7 @@ from labkit.tlog.merkle import HASH_SIZE
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 __all__ = [
-    "Checkpoint",
-    "HINT_RULES",
-    "NoteSignature",
-    "SignedNote",
-    "explain_note",
-    "key_hint",
-    "key_hint_ed25519",
-    "key_hint_spki",
-    "sign_note",
+    "Checkpoint", "NoteSignature", "SignedNote", "explain_note", "key_hint_ed25519", "key_hint_spki", "sign_note",
     "verify_note",
 ]
 

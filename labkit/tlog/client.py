@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from labkit.bundle import TransparencyLogEntry
 
-__all__ = ["RekorAPIError", "RekorClient"]
+__all__ = ["RekorClient"]
 
 
 class RekorAPIError(LogError):

@@ -43,24 +43,7 @@ if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
 
 __all__ = [
-    "EntryBody",
-    "EntryProof",
-    "KINDS",
-    "LogEntry",
-    "canonical_json",
-    "dsse_body",
-    "entry_uuid",
-    "explain_entry",
-    "hashedrekord_body",
-    "parse_body",
-    "proposed_to_body",
-    "public_key_of",
-    "search_hash",
-    "set_payload",
-    "sign_set",
-    "verify_body_signature",
-    "verify_entry",
-    "verify_set",
+    "EntryProof", "LogEntry", "dsse_body", "hashedrekord_body", "parse_body", "set_payload", "sign_set", "verify_set",
 ]
 
 #: Rekor's search grammar for artifact digests (``[alg:]hex`` of the algorithm's length).
@@ -80,7 +63,7 @@ def search_hash(value: str) -> str:
 
 
 #: Entry kinds and versions this log accepts.
-KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}
+_KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}
 #: Largest entry body or DSSE envelope parsed (bounded, depth-limited JSON via `labkit._internal.jsonio`).
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _HASH_LEN = {"sha256": 32, "sha384": 48, "sha512": 64}
@@ -136,7 +119,7 @@ def _unb64(value: Any, what: str) -> bytes:
     return b64decode_field(value, what, LogError, urlsafe=False)
 
 
-def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
+def _public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
     """The verifying key in a PEM public key or certificate, and the certificate if it is one."""
     if b"-----BEGIN CERTIFICATE-----" in pem:
         try:
@@ -156,7 +139,7 @@ def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
 @functools.lru_cache(maxsize=256)
 def _canonical_pem(pem: bytes) -> bytes:
     """Rekor's canonical form of a key or certificate: re-encoded PEM."""
-    key, cert = public_key_of(pem)
+    key, cert = _public_key_of(pem)
     if cert is not None:
         return cert.public_bytes(serialization.Encoding.PEM)
     return key.pem()
@@ -218,7 +201,7 @@ def dsse_body(envelope_json: bytes | str, verifiers: Sequence[bytes]) -> bytes:
     sigs = env.get("signatures")
     if not isinstance(sigs, list) or not sigs:
         raise LogError("DSSE envelope has no signatures")
-    keys = [(pem, public_key_of(pem)[0]) for pem in verifiers]
+    keys = [(pem, _public_key_of(pem)[0]) for pem in verifiers]
     if not keys:
         raise LogError("a dsse entry needs at least one verifier (public key or certificate)")
     pae = _pae(env["payloadType"], payload)
@@ -300,7 +283,7 @@ def _check_hash(h: Any, where: str) -> str:
 @functools.lru_cache(maxsize=256)
 def _key_index(pem: bytes) -> tuple[str, ...]:
     canon = _canonical_pem(pem)
-    _, cert = public_key_of(pem)
+    _, cert = _public_key_of(pem)
     return ("sha256:" + hashlib.sha256(canon).hexdigest(), *_subjects(cert))
 
 
@@ -313,10 +296,10 @@ def parse_body(body: bytes) -> EntryBody:
         raise LogError("entry body must be a JSON object")
     kind = _want(value, "kind", str, "body")
     version = _want(value, "apiVersion", str, "body")
-    if kind not in KINDS:
-        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(KINDS))}")
-    if version not in KINDS[kind]:
-        raise LogError(f"unsupported {kind} version {version!r}; this log accepts {', '.join(KINDS[kind])}")
+    if kind not in _KINDS:
+        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(_KINDS))}")
+    if version not in _KINDS[kind]:
+        raise LogError(f"unsupported {kind} version {version!r}; this log accepts {', '.join(_KINDS[kind])}")
     # Rekor logs the RFC 8785 form; any other serialisation would hash to a different leaf.
     if canonical_json(value) != bytes(body):
         raise LogError(
@@ -357,7 +340,7 @@ def verify_body_signature(body: EntryBody) -> None:
     if body.kind != "hashedrekord":
         return
     (sig, pem), = body.signatures()
-    key, _ = public_key_of(pem)
+    key, _ = _public_key_of(pem)
     if key.algorithm.value == "ed25519":
         # Rekor v1 sees only the digest; pure Ed25519 signs the whole message, so it cannot be checked.
         raise LogError(
@@ -377,9 +360,9 @@ def proposed_to_body(proposed: Mapping[str, Any]) -> bytes:
         raise LogError("proposed entry must be a JSON object")
     kind = proposed.get("kind")
     version = proposed.get("apiVersion")
-    if kind not in KINDS:
-        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(KINDS))}")
-    if version not in KINDS[str(kind)]:
+    if kind not in _KINDS:
+        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(_KINDS))}")
+    if version not in _KINDS[str(kind)]:
         raise LogError(f"unsupported {kind} version {version!r}")
     spec = proposed.get("spec")
     if not isinstance(spec, dict):

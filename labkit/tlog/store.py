@@ -62,7 +62,7 @@ from labkit.tlog.entries import (
 if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
 
-__all__ = ["DB_NAME", "KEY_FILE", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
+__all__ = ["TransparencyLog"]
 
 #: The database file inside a log directory.
 DB_NAME = "tlog.sqlite3"

@@ -22,7 +22,7 @@ from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_note
 from labkit.tlog.checks import LogCheck
 
-__all__ = ["LogSource", "SplitView", "Witness"]
+__all__ = ["Witness"]
 
 _SPEC_CONS = "RFC 9162 §2.1.4.2"
 _SPEC_NOTE = "C2SP signed-note"

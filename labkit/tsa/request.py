@@ -25,10 +25,7 @@ from labkit._internal import der
 from labkit.checks import CheckResult, Recorder, Step, StepTable
 from labkit.errors import KeylessError, LabkitError
 
-__all__ = [
-    "HASH_ALGORITHMS", "MAX_REQUEST_BYTES", "FailureInfo", "RequestCheck", "RequestRefused", "TimestampRequest",
-    "explain_request", "parse_request",
-]
+__all__ = []
 
 #: A TimeStampReq with a SHA-512 imprint, a 20-byte nonce and a policy is about 120 bytes.
 MAX_REQUEST_BYTES = 4096

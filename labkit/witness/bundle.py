@@ -23,7 +23,7 @@ from labkit.keys import VerifyingKey
 from labkit.tlog.checks import LogCheck
 from labkit.witness.policy import Policy, explain_quorum
 
-__all__ = ["explain_witness_quorum", "require_witness_quorum"]
+__all__ = ["require_witness_quorum"]
 
 _SPEC = "C2SP tlog-cosignature"
 

@@ -26,7 +26,7 @@ from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
 from labkit.tlog.checks import LogCheck
 from labkit.witness.cosignature import ED25519, CosignerKey, VKey, parse_vkey
 
-__all__ = ["Group", "Policy", "QuorumCheck", "explain_quorum", "parse_policy", "read_policy", "verify_quorum"]
+__all__ = ["Policy", "explain_quorum", "parse_policy", "read_policy"]
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_ITEMS = 256

@@ -25,7 +25,7 @@ from labkit.tlog.checkpoint import Checkpoint, SignedNote
 from labkit.tlog.checks import LogCheck
 from labkit.witness.policy import Policy, explain_quorum
 
-__all__ = ["HEADER", "TlogProof", "explain_proof", "export_proof", "parse_proof", "verify_proof"]
+__all__ = ["explain_proof", "export_proof"]
 
 HEADER = "c2sp.org/tlog-proof@v1"
 MAX_PROOF_BYTES = 1 << 16
