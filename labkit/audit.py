@@ -41,9 +41,9 @@ from labkit.verify.policy import Identity, PolicyCheck, github_rules
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import Artifact, explain_bundle
 
-__all__ = ["AuditPolicy", "AuditRow", "AuditSummary", "BUNDLE_SUFFIXES", "audit", "find_inputs", "policy_from_doc"]
+__all__ = ["AuditPolicy", "audit", "policy_from_doc"]
 
-BUNDLE_SUFFIXES = (
+_BUNDLE_SUFFIXES = (
     ".sigstore.json",
     ".sigstore",
     ".publish.attestation",
@@ -130,7 +130,7 @@ class AuditRow:
 
 def _strip_suffix(path: Path) -> Path | None:
     name = path.name
-    for suffix in BUNDLE_SUFFIXES:
+    for suffix in _BUNDLE_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return path.with_name(name[: -len(suffix)])
     return None
@@ -160,7 +160,7 @@ def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, 
             artifact = _strip_suffix(p)
             if artifact is not None:
                 yield "bundle", p, artifact if artifact.is_file() else None
-            elif not any(p.with_name(p.name + suffix).is_file() for suffix in BUNDLE_SUFFIXES):
+            elif not any(p.with_name(p.name + suffix).is_file() for suffix in _BUNDLE_SUFFIXES):
                 yield "unsigned", p, None
 
 

@@ -33,30 +33,20 @@ if TYPE_CHECKING:
     from labkit.keys import VerifyingKey
 
 __all__ = [
-    "BUNDLE_MEDIA_TYPES",
-    "BUNDLE_V01_MEDIA_TYPE",
-    "BUNDLE_V02_MEDIA_TYPE",
-    "BUNDLE_V03_LEGACY_MEDIA_TYPE",
-    "BUNDLE_V03_MEDIA_TYPE",
-    "Bundle",
-    "InclusionProof",
-    "MessageSignature",
-    "TransparencyLogEntry",
-    "VerificationMaterial",
-    "check_version_rules",
-    "public_key_hint",
+    "BUNDLE_MEDIA_TYPES", "BUNDLE_V01_MEDIA_TYPE", "BUNDLE_V03_MEDIA_TYPE", "Bundle", "InclusionProof",
+    "MessageSignature", "TransparencyLogEntry", "VerificationMaterial", "check_version_rules", "public_key_hint",
 ]
 
 BUNDLE_V01_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1"
 BUNDLE_V02_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.2"
-BUNDLE_V03_LEGACY_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.3"
+_BUNDLE_V03_LEGACY_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.3"
 BUNDLE_V03_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 #: Every accepted media type and the bundle version it names.
 BUNDLE_MEDIA_TYPES: dict[str, tuple[int, int]] = {
     BUNDLE_V01_MEDIA_TYPE: (0, 1),
     BUNDLE_V02_MEDIA_TYPE: (0, 2),
-    BUNDLE_V03_LEGACY_MEDIA_TYPE: (0, 3),
+    _BUNDLE_V03_LEGACY_MEDIA_TYPE: (0, 3),
     BUNDLE_V03_MEDIA_TYPE: (0, 3),
 }
 

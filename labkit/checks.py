@@ -148,30 +148,6 @@ class CheckResult:
         """The step with this id, if it was recorded."""
         return next((s for s in self.steps if s.id == step_id), None)
 
-    def add(  # Any: expected/actual may be an error's details (LabkitError.details values are untyped)
-        self,
-        id: str,
-        title: str,
-        spec: str,
-        ok: bool,
-        expected: object = None,
-        actual: object = None,
-        *,
-        detail: str = "",
-        reason: str = "",
-    ) -> bool:
-        """Record a passed or failed step (`reason` refines a failure's code); returns `ok`."""
-        status = StepStatus.PASSED if ok else StepStatus.FAILED
-        self.steps.append(
-            Step(id, title, spec, status, detail, None if expected is None else str(expected),
-                 None if actual is None else str(actual), "" if ok else reason)
-        )
-        return ok
-
-    def skip(self, id: str, title: str, spec: str = "", detail: str = NOT_REACHED) -> None:
-        """Record a step that did not run (by default: because an earlier one failed)."""
-        self.steps.append(Step(id, title, spec, StepStatus.SKIPPED, detail))
-
     def rows(self) -> list[dict[str, str]]:
         """The steps as plain rows for a table: step, check, status, detail, expected, actual, spec."""
         return [
@@ -331,6 +307,17 @@ class Recorder(Generic[R]):
         if not ok:
             raise self.fail(step_id, detail, reason=reason, expected=expected, actual=actual)
         self.passed(step_id, detail, expected, actual)
+
+    def record(
+        self, step_id: str, ok: bool, detail: str = "", *, reason: str = "", expected: Shown = None,
+        actual: Shown = None,
+    ) -> bool:
+        """Record a pass when `ok`, else a failure that does not end the run (later checks still run); returns `ok`."""
+        if ok:
+            self.passed(step_id, detail, expected, actual)
+        else:
+            self.fail(step_id, detail, reason=reason, expected=expected, actual=actual)
+        return ok
 
     def finish_skipped(self) -> None:
         """List every step of the table not recorded yet as not reached."""

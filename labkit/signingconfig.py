@@ -37,17 +37,7 @@ from labkit._internal import protojson
 from labkit._internal.jsonio import JSONValue
 from labkit.errors import InputError
 
-__all__ = [
-    "SIGNING_CONFIG_MEDIA_TYPE",
-    "Selector",
-    "Service",
-    "ServiceConfiguration",
-    "SigningConfig",
-    "SigningConfigError",
-    "parse_selector",
-    "parse_service_spec",
-    "select_services",
-]
+__all__ = ["Service", "SigningConfig", "SigningConfigError", "parse_selector", "parse_service_spec", "select_services"]
 
 SIGNING_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.signingconfig.v0.2+json"
 

@@ -21,7 +21,7 @@ def _tool() -> ModuleType:
 
 def test_every_public_name_has_a_docstring() -> None:
     total, missing = _tool().missing_docstrings(Path(labkit.__file__).parent)
-    assert total > 1000  # the walk found the package
+    assert total > 500  # the walk found the package (993 after issue 13 item 8 trimmed __all__)
     assert not missing, f"{len(missing)}/{total} public names lack a docstring: " + ", ".join(missing)
 
 

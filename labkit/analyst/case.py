@@ -32,8 +32,7 @@ from labkit.verify.steps import VerificationResult
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import REASONS, STEPS, Artifact, explain_bundle
 
-__all__ = ["Case", "analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows",
-           "whose_entry"]
+__all__ = ["analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows", "whose_entry"]
 
 #: A file the analyst names: a path as text or a path object (None or "": not given).
 PathInput = str | os.PathLike[str]

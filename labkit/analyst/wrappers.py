@@ -24,7 +24,7 @@ from typing import Any
 from labkit._internal.jsonio import JSONValue
 from labkit.errors import BundleFormatError
 
-__all__ = ["NOT_A_BUNDLE", "Unwrapped", "unwrap", "unwrap_one"]
+__all__ = ["unwrap_one"]
 
 NOT_A_BUNDLE = "not a Sigstore bundle, PEP 740 attestation or npm attestation response"
 _V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"

@@ -28,7 +28,7 @@ from labkit.lab import Lab
 from labkit.payloads import simple_signing_payload
 from labkit.tlog.entries import LogEntry, parse_body
 
-__all__ = ["BINDING_REASON", "entry_comparison", "ghsa_whqx_blob", "ghsa_whqx_image"]
+__all__ = ["entry_comparison"]
 
 _REFS = ("GHSA-whqx-f9j3-ch6m", "CVE-2026-22703", "cosign PR #4623 (v3.0.4) / #4624 (v2.6.2)")
 _FIX = ("compare the log entry's signature, key and payload digest with what is being verified "

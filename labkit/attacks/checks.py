@@ -38,16 +38,7 @@ from labkit.verify.verifier import explain_bundle
 if TYPE_CHECKING:
     from labkit.verify.steps import VerificationResult
 
-__all__ = [
-    "blob_bundle",
-    "check_docker_reference",
-    "pull_verified",
-    "require_bundle_format",
-    "explain_legacy",
-    "legacy_to_bundle",
-    "sandbox_trusted_root",
-    "verify_legacy",
-]
+__all__ = ["pull_verified", "explain_legacy"]
 
 
 def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> Bundle:

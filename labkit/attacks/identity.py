@@ -40,7 +40,7 @@ from labkit.tlog.entries import hashedrekord_body
 from labkit.verify.policy import Identity, IdentityPolicy, certificate_identity
 from labkit.verify.verifier import explain_bundle
 
-__all__ = ["expired_cert", "identity_issuer", "identity_regexp"]
+__all__ = []
 
 
 def _instance(tmp: str, lab: Lab) -> Instance:

@@ -25,7 +25,7 @@ from labkit.oci.digest import Digest
 from labkit.oci.signatures import Store, append_signature_racy
 from labkit.payloads import simple_signing_payload
 
-__all__ = ["racy_storage"]
+__all__ = []
 
 class _ReadTogether:
     """A store proxy: every ``.sig`` read waits until all signers have read (the race, made deterministic)."""

@@ -29,12 +29,12 @@ from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.oci.digest import Digest
 
-__all__ = ["P256_ORDER", "bundle_copy", "malleate", "unrelated_entry"]
+__all__ = []
 
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
-def malleate(der_signature: bytes, order: int = P256_ORDER) -> bytes:
+def malleate(der_signature: bytes, order: int = _P256_ORDER) -> bytes:
     """The other valid ECDSA signature for the same key and message: ``(r, n - s)``."""
     r, s = decode_dss_signature(der_signature)
     return encode_dss_signature(r, order - s)

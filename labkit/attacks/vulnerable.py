@@ -36,27 +36,7 @@ from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, veri
 from labkit.verify.trustroot import TransparencyLogInstance
 from labkit.verify.verifier import BundleInput, KeyInput, RootInput, explain_bundle
 
-__all__ = [
-    "LegacySignature",
-    "MODES",
-    "Mode",
-    "mode_info",
-    "patched_cosign_legacy_bundle",
-    "vulnerable_cosign_legacy_bundle_trusted_root",
-    "vulnerable_cosign_bundle_no_signature_compare",
-    "vulnerable_cosign_verify_blob_pre_1_12",
-    "vulnerable_cosign_digest_only_claims",
-    "vulnerable_cosign_v3_referrers_fallback",
-    "vulnerable_cosign_verify_attestation_pre_1_10_1",
-    "vulnerable_identity_regexp_search",
-    "vulnerable_verify_then_pull_by_tag",
-    "vulnerable_log_client_no_witness",
-    "vulnerable_identity_san_only",
-    "vulnerable_unverified_signing_time",
-    "vulnerable_rekor2_no_cosignatures",
-    "vulnerable_stateless_witness",
-    "vulnerable_quorum_by_signature_lines",
-]
+__all__ = ["LegacySignature", "MODES", "patched_cosign_legacy_bundle", "vulnerable_cosign_legacy_bundle_trusted_root"]
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from labkit.witness.cosignature import Cosigner, log_vkey
 from labkit.witness.policy import Policy, parse_policy
 from labkit.witness.service import Witness, add_checkpoint_body
 
-__all__ = ["forged_cosignature", "witness_rewind", "witness_split_view"]
+__all__ = []
 
 ORIGIN = "rekor2.lab.test"
 _REFS = ("C2SP tlog-witness", "C2SP tlog-cosignature", "C2SP tlog-policy")

@@ -59,22 +59,7 @@ if TYPE_CHECKING:
     from labkit.verify.trustroot import TrustedRoot
 
 __all__ = [
-    "DSSE_LAYER_MEDIA_TYPE",
-    "AttestationResult",
-    "ImageAttestation",
-    "Signer",
-    "attest_blob",
-    "attest_image",
-    "sign_image_bundle",
-    "envelope_view",
-    "explain_blob_attestation",
-    "explain_image_attestation",
-    "image_attestations",
-    "key_signer",
-    "keyless_signer",
-    "make_statement",
-    "verify_blob_attestation",
-    "verify_image_attestation",
+    "Signer", "attest_image", "sign_image_bundle", "image_attestations", "keyless_signer", "verify_image_attestation",
 ]
 
 #: Media type of an attestation layer in ``sha256-<hex>.att`` (cosign ``pkg/types``).

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from labkit.errors import LabkitError
 
-__all__ = ["NotAnswered", "check", "is_blank"]
+__all__ = ["NotAnswered", "check"]
 
 _MAX_DEPTH = 8
 

@@ -22,14 +22,7 @@ from typing import Any
 from labkit._internal.jsonio import JSONValue
 from labkit.keys import SigningKey, VerifyingKey
 
-__all__ = [
-    "HTML",
-    "hexdump",
-    "json_view",
-    "key_summary",
-    "pem_view",
-    "table",
-]
+__all__ = ["HTML"]
 
 _BOX = (
     "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;"

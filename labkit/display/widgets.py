@@ -25,7 +25,7 @@ from labkit.display.html import HTML, hexdump
 from labkit.display.merkle import tree_svg
 from labkit.errors import InputError
 
-__all__ = ["attack_chooser", "attack_view", "flip_bit", "merkle_explorer", "tamper_explorer", "tamper_view"]
+__all__ = ["attack_chooser", "merkle_explorer", "tamper_explorer"]
 
 
 def flip_bit(data: bytes, offset: int, bit: int = 0) -> bytes:

@@ -19,7 +19,7 @@ import re
 
 from labkit._internal.jsonio import JSONValue
 
-__all__ = ["email_problem", "identity_problem", "is_email_identity", "uri_problem"]
+__all__: list[str] = []
 
 # RFC 5322 §3.2.3 atext / dot-atom-text (ASCII: an rfc822Name is an IA5String, RFC 5280 §4.2.1.6).
 _ATEXT = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+"

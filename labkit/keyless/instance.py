@@ -80,7 +80,7 @@ from labkit.tsa.store import load_tsa, save_tsa
 if TYPE_CHECKING:
     from labkit.tlog.entries import LogEntry
 
-__all__ = ["INSTANCE_FILE", "Instance", "default_instance_dir"]
+__all__ = ["INSTANCE_FILE", "Instance"]
 
 INSTANCE_FILE = "instance.json"
 _FORMAT = "labkit-instance/1"

@@ -37,10 +37,10 @@ from labkit.tlog.rekor2 import hashedrekord_request
 from labkit.tlog.rekor2_client import Rekor2Client
 from labkit.tlog.uploaders import SUPPORTED_REKOR_APIS
 
-__all__ = ["MAX_CA_RESPONSE_BYTES", "request_certificate", "sign_blob_with_config"]
+__all__ = ["sign_blob_with_config"]
 
 #: A leaf and a two-certificate chain in PEM are about 3 KiB.
-MAX_CA_RESPONSE_BYTES = 256 * 1024
+_MAX_CA_RESPONSE_BYTES = 256 * 1024
 
 
 def _loopback_url(url: str, what: str) -> str:
@@ -67,12 +67,12 @@ def request_certificate(ca_url: str, token: str, request: CertificateRequest,
     url = _loopback_url(ca_url, "CA") + "/api/v2/signingCert"
     try:
         with requests.post(url, json=body, timeout=timeout, stream=True) as reply:
-            data = reply.raw.read(MAX_CA_RESPONSE_BYTES + 1, decode_content=True)
+            data = reply.raw.read(_MAX_CA_RESPONSE_BYTES + 1, decode_content=True)
             status = reply.status_code
     except requests.RequestException as exc:
         raise KeylessError(f"cannot reach the CA at {url}: {exc}") from None
-    if len(data) > MAX_CA_RESPONSE_BYTES:
-        raise KeylessError(f"the CA at {url} sent more than {MAX_CA_RESPONSE_BYTES} bytes")
+    if len(data) > _MAX_CA_RESPONSE_BYTES:
+        raise KeylessError(f"the CA at {url} sent more than {_MAX_CA_RESPONSE_BYTES} bytes")
     doc = jsonio.loads(data, what=f"the CA's answer from {url}")
     if status != 200:
         message = doc.get("message") if isinstance(doc, dict) else None

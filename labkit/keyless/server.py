@@ -52,7 +52,7 @@ from labkit.tsa.server import make_app as make_tsa_app
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
 
-__all__ = ["InstanceServer", "MAX_BODY", "make_app"]
+__all__ = ["InstanceServer"]
 
 #: The largest request body accepted (a CSR and a token fit in far less).
 MAX_BODY = 64 * 1024

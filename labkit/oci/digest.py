@@ -30,12 +30,7 @@ from dataclasses import dataclass
 from labkit._internal.jsonio import JSONValue
 from labkit.errors import DigestError
 
-__all__ = [
-    "ALGORITHMS",
-    "Digest",
-    "DigestWriter",
-    "verify_bytes",
-]
+__all__ = ["Digest"]
 
 _GRAMMAR = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 #: Algorithms labkit can verify, with their encoded-part rule (descriptor.md §Registered algorithms).

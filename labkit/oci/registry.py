@@ -62,16 +62,10 @@ from labkit.oci.descriptor import (
 from labkit.oci.digest import Digest, DigestWriter
 from labkit.oci.reference import is_loopback_registry, validate_repository, validate_tag
 
-__all__ = [
-    "ACCEPT_MANIFESTS",
-    "DEFAULT_DEADLINE",
-    "MAX_DOCUMENT_BYTES",
-    "RegistryClient",
-    "RegistryRepository",
-]
+__all__ = ["RegistryClient", "RegistryRepository"]
 
 #: Always offer every manifest type: distribution 2.8 answers 404 to a GET whose Accept lacks OCI types.
-ACCEPT_MANIFESTS = ", ".join(MANIFEST_MEDIA_TYPES)
+_ACCEPT_MANIFESTS = ", ".join(MANIFEST_MEDIA_TYPES)
 CHUNK_SIZE = 8 << 20
 #: Seconds one registry request may take in all (connect, headers, body); ``LABKIT_REGISTRY_DEADLINE`` overrides.
 DEFAULT_DEADLINE = 30.0
@@ -484,7 +478,7 @@ class RegistryClient:
             self._url(f"/v2/{validate_repository(repo)}/manifests/{ref_s}"),
             ok=(200,),
             what=what,
-            headers={"Accept": ACCEPT_MANIFESTS},
+            headers={"Accept": _ACCEPT_MANIFESTS},
         )
         data = resp.content  # capped at max_document_bytes by _request
         computed = Digest.of(data, expected.algorithm if expected else "sha256")

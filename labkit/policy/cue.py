@@ -34,7 +34,7 @@ from typing import Any
 from labkit._internal.jsonio import JSONValue
 from labkit.errors import PolicyError
 
-__all__ = ["CuePolicy", "compile_cue"]
+__all__ = ["compile_cue"]
 
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\r]+)|(?P<comment>//[^\n]*)|(?P<nl>\n)|(?P<string>"(?:[^"\\\n]|\\.)*")"""

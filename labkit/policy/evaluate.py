@@ -34,17 +34,7 @@ from labkit.policy.model import (
     Policy,
 )
 
-__all__ = [
-    "Decision",
-    "Evidence",
-    "EvidenceSource",
-    "PolicyResult",
-    "StaticEvidenceSource",
-    "decisions_table",
-    "enforce",
-    "evaluate",
-    "evaluate_image",
-]
+__all__ = ["Evidence", "evaluate"]
 
 
 @dataclass(eq=False)

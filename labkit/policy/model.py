@@ -40,17 +40,7 @@ from labkit.keys import VerifyingKey, load_public_key
 from labkit.policy.cue import CuePolicy, compile_cue
 from labkit.policy.glob import kyverno_match, sigstore_glob_match, sigstore_glob_regex
 
-__all__ = [
-    "AttestationRequirement",
-    "Authority",
-    "AuthorityGroup",
-    "Condition",
-    "ConditionBlock",
-    "KeylessIdentity",
-    "Policy",
-    "load_policies",
-    "parse_policy_document",
-]
+__all__ = []
 
 CIP_API_VERSIONS = ("policy.sigstore.dev/v1beta1", "policy.sigstore.dev/v1alpha1")
 KYVERNO_API_VERSIONS = ("kyverno.io/v1", "kyverno.io/v2beta1", "kyverno.io/v2")

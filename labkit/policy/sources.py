@@ -36,7 +36,7 @@ from labkit.verify import explain_bundle
 from labkit.verify.policy import AnyIdentity, certificate_identity
 from labkit.verify.trustroot import TrustedRoot
 
-__all__ = ["COSIGN_SIGN_PREDICATE", "OCIEvidenceSource"]
+__all__ = ["OCIEvidenceSource"]
 
 #: The predicate type of a cosign v3 image signature (cosign ``specs/BUNDLE_SPEC.md``).
 COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"

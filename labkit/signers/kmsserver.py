@@ -46,10 +46,10 @@ from labkit.errors import LabkitError
 from labkit.signers.awskms import Credentials, kms_client
 from labkit.signers.uri import AwsKmsURI, parse_awskms
 
-__all__ = ["ACCOUNT", "LocalKms", "main", "start_local_kms"]
+__all__ = ["main", "start_local_kms"]
 
 #: moto's default account.
-ACCOUNT = "123456789012"
+_ACCOUNT = "123456789012"
 _DUMMY = Credentials("labkit-lab", "labkit-lab")
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 
@@ -95,9 +95,9 @@ class LocalKms:
         parsed = parse_awskms(uri)
         client = kms_client(parsed, self._admin())
         key_arn = client.describe_key(KeyId=parsed.key)["KeyMetadata"]["Arn"]
-        principal_arn = f"arn:aws:iam::{ACCOUNT}:user/{principal}"
+        principal_arn = f"arn:aws:iam::{_ACCOUNT}:user/{principal}"
         policy = {"Version": "2012-10-17", "Statement": [
-            {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{_ACCOUNT}:root"},
              "Action": "kms:*", "Resource": "*"},
             {"Sid": "no-signing", "Effect": "Deny", "Principal": {"AWS": principal_arn},
              "Action": "kms:Sign", "Resource": "*"}]}

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
     from labkit.sign import LogUploader, SignedArtifact
 
-__all__ = ["RekorAPIError", "RekorClient"]
+__all__ = ["RekorClient"]
 
 
 class RekorAPIError(LogError):

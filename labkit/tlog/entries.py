@@ -33,6 +33,7 @@ from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
 from labkit._internal.jsonio import JSONValue, JSONWritable
 from labkit.bundle import InclusionProof, TransparencyLogEntry
+from labkit.checks import Recorder, StepTable
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.tlog import merkle
@@ -43,24 +44,7 @@ if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
 
 __all__ = [
-    "EntryBody",
-    "EntryProof",
-    "KINDS",
-    "LogEntry",
-    "canonical_json",
-    "dsse_body",
-    "entry_uuid",
-    "explain_entry",
-    "hashedrekord_body",
-    "parse_body",
-    "proposed_to_body",
-    "public_key_of",
-    "search_hash",
-    "set_payload",
-    "sign_set",
-    "verify_body_signature",
-    "verify_entry",
-    "verify_set",
+    "EntryProof", "LogEntry", "dsse_body", "hashedrekord_body", "parse_body", "set_payload", "sign_set", "verify_set",
 ]
 
 _T = TypeVar("_T")
@@ -82,11 +66,20 @@ def search_hash(value: str) -> str:
 
 
 #: Entry kinds and versions this log accepts.
-KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}
+_KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}
 #: Largest entry body or DSSE envelope parsed (bounded, depth-limited JSON via `labkit._internal.jsonio`).
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _HASH_LEN = {"sha256": 32, "sha384": 48, "sha512": 64}
 _SPEC_SET = "Rekor v1 signEntry; RFC 8785"
+
+#: The checks `explain_entry` makes, in order: id -> (title, spec).
+ENTRY_STEPS: StepTable = {
+    "tlog.body": ("The body is a canonical entry of a known kind", "Rekor v1 types"),
+    "tlog.log_id": ("The log ID is SHA-256 of the log key's SPKI", "Rekor v1 log ID"),
+    "tlog.set": ("The signed entry timestamp verifies", _SPEC_SET),
+    "tlog.inclusion_proof": ("The inclusion proof leads to the root", "RFC 9162 §2.1.3.2"),
+    "tlog.checkpoint": ("The checkpoint commits to the proof's size and root", "C2SP tlog-checkpoint"),
+}
 
 
 _MAX_SAFE_INT = (1 << 53) - 1
@@ -129,7 +122,7 @@ def _unb64(value: JSONValue, what: str) -> bytes:
     return b64decode_field(value, what, LogError, urlsafe=False)
 
 
-def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
+def _public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
     """The verifying key in a PEM public key or certificate, and the certificate if it is one."""
     if b"-----BEGIN CERTIFICATE-----" in pem:
         try:
@@ -149,7 +142,7 @@ def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
 @functools.lru_cache(maxsize=256)
 def _canonical_pem(pem: bytes) -> bytes:
     """Rekor's canonical form of a key or certificate: re-encoded PEM."""
-    key, cert = public_key_of(pem)
+    key, cert = _public_key_of(pem)
     if cert is not None:
         return cert.public_bytes(serialization.Encoding.PEM)
     return key.pem()
@@ -211,7 +204,7 @@ def dsse_body(envelope_json: bytes | str, verifiers: Sequence[bytes]) -> bytes:
     sigs = env.get("signatures")
     if not isinstance(sigs, list) or not sigs:
         raise LogError("DSSE envelope has no signatures")
-    keys = [(pem, public_key_of(pem)[0]) for pem in verifiers]
+    keys = [(pem, _public_key_of(pem)[0]) for pem in verifiers]
     if not keys:
         raise LogError("a dsse entry needs at least one verifier (public key or certificate)")
     pae = _pae(str(env["payloadType"]), payload)
@@ -293,7 +286,7 @@ def _check_hash(h: JSONValue, where: str) -> str:
 @functools.lru_cache(maxsize=256)
 def _key_index(pem: bytes) -> tuple[str, ...]:
     canon = _canonical_pem(pem)
-    _, cert = public_key_of(pem)
+    _, cert = _public_key_of(pem)
     return ("sha256:" + hashlib.sha256(canon).hexdigest(), *_subjects(cert))
 
 
@@ -306,10 +299,10 @@ def parse_body(body: bytes) -> EntryBody:
         raise LogError("entry body must be a JSON object")
     kind = _want(value, "kind", str, "body")
     version = _want(value, "apiVersion", str, "body")
-    if kind not in KINDS:
-        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(KINDS))}")
-    if version not in KINDS[kind]:
-        raise LogError(f"unsupported {kind} version {version!r}; this log accepts {', '.join(KINDS[kind])}")
+    if kind not in _KINDS:
+        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(_KINDS))}")
+    if version not in _KINDS[kind]:
+        raise LogError(f"unsupported {kind} version {version!r}; this log accepts {', '.join(_KINDS[kind])}")
     # Rekor logs the RFC 8785 form; any other serialisation would hash to a different leaf.
     if canonical_json(value) != bytes(body):
         raise LogError(
@@ -350,7 +343,7 @@ def verify_body_signature(body: EntryBody) -> None:
     if body.kind != "hashedrekord":
         return
     (sig, pem), = body.signatures()
-    key, _ = public_key_of(pem)
+    key, _ = _public_key_of(pem)
     if key.algorithm.value == "ed25519":
         # Rekor v1 sees only the digest; pure Ed25519 signs the whole message, so it cannot be checked.
         raise LogError(
@@ -370,9 +363,9 @@ def proposed_to_body(proposed: Mapping[str, Any]) -> bytes:
         raise LogError("proposed entry must be a JSON object")
     kind = proposed.get("kind")
     version = proposed.get("apiVersion")
-    if kind not in KINDS:
-        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(KINDS))}")
-    if version not in KINDS[str(kind)]:
+    if kind not in _KINDS:
+        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(_KINDS))}")
+    if version not in _KINDS[str(kind)]:
         raise LogError(f"unsupported {kind} version {version!r}")
     spec = proposed.get("spec")
     if not isinstance(spec, dict):
@@ -566,29 +559,14 @@ class LogEntry:
 
 def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
     """Check a log entry against the log key: body, log ID, SET, inclusion proof, checkpoint root."""
-    result = LogCheck("transparency log entry")
+    run = Recorder(LogCheck("transparency log entry"), ENTRY_STEPS)
     try:
         parse_body(entry.body)
-        result.add(
-            "tlog.body",
-            "The body is a canonical entry of a known kind",
-            "Rekor v1 types",
-            True,
-            "canonical",
-            "canonical",
-        )
+        run.passed("tlog.body", "", "canonical", "canonical")
     except LabkitError as exc:
-        result.add(
-            "tlog.body",
-            "The body is a canonical entry of a known kind",
-            "Rekor v1 types",
-            False,
-            "canonical",
-            exc.message,
-        )
+        run.record("tlog.body", False, expected="canonical", actual=exc.message)
     log_id = log_key.key_id()
-    result.add("tlog.log_id", "The log ID is SHA-256 of the log key's SPKI", "Rekor v1 log ID", entry.log_id == log_id,
-               log_id.hex(), entry.log_id.hex())
+    run.record("tlog.log_id", entry.log_id == log_id, expected=log_id.hex(), actual=entry.log_id.hex())
     try:
         verify_set(
             log_key,
@@ -601,24 +579,17 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
         ok, actual = True, "valid"
     except LabkitError as exc:
         ok, actual = False, exc.message
-    result.add("tlog.set", "The signed entry timestamp verifies", _SPEC_SET, ok, "valid", actual)
+    run.record("tlog.set", ok, expected="valid", actual=actual)
     p = entry.inclusion_proof
     if p is None:
-        result.skip("tlog.inclusion_proof", "The inclusion proof leads to the root", "RFC 9162 §2.1.3.2", "no proof")
-        return result
+        run.skip("tlog.inclusion_proof", "no proof")
+        return run.result
     try:
         merkle.verify_inclusion(p.log_index, p.tree_size, merkle.leaf_hash(entry.body), list(p.hashes), p.root_hash)
         ok, actual = True, p.root_hash.hex()
     except ProofError as exc:
         ok, actual = False, exc.message
-    result.add(
-        "tlog.inclusion_proof",
-        "The inclusion proof leads to the root",
-        "RFC 9162 §2.1.3.2",
-        ok,
-        p.root_hash.hex(),
-        actual,
-    )
+    run.record("tlog.inclusion_proof", ok, expected=p.root_hash.hex(), actual=actual)
     if p.checkpoint:
         try:
             ck = SignedNote.parse(p.checkpoint).checkpoint()
@@ -626,9 +597,8 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
             actual = f"size {ck.size} root {ck.root_hash.hex()}"
         except LabkitError as exc:
             ok, actual = False, exc.message
-        result.add("tlog.checkpoint", "The checkpoint commits to the proof's size and root", "C2SP tlog-checkpoint", ok,
-                   f"size {p.tree_size} root {p.root_hash.hex()}", actual)
-    return result
+        run.record("tlog.checkpoint", ok, expected=f"size {p.tree_size} root {p.root_hash.hex()}", actual=actual)
+    return run.result
 
 
 def verify_entry(entry: LogEntry, log_key: VerifyingKey) -> None:

@@ -50,20 +50,7 @@ if TYPE_CHECKING:
     from labkit.sign import SignedArtifact
 
 __all__ = [
-    "ALGORITHMS",
-    "BatchLog",
-    "HashedRekordRequest",
-    "MAX_REQUEST_BYTES",
-    "Rekor2Service",
-    "RekorRequestError",
-    "canonical_entry",
-    "dsse_request",
-    "hashedrekord_request",
-    "key_details_for",
-    "parse_canonical_entry",
-    "parse_request",
-    "trusted_root_tlog",
-    "verify_request",
+    "Rekor2Service", "canonical_entry", "dsse_request", "hashedrekord_request", "parse_request", "trusted_root_tlog",
 ]
 
 MAX_REQUEST_BYTES = 64 * 1024  # an entry must fit a uint16-prefixed entry bundle slot
@@ -260,7 +247,7 @@ _DETAILS = {
 }
 
 
-def key_details_for(key: VerifyingKey) -> str:
+def _key_details_for(key: VerifyingKey) -> str:
     """The protobuf-specs ``PublicKeyDetails`` name a labkit key signs under (RSA: by its size)."""
     if key.algorithm in _DETAILS:
         return _DETAILS[key.algorithm]
@@ -271,7 +258,7 @@ def key_details_for(key: VerifyingKey) -> str:
 def hashedrekord_request(digest: bytes, signature: bytes, key: VerifyingKey, *,
                          certificate_der: bytes | None = None) -> dict[str, Any]:
     """The ``hashedRekordRequestV002`` JSON for a signature over `digest` (by `key`, or its certificate)."""
-    verifier: dict[str, Any] = {"keyDetails": key_details_for(key)}
+    verifier: dict[str, Any] = {"keyDetails": _key_details_for(key)}
     if certificate_der is not None:
         verifier["x509Certificate"] = {"rawBytes": _b64(certificate_der)}
     else:
@@ -297,7 +284,7 @@ def trusted_root_tlog(base_url: str, key: VerifyingKey, key_id: bytes, start: _d
     return {
         "baseUrl": base_url,
         "hashAlgorithm": "SHA2_256",
-        "publicKey": {"rawBytes": _b64(key.der()), "keyDetails": key_details_for(key), "validFor": {"start": when}},
+        "publicKey": {"rawBytes": _b64(key.der()), "keyDetails": _key_details_for(key), "validFor": {"start": when}},
         "logId": {"keyId": _b64(key_id)},
         "checkpointKeyId": {"keyId": _b64(key_id)},
     }

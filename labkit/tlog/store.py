@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
     from labkit.sign import LogUploader, SignedArtifact
 
-__all__ = ["DB_NAME", "KEY_FILE", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
+__all__ = ["TransparencyLog"]
 
 #: The database file inside a log directory.
 DB_NAME = "tlog.sqlite3"

@@ -71,9 +71,9 @@ from labkit.tlog.tiles import (
     tiles_for_size,
 )
 
-__all__ = ["KEY_LABEL", "TileLog", "checkpoint_key_id", "origin_for_url"]
+__all__ = ["TileLog", "origin_for_url"]
 
-KEY_LABEL = "tile-log"
+_KEY_LABEL = "tile-log"
 _PRIVATE = ".labkit"
 _MAX_CACHE = 1024  # tiles kept hashed-up for proofs (about 36 kB each)
 
@@ -162,7 +162,7 @@ class TileLog:
     @staticmethod
     def _key(private: Path, lab: Lab | None, *, create: bool) -> SigningKey:
         if lab is not None:
-            return generate("ed25519", lab=lab, label=KEY_LABEL)
+            return generate("ed25519", lab=lab, label=_KEY_LABEL)
         path = private / "log-key.pem"
         if create:
             key = generate("ed25519")

@@ -23,7 +23,7 @@ from labkit._internal import der
 from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError, StartResponse, WSGIApp
 from labkit.tsa.authority import PKIStatus, TimestampAuthority
 
-__all__ = ["QUERY_TYPE", "REPLY_TYPE", "TimestampServer", "make_app"]
+__all__ = ["QUERY_TYPE", "TimestampServer", "make_app"]
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"

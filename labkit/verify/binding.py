@@ -28,7 +28,7 @@ from labkit.bundle import MAX_BUNDLE_BYTES, MessageSignature
 from labkit.errors import BundleFormatError
 from labkit.payloads import Envelope
 
-__all__ = ["BindingField", "EntryBinding", "SUPPORTED_KINDS", "bind_entry"]
+__all__ = ["SUPPORTED_KINDS", "bind_entry"]
 
 #: (kind, version) pairs the verifier can bind.
 SUPPORTED_KINDS = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 from labkit.keys import VerifyingKey, lab_key_origin, load_public_key
 from labkit.verify.trustroot import CertificateAuthority, TrustedRoot, is_pinned_production
 
-__all__ = ["lab_note"]
+__all__ = []
 
 
 def _origin_of_der(der: bytes) -> str | None:

@@ -34,7 +34,7 @@ from labkit.bundle import (
 from labkit.errors import BundleFormatError, InputError, LabkitError, VerificationError
 from labkit.keys import VerifyingKey
 
-__all__ = ["LegacyFormatError", "LoggedEntry", "ProofSource", "legacy_bundle", "rekor_bundle_entry"]
+__all__ = ["LegacyFormatError", "ProofSource", "legacy_bundle", "rekor_bundle_entry"]
 
 
 class LegacyFormatError(BundleFormatError, InputError):

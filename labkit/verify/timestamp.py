@@ -54,14 +54,7 @@ from labkit.verify.trustroot import CertificateAuthority, TrustedRoot
 if TYPE_CHECKING:
     import rfc3161_client
 
-__all__ = [
-    "MAX_TIMESTAMPS",
-    "TimestampError",
-    "TimestampFacts",
-    "VerifiedTimestamp",
-    "describe_timestamp",
-    "verify_timestamp",
-]
+__all__ = ["MAX_TIMESTAMPS", "describe_timestamp", "verify_timestamp"]
 
 #: More timestamps than this is refused (sigstore-go uses the same bound against DoS).
 MAX_TIMESTAMPS = 32

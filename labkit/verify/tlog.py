@@ -29,7 +29,7 @@ from labkit.tlog.checkpoint import Checkpoint, SignedNote, key_hint_ed25519, key
 from labkit.tlog.entries import set_payload
 from labkit.verify.trustroot import TransparencyLogInstance
 
-__all__ = ["TlogCheckError", "verify_checkpoint", "verify_inclusion_proof", "verify_inclusion_promise"]
+__all__ = ["verify_checkpoint", "verify_inclusion_proof", "verify_inclusion_promise"]
 
 
 class TlogCheckError(VerificationError):

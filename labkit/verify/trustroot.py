@@ -38,18 +38,10 @@ from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Messa
 from labkit.errors import KeyFileError, KeylessError
 from labkit.keys import VerifyingKey, load_public_key
 
-__all__ = [
-    "CertificateAuthority",
-    "TRUSTED_ROOT_MEDIA_TYPES",
-    "TimeRange",
-    "TransparencyLogInstance",
-    "TrustRootError",
-    "TrustedRoot",
-    "parse_rfc3339",
-]
+__all__ = ["TrustedRoot", "parse_rfc3339"]
 
 #: Media types accepted (protobuf-specs: v0.1 spelled both ways, and v0.2).
-TRUSTED_ROOT_MEDIA_TYPES = (
+_TRUSTED_ROOT_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
     "application/vnd.dev.sigstore.trustedroot.v0.1+json",
     "application/vnd.dev.sigstore.trustedroot.v0.2+json",
@@ -313,10 +305,10 @@ class TrustedRoot:
         """Parse TrustedRoot JSON strictly (`TrustRootError` on anything malformed)."""
         d = _message(protojson.loads(data, what="trusted root", error=TrustRootError), "trusted root")
         media_type = d.raw("mediaType")
-        if media_type not in TRUSTED_ROOT_MEDIA_TYPES:
+        if media_type not in _TRUSTED_ROOT_MEDIA_TYPES:
             raise TrustRootError(
                 f"unsupported trusted root media type {media_type!r}",
-                details={"expected": " or ".join(TRUSTED_ROOT_MEDIA_TYPES), "actual": media_type},
+                details={"expected": " or ".join(_TRUSTED_ROOT_MEDIA_TYPES), "actual": media_type},
             )
         many = d.repeated
 
@@ -355,7 +347,7 @@ class TrustedRoot:
             base_url=base_url, log_id=key.key_id() if log_id is None else log_id, key_der=key.der(),
             key_details=key.algorithm.key_details, valid_for=TimeRange(start),
         )
-        return cls(TRUSTED_ROOT_MEDIA_TYPES[0], (log,), certificate_authorities)
+        return cls(_TRUSTED_ROOT_MEDIA_TYPES[0], (log,), certificate_authorities)
 
     @classmethod
     def from_file(cls, path: str) -> TrustedRoot:

@@ -58,15 +58,7 @@ from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
 from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
 from labkit.verify.trustroot import TransparencyLogInstance, TrustedRoot
 
-__all__ = [
-    "Artifact",
-    "ArtifactInput",
-    "MAX_CLOCK_SKEW",
-    "REASONS",
-    "STEPS",
-    "explain_bundle",
-    "verify_bundle",
-]
+__all__ = ["Artifact", "REASONS", "STEPS", "explain_bundle", "verify_bundle"]
 
 _SPEC_BUNDLE = "protobuf-specs sigstore_bundle.proto"
 _SPEC_ROOT = "protobuf-specs sigstore_trustroot.proto"
