@@ -5,7 +5,8 @@ raised as a card (message, failed step, hint, and the lesson the failure
 teaches) instead of a traceback through labkit's source; a call that does not
 fail raises `FailureDidNotHappen`, so an intended failure never looks like
 success. `cli_twin` shows the ``labkit`` command that does what the cell above
-did, with a copy button. `spec_link` maps a spec name (RFC, C2SP, protobuf-specs,
+did, with a copy button. `step_table` lists a step table's checks (id, title, linked spec).
+`spec_link` maps a spec name (RFC, C2SP, protobuf-specs,
 advisory) to its public address. Colours are JupyterLab theme variables with
 fallbacks, so the output stays legible in the dark theme; the markup holds no
 ids and no timestamps.
@@ -14,13 +15,13 @@ ids and no timestamps.
 from __future__ import annotations
 
 import html as _html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from labkit._internal.specs import spec_link, spec_markup
 from labkit.display.html import HTML
 from labkit.errors import LabkitError
 
-__all__ = ["FailureDidNotHappen", "cli_twin", "expected_failure", "spec_link", "spec_markup"]
+__all__ = ["FailureDidNotHappen", "cli_twin", "expected_failure", "spec_link", "spec_markup", "step_table"]
 
 _FONT = "font-family:var(--jp-ui-font-family, sans-serif);font-size:12px"
 _MONO = "font-family:var(--jp-code-font-family, ui-monospace, Menlo, Consolas, monospace);font-size:12px"
@@ -51,13 +52,15 @@ def _row(label: str, value: str, *, mono: bool = False) -> str:
 
 def _card(err: LabkitError, lesson: str) -> HTML:
     name = type(err).__name__
-    step = str(getattr(err, "step", "") or "")
-    reason = str(getattr(err, "reason", "") or "")
+    step = str(getattr(err, "step", "") or err.details.get("step", "") or "")
+    reason = str(getattr(err, "reason", "") or err.details.get("reason", "") or "")
+    # The step and reason have their own row; the other details follow it.
+    details = {k: v for k, v in err.details.items() if not (step and k in {"step", "reason"})}
     rows = [_row("error", _esc(err.message))]
     if step:
         rows.append(_row("failed step", _esc(step) + (f" · reason {_esc(reason)}" if reason != step else ""),
                          mono=True))
-    rows.extend(_row(_esc(key), _esc(value), mono=True) for key, value in err.details.items())
+    rows.extend(_row(_esc(key), _esc(value), mono=True) for key, value in details.items())
     if err.hint:
         rows.append(_row("hint", _esc(err.hint)))
     markup = (
@@ -71,7 +74,7 @@ def _card(err: LabkitError, lesson: str) -> HTML:
     text_lines = [f"refused, as intended: {name}: {err.message}"]
     if step:
         text_lines.append(f"  failed step: {step}" + (f" (reason {reason})" if reason != step else ""))
-    text_lines.extend(f"  {key}: {value}" for key, value in err.details.items())
+    text_lines.extend(f"  {key}: {value}" for key, value in details.items())
     if err.hint:
         text_lines.append(f"  hint: {err.hint}")
     text_lines.append(f"Lesson: {lesson}")
@@ -110,3 +113,20 @@ def cli_twin(command: str) -> HTML:
         f"{_esc(command)}</code>{button}</div>"
     )
     return HTML(markup, f"$ {command}")
+
+
+def step_table(steps: Mapping[str, tuple[str, str]], *, title: str | None = None) -> HTML:
+    """A step table (id -> (title, spec), e.g. `labkit.verify.STEPS`) in order, each spec name a link."""
+    cell = f"border-bottom:1px solid {_BORDER};padding:3px 8px;text-align:left;vertical-align:top;color:{_FG}"
+    head = "".join(f'<th style="{cell};font-weight:bold">{h}</th>' for h in ("#", "id", "check", "spec"))
+    rows = "".join(
+        f'<tr><td style="{cell};color:{_MUTED}">{i}</td>'
+        f'<td style="{cell};{_MONO};white-space:nowrap">{_esc(step_id)}</td>'
+        f'<td style="{cell}">{_esc(name)}</td><td style="{cell};color:{_MUTED}">{spec_markup(spec)}</td></tr>'
+        for i, (step_id, (name, spec)) in enumerate(steps.items(), start=1)
+    )
+    caption = f'<div style="font-weight:bold;margin:6px 0 2px 0">{_esc(title)}</div>' if title else ""
+    markup = (f'<div style="{_FONT};color:{_FG}">{caption}<table style="border-collapse:collapse;margin:4px 0">'
+              f"<tr>{head}</tr>{rows}</table></div>")
+    text = "\n".join(f"{i:>2} {step_id}: {name} [{spec}]" for i, (step_id, (name, spec)) in enumerate(steps.items(), 1))
+    return HTML(markup, (title + "\n" if title else "") + text)

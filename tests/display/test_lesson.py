@@ -9,7 +9,7 @@ import pytest
 
 from labkit.checks import CheckResult, Step, StepStatus
 from labkit.display import checklist, cli_twin, expected_failure, failure_card, spec_link
-from labkit.display.lesson import FailureDidNotHappen, spec_markup
+from labkit.display.lesson import FailureDidNotHappen, spec_markup, step_table
 from labkit.errors import LabkitError, PasswordError, VerificationError
 from labkit.verify.verifier import STEPS
 
@@ -42,6 +42,15 @@ def test_expected_failure_names_the_failed_step() -> None:
     card = expected_failure(fails, lesson="The log entry binds the artifact.")
     assert "failed step" in card.html and "binding.digest" in card.html
     assert "failed step: binding.digest" in card.text
+
+
+def test_a_step_named_in_the_details_is_shown_once() -> None:
+    def fails() -> None:
+        raise LabkitError("token has expired", details={"step": "token.time", "expected": "nbf <= now < exp"})
+
+    card = expected_failure(fails, lesson="No token, no certificate.")
+    assert "failed step: token.time" in card.text and card.text.count("token.time") == 1
+    assert "expected: nbf <= now < exp" in card.text
 
 
 def test_an_intended_failure_that_does_not_happen_is_an_error() -> None:
@@ -127,3 +136,12 @@ def test_checklist_and_failure_card_link_the_spec_column() -> None:
     url = 'href="https://www.rfc-editor.org/rfc/rfc9162.html#section-2.1.3.2"'
     assert url in checklist(steps).html
     assert url in failure_card(CheckResult("x", steps)).html
+
+
+def test_step_table_lists_every_check_in_order_with_linked_specs() -> None:
+    shown = step_table(STEPS, title="labkit.verify.STEPS")
+    positions = [shown.html.index(f">{step_id}<") for step_id in STEPS]
+    assert positions == sorted(positions)
+    assert shown.html.count("<a href=") >= len(STEPS)
+    assert _literal_colours_only(shown.html) == []
+    ET.fromstring(shown.html)
