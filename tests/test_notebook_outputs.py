@@ -29,11 +29,11 @@ LABKIT_FRAME = re.compile(r"File \S*labkit[/\\][\w/\\]+\.py|labkit[/\\][\w/\\]+\
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RAISES = {"raises-exception", "nbval-raises-exception"}
 
-# Notebooks of helper course-a whose intended errors are still red tracebacks when this test was written
-# (issue 19 item 4 converts them to failure cards on branch h-coursea). EXPECTED TO BE FIXED: the lead removes
-# this list at merge; a notebook named here that already passes makes its test fail (strict xfail).
-TRACEBACKS_TO_FIX = {"04-keyless-signing", "06-attestations", "08-admission-policy"}
-REPRS_TO_FIX = {"04-keyless-signing"}
+#: Notebooks still expected to break a rule (strict xfail: one that starts passing must leave the list). Empty:
+#: every notebook follows them since h-coursea's conversions (04, 06, 08) were merged.
+TRACEBACKS_TO_FIX: set[str] = set()
+REPRS_TO_FIX: set[str] = set()
+PANDAS_TO_FIX: set[str] = set()
 
 
 def _text(value: Any) -> str:
@@ -70,6 +70,14 @@ def test_outputs_show_no_raw_reprs_or_escapes(path: Path) -> None:
             match = RAW_REPR.search(text)
             assert match is None, f"{path.stem} cell {i}: a raw repr in the output: {match.group(0)!r}"
             assert ESCAPED_ELLIPSIS not in text, f"{path.stem} cell {i}: a \\u2026 escape in the output (use '…')"
+
+
+@pytest.mark.parametrize("path", _params(PANDAS_TO_FIX))
+def test_tables_come_from_the_display_layer(path: Path) -> None:
+    for i, _tags, outputs in cells(path):
+        for out in outputs:
+            html = _text(out.get("data", {}).get("text/html", ""))
+            assert 'class="dataframe"' not in html, f"{path.stem} cell {i}: a pandas table; use labkit.display.table"
 
 
 @pytest.mark.parametrize("path", _params(TRACEBACKS_TO_FIX))
