@@ -356,11 +356,11 @@ def attestation_nesting(predicate_type: str = "https://slsa.dev/provenance/v1",
         ("predicate", "the claim itself: provenance, SBOM, scan result, review...", "trust"),
     ]
     width, step, top = 780.0, 20.0, 10.0
-    height = top * 2 + len(layers) * 44 + 8
+    height = top * 2 + len(layers) * 30 + 24
     body: list[str] = []
     for i, (name, note, kind) in enumerate(layers):
         inset = i * step
-        box_h = height - 2 * top - 2 * i * 22
+        box_h = height - 2 * top - i * 30
         body.append(_rect(10 + inset, top + i * 22, width - 20 - 2 * inset, box_h, kind=kind,
                           fill=_FILL if i % 2 == 0 else _BACK))
         body.append(_text(20 + inset, top + i * 22 + 15, name, size=12, anchor="start", weight="bold"))
