@@ -90,7 +90,8 @@ STEPS: dict[str, tuple[str, str]] = {
     "certificate.chain": ("The certificate chains to a trusted CA at that time", _SPEC_FULCIO),
     "certificate.profile": ("The certificate is a code-signing leaf, not a CA", _SPEC_FULCIO),
     "certificate.sct": ("An embedded SCT verifies with a trusted CT log", "RFC 6962 §3.2-3.3"),
-    "policy.identity": ("The signer identity matches the policy", "Fulcio certificate specification (SAN, issuer)"),
+    "policy.identity": ("The signer's identity and OIDC issuer match the policy",
+                        "Fulcio certificate specification (SAN, issuer)"),
 }
 
 #: Every stable reason code: the step that reports it and what it means. Pipelines may match these.
