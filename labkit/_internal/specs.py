@@ -32,7 +32,7 @@ def _fixed(url: str) -> Callable[[re.Match[str]], str]:
 #: (pattern, address builder), tried in this order; the first match at a position wins.
 _NAMES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"RFC (\d{1,5})(?: §(\d+(?:\.\d+)*))?"), _rfc),
-    (re.compile(r"C2SP ([a-z0-9-]+)"), lambda m: f"{_C2SP}{m.group(1)}.md"),
+    (re.compile(r"C2SP ([a-z0-9]+-[a-z0-9-]+)"), lambda m: f"{_C2SP}{m.group(1)}.md"),
     (re.compile(r"protobuf-specs (sigstore_[a-z_]+)\.proto"), lambda m: f"{_PROTOS}{m.group(1)}.proto"),
     (re.compile(r"protobuf-specs Bundle"), _fixed(_PROTOS + "sigstore_bundle.proto")),
     (re.compile(r"GHSA(?:-[0-9a-z]{4}){3}"), lambda m: f"https://github.com/advisories/{m.group(0)}"),

@@ -111,6 +111,7 @@ def test_lesson_markup_uses_theme_variables(render: object) -> None:
     ("in-toto Statement v1", "https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md"),
     ("predicate type https://slsa.dev/provenance/v1", "https://slsa.dev/provenance/v1"),
     ("no such spec", ""),
+    ("the C2SP ones", ""),  # only a C2SP document name (it has a hyphen) is a link
 ])
 def test_spec_link_maps_names_to_public_addresses(name: str, url: str) -> None:
     assert spec_link(name) == url
