@@ -79,6 +79,7 @@ def tuf_signing(args: argparse.Namespace, command: str) -> TufSigning | None:
     if delivered is None:
         return None
     from labkit._internal.fsutil import read_bytes
+    from labkit.cli._options import signer_choice
     from labkit.errors import InputError
     from labkit.lab import SystemClock
     from labkit.signingconfig import SigningConfig
@@ -87,18 +88,19 @@ def tuf_signing(args: argparse.Namespace, command: str) -> TufSigning | None:
 
     if getattr(args, "signing_config", None):
         raise InputError("give --instance URL or --signing-config, not both: the instance delivers its config")
-    if getattr(args, "key", None):
-        raise InputError(f"{command} --instance URL signs keyless through the instance's CA: drop --key",
-                         hint=f"Sign with a key without --instance URL: {command} --key cosign.key ...")
-    if not getattr(args, "identity_token", None):
+    if args.key is None and not args.identity_token:
         raise InputError(f"{command} --instance URL signs through the CA the instance serves: give --identity-token",
                          hint="Mint one from the instance's issuer: labkit token --instance DIR --identity EMAIL.")
+    choice = signer_choice(args)  # the one --key / --identity / --identity-token rule of every sign command
+    if choice.key is not None or choice.identity_token is None:
+        raise InputError(f"{command} --instance URL signs keyless through the instance's CA: drop --key",
+                         hint=f"Sign with a key without --instance URL: {command} --key cosign.key ...")
     config = SigningConfig.from_json(delivered.signing_config)
     trusted = getattr(args, "trusted_root", None)
     root = TrustedRoot.from_json(read_bytes(trusted, "trusted root") if trusted else delivered.trusted_root)
     stampers: list[Timestamper] = [CheckedTimestamper(t, root)
                                    for t in timestampers_for(config, now=SystemClock().now())]
-    return TufSigning(config, stampers, args.identity_token)
+    return TufSigning(config, stampers, choice.identity_token)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

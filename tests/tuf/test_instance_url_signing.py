@@ -95,10 +95,12 @@ def test_sign_image_through_the_delivered_config(env: dict[str, str], capsys: py
                  "--certificate-oidc-issuer", env["issuer"], env["image"]]) != 0
 
 
-@pytest.mark.parametrize("command", ["attest", "attest-blob", "sign", "sign-no-bundle", "attest-identity"])
+@pytest.mark.parametrize("command", ["attest", "attest-blob", "sign", "sign-no-bundle", "attest-identity", "attest-key",
+                                     "sign-blob-other-identity"])
 def test_instance_url_signing_refuses_clearly(env: dict[str, str], command: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """No token, or the legacy .sig format that has no room for the config's timestamps: one error, nothing written."""
+    """No token, a key, a token for someone else, or the legacy .sig format that has no room for the config's
+    timestamps: one error, nothing written."""
     d = env["dir"]
     att = ["--type", "custom", "--predicate", f"{d}/notes.txt", "--instance", env["url"]]
     argv, says = {
@@ -107,6 +109,9 @@ def test_instance_url_signing_refuses_clearly(env: dict[str, str], command: str,
         "attest-blob": (["attest-blob", *att, "--bundle", f"{d}/new.json", f"{d}/blob.txt"], "give --identity-token"),
         "sign": (["sign", "--instance", env["url"], "--new-bundle-format", env["image"]], "--identity-token"),
         "sign-no-bundle": (["sign", *_sign_args(env), env["image"]], "add --new-bundle-format"),
+        "attest-key": (["attest", *att, "--key", f"{d}/cosign.key", env["image"]], "drop --key"),
+        "sign-blob-other-identity": (["sign-blob", *_sign_args(env), "--identity", "mallory@example.com", "--bundle",
+                                      f"{d}/new.json", f"{d}/blob.txt"], "does not match the identity token"),
     }[command]
     capsys.readouterr()
     assert main(argv) != 0
