@@ -21,7 +21,7 @@ import ipaddress
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -51,7 +51,7 @@ __all__ = [
     "ConfigSigned",
     "DssePayload",
     "Logged",
-    "Payload",
+    "PayloadKind",
     "request_certificate",
     "sign_blob_with_config",
     "sign_with_config",
@@ -59,6 +59,19 @@ __all__ = [
 
 #: One log's answer: a Rekor v1 entry (with its SET) or a Rekor v2 entry (none).
 Logged = LogEntry | Rekor2Logged
+
+#: What a payload kind signs into the bundle: a message signature (blob) or a DSSE envelope.
+_C = TypeVar("_C", MessageSignature, Envelope)
+
+
+class PayloadKind(Protocol[_C]):
+    """A payload kind of `sign_with_config` (`BlobPayload`, `DssePayload`): what is signed, and how it is logged."""
+
+    def sign(self, key: SigningKey) -> _C:
+        """The bundle content: `key`'s signature over the payload."""
+
+    def log(self, url: str, api: int, content: _C, signer: Certified) -> Logged:
+        """Log `content` in the log at `url` speaking Rekor API `api` (1 or 2)."""
 
 #: A leaf and a two-certificate chain in PEM are about 3 KiB.
 MAX_CA_RESPONSE_BYTES = 256 * 1024
@@ -119,9 +132,8 @@ class BlobPayload:
         signature = key.sign_digest(self.artifact.digest, self.artifact.hash_name)
         return MessageSignature(digest=self.artifact.digest, signature=signature, algorithm=proto_name("sha256"))
 
-    def log(self, url: str, api: int, content: MessageSignature | Envelope, signer: Certified) -> Logged:
+    def log(self, url: str, api: int, content: MessageSignature, signer: Certified) -> Logged:
         """Rekor v1: hashedrekord 0.0.1 (PEM leaf, SET); Rekor v2: hashedrekord 0.0.2 (DER leaf, no SET)."""
-        assert isinstance(content, MessageSignature)
         if api == 2:
             request = hashedrekord_request(content.digest, content.signature, signer.key.public_key(),
                                            certificate_der=signer.leaf_der())
@@ -140,17 +152,12 @@ class DssePayload:
         """The DSSE envelope: one signature over PAE(type, payload)."""
         return sign_envelope(self.payload, self.payload_type, key)
 
-    def log(self, url: str, api: int, content: MessageSignature | Envelope, signer: Certified) -> Logged:
+    def log(self, url: str, api: int, content: Envelope, signer: Certified) -> Logged:
         """Rekor v1: dsse 0.0.1 (envelope and PEM leaf, SET); Rekor v2: hashedrekord 0.0.2 over SHA-256(PAE)."""
-        assert isinstance(content, Envelope)
         if api == 2:
             request = dsse_request(content, signer.key.public_key(), certificate_der=signer.leaf_der())
             return Rekor2Logged(TransparencyLogEntry.from_dict(Rekor2Client(url).create_entry(request), "tlogEntry"))
         return RekorClient(url).upload_dsse(content.to_json(), [signer.leaf_pem()])
-
-
-#: The payload kinds `sign_with_config` signs.
-Payload = BlobPayload | DssePayload
 
 
 @dataclass(frozen=True)
@@ -188,7 +195,7 @@ class ConfigSigned:
 
 def sign_with_config(
     config: SigningConfig,
-    payload: Payload,
+    payload: PayloadKind[_C],
     *,
     identity_token: str,
     now: _dt.datetime | None = None,
