@@ -11,7 +11,10 @@
 
 Attestations are logged in the lab instance's transparency log
 (``--instance DIR``, default ``$LABKIT_HOME`` or ``./.labkit``) and verified
-against its trusted root (or ``--trusted-root FILE``). IMAGE is
+against its trusted root (or ``--trusted-root FILE``). With ``--instance URL``
+(a TUF repository, `labkit serve`'s ``tuf:`` line) attest and attest-blob sign
+keyless (``--identity-token``) through the signing config it delivered and the
+verify commands use the trusted root it delivered. IMAGE is
 ``oci:DIR:tag`` or a loopback registry reference, as for ``labkit sign``.
 """
 
