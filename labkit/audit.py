@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import gc
 import html
-import itertools
 import multiprocessing
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -286,17 +286,49 @@ def audit(paths: Iterable[str | os.PathLike[str]], policy: AuditPolicy, *, jobs:
     if fork:
         _init(policy)  # parsed once in the parent; the forked workers share it (their _init returns at once)
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    # One continuous, bounded feed: the pool's feeder thread draws inputs through `_Feed`, which holds it once
+    # `window` inputs are in flight, and every row received frees a slot (Pool.imap alone would queue every input
+    # up front; fixed windows left a worker idle at each window's end). Each task is a batch of `chunksize`
+    # inputs; rows come back in any order (the summary sorts what it prints).
+    feed = _Feed(items, max(_WINDOW, 2 * jobs * chunksize))
     with ctx.Pool(jobs, initializer=_worker_init, initargs=(policy,)) as pool:
-        # Feed the pool a bounded window at a time: Pool.imap would queue every input up front. Each task is
-        # a batch of `chunksize` paths; rows come back in any order (the summary sorts what it prints).
-        while batch := list(itertools.islice(items, _WINDOW)):
-            for row in pool.imap_unordered(_check, batch, chunksize=chunksize):
+        try:
+            for row in pool.imap_unordered(_check, feed, chunksize=chunksize):
+                feed.done_one()
                 summary.add(row, keep_rows)
                 if progress:
                     progress(summary.total)
+        finally:
+            feed.close()  # never leave the feeder thread waiting for a slot (Pool.terminate joins it)
     return summary
 
 
-#: Inputs handed to the pool at once (bounds the parent's memory whatever the number of bundles).
+#: Inputs in flight at once (bounds the parent's memory whatever the number of bundles).
 _WINDOW = 2048
+
+
+class _Feed:
+    """The inputs, drawn by the pool's feeder thread at most `window` ahead of the rows received."""
+
+    def __init__(self, items: Iterator[tuple[str, str, str | None]], window: int) -> None:
+        self._items = items
+        self._window = window
+        self._slots = threading.Semaphore(window)
+        self._closed = False
+
+    def __iter__(self) -> Iterator[tuple[str, str, str | None]]:
+        for item in self._items:
+            self._slots.acquire()
+            if self._closed:
+                return
+            yield item
+
+    def done_one(self) -> None:
+        """One row came back: one more input may go out."""
+        self._slots.release()
+
+    def close(self) -> None:
+        """Stop feeding and wake the feeder if it waits for a slot."""
+        self._closed = True
+        self._slots.release(self._window)
 
