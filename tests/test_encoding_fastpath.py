@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from labkit._internal import encoding, jsonio
+from labkit._internal.protojson import Message
 from labkit.errors import InputError
 
 CONFORMANCE = Path(__file__).parent / "vendor" / "conformance" / "bundle-verify"
@@ -78,3 +79,15 @@ def test_duplicate_keys_still_refused() -> None:
     with pytest.raises(InputError, match="duplicate key 'a'"):
         jsonio.loads('{"b": {"a": 1, "c": 2, "a": 3}}', reject_duplicate_keys=True)
     assert jsonio.loads('{"a": 1, "b": {"a": 2}}', reject_duplicate_keys=True) == {"a": 1, "b": {"a": 2}}
+
+
+def test_message_bytes_fields_same_answers() -> None:
+    m = Message({"a": "QUJD", "b": "QUJD-_", "hashes": ["QQ==", "QUJD", "QR"], "bad": ["QQ==", "Q!=="]}, "doc",
+                InputError)
+    assert (m.binary("a"), m.binary("b")) == (b"ABC", base64.urlsafe_b64decode("QUJD-_=="))
+    assert m.binaries("hashes") == [b"A", b"ABC", b"A"]
+    with pytest.raises(InputError, match=r"doc\.bad\[1\] is not valid base64"):
+        m.binaries("bad")
+    with pytest.raises(InputError, match=r"doc\.yZ is given twice"):
+        Message({"y_z": "2", "yZ": "4"}, "doc", InputError)
+    assert Message({"payload_type": "t"}, "doc", InputError).string("payloadType") == "t"
