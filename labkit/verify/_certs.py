@@ -106,8 +106,8 @@ def is_ca(cert: x509.Certificate) -> bool:
 
 def is_self_signed(cert: x509.Certificate) -> bool:
     """True for a root-like certificate: issuer equals subject and it verifies its own signature."""
-    if cert.issuer != cert.subject:
-        return False
+    # `verify_directly_issued_by` compares the issuer with the subject (as encoded) before the signature, so a
+    # certificate whose names differ fails there, without building Python `Name` objects for the comparison.
     try:
         cert.verify_directly_issued_by(cert)
     except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure means "not self-signed"
