@@ -108,7 +108,7 @@ def _pem_to_der(pem: bytes) -> bytes:
     label = text[0][len("-----BEGIN "):].rstrip("-")
     if label not in ("CERTIFICATE", "PUBLIC KEY") or text[-1] != f"-----END {label}-----":
         return b"unreadable:" + pem
-    body = "".join(line.strip() for line in text[1:-1])
+    body = "".join(map(str.strip, text[1:-1]))
     padded = decode_padded_standard(body)  # None: the general reading below decides
     if padded is not None:
         return padded
