@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import gc
 import html
-import itertools
 import multiprocessing
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -128,24 +128,37 @@ class AuditRow:
     signer: str = ""
 
 
-def _strip_suffix(path: Path) -> Path | None:
-    name = path.name
+def _strip_suffix(path: str) -> str | None:
+    """The artifact path of a bundle path (its name without the bundle suffix), or None: not a bundle name."""
+    name = os.path.basename(path)
     for suffix in _BUNDLE_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
-            return path.with_name(name[: -len(suffix)])
+            return path[: -len(suffix)]
     return None
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: str) -> Iterator[str]:
     """Files under `root`, streamed (os.scandir, depth first): nothing is listed whole in memory."""
     stack = [root]
     while stack:
         with os.scandir(stack.pop()) as it:
             for entry in it:
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                    stack.append(entry.path)
                 elif entry.is_file():
-                    yield Path(entry.path)
+                    yield entry.path
+
+
+def _inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str, str | None]]:
+    """`find_inputs` as path strings (what the workers are sent): no `Path` object per file."""
+    for given in paths:
+        root = str(Path(given))  # normalised once; names below it are joined as Path would
+        for p in (_walk(root) if os.path.isdir(root) else iter([root])):
+            artifact = _strip_suffix(p)
+            if artifact is not None:
+                yield "bundle", p, artifact if os.path.isfile(artifact) else None
+            elif not any(os.path.isfile(p + suffix) for suffix in _BUNDLE_SUFFIXES):
+                yield "unsigned", p, None
 
 
 def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, Path, Path | None]]:
@@ -154,14 +167,8 @@ def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, 
     A file is an artifact of a bundle when the bundle's name is its name plus a bundle suffix; both sides are
     decided by looking the other name up on disk, so memory does not grow with the number of files.
     """
-    for given in paths:
-        root = Path(given)
-        for p in (_walk(root) if root.is_dir() else iter([root])):
-            artifact = _strip_suffix(p)
-            if artifact is not None:
-                yield "bundle", p, artifact if artifact.is_file() else None
-            elif not any(p.with_name(p.name + suffix).is_file() for suffix in _BUNDLE_SUFFIXES):
-                yield "unsigned", p, None
+    for kind, p, a in _inputs(paths):
+        yield kind, Path(p), None if a is None else Path(a)
 
 
 # -- the worker ---------------------------------------------------------------------------------------------------
@@ -217,6 +224,18 @@ def _check(item: tuple[str, str, str | None]) -> AuditRow:
     return AuditRow(path, "failed", result.reason)
 
 
+def _check_counted(item: tuple[str, str, str | None]) -> tuple[str, str]:
+    """A worker's answer when only counts are kept: (status, reason), a few bytes to pickle."""
+    row = _check(item)
+    return row.status, row.reason
+
+
+def _check_row(item: tuple[str, str, str | None]) -> tuple[str, str, str, str]:
+    """A worker's answer when rows are kept: the row's fields as a plain tuple (cheaper to pickle than the row)."""
+    row = _check(item)
+    return row.path, row.status, row.reason, row.signer
+
+
 @dataclass
 class AuditSummary:
     """Counts (verified, failed by reason, unsigned) and, optionally, every row."""
@@ -229,15 +248,19 @@ class AuditSummary:
 
     def add(self, row: AuditRow, keep: bool) -> None:
         """Count one audited row (kept in `rows` when `keep`)."""
-        self.total += 1
-        if row.status == "verified":
-            self.verified += 1
-        elif row.status == "unsigned":
-            self.unsigned += 1
-        else:
-            self.failed[row.reason] += 1
+        self.count(row.status, row.reason)
         if keep:
             self.rows.append(row)
+
+    def count(self, status: str, reason: str) -> None:
+        """Count one outcome without keeping a row."""
+        self.total += 1
+        if status == "verified":
+            self.verified += 1
+        elif status == "unsigned":
+            self.unsigned += 1
+        else:
+            self.failed[reason] += 1
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data, rows sorted by path."""
@@ -275,7 +298,7 @@ def audit(paths: Iterable[str | os.PathLike[str]], policy: AuditPolicy, *, jobs:
           keep_rows: bool = True, progress: Callable[[int], None] | None = None,
           chunksize: int = 16) -> AuditSummary:
     """Verify every bundle found under `paths` with `jobs` processes (default: every core)."""
-    items = ((k, str(p), None if a is None else str(a)) for k, p, a in find_inputs(paths))
+    items = _inputs(paths)
     summary = AuditSummary()
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1:
@@ -290,17 +313,56 @@ def audit(paths: Iterable[str | os.PathLike[str]], policy: AuditPolicy, *, jobs:
     if fork:
         _init(policy)  # parsed once in the parent; the forked workers share it (their _init returns at once)
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    # One continuous, bounded feed: the pool's feeder thread draws inputs through `_Feed`, which holds it once
+    # `window` inputs are in flight, and every row received frees a slot (Pool.imap alone would queue every input
+    # up front; fixed windows left a worker idle at each window's end). Each task is a batch of `chunksize`
+    # inputs; rows come back in any order (the summary sorts what it prints).
+    feed = _Feed(items, max(_WINDOW, 2 * jobs * chunksize))
     with ctx.Pool(jobs, initializer=_worker_init, initargs=(policy,)) as pool:
-        # Feed the pool a bounded window at a time: Pool.imap would queue every input up front. Each task is
-        # a batch of `chunksize` paths; rows come back in any order (the summary sorts what it prints).
-        while batch := list(itertools.islice(items, _WINDOW)):
-            for row in pool.imap_unordered(_check, batch, chunksize=chunksize):
-                summary.add(row, keep_rows)
-                if progress:
-                    progress(summary.total)
+        try:
+            if keep_rows:
+                for fields in pool.imap_unordered(_check_row, feed, chunksize=chunksize):
+                    feed.done_one()
+                    summary.add(AuditRow(*fields), True)
+                    if progress:
+                        progress(summary.total)
+            else:
+                for status, reason in pool.imap_unordered(_check_counted, feed, chunksize=chunksize):
+                    feed.done_one()
+                    summary.count(status, reason)
+                    if progress:
+                        progress(summary.total)
+        finally:
+            feed.close()  # never leave the feeder thread waiting for a slot (Pool.terminate joins it)
     return summary
 
 
-#: Inputs handed to the pool at once (bounds the parent's memory whatever the number of bundles).
+#: Inputs in flight at once (bounds the parent's memory whatever the number of bundles).
 _WINDOW = 2048
+
+
+class _Feed:
+    """The inputs, drawn by the pool's feeder thread at most `window` ahead of the rows received."""
+
+    def __init__(self, items: Iterator[tuple[str, str, str | None]], window: int) -> None:
+        self._items = items
+        self._window = window
+        self._slots = threading.Semaphore(window)
+        self._closed = False
+
+    def __iter__(self) -> Iterator[tuple[str, str, str | None]]:
+        for item in self._items:
+            self._slots.acquire()
+            if self._closed:
+                return
+            yield item
+
+    def done_one(self) -> None:
+        """One row came back: one more input may go out."""
+        self._slots.release()
+
+    def close(self) -> None:
+        """Stop feeding and wake the feeder if it waits for a slot."""
+        self._closed = True
+        self._slots.release(self._window)
 

@@ -102,7 +102,7 @@ class InclusionProof:
             log_index=m.int64("logIndex", required=True, minimum=0),
             root_hash=m.binary("rootHash", required=True),
             tree_size=m.int64("treeSize", required=True, minimum=0),
-            hashes=m.each("hashes", m.read_bytes),
+            hashes=m.binaries("hashes"),
             checkpoint="" if cp is None else cp.string("envelope", required=True),
         )
 

@@ -47,12 +47,15 @@ def _no_constant(name: str) -> float:
 
 
 def _pairs_without_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
+    out = dict(pairs)
+    if len(out) == len(pairs):  # no key repeated: the common case, without a Python-level loop
+        return out
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
             raise _Refused(f"duplicate key {key!r}")
-        out[key] = value
-    return out
+        seen.add(key)
+    return out  # not reached: dict() kept fewer pairs only because a key repeats
 
 
 def loads(

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from labkit._internal import jsonio
-from labkit._internal.encoding import b64decode_field
+from labkit._internal.encoding import b64decode_field, decode_padded_standard
 from labkit._internal.jsonio import JSONValue
 from labkit.errors import LabkitError
 
@@ -95,6 +95,9 @@ class Message:
         self.where = where
         self.error = error
         self._fields: dict[str, JSONValue] = {}
+        if "_" not in "".join(doc):  # no proto (snake_case) name: every key is its own JSON name, none repeats
+            self._fields = dict(doc)
+            return
         for key, value in doc.items():
             name = _json_name(key)
             if name in self._fields:
@@ -153,7 +156,18 @@ class Message:
     def binary(self, name: str, *, required: bool = False) -> bytes:
         """A bytes field (b'' when absent and not required)."""
         value = self.raw(name, required=required)
-        return b"" if value is None else self.read_bytes(value, self._path(name))
+        if value is None:
+            return b""
+        padded = decode_padded_standard(value) if isinstance(value, str) else None
+        return padded if padded is not None else self.read_bytes(value, self._path(name))
+
+    def binaries(self, name: str) -> list[bytes]:
+        """A repeated bytes field (absent or null is empty)."""
+        out = []
+        for i, value in enumerate(self.repeated(name)):
+            padded = decode_padded_standard(value) if isinstance(value, str) else None
+            out.append(padded if padded is not None else self.read_bytes(value, f"{self._path(name)}[{i}]"))
+        return out
 
     def read_bytes(self, value: JSONValue, where: str) -> bytes:
         """Decode one base64 ``bytes`` value."""

@@ -39,6 +39,7 @@ from labkit.cli.blob import GoBoolAction
 from labkit.errors import InputError
 
 if TYPE_CHECKING:
+    from labkit.attest.attest import ImageAttestation
     from labkit.keyless.instance import Instance
     from labkit.keys import VerifyingKey
     from labkit.oci.descriptor import Descriptor
@@ -296,7 +297,7 @@ def _sign_keyless_bundle(args: argparse.Namespace, instance: Instance, store: St
     return _print_bundle_signed(result, ref, desc)
 
 
-def _print_bundle_signed(result: Any, ref: Any, desc: Any) -> int:
+def _print_bundle_signed(result: ImageAttestation, ref: Reference, desc: Descriptor) -> int:
     for entry in result.bundle.verification_material.tlog_entries:
         print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Pushing bundle referrer: {ref.name}@{result.referrer.digest}", file=sys.stderr)

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -65,18 +66,34 @@ def not_after(cert: x509.Certificate) -> _dt.datetime:
     return cert.not_valid_after_utc
 
 
+_E = TypeVar("_E", bound=x509.ExtensionType)
+
+
+def _extension(cert: x509.Certificate, kind: type[_E]) -> _E:
+    """The value of `cert`'s extension of type `kind` (`x509.ExtensionNotFound` when absent).
+
+    Looked up by the type's OID, which `cryptography` maps to exactly that type: the same answer as
+    ``get_extension_for_class`` without an ABC ``isinstance`` test per extension.
+    """
+    oid = kind.oid
+    value = cert.extensions.get_extension_for_oid(oid).value
+    if not isinstance(value, kind):  # never for a known OID; kept so the answer is get_extension_for_class's
+        raise x509.ExtensionNotFound(f"No {kind} extension was found", oid)
+    return value
+
+
 def _is_ca(cert: x509.Certificate) -> bool:
     """True if BasicConstraints says CA."""
     try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+        return bool(_extension(cert, x509.BasicConstraints).ca)
     except x509.ExtensionNotFound:
         return False
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
     """True for a root-like certificate: issuer equals subject and it verifies its own signature."""
-    if cert.issuer != cert.subject:
-        return False
+    # `verify_directly_issued_by` compares the issuer with the subject (as encoded) before the signature, so a
+    # certificate whose names differ fails there, without building Python `Name` objects for the comparison.
     try:
         cert.verify_directly_issued_by(cert)
     except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure means "not self-signed"
@@ -262,7 +279,7 @@ def check_leaf_profile(leaf: x509.Certificate) -> None:
     if _is_ca(leaf):
         raise fail("the signing certificate is a CA certificate")
     try:
-        sans = list(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+        sans = list(_extension(leaf, x509.SubjectAlternativeName))
     except x509.ExtensionNotFound:
         sans = []  # no identity at all: the identity policy reports it
     if len(sans) > 1:
@@ -272,13 +289,13 @@ def check_leaf_profile(leaf: x509.Certificate) -> None:
             expected="exactly 1 SAN", actual=", ".join(str(getattr(n, "value", n)) for n in sans),
         )
     try:
-        ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+        ku = _extension(leaf, x509.KeyUsage)
     except x509.ExtensionNotFound:
         raise fail("the signing certificate has no key usage extension") from None
     if not ku.digital_signature:
         raise fail("the signing certificate's key usage lacks digitalSignature")
     try:
-        eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        eku = _extension(leaf, x509.ExtendedKeyUsage)
     except x509.ExtensionNotFound:
         raise fail("the signing certificate has no extended key usage extension") from None
     if x509.oid.ExtendedKeyUsageOID.CODE_SIGNING not in eku:
@@ -332,7 +349,7 @@ def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedR
         return CertificateCheckError(msg, step="certificate.sct", reason="certificate.sct", details=details)
 
     try:
-        scts = list(leaf.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps).value)
+        scts = list(_extension(leaf, x509.PrecertificateSignedCertificateTimestamps))
     except x509.ExtensionNotFound:
         raise fail("the signing certificate has no embedded SCT") from None
     except ValueError as exc:

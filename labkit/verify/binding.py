@@ -17,12 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from labkit._internal import jsonio
-from labkit._internal.encoding import b64decode_field
+from labkit._internal.encoding import b64decode_field, decode_padded_standard
 from labkit._internal.jsonio import JSONValue
 from labkit.bundle import MAX_BUNDLE_BYTES, MessageSignature
 from labkit.errors import BundleFormatError
@@ -81,15 +80,11 @@ def _get(obj: JSONValue, *path: str) -> JSONValue:
     return obj
 
 
-_STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-
-
 def _b64(value: JSONValue, what: str) -> bytes:
-    if isinstance(value, str) and not len(value) % 4 and _STD_B64.fullmatch(value):  # padded standard base64
-        try:
-            return binascii.a2b_base64(value)
-        except binascii.Error:
-            pass  # the general path names the problem
+    if isinstance(value, str):
+        padded = decode_padded_standard(value)  # padded standard base64; None: the general path decides
+        if padded is not None:
+            return padded
     return b64decode_field(value, f"entry body {what}", _BodyError, urlsafe=False)
 
 
@@ -113,8 +108,12 @@ def _pem_to_der(pem: bytes) -> bytes:
     label = text[0][len("-----BEGIN "):].rstrip("-")
     if label not in ("CERTIFICATE", "PUBLIC KEY") or text[-1] != f"-----END {label}-----":
         return b"unreadable:" + pem
+    body = "".join(map(str.strip, text[1:-1]))
+    padded = decode_padded_standard(body)  # None: the general reading below decides
+    if padded is not None:
+        return padded
     try:
-        return base64.b64decode("".join(line.strip() for line in text[1:-1]), validate=True)
+        return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
         return b"unreadable:" + pem
 

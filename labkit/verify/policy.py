@@ -55,8 +55,9 @@ def certificate_identity(cert: x509.Certificate) -> CertificateIdentity:
     """Read the signer identity (SAN URI/email/username) and OIDC issuer from a Fulcio certificate."""
     sans: list[str] = []
     try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        for name in san:
+        # By OID (one comparison per extension, not an ABC isinstance): the same answer as get_extension_for_class.
+        san = cert.extensions.get_extension_for_oid(x509.SubjectAlternativeName.oid).value
+        for name in san if isinstance(san, x509.SubjectAlternativeName) else ():
             if isinstance(name, (x509.UniformResourceIdentifier, x509.RFC822Name, x509.DNSName)):
                 sans.append(str(name.value))
             elif isinstance(name, x509.OtherName) and name.type_id == _FULCIO_USERNAME_OID:
