@@ -23,6 +23,7 @@ from labkit.checks import CheckResult
 from labkit.display.checks import checklist
 from labkit.display.html import HTML, hexdump
 from labkit.display.merkle import tree_svg
+from labkit.display.theme import FG, MONO
 from labkit.errors import InputError
 
 __all__ = ["attack_chooser", "attack_view", "flip_bit", "merkle_explorer", "tamper_explorer", "tamper_view"]
@@ -69,7 +70,7 @@ def tamper_explorer(data: bytes, verify: Callable[[bytes], CheckResult]) -> Any:
 def attack_view(scenario_id: str) -> HTML:
     """Run one attack scenario in a fresh sandbox and show its outcome as text."""
     report = run_scenario(scenario_id).report()
-    style = "font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap"
+    style = f"font-family:{MONO};font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere;color:{FG}"
     return HTML(f'<pre style="{style}">{html.escape(report)}</pre>', report)
 
 
@@ -101,7 +102,8 @@ def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: i
         raise InputError("a Merkle picture needs at least one leaf")
     size_slider = widgets.IntSlider(min=1, max=len(leaves), value=size or len(leaves), description="tree size")
     leaf_slider = widgets.IntSlider(min=0, max=len(leaves) - 1, value=leaf, description="leaf")
-    picture = widgets.HTML()
+    # The picture scrolls inside its own box: a wide tree never pushes the sliders out of view.
+    picture = widgets.HTML(layout=widgets.Layout(width="100%", overflow="auto"))
 
     def redraw(_change: object = None) -> None:
         n = size_slider.value
@@ -110,4 +112,4 @@ def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: i
     size_slider.observe(redraw, "value")
     leaf_slider.observe(redraw, "value")
     redraw()
-    return widgets.VBox([size_slider, leaf_slider, picture])
+    return widgets.VBox([size_slider, leaf_slider, picture], layout=widgets.Layout(width="100%"))
