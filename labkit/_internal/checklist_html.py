@@ -31,7 +31,11 @@ _CELL = (
 )
 #: Step ids never wrap (they are short and read as one word); values wrap anywhere, hashes shorten.
 _ID = _CELL + f";font-family:{MONO};white-space:nowrap"
-_MONO = _CELL + f";font-family:{MONO};overflow-wrap:anywhere;min-width:8em;max-width:28em"
+_MONO = _CELL + f";font-family:{MONO};overflow-wrap:anywhere;min-width:6em;max-width:28em"
+_TEXT = _CELL + ";overflow-wrap:anywhere;min-width:10em"
+_SPEC = _CELL + f";overflow-wrap:anywhere;color:{MUTED}"
+#: Hashes in a checklist show their first 8 hex digits (the full value on hover, a click selects it).
+_KEEP = 8
 _HEAD = _CELL + f";background:{HEAD_BG};font-weight:bold"
 
 
@@ -47,7 +51,7 @@ def _short(value: str | None, limit: int = 96) -> str:
 
 def _value(value: str | None) -> str:
     """An expected or actual value: cut to a readable length, its hashes shortened (full value on hover)."""
-    return hash_spans(_esc(_short(value)))
+    return hash_spans(_esc(_short(value)), _KEEP)
 
 
 def _passed_run(ids: list[str]) -> str:
@@ -91,16 +95,16 @@ def checklist_markup(
             continue
         mark, color, bg = _MARK[s.status.value]
         weight = "bold" if s.failed else "normal"
-        detail = f'<div style="color:{MUTED}">{_esc(s.detail)}</div>' if s.detail else ""
+        detail = f'<div style="color:{MUTED}">{hash_spans(_esc(s.detail), _KEEP)}</div>' if s.detail else ""
         reason = f'<div style="color:{_BAD}">reason: {_esc(s.reason_code)}</div>' if s.failed else ""
         rows.append(
             f'<tr style="background:{bg}">'
             f'<td style="{_CELL};color:{color};font-weight:bold">{mark}</td>'
             f'<td style="{_ID};font-weight:{weight}">{_esc(s.id)}</td>'
-            f'<td style="{_CELL}">{_esc(s.title)}{detail}{reason}</td>'
+            f'<td style="{_TEXT}">{_esc(s.title)}{detail}{reason}</td>'
             f'<td style="{_MONO}">{_value(s.expected)}</td>'
             f'<td style="{_MONO};color:{color if s.failed else FG}">{_value(s.actual)}</td>'
-            f'<td style="{_CELL};color:{MUTED}">{_esc(s.spec)}</td></tr>'
+            f'<td style="{_SPEC}">{_esc(s.spec)}</td></tr>'
         )
     if passed_run:
         rows.append(_passed_run(passed_run))
