@@ -482,6 +482,13 @@ def assert_readable(driver: Any, notebook: str, shots: Path) -> None:
     assert not problems, f"{notebook} at {VIEWPORT[0]}x{VIEWPORT[1]}, file browser open:\n" + "\n".join(problems[:40])
 
 
+#: Scroll every ancestor of arguments[0] sideways: to the far right (arguments[1] true) or back to the left.
+SIDEWAYS_JS = """
+for (let node = arguments[0].parentElement; node; node = node.parentElement) {
+  node.scrollLeft = arguments[1] ? node.scrollWidth : 0;
+}
+"""
+
 #: Where an element sits against what shows it: the viewport, and every ancestor that clips or scrolls.
 IN_VIEW_JS = """
 const el = arguments[0];
@@ -597,11 +604,16 @@ def test_merkle_explorer_keeps_its_sliders_in_view_at_32_leaves(
     assert len(sliders) == 2
     _wait("the 32-leaf picture", 30, lambda: cell.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output svg"))
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", cell)
+    # The learner looks at the right-hand leaves: whatever scrolls sideways around the picture scrolls.
+    picture = cell.find_element(By.CSS_SELECTOR, ".jp-OutputArea-output svg")
+    browser.execute_script(SIDEWAYS_JS, picture, True)
     time.sleep(0.3)
     browser.save_screenshot(str(shots / "02-explorer-32-leaves.png"))
     for slider in sliders:
         problems = browser.execute_script(IN_VIEW_JS, slider)
         assert not problems, f"a slider of the Merkle explorer is out of view at 32 leaves: {problems}"
+    problems = browser.execute_script(IN_VIEW_JS, picture)
+    assert not problems, f"the 32-leaf tree is not all in view beside its sliders: {problems}"
     output = cell.find_element(By.CSS_SELECTOR, ".jp-OutputArea-output")
     width = browser.execute_script("return [arguments[0].scrollWidth, arguments[0].clientWidth]", output)
     assert width[0] <= width[1] + 1, f"the explorer widens its output area: {width[0]}px in {width[1]}px"
@@ -616,7 +628,8 @@ def test_readable_at_1280x720_in_light_and_dark(jupyter_lab: Lab, browser: Any, 
         heads = _wait("the attack matrix", 30, lambda: [
             th for th in browser.find_elements(By.CSS_SELECTOR, "table.labkit-attack-matrix th")
             if th.text.strip().startswith("labkit")])
-        browser.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})", heads[0])
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", heads[0])
+        browser.execute_script(SIDEWAYS_JS, heads[0], False)  # as the page opens: nothing scrolled sideways
         time.sleep(0.3)
         browser.save_screenshot(str(shots / "11-attack-matrix.png"))
         problems = browser.execute_script(IN_VIEW_JS, heads[0])

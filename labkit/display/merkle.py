@@ -46,6 +46,10 @@ _LEGEND = {
 }
 
 
+#: The picture shrinks with its box (keeping its proportions), never grows past its natural size.
+_FIT = ' style="max-width:100%;height:auto"'
+
+
 def _esc(value: object) -> str:
     return _html.escape(str(value), quote=True)
 
@@ -115,12 +119,15 @@ def tree_svg(
     consistency_from: int | None = None,
     labels: Sequence[str] | None = None,
     title: str | None = None,
+    fit: bool = False,
 ) -> HTML:
     """The tree over the first `size` leaf hashes as an SVG figure.
 
     With `leaf_index`: the leaf, its audit path and the recomputed nodes up
     to the root. With `consistency_from`: the old tree's perfect subtrees
     (dashed) and the consistency proof's nodes. `labels` names the leaves.
+    A tree wider than its output scrolls in its own box; with `fit` it shrinks to the output's width
+    instead (the explorer: the whole shape in view, each hash in full on hover).
     """
     size = len(leaves) if size is None else size
     if size < 1 or size > len(leaves):
@@ -217,7 +224,8 @@ def tree_svg(
     height = ly + 22
     out.insert(0, f'<rect x="0" y="0" width="{width}" height="{height}" style="fill:{BG}"/>')
     out.insert(0, f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-                  f'viewBox="0 0 {width} {height}" font-family="ui-monospace,Menlo,Consolas,monospace" font-size="10">')
+                  f'viewBox="0 0 {width} {height}" font-family="ui-monospace,Menlo,Consolas,monospace" font-size="10"'
+                  f'{_FIT if fit else ""}>')
     out.append("</svg>")
     svg = "\n".join(out)
     text = f"Merkle tree of {size} leaves, root {tree.root().hex()}"
@@ -225,7 +233,7 @@ def tree_svg(
         text += f"; leaf {leaf_index}, audit path of {len(audit)} hashes"
     if consistency_from:
         text += f"; consistency proof from {consistency_from}: {len(cons)} hashes"
-    return HTML(f'<div style="overflow-x:auto">{svg}</div>', text)
+    return HTML(f'<div style="{"max-width:100%" if fit else "overflow-x:auto"}">{svg}</div>', text)
 
 
 def inclusion_walk(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes | None = None) -> HTML:

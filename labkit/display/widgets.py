@@ -94,7 +94,7 @@ def attack_chooser(ids: Sequence[str] | None = None) -> Any:
 
 
 def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: int = 0) -> Any:
-    """Sliders for tree size and leaf index over `leaves` (leaf hashes) on the Merkle picture."""
+    """Sliders for tree size and leaf index over `leaves` (leaf hashes) on the Merkle picture (fitted to the width)."""
     import ipywidgets as widgets
 
 
@@ -102,14 +102,14 @@ def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: i
         raise InputError("a Merkle picture needs at least one leaf")
     size_slider = widgets.IntSlider(min=1, max=len(leaves), value=size or len(leaves), description="tree size")
     leaf_slider = widgets.IntSlider(min=0, max=len(leaves) - 1, value=leaf, description="leaf")
-    # The picture scrolls inside its own box: a wide tree never pushes the sliders out of view.
-    picture = widgets.HTML(layout=widgets.Layout(width="100%", overflow="auto"))
+    # A wide tree shrinks to the output's width: the sliders and the whole tree stay in view together.
+    picture = widgets.HTML()
 
     def redraw(_change: object = None) -> None:
         n = size_slider.value
-        picture.value = tree_svg(list(leaves), size=n, leaf_index=min(leaf_slider.value, n - 1)).html
+        picture.value = tree_svg(list(leaves), size=n, leaf_index=min(leaf_slider.value, n - 1), fit=True).html
 
     size_slider.observe(redraw, "value")
     leaf_slider.observe(redraw, "value")
     redraw()
-    return widgets.VBox([size_slider, leaf_slider, picture], layout=widgets.Layout(width="100%"))
+    return widgets.VBox([size_slider, leaf_slider, picture])
