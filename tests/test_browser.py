@@ -460,6 +460,15 @@ return {outputs: outputs.length, measured, overflow, squeezed, lowContrast, unpa
 """
 
 
+#: Close-ups kept per notebook and theme (the first of each kind in the notebook).
+CLOSE_UPS = {
+    "checklist": ".jp-OutputArea-output table.labkit-checklist",
+    "failure-card": ".jp-OutputArea-output .labkit-failure",
+    "bytes": ".jp-OutputArea-output[data-mime-type='text/html'] pre",
+    "matrix": ".jp-OutputArea-output table.labkit-attack-matrix",
+}
+
+
 def measure_screen(driver: Any, notebook: str, shots: Path) -> dict[str, list[str]]:
     """In each theme: screenshot, then the overflow, squeezed-cell and contrast findings (prefixed by theme)."""
     found: dict[str, list[str]] = {"overflow": [], "squeezed": [], "lowContrast": [], "unparsed": []}
@@ -467,6 +476,8 @@ def measure_screen(driver: Any, notebook: str, shots: Path) -> dict[str, list[st
         set_theme(driver, theme)
         tag = "dark" if "Dark" in theme else "light"
         driver.save_screenshot(str(shots / f"{_shot_name(notebook)}-{tag}.png"))
+        for name, css in CLOSE_UPS.items():
+            _shoot_first(driver, css, shots / f"{_shot_name(notebook)}-{tag}-{name}.png")
         result = driver.execute_script(SCREEN_JS, MIN_CONTRAST)
         assert result["outputs"] > 0 and result["measured"] > 0, f"{notebook}: no rendered HTML output to measure"
         for key in found:

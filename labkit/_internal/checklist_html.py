@@ -36,6 +36,7 @@ _TEXT = _CELL + ";overflow-wrap:anywhere;min-width:10em"
 _SPEC = _CELL + f";overflow-wrap:anywhere;color:{MUTED}"
 #: Hashes in a checklist show their first 8 hex digits (the full value on hover, a click selects it).
 _KEEP = 8
+_TABLE = f"border-collapse:collapse;margin:4px 0;font-family:{SANS};max-width:100%"
 _HEAD = _CELL + f";background:{HEAD_BG};font-weight:bold"
 
 
@@ -120,7 +121,7 @@ def checklist_markup(
     )
     markup = (
         f"<div>{head}"
-        f'<table style="border-collapse:collapse;margin:4px 0;font-family:{SANS};max-width:100%">'
+        f'<table class="labkit-checklist" style="{_TABLE}">'
         + "".join(rows)
         + f'</table><div style="font-family:{SANS};font-weight:bold;color:{color};margin:4px 0">'
         f"{_esc(r.verdict)}</div></div>"
@@ -138,7 +139,7 @@ def failure_markup(r: CheckResult, *, title: str | None = None) -> tuple[str, st
     mono = f"font-family:{MONO};font-size:12px;overflow-wrap:anywhere;white-space:pre-wrap"
     head = f'<div style="font-weight:bold;margin-bottom:2px">{_esc(title)}</div>' if title else ""
     markup = (
-        f'<div style="font-family:{SANS};font-size:12px;color:{FG};border-left:4px solid '
+        f'<div class="labkit-failure" style="font-family:{SANS};font-size:12px;color:{FG};border-left:4px solid '
         f'{_BAD};padding-left:8px;margin:4px 0">'
         f"{head}"
         f'<div><span style="color:{_BAD};font-weight:bold">✘ {_esc(step.id)}</span> · {_esc(step.title)}</div>'
