@@ -99,6 +99,7 @@ def attack_matrix(ids: Sequence[str] | None = None, *, registry: RegistryTarget 
 _CELL = f"border:1px solid {BORDER};padding:2px 6px;text-align:left;vertical-align:top"
 #: Data cells may break long reason codes anywhere (headers keep their words whole).
 _TD = _CELL + ";overflow-wrap:anywhere"
+_SHORT = 8
 _TABLE = f"border-collapse:collapse;font-size:85%;max-width:100%;color:{FG}"
 _STYLE = {
     "accepted": f"background:{tint(ERROR, 18)}",
@@ -112,7 +113,8 @@ def _verdict_style(text: str) -> str:
 
 
 def _td(text: str, style: str = "") -> str:
-    return f'<td style="{_TD};{style}">{html.escape(text)}</td>'
+    wrap = ";white-space:nowrap" if len(text) <= _SHORT else ""  # numbers and yes/no stay whole
+    return f'<td style="{_TD}{wrap};{style}">{html.escape(text)}</td>'
 
 
 def matrix_html(frame: pd.DataFrame) -> str:
