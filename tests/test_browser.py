@@ -595,6 +595,7 @@ def test_transparency_log_shows_the_merkle_tree_and_a_widget(
         lambda: _shoot_first(browser, WIDGET, shots / "02-widget.png"),
     ), "no widget rendered in the transparency-log notebook"
     assert_readable(browser, TLOG, shots)
+    assert_hashes_copy_whole(browser, TLOG)
 
 
 def test_merkle_explorer_keeps_its_sliders_in_view_at_32_leaves(
@@ -630,6 +631,23 @@ def test_merkle_explorer_keeps_its_sliders_in_view_at_32_leaves(
     assert width[0] <= width[1] + 1, f"the explorer widens its output area: {width[0]}px in {width[1]}px"
 
 
+def assert_hashes_copy_whole(driver: Any, notebook: str) -> None:
+    """A shortened hash shows its start; hovering names it all, one click selects all of it for copying."""
+    from selenium.webdriver.common.by import By
+
+    spans = [el for el in driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .labkit-hash")
+             if el.size["width"] > 0]
+    assert spans, f"{notebook}: no shortened hash to check"
+    span = spans[0]
+    full = span.get_attribute("title")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", span)
+    shown = driver.execute_script("return [arguments[0].clientWidth, arguments[0].scrollWidth]", span)
+    assert shown[0] < shown[1], f"{notebook}: the hash {full} is not shortened on screen"
+    span.click()
+    selected = driver.execute_script("return window.getSelection().toString()")
+    assert selected == full and len(full) >= 32, f"{notebook}: a click selected {selected!r}, not {full!r}"
+
+
 @pytest.mark.parametrize("notebook", SCREEN_NOTEBOOKS, ids=lambda n: n[:2])
 def test_readable_at_1280x720_in_light_and_dark(jupyter_lab: Lab, browser: Any, shots: Path, notebook: str) -> None:
     run_all_cells(browser, jupyter_lab, notebook, shots)
@@ -646,3 +664,5 @@ def test_readable_at_1280x720_in_light_and_dark(jupyter_lab: Lab, browser: Any, 
         problems = browser.execute_script(IN_VIEW_JS, heads[0])
         assert not problems, f"the attack matrix's labkit column is not on screen: {problems}"
     assert_readable(browser, notebook, shots)
+    if notebook != MATRIX:  # the matrix shows no hashes
+        assert_hashes_copy_whole(browser, notebook)
