@@ -31,6 +31,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
+from labkit._internal.jsonio import JSONValue
 from labkit.bundle import Bundle
 from labkit.errors import InputError, LabkitError
 from labkit.payloads import Envelope, Statement
@@ -38,9 +41,9 @@ from labkit.verify.policy import Identity, PolicyCheck, github_rules
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import Artifact, explain_bundle
 
-__all__ = ["AuditPolicy", "AuditRow", "AuditSummary", "BUNDLE_SUFFIXES", "audit", "find_inputs", "policy_from_doc"]
+__all__ = ["AuditPolicy", "audit", "policy_from_doc"]
 
-BUNDLE_SUFFIXES = (
+_BUNDLE_SUFFIXES = (
     ".sigstore.json",
     ".sigstore",
     ".publish.attestation",
@@ -65,7 +68,7 @@ class AnyOf:
     def describe(self) -> str:
         return " OR ".join(r.describe() for r in self.rules)
 
-    def check(self, cert: Any) -> PolicyCheck:
+    def check(self, cert: x509.Certificate) -> PolicyCheck:
         first: PolicyCheck | None = None
         for rule in self.rules:
             out = rule.check(cert)
@@ -84,7 +87,7 @@ class AuditPolicy:
     trusted_root: bytes | None = None
 
 
-def policy_from_doc(doc: Any, base: Path = Path(".")) -> AuditPolicy:
+def policy_from_doc(doc: JSONValue, base: Path = Path(".")) -> AuditPolicy:
     """Build the policy from a parsed policy file; `InputError` naming the bad rule or key."""
     if not isinstance(doc, Mapping):
         raise InputError("the audit policy must be an object with `rules` (and optionally `trusted_root`)")
@@ -101,9 +104,10 @@ def policy_from_doc(doc: Any, base: Path = Path(".")) -> AuditPolicy:
         bad = set(rule) - set(_IDENTITY_KEYS) - set(_GITHUB_KEYS)
         if bad:
             raise InputError(f"rules[{i}] has unknown key(s): {', '.join(sorted(bad))}")
+        fields: Mapping[str, Any] = rule  # values unchecked here: the constructors refuse wrong types (TypeError)
         try:
-            ext = github_rules(**{k: rule[k] for k in _GITHUB_KEYS if k in rule})
-            rules.append(Identity(**{k: rule.get(k) for k in _IDENTITY_KEYS}, extensions=ext))
+            ext = github_rules(**{k: fields[k] for k in _GITHUB_KEYS if k in fields})
+            rules.append(Identity(**{k: fields.get(k) for k in _IDENTITY_KEYS}, extensions=ext))
         except (InputError, TypeError) as exc:
             raise InputError(f"rules[{i}]: {getattr(exc, 'message', exc)}") from None
     root = None
@@ -126,7 +130,7 @@ class AuditRow:
 
 def _strip_suffix(path: Path) -> Path | None:
     name = path.name
-    for suffix in BUNDLE_SUFFIXES:
+    for suffix in _BUNDLE_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return path.with_name(name[: -len(suffix)])
     return None
@@ -156,7 +160,7 @@ def find_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, 
             artifact = _strip_suffix(p)
             if artifact is not None:
                 yield "bundle", p, artifact if artifact.is_file() else None
-            elif not any(p.with_name(p.name + suffix).is_file() for suffix in BUNDLE_SUFFIXES):
+            elif not any(p.with_name(p.name + suffix).is_file() for suffix in _BUNDLE_SUFFIXES):
                 yield "unsigned", p, None
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from labkit._internal import protojson
+from labkit._internal.jsonio import JSONValue
 from labkit._internal.protojson import HASH_ALGORITHM, Message
 from labkit.analyst.wrappers import unwrap_one
 from labkit.errors import BundleFormatError
@@ -32,30 +33,20 @@ if TYPE_CHECKING:
     from labkit.keys import VerifyingKey
 
 __all__ = [
-    "BUNDLE_MEDIA_TYPES",
-    "BUNDLE_V01_MEDIA_TYPE",
-    "BUNDLE_V02_MEDIA_TYPE",
-    "BUNDLE_V03_LEGACY_MEDIA_TYPE",
-    "BUNDLE_V03_MEDIA_TYPE",
-    "Bundle",
-    "InclusionProof",
-    "MessageSignature",
-    "TransparencyLogEntry",
-    "VerificationMaterial",
-    "check_version_rules",
-    "public_key_hint",
+    "BUNDLE_MEDIA_TYPES", "BUNDLE_V01_MEDIA_TYPE", "BUNDLE_V03_MEDIA_TYPE", "Bundle", "InclusionProof",
+    "MessageSignature", "TransparencyLogEntry", "VerificationMaterial", "check_version_rules", "public_key_hint",
 ]
 
 BUNDLE_V01_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1"
 BUNDLE_V02_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.2"
-BUNDLE_V03_LEGACY_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.3"
+_BUNDLE_V03_LEGACY_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.3"
 BUNDLE_V03_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 #: Every accepted media type and the bundle version it names.
 BUNDLE_MEDIA_TYPES: dict[str, tuple[int, int]] = {
     BUNDLE_V01_MEDIA_TYPE: (0, 1),
     BUNDLE_V02_MEDIA_TYPE: (0, 2),
-    BUNDLE_V03_LEGACY_MEDIA_TYPE: (0, 3),
+    _BUNDLE_V03_LEGACY_MEDIA_TYPE: (0, 3),
     BUNDLE_V03_MEDIA_TYPE: (0, 3),
 }
 
@@ -66,7 +57,7 @@ MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 # -- proto3 JSON reading -----------------------------------------------------------------------
 
 
-def _message(doc: Any, where: str) -> Message:
+def _message(doc: JSONValue, where: str) -> Message:
     return Message(doc, where, BundleFormatError)
 
 
@@ -102,7 +93,7 @@ class InclusionProof:
         }
 
     @classmethod
-    def from_dict(cls, doc: Any, where: str) -> InclusionProof:
+    def from_dict(cls, doc: JSONValue, where: str) -> InclusionProof:
         """Parse a protobuf-JSON inclusion proof (`where` names it in errors)."""
         m = _message(doc, where)
         # v0.1 bundles may lack the checkpoint; the verifier decides whether one is required.
@@ -146,7 +137,7 @@ class TransparencyLogEntry:
         return out
 
     @classmethod
-    def from_dict(cls, doc: Any, where: str) -> TransparencyLogEntry:
+    def from_dict(cls, doc: JSONValue, where: str) -> TransparencyLogEntry:
         """Parse a protobuf-JSON log entry (`where` names it in errors)."""
         m = _message(doc, where)
         kv = m.message("kindVersion")
@@ -204,7 +195,7 @@ class VerificationMaterial:
         return out
 
     @classmethod
-    def from_dict(cls, doc: Any) -> VerificationMaterial:
+    def from_dict(cls, doc: JSONValue) -> VerificationMaterial:
         """Parse protobuf-JSON verification material (exactly one of key hint or certificates)."""
         m = _message(doc, "verificationMaterial")
         present = [k for k in ("publicKey", "x509CertificateChain", "certificate") if m.has(k)]
@@ -254,7 +245,7 @@ class MessageSignature:
         }
 
     @classmethod
-    def from_dict(cls, doc: Any) -> MessageSignature:
+    def from_dict(cls, doc: JSONValue) -> MessageSignature:
         """Parse a protobuf-JSON message signature."""
         m = _message(doc, "messageSignature")
         sig = m.binary("signature", required=True)
@@ -314,7 +305,7 @@ class Bundle:
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
-    def from_dict(cls, doc: Any) -> Bundle:
+    def from_dict(cls, doc: JSONValue) -> Bundle:
         """Build from parsed JSON; raises `BundleFormatError` on anything malformed.
 
         A PEP 740 attestation or an npm attestation response holding one bundle is read as that bundle

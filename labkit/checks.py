@@ -24,7 +24,7 @@ from typing import ClassVar, Generic, TypeVar
 from labkit._internal.checklist_html import NOT_REACHED, checklist_markup
 from labkit.errors import LabkitError, VerificationError
 
-__all__ = ["NOT_REACHED", "CheckResult", "Recorder", "Step", "StepStatus", "StepTable", "Stop"]
+__all__ = ["NOT_REACHED", "CheckResult", "Recorder", "Shown", "Step", "StepStatus", "StepTable", "Stop"]
 
 #: The detail of a step skipped because an earlier step failed.
 
@@ -47,7 +47,11 @@ class StepStatus(str, enum.Enum):
 _MARK = {StepStatus.PASSED: "ok", StepStatus.FAILED: "FAIL", StepStatus.SKIPPED: "skip"}
 
 
-def _text(value: object) -> str | None:  # Any: expected/actual are shown with str()
+#: An expected or actual value a step shows: text or a number, kept as its ``str()`` (None: nothing to show).
+Shown = str | int | None
+
+
+def _text(value: Shown) -> str | None:
     return None if value is None else str(value)
 
 
@@ -143,29 +147,6 @@ class CheckResult:
     def step(self, step_id: str) -> Step | None:
         """The step with this id, if it was recorded."""
         return next((s for s in self.steps if s.id == step_id), None)
-
-    def add(  # Any: expected/actual are shown with str()
-        self,
-        id: str,
-        title: str,
-        spec: str,
-        ok: bool,
-        expected: object = None,
-        actual: object = None,
-        *,
-        detail: str = "",
-        reason: str = "",
-    ) -> bool:
-        """Record a passed or failed step (`reason` refines a failure's code); returns `ok`."""
-        status = StepStatus.PASSED if ok else StepStatus.FAILED
-        self.steps.append(
-            Step(id, title, spec, status, detail, _text(expected), _text(actual), "" if ok else reason)
-        )
-        return ok
-
-    def skip(self, id: str, title: str, spec: str = "", detail: str = NOT_REACHED) -> None:
-        """Record a step that did not run (by default: because an earlier one failed)."""
-        self.steps.append(Step(id, title, spec, StepStatus.SKIPPED, detail))
 
     def rows(self) -> list[dict[str, str]]:
         """The steps as plain rows for a table: step, check, status, detail, expected, actual, spec."""
@@ -279,8 +260,8 @@ class Recorder(Generic[R]):
     #: Values for ``{name}`` fields in the table's titles (e.g. the predicate type a title names).
     title_args: Mapping[str, str] = {}
 
-    def make(  # Any: expected/actual are shown with str()
-        self, step_id: str, status: StepStatus, detail: str = "", expected: object = None, actual: object = None,
+    def make(
+        self, step_id: str, status: StepStatus, detail: str = "", expected: Shown = None, actual: Shown = None,
         reason: str = "",
     ) -> Step:
         """The `Step` for `step_id` with the table's title (fields filled from `title_args`) and spec."""
@@ -289,13 +270,13 @@ class Recorder(Generic[R]):
             title = title.format_map(self.title_args)
         return Step(step_id, title, spec, status, detail, _text(expected), _text(actual), reason)
 
-    def _add(  # Any: expected/actual are shown with str()
-        self, step_id: str, status: StepStatus, detail: str, expected: object, actual: object, reason: str
+    def _add(
+        self, step_id: str, status: StepStatus, detail: str, expected: Shown, actual: Shown, reason: str
     ) -> None:
         self.result.steps.append(self.make(step_id, status, detail, expected, actual, reason))
 
-    def passed(  # Any: expected/actual are shown with str()
-        self, step_id: str, detail: str = "", expected: object = None, actual: object = None
+    def passed(
+        self, step_id: str, detail: str = "", expected: Shown = None, actual: Shown = None
     ) -> None:
         """Record that `step_id` passed."""
         self._add(step_id, StepStatus.PASSED, detail, expected, actual, "")
@@ -304,11 +285,12 @@ class Recorder(Generic[R]):
         """Record that `step_id` did not run, and why."""
         self._add(step_id, StepStatus.SKIPPED, detail, None, None, "")
 
-    def fail(  # Any: expected/actual are shown with str()
+    def fail(  # Any: expected/actual may be an error's details (LabkitError.details values are untyped)
         self, step_id: str, detail: str, *, reason: str = "", expected: object = None, actual: object = None
     ) -> Stop:
         """Record that `step_id` failed (`reason` refines its code) and return the `Stop` to raise."""
-        self._add(step_id, StepStatus.FAILED, detail, expected, actual, reason or step_id)
+        self._add(step_id, StepStatus.FAILED, detail, None if expected is None else str(expected),
+                  None if actual is None else str(actual), reason or step_id)
         return Stop()
 
     def fail_from(self, step_id: str, exc: LabkitError) -> Stop:
@@ -317,14 +299,25 @@ class Recorder(Generic[R]):
         return self.fail(step_id, exc.message, reason=reason,
                          expected=exc.details.get("expected"), actual=exc.details.get("actual"))
 
-    def check(  # Any: expected/actual are shown with str()
-        self, step_id: str, ok: bool, detail: str = "", *, reason: str = "", expected: object = None,
-        actual: object = None,
+    def check(
+        self, step_id: str, ok: bool, detail: str = "", *, reason: str = "", expected: Shown = None,
+        actual: Shown = None,
     ) -> None:
         """Record a pass when `ok`, else raise the failure (the one-line form of a comparison)."""
         if not ok:
             raise self.fail(step_id, detail, reason=reason, expected=expected, actual=actual)
         self.passed(step_id, detail, expected, actual)
+
+    def record(
+        self, step_id: str, ok: bool, detail: str = "", *, reason: str = "", expected: Shown = None,
+        actual: Shown = None,
+    ) -> bool:
+        """Record a pass when `ok`, else a failure that does not end the run (later checks still run); returns `ok`."""
+        if ok:
+            self.passed(step_id, detail, expected, actual)
+        else:
+            self.fail(step_id, detail, reason=reason, expected=expected, actual=actual)
+        return ok
 
     def finish_skipped(self) -> None:
         """List every step of the table not recorded yet as not reached."""

@@ -22,16 +22,7 @@ from typing import BinaryIO
 from labkit._internal.fsutil import open_for_reading
 from labkit.errors import InputError
 
-__all__ = [
-    "CHUNK_SIZE",
-    "HASH_ALGORITHMS",
-    "FileDigest",
-    "digest_file",
-    "hash_file",
-    "hash_stream",
-    "new_hash",
-    "proto_name",
-]
+__all__ = ["CHUNK_SIZE", "digest_file", "new_hash", "proto_name"]
 
 #: Bytes read per step: big enough for throughput, small enough to be constant memory.
 CHUNK_SIZE = 1 << 20

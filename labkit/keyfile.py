@@ -41,29 +41,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from labkit._internal.fsutil import atomic_write_all, read_bytes
-from labkit.checks import CheckResult, Step
+from labkit.checks import CheckResult, Recorder, Step
 from labkit.errors import InputError, KeyFileError, LabkitError, LabModeError, PasswordError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.lab import Lab
 
 __all__ = [
-    "COSIGN_PEM_TYPE",
-    "DEFAULT_SCRYPT_N",
-    "SCRYPT_PARAMETER_SETS",
-    "SIGSTORE_PEM_TYPE",
-    "EncryptedKeyInfo",
-    "KEY_FILE_STEPS",
-    "KeyFileCheck",
-    "KeyPairPaths",
-    "decrypt_private_key",
-    "encrypt_private_key",
-    "explain_key_file",
-    "inspect_key_file",
-    "load_key_pair",
-    "load_private_key",
-    "load_public_key_file",
-    "read_password",
-    "save_key_pair",
+    "COSIGN_PEM_TYPE", "SIGSTORE_PEM_TYPE", "KEY_FILE_STEPS", "explain_key_file", "inspect_key_file",
+    "load_private_key", "load_public_key_file", "read_password", "save_key_pair",
 ]
 
 SIGSTORE_PEM_TYPE = "ENCRYPTED SIGSTORE PRIVATE KEY"
@@ -72,9 +57,9 @@ _PEM_TYPES = (SIGSTORE_PEM_TYPE, COSIGN_PEM_TYPE)
 _LAB_HEADER = "Labkit-Lab"
 
 #: The (N, r, p) sets cosign's decrypt accepts: Legacy, Standard, OWASP (go-securesystemslib `CheckParams`).
-SCRYPT_PARAMETER_SETS: tuple[tuple[int, int, int], ...] = ((32768, 8, 1), (65536, 8, 1), (131072, 8, 1))
+_SCRYPT_PARAMETER_SETS: tuple[tuple[int, int, int], ...] = ((32768, 8, 1), (65536, 8, 1), (131072, 8, 1))
 #: cosign >= 2.2 encrypts with the Standard set.
-DEFAULT_SCRYPT_N = 65536
+_DEFAULT_SCRYPT_N = 65536
 
 _SALT_SIZE = 32
 _NONCE_SIZE = nacl.secret.SecretBox.NONCE_SIZE  # 24
@@ -103,7 +88,7 @@ class EncryptedKeyInfo:
 
     def parameters_accepted(self) -> bool:
         """True when (N, r, p) is one of the three sets cosign accepts."""
-        return (self.n, self.r, self.p) in SCRYPT_PARAMETER_SETS
+        return (self.n, self.r, self.p) in _SCRYPT_PARAMETER_SETS
 
 
 @dataclass(frozen=True)
@@ -383,20 +368,18 @@ def explain_key_file(data: bytes | str, password: str | bytes) -> KeyFileCheck:
 
     checks = {"pem": pem, "envelope": envelope, "kdf": kdf, "cipher": cipher, "decrypt": decrypt,
               "pkcs8": pkcs8, "key_type": key_type}
-    for step_id, run in checks.items():
-        title, spec = KEY_FILE_STEPS[step_id]
-        if result.error_raised is not None:
-            result.skip(step_id, title, spec)
-            continue
-        try:
-            detail = run()
-        except KeyFileError as exc:
-            result.error_raised = exc
-            result.key = None
-            result.add(step_id, title, spec, False, detail=exc.message)
-            continue
-        result.add(step_id, title, spec, True, detail=detail)
-    return result
+
+    def body(run: Recorder[KeyFileCheck]) -> None:
+        for step_id, check in checks.items():
+            try:
+                detail = check()
+            except KeyFileError as exc:
+                result.error_raised = exc
+                result.key = None
+                raise run.fail(step_id, exc.message) from None
+            run.passed(step_id, detail)
+
+    return Recorder(result, KEY_FILE_STEPS).run(body)
 
 
 def decrypt_private_key(data: bytes | str, password: str | bytes) -> SigningKey:
@@ -417,7 +400,7 @@ def encrypt_private_key(
     password: str | bytes,
     *,
     pem_type: str = SIGSTORE_PEM_TYPE,
-    n: int = DEFAULT_SCRYPT_N,
+    n: int = _DEFAULT_SCRYPT_N,
     allow_lab: bool = False,
     lab: Lab | None = None,
 ) -> bytes:
@@ -434,7 +417,7 @@ def encrypt_private_key(
         )
     if pem_type not in _PEM_TYPES:
         raise KeyFileError(f"unsupported PEM type {pem_type!r}")
-    if (n, 8, 1) not in SCRYPT_PARAMETER_SETS:
+    if (n, 8, 1) not in _SCRYPT_PARAMETER_SETS:
         raise KeyFileError("unsupported scrypt parameters", details={"N": n, "r": 8, "p": 1})
     if lab is not None:
         salt = lab.random_bytes("keyfile/salt", _SALT_SIZE)
@@ -494,7 +477,7 @@ def save_key_pair(
     force: bool = False,
     allow_lab: bool = False,
     lab: Lab | None = None,
-    n: int = DEFAULT_SCRYPT_N,
+    n: int = _DEFAULT_SCRYPT_N,
 ) -> KeyPairPaths:
     """Write ``<prefix>.key`` (encrypted, mode 0600) and ``<prefix>.pub`` (PEM public key).
 

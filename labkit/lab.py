@@ -26,17 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 __all__ = [
-    "DEFAULT_LAB_TIME",
-    "DEFAULT_SEEDS",
-    "LAB_MARK",
-    "Clock",
-    "Entropy",
-    "FixedClock",
-    "Lab",
-    "SystemClock",
-    "SystemEntropy",
-    "SeededEntropy",
-    "utc",
+    "DEFAULT_LAB_TIME", "DEFAULT_SEEDS", "Clock", "Entropy", "FixedClock", "Lab", "SystemClock", "SystemEntropy", "utc",
 ]
 
 #: The instant every lab clock starts at unless told otherwise.
@@ -53,7 +43,7 @@ DEFAULT_SEEDS: tuple[str, ...] = (
 )
 
 #: The word every output a user might trust carries when lab (seeded, public) material is in play.
-LAB_MARK = "LAB"
+_LAB_MARK = "LAB"
 
 
 def utc(value: _dt.datetime) -> _dt.datetime:

@@ -18,35 +18,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labkit._internal.encoding import b64decode_field
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import PayloadError, VerificationError
 from labkit.keys import VerifyingKey
 from labkit.signers.base import Signer
 
 __all__ = [
-    "INTOTO_PAYLOAD_TYPE",
-    "SIMPLE_SIGNING_TYPE",
-    "STATEMENT_V1_TYPE",
-    "Envelope",
-    "EnvelopeSignature",
-    "SimpleSigning",
-    "Statement",
-    "Subject",
-    "go_json",
-    "pae",
-    "parse_simple_signing",
-    "sign_envelope",
-    "simple_signing_payload",
-    "verify_envelope",
+    "INTOTO_PAYLOAD_TYPE", "Envelope", "EnvelopeSignature", "SimpleSigning", "Statement", "Subject", "pae",
+    "parse_simple_signing", "sign_envelope", "simple_signing_payload", "verify_envelope",
 ]
 
-SIMPLE_SIGNING_TYPE = "cosign container image signature"
+_SIMPLE_SIGNING_TYPE = "cosign container image signature"
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
-STATEMENT_V1_TYPE = "https://in-toto.io/Statement/v1"
+_STATEMENT_V1_TYPE = "https://in-toto.io/Statement/v1"
 
 _DIGEST_RE = re.compile(r"sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128}")
 
 
-def go_json(value: Any) -> bytes:
+def go_json(value: JSONValue) -> bytes:
     """Serialise like Go's `encoding/json.Marshal`: compact, UTF-8, HTML-escaped.
 
     Go escapes ``<``, ``>``, ``&``, U+2028 and U+2029; callers pass dicts in
@@ -74,12 +63,14 @@ def simple_signing_payload(
         raise PayloadError(f"not a manifest digest: {manifest_digest!r} (want sha256:<64 lowercase hex>)")
     if not docker_reference:
         raise PayloadError("docker-reference must not be empty")
-    optional = None if not annotations else {k: annotations[k] for k in sorted(annotations)}
-    doc = {
+    optional: dict[str, JSONValue] | None = (
+        None if not annotations else {k: annotations[k] for k in sorted(annotations)}
+    )
+    doc: dict[str, JSONValue] = {
         "critical": {
             "identity": {"docker-reference": docker_reference},
             "image": {"docker-manifest-digest": manifest_digest},
-            "type": SIMPLE_SIGNING_TYPE,
+            "type": _SIMPLE_SIGNING_TYPE,
         },
         "optional": optional,
     }
@@ -116,8 +107,8 @@ def parse_simple_signing(data: bytes) -> SimpleSigning:
         digest = critical["image"]["docker-manifest-digest"]
     except (KeyError, TypeError):
         raise PayloadError("simple-signing payload lacks critical.identity / critical.image / critical.type") from None
-    if kind != SIMPLE_SIGNING_TYPE:
-        raise PayloadError(f"critical.type is {kind!r}, expected {SIMPLE_SIGNING_TYPE!r}")
+    if kind != _SIMPLE_SIGNING_TYPE:
+        raise PayloadError(f"critical.type is {kind!r}, expected {_SIMPLE_SIGNING_TYPE!r}")
     if not isinstance(ref, str) or not isinstance(digest, str):
         raise PayloadError("docker-reference and docker-manifest-digest must be strings")
     optional = doc.get("optional")
@@ -132,7 +123,7 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
 
 
-def _b64decode(value: Any, what: str) -> bytes:
+def _b64decode(value: JSONValue, what: str) -> bytes:
     # DSSE (protocol.md) allows standard or URL-safe base64; anything else is refused, not skipped.
     return b64decode_field(value, what, PayloadError)
 
@@ -172,7 +163,7 @@ class Envelope:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
-    def from_dict(cls, doc: Any) -> Envelope:
+    def from_dict(cls, doc: JSONValue) -> Envelope:
         """Parse the JSON form; raises `PayloadError` on anything malformed."""
         if not isinstance(doc, dict):
             raise PayloadError("DSSE envelope must be a JSON object")
@@ -235,7 +226,7 @@ class Statement:
     def to_dict(self) -> dict[str, Any]:
         """JSON form with the spec's field names."""
         return {
-            "_type": STATEMENT_V1_TYPE,
+            "_type": _STATEMENT_V1_TYPE,
             "subject": [{"name": s.name, "digest": dict(sorted(s.digest.items()))} for s in self.subjects],
             "predicateType": self.predicate_type,
             "predicate": self.predicate,
@@ -251,7 +242,7 @@ class Statement:
         doc = _loads(data, "in-toto statement")
         if not isinstance(doc, dict):
             raise PayloadError("in-toto statement must be a JSON object")
-        if doc.get("_type") not in (STATEMENT_V1_TYPE, "https://in-toto.io/Statement/v0.1"):
+        if doc.get("_type") not in (_STATEMENT_V1_TYPE, "https://in-toto.io/Statement/v0.1"):
             raise PayloadError(f"unknown statement _type {doc.get('_type')!r}")
         subjects = doc.get("subject")
         if not isinstance(subjects, list) or not subjects:

@@ -55,19 +55,7 @@ from labkit.verify.policy import Identity
 from labkit.verify.steps import VerificationResult
 from labkit.verify.verifier import explain_bundle, verify_bundle
 
-__all__ = [
-    "CONFORMANCE_ENV",
-    "CONFORMANCE_SOURCE",
-    "RELEASES",
-    "SAMPLE_ARTIFACT",
-    "SAMPLE_IDENTITY",
-    "SampleBundles",
-    "SampleCase",
-    "TIMESTAMP_CASES",
-    "find_conformance_cases",
-    "make_broken_bundles",
-    "make_timestamp_bundles",
-]
+__all__ = ["CONFORMANCE_SOURCE", "find_conformance_cases", "make_broken_bundles"]
 
 #: The timestamp cases of `make_timestamp_bundles` and the reason code each must fail with.
 TIMESTAMP_CASES = MappingProxyType({
@@ -79,8 +67,8 @@ TIMESTAMP_CASES = MappingProxyType({
 #: Who signs the samples (the certificate's SAN).
 SAMPLE_IDENTITY = "release-bot@example.com"
 #: The releases signed, in log order; the last one is the artifact every case is verified against.
-RELEASES = (b"release 0.7\n", b"release 0.8\n", b"release 0.9\n", b"release 1.0\n")
-SAMPLE_ARTIFACT = RELEASES[-1]
+_RELEASES = (b"release 0.7\n", b"release 0.8\n", b"release 0.9\n", b"release 1.0\n")
+SAMPLE_ARTIFACT = _RELEASES[-1]
 #: Where the sigstore-conformance bundle-verify cases come from (third-party data, not shipped).
 CONFORMANCE_SOURCE = "https://github.com/sigstore/sigstore-conformance (folder test/assets/bundle-verify)"
 #: An environment variable naming the folder with the conformance cases.
@@ -168,7 +156,7 @@ def make_broken_bundles(lab_dir: str | os.PathLike[str], seed: str = "labkit-sam
     """
     folder = Path(lab_dir)
     with Instance.create(folder / "instance", seed=seed) as instance:
-        signed = [sign_blob_keyless(instance, data, identity=SAMPLE_IDENTITY) for data in RELEASES]
+        signed = [sign_blob_keyless(instance, data, identity=SAMPLE_IDENTITY) for data in _RELEASES]
         root = instance.trusted_root_json()
         policy = Identity(identity=SAMPLE_IDENTITY, issuer=instance.issuer.url)
     good, other = signed[-1], signed[_OTHER]
@@ -267,7 +255,7 @@ def make_timestamp_bundles(lab_dir: str | os.PathLike[str], seed: str = "labkit-
     folder = Path(lab_dir)
     with Instance.create(folder / "instance", seed=seed) as instance:
         signed = [sign_blob_keyless(instance, data, identity=SAMPLE_IDENTITY, timestampers=instance.timestampers())
-                  for data in RELEASES]
+                  for data in _RELEASES]
         root = instance.trusted_root_json()
         policy = Identity(identity=SAMPLE_IDENTITY, issuer=instance.issuer.url)
         lab = Lab(seed=seed)

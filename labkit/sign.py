@@ -41,15 +41,7 @@ from labkit.signers.base import Signer
 from labkit.signers.filekey import local_signing_key
 from labkit.timestamping import Timestamper, add_timestamps
 
-__all__ = [
-    "Artifact",
-    "LogUploader",
-    "SignedArtifact",
-    "open_artifact",
-    "public_key_hint",
-    "sign_blob",
-    "signed_artifact",
-]
+__all__ = ["LogUploader", "SignedArtifact", "open_artifact", "public_key_hint", "sign_blob"]
 
 
 @dataclass(frozen=True)

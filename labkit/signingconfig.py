@@ -29,24 +29,15 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from labkit._internal import protojson
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import InputError
 
-__all__ = [
-    "SIGNING_CONFIG_MEDIA_TYPE",
-    "Selector",
-    "Service",
-    "ServiceConfiguration",
-    "SigningConfig",
-    "SigningConfigError",
-    "parse_selector",
-    "parse_service_spec",
-    "select_services",
-]
+__all__ = ["Service", "SigningConfig", "SigningConfigError", "parse_selector", "parse_service_spec", "select_services"]
 
 SIGNING_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.signingconfig.v0.2+json"
 
@@ -56,8 +47,9 @@ class SigningConfigError(InputError):
 
     hint = "Check the signing config's services: API versions, validity windows, operators and the selector."
 
-    def __init__(self, message: str, *, rule: str = "parse", **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str, *, rule: str = "parse", hint: str | None = None,
+                 details: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, hint=hint, details=details)
         self.rule = rule
 
 
@@ -280,7 +272,7 @@ class SigningConfig:
         return (json.dumps(self.to_dict(), indent=2) + "\n").encode()
 
     @classmethod
-    def from_dict(cls, doc: object, where: str = "signingConfig") -> SigningConfig:
+    def from_dict(cls, doc: JSONValue, where: str = "signingConfig") -> SigningConfig:
         """Read a parsed JSON object; `SigningConfigError` names the field that is wrong."""
         m = protojson.Message(doc, where, _error)
         media = m.string("mediaType", required=True)

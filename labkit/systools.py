@@ -26,21 +26,7 @@ from types import MappingProxyType
 
 from labkit.errors import InputError, LabkitError
 
-__all__ = [
-    "DISABLE_ENV",
-    "REQUIRE_ENV",
-    "TOOLS",
-    "SystemTool",
-    "SystemToolMissing",
-    "available",
-    "find",
-    "install_hint",
-    "library",
-    "missing_message",
-    "needs",
-    "require",
-    "tool",
-]
+__all__ = ["TOOLS", "find", "install_hint", "library", "missing_message", "needs", "require", "tool"]
 
 #: Comma-separated tool names labkit treats as missing.
 DISABLE_ENV = "LABKIT_DISABLE_TOOLS"

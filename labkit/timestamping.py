@@ -31,17 +31,10 @@ from labkit.tsa.client import HTTPTimestamper, LocalTimestamper, Timestamper
 from labkit.verify.timestamp import verify_timestamp
 from labkit.verify.trustroot import TrustedRoot
 
-__all__ = [
-    "CheckedTimestamper",
-    "Timestamper",
-    "add_timestamps",
-    "bundle_signature",
-    "check_timestamps",
-    "timestampers_for",
-]
+__all__ = ["CheckedTimestamper", "Timestamper", "add_timestamps", "check_timestamps", "timestampers_for"]
 
 
-def bundle_signature(bundle: Bundle) -> bytes:
+def _bundle_signature(bundle: Bundle) -> bytes:
     """The signature bytes a timestamp is over: the message signature, or the DSSE envelope's one signature."""
     if bundle.message_signature is not None:
         return bundle.message_signature.signature
@@ -55,7 +48,7 @@ def add_timestamps(bundle: Bundle, timestampers: Sequence[Timestamper]) -> Bundl
     """A copy of `bundle` with one timestamp from each of `timestampers` (the bundle itself when there are none)."""
     if not timestampers:
         return bundle
-    signature = bundle_signature(bundle)
+    signature = _bundle_signature(bundle)
     stamps = [t.timestamp(signature) for t in timestampers]
     material = dataclasses.replace(
         bundle.verification_material, rfc3161_timestamps=[*bundle.verification_material.rfc3161_timestamps, *stamps]
@@ -111,6 +104,6 @@ class CheckedTimestamper:
 
 def check_timestamps(bundle: Bundle, root: TrustedRoot) -> None:
     """Raise the verifier's `TimestampError` unless every timestamp in `bundle` verifies against `root`."""
-    signature = bundle_signature(bundle)
+    signature = _bundle_signature(bundle)
     for stamp in bundle.verification_material.rfc3161_timestamps:
         verify_timestamp(stamp, signature, root)

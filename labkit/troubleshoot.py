@@ -38,7 +38,7 @@ from labkit.oci.signatures import list_bundles, list_signatures
 from labkit.sign import sign_blob
 from labkit.verify import AnyIdentity, Identity, explain_bundle
 
-__all__ = ["CASES", "Match", "TroubleCase", "case", "data_present", "explain", "reproduce"]
+__all__ = ["CASES", "case", "data_present", "explain", "reproduce"]
 
 GITHUB = "https://github.com"
 _DATA = b"release 2.0\n"

@@ -7,16 +7,21 @@ from typing import ClassVar
 
 import pytest
 
-from labkit.checks import NOT_REACHED, CheckResult, Step, StepStatus
+from labkit.checks import NOT_REACHED, CheckResult, Recorder, Step, StepStatus, StepTable
 from labkit.errors import LabkitError, PolicyError, VerificationError
+
+TABLE: StepTable = {
+    "a": ("A holds", "RFC 1 §1"), "b": ("B holds", "RFC 1 §2"), "c": ("C holds", "RFC 1 §3"),
+    "only": ("Only", ""), "p": ("Policy holds", ""),
+}
 
 
 def _result() -> CheckResult:
-    r = CheckResult("thing")
-    assert r.add("a", "A holds", "RFC 1 §1", True, detail="fine")
-    assert not r.add("b", "B holds", "RFC 1 §2", False, detail="bad", expected=1, actual=2, reason="b.value")
-    r.skip("c", "C holds", "RFC 1 §3")
-    return r
+    run = Recorder(CheckResult("thing"), TABLE)
+    assert run.record("a", True, "fine")
+    assert not run.record("b", False, "bad", expected=1, actual=2, reason="b.value")
+    run.skip("c")
+    return run.result
 
 
 def test_steps_in_order_and_first_failure() -> None:
@@ -34,19 +39,19 @@ def test_steps_in_order_and_first_failure() -> None:
 
 def test_reason_defaults_to_step_id() -> None:
     r = CheckResult("x")
-    r.add("only", "Only", "", False)
+    Recorder(r, TABLE).record("only", False)
     assert r.reason == "only" and r.verdict == "REJECTED (only)"
 
 
 def test_verified_needs_steps_and_completion() -> None:
     assert not CheckResult("empty").verified and CheckResult("empty").reason == "incomplete"
     r = CheckResult("x")
-    r.add("a", "A", "", True)
+    Recorder(r, TABLE).passed("a")
     assert r.verified and r.verified and r.reason == "" and r.verdict == "VERIFIED"
     r.complete = False
     assert not r.verified and r.reason == "incomplete"
     r.complete = True
-    r.skip("b", "B", detail="no such evidence")
+    Recorder(r, TABLE).skip("b", "no such evidence")
     assert r.verified  # a skipped step is not a failure
 
 
@@ -72,7 +77,7 @@ def test_raise_for_failure_default_error() -> None:
         CheckResult("x").raise_for_failure()
     assert err.value.reason == "incomplete"
     ok = CheckResult("x")
-    ok.add("a", "A", "", True)
+    Recorder(ok, TABLE).passed("a")
     ok.raise_for_failure()
 
 
@@ -94,7 +99,7 @@ class _PolicyResult(CheckResult):
 
 def test_domain_error_and_words() -> None:
     r = _PolicyResult("image")
-    r.add("p", "Policy holds", "", False, reason="policy.p")
+    Recorder(r, TABLE).record("p", False, reason="policy.p")
     assert r.verdict == "DENIED (policy.p)" and r.checklist().endswith("DENIED (policy.p)")
     with pytest.raises(_PolicyRefused) as err:
         r.raise_for_failure()
@@ -103,8 +108,19 @@ def test_domain_error_and_words() -> None:
 
 def test_passed_step_drops_reason() -> None:
     r = CheckResult("x")
-    r.add("a", "A", "", True, reason="ignored")
+    assert Recorder(r, TABLE).record("a", True, reason="ignored")
     assert r.steps[0].reason == "" and not r.steps[0].failed and r.steps[0].passed
+
+
+def test_record_does_not_stop_the_run() -> None:
+    run = Recorder(CheckResult("x"), TABLE)
+    assert not run.record("a", False, "bad") and run.record("b", True)
+    assert [(s.id, s.status.value, s.reason_code) for s in run.result] == [("a", "failed", "a"), ("b", "passed", "b")]
+
+
+def test_a_check_result_has_no_ad_hoc_step_builders() -> None:
+    """Steps are recorded through `Recorder` over a declared table only (issue 13 item 2)."""
+    assert not hasattr(CheckResult, "add") and not hasattr(CheckResult, "skip")
 
 
 def test_import_is_light() -> None:

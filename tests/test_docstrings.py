@@ -6,26 +6,22 @@ Public is defined by `tools/docstrings.py` (exported in ``__all__``, or not unde
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import labkit
+from tests._tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("labkit_tools_docstrings", ROOT / "tools" / "docstrings.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("docstrings")
 
 
 def test_every_public_name_has_a_docstring() -> None:
     total, missing = _tool().missing_docstrings(Path(labkit.__file__).parent)
-    assert total > 1000  # the walk found the package
+    assert total > 500  # the walk found the package (993 after issue 13 item 8 trimmed __all__)
     assert not missing, f"{len(missing)}/{total} public names lack a docstring: " + ", ".join(missing)
 
 

@@ -3,21 +3,18 @@ import its renderer (the `labkit.checks` <-> `labkit.display.checks` circle is g
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import labkit
+from tests._tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_no_function_level_import_of_labkit_outside_cli() -> None:
-    spec = importlib.util.spec_from_file_location("labkit_tools_imports", ROOT / "tools" / "imports.py")
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("imports")
     hidden = [
         f"{path}:{line} {module}"
         for path, line, module in tool.function_imports(Path(labkit.__file__).parent)

@@ -7,18 +7,16 @@ temporary folder, up to its last checking cell.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tests._tools import load_tool
+
 ROOT = Path(__file__).resolve().parent.parent
-_SPEC = importlib.util.spec_from_file_location("learner", ROOT / "tools" / "learner.py")
-assert _SPEC is not None and _SPEC.loader is not None
-learner = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(learner)
+learner = load_tool("learner")
 
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from labkit._internal.jsonio import JSONValue
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message, loads, proto_name, read_int64
 from labkit.errors import BundleFormatError
 
 
-def _m(doc: object) -> Message:
+def _m(doc: JSONValue) -> Message:
     return Message(doc, "doc", BundleFormatError)
 
 
@@ -46,7 +47,7 @@ def test_loads_refuses(text: bytes) -> None:
 
 
 @pytest.mark.parametrize("value, number", [("0", 0), ("1", 1), ("-5", -5), (7, 7), ("9223372036854775807", 2**63 - 1)])
-def test_int64_accepted(value: object, number: int) -> None:
+def test_int64_accepted(value: JSONValue, number: int) -> None:
     assert read_int64(value, "n", BundleFormatError) == number
 
 
@@ -54,7 +55,7 @@ def test_int64_accepted(value: object, number: int) -> None:
     " 1", "1 ", "01", "-01", "+1", "\uff10", "\u0661", "1.0", "1e3", "", "-", "0x1", 1.0, True, None, [],
     "9223372036854775808", 2**63,
 ])
-def test_int64_refused(value: object) -> None:
+def test_int64_refused(value: JSONValue) -> None:
     with pytest.raises(BundleFormatError):
         read_int64(value, "n", BundleFormatError)
 

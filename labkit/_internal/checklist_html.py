@@ -9,10 +9,11 @@ from __future__ import annotations
 import html as _html
 from typing import TYPE_CHECKING
 
+from labkit._internal.specs import spec_markup
 from labkit._internal.theme import BORDER, ERROR, FG, HEAD_BG, MONO, MUTED, SANS, SUCCESS, hash_spans, ink, tint
 
 if TYPE_CHECKING:
-    from labkit.checks import CheckResult
+    from labkit.checks import CheckResult, Step
 
 __all__ = ["NOT_REACHED", "checklist_markup", "failure_markup"]
 
@@ -40,7 +41,7 @@ _TABLE = f"border-collapse:collapse;margin:4px 0;font-family:{SANS};max-width:10
 _HEAD = _CELL + f";background:{HEAD_BG};font-weight:bold"
 
 
-def _esc(value: object) -> str:
+def _esc(value: str | None) -> str:
     return _html.escape("" if value is None else str(value), quote=True)
 
 
@@ -55,14 +56,22 @@ def _value(value: str | None) -> str:
     return hash_spans(_esc(_short(value)), _KEEP)
 
 
-def _passed_run(ids: list[str]) -> str:
-    """One row standing for consecutive passed steps (``collapse_passed``)."""
+def _passed_run(steps: list[Step]) -> str:
+    """One row standing for consecutive passed steps (``collapse_passed``), expandable to list them."""
     mark, color, bg = _MARK["passed"]
-    names = ", ".join(ids)
+    names = ", ".join(s.id for s in steps)
+    listed = "".join(
+        f'<div style="margin:1px 0 1px 12px"><span style="font-family:{MONO}">'
+        f"{_esc(s.id)}</span> · {_esc(s.title)}{f' · {hash_spans(_esc(s.detail), _KEEP)}' if s.detail else ''}"
+        f'{f" · {spec_markup(s.spec)}" if s.spec else ""}</div>'
+        for s in steps
+    )
     return (
         f'<tr style="background:{bg}"><td style="{_CELL};color:{color};font-weight:bold">{mark}</td>'
-        f'<td colspan="5" style="{_CELL};color:{MUTED}">{len(ids)} check(s) passed: '
-        f'<span style="font-family:{MONO}">{_esc(names)}</span></td></tr>'
+        f'<td colspan="5" style="{_CELL};color:{MUTED}"><details><summary style="cursor:pointer">'
+        f'{len(steps)} check(s) passed: '
+        f'<span style="font-family:{MONO}">{_esc(names)}</span></summary>'
+        f"{listed}</details></td></tr>"
     )
 
 
@@ -75,18 +84,19 @@ def checklist_markup(
 ) -> str:
     """The whole check as an HTML table, ending with the verdict.
 
-    ``collapse_passed`` folds each run of consecutive passed steps into one row naming them, so a long
-    checklist shows what failed or was skipped at a glance.
+    ``collapse_passed`` folds each run of consecutive passed steps into one "N check(s) passed" row naming
+    them (a ``<details>`` that expands to their titles), so a long checklist shows what failed or was
+    skipped at a glance.
     """
     rows = [
         "<tr>" + "".join(f'<th style="{_HEAD}">{h}</th>' for h in ("", "step", "check", "expected", "actual", "spec"))
         + "</tr>"
     ]
     unreached = 0
-    passed_run: list[str] = []
+    passed_run: list[Step] = []
     for s in r.steps:
         if collapse_passed and s.passed:
-            passed_run.append(s.id)
+            passed_run.append(s)
             continue
         if passed_run:
             rows.append(_passed_run(passed_run))
@@ -105,7 +115,7 @@ def checklist_markup(
             f'<td style="{_TEXT}">{_esc(s.title)}{detail}{reason}</td>'
             f'<td style="{_MONO}">{_value(s.expected)}</td>'
             f'<td style="{_MONO};color:{color if s.failed else FG}">{_value(s.actual)}</td>'
-            f'<td style="{_SPEC}">{_esc(s.spec)}</td></tr>'
+            f'<td style="{_SPEC}">{spec_markup(s.spec)}</td></tr>'
         )
     if passed_run:
         rows.append(_passed_run(passed_run))
@@ -144,7 +154,7 @@ def failure_markup(r: CheckResult, *, title: str | None = None) -> tuple[str, st
         f"{head}"
         f'<div><span style="color:{_BAD};font-weight:bold">✘ {_esc(step.id)}</span> · {_esc(step.title)}</div>'
         f'<div style="color:{MUTED}">{_esc(step.detail)}</div>'
-        f'<div style="color:{MUTED}">spec: {_esc(step.spec)} · reason: {_esc(step.reason_code)}</div>'
+        f'<div style="color:{MUTED}">spec: {spec_markup(step.spec)} · reason: {_esc(step.reason_code)}</div>'
         '<table style="border-collapse:separate;width:100%;margin-top:4px"><tr>'
         f'<td style="{box}"><div style="color:{_GOOD};font-weight:bold">expected</div>'
         f'<div style="{mono}">{_esc(step.expected or "—")}</div></td>'

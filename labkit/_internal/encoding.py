@@ -21,7 +21,8 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from typing import Any
+
+from labkit._internal.jsonio import JSONValue
 
 __all__ = ["b64decode_field", "b64encode"]
 
@@ -34,7 +35,8 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def b64decode_field(value: Any, what: str, error: Callable[[str], Exception], *, urlsafe: bool = True) -> bytes:
+def b64decode_field(value: JSONValue, what: str, error: Callable[[str], Exception], *,
+                    urlsafe: bool = True) -> bytes:
     """Decode `value` (a JSON string) or raise ``error(message)`` naming `what`.
 
     With `urlsafe` the protobuf JSON mapping's reading applies (see the module

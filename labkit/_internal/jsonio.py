@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 from labkit.errors import InputError, LabkitError
 
-__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "JSONValue", "check_depth", "loads", "read_json_file"]
+__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "JSONValue", "JSONWritable", "check_depth", "loads", "read_json_file"]
 
-JSONValue = object
-"""A parsed JSON value: dict, list, str, int, float, bool or None."""
+JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
+"""A parsed JSON value: dict, list, str, int, float, bool or None (recursive)."""
+
+JSONWritable: TypeAlias = "Mapping[str, JSONWritable] | Sequence[JSONWritable] | str | int | float | bool | None"
+"""A value labkit writes as JSON: `JSONValue` with read-only (covariant) containers, so a ``dict[str, str]``
+or a ``list[dict[str, str]]`` built in code fits where a ``dict[str, JSONValue]`` would not."""
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects accepted (Sigstore documents need about 10)."""

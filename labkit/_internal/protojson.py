@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import LabkitError
 
 __all__ = ["HASH_ALGORITHM", "PUBLIC_KEY_DETAILS", "Enum", "Message", "loads", "proto_name", "read_int64"]
@@ -39,7 +40,8 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
-def loads(data: bytes | str, *, what: str, error: ErrorFactory, max_bytes: int = jsonio.MAX_DOCUMENT_BYTES) -> object:
+def loads(data: bytes | str, *, what: str, error: ErrorFactory,
+          max_bytes: int = jsonio.MAX_DOCUMENT_BYTES) -> JSONValue:
     """Parse a proto3 JSON document strictly (duplicate keys refused)."""
     return jsonio.loads(data, what=what, error=error, max_bytes=max_bytes, reject_duplicate_keys=True)
 
@@ -58,7 +60,7 @@ class Enum:
         self.values = dict(values)
         self._by_number = {n: v for v, n in reversed(list(values.items()))}  # first name wins for aliases
 
-    def read(self, value: object, where: str, error: ErrorFactory) -> str:
+    def read(self, value: JSONValue, where: str, error: ErrorFactory) -> str:
         """The value name for `value` (a name or a number), or ``error``."""
         if isinstance(value, str) and value in self.values:
             return value
@@ -87,12 +89,12 @@ PUBLIC_KEY_DETAILS = Enum("PublicKeyDetails", {
 class Message:
     """One JSON object read as a protobuf message (see the module docstring)."""
 
-    def __init__(self, doc: object, where: str, error: ErrorFactory) -> None:
+    def __init__(self, doc: JSONValue, where: str, error: ErrorFactory) -> None:
         if not isinstance(doc, dict):
             raise error(f"{where} must be a JSON object")
         self.where = where
         self.error = error
-        self._fields: dict[str, object] = {}
+        self._fields: dict[str, JSONValue] = {}
         for key, value in doc.items():
             name = _json_name(key)
             if name in self._fields:
@@ -102,7 +104,7 @@ class Message:
     def _path(self, name: str) -> str:
         return f"{self.where}.{name}"
 
-    def raw(self, name: str, *, required: bool = False) -> object:
+    def raw(self, name: str, *, required: bool = False) -> JSONValue:
         """The field's JSON value (None when absent or null)."""
         value = self._fields.get(name)
         if value is None and required:
@@ -122,7 +124,7 @@ class Message:
         value = self.raw(name)
         return None if value is None else Message(value, self._path(name), self.error)
 
-    def repeated(self, name: str) -> list[object]:
+    def repeated(self, name: str) -> list[JSONValue]:
         """A repeated field: a JSON list (absent or null is empty)."""
         value = self.raw(name)
         if value is None:
@@ -135,7 +137,7 @@ class Message:
         """A repeated message field."""
         return [Message(v, f"{self._path(name)}[{i}]", self.error) for i, v in enumerate(self.repeated(name))]
 
-    def each(self, name: str, read: Callable[[object, str], _T]) -> list[_T]:
+    def each(self, name: str, read: Callable[[JSONValue, str], _T]) -> list[_T]:
         """A repeated scalar field, each item read by ``read(value, where)``."""
         return [read(v, f"{self._path(name)}[{i}]") for i, v in enumerate(self.repeated(name))]
 
@@ -153,7 +155,7 @@ class Message:
         value = self.raw(name, required=required)
         return b"" if value is None else self.read_bytes(value, self._path(name))
 
-    def read_bytes(self, value: object, where: str) -> bytes:
+    def read_bytes(self, value: JSONValue, where: str) -> bytes:
         """Decode one base64 ``bytes`` value."""
         return b64decode_field(value, where, self.error)
 
@@ -168,7 +170,7 @@ class Message:
         return "" if value is None else enum.read(value, self._path(name), self.error)
 
 
-def read_int64(value: object, where: str, error: ErrorFactory, *, minimum: int = INT64_MIN) -> int:
+def read_int64(value: JSONValue, where: str, error: ErrorFactory, *, minimum: int = INT64_MIN) -> int:
     """An int64: a JSON integer or a decimal string (optional '-', ASCII digits, no leading zeros or spaces)."""
     if isinstance(value, str):
         if not _DECIMAL.fullmatch(value):
@@ -193,7 +195,7 @@ def _json_name(key: str) -> str:
     return camel if proto_name(camel) == key else key
 
 
-def _json_type(value: object) -> str:
+def _json_type(value: JSONValue) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, dict):

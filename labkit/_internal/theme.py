@@ -27,6 +27,7 @@ __all__ = [
     "MONO",
     "MUTED",
     "PURPLE",
+    "RAISED",
     "SANS",
     "SUCCESS",
     "SYNTAX",
@@ -45,6 +46,8 @@ FG = "var(--jp-content-font-color1, rgba(0, 0, 0, 0.87))"
 MUTED = f"color-mix(in srgb, {FG} 72%, transparent)"
 #: Lines between rows and round boxes.
 BORDER = "var(--jp-border-color2, #e0e0e0)"
+#: A raised surface (buttons, picture boxes): JupyterLab's second layout colour.
+RAISED = "var(--jp-layout-color2, #eee)"
 #: The background of code boxes (hex dumps, JSON, PEM) and table headers: a faint foreground tint.
 CODE_BG = f"color-mix(in srgb, {FG} 5%, transparent)"
 HEAD_BG = f"color-mix(in srgb, {FG} 9%, transparent)"

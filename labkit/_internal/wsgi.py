@@ -19,16 +19,30 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from labkit._internal import jsonio
+from labkit._internal.jsonio import JSONValue, JSONWritable
 from labkit.errors import InputError
 
-__all__ = ["DEFAULT_TIMEOUTS", "BackgroundServer", "Environ", "HTTPError", "StartResponse", "Timeouts", "WSGIApp",
-           "create_server", "json_response", "read_json"]
+if TYPE_CHECKING:
+    import waitress.adjustments
+    import waitress.server
 
-StartResponse = Callable[..., Any]
+__all__ = ["DEFAULT_TIMEOUTS", "BackgroundServer", "Environ", "HTTPError", "StartResponse", "Timeouts",
+           "WSGIApp", "create_server", "json_response", "read_json"]
+
 Environ = dict[str, Any]
+"""A WSGI environ (PEP 3333): CGI strings plus ``wsgi.*`` objects of many types, hence ``Any`` values."""
+
+
+class StartResponse(Protocol):
+    """PEP 3333's ``start_response(status, response_headers)`` as labkit's apps call it: they never pass
+    ``exc_info`` and never use the returned ``write`` callable, so a test's stand-in needs neither."""
+
+    def __call__(self, status: str, headers: list[tuple[str, str]], /) -> object: ...
+
+
 WSGIApp = Callable[[Environ, StartResponse], list[bytes]]
 
 _REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
@@ -47,7 +61,7 @@ class HTTPError(Exception):
 
 
 def json_response(
-    start: StartResponse, status: int, value: Any, headers: Iterable[tuple[str, str]] = ()
+    start: StartResponse, status: int, value: JSONWritable, headers: Iterable[tuple[str, str]] = ()
 ) -> list[bytes]:
     """Answer `value` as compact JSON with `status`."""
     body = json.dumps(value, separators=(",", ":")).encode() + b"\n"
@@ -56,7 +70,7 @@ def json_response(
     return [body]
 
 
-def read_json(environ: Environ, max_body: int) -> Any:
+def read_json(environ: Environ, max_body: int) -> JSONValue:
     """The request body as bounded JSON (`jsonio.loads`); 413 past `max_body` (checked before reading), 400
     when it is not JSON or nests too deep."""
     length_s = environ.get("CONTENT_LENGTH") or ""
@@ -114,13 +128,13 @@ def create_server(app: WSGIApp, *, host: str, port: int, threads: int, max_reque
     return server
 
 
-def _add_request_deadline(server: Any, seconds: int) -> None:
+def _add_request_deadline(server: waitress.server.BaseWSGIServer, seconds: int) -> None:
     """Close a connection whose current request is still incomplete `seconds` after its first byte."""
     import waitress.channel
     import waitress.parser
 
     class _TimedParser(waitress.parser.HTTPRequestParser):  # type: ignore[misc]
-        def __init__(self, adj: Any) -> None:
+        def __init__(self, adj: waitress.adjustments.Adjustments) -> None:
             super().__init__(adj)
             self.labkit_started = time.monotonic()
 

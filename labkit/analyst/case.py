@@ -16,6 +16,7 @@ else's bundle tells their story, not the lab's.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,17 @@ from labkit.analyst.inspect import BundleReport, inspect_document
 from labkit.bundle import Bundle, MessageSignature
 from labkit.errors import InputError, LabkitError
 from labkit.keys import load_public_key
+from labkit.tlog.entries import LogEntry
 from labkit.verify.binding import SUPPORTED_KINDS, bind_entry
 from labkit.verify.policy import Identity
 from labkit.verify.steps import VerificationResult
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import REASONS, STEPS, Artifact, explain_bundle
 
-__all__ = ["Case", "analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows",
-           "whose_entry"]
+__all__ = ["analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows", "whose_entry"]
+
+#: A file the analyst names: a path as text or a path object (None or "": not given).
+PathInput = str | os.PathLike[str]
 
 _HASHES = {"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
 
@@ -53,7 +57,7 @@ class Case:
     parsed: Bundle | None = None
 
 
-def _read(path: Any, what: str, notes: list[str]) -> bytes | None:
+def _read(path: PathInput | None, what: str, notes: list[str]) -> bytes | None:
     if path is None or path == "":
         return None
     try:
@@ -63,7 +67,7 @@ def _read(path: Any, what: str, notes: list[str]) -> bytes | None:
         return None
 
 
-def _artifact(value: Any, notes: list[str]) -> tuple[Artifact | None, str]:
+def _artifact(value: PathInput | None, notes: list[str]) -> tuple[Artifact | None, str]:
     if value is None or value == "":
         notes.append("no artifact was given: the checklist stops at artifact.digest; set ARTIFACT to the file or "
                      "its sha256:<hex> digest")
@@ -78,14 +82,15 @@ def _artifact(value: Any, notes: list[str]) -> tuple[Artifact | None, str]:
     return (None if data is None else Artifact.from_bytes(data)), Path(os.fspath(value)).name
 
 
-def read_case(bundle: Any = None, trusted_root: Any = None, artifact: Any = None, identity: str | None = None,
-              issuer: str | None = None, key: Any = None) -> Case:
+def read_case(bundle: PathInput | None = None, trusted_root: PathInput | None = None,
+              artifact: PathInput | None = None, identity: str | None = None,
+              issuer: str | None = None, key: PathInput | None = None) -> Case:
     """Read the inputs (paths, or None); what is missing or unreadable becomes a note, never an exception."""
     case = Case()
     data = _read(bundle, "the bundle", case.notes)
     if data is None and bundle is None:
         case.notes.append("no bundle was given: set BUNDLE to a .sigstore.json, PEP 740 attestation or npm response")
-    if data is not None:
+    if data is not None and bundle is not None:
         case.bundle, case.bundle_name = data, Path(os.fspath(bundle)).name
     case.trusted_root = _read(trusted_root, "the trusted root", case.notes)
     if trusted_root is None:
@@ -280,7 +285,7 @@ def entry_story(case: Case) -> str:
             "(GHSA-whqx-f9j3-ch6m).")
 
 
-def whose_entry(case: Case, log_entries: Any) -> tuple[list[tuple[int, str, str]], str]:
+def whose_entry(case: Case, log_entries: Iterable[LogEntry]) -> tuple[list[tuple[int, str, str]], str]:
     """Search a labkit log (its `entries()`) for the bundle's entry and for this artifact: rows and one sentence."""
     bundle = case.parsed
     if bundle is None or not bundle.verification_material.tlog_entries:

@@ -132,9 +132,9 @@ def create_from_legacy(
         doc = jsonio.loads(rekor_bundle, what="rekor bundle", error=BundleFormatError)
         if isinstance(doc, dict) and "rekorBundle" in doc:
             if signature is None and isinstance(doc.get("base64Signature"), str):
-                signature = doc["base64Signature"].encode()
+                signature = str(doc["base64Signature"]).encode()
             if certificate_pem is None and isinstance(doc.get("cert"), str) and doc["cert"]:
-                certificate_pem = _signature_bytes(doc["cert"].encode())
+                certificate_pem = _signature_bytes(str(doc["cert"]).encode())
             doc = doc["rekorBundle"]
         rekor = doc
     if signature is None:

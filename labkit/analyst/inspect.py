@@ -20,8 +20,8 @@ from cryptography import x509
 
 from labkit._internal import protojson
 from labkit.analyst.wrappers import Unwrapped, unwrap
-from labkit.bundle import MAX_BUNDLE_BYTES, Bundle, MessageSignature
-from labkit.checks import CheckResult
+from labkit.bundle import MAX_BUNDLE_BYTES, Bundle, MessageSignature, TransparencyLogEntry
+from labkit.checks import CheckResult, Recorder, StepTable
 from labkit.errors import BundleFormatError, LabkitError
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
 from labkit.tlog.checkpoint import SignedNote
@@ -29,14 +29,7 @@ from labkit.verify.fulcio import FULCIO_EXTENSIONS, fulcio_extensions
 from labkit.verify.policy import certificate_identity
 from labkit.verify.timestamp import describe_timestamp
 
-__all__ = [
-    "NOT_VERIFIED",
-    "BundleReport",
-    "check_predicate_type",
-    "inspect_bundle",
-    "inspect_document",
-    "read_document",
-]
+__all__ = ["check_predicate_type", "inspect_document"]
 
 NOT_VERIFIED = "NOT VERIFIED: inspect decodes what the bundle claims and checks nothing (use verify-bundle)"
 _TITLES = {e.name: e.title for e in FULCIO_EXTENSIONS}
@@ -207,7 +200,7 @@ def _certificate(der: bytes, position: str) -> CertificateView:
     return view
 
 
-def _entry(e: Any) -> EntryView:
+def _entry(e: TransparencyLogEntry) -> EntryView:
     view = EntryView(
         e.kind, e.version, e.log_id.hex(), e.log_index,
         None if not e.integrated_time else _utc(e.integrated_time), e.inclusion_promise is not None,
@@ -283,6 +276,12 @@ def inspect_document(data: bytes | str) -> list[BundleReport]:
     return [inspect_bundle(Bundle.from_dict(u.doc), u.label) for u in found]
 
 
+#: The step `check_predicate_type` appends: id -> (title, spec).
+PREDICATE_TYPE_STEPS: StepTable = {
+    "policy.predicate_type": ("The attestation has the expected predicate type", "in-toto Statement v1 predicateType"),
+}
+
+
 def check_predicate_type(result: CheckResult, bundle: bytes | str, want: str) -> bool:
     """gh's ``--predicate-type``: append a ``policy.predicate_type`` step comparing the statement's type; returns ok."""
     try:
@@ -290,6 +289,6 @@ def check_predicate_type(result: CheckResult, bundle: bytes | str, want: str) ->
         got = Statement.from_json(content.payload).predicate_type if isinstance(content, Envelope) else "(no DSSE)"
     except LabkitError as exc:
         got = f"(unreadable: {exc.message})"
-    return result.add("policy.predicate_type", "The attestation has the expected predicate type",
-                      "in-toto Statement v1 predicateType", got == want, want, got,
-                      detail="" if got == want else "another predicate type", reason="policy.predicate_type")
+    detail = "" if got == want else "another predicate type"
+    return Recorder(result, PREDICATE_TYPE_STEPS).record("policy.predicate_type", got == want, detail,
+                                                         expected=want, actual=got)

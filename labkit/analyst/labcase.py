@@ -17,10 +17,10 @@ from labkit.keyless.sign import sign_blob_keyless
 from labkit.verify.policy import Identity
 from labkit.verify.verifier import explain_bundle
 
-__all__ = ["RELEASE", "RELEASE_BOT", "Variant", "failure_cases", "judge", "make_failing_case"]
+__all__ = ["RELEASE_BOT", "failure_cases", "judge", "make_failing_case"]
 
 RELEASE_BOT = "release-bot@example.com"
-RELEASE = b"release 1.0.1\n"
+_RELEASE = b"release 1.0.1\n"
 
 #: name -> (bundle, artifact bytes, trusted root JSON, policy)
 Variant = tuple[Bundle, bytes, bytes, Identity]
@@ -30,11 +30,11 @@ def make_failing_case(folder: Path) -> tuple[Instance, Bundle]:
     """Sign 1.0 and 1.0.1, staple 1.0's log entry into 1.0.1's bundle, write the three files; (instance, good)."""
     instance = Instance.create(folder / "instance", seed="analyst")
     first = sign_blob_keyless(instance, b"release 1.0\n", identity=RELEASE_BOT)
-    second = sign_blob_keyless(instance, RELEASE, identity=RELEASE_BOT)
+    second = sign_blob_keyless(instance, _RELEASE, identity=RELEASE_BOT)
     entries = first.verification_material.tlog_entries  # the bug: the wrong run's entry
     shipped = dataclasses.replace(
         second, verification_material=dataclasses.replace(second.verification_material, tlog_entries=entries))
-    (folder / "release.tar").write_bytes(RELEASE)
+    (folder / "release.tar").write_bytes(_RELEASE)
     (folder / "release.sigstore.json").write_text(shipped.to_json())
     (folder / "trusted_root.json").write_bytes(instance.trusted_root_json())
     return instance, second
@@ -60,13 +60,13 @@ def failure_cases(good: Bundle, instance: Instance, folder: Path) -> dict[str, V
 
     flipped = dataclasses.replace(good.content, signature=_flip_last_byte(good.content.signature))
     return {
-        "nothing wrong": (good, RELEASE, root, right),
+        "nothing wrong": (good, _RELEASE, root, right),
         "artifact changed after signing": (good, b"release 1.0.1 (patched)\n", root, right),
-        "signature byte flipped": (dataclasses.replace(good, content=flipped), RELEASE, root, right),
+        "signature byte flipped": (dataclasses.replace(good, content=flipped), _RELEASE, root, right),
         "inclusion proof root changed": (with_entry(dataclasses.replace(entry, inclusion_proof=bad_proof)),
-                                         RELEASE, root, right),
-        "verified with another lab's trusted root": (good, RELEASE, other_root, right),
-        "expected another signer": (good, RELEASE, root,
+                                         _RELEASE, root, right),
+        "verified with another lab's trusted root": (good, _RELEASE, other_root, right),
+        "expected another signer": (good, _RELEASE, root,
                                     Identity(identity="someone-else@example.com", issuer=instance.issuer.url)),
     }
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import BundleFormatError
 
-__all__ = ["NOT_A_BUNDLE", "Unwrapped", "unwrap", "unwrap_one"]
+__all__ = ["unwrap_one"]
 
 NOT_A_BUNDLE = "not a Sigstore bundle, PEP 740 attestation or npm attestation response"
 _V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -52,7 +53,7 @@ def _fail(wrapper: str, where: str, problem: str) -> BundleFormatError:
     return BundleFormatError(f"{wrapper}: {where} {problem}", details={"wrapper": wrapper, "field": where})
 
 
-def _field(obj: Any, key: str, wrapper: str, where: str, kind: type) -> Any:
+def _field(obj: JSONValue, key: str, wrapper: str, where: str, kind: type) -> Any:
     if not isinstance(obj, dict):
         raise _fail(wrapper, where, "is not a JSON object")
     if key not in obj:
@@ -63,7 +64,7 @@ def _field(obj: Any, key: str, wrapper: str, where: str, kind: type) -> Any:
     return value
 
 
-def _describe(doc: Any) -> str:
+def _describe(doc: JSONValue) -> str:
     if isinstance(doc, dict):
         keys = sorted(str(k) for k in doc)[:8]
         return f"a JSON object with keys {keys}" if keys else "an empty JSON object"
@@ -72,7 +73,7 @@ def _describe(doc: Any) -> str:
     return f"a JSON {type(doc).__name__} ({str(doc)[:40]!r})"
 
 
-def _pep740(att: Any, where: str) -> dict[str, Any]:
+def _pep740(att: JSONValue, where: str) -> dict[str, Any]:
     """A PEP 740 attestation object as a v0.3 bundle document."""
     w = PEP740
     version = _field(att, "version", w, where, int)
@@ -128,7 +129,7 @@ def _npm(doc: dict[str, Any]) -> list[Unwrapped]:
     return out
 
 
-def unwrap(doc: Any) -> list[Unwrapped]:
+def unwrap(doc: JSONValue) -> list[Unwrapped]:
     """Every bundle the parsed JSON `doc` carries, recognised by shape; raises `BundleFormatError` otherwise."""
     if isinstance(doc, dict):
         if _BUNDLE_FIELDS & doc.keys():
@@ -152,7 +153,7 @@ def unwrap(doc: Any) -> list[Unwrapped]:
     )
 
 
-def unwrap_one(doc: Any) -> dict[str, Any]:
+def unwrap_one(doc: JSONValue) -> dict[str, Any]:
     """The one bundle `doc` carries; a wrapper holding several is refused with their labels."""
     found = unwrap(doc)
     if len(found) != 1:

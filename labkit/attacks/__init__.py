@@ -18,15 +18,6 @@ Vulnerable modes are reachable only through this package.
 from __future__ import annotations
 
 from labkit.attacks.catalogue import get_scenario, run_scenario, scenarios
-from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Scenario, Verdict
+from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Verdict
 
-__all__ = [
-    "LABKIT_MODE",
-    "Outcome",
-    "RegistryTarget",
-    "Scenario",
-    "Verdict",
-    "get_scenario",
-    "run_scenario",
-    "scenarios",
-]
+__all__ = ["LABKIT_MODE", "Outcome", "RegistryTarget", "Verdict", "get_scenario", "run_scenario", "scenarios"]

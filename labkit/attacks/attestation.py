@@ -24,7 +24,7 @@ from labkit.oci.digest import Digest
 from labkit.oci.layout import OCILayout
 from labkit.payloads import Envelope
 
-__all__ = ["attestation_type"]
+__all__ = []
 
 _WANTED = "slsaprovenance1"
 

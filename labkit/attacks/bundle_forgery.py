@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from typing import Any
 
 from labkit.attacks.checks import explain_legacy
 from labkit.attacks.sandbox import LabkitLog, SandboxLog, SandboxRegistry, labkit_log, sign_image
@@ -24,12 +23,12 @@ from labkit.attacks.vulnerable import (
     patched_cosign_legacy_bundle,
     vulnerable_cosign_legacy_bundle_trusted_root,
 )
-from labkit.keys import generate
+from labkit.keys import VerifyingKey, generate
 from labkit.lab import Lab
 from labkit.payloads import simple_signing_payload
 from labkit.tlog.entries import LogEntry, parse_body
 
-__all__ = ["BINDING_REASON", "entry_comparison", "ghsa_whqx_blob", "ghsa_whqx_image"]
+__all__ = ["entry_comparison"]
 
 _REFS = ("GHSA-whqx-f9j3-ch6m", "CVE-2026-22703", "cosign PR #4623 (v3.0.4) / #4624 (v2.6.2)")
 _FIX = ("compare the log entry's signature, key and payload digest with what is being verified "
@@ -72,7 +71,7 @@ def _unrelated_entry(lab: Lab, log: SandboxLog | LabkitLog, out: Outcome) -> Log
 
 
 def _judge_legacy(
-    out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: Any, expected_digest: str | None
+    out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: VerifyingKey, expected_digest: str | None
 ) -> None:
     out.judge_call("cosign-legacy-trusted-root", lambda: vulnerable_cosign_legacy_bundle_trusted_root(
         sig, key=key, log_keys=[log.public_key], expected_digest=expected_digest))

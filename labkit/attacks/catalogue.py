@@ -20,7 +20,7 @@ from labkit.attacks.witnesses import forged_cosignature, witness_rewind, witness
 from labkit.errors import AttackError
 from labkit.lab import Lab
 
-__all__ = ["CATALOGUE", "get_scenario", "run_scenario", "scenarios"]
+__all__ = ["get_scenario", "scenarios"]
 
 #: Every scenario, in catalogue order (by number, then as listed).
 CATALOGUE: tuple[Scenario, ...] = (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -26,26 +26,19 @@ from labkit.attacks.vulnerable import LegacySignature
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, MessageSignature, VerificationMaterial
 from labkit.errors import AttackError, VerificationError
 from labkit.keys import VerifyingKey
+from labkit.lab import Clock
 from labkit.oci.signatures import Store
 from labkit.tlog.entries import LogEntry
 from labkit.verify.image import ImageSignatureReport, verify_image
 from labkit.verify.legacy import LegacyFormatError, legacy_bundle, rekor_bundle_entry
+from labkit.verify.policy import IdentityPolicy
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import explain_bundle
 
 if TYPE_CHECKING:
     from labkit.verify.steps import VerificationResult
 
-__all__ = [
-    "blob_bundle",
-    "check_docker_reference",
-    "pull_verified",
-    "require_bundle_format",
-    "explain_legacy",
-    "legacy_to_bundle",
-    "sandbox_trusted_root",
-    "verify_legacy",
-]
+__all__ = ["pull_verified", "explain_legacy"]
 
 
 def legacy_to_bundle(sig: LegacySignature, key: VerifyingKey | None = None) -> Bundle:
@@ -66,18 +59,24 @@ def sandbox_trusted_root(log: SandboxLog | LabkitLog) -> TrustedRoot:
 
 
 def explain_legacy(
-    sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any
+    sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog,
+    policy: IdentityPolicy | None = None, clock: Clock | None = None, signed_timestamps: int = 0,
 ) -> VerificationResult:
-    """labkit's step-by-step verdict (`VerificationResult`) on a legacy signature; never raises on bad input."""
+    """labkit's step-by-step verdict (`VerificationResult`) on a legacy signature; never raises on bad input.
+
+    `policy`, `clock` and `signed_timestamps` are passed on to `explain_bundle`.
+    """
     return explain_bundle(legacy_to_bundle(sig, key), sig.payload, trusted_root=sandbox_trusted_root(log),
-                          key=key, **kwargs)
+                          key=key, policy=policy, clock=clock, signed_timestamps=signed_timestamps)
 
 
 def verify_legacy(
-    sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog, **kwargs: Any
+    sig: LegacySignature, *, key: VerifyingKey | None, log: SandboxLog | LabkitLog,
+    policy: IdentityPolicy | None = None, clock: Clock | None = None, signed_timestamps: int = 0,
 ) -> None:
     """labkit's verifier on a legacy signature: raises `VerificationError` naming the failed step."""
-    explain_legacy(sig, key=key, log=log, **kwargs).raise_for_failure()
+    explain_legacy(sig, key=key, log=log, policy=policy, clock=clock,
+                   signed_timestamps=signed_timestamps).raise_for_failure()
 
 
 def blob_bundle(blob: bytes, signature: bytes, key: VerifyingKey, entry: LogEntry) -> Bundle:

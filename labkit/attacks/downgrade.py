@@ -30,7 +30,7 @@ from labkit.oci.signatures import sign_image as oci_sign_image
 from labkit.payloads import simple_signing_payload
 from labkit.verify.image import verify_image
 
-__all__ = ["downgrade"]
+__all__ = []
 
 
 @define(

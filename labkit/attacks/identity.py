@@ -20,7 +20,6 @@ import datetime as _dt
 import hashlib
 import tempfile
 from dataclasses import replace
-from typing import Any
 
 from cryptography import x509
 
@@ -38,17 +37,17 @@ from labkit.keyless.sign import sign_keyless
 from labkit.keys import VerifyingKey, generate
 from labkit.lab import Lab
 from labkit.tlog.entries import hashedrekord_body
-from labkit.verify.policy import Identity, certificate_identity
+from labkit.verify.policy import Identity, IdentityPolicy, certificate_identity
 from labkit.verify.verifier import explain_bundle
 
-__all__ = ["expired_cert", "identity_issuer", "identity_regexp"]
+__all__ = []
 
 
-def _instance(tmp: str, lab: Lab) -> Any:
+def _instance(tmp: str, lab: Lab) -> Instance:
     return Instance.create(tmp, seed=lab.seed)
 
 
-def _labkit(out: Outcome, bundle: Any, artifact: bytes, instance: Any, policy: Any) -> None:
+def _labkit(out: Outcome, bundle: Bundle, artifact: bytes, instance: Instance, policy: IdentityPolicy) -> None:
     def check() -> None:
         result = explain_bundle(bundle, artifact, trusted_root=instance.trusted_root_json(), policy=policy)
         out.evidence["labkit_checklist"] = result.checklist()
@@ -176,7 +175,7 @@ def expired_cert(scenario: Scenario, lab: Lab) -> Outcome:
         }
 
         def vulnerable() -> None:
-            VerifyingKey.from_key(cert.public_key()).verify(sig, artifact)
+            VerifyingKey.from_key(cert.public_key()).verify(sig, artifact)  # type: ignore[arg-type]
             vulnerable_unverified_signing_time(cert, claimed)
 
         out.judge_call("unverified-signing-time", vulnerable)

@@ -28,7 +28,7 @@ from labkit.tlog.entries import hashedrekord_body
 from labkit.verify.tlog import verify_inclusion_proof
 from labkit.verify.verifier import explain_bundle
 
-__all__ = ["log_rewrite", "split_view"]
+__all__ = []
 
 
 def _fill(log: SandboxLog, lab: Lab, n: int, tag: str) -> None:

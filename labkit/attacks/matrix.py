@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-__all__ = ["attack_matrix", "matrix_frame", "matrix_html", "run_all", "summary_frame", "table_html"]
+__all__ = ["matrix_frame", "matrix_html", "run_all", "summary_frame", "table_html"]
 
 
 def run_all(ids: Sequence[str] | None = None, *, registry: RegistryTarget | None = None) -> list[Outcome]:

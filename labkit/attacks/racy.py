@@ -20,19 +20,21 @@ from labkit.attacks.vulnerable import LegacySignature
 from labkit.errors import LabkitError, VerificationError
 from labkit.keys import generate
 from labkit.lab import Lab
-from labkit.oci.signatures import append_signature_racy
+from labkit.oci.descriptor import Descriptor
+from labkit.oci.digest import Digest
+from labkit.oci.signatures import Store, append_signature_racy
 from labkit.payloads import simple_signing_payload
 
-__all__ = ["racy_storage"]
+__all__ = []
 
 class _ReadTogether:
     """A store proxy: every ``.sig`` read waits until all signers have read (the race, made deterministic)."""
 
-    def __init__(self, store: Any, barrier: threading.Barrier) -> None:
+    def __init__(self, store: Store, barrier: threading.Barrier) -> None:
         self._store = store
         self._barrier = barrier
 
-    def get_manifest(self, ref: Any) -> Any:
+    def get_manifest(self, ref: str | Digest | None) -> tuple[bytes, Descriptor]:
         try:
             return self._store.get_manifest(ref)
         finally:

@@ -29,12 +29,12 @@ from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.oci.digest import Digest
 
-__all__ = ["P256_ORDER", "bundle_copy", "malleate", "unrelated_entry"]
+__all__ = []
 
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
-def malleate(der_signature: bytes, order: int = P256_ORDER) -> bytes:
+def malleate(der_signature: bytes, order: int = _P256_ORDER) -> bytes:
     """The other valid ECDSA signature for the same key and message: ``(r, n - s)``."""
     r, s = decode_dss_signature(der_signature)
     return encode_dss_signature(r, order - s)
@@ -117,7 +117,7 @@ def bundle_copy(scenario: Scenario, lab: Lab) -> Outcome:
     return out
 
 
-def _judge_rest(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: object, digest: str) -> None:
+def _judge_rest(out: Outcome, sig: LegacySignature, log: SandboxLog | LabkitLog, key: SigningKey, digest: str) -> None:
     assert isinstance(key, SigningKey)
     out.judge_call("cosign-patched-legacy", lambda: patched_cosign_legacy_bundle(
         sig, key=key.public_key(), log_keys=[log.public_key], expected_digest=digest))

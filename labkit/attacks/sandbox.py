@@ -46,20 +46,11 @@ from labkit.tlog.entries import EntryProof, LogEntry, hashedrekord_body, sign_se
 from labkit.tlog.store import TransparencyLog
 from labkit.tlog.witness import Witness
 
-__all__ = [
-    "SIG_LAYER_MEDIA_TYPE",
-    "REGISTRY_HOST",
-    "LabkitLog",
-    "SandboxLog",
-    "labkit_log",
-    "SandboxRegistry",
-    "TagMove",
-    "sign_image",
-]
+__all__ = ["LabkitLog", "SandboxRegistry", "sign_image"]
 
-SIG_LAYER_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
+_SIG_LAYER_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 #: The registry name images are signed under in the sandbox (never contacted).
-REGISTRY_HOST = "registry.sandbox.invalid"
+_REGISTRY_HOST = "registry.sandbox.invalid"
 
 
 class SandboxLog:
@@ -215,7 +206,7 @@ class SandboxRegistry:
         if registry is not None:
             self.client = RegistryClient(registry)
         # Images are signed under a fixed logical registry name, so signed bytes never depend on a port.
-        self.host = REGISTRY_HOST
+        self.host = _REGISTRY_HOST
         self.moves: list[TagMove] = []
 
     @property
@@ -314,7 +305,7 @@ class SandboxRegistry:
         store = self.repo(repo)
         layers = []
         for s in sigs:
-            store.put_blob(s.payload, SIG_LAYER_MEDIA_TYPE)
+            store.put_blob(s.payload, _SIG_LAYER_MEDIA_TYPE)
             layers.append(self.layer(s))
         manifest, config = signature_manifest(layers)
         store.put_blob(config, MT_CONFIG)

@@ -28,17 +28,7 @@ from labkit.attacks.vulnerable import mode_info
 from labkit.errors import AttackError, LabkitError
 from labkit.lab import Lab
 
-__all__ = [
-    "LABKIT_MODE",
-    "ArtifactTouched",
-    "AttackStep",
-    "ModeVerdict",
-    "Outcome",
-    "Scenario",
-    "Verdict",
-    "RegistryTarget",
-    "define",
-]
+__all__ = ["Outcome", "RegistryTarget", "define"]
 
 #: The mode id of labkit's current verifier in every outcome.
 LABKIT_MODE = "labkit"

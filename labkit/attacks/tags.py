@@ -33,7 +33,7 @@ from labkit.oci.digest import Digest
 from labkit.oci.signatures import sign_image
 from labkit.verify.image import verify_image
 
-__all__ = ["cross_repo_replay", "open_registry", "rollback", "sign", "tag_swap"]
+__all__ = ["sign"]
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ from labkit.tuf.client import refresh
 from labkit.tuf.repository import TufRepository
 from labkit.tuf.simulator import TamperingRepository, attacker_signer
 
-__all__ = ["NAIVE_MODE", "TUF_SCENARIOS", "naive_refresh", "run_tuf_scenario"]
+__all__ = ["TUF_SCENARIOS", "run_tuf_scenario"]
 
 NAIVE_MODE = "naive-tuf-client"
 HONEST = b'{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1", "note": "honest"}\n'
@@ -41,7 +41,7 @@ _CONFIG = b'{"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json"
 _REFS = ("TUF specification v1.0 §1.5.2", "TUF specification v1.0 §5")
 
 
-def naive_refresh(lookup: Callable[[str], bytes | None], bootstrap_root: bytes) -> bytes:
+def _naive_refresh(lookup: Callable[[str], bytes | None], bootstrap_root: bytes) -> bytes:
     """The naive client: returns ``trusted_root.json`` when every file is signed by some key of the bootstrap root."""
     root = Metadata[Root].from_bytes(bootstrap_root).signed
 
@@ -111,7 +111,7 @@ def _setup(lab: Lab, *, age: _dt.timedelta = _dt.timedelta(0)) -> Iterator[_Setu
 
 def _judge(out: Outcome, setup: _Setup, bootstrap: bytes) -> Outcome:
     def naive() -> None:
-        out.evidence["naive_trusted_root"] = naive_refresh(setup.sim.lookup, bootstrap).decode()
+        out.evidence["naive_trusted_root"] = _naive_refresh(setup.sim.lookup, bootstrap).decode()
 
     out.judge_call(NAIVE_MODE, naive)
     out.judge_call(LABKIT_MODE, lambda: setup.labkit(out, bootstrap))
@@ -215,7 +215,7 @@ def _wrong_rotation(scenario: Scenario, lab: Lab) -> Outcome:
         out.evidence["forged_root"] = jsonio.loads(root_bytes, what="forged root", error=AttackError)
 
         def naive() -> None:  # the naive client "rotates" to any root that verifies with its own keys
-            out.evidence["naive_trusted_root"] = naive_refresh(s.sim.lookup, root_bytes).decode()
+            out.evidence["naive_trusted_root"] = _naive_refresh(s.sim.lookup, root_bytes).decode()
 
         out.judge_call(NAIVE_MODE, naive)
         out.judge_call(LABKIT_MODE, lambda: s.labkit(out, bootstrap))

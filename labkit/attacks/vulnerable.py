@@ -25,6 +25,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from labkit.bundle import TransparencyLogEntry
 from labkit.errors import AttackError, LabkitError, VerificationError
 from labkit.keys import VerifyingKey
 from labkit.payloads import parse_simple_signing, verify_envelope
@@ -32,29 +33,10 @@ from labkit.tlog import merkle
 from labkit.tlog.checkpoint import SignedNote, verify_note
 from labkit.tlog.entries import parse_body, verify_set
 from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
-from labkit.verify.verifier import explain_bundle
+from labkit.verify.trustroot import TransparencyLogInstance
+from labkit.verify.verifier import BundleInput, KeyInput, RootInput, explain_bundle
 
-__all__ = [
-    "LegacySignature",
-    "MODES",
-    "Mode",
-    "mode_info",
-    "patched_cosign_legacy_bundle",
-    "vulnerable_cosign_legacy_bundle_trusted_root",
-    "vulnerable_cosign_bundle_no_signature_compare",
-    "vulnerable_cosign_verify_blob_pre_1_12",
-    "vulnerable_cosign_digest_only_claims",
-    "vulnerable_cosign_v3_referrers_fallback",
-    "vulnerable_cosign_verify_attestation_pre_1_10_1",
-    "vulnerable_identity_regexp_search",
-    "vulnerable_verify_then_pull_by_tag",
-    "vulnerable_log_client_no_witness",
-    "vulnerable_identity_san_only",
-    "vulnerable_unverified_signing_time",
-    "vulnerable_rekor2_no_cosignatures",
-    "vulnerable_stateless_witness",
-    "vulnerable_quorum_by_signature_lines",
-]
+__all__ = ["LegacySignature", "MODES", "patched_cosign_legacy_bundle", "vulnerable_cosign_legacy_bundle_trusted_root"]
 
 
 @dataclass(frozen=True)
@@ -360,7 +342,7 @@ def vulnerable_verify_then_pull_by_tag(
     return str(digest), bytes(content)
 
 
-def vulnerable_cosign_v3_referrers_fallback(bundles: Sequence[Any], legacy: Any) -> None:
+def vulnerable_cosign_v3_referrers_fallback(bundles: Sequence[Any], legacy: Callable[[], object]) -> None:
     """cosign v3 ``verify``: if the referrers list is empty, set NewBundleFormat=false and verify `.sig` instead."""
     if not bundles:
         legacy()
@@ -395,7 +377,7 @@ def vulnerable_cosign_verify_attestation_pre_1_10_1(
 # ---------------------------------------------------------------------------
 
 
-def vulnerable_log_client_no_witness(entry: Any, log: Any) -> None:
+def vulnerable_log_client_no_witness(entry: TransparencyLogEntry, log: TransparencyLogInstance) -> None:
     """Trust any checkpoint the log signed: SET, inclusion proof to the served root, checkpoint signature.
 
     `entry` is a bundle `TransparencyLogEntry`, `log` a trusted-root
@@ -447,7 +429,8 @@ def vulnerable_unverified_signing_time(cert: x509.Certificate, claimed_time: int
 # ---------------------------------------------------------------------------
 
 
-def vulnerable_rekor2_no_cosignatures(bundle: Any, artifact: bytes, trusted_root: Any, key: Any) -> None:
+def vulnerable_rekor2_no_cosignatures(bundle: BundleInput, artifact: bytes, trusted_root: RootInput,
+                                      key: KeyInput) -> None:
     """Verify a Rekor v2 bundle as Sigstore clients do today: every bundle check, no witness cosignature.
 
     The checkpoint only has to carry the log's own signature, so a log that

@@ -36,7 +36,7 @@ from labkit.attacks.vulnerable import (
 from labkit.bundle import Bundle
 from labkit.errors import VerificationError
 from labkit.keyless.trustroot import trusted_root_json
-from labkit.keys import generate
+from labkit.keys import VerifyingKey, generate
 from labkit.lab import Lab
 from labkit.sign import sign_blob
 from labkit.tlog.checkpoint import NoteSignature, SignedNote
@@ -50,7 +50,7 @@ from labkit.witness.cosignature import Cosigner, log_vkey
 from labkit.witness.policy import Policy, parse_policy
 from labkit.witness.service import Witness, add_checkpoint_body
 
-__all__ = ["forged_cosignature", "witness_rewind", "witness_split_view"]
+__all__ = []
 
 ORIGIN = "rekor2.lab.test"
 _REFS = ("C2SP tlog-witness", "C2SP tlog-cosignature", "C2SP tlog-policy")
@@ -107,7 +107,7 @@ def _entries(lab: Lab, tag: str, n: int) -> list[bytes]:
     return [hashlib.sha256(f"{lab.seed}/{tag}/{i}".encode()).hexdigest().encode() for i in range(n)]
 
 
-def _v2_bundle(lab: Lab, log: TileLog, blob: bytes) -> tuple[Bundle, bytes, object]:
+def _v2_bundle(lab: Lab, log: TileLog, blob: bytes) -> tuple[Bundle, bytes, VerifyingKey]:
     """Sign `blob` into `log` through the Rekor v2 write path, with a TSA timestamp; (bundle, trusted root, key)."""
     signer = generate("ecdsa-p256", lab=lab, label="attacks/witness/stolen-key")
     with Rekor2Service(log) as svc:
@@ -135,15 +135,15 @@ def _set_checkpoint(bundle: Bundle, note: str) -> None:
     proof.checkpoint = note
 
 
-def _labkit_quorum(out: Outcome, bundle: Bundle, blob: bytes, root: bytes, key: object, policy: Policy) -> None:
-    result = explain_bundle(bundle, blob, root, key=key)  # type: ignore[arg-type]
+def _labkit_quorum(out: Outcome, bundle: Bundle, blob: bytes, root: bytes, key: VerifyingKey, policy: Policy) -> None:
+    result = explain_bundle(bundle, blob, root, key=key)
     out.evidence["bundle_checklist"] = result.checklist()
     require_witness_quorum(result, bundle, policy)
     out.evidence["quorum_checklist"] = result.checklist()
     result.raise_for_failure()
 
 
-def _split(net: _Network, out: Outcome, tag: str) -> tuple[Bundle, bytes, bytes, object]:
+def _split(net: _Network, out: Outcome, tag: str) -> tuple[Bundle, bytes, bytes, VerifyingKey]:
     """Public log of 6 cosigned by all; a fork at 4 of the same size 6 holding the attacker's entry; its bundle."""
     net.log.append(_entries(net.lab, "public", 4))
     net.cosign_all(0)

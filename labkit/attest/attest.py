@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
+from labkit._internal.jsonio import JSONValue
 from labkit.attest.predicates import PredicateType, make_predicate, resolve_predicate_type
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, VerificationMaterial, public_key_hint
 from labkit.checks import CheckResult, Recorder, Step, StepStatus, StepTable, Stop
@@ -58,22 +59,7 @@ if TYPE_CHECKING:
     from labkit.verify.trustroot import TrustedRoot
 
 __all__ = [
-    "DSSE_LAYER_MEDIA_TYPE",
-    "AttestationResult",
-    "ImageAttestation",
-    "Signer",
-    "attest_blob",
-    "attest_image",
-    "sign_image_bundle",
-    "envelope_view",
-    "explain_blob_attestation",
-    "explain_image_attestation",
-    "image_attestations",
-    "key_signer",
-    "keyless_signer",
-    "make_statement",
-    "verify_blob_attestation",
-    "verify_image_attestation",
+    "Signer", "attest_image", "sign_image_bundle", "image_attestations", "keyless_signer", "verify_image_attestation",
 ]
 
 #: Media type of an attestation layer in ``sha256-<hex>.att`` (cosign ``pkg/types``).
@@ -122,7 +108,7 @@ def keyless_signer(instance: Instance, *, identity: str | None = None, identity_
 
 
 def make_statement(subject_name: str, sha256_hex: str, predicate_type: str | PredicateType,
-                   predicate: Any) -> Statement:
+                   predicate: JSONValue) -> Statement:
     """An in-toto Statement v1 about one subject; the predicate is checked against its type first."""
     ptype = predicate_type if isinstance(predicate_type, PredicateType) else resolve_predicate_type(predicate_type)
     if not isinstance(predicate, dict):

@@ -37,28 +37,12 @@ from typing import Any
 import jsonschema
 
 from labkit._internal import jsonio
-from labkit.checks import CheckResult, Step
+from labkit._internal.jsonio import JSONValue
+from labkit.checks import CheckResult, Recorder, Step, StepTable
 from labkit.errors import AttestationError, LabkitError
 from labkit.lab import Clock, SystemClock
 
-__all__ = [
-    "CUSTOM_URI",
-    "CYCLONEDX_URI",
-    "ENTRY_POINT_GROUP",
-    "PredicateCheck",
-    "PredicateError",
-    "PredicateType",
-    "SLSA_PROVENANCE_V1_URI",
-    "SPDX_URI",
-    "VULN_URI",
-    "get_predicate_type",
-    "load_entry_points",
-    "make_predicate",
-    "predicate_types",
-    "register_predicate_type",
-    "resolve_predicate_type",
-    "unregister_predicate_type",
-]
+__all__ = ["predicate_types", "register_predicate_type", "resolve_predicate_type"]
 
 #: Entry-point group a separate package uses to add predicate types.
 ENTRY_POINT_GROUP = "labkit.predicate_types"
@@ -81,6 +65,16 @@ class PredicateError(AttestationError):
         super().__init__(message, details=details)
         self.step = step
         self.reason = reason or step
+
+
+#: The checks `PredicateType.check_steps` makes, in order: id -> (title, spec); ``{name}`` is the type's name,
+#: ``{uri}`` its URI.
+PREDICATE_STEPS: StepTable = {
+    "schema": ("predicate matches the {name} schema", "predicate type {uri}"),
+    "parse": ("predicate parses as {name}", "predicate type {uri}"),
+    "shape": ("predicate is a JSON object", "predicate type {uri}"),
+    "policy": ("{name} policy accepts the predicate", "predicate type {uri}"),
+}
 
 
 @dataclass
@@ -148,30 +142,27 @@ class PredicateType:
         """Every name this type answers to (URI, name, aliases)."""
         return (self.uri, self.name, *self.aliases)
 
-    def check_steps(self, predicate: Any) -> PredicateCheck:
+    def check_steps(self, predicate: JSONValue) -> PredicateCheck:
         """Check `predicate` step by step (schema, parse, policy); never raises."""
-        result = PredicateCheck(self.uri, name=self.name)
-        spec = f"predicate type {self.uri}"
+        table = {step_id: (title, spec.format(uri=self.uri)) for step_id, (title, spec) in PREDICATE_STEPS.items()}
+        run = Recorder(PredicateCheck(self.uri, name=self.name), table, title_args={"name": self.name})
+        result = run.result
         value: Any = predicate
         if self._validator is not None:
             errors = sorted(self._validator.iter_errors(predicate), key=lambda e: list(e.absolute_path))
-            title = f"predicate matches the {self.name} schema"
-            if not result.add(
-                "schema", title, spec, not errors, detail=_schema_error_text(errors[0]) if errors else ""
-            ):
+            if not run.record("schema", not errors, _schema_error_text(errors[0]) if errors else ""):
                 return result
         if self.parse is not None:
             try:
                 value = self.parse(predicate)
             except Exception as exc:  # a researcher's parse function may raise anything
                 text = exc.message if isinstance(exc, LabkitError) else f"{type(exc).__name__}: {exc}"
-                result.add("parse", f"predicate parses as {self.name}", spec, False, detail=text)
+                run.record("parse", False, text)
                 return result
-            result.add("parse", f"predicate parses as {self.name}", spec, True)
+            run.passed("parse")
         if self._validator is None and self.parse is None:
             ok = isinstance(predicate, dict)
-            if not result.add("shape", "predicate is a JSON object", spec, ok,
-                              detail="" if ok else f"got {type(predicate).__name__}"):
+            if not run.record("shape", ok, "" if ok else f"got {type(predicate).__name__}"):
                 return result
         if self.policy is not None:
             try:
@@ -179,16 +170,14 @@ class PredicateType:
             except Exception as exc:
                 text = exc.message if isinstance(exc, LabkitError) else f"{type(exc).__name__}: {exc}"
                 verdict = text or "policy raised"
-            title = f"{self.name} policy accepts the predicate"
             if verdict is None or verdict is True:
-                result.add("policy", title, spec, True)
+                run.passed("policy")
             else:
-                result.add("policy", title, spec, False,
-                           detail=verdict if isinstance(verdict, str) else "policy returned False")
+                run.record("policy", False, verdict if isinstance(verdict, str) else "policy returned False")
         result.value = value
         return result
 
-    def check(self, predicate: Any) -> Any:
+    def check(self, predicate: JSONValue) -> Any:
         """Return the parsed predicate, or raise `PredicateError` (an `AttestationError`) naming the failed step."""
         result = self.check_steps(predicate)
         result.raise_for_failure()

@@ -25,37 +25,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labkit import __version__
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import AttestationError
 from labkit.lab import Clock, FixedClock
-from labkit.oci.builder import build_from_dict
+from labkit.oci.builder import BlobSink, build_from_dict
 from labkit.oci.descriptor import parse_manifest
 
 if TYPE_CHECKING:
     from labkit.oci.builder import BuiltImage
     from labkit.oci.signatures import Store
 
-__all__ = [
-    "BUILDER_ID",
-    "BUILD_TYPE",
-    "DEMO_IMAGE_NAME",
-    "ImageContents",
-    "build_demo_image",
-    "cyclonedx_sbom",
-    "demo_image_spec",
-    "read_image",
-    "slsa_provenance",
-    "spdx_sbom",
-]
+__all__ = ["DEMO_IMAGE_NAME", "build_demo_image", "cyclonedx_sbom", "read_image", "slsa_provenance", "spdx_sbom"]
 
 #: The repository name the demo image is attested under.
 DEMO_IMAGE_NAME = "registry.lab/labkit/demo"
 #: SLSA buildType of labkit's image builder (a URI naming how to read externalParameters).
-BUILD_TYPE = "https://labkit.dev/oci-image-build/v1"
+_BUILD_TYPE = "https://labkit.dev/oci-image-build/v1"
 #: The builder identity recorded in provenance.
 BUILDER_ID = "https://labkit.dev/builder/lab"
 
 
-def demo_image_spec() -> dict[str, Any]:
+def _demo_image_spec() -> dict[str, Any]:
     """The demo image as a `labkit.oci.builder.build_from_dict` spec."""
     return {
         "tag": "v1",
@@ -71,9 +61,9 @@ def demo_image_spec() -> dict[str, Any]:
     }
 
 
-def build_demo_image(store: Any) -> BuiltImage:
+def build_demo_image(store: BlobSink) -> BuiltImage:
     """Build the demo image into `store` (an OCI layout or registry repository)."""
-    return build_from_dict(store, demo_image_spec())
+    return build_from_dict(store, _demo_image_spec())
 
 
 @dataclass(frozen=True)
@@ -205,13 +195,13 @@ def spdx_sbom(contents: ImageContents, *, name: str = DEMO_IMAGE_NAME, clock: Cl
 def slsa_provenance(contents: ImageContents, spec: Mapping[str, Any] | None = None, *,
                     clock: Clock | None = None, invocation_id: str = "lab-build-1") -> dict[str, Any]:
     """SLSA provenance v1 for building the image from `spec` (default: the demo spec)."""
-    spec = dict(spec if spec is not None else demo_image_spec())
+    spec = dict(spec if spec is not None else _demo_image_spec())
     started = _timestamp(clock)
     finished = _timestamp(clock)
     deps = [{"name": path, "digest": {"sha256": sha}} for path, sha in contents.files.items()]
     return {
         "buildDefinition": {
-            "buildType": BUILD_TYPE,
+            "buildType": _BUILD_TYPE,
             "externalParameters": {"spec": spec},
             "internalParameters": {"reproducible": True, "tarFormat": "pax", "gzipMtime": 0},
             "resolvedDependencies": deps,
@@ -225,5 +215,5 @@ def slsa_provenance(contents: ImageContents, spec: Mapping[str, Any] | None = No
     }
 
 
-def _b64_json(value: Any) -> str:
+def _b64_json(value: JSONValue) -> str:
     return base64.b64encode(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).decode()

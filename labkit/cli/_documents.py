@@ -8,11 +8,16 @@ expand a small file into a huge structure) is refused before it is built.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from labkit._internal import jsonio
 from labkit._internal.fsutil import open_for_reading
 from labkit.errors import InputError
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["read_json_or_yaml"]
 
@@ -32,16 +37,17 @@ def read_json_or_yaml(path: str | Path, what: str) -> jsonio.JSONValue:
             pass  # YAML flow style ({a: 1}) is not JSON; read it as YAML below
     try:
         _check_yaml_events(yaml.parse(data, Loader=yaml.SafeLoader), f"{what} {path}")
-        return yaml.safe_load(data)
+        value: jsonio.JSONValue = yaml.safe_load(data)
+        return value
     except yaml.YAMLError as exc:
         raise InputError(f"{what} {path} is not JSON or YAML: {exc}") from None
 
 
-def _check_yaml_events(events: object, what: str) -> None:
+def _check_yaml_events(events: Iterable[yaml.Event], what: str) -> None:
     import yaml
 
     depth = 0
-    for event in events:  # type: ignore[attr-defined]
+    for event in events:
         if isinstance(event, yaml.AliasEvent):
             raise InputError(f"{what} uses a YAML alias; write the value out instead")
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):

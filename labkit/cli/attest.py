@@ -20,7 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labkit.attest.attest import Signer
+    from labkit.checks import CheckResult
+    from labkit.cli._signing import SigningServices
+    from labkit.keyless.instance import Instance
 
 __all__ = ["register"]
 
@@ -88,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.set_defaults(handler=_types)
 
 
-def _instance(args: argparse.Namespace) -> Any:
+def _instance(args: argparse.Namespace) -> Instance:
     from labkit.cli.tuf import refuse_tuf_signing
     from labkit.keyless.instance import Instance
 
@@ -96,7 +102,7 @@ def _instance(args: argparse.Namespace) -> Any:
     return Instance.open(args.instance)
 
 
-def _signer(args: argparse.Namespace, inst: Any) -> Any:
+def _signer(args: argparse.Namespace, inst: Instance) -> Signer:
     from labkit.attest import key_signer, keyless_signer
     from labkit.cli._options import signer_choice
 
@@ -108,7 +114,7 @@ def _signer(args: argparse.Namespace, inst: Any) -> Any:
     return keyless_signer(inst, identity=choice.identity, identity_token=choice.identity_token)
 
 
-def _services(args: argparse.Namespace, inst: Any) -> Any:
+def _services(args: argparse.Namespace, inst: Instance) -> SigningServices:
     """The TSAs (and trusted root) of ``--signing-config``/``--trusted-root``; keyless: the instance's own."""
     from labkit.cli._signing import signing_services
 
@@ -132,7 +138,7 @@ def _verification(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return root, key, identity
 
 
-def _print_result(result: Any, steps: bool, verbose: bool = False) -> None:
+def _print_result(result: CheckResult, steps: bool, verbose: bool = False) -> None:
     if steps or verbose or not result.verified:
         print(result.checklist(verbose=verbose), file=sys.stderr)
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from labkit.errors import InputError
 
@@ -46,14 +47,14 @@ class GoBoolAction(argparse.Action):
     ``--flag``; when the value is not a boolean it is kept as the file instead.
     """
 
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
-        kwargs.setdefault("nargs", "?")
-        kwargs.setdefault("metavar", "BOOL")
-        super().__init__(option_strings, dest, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, option_strings: list[str], dest: str, *, nargs: str = "?", metavar: str = "BOOL",
+                 default: bool | None = None, required: bool = False, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=nargs, metavar=metavar, default=default, required=required,
+                         help=help)
 
     def __call__(
         self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-        values: object, option_string: str | None = None,
+        values: str | Sequence[Any] | None, option_string: str | None = None,
     ) -> None:
         if values is None:
             setattr(namespace, self.dest, True)

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from labkit.bundle import Bundle
 
 __all__ = ["register"]
 
@@ -96,7 +100,7 @@ def _proofs(args: argparse.Namespace) -> tuple[object, object]:
     return None, None
 
 
-def _write(args: argparse.Namespace, bundle: object) -> None:
+def _write(args: argparse.Namespace, bundle: Bundle) -> None:
     from labkit.bundle import Bundle
     from labkit.cli._output import write_output
 

@@ -20,9 +20,12 @@ import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.errors import InputError
+
+if TYPE_CHECKING:
+    from labkit.lab import Lab
 
 __all__ = ["register", "run_demo"]
 
@@ -158,7 +161,7 @@ def run_demo(workdir: Path, *, real: bool = False, out: Callable[[str], None] = 
 
 
 def _keyless_stages(
-    workdir: Path, artifact: Path, lab: Any, stage: Callable[[int, str], None], out: Callable[[str], None]
+    workdir: Path, artifact: Path, lab: Lab | None, stage: Callable[[int, str], None], out: Callable[[str], None]
 ) -> bool:
     """Stages 5-7: keyless blob signing, an image, an attack."""
     from labkit.attacks import run_scenario

@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.set_defaults(handler=_serve)
 
 
-def _warn_if_lab(inst: object, out: TextIO) -> None:
+def _warn_if_lab(inst: Instance, out: TextIO) -> None:
     """Say LAB when the instance's keys come from a public seed."""
     lab = getattr(inst, "lab", None)
     if lab is not None:

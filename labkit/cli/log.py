@@ -15,10 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.cli._types import PORT, bounded_int
 from labkit.errors import LogError
+
+if TYPE_CHECKING:
+    from labkit._internal.jsonio import JSONValue
+    from labkit.tlog.client import RekorClient
+    from labkit.tlog.store import TransparencyLog
 
 __all__ = ["register"]
 
@@ -52,11 +57,12 @@ def _open_local(args: argparse.Namespace, *, create: bool = False) -> Any:
     return TransparencyLog.open(args.dir, lab=lab, name=args.name, create=create)
 
 
-def _lab_origin(src: Any, url: str | None) -> str | None:
+def _lab_origin(src: TransparencyLog | RekorClient) -> str | None:
     """Where the log's key comes from when it is public lab material (a seed), else None."""
     from labkit.keys import lab_key_origin
+    from labkit.tlog.store import TransparencyLog
 
-    return lab_key_origin(src.public_key()) if url else src.lab_origin
+    return src.lab_origin if isinstance(src, TransparencyLog) else lab_key_origin(src.public_key())
 
 
 def _lab_line(origin: str) -> str:
@@ -71,7 +77,7 @@ def _source(args: argparse.Namespace) -> Any:
     return _open_local(args)
 
 
-def _print_json(value: Any) -> None:
+def _print_json(value: JSONValue) -> None:
     print(json.dumps(value, indent=2, sort_keys=True))
 
 
@@ -108,7 +114,7 @@ def _info(args: argparse.Namespace) -> int:
         return info_v2(args)
     src = _source(args)
     info = src.log_info() if args.url else src.info()
-    origin = _lab_origin(src, args.url)
+    origin = _lab_origin(src)
     if origin is not None:
         print(_lab_line(origin))
     print(f"tree size: {info['treeSize']}")
@@ -215,7 +221,7 @@ def _trusted_root(args: argparse.Namespace) -> int:
     finally:
         if not args.url:
             src.close()
-    origin = _lab_origin(src, args.url)
+    origin = _lab_origin(src)
     if origin is not None:
         print(f"WARNING: {_lab_line(origin)}", file=sys.stderr)
     if args.valid_from:

@@ -33,10 +33,21 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.cli.blob import GoBoolAction
 from labkit.errors import InputError
+
+if TYPE_CHECKING:
+    from labkit.keyless.instance import Instance
+    from labkit.keys import VerifyingKey
+    from labkit.oci.descriptor import Descriptor
+    from labkit.oci.digest import Digest
+    from labkit.oci.reference import Reference
+    from labkit.oci.signatures import Store
+    from labkit.verify.legacy import ProofSource
+    from labkit.verify.policy import IdentityPolicy
+    from labkit.verify.trustroot import TrustedRoot
 
 __all__ = ["register"]
 
@@ -259,8 +270,8 @@ def _sign_keyless(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sign_keyless_bundle(args: argparse.Namespace, instance: Any, store: Any, ref: Any, desc: Any,
-                         identity: str) -> int:
+def _sign_keyless_bundle(args: argparse.Namespace, instance: Instance, store: Store, ref: Reference,
+                         desc: Descriptor, identity: str) -> int:
     """Keyless ``--new-bundle-format``: cosign v3's bundle referrer (DSSE sign/v1 statement), logged in the
     instance's log (Rekor v1 or v2) and timestamped by the TSAs the signing config selects."""
     from labkit.attest.attest import COSIGN_SIGN_PREDICATE, attest_image, keyless_signer
@@ -313,7 +324,7 @@ def _verify(args: argparse.Namespace) -> int:
     return _report(args, store, ref, desc.digest, key=key, trusted_root=root)
 
 
-def _verify_keyless(args: argparse.Namespace, policy: Any) -> int:
+def _verify_keyless(args: argparse.Namespace, policy: IdentityPolicy | None) -> int:
     from labkit._internal.fsutil import read_bytes
     from labkit.cli.tuf import instance_root_json, is_tuf_url
     from labkit.keyless.instance import Instance
@@ -333,8 +344,9 @@ def _verify_keyless(args: argparse.Namespace, policy: Any) -> int:
         return _report(args, store, ref, desc.digest, trusted_root=root, identity=policy, tlog=instance.tlog)
 
 
-def _report(args: argparse.Namespace, store: Any, ref: Any, digest: Any, *, key: Any = None,
-            trusted_root: Any = None, identity: Any = None, tlog: Any = None) -> int:
+def _report(args: argparse.Namespace, store: Store, ref: Reference, digest: Digest, *,
+            key: VerifyingKey | None = None, trusted_root: TrustedRoot | None = None,
+            identity: IdentityPolicy | None = None, tlog: ProofSource | None = None) -> int:
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import list_bundles, list_signatures
     from labkit.verify.image import explain_image_signatures, verify_image

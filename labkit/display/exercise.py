@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from labkit.errors import LabkitError
 
-__all__ = ["NotAnswered", "check", "is_blank"]
+__all__ = ["NotAnswered", "check"]
 
 _MAX_DEPTH = 8
 
@@ -29,7 +29,7 @@ class NotAnswered(LabkitError):
         return [f"Not answered yet: {self.message}", f"Hint: {self.hint}"]
 
 
-def is_blank(value: object, _depth: int = 0) -> bool:
+def is_blank(value: object, _depth: int = 0) -> bool:  # Any: a learner's answer, any Python value
     """True for `...`, or a list, tuple, set or mapping that still holds one."""
     if value is Ellipsis:
         return True
@@ -42,7 +42,7 @@ def is_blank(value: object, _depth: int = 0) -> bool:
     return False
 
 
-def check(hint: str, /, **answers: object) -> None:
+def check(hint: str, /, **answers: object) -> None:  # Any: a learner's answers, any Python values
     """Raise `NotAnswered` with `hint` when any answer is still `...`; return quietly otherwise."""
     blanks = [name for name, value in answers.items() if is_blank(value)]
     if blanks:

@@ -19,17 +19,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from labkit._internal.jsonio import JSONValue
 from labkit.display.theme import BORDER, CODE_BG, FG, HEAD_BG, MONO, MUTED, SANS, SYNTAX, WARN, hash_spans, tint
 from labkit.keys import SigningKey, VerifyingKey
 
-__all__ = [
-    "HTML",
-    "hexdump",
-    "json_view",
-    "key_summary",
-    "pem_view",
-    "table",
-]
+__all__ = ["HTML"]
 
 _BOX = (
     f"font-family:{MONO};font-size:12px;line-height:1.45;color:{FG};background:{CODE_BG};"
@@ -67,14 +61,14 @@ class HTML:
     def __add__(self, other: HTML) -> HTML:
         return HTML(self.html + other.html, "\n".join(t for t in (self.text, other.text) if t))
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: object) -> bool:  # Any: the data model compares with any object
         return isinstance(other, HTML) and other.html == self.html
 
     def __hash__(self) -> int:
         return hash(self.html)
 
 
-def _esc(value: object) -> str:
+def _esc(value: str) -> str:
     return _html.escape(str(value), quote=True)
 
 
@@ -168,7 +162,7 @@ def _highlight_json(text: str) -> str:
     return "".join(out)
 
 
-def _shorten(value: Any, limit: int) -> Any:
+def _shorten(value: JSONValue, limit: int) -> JSONValue:
     if isinstance(value, str) and limit > 0 and len(value) > limit:
         return f"{value[:limit]}… ({len(value)} chars)"
     if isinstance(value, dict):
@@ -178,21 +172,21 @@ def _shorten(value: Any, limit: int) -> Any:
     return value
 
 
-def json_view(value: Any, *, title: str | None = None, indent: int = 2, shorten: int = 0) -> HTML:
+def json_view(value: JSONValue | bytes | bytearray, *, title: str | None = None, indent: int = 2,
+              shorten: int = 0) -> HTML:
     """Pretty, highlighted JSON. `value` may be JSON text/bytes or a Python value.
 
     Keys keep their order. `shorten` > 0 cuts long strings (base64 blobs) to
     that many characters, saying how long they were.
     """
-    if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).decode("utf-8", "replace")
-    if isinstance(value, str):
+    doc: JSONValue = bytes(value).decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else value
+    if isinstance(doc, str):
+        raw = doc
         try:
-            value = json.loads(value)
+            doc = json.loads(raw)
         except ValueError:
-            return HTML(_pre(_esc(value), title), value)
-    value = _shorten(value, shorten)
-    text = json.dumps(value, indent=indent, ensure_ascii=False)
+            return HTML(_pre(_esc(raw), title), raw)
+    text = json.dumps(_shorten(doc, shorten), indent=indent, ensure_ascii=False)
     return HTML(_pre(_highlight_json(text), title), text)
 
 
@@ -233,7 +227,7 @@ def pem_view(pem: bytes | str, *, title: str | None = None, show_body: bool = Tr
     return HTML(_pre("\n\n".join(blocks), title), "\n".join(plain))
 
 
-def key_summary(key: Any, *, title: str | None = None) -> HTML:
+def key_summary(key: SigningKey | VerifyingKey, *, title: str | None = None) -> HTML:
     """A table describing a `SigningKey` or `VerifyingKey`: algorithm, size, key id, lab or real."""
     if isinstance(key, SigningKey):
         pub = key.public_key()
@@ -284,11 +278,11 @@ def table(
     parts = [_title(title), '<table style="border-collapse:collapse;margin:4px 0;max-width:100%">']
     if headers:
         parts.append("<thead><tr>" + "".join(
-            f'<th style="{cell};background:{HEAD_BG}">{_esc(h)}</th>' for h in headers) + "</tr></thead>")
+            f'<th style="{cell};background:{HEAD_BG}">{_esc(str(h))}</th>' for h in headers) + "</tr></thead>")
     parts.append("<tbody>")
     for r in body:
         parts.append("<tr>" + "".join(
-            f'<td style="{mono_style if i in mono else cell}">{hash_spans(_esc(v))}</td>' for i, v in enumerate(r))
+            f'<td style="{mono_style if i in mono else cell}">{hash_spans(_esc(str(v)))}</td>' for i, v in enumerate(r))
             + "</tr>")
     parts.append("</tbody></table>")
     text_lines = [" | ".join(str(h) for h in headers)] if headers else []

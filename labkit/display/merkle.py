@@ -20,10 +20,10 @@ from labkit.errors import LabkitError, LogError
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import SignedNote
 
-__all__ = ["MAX_LEAVES", "checkpoint_view", "inclusion_walk", "tree_svg"]
+__all__ = ["checkpoint_view", "inclusion_walk", "tree_svg"]
 
 #: Trees wider than this are not drawn (the picture would be unreadable).
-MAX_LEAVES = 64
+_MAX_LEAVES = 64
 
 _DX, _DY, _W, _H, _TOP, _MARGIN = 64, 58, 58, 22, 28, 12
 #: (fill, stroke) per kind of node: translucent tints over the page, text in the page's foreground.
@@ -50,7 +50,7 @@ _LEGEND = {
 _FIT = ' style="max-width:100%;height:auto"'
 
 
-def _esc(value: object) -> str:
+def _esc(value: str) -> str:
     return _html.escape(str(value), quote=True)
 
 
@@ -132,8 +132,8 @@ def tree_svg(
     size = len(leaves) if size is None else size
     if size < 1 or size > len(leaves):
         raise LogError(f"tree size {size} is outside 1..{len(leaves)}")
-    if size > MAX_LEAVES:
-        raise LogError(f"a tree of {size} leaves is too wide to draw; draw at most {MAX_LEAVES}")
+    if size > _MAX_LEAVES:
+        raise LogError(f"a tree of {size} leaves is too wide to draw; draw at most {_MAX_LEAVES}")
     if leaf_index is not None and not 0 <= leaf_index < size:
         raise LogError(f"leaf index {leaf_index} is outside 0..{size - 1}")
     tree = merkle.MemoryTree(leaves[:size])

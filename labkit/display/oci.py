@@ -28,7 +28,7 @@ from labkit.oci.layout import OCILayout
 from labkit.oci.registry import RegistryRepository
 from labkit.oci.signatures import ANN_BUNDLE, ANN_CERTIFICATE, ANN_SIGNATURE, signature_tag
 
-__all__ = ["Edge", "ImageGraph", "Node", "image_graph"]
+__all__ = ["image_graph"]
 
 _COL_X = (10, 230, 540)
 _COL_W = (200, 290, 330)

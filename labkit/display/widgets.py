@@ -15,7 +15,7 @@ ipywidgets is imported when a widget is built, never at module import.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from labkit.attacks import run_scenario, scenarios
@@ -26,7 +26,7 @@ from labkit.display.merkle import tree_svg
 from labkit.display.theme import FG, MONO
 from labkit.errors import InputError
 
-__all__ = ["attack_chooser", "attack_view", "flip_bit", "merkle_explorer", "tamper_explorer", "tamper_view"]
+__all__ = ["attack_chooser", "merkle_explorer", "tamper_explorer"]
 
 
 def flip_bit(data: bytes, offset: int, bit: int = 0) -> bytes:
@@ -58,7 +58,7 @@ def tamper_explorer(data: bytes, verify: Callable[[bytes], CheckResult]) -> Any:
     bit = widgets.IntSlider(min=0, max=7, value=0, description="bit")
     out = widgets.HTML()
 
-    def redraw(_change: object = None) -> None:
+    def redraw(_change: Mapping[str, object] | None = None) -> None:
         out.value = tamper_view(data, offset.value, bit.value, verify).html
 
     offset.observe(redraw, "value")
@@ -85,7 +85,7 @@ def attack_chooser(ids: Sequence[str] | None = None) -> Any:
     pick = widgets.Dropdown(options=choices, value=choices[0], description="attack")
     out = widgets.HTML()
 
-    def redraw(_change: object = None) -> None:
+    def redraw(_change: Mapping[str, object] | None = None) -> None:
         out.value = attack_view(str(pick.value)).html
 
     pick.observe(redraw, "value")
@@ -105,7 +105,7 @@ def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: i
     # A wide tree shrinks to the output's width: the sliders and the whole tree stay in view together.
     picture = widgets.HTML()
 
-    def redraw(_change: object = None) -> None:
+    def redraw(_change: Mapping[str, object] | None = None) -> None:
         n = size_slider.value
         picture.value = tree_svg(list(leaves), size=n, leaf_index=min(leaf_slider.value, n - 1), fit=True).html
 

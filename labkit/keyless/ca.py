@@ -23,28 +23,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from labkit.checks import Recorder
 from labkit.errors import KeylessError, VerificationError
-from labkit.keyless.checks import IssuanceCheck
+from labkit.keyless.checks import ISSUANCE_STEPS, IssuanceCheck
 from labkit.keyless.ctlog import SCT_LIST_OID, CTLog, encode_sct_list_extension
 from labkit.keyless.identity import email_problem, uri_problem
 from labkit.keyless.oidc import DEFAULT_AUDIENCE, IdentityToken, decode_unverified, explain_token
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.lab import Clock, Entropy, SystemClock, SystemEntropy
 
-__all__ = [
-    "CERT_LIFETIME",
-    "OID_ISSUER_V1",
-    "OID_ISSUER_V2",
-    "CertificateAuthority",
-    "CertificateRequest",
-    "IssuedCertificate",
-    "certificate_fields",
-    "der_utf8_string",
-    "fulcio_extensions",
-]
+__all__ = ["CertificateRequest", "certificate_fields"]
 
 #: Fulcio issues certificates valid for ten minutes.
-CERT_LIFETIME = _dt.timedelta(minutes=10)
+_CERT_LIFETIME = _dt.timedelta(minutes=10)
 #: OIDC issuer, raw string (deprecated but still written by Fulcio).
 OID_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
 #: OIDC issuer, DER UTF8String.
@@ -218,7 +209,7 @@ class CertificateAuthority:
         entropy: Entropy | None = None,
         ctlog: CTLog | None = None,
         audience: str = DEFAULT_AUDIENCE,
-        lifetime: _dt.timedelta = CERT_LIFETIME,
+        lifetime: _dt.timedelta = _CERT_LIFETIME,
         serial_counter: Callable[[], int] | None = None,
     ) -> None:
         self.root_cert = root_cert
@@ -299,20 +290,16 @@ class CertificateAuthority:
         report.subject = "certificate request"
         if decoded is None or not report.verified:
             return report, decoded, None
+        run = Recorder(report, ISSUANCE_STEPS)
         pop_ok, pop_actual, pop_msg = self._check_possession(decoded, request)
-        report.add("csr.proof_of_possession", "requester holds the private key of the public key",
-                   "Fulcio API: signed subject challenge or PKCS#10 self-signature (RFC 2986 §3)",
-                   pop_ok, detail=pop_msg, expected="valid signature by the requested key", actual=pop_actual)
-        if not pop_ok:
+        if not run.record("csr.proof_of_possession", pop_ok, pop_msg, expected="valid signature by the requested key",
+                          actual=pop_actual):
             return report, decoded, None
         san, san_actual, san_msg = _identity_of(decoded.claims)
-        report.add("identity.certifiable", "the token names an identity the CA certifies",
-                   "Fulcio OIDC identity rules (email_verified email, CI workflow, URI subject)",
-                   san is not None, detail=san_msg, expected="verified email, CI workflow or URI subject",
-                   actual=san_actual)
+        run.record("identity.certifiable", san is not None, san_msg,
+                   expected="verified email, CI workflow or URI subject", actual=san_actual)
         key_ok = isinstance(request.public_key.key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey))
-        report.add("key.algorithm", "the ephemeral key is ECDSA or RSA", "Sigstore X.509 profile",
-                   key_ok, detail="" if key_ok else "the CA only certifies ECDSA and RSA keys",
+        run.record("key.algorithm", key_ok, "" if key_ok else "the CA only certifies ECDSA and RSA keys",
                    expected="ecdsa-p256, ecdsa-p384 or rsa", actual=request.public_key.algorithm.value)
         return report, decoded, san if key_ok else None
 

@@ -10,10 +10,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labkit.checks import CheckResult, Step
+from labkit.checks import CheckResult, Step, StepTable
 from labkit.errors import KeylessError, LabkitError
 
-__all__ = ["IssuanceCheck", "IssuanceRefused"]
+__all__ = []
+
+#: The checks of an identity token (`labkit.keyless.oidc.explain_token`), in order: id -> (title, spec).
+TOKEN_STEPS: StepTable = {
+    "token.parse": ("token is a compact JWS (three parts)", "RFC 7519 §7.2"),
+    "token.signature": ("signature verifies with the issuer's published JWKS", "RFC 7515 §5.2"),
+    "token.issuer": ("iss is the issuer the CA trusts", "OpenID Connect Core §3.1.3.7 (2)"),
+    "token.audience": ("aud contains the CA's audience", "RFC 7519 §4.1.3"),
+    "token.time": ("token is within its validity (exp, nbf)", "RFC 7519 §4.1.4-4.1.5"),
+}
+
+#: The CA's checks after the token's (`labkit.keyless.ca.CertificateAuthority.explain_request`): id -> (title, spec).
+ISSUANCE_STEPS: StepTable = {
+    "csr.proof_of_possession": (
+        "requester holds the private key of the public key",
+        "Fulcio API: signed subject challenge or PKCS#10 self-signature (RFC 2986 §3)",
+    ),
+    "identity.certifiable": (
+        "the token names an identity the CA certifies",
+        "Fulcio OIDC identity rules (email_verified email, CI workflow, URI subject)",
+    ),
+    "key.algorithm": ("the ephemeral key is ECDSA or RSA", "Sigstore X.509 profile"),
+}
 
 
 class IssuanceRefused(KeylessError):

@@ -15,7 +15,7 @@ import struct
 from labkit.errors import KeylessError
 from labkit.keys import SigningKey, VerifyingKey
 
-__all__ = ["CTLog", "SCT_LIST_OID", "encode_sct_list_extension", "precert_signed_data"]
+__all__ = []
 
 #: X.509 extension carrying embedded SCTs (RFC 6962 §3.3).
 SCT_LIST_OID = "1.3.6.1.4.1.11129.2.4.2"

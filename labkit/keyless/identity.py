@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["email_problem", "identity_problem", "is_email_identity", "uri_problem"]
+from labkit._internal.jsonio import JSONValue
+
+__all__: list[str] = []
 
 # RFC 5322 §3.2.3 atext / dot-atom-text (ASCII: an rfc822Name is an IA5String, RFC 5280 §4.2.1.6).
 _ATEXT = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+"
@@ -36,7 +38,7 @@ def is_email_identity(identity: str) -> bool:
     return "@" in identity and "://" not in identity
 
 
-def email_problem(value: object) -> str | None:
+def email_problem(value: JSONValue) -> str | None:
     """Why `value` is not an RFC 5322 addr-spec labkit certifies (dot-atom local part @ host name), or None."""
     if not isinstance(value, str):
         return "an e-mail address must be a string"
@@ -52,7 +54,7 @@ def email_problem(value: object) -> str | None:
     return None
 
 
-def uri_problem(value: object) -> str | None:
+def uri_problem(value: JSONValue) -> str | None:
     """Why `value` is not an absolute RFC 3986 URI with an authority (``scheme://host/...``), or None."""
     if not isinstance(value, str):
         return "a URI must be a string"
@@ -67,7 +69,7 @@ def uri_problem(value: object) -> str | None:
     return None
 
 
-def identity_problem(identity: object) -> str | None:
+def identity_problem(identity: JSONValue) -> str | None:
     """Why an identity (an e-mail address or a URI, as ``labkit token --identity`` takes it) is refused, or None."""
     if not isinstance(identity, str):
         return "an identity must be a string"

@@ -30,12 +30,14 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal.fsutil import atomic_write, file_lock, read_bytes
+from labkit._internal.jsonio import JSONValue
 from labkit.bundle import TransparencyLogEntry
 from labkit.errors import InputError, KeyFileError, KeylessError
 from labkit.keyless.ca import CertificateAuthority
@@ -78,7 +80,7 @@ from labkit.tsa.store import load_tsa, save_tsa
 if TYPE_CHECKING:
     from labkit.tlog.entries import LogEntry
 
-__all__ = ["INSTANCE_FILE", "Instance", "default_instance_dir"]
+__all__ = ["INSTANCE_FILE", "Instance"]
 
 INSTANCE_FILE = "instance.json"
 _FORMAT = "labkit-instance/1"
@@ -112,7 +114,7 @@ def _save_tsa(root: Path, material: TSAMaterial) -> None:
     save_tsa(material, chain_path=root / "tsa" / "chain.pem", key_path=root / "keys" / "tsa.pem")
 
 
-def _parse_time(value: object) -> _dt.datetime:
+def _parse_time(value: JSONValue) -> _dt.datetime:
     if not isinstance(value, str):
         raise KeylessError("instance.json: 'created' must be an RFC 3339 string")
     try:
@@ -383,7 +385,8 @@ class Instance:
     def __enter__(self) -> Instance:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     def log_append(self, body: bytes) -> LogEntry:

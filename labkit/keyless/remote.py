@@ -37,10 +37,10 @@ from labkit.tlog.rekor2 import hashedrekord_request
 from labkit.tlog.rekor2_client import Rekor2Client
 from labkit.tlog.uploaders import SUPPORTED_REKOR_APIS
 
-__all__ = ["MAX_CA_RESPONSE_BYTES", "request_certificate", "sign_blob_with_config"]
+__all__ = ["sign_blob_with_config"]
 
 #: A leaf and a two-certificate chain in PEM are about 3 KiB.
-MAX_CA_RESPONSE_BYTES = 256 * 1024
+_MAX_CA_RESPONSE_BYTES = 256 * 1024
 
 
 def _loopback_url(url: str, what: str) -> str:
@@ -67,18 +67,24 @@ def request_certificate(ca_url: str, token: str, request: CertificateRequest,
     url = _loopback_url(ca_url, "CA") + "/api/v2/signingCert"
     try:
         with requests.post(url, json=body, timeout=timeout, stream=True) as reply:
-            data = reply.raw.read(MAX_CA_RESPONSE_BYTES + 1, decode_content=True)
+            data = reply.raw.read(_MAX_CA_RESPONSE_BYTES + 1, decode_content=True)
             status = reply.status_code
     except requests.RequestException as exc:
         raise KeylessError(f"cannot reach the CA at {url}: {exc}") from None
-    if len(data) > MAX_CA_RESPONSE_BYTES:
-        raise KeylessError(f"the CA at {url} sent more than {MAX_CA_RESPONSE_BYTES} bytes")
+    if len(data) > _MAX_CA_RESPONSE_BYTES:
+        raise KeylessError(f"the CA at {url} sent more than {_MAX_CA_RESPONSE_BYTES} bytes")
     doc = jsonio.loads(data, what=f"the CA's answer from {url}")
     if status != 200:
         message = doc.get("message") if isinstance(doc, dict) else None
         raise KeylessError(f"the CA at {url} refused: HTTP {status}" + (f": {message}" if message else ""))
     try:
-        pems = doc["signedCertificateEmbeddedSct"]["chain"]["certificates"]  # type: ignore[index]
+        pems: jsonio.JSONValue = doc
+        for key in ("signedCertificateEmbeddedSct", "chain", "certificates"):
+            if not isinstance(pems, dict):
+                raise TypeError(key)
+            pems = pems[key]
+        if not isinstance(pems, list):
+            raise TypeError("certificates")
         chain = [x509.load_pem_x509_certificate(str(p).encode()) for p in pems]
     except (KeyError, TypeError, ValueError):
         raise KeylessError(f"the CA at {url} did not answer with signedCertificateEmbeddedSct.chain") from None

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from labkit._internal.encoding import b64decode_field
+from labkit._internal.jsonio import JSONValue
 from labkit._internal.wsgi import DEFAULT_TIMEOUTS, BackgroundServer, Environ, StartResponse, Timeouts
 from labkit._internal.wsgi import HTTPError as _HTTPError
 from labkit._internal.wsgi import json_response as _respond
@@ -49,16 +52,16 @@ from labkit.tsa.server import make_app as make_tsa_app
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
 
-__all__ = ["InstanceServer", "MAX_BODY", "make_app"]
+__all__ = ["InstanceServer"]
 
 #: The largest request body accepted (a CSR and a token fit in far less).
 MAX_BODY = 64 * 1024
 
-def _b64(value: Any, what: str) -> bytes:
+def _b64(value: JSONValue, what: str) -> bytes:
     return b64decode_field(value, what, lambda message: _HTTPError(400, message), urlsafe=False)
 
 
-def _pem(cert: Any) -> str:
+def _pem(cert: x509.Certificate) -> str:
     return str(cert.public_bytes(serialization.Encoding.PEM).decode())
 
 
@@ -183,7 +186,8 @@ class InstanceServer:
     def __enter__(self) -> InstanceServer:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
     def client_trust_config_json(self) -> bytes:

@@ -34,14 +34,7 @@ if TYPE_CHECKING:
     from labkit.oci.signatures import Store
     from labkit.tlog.entries import LogEntry
 
-__all__ = [
-    "KeylessImageSignature",
-    "KeylessSignature",
-    "bundle_from_parts",
-    "sign_blob_keyless",
-    "sign_image_keyless",
-    "sign_keyless",
-]
+__all__ = ["bundle_from_parts", "sign_blob_keyless", "sign_image_keyless", "sign_keyless"]
 
 
 @dataclass(frozen=True)

@@ -23,21 +23,10 @@ from cryptography.hazmat.primitives import serialization
 from labkit.errors import KeylessError
 from labkit.keys import VerifyingKey
 
-__all__ = [
-    "CLIENT_TRUST_CONFIG_MEDIA_TYPE",
-    "SIGNING_CONFIG_MEDIA_TYPE",
-    "TRUSTED_ROOT_MEDIA_TYPE",
-    "CAEntry",
-    "LogEntryKey",
-    "client_trust_config",
-    "key_details",
-    "rfc3339",
-    "trusted_root",
-    "trusted_root_json",
-]
+__all__ = ["CAEntry", "LogEntryKey", "trusted_root", "trusted_root_json"]
 
 TRUSTED_ROOT_MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
-CLIENT_TRUST_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
+_CLIENT_TRUST_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
 SIGNING_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.signingconfig.v0.2+json"
 
 
@@ -163,4 +152,4 @@ def client_trust_config(
         "tsaUrls": [service(tsa_url)] if tsa_url else [],
         "tsaConfig": {"selector": "ANY"},
     }
-    return {"mediaType": CLIENT_TRUST_CONFIG_MEDIA_TYPE, "trustedRoot": root, "signingConfig": signing}
+    return {"mediaType": _CLIENT_TRUST_CONFIG_MEDIA_TYPE, "trustedRoot": root, "signingConfig": signing}

@@ -14,7 +14,7 @@ cosign's attestation claim verifier ignores the annotations it is given;
 labkit checks them on attestations too (nothing asked for is skipped).
 A value must be the same JSON string; a missing map means no annotations.
 
-    >>> from labkit.checks import CheckResult
+    >>> from labkit.checks import CheckResult, Recorder
     >>> res = CheckResult("sig")
     >>> check_annotations(res, {"env": "prod"}, {"env": "staging"}, source="payload optional")
     False
@@ -28,14 +28,17 @@ import json
 from collections.abc import Mapping
 
 from labkit._internal.jsonio import loads
-from labkit.checks import CheckResult
+from labkit.checks import CheckResult, Recorder
 from labkit.errors import PayloadError
 from labkit.oci.digest import Digest
 from labkit.payloads import Statement
 
-__all__ = ["ANNOTATION_SPEC", "check_annotations", "signed_statement", "statement_annotations"]
+__all__ = ["check_annotations", "signed_statement", "statement_annotations"]
 
-ANNOTATION_SPEC = "cosign verify -a (simple-signing optional; in-toto subject annotations)"
+_ANNOTATION_SPEC = "cosign verify -a (simple-signing optional; in-toto subject annotations)"
+
+#: The step `check_annotations` records per required pair, ``payload.annotation.<key>``: (title, spec).
+ANNOTATION_STEP = ("signed annotation {key} matches ({source})", _ANNOTATION_SPEC)
 
 
 def check_annotations(res: CheckResult, required: Mapping[str, str], signed: Mapping[str, object] | None, *,
@@ -46,8 +49,9 @@ def check_annotations(res: CheckResult, required: Mapping[str, str], signed: Map
         value = have.get(key)
         ok = isinstance(value, str) and value == required[key]
         actual = "(absent)" if key not in have else (value if isinstance(value, str) else json.dumps(value))
-        if not res.add(f"payload.annotation.{key}", f"signed annotation {key} matches ({source})", ANNOTATION_SPEC,
-                       ok, required[key], actual):
+        step_id = f"payload.annotation.{key}"
+        run = Recorder(res, {step_id: ANNOTATION_STEP}, title_args={"key": key, "source": source})
+        if not run.record(step_id, ok, expected=required[key], actual=actual):
             return False
     return True
 
@@ -68,9 +72,10 @@ def statement_annotations(payload: bytes, image: Digest | str) -> dict[str, obje
     doc = loads(payload, what="in-toto statement", error=PayloadError)
     subjects = doc.get("subject") if isinstance(doc, dict) else None
     for subject in subjects if isinstance(subjects, list) else []:
-        if not isinstance(subject, dict) or not isinstance(subject.get("digest"), dict):
+        if not isinstance(subject, dict):
             continue
-        if subject["digest"].get(d.algorithm) != d.hex:
+        digest = subject.get("digest")
+        if not isinstance(digest, dict) or digest.get(d.algorithm) != d.hex:
             continue
         ann = subject.get("annotations")
         return dict(ann) if isinstance(ann, dict) else None

@@ -40,15 +40,7 @@ from labkit.oci.descriptor import (
 )
 from labkit.oci.digest import Digest
 
-__all__ = [
-    "LAB_EPOCH",
-    "BuiltImage",
-    "BlobSink",
-    "build_from_dict",
-    "build_image",
-    "files_from_directory",
-    "make_layer",
-]
+__all__ = ["BuiltImage", "build_from_dict", "build_image", "files_from_directory"]
 
 #: The mtime of every file in a lab layer: the lab clock's start (2026-01-01T12:00:00Z).
 LAB_EPOCH = int(DEFAULT_LAB_TIME.timestamp())

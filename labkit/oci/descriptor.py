@@ -19,33 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from labkit._internal.jsonio import loads
+from labkit._internal.jsonio import JSONValue, JSONWritable, loads
 from labkit.errors import StoreError
 from labkit.oci.digest import Digest
 
 __all__ = [
-    "ANNOTATION_REF_NAME",
-    "EMPTY_DESCRIPTOR",
-    "EMPTY_JSON",
-    "MT_CONFIG",
-    "MT_EMPTY",
-    "MT_INDEX",
-    "MT_LAYER_GZIP",
-    "MT_LAYER_TAR",
-    "MT_LAYOUT_HEADER",
-    "MT_MANIFEST",
-    "MT_DOCKER_MANIFEST",
-    "MT_DOCKER_MANIFEST_LIST",
-    "MANIFEST_MEDIA_TYPES",
-    "Descriptor",
-    "ImageIndex",
-    "Manifest",
-    "ManifestError",
-    "NotFoundError",
-    "canonical_json",
-    "parse_index",
-    "parse_manifest",
-    "parse_any_manifest",
+    "MT_CONFIG", "MT_LAYER_GZIP", "MT_LAYER_TAR", "MT_MANIFEST", "Descriptor", "ImageIndex", "Manifest",
+    "NotFoundError", "parse_manifest", "parse_any_manifest",
 ]
 
 MT_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -53,12 +33,12 @@ MT_INDEX = "application/vnd.oci.image.index.v1+json"
 MT_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 MT_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
-MT_EMPTY = "application/vnd.oci.empty.v1+json"
-MT_LAYOUT_HEADER = "application/vnd.oci.layout.header.v1+json"
-MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-MT_DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+_MT_EMPTY = "application/vnd.oci.empty.v1+json"
+_MT_LAYOUT_HEADER = "application/vnd.oci.layout.header.v1+json"
+_MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+_MT_DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 #: Media types that are manifests (things a tag can point at).
-MANIFEST_MEDIA_TYPES = (MT_MANIFEST, MT_INDEX, MT_DOCKER_MANIFEST, MT_DOCKER_MANIFEST_LIST)
+MANIFEST_MEDIA_TYPES = (MT_MANIFEST, MT_INDEX, _MT_DOCKER_MANIFEST, _MT_DOCKER_MANIFEST_LIST)
 #: The tag annotation on index.json descriptors (image-spec annotations.md).
 ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 EMPTY_JSON = b"{}"
@@ -76,7 +56,7 @@ class NotFoundError(StoreError):
     hint = "Check the tag or digest, and that the image was pushed to this store."
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: JSONWritable) -> bytes:
     """Compact JSON in the given key order (no spaces, UTF-8, no trailing newline)."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -122,7 +102,8 @@ class Descriptor:
         return out
 
     @classmethod
-    def from_dict(cls, doc: object, *, what: str = "descriptor", default_media_type: str | None = None) -> Descriptor:
+    def from_dict(cls, doc: JSONValue, *, what: str = "descriptor",
+                  default_media_type: str | None = None) -> Descriptor:
         """Parse a descriptor object; raise `ManifestError` (or `DigestError`) if it is malformed."""
         if not isinstance(doc, dict):
             raise ManifestError(f"{what} is not a JSON object")
@@ -134,18 +115,22 @@ class Descriptor:
         # descriptor.md: size is int64 and MUST NOT be negative.
         if not isinstance(size, int) or isinstance(size, bool) or size < 0 or size >= 2**63:
             raise ManifestError(f"{what} has an invalid size {size!r}")
-        annotations = doc.get("annotations") or {}
-        if not isinstance(annotations, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in annotations.items()
-        ):
+        given = doc.get("annotations") or {}
+        if not isinstance(given, dict):
+            raise ManifestError(f"{what} has annotations that are not a string map")
+        annotations = {k: v for k, v in given.items() if isinstance(k, str) and isinstance(v, str)}
+        if len(annotations) != len(given):
             raise ManifestError(f"{what} has annotations that are not a string map")
         artifact_type = doc.get("artifactType")
         if artifact_type is not None and not isinstance(artifact_type, str):
             raise ManifestError(f"{what} has a non-string artifactType")
         data = None
-        if doc.get("data") is not None:
+        embedded = doc.get("data")
+        if embedded is not None:
             try:
-                data = base64.b64decode(doc["data"], validate=True)
+                if not isinstance(embedded, str):
+                    raise TypeError("not a string")
+                data = base64.b64decode(embedded, validate=True)
             except (ValueError, TypeError):
                 raise ManifestError(f"{what} has embedded data that is not base64") from None
         platform = doc.get("platform")
@@ -161,7 +146,7 @@ class Descriptor:
 
 
 #: The OCI empty descriptor (manifest.md §Guidance for an empty descriptor).
-EMPTY_DESCRIPTOR = Descriptor(MT_EMPTY, Digest.of(EMPTY_JSON), 2, {}, None, EMPTY_JSON)
+EMPTY_DESCRIPTOR = Descriptor(_MT_EMPTY, Digest.of(EMPTY_JSON), 2, {}, None, EMPTY_JSON)
 
 
 @dataclass(frozen=True)
@@ -251,7 +236,7 @@ def parse_manifest(data: bytes, *, what: str = "manifest") -> Manifest:
     """Parse an image manifest; raise `ManifestError` / `DigestError` if malformed."""
     doc = _load(data, what)
     media_type = doc.get("mediaType")
-    if media_type is not None and media_type not in (MT_MANIFEST, MT_DOCKER_MANIFEST):
+    if media_type is not None and media_type not in (MT_MANIFEST, _MT_DOCKER_MANIFEST):
         raise ManifestError(f"{what} has mediaType {media_type!r}, not an image manifest")
     if "manifests" in doc:
         raise ManifestError(f"{what} is an index, not an image manifest")
@@ -262,7 +247,7 @@ def parse_manifest(data: bytes, *, what: str = "manifest") -> Manifest:
     layers = tuple(Descriptor.from_dict(d, what=f"{what} layer {i}") for i, d in enumerate(layers_doc))
     artifact_type, subject, annotations = _common(doc, what)
     # manifest.md: artifactType MUST be set when config.mediaType is the empty media type.
-    if config.media_type == MT_EMPTY and artifact_type is None:
+    if config.media_type == _MT_EMPTY and artifact_type is None:
         raise ManifestError(f"{what} has an empty config but no artifactType")
     return Manifest(config, layers, media_type, artifact_type, subject, annotations)
 
@@ -272,7 +257,7 @@ def parse_index(data: bytes, *, what: str = "index") -> ImageIndex:
     doc = _load(data, what)
     media_type = doc.get("mediaType")
     # image-index.md: mediaType SHOULD be present and MUST be the index type when it is.
-    if media_type is not None and media_type not in (MT_INDEX, MT_DOCKER_MANIFEST_LIST):
+    if media_type is not None and media_type not in (MT_INDEX, _MT_DOCKER_MANIFEST_LIST):
         raise ManifestError(f"{what} has mediaType {media_type!r}, not an image index")
     manifests_doc = doc.get("manifests")
     if not isinstance(manifests_doc, list):
@@ -286,6 +271,6 @@ def parse_any_manifest(data: bytes, *, what: str = "manifest") -> Manifest | Ima
     """Parse a manifest or an index, deciding by mediaType (or by shape when absent)."""
     doc = _load(data, what)
     media_type = doc.get("mediaType")
-    if media_type in (MT_INDEX, MT_DOCKER_MANIFEST_LIST) or (media_type is None and "manifests" in doc):
+    if media_type in (MT_INDEX, _MT_DOCKER_MANIFEST_LIST) or (media_type is None and "manifests" in doc):
         return parse_index(data, what=what)
     return parse_manifest(data, what=what)

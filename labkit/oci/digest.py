@@ -27,14 +27,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import DigestError
 
-__all__ = [
-    "ALGORITHMS",
-    "Digest",
-    "DigestWriter",
-    "verify_bytes",
-]
+__all__ = ["Digest"]
 
 _GRAMMAR = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 #: Algorithms labkit can verify, with their encoded-part rule (descriptor.md §Registered algorithms).
@@ -51,16 +47,21 @@ class Digest:
     algorithm: str
     hex: str
 
+    #: The hint of a digest that does not parse: a malformed name, not corrupt content (DigestError's default).
+    MALFORMED_HINT = ("A digest is written <algorithm>:<lower-case hex> (sha256: 64 hex digits, sha512: 128); "
+                      "check where this one came from.")
+
     @classmethod
-    def parse(cls, text: object) -> Digest:
+    def parse(cls, text: JSONValue) -> Digest:
         """Parse and validate `text`; raise `DigestError` for anything but a full match."""
         if not isinstance(text, str):
-            raise DigestError(f"digest must be a string, got {type(text).__name__}")
+            raise DigestError(f"digest must be a string, got {type(text).__name__}", hint=cls.MALFORMED_HINT)
         # re.fullmatch, not re.match(...$): "$" would let a trailing newline through.
         if not _GRAMMAR.fullmatch(text):
             raise DigestError(
                 f"not a digest: {text[:100]!r}",
                 details={"expected": "<algorithm>:<encoded> (OCI descriptor grammar)"},
+                hint=cls.MALFORMED_HINT,
             )
         algorithm, encoded = text.split(":", 1)
         rule = ALGORITHMS.get(algorithm)
@@ -68,11 +69,13 @@ class Digest:
             raise DigestError(
                 f"unsupported digest algorithm {algorithm!r}",
                 details={"supported": ", ".join(sorted(ALGORITHMS))},
+                hint=cls.MALFORMED_HINT,
             )
         if not rule.fullmatch(encoded):
             raise DigestError(
                 f"malformed {algorithm} digest {text[:100]!r}",
                 details={"expected": f"{algorithm}:{rule.pattern} (lower-case hex only)"},
+                hint=cls.MALFORMED_HINT,
             )
         return cls(algorithm, encoded)
 

@@ -58,9 +58,9 @@ from labkit.oci.descriptor import (
 from labkit.oci.digest import Digest, DigestWriter, verify_bytes
 from labkit.oci.reference import validate_tag
 
-__all__ = ["CHUNK_SIZE", "LAYOUT_VERSION", "OCILayout"]
+__all__ = ["OCILayout"]
 
-LAYOUT_VERSION = "1.0.0"
+_LAYOUT_VERSION = "1.0.0"
 CHUNK_SIZE = 1 << 20
 _LOCK_NAME = ".labkit.lock"
 
@@ -87,7 +87,7 @@ class OCILayout:
         with file_lock(root / _LOCK_NAME):
             (root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
             if not (root / "oci-layout").exists():
-                atomic_write(root / "oci-layout", canonical_json({"imageLayoutVersion": LAYOUT_VERSION}))
+                atomic_write(root / "oci-layout", canonical_json({"imageLayoutVersion": _LAYOUT_VERSION}))
             if not (root / "index.json").exists():
                 atomic_write(root / "index.json", ImageIndex(()).to_bytes())
         return cls(root)
@@ -108,10 +108,10 @@ class OCILayout:
         # image-layout.md: oci-layout MUST be a JSON object with imageLayoutVersion.
         if not isinstance(doc, dict) or not isinstance(doc.get("imageLayoutVersion"), str):
             raise StoreError(f"oci-layout in {self.path} has no imageLayoutVersion")
-        if doc["imageLayoutVersion"] != LAYOUT_VERSION:
+        if doc["imageLayoutVersion"] != _LAYOUT_VERSION:
             raise StoreError(
                 f"unsupported image layout version {doc['imageLayoutVersion']!r}",
-                details={"supported": LAYOUT_VERSION},
+                details={"supported": _LAYOUT_VERSION},
             )
 
     @property

@@ -29,18 +29,9 @@ from dataclasses import dataclass, replace
 from labkit.errors import DigestError, ReferenceError_
 from labkit.oci.digest import Digest
 
-__all__ = [
-    "DEFAULT_REGISTRY",
-    "ImageReference",
-    "LayoutReference",
-    "Reference",
-    "is_loopback_registry",
-    "parse_reference",
-    "validate_repository",
-    "validate_tag",
-]
+__all__ = ["LayoutReference", "is_loopback_registry", "parse_reference"]
 
-DEFAULT_REGISTRY = "docker.io"
+_DEFAULT_REGISTRY = "docker.io"
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -203,7 +194,7 @@ def parse_reference(text: str) -> Reference:
         if not _DOMAIN.fullmatch(registry):
             raise ReferenceError_(f"invalid registry {registry!r} in reference {whole!r}")
     else:
-        registry, repository = DEFAULT_REGISTRY, text
+        registry, repository = _DEFAULT_REGISTRY, text
         if "/" not in repository:
             repository = f"library/{repository}"
     if not _REPOSITORY.fullmatch(repository) or len(registry) + 1 + len(repository) > 255:

@@ -40,7 +40,7 @@ import random
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import requests
@@ -62,16 +62,10 @@ from labkit.oci.descriptor import (
 from labkit.oci.digest import Digest, DigestWriter
 from labkit.oci.reference import is_loopback_registry, validate_repository, validate_tag
 
-__all__ = [
-    "ACCEPT_MANIFESTS",
-    "DEFAULT_DEADLINE",
-    "MAX_DOCUMENT_BYTES",
-    "RegistryClient",
-    "RegistryRepository",
-]
+__all__ = ["RegistryClient", "RegistryRepository"]
 
 #: Always offer every manifest type: distribution 2.8 answers 404 to a GET whose Accept lacks OCI types.
-ACCEPT_MANIFESTS = ", ".join(MANIFEST_MEDIA_TYPES)
+_ACCEPT_MANIFESTS = ", ".join(MANIFEST_MEDIA_TYPES)
 CHUNK_SIZE = 8 << 20
 #: Seconds one registry request may take in all (connect, headers, body); ``LABKIT_REGISTRY_DEADLINE`` overrides.
 DEFAULT_DEADLINE = 30.0
@@ -201,7 +195,8 @@ class RegistryClient:
         return self.base_url + path
 
     def _request(self, method: str, url: str, *, ok: Iterable[int], what: str, stream: bool = False,
-                 max_body: int | None = None, **kw: Any) -> requests.Response:
+                 max_body: int | None = None, data: bytes | Iterator[bytes] | None = None,
+                 headers: Mapping[str, str] | None = None) -> requests.Response:
         """One request within the deadline; the body is read (capped) unless `stream`, then it is the caller's.
 
         A streamed response comes with ``resp.labkit_deadline`` (the same
@@ -212,13 +207,12 @@ class RegistryClient:
             raise RegistryError(f"registry redirected {what} to another host: {url[:120]}")
         deadline = _Deadline(self.deadline, what)
         wait = max(min(self.timeout, self.deadline), 0.001)
-        kw["timeout"] = (wait, wait)
-        kw.setdefault("allow_redirects", False)
         ok_set = set(ok)
         cap = self.max_document_bytes if max_body is None else max_body
 
         def send() -> requests.Response:
-            resp = self.session.request(method, url, stream=True, **kw)
+            resp = self.session.request(method, url, stream=True, data=data, headers=headers, timeout=(wait, wait),
+                                        allow_redirects=False)
             if stream and resp.status_code in ok_set:
                 return resp
             try:
@@ -484,7 +478,7 @@ class RegistryClient:
             self._url(f"/v2/{validate_repository(repo)}/manifests/{ref_s}"),
             ok=(200,),
             what=what,
-            headers={"Accept": ACCEPT_MANIFESTS},
+            headers={"Accept": _ACCEPT_MANIFESTS},
         )
         data = resp.content  # capped at max_document_bytes by _request
         computed = Digest.of(data, expected.algorithm if expected else "sha256")

@@ -28,7 +28,7 @@ import requests
 from labkit import systools
 from labkit.errors import RegistryError
 
-__all__ = ["LocalRegistry", "find_registry_binary"]
+__all__ = ["LocalRegistry"]
 
 _CONFIG = """\
 version: 0.1

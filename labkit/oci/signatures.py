@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, loads
+from labkit._internal.jsonio import MAX_DOCUMENT_BYTES, JSONWritable, loads
 from labkit.bundle import BUNDLE_V03_MEDIA_TYPE, Bundle, TransparencyLogEntry, VerificationMaterial, public_key_hint
 from labkit.errors import InputError, LabkitError, StoreError
 from labkit.lab import Clock, SystemClock
@@ -73,31 +73,9 @@ from labkit.signers.base import Signer
 from labkit.timestamping import Timestamper, add_timestamps
 
 __all__ = [
-    "ANN_BUNDLE",
-    "ANN_CERTIFICATE",
-    "ANN_CHAIN",
-    "ANN_RFC3161",
-    "ANN_SIGNATURE",
-    "BUNDLE_ARTIFACT_TYPE",
-    "COSIGN_SIGN_PREDICATE",
-    "SIMPLESIGNING_MEDIA_TYPE",
-    "TAG_WARNING",
-    "SignResult",
-    "SignatureLayer",
-    "Store",
-    "TransparencyLogLike",
-    "append_signature_racy",
-    "attach_bundle",
-    "attach_signature",
-    "bundle_referrer_manifest",
-    "list_bundles",
-    "list_signatures",
-    "make_signature_layer",
-    "resolve_for_signing",
-    "sign_image",
-    "signature_config",
-    "signature_manifest",
-    "signature_tag",
+    "ANN_BUNDLE", "ANN_CERTIFICATE", "ANN_CHAIN", "ANN_SIGNATURE", "BUNDLE_ARTIFACT_TYPE", "SignatureLayer", "Store",
+    "append_signature_racy", "attach_bundle", "attach_signature", "list_bundles", "list_signatures",
+    "make_signature_layer", "resolve_for_signing", "sign_image", "signature_manifest", "signature_tag",
 ]
 
 SIMPLESIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -105,7 +83,7 @@ ANN_SIGNATURE = "dev.cosignproject.cosign/signature"
 ANN_CERTIFICATE = "dev.sigstore.cosign/certificate"
 ANN_CHAIN = "dev.sigstore.cosign/chain"
 ANN_BUNDLE = "dev.sigstore.cosign/bundle"
-ANN_RFC3161 = "dev.sigstore.cosign/rfc3161timestamp"
+_ANN_RFC3161 = "dev.sigstore.cosign/rfc3161timestamp"
 BUNDLE_ARTIFACT_TYPE = BUNDLE_V03_MEDIA_TYPE
 COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
 
@@ -172,10 +150,10 @@ def make_signature_layer(
     return Descriptor.for_bytes(payload, media_type, annotations=_sorted(ann))
 
 
-def signature_config(layers: Sequence[Descriptor]) -> bytes:
+def _signature_config(layers: Sequence[Descriptor]) -> bytes:
     """The image config cosign's ``.sig`` image has (go-containerregistry ``empty.Image`` plus layers)."""
     zero = "0001-01-01T00:00:00Z"
-    doc = {
+    doc: JSONWritable = {
         "architecture": "",
         "created": zero,
         "history": [{"created": zero} for _ in layers],
@@ -188,7 +166,7 @@ def signature_config(layers: Sequence[Descriptor]) -> bytes:
 
 def signature_manifest(layers: Sequence[Descriptor]) -> tuple[Manifest, bytes]:
     """The ``.sig`` manifest for `layers`, and its config bytes."""
-    config = signature_config(layers)
+    config = _signature_config(layers)
     manifest = Manifest(Descriptor.for_bytes(config, MT_CONFIG), tuple(layers), MT_MANIFEST)
     return manifest, config
 
@@ -377,7 +355,7 @@ def _get_document(store: Store, layer: Descriptor, what: str) -> bytes:
     return store.get_blob(layer.digest, layer.size)
 
 
-def bundle_referrer_manifest(
+def _bundle_referrer_manifest(
     bundle_json: bytes, subject: Descriptor, *, predicate_type: str, created: str
 ) -> Manifest:
     """The OCI 1.1 referrer manifest cosign v3 writes for a bundle."""
@@ -403,7 +381,7 @@ def attach_bundle(
     """Store `bundle` as a referrer of `subject` (OCI 1.1; tag-schema fallback on old registries)."""
     now = (clock or SystemClock()).now().astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     bundle_json = bundle.to_json().encode()
-    manifest = bundle_referrer_manifest(bundle_json, subject, predicate_type=predicate_type, created=now)
+    manifest = _bundle_referrer_manifest(bundle_json, subject, predicate_type=predicate_type, created=now)
     store.put_blob(EMPTY_JSON, EMPTY_DESCRIPTOR.media_type)
     store.put_blob(bundle_json, BUNDLE_ARTIFACT_TYPE)
     return store.put_referrer(manifest.to_bytes(), MT_MANIFEST)

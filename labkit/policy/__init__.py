@@ -15,44 +15,8 @@
 
 from __future__ import annotations
 
-from labkit.policy.evaluate import (
-    Decision,
-    Evidence,
-    EvidenceSource,
-    PolicyResult,
-    StaticEvidenceSource,
-    decisions_table,
-    enforce,
-    evaluate,
-    evaluate_image,
-)
-from labkit.policy.glob import kyverno_match, normalize_image, sigstore_glob_match
-from labkit.policy.model import (
-    AttestationRequirement,
-    Authority,
-    KeylessIdentity,
-    Policy,
-    load_policies,
-    parse_policy_document,
-)
+from labkit.policy.evaluate import StaticEvidenceSource, decisions_table, enforce, evaluate
+from labkit.policy.glob import sigstore_glob_match
+from labkit.policy.model import load_policies
 
-__all__ = [
-    "AttestationRequirement",
-    "Authority",
-    "Decision",
-    "Evidence",
-    "EvidenceSource",
-    "KeylessIdentity",
-    "Policy",
-    "PolicyResult",
-    "StaticEvidenceSource",
-    "decisions_table",
-    "enforce",
-    "evaluate",
-    "evaluate_image",
-    "kyverno_match",
-    "load_policies",
-    "normalize_image",
-    "parse_policy_document",
-    "sigstore_glob_match",
-]
+__all__ = ["StaticEvidenceSource", "decisions_table", "enforce", "evaluate", "load_policies", "sigstore_glob_match"]

@@ -31,9 +31,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from labkit._internal.jsonio import JSONValue
 from labkit.errors import PolicyError
 
-__all__ = ["CuePolicy", "compile_cue"]
+__all__ = ["compile_cue"]
 
 _TOKEN = re.compile(
     r"""(?P<ws>[ \t\r]+)|(?P<comment>//[^\n]*)|(?P<nl>\n)|(?P<string>"(?:[^"\\\n]|\\.)*")"""
@@ -77,7 +78,7 @@ class _Cmp:
     op: str  # "==", "!=", "=~", "!~", "<", "<=", ">", ">="
     value: Any
 
-    def holds(self, actual: Any) -> bool:
+    def holds(self, actual: JSONValue) -> bool:
         if self.op == "==":
             return type(actual) is type(self.value) and bool(actual == self.value) or (
                 isinstance(actual, (int, float)) and isinstance(self.value, (int, float))
@@ -208,7 +209,7 @@ class _Parser:
         return _Cmp(op, value)
 
 
-def _merge(into: dict[str, Any], label: str, value: Any) -> None:
+def _merge(into: dict[str, Any], label: str, value: _Value) -> None:
     if label in into and isinstance(into[label], dict) and isinstance(value, dict):
         for k, v in value.items():
             _merge(into[label], k, v)
@@ -225,7 +226,7 @@ class _And:
     b: Any
 
 
-def _check(spec: Any, actual: Any, path: str, present: bool) -> Iterator[str]:
+def _check(spec: _Value | _And, actual: JSONValue, path: str, present: bool) -> Iterator[str]:
     if isinstance(spec, _And):
         yield from _check(spec.a, actual, path, present)
         yield from _check(spec.b, actual, path, present)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from labkit._internal.jsonio import JSONValue
 from labkit.attest.predicates import resolve_predicate_type
 from labkit.errors import LabkitError, VerificationError
 from labkit.keys import VerifyingKey
@@ -33,17 +34,7 @@ from labkit.policy.model import (
     Policy,
 )
 
-__all__ = [
-    "Decision",
-    "Evidence",
-    "EvidenceSource",
-    "PolicyResult",
-    "StaticEvidenceSource",
-    "decisions_table",
-    "enforce",
-    "evaluate",
-    "evaluate_image",
-]
+__all__ = ["Evidence", "evaluate"]
 
 
 @dataclass(eq=False)
@@ -140,7 +131,7 @@ class Decision:
         return "allow" if self.allowed else "deny"
 
 
-def _lookup(predicate: Any, path: tuple[str, ...]) -> Any:
+def _lookup(predicate: JSONValue, path: tuple[str, ...]) -> Any:
     value = predicate
     for part in path:
         if not isinstance(value, dict) or part not in value:
@@ -149,17 +140,17 @@ def _lookup(predicate: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
-def _eq(actual: Any, expected: Any) -> bool:
+def _eq(actual: JSONValue, expected: JSONValue) -> bool:
     if isinstance(expected, str) and isinstance(actual, str) and any(c in expected for c in "*?"):
         return _kyverno_regex(expected).match(actual) is not None
     return bool(actual == expected)
 
 
-def _as_list(v: Any) -> list[Any]:
+def _as_list(v: JSONValue) -> list[JSONValue]:
     return v if isinstance(v, list) else [v]
 
 
-def _condition_holds(c: Condition, predicate: Any) -> bool:
+def _condition_holds(c: Condition, predicate: JSONValue) -> bool:
     actual = _lookup(predicate, c.path)
     op, expected = c.operator, c.value
     if op == "Equals":
@@ -182,7 +173,7 @@ def _condition_holds(c: Condition, predicate: Any) -> bool:
             "LessThan": a < e, "LessThanOrEquals": a <= e}[op]
 
 
-def _block_holds(b: ConditionBlock, predicate: Any) -> str | None:
+def _block_holds(b: ConditionBlock, predicate: JSONValue) -> str | None:
     for c in b.all:
         if not _condition_holds(c, predicate):
             return f"condition failed: {c.describe()}"

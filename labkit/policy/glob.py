@@ -29,13 +29,7 @@ import re
 
 from labkit.errors import PolicyError, ReferenceError_
 
-__all__ = [
-    "ImageName",
-    "kyverno_match",
-    "normalize_image",
-    "sigstore_glob_match",
-    "sigstore_glob_regex",
-]
+__all__ = ["ImageName", "normalize_image"]
 
 _DEFAULT_REGISTRY = "index.docker.io"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"

@@ -33,23 +33,14 @@ from typing import Any
 
 import yaml
 
+from labkit._internal.jsonio import JSONValue
 from labkit.attest.predicates import resolve_predicate_type
 from labkit.errors import LabkitError, PolicyError
 from labkit.keys import VerifyingKey, load_public_key
 from labkit.policy.cue import CuePolicy, compile_cue
 from labkit.policy.glob import kyverno_match, sigstore_glob_match, sigstore_glob_regex
 
-__all__ = [
-    "AttestationRequirement",
-    "Authority",
-    "AuthorityGroup",
-    "Condition",
-    "ConditionBlock",
-    "KeylessIdentity",
-    "Policy",
-    "load_policies",
-    "parse_policy_document",
-]
+__all__ = []
 
 CIP_API_VERSIONS = ("policy.sigstore.dev/v1beta1", "policy.sigstore.dev/v1alpha1")
 KYVERNO_API_VERSIONS = ("kyverno.io/v1", "kyverno.io/v2beta1", "kyverno.io/v2")
@@ -183,19 +174,19 @@ def _where(path: str) -> str:
     return path or "(document)"
 
 
-def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+def _mapping(value: JSONValue, path: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise PolicyError(f"{_where(path)} must be a mapping, got {type(value).__name__}")
     return value
 
 
-def _list(value: Any, path: str, *, allow_empty: bool = False) -> list[Any]:
+def _list(value: JSONValue, path: str, *, allow_empty: bool = False) -> list[Any]:
     if not isinstance(value, list) or (not value and not allow_empty):
         raise PolicyError(f"{_where(path)} must be a non-empty list")
     return value
 
 
-def _string(value: Any, path: str) -> str:
+def _string(value: JSONValue, path: str) -> str:
     if not isinstance(value, str) or not value:
         raise PolicyError(f"{_where(path)} must be a non-empty string")
     return value
@@ -213,7 +204,7 @@ def _known(doc: Mapping[str, Any], path: str, allowed: Sequence[str], refused: M
             )
 
 
-def _regexp(value: Any, path: str) -> str:
+def _regexp(value: JSONValue, path: str) -> str:
     text = _string(value, path)
     try:
         re.compile(text)
@@ -222,7 +213,7 @@ def _regexp(value: Any, path: str) -> str:
     return text
 
 
-def _public_keys(text: Any, path: str) -> tuple[VerifyingKey, ...]:
+def _public_keys(text: JSONValue, path: str) -> tuple[VerifyingKey, ...]:
     data = _string(text, path)
     blocks = re.findall(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", data, re.DOTALL)
     if not blocks:
@@ -236,7 +227,7 @@ def _public_keys(text: Any, path: str) -> tuple[VerifyingKey, ...]:
     return tuple(keys)
 
 
-def _predicate_type_uri(value: Any, path: str) -> str:
+def _predicate_type_uri(value: JSONValue, path: str) -> str:
     name = _string(value, path)
     try:
         return resolve_predicate_type(name).uri
@@ -247,7 +238,7 @@ def _predicate_type_uri(value: Any, path: str) -> str:
 _REFUSED_POLICY = "labkit has no Rego engine and evaluates only a CUE subset (policy.type: cue with inline data)"
 
 
-def _attestation_policy(doc: Any, path: str) -> CuePolicy:
+def _attestation_policy(doc: JSONValue, path: str) -> CuePolicy:
     m = _mapping(doc, path)
     _known(
         m,
@@ -296,7 +287,7 @@ def _cip_identities(doc: Mapping[str, Any], path: str) -> tuple[KeylessIdentity,
     return tuple(ids)
 
 
-def _cip_authority(doc: Any, path: str, index: int) -> Authority:
+def _cip_authority(doc: JSONValue, path: str, index: int) -> Authority:
     m = _mapping(doc, path)
     _known(m, path, ("name", "key", "keyless", "static", "attestations", "ctlog", "source",
                      "signatureFormat", "rfc3161timestamp"),
@@ -369,7 +360,7 @@ def _parse_cip(doc: Mapping[str, Any], source: str) -> list[Policy]:
 
 # --- Kyverno -----------------------------------------------------------------------------------------
 
-def _kyverno_entry(doc: Any, path: str, index: int, atts: tuple[AttestationRequirement, ...]) -> Authority:
+def _kyverno_entry(doc: JSONValue, path: str, index: int, atts: tuple[AttestationRequirement, ...]) -> Authority:
     m = _mapping(doc, path)
     _known(m, path, ("keys", "keyless", "attestor", "repository", "annotations"),
            {"certificates": "certificate attestors are not supported",
@@ -419,7 +410,7 @@ def _kyverno_transparency(doc: Mapping[str, Any], path: str) -> None:
                 raise PolicyError(f"{path}.{part}.{flag} weakens verification and is not supported")
 
 
-def _kyverno_attestor_groups(items: Any, path: str,
+def _kyverno_attestor_groups(items: JSONValue, path: str,
                              atts: tuple[AttestationRequirement, ...]) -> list[AuthorityGroup]:
     groups = []
     for i, a in enumerate(_list(items, path)):
@@ -435,7 +426,7 @@ def _kyverno_attestor_groups(items: Any, path: str,
     return groups
 
 
-def _kyverno_conditions(items: Any, path: str) -> tuple[ConditionBlock, ...]:
+def _kyverno_conditions(items: JSONValue, path: str) -> tuple[ConditionBlock, ...]:
     blocks = []
     for i, b in enumerate(_list(items, path, allow_empty=True)):
         p = f"{path}[{i}]"
@@ -525,7 +516,7 @@ def _parse_kyverno(doc: Mapping[str, Any], source: str) -> list[Policy]:
     return policies
 
 
-def parse_policy_document(doc: Any, source: str = "") -> list[Policy]:
+def parse_policy_document(doc: JSONValue, source: str = "") -> list[Policy]:
     """Policies from one parsed YAML document (a mapping with apiVersion and kind)."""
     m = _mapping(doc, "")
     api = m.get("apiVersion")

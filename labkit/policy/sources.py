@@ -28,7 +28,7 @@ from cryptography import x509
 from labkit.bundle import Bundle
 from labkit.errors import LabkitError, StoreError
 from labkit.keys import VerifyingKey
-from labkit.oci.signatures import list_bundles
+from labkit.oci.signatures import Store, list_bundles
 from labkit.payloads import INTOTO_PAYLOAD_TYPE, Envelope, Statement
 from labkit.policy.evaluate import Evidence
 from labkit.policy.glob import ImageName, normalize_image
@@ -36,7 +36,7 @@ from labkit.verify import explain_bundle
 from labkit.verify.policy import AnyIdentity, certificate_identity
 from labkit.verify.trustroot import TrustedRoot
 
-__all__ = ["COSIGN_SIGN_PREDICATE", "OCIEvidenceSource"]
+__all__ = ["OCIEvidenceSource"]
 
 #: The predicate type of a cosign v3 image signature (cosign ``specs/BUNDLE_SPEC.md``).
 COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
@@ -52,10 +52,10 @@ class OCIEvidenceSource:
 
     def __init__(
         self,
-        trusted_root: Any,
-        stores: Mapping[str, Any] | None = None,
+        trusted_root: TrustedRoot | bytes | str,
+        stores: Mapping[str, Store] | None = None,
         *,
-        lookup: Callable[[ImageName], Any] | None = None,
+        lookup: Callable[[ImageName], Store | None] | None = None,
     ) -> None:
         self.trusted_root = (
             trusted_root if isinstance(trusted_root, TrustedRoot) else TrustedRoot.from_json(trusted_root)
@@ -64,7 +64,7 @@ class OCIEvidenceSource:
         self.lookup = lookup
         self.notes: dict[str, list[str]] = {}
 
-    def _store(self, name: ImageName) -> Any:
+    def _store(self, name: ImageName) -> Store:
         store = self.stores.get(name.context)
         if store is None and self.lookup is not None:
             store = self.lookup(name)
@@ -124,7 +124,7 @@ class OCIEvidenceSource:
                 key = VerifyingKey.from_key(cert.public_key())  # type: ignore[arg-type]
                 out.append(Evidence(issuer=ident.issuer, subject=ident.identity, certificate_key=key, **common))
             else:
-                def check(k: VerifyingKey, b: Any = bundle) -> bool:
+                def check(k: VerifyingKey, b: Bundle = bundle) -> bool:
                     return explain_bundle(b, digest, self.trusted_root, None, k).verified
 
                 out.append(Evidence(checker=check, **common))

@@ -28,7 +28,7 @@ from labkit.signers.uri import AwsKmsURI
 if TYPE_CHECKING:
     from mypy_boto3_kms.client import KMSClient  # type stubs only (the test extra)
 
-__all__ = ["AwsKmsSigner", "Credentials", "create_key", "kms_client", "read_public_key", "rotate_alias"]
+__all__ = ["AwsKmsSigner", "read_public_key", "rotate_alias"]
 
 #: labkit algorithm → (KMS KeySpec, the signing algorithm labkit asks for).
 _SPECS = {

@@ -14,7 +14,7 @@ from labkit.errors import KeyFileError
 from labkit.hashing import new_hash
 from labkit.keys import KeyAlgorithm, VerifyingKey
 
-__all__ = ["KeyURIError", "LocatedSigner", "Signer", "check_digest", "sign_by_digest"]
+__all__ = ["KeyURIError", "Signer"]
 
 
 @runtime_checkable

@@ -46,10 +46,10 @@ from labkit.errors import LabkitError
 from labkit.signers.awskms import Credentials, kms_client
 from labkit.signers.uri import AwsKmsURI, parse_awskms
 
-__all__ = ["ACCOUNT", "LocalKms", "main", "start_local_kms"]
+__all__ = ["main", "start_local_kms"]
 
 #: moto's default account.
-ACCOUNT = "123456789012"
+_ACCOUNT = "123456789012"
 _DUMMY = Credentials("labkit-lab", "labkit-lab")
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
 
@@ -95,9 +95,9 @@ class LocalKms:
         parsed = parse_awskms(uri)
         client = kms_client(parsed, self._admin())
         key_arn = client.describe_key(KeyId=parsed.key)["KeyMetadata"]["Arn"]
-        principal_arn = f"arn:aws:iam::{ACCOUNT}:user/{principal}"
+        principal_arn = f"arn:aws:iam::{_ACCOUNT}:user/{principal}"
         policy = {"Version": "2012-10-17", "Statement": [
-            {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{_ACCOUNT}:root"},
              "Action": "kms:*", "Resource": "*"},
             {"Sid": "no-signing", "Effect": "Deny", "Principal": {"AWS": principal_arn},
              "Action": "kms:Sign", "Resource": "*"}]}
@@ -176,7 +176,7 @@ def _honour_digest() -> None:
 
     original_sign = responses.KmsResponse.sign
 
-    def sign(self: Any) -> str:
+    def sign(self: responses.KmsResponse) -> str:
         key = self.kms_backend.describe_key(self.kms_backend.get_key_id(self._get_param("KeyId")))
         if key.key_state == "Disabled":
             raise JsonRESTError("DisabledException", f"{key.arn} is disabled.")
@@ -188,14 +188,14 @@ def _honour_digest() -> None:
         finally:
             _digest_call.on = False
 
-    def sign_digest(key: Any, digest: bytes, algorithm: str) -> bytes:
+    def sign_digest(key: kms_utils.ECDSAPrivateKey | kms_utils.RSAPrivateKey, digest: bytes, algorithm: str) -> bytes:
         allowed = getattr(key, "valid_signing_algorithms", kms_utils.SigningAlgorithm.rsa_signing_algorithms())
         kms_utils.validate_signing_algorithm(algorithm, allowed)
         h = _HASHES[algorithm[-3:]]()
         if len(digest) != h.digest_size:
             raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
         pre = asym_utils.Prehashed(h)
-        if algorithm.startswith("ECDSA"):
+        if isinstance(key, kms_utils.ECDSAPrivateKey):  # validate_signing_algorithm: ECDSA_* only for EC keys
             return bytes(key.private_key.sign(digest, ec.ECDSA(pre)))
         pad: padding.AsymmetricPadding = padding.PKCS1v15()
         if "PSS" in algorithm:
@@ -203,7 +203,8 @@ def _honour_digest() -> None:
         return bytes(key.private_key.sign(digest, pad, pre))
 
     for cls in (kms_utils.ECDSAPrivateKey, kms_utils.RSAPrivateKey):
-        def patched(self: Any, message: bytes, signing_algorithm: str, _orig: Any = cls.sign) -> bytes:
+        def patched(self: kms_utils.ECDSAPrivateKey | kms_utils.RSAPrivateKey, message: bytes, signing_algorithm: str,
+                    _orig: Callable[..., bytes] = cls.sign) -> bytes:
             if getattr(_digest_call, "on", False):
                 return sign_digest(self, message, signing_algorithm)
             return bytes(_orig(self, message, signing_algorithm))

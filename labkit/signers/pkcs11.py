@@ -31,10 +31,10 @@ from labkit.keys import KeyAlgorithm, VerifyingKey
 from labkit.signers.base import KeyURIError, check_digest, redact_uri, sign_by_digest
 from labkit.signers.uri import Pkcs11URI
 
-__all__ = ["SOFTHSM_MODULES", "Pkcs11Signer", "generate_on_token", "read_public_key", "softhsm_module"]
+__all__ = ["softhsm_module"]
 
 #: Where Debian, Fedora and Homebrew install SoftHSM v2's module (declared once, in `labkit.systools`).
-SOFTHSM_MODULES = systools.tool("softhsm2-util").libraries
+_SOFTHSM_MODULES = systools.tool("softhsm2-util").libraries
 _MAX_PIN_FILE = 256
 #: (module, token serial) → SHA-256 of the PIN that logged this process in (PKCS#11 logins are per process).
 _LOGGED_IN: dict[tuple[str, str], bytes] = {}

@@ -17,7 +17,7 @@ from labkit import systools
 from labkit.errors import InputError
 from labkit.signers.pkcs11 import softhsm_module
 
-__all__ = ["SoftHsmToken", "create_token"]
+__all__ = ["create_token"]
 
 
 @dataclass(frozen=True)

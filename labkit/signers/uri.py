@@ -27,16 +27,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from labkit.signers.base import KeyURIError
 
-__all__ = [
-    "AwsKmsURI",
-    "KMS_SCHEMES",
-    "Pkcs11URI",
-    "UnsupportedKmsURI",
-    "is_key_uri",
-    "parse_awskms",
-    "parse_key_uri",
-    "parse_pkcs11",
-]
+__all__ = ["parse_awskms"]
 
 #: What each refused scheme needs, for the error message.
 _SERVICES = {
@@ -45,7 +36,7 @@ _SERVICES = {
     "hashivault": "HashiCorp Vault's transit secrets engine",
     "k8s": "a Kubernetes cluster (the key pair is kept in a Secret)",
 }
-KMS_SCHEMES = ("awskms", *_SERVICES)
+_KMS_SCHEMES = ("awskms", *_SERVICES)
 
 _MAX_URI = 4096
 _SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://")
@@ -128,7 +119,7 @@ def parse_key_uri(ref: str) -> Pkcs11URI | AwsKmsURI | UnsupportedKmsURI:
     """Parse any key URI; a `KeyURIError` naming the part at fault otherwise."""
     _check_text(ref)
     if ref.startswith("pkcs11:"):
-        return parse_pkcs11(ref)
+        return _parse_pkcs11(ref)
     m = _SCHEME_RE.match(ref)
     scheme = m.group(1) if m else ""
     if scheme == "awskms":
@@ -142,7 +133,7 @@ def parse_key_uri(ref: str) -> Pkcs11URI | AwsKmsURI | UnsupportedKmsURI:
         if not regex.match(ref):
             raise KeyURIError(f"a {scheme} key reference is {form}", uri=ref, part="key path")
     else:
-        known = ", ".join(f"{s}://" for s in KMS_SCHEMES)
+        known = ", ".join(f"{s}://" for s in _KMS_SCHEMES)
         raise KeyURIError(f"unknown key URI scheme {scheme + '://'!r}; labkit knows pkcs11: and {known}",
                           uri=ref, part="scheme")
     return UnsupportedKmsURI(ref, scheme, _SERVICES[scheme])
@@ -191,7 +182,7 @@ def _loopback_endpoint(endpoint: str, ref: str) -> str:
     return endpoint
 
 
-def parse_pkcs11(ref: str) -> Pkcs11URI:
+def _parse_pkcs11(ref: str) -> Pkcs11URI:
     """An RFC 7512 ``pkcs11:`` URI with cosign's requirements (see the module docstring)."""
     body = ref[len("pkcs11:"):]
     if "#" in body:

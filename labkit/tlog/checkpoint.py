@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from labkit.checks import Recorder, StepTable
 from labkit.errors import CheckpointError, LabkitError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.tlog.checks import CheckpointCheck
@@ -34,15 +35,7 @@ from labkit.tlog.merkle import HASH_SIZE
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 __all__ = [
-    "Checkpoint",
-    "HINT_RULES",
-    "NoteSignature",
-    "SignedNote",
-    "explain_note",
-    "key_hint",
-    "key_hint_ed25519",
-    "key_hint_spki",
-    "sign_note",
+    "Checkpoint", "NoteSignature", "SignedNote", "explain_note", "key_hint_ed25519", "key_hint_spki", "sign_note",
     "verify_note",
 ]
 
@@ -51,6 +44,15 @@ EM_DASH = "\u2014"
 HINT_RULES = ("rekor-v1", "c2sp")
 _SPEC_NOTE = "C2SP signed-note"
 _SPEC_CKPT = "C2SP tlog-checkpoint"
+
+#: The checks `explain_note` makes, in order: id -> (title, spec).
+NOTE_STEPS: StepTable = {
+    "note.format": ("The note parses as a signed note", _SPEC_NOTE),
+    "checkpoint.format": ("The text is origin, size, root hash", _SPEC_CKPT),
+    "note.known_key": ("A signature names the log key", _SPEC_NOTE),
+    "note.signature": ("The log key's signature verifies over the note text", _SPEC_NOTE),
+    "checkpoint.origin": ("The origin is the expected log", _SPEC_CKPT),
+}
 
 
 def key_hint_spki(spki_der: bytes) -> bytes:
@@ -299,36 +301,29 @@ def explain_note(
     origin: str | None = None,
 ) -> CheckpointCheck:
     """Check a signed checkpoint step by step; never raises on bad input."""
-    result = CheckpointCheck("signed checkpoint")
+    run = Recorder(CheckpointCheck("signed checkpoint"), NOTE_STEPS)
     try:
         parsed = note if isinstance(note, SignedNote) else SignedNote.parse(note)
     except LabkitError as exc:
-        result.add("note.format", "The note parses as a signed note", _SPEC_NOTE, False, "a signed note", exc.message)
-        return result
-    result.add(
-        "note.format",
-        "The note parses as a signed note",
-        _SPEC_NOTE,
-        True,
-        "a signed note",
-        f"{len(parsed.signatures)} signature(s)",
-    )
+        run.record("note.format", False, expected="a signed note", actual=exc.message)
+        return run.result
+    run.passed("note.format", "", "a signed note", f"{len(parsed.signatures)} signature(s)")
     try:
         ckpt = parsed.checkpoint()
         ok, actual = True, f"size {ckpt.size}"
     except LabkitError as exc:
         ckpt, ok, actual = None, False, exc.message
-    result.add("checkpoint.format", "The text is origin, size, root hash", _SPEC_CKPT, ok, "3+ lines", actual)
+    run.record("checkpoint.format", ok, expected="3+ lines", actual=actual)
     try:
         hint = key_hint(name, key, rule)
     except LabkitError as exc:
-        result.add("note.known_key", "A signature names the log key", _SPEC_NOTE, False, name, exc.message)
-        return result
+        run.record("note.known_key", False, expected=name, actual=exc.message)
+        return run.result
     candidates = [s for s in parsed.signatures if s.name == name and s.key_hint == hint]
     # C2SP signed-note: signatures from unknown (name, key ID) pairs MUST be ignored.
-    found = result.add(
-        "note.known_key", "A signature names the log key", _SPEC_NOTE, bool(candidates),
-        f"{name} {hint.hex()}", ", ".join(f"{s.name} {s.key_hint.hex()}" for s in parsed.signatures),
+    found = run.record(
+        "note.known_key", bool(candidates), expected=f"{name} {hint.hex()}",
+        actual=", ".join(f"{s.name} {s.key_hint.hex()}" for s in parsed.signatures),
     )
     if found:
         # C2SP signed-note: a note with an invalid signature from a known key is rejected, so every
@@ -337,19 +332,13 @@ def explain_note(
         actual = "valid" if not invalid else "invalid" if len(invalid) == len(candidates) else (
             f"invalid ({len(invalid)} of {len(candidates)} signatures by {name} {hint.hex()} do not verify)"
         )
-        result.add("note.signature", "The log key's signature verifies over the note text", _SPEC_NOTE,
-                   not invalid, "valid signature", actual)
+        run.record("note.signature", not invalid, expected="valid signature", actual=actual)
     else:
-        result.skip(
-            "note.signature",
-            "The log key's signature verifies over the note text",
-            _SPEC_NOTE,
-            "no signature by the log key",
-        )
+        run.skip("note.signature", "no signature by the log key")
     if origin is not None:
         got = ckpt.origin if ckpt else "(unparsed)"
-        result.add("checkpoint.origin", "The origin is the expected log", _SPEC_CKPT, got == origin, origin, got)
-    return result
+        run.record("checkpoint.origin", got == origin, expected=origin, actual=got)
+    return run.result
 
 
 def verify_note(

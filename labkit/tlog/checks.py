@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from labkit.checks import CheckResult, Step
 from labkit.errors import CheckpointError, LabkitError, VerificationError
 
-__all__ = ["CheckpointCheck", "CheckpointRefused", "LogCheck"]
+__all__ = ["LogCheck"]
 
 
 class CheckpointRefused(CheckpointError):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from labkit._internal.jsonio import JSONValue, JSONWritable
 from labkit._internal.net import is_loopback
 from labkit.errors import LogError
 from labkit.keys import VerifyingKey, load_public_key
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
     import requests
 
     from labkit.bundle import TransparencyLogEntry
+    from labkit.sign import LogUploader, SignedArtifact
 
-__all__ = ["RekorAPIError", "RekorClient"]
+__all__ = ["RekorClient"]
 
 
 class RekorAPIError(LogError):
@@ -58,11 +60,12 @@ class RekorClient:
 
     # -- HTTP -------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, json: JSONWritable | None = None,
+                 params: Mapping[str, str] | None = None) -> Any:
         import requests
 
         try:
-            resp = self.session.request(method, self.url + path, timeout=self.timeout, **kwargs)
+            resp = self.session.request(method, self.url + path, timeout=self.timeout, json=json, params=params)
         except requests.RequestException as exc:
             raise LogError(f"cannot reach the log at {self.url}: {type(exc).__name__}") from None
         if resp.status_code >= 400:
@@ -78,7 +81,7 @@ class RekorClient:
                 raise LogError("the log returned malformed JSON") from None
         return resp.content
 
-    def _entry(self, value: Any) -> LogEntry:
+    def _entry(self, value: JSONValue) -> LogEntry:
         if not isinstance(value, dict) or len(value) != 1:
             raise LogError("the log returned an entry map that does not hold exactly one entry")
         (key, data), = value.items()
@@ -160,10 +163,10 @@ class RekorClient:
             raise LogError("the search answer is not a list of entry IDs")
         return list(result)
 
-    def uploader(self) -> Callable[[Any], TransparencyLogEntry]:
+    def uploader(self) -> LogUploader:
         """A ``tlog=`` hook for `labkit.sign.sign_blob`: uploads a hashedrekord, returns the bundle entry."""
 
-        def upload(signed: Any) -> TransparencyLogEntry:
+        def upload(signed: SignedArtifact) -> TransparencyLogEntry:
             entry = self.upload_hashedrekord(signed.signature, signed.verifying_key.pem(), signed.digest,
                                              algorithm=signed.hash_name)
             return entry.to_bundle_entry()

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import rfc8785
 from cryptography import x509
@@ -31,7 +31,9 @@ from cryptography.hazmat.primitives import serialization
 
 from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
+from labkit._internal.jsonio import JSONValue, JSONWritable
 from labkit.bundle import InclusionProof, TransparencyLogEntry
+from labkit.checks import Recorder, StepTable
 from labkit.errors import LabkitError, LogError, ProofError, VerificationError
 from labkit.keys import SigningKey, VerifyingKey, load_public_key
 from labkit.tlog import merkle
@@ -42,25 +44,10 @@ if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
 
 __all__ = [
-    "EntryBody",
-    "EntryProof",
-    "KINDS",
-    "LogEntry",
-    "canonical_json",
-    "dsse_body",
-    "entry_uuid",
-    "explain_entry",
-    "hashedrekord_body",
-    "parse_body",
-    "proposed_to_body",
-    "public_key_of",
-    "search_hash",
-    "set_payload",
-    "sign_set",
-    "verify_body_signature",
-    "verify_entry",
-    "verify_set",
+    "EntryProof", "LogEntry", "dsse_body", "hashedrekord_body", "parse_body", "set_payload", "sign_set", "verify_set",
 ]
+
+_T = TypeVar("_T")
 
 #: Rekor's search grammar for artifact digests (``[alg:]hex`` of the algorithm's length).
 _SEARCH_HASH = re.compile(
@@ -79,17 +66,26 @@ def search_hash(value: str) -> str:
 
 
 #: Entry kinds and versions this log accepts.
-KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}
+_KINDS = {"hashedrekord": ("0.0.1",), "dsse": ("0.0.1",)}
 #: Largest entry body or DSSE envelope parsed (bounded, depth-limited JSON via `labkit._internal.jsonio`).
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _HASH_LEN = {"sha256": 32, "sha384": 48, "sha512": 64}
 _SPEC_SET = "Rekor v1 signEntry; RFC 8785"
 
+#: The checks `explain_entry` makes, in order: id -> (title, spec).
+ENTRY_STEPS: StepTable = {
+    "tlog.body": ("The body is a canonical entry of a known kind", "Rekor v1 types"),
+    "tlog.log_id": ("The log ID is SHA-256 of the log key's SPKI", "Rekor v1 log ID"),
+    "tlog.set": ("The signed entry timestamp verifies", _SPEC_SET),
+    "tlog.inclusion_proof": ("The inclusion proof leads to the root", "RFC 9162 §2.1.3.2"),
+    "tlog.checkpoint": ("The checkpoint commits to the proof's size and root", "C2SP tlog-checkpoint"),
+}
+
 
 _MAX_SAFE_INT = (1 << 53) - 1
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: JSONWritable) -> bool:
     """True when `json.dumps(sort_keys=True, compact)` is exactly RFC 8785 for `value`.
 
     That holds without floats (JCS uses ECMAScript number formatting), with
@@ -108,7 +104,7 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: JSONWritable) -> bytes:
     """RFC 8785 (JCS) bytes of a JSON value."""
     try:
         if _plain(value):
@@ -122,11 +118,11 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _unb64(value: Any, what: str) -> bytes:
+def _unb64(value: JSONValue, what: str) -> bytes:
     return b64decode_field(value, what, LogError, urlsafe=False)
 
 
-def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
+def _public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
     """The verifying key in a PEM public key or certificate, and the certificate if it is one."""
     if b"-----BEGIN CERTIFICATE-----" in pem:
         try:
@@ -146,7 +142,7 @@ def public_key_of(pem: bytes) -> tuple[VerifyingKey, x509.Certificate | None]:
 @functools.lru_cache(maxsize=256)
 def _canonical_pem(pem: bytes) -> bytes:
     """Rekor's canonical form of a key or certificate: re-encoded PEM."""
-    key, cert = public_key_of(pem)
+    key, cert = _public_key_of(pem)
     if cert is not None:
         return cert.public_bytes(serialization.Encoding.PEM)
     return key.pem()
@@ -175,7 +171,7 @@ def hashedrekord_body(
     digest_hex = artifact_digest.hex() if isinstance(artifact_digest, bytes) else artifact_digest.lower()
     if digest_hex.startswith(f"{algorithm}:"):
         digest_hex = digest_hex.split(":", 1)[1]
-    body = {
+    body: JSONWritable = {
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
         "spec": {
@@ -208,10 +204,10 @@ def dsse_body(envelope_json: bytes | str, verifiers: Sequence[bytes]) -> bytes:
     sigs = env.get("signatures")
     if not isinstance(sigs, list) or not sigs:
         raise LogError("DSSE envelope has no signatures")
-    keys = [(pem, public_key_of(pem)[0]) for pem in verifiers]
+    keys = [(pem, _public_key_of(pem)[0]) for pem in verifiers]
     if not keys:
         raise LogError("a dsse entry needs at least one verifier (public key or certificate)")
-    pae = _pae(env["payloadType"], payload)
+    pae = _pae(str(env["payloadType"]), payload)
     items: list[dict[str, str]] = []
     for s in sigs:
         if not isinstance(s, dict):
@@ -230,7 +226,7 @@ def dsse_body(envelope_json: bytes | str, verifiers: Sequence[bytes]) -> bytes:
             raise LogError("a DSSE signature does not verify with any of the given verifiers")
         items.append({"signature": str(sig_b64), "verifier": _b64(_canonical_pem(match))})
     items.sort(key=lambda i: i["signature"])
-    body = {
+    body: JSONWritable = {
         "apiVersion": "0.0.1",
         "kind": "dsse",
         "spec": {
@@ -268,7 +264,7 @@ class EntryBody:
         return [(base64.b64decode(s["signature"]), base64.b64decode(s["verifier"])) for s in self.spec["signatures"]]
 
 
-def _want(obj: Any, key: str, typ: type, where: str) -> Any:
+def _want(obj: JSONValue, key: str, typ: type[_T], where: str) -> _T:
     if not isinstance(obj, dict) or key not in obj:
         raise LogError(f"entry body is missing {where}.{key}")
     value = obj[key]
@@ -277,7 +273,7 @@ def _want(obj: Any, key: str, typ: type, where: str) -> Any:
     return value
 
 
-def _check_hash(h: Any, where: str) -> str:
+def _check_hash(h: JSONValue, where: str) -> str:
     alg = _want(h, "algorithm", str, where)
     value = _want(h, "value", str, where)
     if alg not in _HASH_LEN:
@@ -290,7 +286,7 @@ def _check_hash(h: Any, where: str) -> str:
 @functools.lru_cache(maxsize=256)
 def _key_index(pem: bytes) -> tuple[str, ...]:
     canon = _canonical_pem(pem)
-    _, cert = public_key_of(pem)
+    _, cert = _public_key_of(pem)
     return ("sha256:" + hashlib.sha256(canon).hexdigest(), *_subjects(cert))
 
 
@@ -303,10 +299,10 @@ def parse_body(body: bytes) -> EntryBody:
         raise LogError("entry body must be a JSON object")
     kind = _want(value, "kind", str, "body")
     version = _want(value, "apiVersion", str, "body")
-    if kind not in KINDS:
-        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(KINDS))}")
-    if version not in KINDS[kind]:
-        raise LogError(f"unsupported {kind} version {version!r}; this log accepts {', '.join(KINDS[kind])}")
+    if kind not in _KINDS:
+        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(_KINDS))}")
+    if version not in _KINDS[kind]:
+        raise LogError(f"unsupported {kind} version {version!r}; this log accepts {', '.join(_KINDS[kind])}")
     # Rekor logs the RFC 8785 form; any other serialisation would hash to a different leaf.
     if canonical_json(value) != bytes(body):
         raise LogError(
@@ -347,7 +343,7 @@ def verify_body_signature(body: EntryBody) -> None:
     if body.kind != "hashedrekord":
         return
     (sig, pem), = body.signatures()
-    key, _ = public_key_of(pem)
+    key, _ = _public_key_of(pem)
     if key.algorithm.value == "ed25519":
         # Rekor v1 sees only the digest; pure Ed25519 signs the whole message, so it cannot be checked.
         raise LogError(
@@ -367,9 +363,9 @@ def proposed_to_body(proposed: Mapping[str, Any]) -> bytes:
         raise LogError("proposed entry must be a JSON object")
     kind = proposed.get("kind")
     version = proposed.get("apiVersion")
-    if kind not in KINDS:
-        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(KINDS))}")
-    if version not in KINDS[str(kind)]:
+    if kind not in _KINDS:
+        raise LogError(f"unknown entry kind {kind!r}; this log accepts {', '.join(sorted(_KINDS))}")
+    if version not in _KINDS[str(kind)]:
         raise LogError(f"unsupported {kind} version {version!r}")
     spec = proposed.get("spec")
     if not isinstance(spec, dict):
@@ -440,12 +436,13 @@ class EntryProof:
         }
 
     @classmethod
-    def from_api(cls, data: Any) -> EntryProof:
+    def from_api(cls, data: JSONValue) -> EntryProof:
         """Parse Rekor v1 JSON."""
+        doc: Any = data  # read by shape: a wrong shape is the KeyError/TypeError/ValueError caught below
         try:
             return cls(
-                int(data["logIndex"]), int(data["treeSize"]), bytes.fromhex(data["rootHash"]),
-                tuple(bytes.fromhex(h) for h in data["hashes"]), str(data.get("checkpoint", "")),
+                int(doc["logIndex"]), int(doc["treeSize"]), bytes.fromhex(doc["rootHash"]),
+                tuple(bytes.fromhex(h) for h in doc["hashes"]), str(doc.get("checkpoint", "")),
             )
         except (KeyError, TypeError, ValueError):
             raise LogError("inclusion proof JSON is malformed") from None
@@ -502,18 +499,19 @@ class LogEntry:
         }
 
     @classmethod
-    def from_api(cls, data: Any, tree_id: int | None = None) -> LogEntry:
+    def from_api(cls, data: JSONValue, tree_id: int | None = None) -> LogEntry:
         """Parse Rekor v1 ``LogEntryAnon`` JSON (as the server returns it)."""
         if not isinstance(data, dict):
             raise LogError("log entry JSON must be an object")
+        doc: Any = data  # read by shape: a wrong shape is the KeyError/TypeError/ValueError caught below
         try:
-            ver = data.get("verification") or {}
+            ver = doc.get("verification") or {}
             proof = ver.get("inclusionProof")
             return cls(
-                log_index=int(data["logIndex"]),
-                body=_unb64(data["body"], "entry body"),
-                integrated_time=int(data["integratedTime"]),
-                log_id=bytes.fromhex(data["logID"]),
+                log_index=int(doc["logIndex"]),
+                body=_unb64(doc["body"], "entry body"),
+                integrated_time=int(doc["integratedTime"]),
+                log_id=bytes.fromhex(doc["logID"]),
                 signed_entry_timestamp=_unb64(ver.get("signedEntryTimestamp", ""), "signedEntryTimestamp"),
                 inclusion_proof=EntryProof.from_api(proof) if proof else None,
                 tree_id=tree_id,
@@ -561,29 +559,14 @@ class LogEntry:
 
 def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
     """Check a log entry against the log key: body, log ID, SET, inclusion proof, checkpoint root."""
-    result = LogCheck("transparency log entry")
+    run = Recorder(LogCheck("transparency log entry"), ENTRY_STEPS)
     try:
         parse_body(entry.body)
-        result.add(
-            "tlog.body",
-            "The body is a canonical entry of a known kind",
-            "Rekor v1 types",
-            True,
-            "canonical",
-            "canonical",
-        )
+        run.passed("tlog.body", "", "canonical", "canonical")
     except LabkitError as exc:
-        result.add(
-            "tlog.body",
-            "The body is a canonical entry of a known kind",
-            "Rekor v1 types",
-            False,
-            "canonical",
-            exc.message,
-        )
+        run.record("tlog.body", False, expected="canonical", actual=exc.message)
     log_id = log_key.key_id()
-    result.add("tlog.log_id", "The log ID is SHA-256 of the log key's SPKI", "Rekor v1 log ID", entry.log_id == log_id,
-               log_id.hex(), entry.log_id.hex())
+    run.record("tlog.log_id", entry.log_id == log_id, expected=log_id.hex(), actual=entry.log_id.hex())
     try:
         verify_set(
             log_key,
@@ -596,24 +579,17 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
         ok, actual = True, "valid"
     except LabkitError as exc:
         ok, actual = False, exc.message
-    result.add("tlog.set", "The signed entry timestamp verifies", _SPEC_SET, ok, "valid", actual)
+    run.record("tlog.set", ok, expected="valid", actual=actual)
     p = entry.inclusion_proof
     if p is None:
-        result.skip("tlog.inclusion_proof", "The inclusion proof leads to the root", "RFC 9162 §2.1.3.2", "no proof")
-        return result
+        run.skip("tlog.inclusion_proof", "no proof")
+        return run.result
     try:
         merkle.verify_inclusion(p.log_index, p.tree_size, merkle.leaf_hash(entry.body), list(p.hashes), p.root_hash)
         ok, actual = True, p.root_hash.hex()
     except ProofError as exc:
         ok, actual = False, exc.message
-    result.add(
-        "tlog.inclusion_proof",
-        "The inclusion proof leads to the root",
-        "RFC 9162 §2.1.3.2",
-        ok,
-        p.root_hash.hex(),
-        actual,
-    )
+    run.record("tlog.inclusion_proof", ok, expected=p.root_hash.hex(), actual=actual)
     if p.checkpoint:
         try:
             ck = SignedNote.parse(p.checkpoint).checkpoint()
@@ -621,9 +597,8 @@ def explain_entry(entry: LogEntry, log_key: VerifyingKey) -> LogCheck:
             actual = f"size {ck.size} root {ck.root_hash.hex()}"
         except LabkitError as exc:
             ok, actual = False, exc.message
-        result.add("tlog.checkpoint", "The checkpoint commits to the proof's size and root", "C2SP tlog-checkpoint", ok,
-                   f"size {p.tree_size} root {p.root_hash.hex()}", actual)
-    return result
+        run.record("tlog.checkpoint", ok, expected=f"size {p.tree_size} root {p.root_hash.hex()}", actual=actual)
+    return run.result
 
 
 def verify_entry(entry: LogEntry, log_key: VerifyingKey) -> None:

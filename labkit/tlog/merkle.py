@@ -21,23 +21,8 @@ from typing import NamedTuple, Protocol
 from labkit.errors import ProofError
 
 __all__ = [
-    "HASH_SIZE",
-    "MAX_SIZE",
-    "MemoryTree",
-    "NodeSource",
-    "RootMismatchError",
-    "TraceStep",
-    "consistency_proof",
-    "empty_root",
-    "inclusion_proof",
-    "leaf_hash",
-    "node_hash",
-    "root_from_inclusion_proof",
-    "roots_from_consistency_proof",
-    "subtree_root",
-    "tree_root",
-    "verify_consistency",
-    "verify_inclusion",
+    "HASH_SIZE", "MemoryTree", "RootMismatchError", "TraceStep", "consistency_proof", "empty_root", "inclusion_proof",
+    "leaf_hash", "node_hash", "root_from_inclusion_proof", "subtree_root", "verify_consistency", "verify_inclusion",
 ]
 
 HASH_SIZE = 32
@@ -122,7 +107,7 @@ def tree_root(source: NodeSource | Sequence[bytes], size: int | None = None) -> 
     return subtree_root(nodes, 0, size)
 
 
-MAX_SIZE = 1 << 64  # RFC 9162 §2.1: indexes and sizes are 64-bit unsigned integers
+_MAX_SIZE = 1 << 64  # RFC 9162 §2.1: indexes and sizes are 64-bit unsigned integers
 
 
 def _check_index(index: int, size: int) -> None:
@@ -130,7 +115,7 @@ def _check_index(index: int, size: int) -> None:
         raise ProofError("leaf index and tree size must be integers")
     if size < 0 or index < 0:
         raise ProofError(f"negative leaf index {index} or tree size {size}")
-    if size >= MAX_SIZE or index >= MAX_SIZE:
+    if size >= _MAX_SIZE or index >= _MAX_SIZE:
         raise ProofError(f"leaf index {index} or tree size {size} overflows 64 bits")
     if index >= size:
         raise ProofError(f"leaf index {index} is not below tree size {size}")
@@ -271,7 +256,7 @@ def roots_from_consistency_proof(
     the first node of the path.
     """
     for name, value in (("size1", size1), ("size2", size2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= MAX_SIZE:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= _MAX_SIZE:
             raise ProofError(f"{name} must be an integer in 0..2^64-1, got {value!r}")
     _check_hash(root1, "old root")
     for i, p in enumerate(proof):
@@ -320,7 +305,7 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
     """Raise unless `proof` shows the tree (size1, root1) is a prefix of (size2, root2)."""
     if not isinstance(size1, int) or not isinstance(size2, int) or size1 < 0 or size2 < 0 or size1 > size2:
         raise ProofError(f"tree sizes must satisfy 0 <= size1 <= size2, got {size1} and {size2}")
-    if size2 >= MAX_SIZE:
+    if size2 >= _MAX_SIZE:
         raise ProofError(f"tree size {size2} overflows 64 bits")
     if size1 == 0:
         # As transparency-dev/merkle: every tree extends the empty tree, so such a check proves nothing.

@@ -28,6 +28,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography import x509
@@ -36,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from labkit._internal.encoding import b64decode_field
-from labkit._internal.jsonio import loads
+from labkit._internal.jsonio import JSONValue, JSONWritable, loads
 from labkit.bundle import TransparencyLogEntry
 from labkit.errors import LogError
 from labkit.keys import KeyAlgorithm, VerifyingKey
@@ -49,20 +50,7 @@ if TYPE_CHECKING:
     from labkit.sign import SignedArtifact
 
 __all__ = [
-    "ALGORITHMS",
-    "BatchLog",
-    "HashedRekordRequest",
-    "MAX_REQUEST_BYTES",
-    "Rekor2Service",
-    "RekorRequestError",
-    "canonical_entry",
-    "dsse_request",
-    "hashedrekord_request",
-    "key_details_for",
-    "parse_canonical_entry",
-    "parse_request",
-    "trusted_root_tlog",
-    "verify_request",
+    "Rekor2Service", "canonical_entry", "dsse_request", "hashedrekord_request", "parse_request", "trusted_root_tlog",
 ]
 
 MAX_REQUEST_BYTES = 64 * 1024  # an entry must fit a uint16-prefixed entry bundle slot
@@ -122,13 +110,13 @@ def _field(obj: Mapping[str, Any], camel: str, where: str, *, required: bool = T
     return obj[present[0]]
 
 
-def _object(value: Any, where: str) -> Mapping[str, Any]:
+def _object(value: JSONValue | Mapping[str, Any], where: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise RekorRequestError(f"{where} must be a JSON object")
     return value
 
 
-def _bytes(value: Any, where: str) -> bytes:
+def _bytes(value: JSONValue, where: str) -> bytes:
     raw = b64decode_field(value, where, RekorRequestError)
     if not raw:
         raise RekorRequestError(f"{where} is empty")
@@ -223,7 +211,7 @@ def canonical_entry(req: HashedRekordRequest) -> bytes:
         verifier["publicKey"] = {"rawBytes": _b64(req.public_key)}
     else:
         verifier["x509Certificate"] = {"rawBytes": _b64(req.certificate)}
-    body = {
+    body: JSONWritable = {
         "apiVersion": VERSION,
         "kind": KIND,
         "spec": {"hashedRekordV002": {
@@ -259,7 +247,7 @@ _DETAILS = {
 }
 
 
-def key_details_for(key: VerifyingKey) -> str:
+def _key_details_for(key: VerifyingKey) -> str:
     """The protobuf-specs ``PublicKeyDetails`` name a labkit key signs under (RSA: by its size)."""
     if key.algorithm in _DETAILS:
         return _DETAILS[key.algorithm]
@@ -270,7 +258,7 @@ def key_details_for(key: VerifyingKey) -> str:
 def hashedrekord_request(digest: bytes, signature: bytes, key: VerifyingKey, *,
                          certificate_der: bytes | None = None) -> dict[str, Any]:
     """The ``hashedRekordRequestV002`` JSON for a signature over `digest` (by `key`, or its certificate)."""
-    verifier: dict[str, Any] = {"keyDetails": key_details_for(key)}
+    verifier: dict[str, Any] = {"keyDetails": _key_details_for(key)}
     if certificate_der is not None:
         verifier["x509Certificate"] = {"rawBytes": _b64(certificate_der)}
     else:
@@ -296,7 +284,7 @@ def trusted_root_tlog(base_url: str, key: VerifyingKey, key_id: bytes, start: _d
     return {
         "baseUrl": base_url,
         "hashAlgorithm": "SHA2_256",
-        "publicKey": {"rawBytes": _b64(key.der()), "keyDetails": key_details_for(key), "validFor": {"start": when}},
+        "publicKey": {"rawBytes": _b64(key.der()), "keyDetails": _key_details_for(key), "validFor": {"start": when}},
         "logId": {"keyId": _b64(key_id)},
         "checkpointKeyId": {"keyId": _b64(key_id)},
     }
@@ -464,6 +452,7 @@ class Rekor2Service:
     def __enter__(self) -> Rekor2Service:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 

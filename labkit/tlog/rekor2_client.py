@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from labkit.sign import SignedArtifact
 
-__all__ = ["Rekor2Client", "Rekor2Error"]
+__all__ = ["Rekor2Client"]
 
 
 class Rekor2Error(LogError):

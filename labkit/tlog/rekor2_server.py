@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
 
 from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError, StartResponse
 from labkit.errors import InputError, LabkitError
@@ -28,7 +28,7 @@ from labkit.tlog.rekor2 import MAX_REQUEST_BYTES, Rekor2Service, RekorRequestErr
 from labkit.tlog.tilelog import TileLog, origin_for_url
 from labkit.tlog.tiles import TileError, parse_path
 
-__all__ = ["PREFIX", "Rekor2App", "Rekor2Server", "serve_rekor2"]
+__all__ = ["PREFIX", "Rekor2App", "serve_rekor2"]
 
 PREFIX = "/api/v2"
 _GRPC_CODES = {400: 3, 404: 5, 405: 12, 411: 3, 413: 8, 500: 13, 503: 14}
@@ -145,7 +145,8 @@ class Rekor2Server:
     def __enter__(self) -> Rekor2Server:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 

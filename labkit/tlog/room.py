@@ -15,13 +15,13 @@ import html
 from labkit.errors import LabkitError
 from labkit.tlog.store import TransparencyLog
 
-__all__ = ["DEFAULT_LATEST", "DEFAULT_REFRESH", "ROOM_PATH", "render_room_page"]
+__all__ = []
 
 ROOM_PATH = "/room"
 #: How many of the newest entries the page lists.
-DEFAULT_LATEST = 12
+_DEFAULT_LATEST = 12
 #: Seconds between the browser's reloads.
-DEFAULT_REFRESH = 5
+_DEFAULT_REFRESH = 5
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2rem;background:#111;color:#eee;font-size:1.4rem}"
@@ -49,7 +49,7 @@ def _row(log: TransparencyLog, index: int) -> str:
             f"<td>{html.escape(_when(entry.integrated_time))}</td></tr>")
 
 
-def render_room_page(log: TransparencyLog, *, latest: int = DEFAULT_LATEST, refresh: int = DEFAULT_REFRESH) -> str:
+def render_room_page(log: TransparencyLog, *, latest: int = _DEFAULT_LATEST, refresh: int = _DEFAULT_REFRESH) -> str:
     """The room page for `log` as one HTML document (newest entries first)."""
     note = log.checkpoint()
     ck = note.checkpoint()

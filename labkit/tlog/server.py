@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,11 +34,11 @@ from labkit.errors import LabkitError, LogError, ProofError
 from labkit.tlog.room import ROOM_PATH, render_room_page
 from labkit.tlog.store import DuplicateEntryError, EntryNotFoundError, TransparencyLog
 
-__all__ = ["LOOPBACK_HOSTS", "MAX_BODY", "LogServer", "make_app", "serve"]
+__all__ = ["LogServer", "serve"]
 
 #: The largest request body accepted (Rekor's default ``max_request_body_size`` is larger; a lab needs less).
 MAX_BODY = 1 << 20
-LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 #: Largest index or tree size a query may name (Rekor's int64 fields; SQLite's INTEGER).
 INT64_MAX = (1 << 63) - 1
 
@@ -167,8 +168,8 @@ def make_app(log: TransparencyLog, *, max_body: int = MAX_BODY,
 
 
 def _check_host(host: str, allow_remote: bool) -> None:
-    if host not in LOOPBACK_HOSTS and not allow_remote:
-        raise LogError(f"refusing to listen on {host}; the lab log serves loopback only ({', '.join(LOOPBACK_HOSTS)})")
+    if host not in _LOOPBACK_HOSTS and not allow_remote:
+        raise LogError(f"refusing to listen on {host}; the lab log serves loopback only ({', '.join(_LOOPBACK_HOSTS)})")
 
 
 class LogServer(BackgroundServer):
@@ -193,7 +194,8 @@ class LogServer(BackgroundServer):
     def __enter__(self) -> LogServer:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 

@@ -27,9 +27,10 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from labkit.errors import InputError, KeyFileError, LogError, ProofError
@@ -61,8 +62,9 @@ from labkit.tlog.entries import (
 
 if TYPE_CHECKING:
     from labkit.bundle import TransparencyLogEntry
+    from labkit.sign import LogUploader, SignedArtifact
 
-__all__ = ["DB_NAME", "KEY_FILE", "DuplicateEntryError", "EntryNotFoundError", "TransparencyLog"]
+__all__ = ["TransparencyLog"]
 
 #: The database file inside a log directory.
 DB_NAME = "tlog.sqlite3"
@@ -322,7 +324,10 @@ class TransparencyLog:
         lab: Lab | None = None,
         clock: Clock | None = None,
         create: bool = True,
-        **options: Any,
+        name: str = "labkit.local",
+        hint_rule: str = "rekor-v1",
+        synchronous: str = "NORMAL",
+        mirror: bool = True,
     ) -> TransparencyLog:
         """Open the log in `directory`, creating it if needed unless ``create=False`` (readers).
 
@@ -340,7 +345,8 @@ class TransparencyLog:
                 key = _log_key(Path(directory), create)
         if clock is None and lab is not None:
             clock = lab.clock
-        log = cls(directory, key, clock=clock, create=create, **options)
+        log = cls(directory, key, clock=clock, create=create, name=name, hint_rule=hint_rule,
+                  synchronous=synchronous, mirror=mirror)
         if lab is not None and key.lab:
             log.lab_origin = f"lab seed {lab.seed!r}, label 'tlog'"
         return log
@@ -353,7 +359,8 @@ class TransparencyLog:
     def __enter__(self) -> TransparencyLog:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -459,13 +466,13 @@ class TransparencyLog:
         """Log a signature over an artifact digest (what ``cosign sign-blob`` uploads)."""
         return self.append(hashedrekord_body(signature, public_key_or_cert_pem, artifact_sha256, algorithm=algorithm))
 
-    def uploader(self) -> Callable[[Any], TransparencyLogEntry]:
+    def uploader(self) -> LogUploader:
         """A ``tlog=`` hook for `labkit.sign.sign_blob`: logs a hashedrekord, returns the bundle entry.
 
         The hook takes a `labkit.sign.SignedArtifact` (digest, hash_name, signature, verifying_key).
         """
 
-        def upload(signed: Any) -> TransparencyLogEntry:
+        def upload(signed: SignedArtifact) -> TransparencyLogEntry:
             entry = self.upload_hashedrekord(
                 signed.signature, signed.verifying_key.pem(), signed.digest, algorithm=signed.hash_name
             )
@@ -479,7 +486,7 @@ class TransparencyLog:
 
     # -- reading ------------------------------------------------------------
 
-    def _row_entry(self, row: Any) -> LogEntry:
+    def _row_entry(self, row: tuple[int, bytes, int, bytes]) -> LogEntry:
         idx, body, t, set_sig = row
         return LogEntry(int(idx), bytes(body), int(t), self.log_id, bytes(set_sig), None, self.tree_id)
 

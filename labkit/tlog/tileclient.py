@@ -37,7 +37,7 @@ from labkit.tlog.tiles import (
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["DirectorySource", "HTTPSource", "TileClient", "TileSource"]
+__all__ = ["DirectorySource", "HTTPSource", "TileClient"]
 
 MAX_CHECKPOINT_BYTES = 1 << 16
 MAX_BUNDLE_BYTES = TILE_WIDTH * (2 + 0xFFFF)

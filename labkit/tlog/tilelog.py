@@ -71,9 +71,9 @@ from labkit.tlog.tiles import (
     tiles_for_size,
 )
 
-__all__ = ["KEY_LABEL", "TileLog", "checkpoint_key_id", "origin_for_url"]
+__all__ = ["TileLog", "origin_for_url"]
 
-KEY_LABEL = "tile-log"
+_KEY_LABEL = "tile-log"
 _PRIVATE = ".labkit"
 _MAX_CACHE = 1024  # tiles kept hashed-up for proofs (about 36 kB each)
 
@@ -141,7 +141,7 @@ class TileLog:
                 config = read_json_file(config_path, what="tile log config", error=LogError)
                 if not isinstance(config, dict) or not isinstance(config.get("origin"), str):
                     raise LogError(f"{config_path} is not a tile log config")
-                stored, was_lab = config["origin"], bool(config.get("lab"))
+                stored, was_lab = str(config["origin"]), bool(config.get("lab"))
                 if origin is not None and origin != stored:
                     raise LogError(f"the log in {d} has origin {stored!r}, not {origin!r}",
                                    hint="A log's origin never changes; open it with its own origin or none.")
@@ -162,7 +162,7 @@ class TileLog:
     @staticmethod
     def _key(private: Path, lab: Lab | None, *, create: bool) -> SigningKey:
         if lab is not None:
-            return generate("ed25519", lab=lab, label=KEY_LABEL)
+            return generate("ed25519", lab=lab, label=_KEY_LABEL)
         path = private / "log-key.pem"
         if create:
             key = generate("ed25519")

@@ -26,23 +26,7 @@ from dataclasses import dataclass
 from labkit.errors import LogError, ProofError
 from labkit.tlog.merkle import HASH_SIZE, empty_root, node_hash, subtree_root
 
-__all__ = [
-    "MAX_ENTRY_SIZE",
-    "TILE_HEIGHT",
-    "TILE_WIDTH",
-    "TileError",
-    "TileId",
-    "TileNodes",
-    "decode_bundle",
-    "encode_bundle",
-    "encode_index",
-    "entries_path",
-    "parse_path",
-    "split_hashes",
-    "tile_path",
-    "tile_root",
-    "tiles_for_size",
-]
+__all__ = []
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT

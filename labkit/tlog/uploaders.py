@@ -25,7 +25,7 @@ from labkit.tlog.rekor2_client import Rekor2Client
 if TYPE_CHECKING:
     from labkit.sign import SignedArtifact
 
-__all__ = ["SUPPORTED_REKOR_APIS", "Rekor2ImageLog", "Rekor2Logged", "uploader_for"]
+__all__ = ["SUPPORTED_REKOR_APIS", "Rekor2ImageLog", "uploader_for"]
 
 #: The Rekor API major versions labkit writes to (highest first is what a signing config selects).
 SUPPORTED_REKOR_APIS = (1, 2)

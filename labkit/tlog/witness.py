@@ -15,16 +15,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from labkit.checks import Recorder, StepTable
 from labkit.errors import CheckpointError, LabkitError, ProofError
 from labkit.keys import SigningKey, VerifyingKey
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, sign_note, verify_note
 from labkit.tlog.checks import LogCheck
 
-__all__ = ["LogSource", "SplitView", "Witness"]
+__all__ = ["Witness"]
 
 _SPEC_CONS = "RFC 9162 §2.1.4.2"
 _SPEC_NOTE = "C2SP signed-note"
+
+#: The checks `Witness.explain_consistency` makes, in order: id -> (title, spec).
+#: The title of ``witness.consistency`` depends on the sizes (`CONSISTENCY_TITLES`).
+CONSISTENCY_STEPS: StepTable = {
+    "witness.old_checkpoint": ("The old checkpoint is signed by the log", _SPEC_NOTE),
+    "witness.new_checkpoint": ("The log's current checkpoint is signed by the log", _SPEC_NOTE),
+    "witness.origin": ("Both checkpoints come from the same log", "C2SP tlog-checkpoint"),
+    "witness.size": ("The log did not shrink", "RFC 9162 §2.1.4"),
+    "witness.consistency": ("{consistency}", _SPEC_CONS),
+}
+
+#: The title of ``witness.consistency``: same size, from the empty tree, or a proof from `old` to `new`.
+CONSISTENCY_TITLES = {
+    "same_size": "Same size, so the roots must be equal",
+    "from_empty": "Every tree extends the empty tree",
+    "proof": "A consistency proof from {old} to {new} verifies",
+}
 
 
 class LogSource(Protocol):
@@ -84,40 +102,29 @@ class Witness:
 
     def explain_consistency(self, old_note: str | SignedNote, source: LogSource) -> LogCheck:
         """Check that the log now extends `old_note`, step by step; never raises on bad input."""
-        result = LogCheck("checkpoint consistency")
+        run = Recorder(LogCheck("checkpoint consistency"), CONSISTENCY_STEPS)
+        result = run.result
         try:
             old = self._verify(old_note)
-            result.add("witness.old_checkpoint", "The old checkpoint is signed by the log", _SPEC_NOTE, True,
-                       "valid", f"size {old.size}")
+            run.passed("witness.old_checkpoint", "", "valid", f"size {old.size}")
         except LabkitError as exc:
-            result.add(
-                "witness.old_checkpoint",
-                "The old checkpoint is signed by the log",
-                _SPEC_NOTE,
-                False,
-                "valid",
-                exc.message,
-            )
+            run.record("witness.old_checkpoint", False, expected="valid", actual=exc.message)
             return result
         try:
             new_text = source.latest_checkpoint()
             new = self._verify(new_text)
-            result.add("witness.new_checkpoint", "The log's current checkpoint is signed by the log", _SPEC_NOTE, True,
-                       "valid", f"size {new.size}")
+            run.passed("witness.new_checkpoint", "", "valid", f"size {new.size}")
         except LabkitError as exc:
-            result.add("witness.new_checkpoint", "The log's current checkpoint is signed by the log", _SPEC_NOTE, False,
-                       "valid", exc.message)
+            run.record("witness.new_checkpoint", False, expected="valid", actual=exc.message)
             return result
-        result.add("witness.origin", "Both checkpoints come from the same log", "C2SP tlog-checkpoint",
-                   old.origin == new.origin, old.origin, new.origin)
-        if not result.add("witness.size", "The log did not shrink", "RFC 9162 §2.1.4", new.size >= old.size,
-                          f">= {old.size}", new.size):
+        run.record("witness.origin", old.origin == new.origin, expected=old.origin, actual=new.origin)
+        if not run.record("witness.size", new.size >= old.size, expected=f">= {old.size}", actual=new.size):
             return result
         if new.size == old.size:
-            result.add("witness.consistency", "Same size, so the roots must be equal", _SPEC_CONS,
-                       new.root_hash == old.root_hash, old.root_hash.hex(), new.root_hash.hex())
+            how, ok, expected, actual = ("same_size", new.root_hash == old.root_hash, old.root_hash.hex(),
+                                         new.root_hash.hex())
         elif old.size == 0:
-            result.add("witness.consistency", "Every tree extends the empty tree", _SPEC_CONS, True, "", "")
+            how, ok, expected, actual = "from_empty", True, "", ""
         else:
             try:
                 proof = source.consistency_proof(old.size, new.size)
@@ -125,8 +132,10 @@ class Witness:
                 ok, actual = True, f"{len(proof)} hashes verify"
             except LabkitError as exc:
                 ok, actual = False, exc.message
-            result.add("witness.consistency", f"A consistency proof from {old.size} to {new.size} verifies", _SPEC_CONS,
-                       ok, new.root_hash.hex(), actual)
+            how, expected = "proof", new.root_hash.hex()
+        title = CONSISTENCY_TITLES[how].format(old=old.size, new=new.size)
+        Recorder(result, CONSISTENCY_STEPS, title_args={"consistency": title}).record(
+            "witness.consistency", ok, expected=expected, actual=actual)
         if result.verified:
             self.latest, self.latest_note = new, new_text
         return result

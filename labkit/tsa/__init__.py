@@ -6,39 +6,15 @@
     >>> reply = tsa.timestamp(b"signature bytes")   # DER TimeStampResp
 """
 
-from labkit.tsa.authority import (
-    LAB_POLICY_OID,
-    Accuracy,
-    PKIStatus,
-    TimestampAuthority,
-    build_request,
-    failure_response,
-)
-from labkit.tsa.chain import (
-    DEFAULT_TSA_URL,
-    TSAError,
-    TSAMaterial,
-    check_tsa_chain,
-    create_tsa,
-    tsa_entry,
-    tsa_entry_json,
-)
+from labkit.tsa.authority import LAB_POLICY_OID, TimestampAuthority, build_request
+from labkit.tsa.chain import DEFAULT_TSA_URL, TSAError, create_tsa, tsa_entry, tsa_entry_json
 
 # labkit.tsa.client and labkit.tsa.server import requests/waitress pieces: import them from their modules.
-from labkit.tsa.request import (
-    MAX_REQUEST_BYTES,
-    FailureInfo,
-    RequestCheck,
-    RequestRefused,
-    TimestampRequest,
-    explain_request,
-    parse_request,
-)
+from labkit.tsa.request import MAX_REQUEST_BYTES, FailureInfo, RequestRefused, explain_request, parse_request
 from labkit.tsa.store import load_tsa, save_tsa
 
 __all__ = [
-    "DEFAULT_TSA_URL", "LAB_POLICY_OID", "MAX_REQUEST_BYTES", "Accuracy", "FailureInfo", "PKIStatus",
-    "RequestCheck", "RequestRefused", "TSAError", "TSAMaterial", "TimestampAuthority", "TimestampRequest",
-    "build_request", "check_tsa_chain", "create_tsa", "explain_request", "failure_response", "load_tsa",
-    "parse_request", "save_tsa", "tsa_entry", "tsa_entry_json",
+    "DEFAULT_TSA_URL", "LAB_POLICY_OID", "MAX_REQUEST_BYTES", "FailureInfo", "RequestRefused", "TSAError",
+    "TimestampAuthority", "build_request", "create_tsa", "explain_request", "load_tsa", "parse_request", "save_tsa",
+    "tsa_entry", "tsa_entry_json",
 ]

@@ -28,7 +28,7 @@ from labkit.lab import Clock, Entropy, Lab, SystemClock, SystemEntropy
 from labkit.tsa.chain import TSAMaterial, check_tsa_chain, create_tsa
 from labkit.tsa.request import MAX_REQUEST_BYTES, FailureInfo, RequestCheck, RequestRefused, explain_request
 
-__all__ = ["LAB_POLICY_OID", "Accuracy", "PKIStatus", "TimestampAuthority", "build_request", "failure_response"]
+__all__ = ["TimestampAuthority"]
 
 #: labkit's TSA policy: an OID minted from a UUID (ITU-T X.667 arc 2.25), as no registered arc is labkit's.
 LAB_POLICY_OID = "2.25.199372833199221027952820365564245033342"

@@ -29,10 +29,7 @@ from labkit.keyless.trustroot import CAEntry
 from labkit.keys import KeyAlgorithm, SigningKey, generate
 from labkit.lab import Entropy, Lab, SystemClock, SystemEntropy, utc
 
-__all__ = [
-    "DEFAULT_TSA_URL", "LEAF_KEY_LABEL", "TSAError", "TSAMaterial", "check_tsa_chain", "create_tsa", "tsa_entry",
-    "tsa_entry_json",
-]
+__all__ = ["DEFAULT_TSA_URL", "TSAMaterial", "create_tsa", "tsa_entry"]
 
 #: Where the lab instance's TSA claims to live (``.invalid`` never resolves, RFC 6761 §6.4).
 DEFAULT_TSA_URL = "https://tsa.labkit.invalid/api/v1/timestamp"

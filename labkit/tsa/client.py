@@ -25,11 +25,10 @@ from labkit.lab import Entropy, SystemEntropy
 from labkit.tsa.authority import PKIStatus, TimestampAuthority, build_request
 from labkit.tsa.server import QUERY_TYPE
 
-__all__ = ["MAX_RESPONSE_BYTES", "HTTPTimestamper", "LocalTimestamper", "TimestampFailed", "Timestamper",
-           "check_response"]
+__all__ = ["HTTPTimestamper", "LocalTimestamper", "Timestamper"]
 
 #: A TimeStampResp with a two-certificate chain is about 2 KiB; anything past this is refused unread.
-MAX_RESPONSE_BYTES = 64 * 1024
+_MAX_RESPONSE_BYTES = 64 * 1024
 _SHA256_OID = "2.16.840.1.101.3.4.2.1"
 
 
@@ -121,14 +120,14 @@ class HTTPTimestamper:
             with self.session.post(self.url, data=body, headers={"Content-Type": QUERY_TYPE},
                                    timeout=self.timeout, stream=True) as reply:
                 length = reply.headers.get("Content-Length", "")
-                if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
+                if length.isdigit() and int(length) > _MAX_RESPONSE_BYTES:
                     raise TimestampFailed(f"the TSA at {self.url} sent {length} bytes; the limit is "
-                                          f"{MAX_RESPONSE_BYTES}")
+                                          f"{_MAX_RESPONSE_BYTES}")
                 data = b""
                 for chunk in reply.iter_content(16 * 1024):
                     data += chunk
-                    if len(data) > MAX_RESPONSE_BYTES:
-                        raise TimestampFailed(f"the TSA at {self.url} sent more than {MAX_RESPONSE_BYTES} bytes")
+                    if len(data) > _MAX_RESPONSE_BYTES:
+                        raise TimestampFailed(f"the TSA at {self.url} sent more than {_MAX_RESPONSE_BYTES} bytes")
                 return reply.status_code, data
         except requests.RequestException as exc:
             raise TimestampFailed(f"cannot reach the TSA at {self.url}: {exc}") from None

@@ -14,10 +14,10 @@ import rfc3161_client
 from labkit._internal import der
 from labkit.errors import InputError
 
-__all__ = ["ATTRIBUTE_NAMES", "dissect_response"]
+__all__ = ["dissect_response"]
 
 #: The signed attributes a TSA puts in its SignerInfo, by OID.
-ATTRIBUTE_NAMES = {
+_ATTRIBUTE_NAMES = {
     "1.2.840.113549.1.9.3": "content-type (id-ct-TSTInfo)",
     "1.2.840.113549.1.9.4": "message-digest (hash of the TSTInfo)",
     "1.2.840.113549.1.9.5": "signing-time",
@@ -34,7 +34,7 @@ def _signed_attributes(reply: bytes) -> list[str]:
     if attrs is None:
         return []
     oids = [der.decode_oid(der.children(a)[0]) for a in der.children(attrs)]
-    return [ATTRIBUTE_NAMES.get(o, o) for o in oids]
+    return [_ATTRIBUTE_NAMES.get(o, o) for o in oids]
 
 
 def dissect_response(reply: bytes) -> dict[str, object]:

@@ -22,13 +22,10 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from labkit._internal import der
-from labkit.checks import CheckResult, Step
+from labkit.checks import CheckResult, Recorder, Step, StepTable
 from labkit.errors import KeylessError, LabkitError
 
-__all__ = [
-    "HASH_ALGORITHMS", "MAX_REQUEST_BYTES", "FailureInfo", "RequestCheck", "RequestRefused", "TimestampRequest",
-    "explain_request", "parse_request",
-]
+__all__ = []
 
 #: A TimeStampReq with a SHA-512 imprint, a 20-byte nonce and a policy is about 120 bytes.
 MAX_REQUEST_BYTES = 4096
@@ -112,15 +109,16 @@ class RequestCheck(CheckResult):
         return RequestRefused(self.message(step), self.fail_info, step=step.id)
 
 
-_STEPS = (
-    ("request.size", "the request is within the TSA's size limit", "labkit TSA limit (sigstore's TSA bounds requests)"),
-    ("request.der", "the request is a DER TimeStampReq", "RFC 3161 §2.4.1; X.690 DER"),
-    ("request.version", "the request is version 1", "RFC 3161 §2.4.1 version v1(1)"),
-    ("imprint.algorithm", "the imprint hash is SHA-256, SHA-384 or SHA-512", "RFC 3161 §2.4.1; RFC 5754 §2"),
-    ("imprint.length", "the imprint is as long as its hash", "RFC 3161 §2.4.1 hashedMessage"),
-    ("request.policy", "the requested policy is one this TSA issues under", "RFC 3161 §2.4.1 reqPolicy"),
-    ("request.extensions", "the request has no extension the TSA does not know", "RFC 3161 §2.4.1 extensions"),
-)
+#: The checks `explain_request` makes, in order: id -> (title, spec).
+REQUEST_STEPS: StepTable = {
+    "request.size": ("the request is within the TSA's size limit", "labkit TSA limit (sigstore's TSA bounds requests)"),
+    "request.der": ("the request is a DER TimeStampReq", "RFC 3161 §2.4.1; X.690 DER"),
+    "request.version": ("the request is version 1", "RFC 3161 §2.4.1 version v1(1)"),
+    "imprint.algorithm": ("the imprint hash is SHA-256, SHA-384 or SHA-512", "RFC 3161 §2.4.1; RFC 5754 §2"),
+    "imprint.length": ("the imprint is as long as its hash", "RFC 3161 §2.4.1 hashedMessage"),
+    "request.policy": ("the requested policy is one this TSA issues under", "RFC 3161 §2.4.1 reqPolicy"),
+    "request.extensions": ("the request has no extension the TSA does not know", "RFC 3161 §2.4.1 extensions"),
+}
 
 
 @dataclass(frozen=True)
@@ -176,16 +174,15 @@ def _structure(data: bytes) -> _Fields:
 def explain_request(data: bytes, *, max_bytes: int = MAX_REQUEST_BYTES,
                     policies: Collection[str] | None = None) -> RequestCheck:
     """Every check a TSA makes on a TimeStampReq, in order; never raises. `policies` None accepts any."""
-    check = RequestCheck(subject="timestamp request")
-    steps: Iterator[tuple[str, str, str]] = iter(_STEPS)
+    run = Recorder(RequestCheck(subject="timestamp request"), REQUEST_STEPS)
+    check = run.result
+    steps: Iterator[str] = iter(REQUEST_STEPS)
 
-    def record(ok: bool, expected: object, actual: object, detail: str, fail: FailureInfo) -> bool:
-        step_id, title, spec = next(steps)
-        check.add(step_id, title, spec, ok, expected, actual, detail="" if ok else detail,
-                  reason="" if ok else fail.rfc_name)
+    def record(ok: bool, expected: str | int, actual: str | int, detail: str, fail: FailureInfo) -> bool:
+        step_id = next(steps)
+        run.record(step_id, ok, "" if ok else detail, reason=fail.rfc_name, expected=expected, actual=actual)
         if not ok:
-            for later in steps:
-                check.skip(*later)
+            run.finish_skipped()
         return ok
 
     if not record(len(data) <= max_bytes, f"<= {max_bytes} bytes", f"{len(data)} bytes",

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from types import TracebackType
 
 from labkit._internal import der
 from labkit._internal.wsgi import BackgroundServer, Environ, HTTPError, StartResponse, WSGIApp
 from labkit.tsa.authority import PKIStatus, TimestampAuthority
 
-__all__ = ["QUERY_TYPE", "REPLY_TYPE", "TimestampServer", "make_app"]
+__all__ = ["QUERY_TYPE", "TimestampServer", "make_app"]
 
 QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
@@ -131,5 +132,6 @@ class TimestampServer:
     def __enter__(self) -> TimestampServer:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()

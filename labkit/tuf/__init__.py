@@ -6,6 +6,5 @@ snapshots) whose targets are the instance's ``trusted_root.json`` and
 `client` refreshes it through python-tuf's ngclient into a labkit cache directory.
 """
 
-from labkit.tuf.errors import TufError
 
-__all__ = ["TufError"]
+__all__ = []

@@ -28,7 +28,7 @@ from labkit.keys import make_private_dir
 from labkit.tuf.errors import TufError
 from labkit.tuf.repository import TARGET_NAMES
 
-__all__ = ["MAX_TARGET_BYTES", "Delivered", "DirectoryFetcher", "cache_dir_for", "config", "refresh"]
+__all__ = ["Delivered", "cache_dir_for", "config", "refresh"]
 
 #: The largest target accepted (a trusted root with many keys is a few tens of KiB).
 MAX_TARGET_BYTES = 1024 * 1024

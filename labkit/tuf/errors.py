@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from labkit.errors import LabkitError
 
 __all__ = ["TufError"]
@@ -13,7 +15,8 @@ class TufError(LabkitError):
     hint = ("The trust this instance delivered did not verify and was not used. Check the instance's TUF "
             "repository (labkit tuf status) and your bootstrap root; never bypass TUF by copying files.")
 
-    def __init__(self, message: str, *, reason: str = "tuf", **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, reason: str = "tuf", hint: str | None = None,
+                 details: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, hint=hint, details=details)
         #: ``tuf.<python-tuf error class>`` (e.g. ``tuf.ExpiredMetadataError``), as attack verdicts report it.
         self.reason = reason

@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING
 
 from labkit._internal import jsonio
+from labkit._internal.jsonio import JSONWritable
 from labkit.lab import Lab
 from labkit.tuf.errors import TufError
 from labkit.tuf.repository import TufRepository
@@ -30,7 +31,7 @@ def targets_from_trust_config(trust_config: bytes) -> dict[str, bytes]:
     return {"trusted_root.json": _dump(doc["trustedRoot"]), "signing_config.v0.2.json": _dump(doc["signingConfig"])}
 
 
-def _dump(value: object) -> bytes:
+def _dump(value: JSONWritable) -> bytes:
     return (json.dumps(value, indent=2) + "\n").encode()
 
 

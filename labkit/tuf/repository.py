@@ -39,14 +39,14 @@ from labkit.keys import generate, load_secret_pem, make_private_dir, save_secret
 from labkit.lab import Clock, Lab, SystemClock, utc
 from labkit.tuf.errors import TufError
 
-__all__ = ["EXPIRY", "ROLES", "TARGET_NAMES", "PublishResult", "TufRepository"]
+__all__ = ["TufRepository"]
 
 #: The top-level roles, in the order a client loads them.
-ROLES = ("root", "timestamp", "snapshot", "targets")
+_ROLES = ("root", "timestamp", "snapshot", "targets")
 #: Target names as Sigstore's TUF repository (tuf-repo-cdn.sigstore.dev) uses them.
 TARGET_NAMES = ("trusted_root.json", "signing_config.v0.2.json")
 #: How long each role's metadata stays valid after signing.
-EXPIRY = {"root": _dt.timedelta(days=365), "targets": _dt.timedelta(days=90),
+_EXPIRY = {"root": _dt.timedelta(days=365), "targets": _dt.timedelta(days=90),
           "snapshot": _dt.timedelta(days=7), "timestamp": _dt.timedelta(days=1)}
 
 _S = TypeVar("_S", Root, Timestamp, Snapshot, Targets)
@@ -192,7 +192,7 @@ class TufRepository:
     # -- internals --------------------------------------------------------------------
 
     def _expiry(self, role: str) -> _dt.datetime:
-        return (utc(self.clock.now()) + EXPIRY[role]).replace(microsecond=0)
+        return (utc(self.clock.now()) + _EXPIRY[role]).replace(microsecond=0)
 
     def _new_key(self, role: str, generation: int, index: int) -> SSlibKey:
         key = generate("ed25519", lab=self.lab, label=f"tuf/{role}/{generation}/{index}")

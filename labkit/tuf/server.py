@@ -12,7 +12,7 @@ from pathlib import Path
 
 from labkit._internal.wsgi import BackgroundServer, Environ, StartResponse
 
-__all__ = ["Lookup", "TufServer", "directory_lookup", "make_app"]
+__all__ = ["TufServer"]
 
 #: Names a TUF client asks for (TUF spec §5: versioned metadata, consistent-snapshot targets).
 _NAME = re.compile(r"^/(?:\d{1,10}\.(?:root|snapshot|targets)\.json|(?:timestamp|root|snapshot|targets)\.json|"
@@ -22,7 +22,7 @@ _NAME = re.compile(r"^/(?:\d{1,10}\.(?:root|snapshot|targets)\.json|(?:timestamp
 Lookup = Callable[[str], "bytes | None"]
 
 
-def directory_lookup(directory: Path) -> Lookup:
+def _directory_lookup(directory: Path) -> Lookup:
     """Read names from `directory` (a `TufRepository.repo_dir`)."""
     def lookup(name: str) -> bytes | None:
         path = directory / name.lstrip("/")
@@ -50,5 +50,5 @@ class TufServer(BackgroundServer):
     """A background HTTP server for a TUF repository directory (or any `Lookup`)."""
 
     def __init__(self, source: Path | Lookup, *, port: int = 0) -> None:
-        lookup = directory_lookup(source) if isinstance(source, Path) else source
+        lookup = _directory_lookup(source) if isinstance(source, Path) else source
         super().__init__(make_app(lookup), port=port, threads=2, max_request_body_size=1024, ident="labkit-tuf")

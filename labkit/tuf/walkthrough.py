@@ -20,7 +20,7 @@ from labkit.lab import FixedClock, Lab
 from labkit.tuf.client import Delivered, refresh
 from labkit.tuf.repository import TufRepository
 
-__all__ = ["LAB_TUF_TIME", "attack_rows", "lab_for_tuf", "refresh_trace", "role_rows", "target_rows"]
+__all__ = ["attack_rows", "lab_for_tuf", "refresh_trace", "role_rows", "target_rows"]
 
 #: The lab clock of a TUF walkthrough: python-tuf's client checks expiry against the real clock, so lab
 #: metadata is signed "in 2036" and stays valid (and the stored notebook output identical) for years.

@@ -11,25 +11,12 @@
 
 from __future__ import annotations
 
-from labkit.verify.policy import AnyIdentity, Identity, IdentityMismatch, certificate_identity
+from labkit.verify.policy import AnyIdentity, Identity, certificate_identity
 from labkit.verify.steps import BundleVerificationError, Step, StepStatus, VerificationResult
-from labkit.verify.trustroot import TrustedRoot, TrustRootError
+from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import REASONS, STEPS, Artifact, explain_bundle, verify_bundle
 
 __all__ = [
-    "AnyIdentity",
-    "Artifact",
-    "BundleVerificationError",
-    "Identity",
-    "IdentityMismatch",
-    "REASONS",
-    "STEPS",
-    "Step",
-    "StepStatus",
-    "TrustRootError",
-    "TrustedRoot",
-    "VerificationResult",
-    "certificate_identity",
-    "explain_bundle",
-    "verify_bundle",
+    "AnyIdentity", "Artifact", "BundleVerificationError", "Identity", "REASONS", "STEPS", "Step", "StepStatus",
+    "TrustedRoot", "VerificationResult", "certificate_identity", "explain_bundle", "verify_bundle",
 ]

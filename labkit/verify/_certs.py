@@ -38,21 +38,7 @@ from labkit._internal import chain_fastpath
 from labkit.errors import LabkitError, VerificationError
 from labkit.verify.trustroot import CertificateAuthority, TrustedRoot, TrustRootError
 
-__all__ = [
-    "CertificateCheckError",
-    "ChainResult",
-    "authority_chain",
-    "build_chain",
-    "check_authority_chains",
-    "check_leaf_profile",
-    "is_ca",
-    "is_self_signed",
-    "load_certificate",
-    "not_after",
-    "not_before",
-    "precert_signed_data",
-    "verify_scts",
-]
+__all__ = ["authority_chain", "build_chain"]
 
 
 class CertificateCheckError(VerificationError):
@@ -79,7 +65,7 @@ def not_after(cert: x509.Certificate) -> _dt.datetime:
     return cert.not_valid_after_utc
 
 
-def is_ca(cert: x509.Certificate) -> bool:
+def _is_ca(cert: x509.Certificate) -> bool:
     """True if BasicConstraints says CA."""
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
@@ -131,7 +117,7 @@ def _validate_authority_chain(ca: CertificateAuthority, has_leaf: bool, what: st
             raise _chain_error(what, ca, f"{_describe(cert, n)} has a public key that does not parse ({exc})") from None
         # protobuf-specs CertificateAuthority: the chain is CA certificates up to the anchor; a timestamp
         # authority's chain starts with its (non-CA) TSA leaf. Anything else is a leaf where a CA belongs.
-        if (n > 0 or not has_leaf) and not is_ca(cert):
+        if (n > 0 or not has_leaf) and not _is_ca(cert):
             raise _chain_error(
                 what, ca, f"{_describe(cert, n)} is not a CA certificate (basicConstraints CA is not true)"
             )
@@ -270,10 +256,10 @@ def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> 
 
 def check_leaf_profile(leaf: x509.Certificate) -> None:
     """Fulcio profile: not a CA, at most one SAN, digitalSignature key usage, code-signing EKU."""
-    def fail(msg: str, **details: object) -> CertificateCheckError:
+    def fail(msg: str, **details: str) -> CertificateCheckError:
         return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile", details=details)
 
-    if is_ca(leaf):
+    if _is_ca(leaf):
         raise fail("the signing certificate is a CA certificate")
     try:
         sans = list(leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
@@ -342,7 +328,7 @@ def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedR
     Returns a short description of the SCT that verified. Raises
     `CertificateCheckError` (reason ``certificate.sct``).
     """
-    def fail(msg: str, **details: object) -> CertificateCheckError:
+    def fail(msg: str, **details: str) -> CertificateCheckError:
         return CertificateCheckError(msg, step="certificate.sct", reason="certificate.sct", details=details)
 
     try:

@@ -20,15 +20,15 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from labkit._internal import jsonio
 from labkit._internal.encoding import b64decode_field
+from labkit._internal.jsonio import JSONValue
 from labkit.bundle import MAX_BUNDLE_BYTES, MessageSignature
 from labkit.errors import BundleFormatError
 from labkit.payloads import Envelope
 
-__all__ = ["BindingField", "EntryBinding", "SUPPORTED_KINDS", "bind_entry"]
+__all__ = ["SUPPORTED_KINDS", "bind_entry"]
 
 #: (kind, version) pairs the verifier can bind.
 SUPPORTED_KINDS = (
@@ -73,7 +73,7 @@ class _BodyError(Exception):
     pass
 
 
-def _get(obj: Any, *path: str) -> Any:
+def _get(obj: JSONValue, *path: str) -> JSONValue:
     for p in path:
         if not isinstance(obj, dict) or p not in obj:
             raise _BodyError(f"entry body has no {'.'.join(path)}")
@@ -84,7 +84,7 @@ def _get(obj: Any, *path: str) -> Any:
 _STD_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-def _b64(value: Any, what: str) -> bytes:
+def _b64(value: JSONValue, what: str) -> bytes:
     if isinstance(value, str) and not len(value) % 4 and _STD_B64.fullmatch(value):  # padded standard base64
         try:
             return binascii.a2b_base64(value)
@@ -93,7 +93,7 @@ def _b64(value: Any, what: str) -> bytes:
     return b64decode_field(value, f"entry body {what}", _BodyError, urlsafe=False)
 
 
-def _b64_maybe_twice(value: Any, what: str) -> bytes:
+def _b64_maybe_twice(value: JSONValue, what: str) -> bytes:
     """intoto 0.0.2 stores payload and signatures base64-encoded twice; accept once-encoded values too."""
     once = _b64(value, what)
     try:
@@ -123,7 +123,7 @@ def _fp(der: bytes) -> str:
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
-def _hash_field(h: Any, what: str) -> str:
+def _hash_field(h: JSONValue, what: str) -> str:
     alg, value = _get(h, "algorithm"), _get(h, "value")
     if not isinstance(alg, str) or not isinstance(value, str):
         raise _BodyError(f"entry body {what} is malformed")
@@ -157,20 +157,20 @@ class _Bundle:
 _Fields = tuple[BindingField, BindingField, BindingField]
 
 
-def _verifier_der(verifier: Any) -> bytes:
+def _verifier_der(verifier: JSONValue) -> bytes:
     """The DER of a Rekor v2 ``verifier``: an X.509 certificate or a public key."""
     if isinstance(verifier, dict) and "x509Certificate" in verifier:
         return _b64(_get(verifier, "x509Certificate", "rawBytes"), "verifier.x509Certificate.rawBytes")
     return _b64(_get(verifier, "publicKey", "rawBytes"), "verifier.publicKey.rawBytes")
 
 
-def _one_signature(sigs: Any, kind: str) -> Any:
+def _one_signature(sigs: JSONValue, kind: str) -> JSONValue:
     if not isinstance(sigs, list) or len(sigs) != 1:
         raise _BodyError(f"the {kind} entry must record exactly one signature")
     return sigs[0]
 
 
-def _hashedrekord_v001(spec: Any, b: _Bundle) -> _Fields:
+def _hashedrekord_v001(spec: JSONValue, b: _Bundle) -> _Fields:
     if b.envelope is not None:
         raise _BodyError("a DSSE envelope cannot be bound to a hashedrekord 0.0.1 entry")
     want_digest = f"{b.artifact_digest[0]}:{b.artifact_digest[1].hex()}"
@@ -181,7 +181,7 @@ def _hashedrekord_v001(spec: Any, b: _Bundle) -> _Fields:
     return digest, key, BindingField("signature.content", b.signature.hex(), sig.hex())
 
 
-def _hashedrekord_v002(spec: Any, b: _Bundle) -> _Fields:
+def _hashedrekord_v002(spec: JSONValue, b: _Bundle) -> _Fields:
     inner = _get(spec, "hashedRekordV002")
     data = _get(inner, "data")
     alg = _get(data, "algorithm")
@@ -198,7 +198,7 @@ def _hashedrekord_v002(spec: Any, b: _Bundle) -> _Fields:
     return digest, key, BindingField("signature.content", b.signature.hex(), sig.hex())
 
 
-def _dsse_v002(spec: Any, b: _Bundle) -> _Fields:
+def _dsse_v002(spec: JSONValue, b: _Bundle) -> _Fields:
     envelope = b.require_envelope("dsse")
     inner = _get(spec, "dsseV002")
     ph = _get(inner, "payloadHash")
@@ -214,7 +214,7 @@ def _dsse_v002(spec: Any, b: _Bundle) -> _Fields:
     return digest, key, BindingField("signatures[0].content", b.signature.hex(), sig.hex())
 
 
-def _dsse_v001(spec: Any, b: _Bundle) -> _Fields:
+def _dsse_v001(spec: JSONValue, b: _Bundle) -> _Fields:
     envelope = b.require_envelope("dsse")
     # The envelope hash covers Rekor's re-serialised envelope and cannot be recomputed;
     # the payload hash and the signature list are compared instead.
@@ -229,7 +229,7 @@ def _dsse_v001(spec: Any, b: _Bundle) -> _Fields:
     return digest, key, BindingField("signatures[0].signature", b.signature.hex(), sig.hex())
 
 
-def _intoto_v002(spec: Any, b: _Bundle) -> _Fields:
+def _intoto_v002(spec: JSONValue, b: _Bundle) -> _Fields:
     envelope = b.require_envelope("intoto")
     env = _get(spec, "content", "envelope")
     payload = _b64_maybe_twice(_get(env, "payload"), "envelope.payload")
@@ -248,7 +248,7 @@ def _intoto_v002(spec: Any, b: _Bundle) -> _Fields:
 
 
 #: One binder per (kind, version): reads the entry's `spec` and compares it with the bundle.
-_BINDERS: dict[tuple[str, str], Callable[[Any, _Bundle], _Fields]] = {
+_BINDERS: dict[tuple[str, str], Callable[[JSONValue, _Bundle], _Fields]] = {
     ("hashedrekord", "0.0.1"): _hashedrekord_v001,
     ("hashedrekord", "0.0.2"): _hashedrekord_v002,
     ("dsse", "0.0.1"): _dsse_v001,
@@ -257,7 +257,7 @@ _BINDERS: dict[tuple[str, str], Callable[[Any, _Bundle], _Fields]] = {
 }
 
 
-def _spec(kind: str, version: str, body: bytes) -> Any:
+def _spec(kind: str, version: str, body: bytes) -> JSONValue:
     """The entry body's `spec`, once the body is bounded, strict JSON of the kind the bundle says."""
     doc = jsonio.loads(body, what="entry body", error=BundleFormatError, max_bytes=MAX_BUNDLE_BYTES,
                        reject_duplicate_keys=True)

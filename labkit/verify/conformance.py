@@ -18,14 +18,14 @@ from labkit.verify.policy import Identity
 from labkit.verify.steps import VerificationResult
 from labkit.verify.verifier import Artifact, explain_bundle
 
-__all__ = ["BEACON_IDENTITY", "BEACON_ISSUER", "ConformanceCase"]
+__all__ = ["ConformanceCase"]
 
 #: The identity and issuer that signed the suite's keyless cases (its "extremely dangerous" OIDC beacon).
-BEACON_IDENTITY = (
+_BEACON_IDENTITY = (
     "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 )
-BEACON_ISSUER = "https://token.actions.githubusercontent.com"
+_BEACON_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 def _optional(path: Path) -> Path | None:
@@ -61,8 +61,8 @@ class ConformanceCase:
             artifact=_optional(d / "artifact") or d.parent / "a.txt",
             trusted_root=_optional(d / "trusted_root.json"),
             key=_optional(d / "key.pub"),
-            identity=_text(d / "identity", BEACON_IDENTITY),
-            issuer=_text(d / "issuer", BEACON_ISSUER),
+            identity=_text(d / "identity", _BEACON_IDENTITY),
+            issuer=_text(d / "issuer", _BEACON_ISSUER),
         )
 
     @property

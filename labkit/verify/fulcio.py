@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-__all__ = ["FULCIO_EXTENSIONS", "FulcioExtension", "der_utf8", "fulcio_extensions"]
+__all__ = ["FULCIO_EXTENSIONS", "fulcio_extensions"]
 
 _ARC = "1.3.6.1.4.1.57264.1."
 

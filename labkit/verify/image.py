@@ -44,7 +44,7 @@ from labkit.verify.tlog import verify_inclusion_promise
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import explain_bundle
 
-__all__ = ["STEP_REASONS", "ImageSignatureReport", "explain_image_signatures", "legacy_layer_bundle", "verify_image"]
+__all__ = ["ImageSignatureReport", "explain_image_signatures", "verify_image"]
 
 
 def _rekor_entry(rekor: Mapping[str, Any]) -> TransparencyLogEntry | None:

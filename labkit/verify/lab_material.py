@@ -10,9 +10,9 @@ wherever it turns up.
 from __future__ import annotations
 
 from labkit.keys import VerifyingKey, lab_key_origin, load_public_key
-from labkit.verify.trustroot import TrustedRoot, is_pinned_production
+from labkit.verify.trustroot import CertificateAuthority, TrustedRoot, is_pinned_production
 
-__all__ = ["lab_note"]
+__all__ = []
 
 
 def _origin_of_der(der: bytes) -> str | None:
@@ -22,11 +22,11 @@ def _origin_of_der(der: bytes) -> str | None:
         return None
 
 
-def _ca_origin(ca: object) -> str | None:
+def _ca_origin(ca: CertificateAuthority) -> str | None:
     try:
-        certs = ca.certificates()  # type: ignore[attr-defined]
+        certs = ca.certificates()
         for cert in certs:
-            origin = lab_key_origin(VerifyingKey.from_key(cert.public_key()))
+            origin = lab_key_origin(VerifyingKey.from_key(cert.public_key()))  # type: ignore[arg-type]
             if origin is not None:
                 return origin
     except Exception:  # noqa: BLE001 - a note only: a malformed chain is the chain checks' business

@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from labkit._internal.jsonio import loads
+from labkit._internal.jsonio import JSONValue, loads
 from labkit.bundle import (
     BUNDLE_V01_MEDIA_TYPE,
     MAX_BUNDLE_BYTES,
@@ -34,7 +34,7 @@ from labkit.bundle import (
 from labkit.errors import BundleFormatError, InputError, LabkitError, VerificationError
 from labkit.keys import VerifyingKey
 
-__all__ = ["LegacyFormatError", "LoggedEntry", "ProofSource", "legacy_bundle", "rekor_bundle_entry"]
+__all__ = ["LegacyFormatError", "ProofSource", "legacy_bundle", "rekor_bundle_entry"]
 
 
 class LegacyFormatError(BundleFormatError, InputError):
@@ -65,7 +65,7 @@ class ProofSource(Protocol):
 _W = "rekorBundle"
 
 
-def _get(doc: Any, key: str, where: str) -> Any:
+def _get(doc: JSONValue | Mapping[str, Any], key: str, where: str) -> JSONValue:
     if not isinstance(doc, Mapping):
         raise LegacyFormatError(f"{_W}: {where or 'the document'} is not a JSON object", details={"field": where})
     if key not in doc:
@@ -73,7 +73,7 @@ def _get(doc: Any, key: str, where: str) -> Any:
     return doc[key]
 
 
-def _b64(value: Any, where: str) -> bytes:
+def _b64(value: JSONValue, where: str) -> bytes:
     try:
         if not isinstance(value, str):
             raise ValueError("not a string")
@@ -82,7 +82,7 @@ def _b64(value: Any, where: str) -> bytes:
         raise LegacyFormatError(f"{_W}: {where} is not base64: {exc}", details={"field": where}) from None
 
 
-def _int(value: Any, where: str) -> int:
+def _int(value: JSONValue, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise LegacyFormatError(f"{_W}: {where} is not an integer", details={"field": where})
     try:
@@ -94,7 +94,7 @@ def _int(value: Any, where: str) -> int:
     return number
 
 
-def rekor_bundle_entry(rekor: Mapping[str, Any] | Any) -> TransparencyLogEntry:
+def rekor_bundle_entry(rekor: JSONValue | Mapping[str, Any]) -> TransparencyLogEntry:
     """The log entry (with its inclusion promise, no proof) a legacy rekorBundle describes.
 
     Raises `LegacyFormatError` naming the malformed field. The body's kind and

@@ -26,24 +26,11 @@ from cryptography import x509
 from labkit.errors import InputError, VerificationError
 from labkit.verify.fulcio import FULCIO_EXTENSIONS, der_utf8, fulcio_extensions
 
-__all__ = [
-    "AnyIdentity",
-    "ExtensionRule",
-    "github_rules",
-    "CertificateIdentity",
-    "FULCIO_ISSUER_OID",
-    "FULCIO_ISSUER_V2_OID",
-    "FULCIO_USERNAME_OID",
-    "Identity",
-    "IdentityMismatch",
-    "IdentityPolicy",
-    "PolicyCheck",
-    "certificate_identity",
-]
+__all__ = ["AnyIdentity", "github_rules", "Identity", "IdentityPolicy", "PolicyCheck", "certificate_identity"]
 
-FULCIO_ISSUER_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
-FULCIO_ISSUER_V2_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
-FULCIO_USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
+_FULCIO_ISSUER_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
+_FULCIO_ISSUER_V2_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+_FULCIO_USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
 _SPEC = "Fulcio certificate specification (OID 1.3.6.1.4.1.57264.1.8, SAN)"
 
 
@@ -72,7 +59,7 @@ def certificate_identity(cert: x509.Certificate) -> CertificateIdentity:
         for name in san:
             if isinstance(name, (x509.UniformResourceIdentifier, x509.RFC822Name, x509.DNSName)):
                 sans.append(str(name.value))
-            elif isinstance(name, x509.OtherName) and name.type_id == FULCIO_USERNAME_OID:
+            elif isinstance(name, x509.OtherName) and name.type_id == _FULCIO_USERNAME_OID:
                 text = der_utf8(name.value)
                 if text is not None:
                     sans.append(text)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from labkit.checks import NOT_REACHED, CheckResult, Step, StepStatus
+from labkit.checks import CheckResult, Step, StepStatus
 from labkit.errors import LabkitError, VerificationError
 
-__all__ = ["NOT_REACHED", "BundleVerificationError", "Step", "StepStatus", "VerificationResult"]
+__all__ = ["Step", "StepStatus", "VerificationResult"]
 
 
 class BundleVerificationError(VerificationError):

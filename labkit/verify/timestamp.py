@@ -54,14 +54,7 @@ from labkit.verify.trustroot import CertificateAuthority, TrustedRoot
 if TYPE_CHECKING:
     import rfc3161_client
 
-__all__ = [
-    "MAX_TIMESTAMPS",
-    "TimestampError",
-    "TimestampFacts",
-    "VerifiedTimestamp",
-    "describe_timestamp",
-    "verify_timestamp",
-]
+__all__ = ["MAX_TIMESTAMPS", "describe_timestamp", "verify_timestamp"]
 
 #: More timestamps than this is refused (sigstore-go uses the same bound against DoS).
 MAX_TIMESTAMPS = 32
@@ -80,7 +73,8 @@ class VerifiedTimestamp:
     authority: str
 
 
-def _fail(message: str, reason: str, **details: object) -> TimestampError:
+def _fail(message: str, reason: str,
+          **details: object) -> TimestampError:  # Any: forwards LabkitError.details, values shown with str()
     return TimestampError(message, step="timestamp.rfc3161", reason=reason, details=details)
 
 

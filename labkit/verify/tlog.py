@@ -29,7 +29,7 @@ from labkit.tlog.checkpoint import Checkpoint, SignedNote, key_hint_ed25519, key
 from labkit.tlog.entries import set_payload
 from labkit.verify.trustroot import TransparencyLogInstance
 
-__all__ = ["TlogCheckError", "verify_checkpoint", "verify_inclusion_proof", "verify_inclusion_promise"]
+__all__ = ["verify_checkpoint", "verify_inclusion_proof", "verify_inclusion_promise"]
 
 
 class TlogCheckError(VerificationError):
@@ -80,7 +80,7 @@ def _hints(key: VerifyingKey, name: str) -> set[bytes]:
     return hints
 
 
-def _fail(message: str, reason: str, **details: object) -> TlogCheckError:
+def _fail(message: str, reason: str, **details: str) -> TlogCheckError:
     return TlogCheckError(message, step="tlog.checkpoint.signature", reason=reason, details=details)
 
 

@@ -33,22 +33,15 @@ from labkit._internal import protojson
 from labkit._internal.chain_fastpath import ChainAnchor
 from labkit._internal.cms_fastpath import TsaAnchor
 from labkit._internal.fsutil import read_bytes
+from labkit._internal.jsonio import JSONValue
 from labkit._internal.protojson import HASH_ALGORITHM, PUBLIC_KEY_DETAILS, Message
 from labkit.errors import KeyFileError, KeylessError
 from labkit.keys import VerifyingKey, load_public_key
 
-__all__ = [
-    "CertificateAuthority",
-    "TRUSTED_ROOT_MEDIA_TYPES",
-    "TimeRange",
-    "TransparencyLogInstance",
-    "TrustRootError",
-    "TrustedRoot",
-    "parse_rfc3339",
-]
+__all__ = ["TrustedRoot", "parse_rfc3339"]
 
 #: Media types accepted (protobuf-specs: v0.1 spelled both ways, and v0.2).
-TRUSTED_ROOT_MEDIA_TYPES = (
+_TRUSTED_ROOT_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
     "application/vnd.dev.sigstore.trustedroot.v0.1+json",
     "application/vnd.dev.sigstore.trustedroot.v0.2+json",
@@ -69,7 +62,7 @@ class TrustRootError(KeylessError):
     hint = "Check the trusted_root.json: every CA needs a validFor with a start; keys and certificates in base64."
 
 
-def parse_rfc3339(value: object, what: str) -> _dt.datetime:
+def parse_rfc3339(value: JSONValue, what: str) -> _dt.datetime:
     """Parse an RFC 3339 timestamp (protobuf ``Timestamp`` JSON) to an aware UTC datetime."""
     if not isinstance(value, str):
         raise TrustRootError(f"{what} must be an RFC 3339 string, got {type(value).__name__}")
@@ -122,7 +115,7 @@ class TimeRange:
         return f"[{self.start.isoformat()}, {end}]"
 
     @classmethod
-    def from_json(cls, data: object, what: str) -> TimeRange:
+    def from_json(cls, data: JSONValue, what: str) -> TimeRange:
         """Parse a ``validFor`` object (`what` names it in errors)."""
         if not isinstance(data, dict):
             raise TrustRootError(f"{what}.validFor is missing or not an object")
@@ -140,7 +133,7 @@ class TimeRange:
 TimeRange.ALWAYS = TimeRange(_BEGINNING)
 
 
-def _message(data: object, what: str) -> Message:
+def _message(data: JSONValue, what: str) -> Message:
     if not isinstance(data, dict):
         raise TrustRootError(f"{what} is missing or not an object")
     return Message(data, what, TrustRootError)
@@ -221,7 +214,7 @@ class TransparencyLogInstance:
             raise TrustRootError(f"log key of {self.base_url} is unusable: {exc.message}") from None
 
     @classmethod
-    def from_json(cls, data: object, what: str) -> TransparencyLogInstance:
+    def from_json(cls, data: JSONValue, what: str) -> TransparencyLogInstance:
         """Parse a trusted-root ``tlogs``/``ctlogs`` entry."""
         d = _message(data, what)
         pk = _message(d.raw("publicKey"), f"{what}.publicKey")
@@ -266,7 +259,7 @@ class CertificateAuthority:
         return list(self._parsed[0])
 
     @classmethod
-    def from_json(cls, data: object, what: str) -> CertificateAuthority:
+    def from_json(cls, data: JSONValue, what: str) -> CertificateAuthority:
         """Parse a trusted-root ``certificateAuthorities`` entry."""
         d = _message(data, what)
         chain = _message(d.raw("certChain"), f"{what}.certChain").messages("certificates")
@@ -312,10 +305,10 @@ class TrustedRoot:
         """Parse TrustedRoot JSON strictly (`TrustRootError` on anything malformed)."""
         d = _message(protojson.loads(data, what="trusted root", error=TrustRootError), "trusted root")
         media_type = d.raw("mediaType")
-        if media_type not in TRUSTED_ROOT_MEDIA_TYPES:
+        if media_type not in _TRUSTED_ROOT_MEDIA_TYPES:
             raise TrustRootError(
                 f"unsupported trusted root media type {media_type!r}",
-                details={"expected": " or ".join(TRUSTED_ROOT_MEDIA_TYPES), "actual": media_type},
+                details={"expected": " or ".join(_TRUSTED_ROOT_MEDIA_TYPES), "actual": media_type},
             )
         many = d.repeated
 
@@ -354,7 +347,7 @@ class TrustedRoot:
             base_url=base_url, log_id=key.key_id() if log_id is None else log_id, key_der=key.der(),
             key_details=key.algorithm.key_details, valid_for=TimeRange(start),
         )
-        return cls(TRUSTED_ROOT_MEDIA_TYPES[0], (log,), certificate_authorities)
+        return cls(_TRUSTED_ROOT_MEDIA_TYPES[0], (log,), certificate_authorities)
 
     @classmethod
     def from_file(cls, path: str) -> TrustedRoot:

@@ -58,15 +58,7 @@ from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
 from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
 from labkit.verify.trustroot import TransparencyLogInstance, TrustedRoot
 
-__all__ = [
-    "Artifact",
-    "ArtifactInput",
-    "MAX_CLOCK_SKEW",
-    "REASONS",
-    "STEPS",
-    "explain_bundle",
-    "verify_bundle",
-]
+__all__ = ["Artifact", "REASONS", "STEPS", "explain_bundle", "verify_bundle"]
 
 _SPEC_BUNDLE = "protobuf-specs sigstore_bundle.proto"
 _SPEC_ROOT = "protobuf-specs sigstore_trustroot.proto"
@@ -98,7 +90,8 @@ STEPS: dict[str, tuple[str, str]] = {
     "certificate.chain": ("The certificate chains to a trusted CA at that time", _SPEC_FULCIO),
     "certificate.profile": ("The certificate is a code-signing leaf, not a CA", _SPEC_FULCIO),
     "certificate.sct": ("An embedded SCT verifies with a trusted CT log", "RFC 6962 §3.2-3.3"),
-    "policy.identity": ("The signer identity matches the policy", "Fulcio certificate specification (SAN, issuer)"),
+    "policy.identity": ("The signer's identity and OIDC issuer match the policy",
+                        "Fulcio certificate specification (SAN, issuer)"),
 }
 
 #: Every stable reason code: the step that reports it and what it means. Pipelines may match these.

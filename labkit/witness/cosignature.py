@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -27,22 +28,14 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from labkit.errors import CheckpointError
 from labkit.tlog.checkpoint import Checkpoint, NoteSignature, key_hint_ed25519
 
-__all__ = [
-    "ED25519",
-    "ED25519_COSIGNATURE",
-    "MLDSA44_COSIGNATURE",
-    "Cosigner",
-    "CosignerKey",
-    "VKey",
-    "cosigned_message",
-    "log_vkey",
-    "mldsa44_support",
-    "parse_vkey",
-]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import mldsa  # cryptography >= 46 only: imported where used
+
+__all__ = ["Cosigner", "log_vkey", "mldsa44_support", "parse_vkey"]
 
 ED25519 = 0x01  # signed-note Ed25519 (a log's checkpoint key)
-ED25519_COSIGNATURE = 0x04
-MLDSA44_COSIGNATURE = 0x06
+_ED25519_COSIGNATURE = 0x04
+_MLDSA44_COSIGNATURE = 0x06
 _MLDSA44_KEY = 1312
 _MLDSA44_SIG = 2420
 _MAX_TIME = (1 << 63) - 1
@@ -95,7 +88,7 @@ class CosignerKey:
     def __post_init__(self) -> None:
         if not self.name or any(c.isspace() for c in self.name) or "+" in self.name:
             raise CheckpointError(f"cosigner name {self.name!r} must be non-empty, without spaces or '+'")
-        want = {ED25519_COSIGNATURE: 32, MLDSA44_COSIGNATURE: _MLDSA44_KEY}.get(self.sig_type)
+        want = {_ED25519_COSIGNATURE: 32, _MLDSA44_COSIGNATURE: _MLDSA44_KEY}.get(self.sig_type)
         if want is None:
             raise CheckpointError(f"cosignature type 0x{self.sig_type:02x} is not Ed25519 (0x04) or ML-DSA-44 (0x06)")
         if len(self.raw) != want:
@@ -109,7 +102,7 @@ class CosignerKey:
     @property
     def algorithm(self) -> str:
         """The signature algorithm's name."""
-        return "Ed25519" if self.sig_type == ED25519_COSIGNATURE else "ML-DSA-44"
+        return "Ed25519" if self.sig_type == _ED25519_COSIGNATURE else "ML-DSA-44"
 
     def vkey(self) -> str:
         """``name+hexid+base64(type ‖ key)``."""
@@ -119,7 +112,7 @@ class CosignerKey:
         """Verify one signature line as this cosigner's cosignature on `checkpoint`; returns its timestamp."""
         if sig.name != self.name or sig.key_hint != self.key_id:
             raise CheckpointError(f"signature line is not by cosigner {self.name} {self.key_id.hex()}")
-        size = 8 + (64 if self.sig_type == ED25519_COSIGNATURE else _MLDSA44_SIG)
+        size = 8 + (64 if self.sig_type == _ED25519_COSIGNATURE else _MLDSA44_SIG)
         if len(sig.signature) != size:
             raise CheckpointError(f"{self.algorithm} cosignature of {self.name} is {len(sig.signature)} bytes, "
                                   f"expected {size}")
@@ -127,7 +120,7 @@ class CosignerKey:
         if timestamp > _MAX_TIME:
             raise CheckpointError(f"cosignature timestamp {timestamp} exceeds 2^63-1")
         try:
-            if self.sig_type == ED25519_COSIGNATURE:
+            if self.sig_type == _ED25519_COSIGNATURE:
                 ed25519.Ed25519PublicKey.from_public_bytes(self.raw).verify(
                     sig.signature[8:], _ed25519_message(timestamp, checkpoint))
             else:
@@ -146,16 +139,16 @@ class CosignerKey:
 class Cosigner:
     """A cosigner's private key (Ed25519 or ML-DSA-44): signs timestamped cosignatures."""
 
-    def __init__(self, name: str, private: object) -> None:
+    def __init__(self, name: str, private: ed25519.Ed25519PrivateKey | mldsa.MLDSA44PrivateKey) -> None:
         if isinstance(private, ed25519.Ed25519PrivateKey):
             raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            self.public = CosignerKey(name, ED25519_COSIGNATURE, raw)
+            self.public = CosignerKey(name, _ED25519_COSIGNATURE, raw)
         else:
             from cryptography.hazmat.primitives.asymmetric import mldsa
 
             if not isinstance(private, mldsa.MLDSA44PrivateKey):
                 raise CheckpointError("a cosigner key is Ed25519 or ML-DSA-44")
-            self.public = CosignerKey(name, MLDSA44_COSIGNATURE, private.public_key().public_bytes_raw())
+            self.public = CosignerKey(name, _MLDSA44_COSIGNATURE, private.public_key().public_bytes_raw())
         self.name = name
         self._private = private
 
@@ -197,7 +190,7 @@ class VKey:
 
     def cosigner(self) -> CosignerKey:
         """As a witness key. A type 0x01 Ed25519 vkey (as rekor-tiles writes witness keys) cosigns as 0x04."""
-        sig_type = ED25519_COSIGNATURE if self.sig_type == ED25519 else self.sig_type
+        sig_type = _ED25519_COSIGNATURE if self.sig_type == ED25519 else self.sig_type
         return CosignerKey(self.name, sig_type, self.raw)
 
     def log_key_hint(self) -> bytes:

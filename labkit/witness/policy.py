@@ -19,17 +19,33 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from labkit._internal.fsutil import open_for_reading
+from labkit.checks import Recorder, StepTable
 from labkit.errors import CheckpointError, LabkitError, PolicyError
 from labkit.keys import VerifyingKey
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
 from labkit.tlog.checks import LogCheck
 from labkit.witness.cosignature import ED25519, CosignerKey, VKey, parse_vkey
 
-__all__ = ["Group", "Policy", "QuorumCheck", "explain_quorum", "parse_policy", "read_policy", "verify_quorum"]
+__all__ = ["Policy", "explain_quorum", "parse_policy", "read_policy"]
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_ITEMS = 256
 _SPEC = "C2SP tlog-policy"
+
+#: The checks `explain_quorum` makes, in order: id -> (title, spec); ``quorum.log``'s title is one of
+#: `QUORUM_LOG_TITLES`.
+QUORUM_STEPS: StepTable = {
+    "quorum.format": ("The note is a signed checkpoint", "C2SP tlog-checkpoint"),
+    "quorum.log": ("{log}", _SPEC),
+    "quorum.cosignatures": ("Every cosignature by a listed witness verifies", "C2SP tlog-cosignature"),
+    "quorum.met": ("The cosigning witnesses satisfy the quorum", _SPEC),
+}
+
+#: The title of ``quorum.log``: the origin is not in the policy, or the listed log's signature was checked.
+QUORUM_LOG_TITLES = {
+    "unlisted": "The policy lists the log",
+    "signed": "A listed log signed the checkpoint",
+}
 
 
 @dataclass(frozen=True)
@@ -173,27 +189,26 @@ def explain_quorum(note: str | SignedNote, policy: Policy, *, log_key: Verifying
     each witness's line must verify (C2SP signed-note: an invalid signature by a known key rejects);
     then the quorum. With `now`, cosignatures timestamped in the future are refused.
     """
-    result = QuorumCheck("witness quorum")
+    run = Recorder(QuorumCheck("witness quorum"), QUORUM_STEPS, title_args={"log": QUORUM_LOG_TITLES["signed"]})
+    result = run.result
     try:
         parsed = note if isinstance(note, SignedNote) else SignedNote.parse(note)
         checkpoint: Checkpoint = parsed.checkpoint()
     except LabkitError as exc:
-        result.add("quorum.format", "The note is a signed checkpoint", "C2SP tlog-checkpoint", False, "a checkpoint",
-                   exc.message)
+        run.record("quorum.format", False, expected="a checkpoint", actual=exc.message)
         return result
-    result.add("quorum.format", "The note is a signed checkpoint", "C2SP tlog-checkpoint", True, "a checkpoint",
-               f"{checkpoint.origin} size {checkpoint.size}")
+    run.passed("quorum.format", "", "a checkpoint", f"{checkpoint.origin} size {checkpoint.size}")
     key = log_key
     if key is None and checkpoint.origin in policy.logs:
         key = _log_verifying_key(policy.logs[checkpoint.origin])
     if key is None:
-        result.add("quorum.log", "The policy lists the log", _SPEC, False, ", ".join(policy.logs) or "(no logs)",
-                   checkpoint.origin, reason="witness.unknown_log")
+        Recorder(result, QUORUM_STEPS, title_args={"log": QUORUM_LOG_TITLES["unlisted"]}).record(
+            "quorum.log", False, expected=", ".join(policy.logs) or "(no logs)", actual=checkpoint.origin,
+            reason="witness.unknown_log")
         return result
     log_check = explain_note(parsed, checkpoint.origin, key, rule="c2sp", origin=checkpoint.origin)
-    result.add("quorum.log", "A listed log signed the checkpoint", _SPEC, log_check.verified, "valid log signature",
-               "valid" if log_check.verified else log_check.reason, reason="witness.log_signature")
-    if not log_check.verified:
+    if not run.record("quorum.log", log_check.verified, expected="valid log signature",
+                      actual="valid" if log_check.verified else log_check.reason, reason="witness.log_signature"):
         return result
     bad: list[str] = []
     for name, wkey in policy.witnesses.items():
@@ -210,14 +225,14 @@ def explain_quorum(note: str | SignedNote, policy: Policy, *, log_key: Verifying
                 continue
             result.cosigned.add(name)
     if bad:
-        result.add("quorum.cosignatures", "Every cosignature by a listed witness verifies", "C2SP tlog-cosignature",
-                   False, "valid cosignatures", "; ".join(bad), reason="witness.cosignature_invalid")
+        run.record("quorum.cosignatures", False, expected="valid cosignatures", actual="; ".join(bad),
+                   reason="witness.cosignature_invalid")
         return result
-    result.add("quorum.cosignatures", "Every cosignature by a listed witness verifies", "C2SP tlog-cosignature",
-               True, "valid cosignatures", ", ".join(sorted(result.cosigned)) or "(none)")
+    run.passed("quorum.cosignatures", "", "valid cosignatures", ", ".join(sorted(result.cosigned)) or "(none)")
     ok = policy.satisfied(policy.quorum, result.cosigned)
-    result.add("quorum.met", "The cosigning witnesses satisfy the quorum", _SPEC, ok, f"quorum {policy.quorum}",
-               f"cosigned by {', '.join(sorted(result.cosigned)) or 'no listed witness'}", reason="witness.quorum")
+    cosigned = ", ".join(sorted(result.cosigned)) or "no listed witness"
+    run.record("quorum.met", ok, expected=f"quorum {policy.quorum}", actual=f"cosigned by {cosigned}",
+               reason="witness.quorum")
     return result
 
 

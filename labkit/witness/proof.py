@@ -18,17 +18,24 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from labkit.checks import Recorder, StepTable
 from labkit.errors import LabkitError, LogError
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote
 from labkit.tlog.checks import LogCheck
 from labkit.witness.policy import Policy, explain_quorum
 
-__all__ = ["HEADER", "TlogProof", "explain_proof", "export_proof", "parse_proof", "verify_proof"]
+__all__ = ["explain_proof", "export_proof"]
 
 HEADER = "c2sp.org/tlog-proof@v1"
 MAX_PROOF_BYTES = 1 << 16
 _SPEC = "C2SP tlog-proof"
+
+#: The checks `explain_proof` makes around the quorum's (`labkit.witness.policy.QUORUM_STEPS`): id -> (title, spec).
+PROOF_STEPS: StepTable = {
+    "proof.format": ("The proof parses", _SPEC),
+    "proof.inclusion": ("The entry is included under the cosigned checkpoint", "RFC 6962 §2.1.1"),
+}
 
 
 @dataclass(frozen=True)
@@ -103,15 +110,16 @@ def parse_proof(text: str | bytes) -> TlogProof:
 
 def explain_proof(text: str | bytes | TlogProof, entry: bytes, policy: Policy) -> LogCheck:
     """Check a ``.tlog-proof`` for `entry` against `policy` step by step; never raises on bad input."""
-    result = LogCheck("tlog-proof")
+    run = Recorder(LogCheck("tlog-proof"), PROOF_STEPS)
+    result = run.result
     try:
         proof = text if isinstance(text, TlogProof) else parse_proof(text)
     except LabkitError as exc:
-        result.add("proof.format", "The proof parses", _SPEC, False, HEADER, exc.message)
+        run.record("proof.format", False, expected=HEADER, actual=exc.message)
         return result
-    result.add("proof.format", "The proof parses", _SPEC, True, HEADER, f"index {proof.index}")
+    run.passed("proof.format", "", HEADER, f"index {proof.index}")
     quorum = explain_quorum(proof.note, policy)
-    result.steps.extend(quorum.steps)
+    result.steps.extend(quorum.steps)  # the quorum's own steps (recorded by `explain_quorum`), in order
     if not quorum.verified:
         result.complete = quorum.complete
         return result
@@ -122,8 +130,8 @@ def explain_proof(text: str | bytes | TlogProof, entry: bytes, policy: Policy) -
         ok, actual = True, f"leaf {proof.index} of {checkpoint.size}"
     except LabkitError as exc:
         ok, actual = False, exc.message
-    result.add("proof.inclusion", "The entry is included under the cosigned checkpoint", "RFC 6962 §2.1.1", ok,
-               "root " + checkpoint.root_hash.hex()[:16] + "…", actual, reason="tlog.inclusion_proof")
+    run.record("proof.inclusion", ok, expected="root " + checkpoint.root_hash.hex()[:16] + "…", actual=actual,
+               reason="tlog.inclusion_proof")
     return result
 
 

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from labkit._internal.fsutil import atomic_write, file_lock
 from labkit._internal.jsonio import read_json_file
@@ -38,10 +39,9 @@ from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
 from labkit.tlog.tileclient import TileClient
 from labkit.witness.cosignature import Cosigner
 
-__all__ = ["MAX_PROOF_LINES", "Witness", "WitnessAnswer", "WitnessApp", "WitnessServer", "add_checkpoint_body",
-           "merge_cosignatures", "parse_add_checkpoint", "serve_witness", "submit", "witness_log"]
+__all__ = ["Witness", "add_checkpoint_body", "serve_witness"]
 
-MAX_PROOF_LINES = 63
+_MAX_PROOF_LINES = 63
 MAX_REQUEST = 1 << 16
 SIZE_TYPE = "text/x.tlog.size"
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
@@ -76,7 +76,7 @@ def add_checkpoint_body(old_size: int, proof: Iterable[bytes], note: str) -> byt
     return ("\n".join(lines) + "\n\n" + note).encode()
 
 
-def parse_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
+def _parse_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
     """(old size, proof hashes, signed note text) of a request body; raises `LogError` when malformed."""
     try:
         text = body.decode("utf-8")
@@ -90,8 +90,8 @@ def parse_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
     size_s = first[4:] if first.startswith("old ") else ""
     if not size_s.isascii() or not size_s.isdigit() or (len(size_s) > 1 and size_s[0] == "0") or int(size_s) >= 1 << 64:
         raise LogError(f"first line must be 'old <size>' in decimal, got {first[:40]!r}")
-    if len(lines) - 1 > MAX_PROOF_LINES:
-        raise LogError(f"more than {MAX_PROOF_LINES} consistency proof lines")
+    if len(lines) - 1 > _MAX_PROOF_LINES:
+        raise LogError(f"more than {_MAX_PROOF_LINES} consistency proof lines")
     proof: list[bytes] = []
     for line in lines[1:]:
         try:
@@ -136,7 +136,12 @@ class Witness:
         out: dict[str, tuple[int, bytes]] = {}
         for origin, item in doc.items():
             try:
-                out[origin] = (int(item["size"]), base64.b64decode(item["root"], validate=True))
+                if not isinstance(item, dict):
+                    raise TypeError(origin)
+                size, root = item["size"], item["root"]
+                if not isinstance(size, (str, int, float)) or not isinstance(root, str):
+                    raise TypeError(origin)
+                out[origin] = (int(size), base64.b64decode(root, validate=True))
             except (KeyError, TypeError, ValueError, binascii.Error):
                 raise LogError(f"{path}: bad entry for {origin!r}") from None
         return out
@@ -154,7 +159,7 @@ class Witness:
     def add_checkpoint(self, body: bytes) -> WitnessAnswer:
         """Handle one add-checkpoint request body (never raises on bad input)."""
         try:
-            old, proof, note_text = parse_add_checkpoint(body)
+            old, proof, note_text = _parse_add_checkpoint(body)
             note = SignedNote.parse(note_text)
             checkpoint = note.checkpoint()
         except LabkitError as exc:
@@ -267,7 +272,8 @@ class WitnessServer:
     def __enter__(self) -> WitnessServer:  # noqa: PYI034
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from labkit._internal.jsonio import JSONValue
 from labkit.analyst.wrappers import NOT_A_BUNDLE, unwrap
 from labkit.bundle import Bundle
 from labkit.errors import BundleFormatError
@@ -60,7 +62,7 @@ def test_none_of_them_says_what_it_found(doc: object, found: str) -> None:
     assert err.value.message.startswith(NOT_A_BUNDLE) and found in err.value.message
 
 
-def _pep740() -> dict[str, object]:
+def _pep740() -> dict[str, Any]:
     return json.loads((PEP740 / "pypi_attestations-0.0.19.tar.gz.publish.attestation").read_bytes())  # type: ignore[no-any-return]
 
 
@@ -72,7 +74,7 @@ def _pep740() -> dict[str, object]:
 ])
 def test_truncated_pep740_names_wrapper_and_field(path: tuple[str, ...], field: str) -> None:
     doc = _pep740()
-    target: dict[str, object] = doc
+    target: dict[str, JSONValue] = doc
     for key in path[:-1]:
         target = target[key]  # type: ignore[assignment]
     del target[path[-1]]
@@ -90,7 +92,7 @@ def test_pep740_wrong_version_refused() -> None:
 
 def test_pep740_bad_entry_is_the_bundle_readers_error() -> None:
     doc = _pep740()
-    doc["verification_material"]["transparency_entries"][0]["logIndex"] = "-1"  # type: ignore[index]
+    doc["verification_material"]["transparency_entries"][0]["logIndex"] = "-1"
     with pytest.raises(BundleFormatError, match="logIndex"):
         Bundle.from_dict(doc)
 
@@ -101,7 +103,7 @@ def test_pep740_bad_entry_is_the_bundle_readers_error() -> None:
     ({"attestations": [{"predicateType": "x"}]}, "npm attestation response: attestations[0].bundle is missing"),
     ({"attestations": {"a": 1}}, "npm attestation response: attestations is not a list"),
 ])
-def test_malformed_npm_response(doc: object, message: str) -> None:
+def test_malformed_npm_response(doc: JSONValue, message: str) -> None:
     with pytest.raises(BundleFormatError) as err:
         Bundle.from_dict(doc)
     assert err.value.message.startswith(message)

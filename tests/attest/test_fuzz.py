@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from labkit._internal.jsonio import JSONValue
 from labkit.attest import explain_blob_attestation, get_predicate_type
 from labkit.keys import generate
 from labkit.lab import Lab
@@ -17,7 +18,7 @@ KEY = generate("ecdsa-p256", lab=Lab(seed="fuzz"), label="k").public_key()
 
 @settings(max_examples=150, deadline=None)
 @given(name=st.sampled_from(["slsaprovenance1", "cyclonedx", "spdxjson", "vuln", "custom"]), predicate=values)
-def test_check_steps_never_raises(name: str, predicate: object) -> None:
+def test_check_steps_never_raises(name: str, predicate: JSONValue) -> None:
     result = get_predicate_type(name).check_steps(predicate)
     assert result.verified or result.failed_step is not None
 

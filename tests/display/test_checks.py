@@ -112,3 +112,6 @@ def test_collapse_passed_folds_each_run_of_passed_rows() -> None:
     assert checklist(steps, collapse_passed=True).text == checklist(steps).text  # the text form stays whole
     every = checklist([Step("a", "A"), Step("b", "B")], collapse_passed=True).html
     assert "2 check(s) passed" in every and "VERIFIED" in every
+    # The folded row expands (<details>) to each passed step's id, title and linked spec.
+    assert short.count("<details>") == 2 and "<summary" in short
+    assert "a</span> · A · <a href=\"https://www.rfc-editor.org/rfc/rfc1.html\"" in short

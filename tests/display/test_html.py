@@ -70,7 +70,7 @@ def test_key_summary(alg: str, lab: Lab) -> None:
     assert "public (verifying) key" in repr(key_summary(key.public_key()))
     assert "real: random" in repr(key_summary(generate(alg)))
     with pytest.raises(TypeError):
-        key_summary("nope")
+        key_summary("nope")  # type: ignore[arg-type]
 
 
 def test_table() -> None:

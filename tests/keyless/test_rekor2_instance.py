@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit._internal.jsonio import loads
+from labkit._internal.jsonio import JSONValue, loads
 from labkit.attest import attest_blob, keyless_signer
 from labkit.bundle import Bundle
 from labkit.cli import main
@@ -33,7 +33,7 @@ def _root(inst: Instance) -> TrustedRoot:
     return TrustedRoot.from_json(inst.trusted_root_json())
 
 
-def _body(bundle: Bundle) -> dict[str, object]:
+def _body(bundle: Bundle) -> dict[str, JSONValue]:
     entry = bundle.verification_material.tlog_entries[0]
     doc = loads(entry.canonicalized_body, what="body")
     assert isinstance(doc, dict)

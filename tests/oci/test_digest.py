@@ -41,8 +41,10 @@ def test_parse_valid() -> None:
     ],
 )
 def test_parse_rejects(bad: str) -> None:
-    with pytest.raises(DigestError):
+    with pytest.raises(DigestError) as caught:
         Digest.parse(bad)
+    # a malformed name is not corrupt content: the hint says how a digest is written, not "the store is corrupt"
+    assert caught.value.hint == Digest.MALFORMED_HINT
 
 
 def test_parse_rejects_non_string() -> None:

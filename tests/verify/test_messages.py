@@ -63,6 +63,9 @@ def test_a_wrong_issuer_is_reported_as_a_wrong_issuer() -> None:
     assert result.reason == "policy.issuer" and step is not None
     assert "OIDC issuer is not the expected one" in step.detail and "identity" not in step.detail
     assert step.expected == "issuer == https://accounts.google.com" and step.actual == f"issuer == {ISS}"
+    # the step checks both: its title says so, so a wrong issuer is never reported as an identity alone
+    assert step.id == "policy.identity" and "OIDC issuer" in step.title, step.title
+    assert "OIDC issuer" in str(result.error(step)).split(":", 1)[0]
     text = _cli("verify-bundle", "--json", "--bundle", str(happy), "--certificate-identity", ID,
                 "--certificate-oidc-issuer", "https://accounts.google.com", str(CASES / "a.txt"))
     last = json.loads([ln for ln in text.splitlines() if ln.startswith("{")][-1])
