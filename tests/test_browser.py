@@ -430,7 +430,7 @@ for (const out of outputs) {
     for (let t = cellWalker.nextNode(); t; t = cellWalker.nextNode()) {
       const text = t.textContent.trim();
       if (text.length < 4) { continue; }
-      const words = text.split(/\s+/).length;
+      const words = text.split(/\s+|(?<=-)/).length;  // a line may end at a space or after a hyphen
       const range = document.createRange();
       range.selectNodeContents(t);
       const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
