@@ -11,6 +11,7 @@ from labkit.checks import CheckResult, Step, StepStatus
 from labkit.display import checklist, failure_card, hexdump, json_view, key_summary, table
 from labkit.display.merkle import inclusion_walk, tree_svg
 from labkit.display.theme import BG, FG, hash_spans, short_hash
+from labkit.display.widgets import merkle_explorer
 from labkit.keys import generate
 from labkit.lab import Lab
 from labkit.tlog import merkle
@@ -93,3 +94,9 @@ def test_the_explorer_tree_fits_its_output() -> None:
     fitted, natural = tree_svg(leaves, leaf_index=20, fit=True).html, tree_svg(leaves, leaf_index=20).html
     assert 'style="max-width:100%;height:auto"' in fitted and "overflow-x:auto" not in fitted
     assert "max-width:100%;height:auto" not in natural and "overflow-x:auto" in natural
+
+
+def test_the_merkle_explorer_draws_the_fitted_tree() -> None:
+    pytest.importorskip("ipywidgets")
+    box = merkle_explorer([merkle.leaf_hash(b"%d" % i) for i in range(32)], size=32, leaf=20)
+    assert 'style="max-width:100%;height:auto"' in box.children[2].value
