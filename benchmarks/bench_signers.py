@@ -56,10 +56,10 @@ def main() -> None:
     n = args.n or (50 if args.quick else 500)
 
     from labkit.keys import generate
-    from labkit.signers import create_in_home, signer_for
     from labkit.signers.filekey import FileKeySigner
     from labkit.signers.kmsserver import start_local_kms
     from labkit.signers.pkcs11 import softhsm_module
+    from labkit.signers.resolve import create_in_home, signer_for
 
     util, module = shutil.which("softhsm2-util"), softhsm_module()
     with tempfile.TemporaryDirectory() as tmp:

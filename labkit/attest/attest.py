@@ -53,13 +53,15 @@ from labkit.verify.verifier import explain_bundle
 
 if TYPE_CHECKING:
     from labkit.keyless.instance import Instance
+    from labkit.lab import Clock
     from labkit.oci.descriptor import Descriptor
     from labkit.oci.signatures import Store
     from labkit.verify.policy import IdentityPolicy
     from labkit.verify.trustroot import TrustedRoot
 
 __all__ = [
-    "Signer", "attest_image", "sign_image_bundle", "image_attestations", "keyless_signer", "verify_image_attestation",
+    "Signer", "attest_image", "sign_image_bundle", "store_image_attestation", "image_attestations", "keyless_signer",
+    "verify_image_attestation",
 ]
 
 #: Media type of an attestation layer in ``sha256-<hex>.att`` (cosign ``pkg/types``).
@@ -216,17 +218,39 @@ def attest_image(
     statement = make_statement(docker_reference, image.digest.hex, predicate_type,
                                _predicate(predicate_type, predicate, instance))
     envelope, bundle, entry = _sign_and_log(statement, s, instance, annotations, timestampers)
+    return store_image_attestation(store, image, statement, bundle, certificate_pem=s.certificate_pem,
+                                   chain_pem=s.chain_pem,
+                                   rekor_bundle=entry.rekor_bundle() if entry is not None else None,
+                                   legacy_att=legacy_att, clock=instance.clock if instance is not None else None)
+
+
+def store_image_attestation(
+    store: Store,
+    image: Descriptor,
+    statement: Statement,
+    bundle: Bundle,
+    *,
+    certificate_pem: bytes | None,
+    chain_pem: bytes | None,
+    rekor_bundle: dict[str, Any] | None,
+    legacy_att: bool = True,
+    clock: Clock | None = None,
+) -> ImageAttestation:
+    """Store a signed attestation bundle (its content a DSSE envelope) for `image`, as `attest_image` does:
+    an OCI 1.1 referrer and (``legacy_att``) a layer of ``sha256-<hex>.att``."""
+    envelope = bundle.dsse_envelope
+    if envelope is None:
+        raise AttestationError("an attestation bundle holds a DSSE envelope")
     env_bytes = envelope.to_json().encode()
     # cosign's .att layers carry an empty signature annotation: the signature is inside the envelope.
     layer = make_signature_layer(
-        env_bytes, b"", certificate=s.certificate_pem, chain=s.chain_pem,
-        rekor_bundle=entry.rekor_bundle() if entry is not None else None, media_type=DSSE_LAYER_MEDIA_TYPE,
+        env_bytes, b"", certificate=certificate_pem, chain=chain_pem,
+        rekor_bundle=rekor_bundle, media_type=DSSE_LAYER_MEDIA_TYPE,
     )
     ann = dict(layer.annotations)
     ann[ANN_PREDICATE_TYPE] = statement.predicate_type
     layer = layer.with_annotations({k: ann[k] for k in sorted(ann)})
     att = attach_signature(store, image.digest, layer, env_bytes, suffix="att") if legacy_att else None
-    clock = instance.clock if instance is not None else None
     referrer = attach_bundle(store, image, bundle, predicate_type=statement.predicate_type, clock=clock)
     return ImageAttestation(image, statement, envelope, bundle, referrer, att)
 

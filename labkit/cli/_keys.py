@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 
 from labkit.keys import VerifyingKey
-from labkit.signers import LocatedSigner, is_key_uri, signer_for, verifying_key_for
+from labkit.signers import LocatedSigner, is_key_uri
+from labkit.signers.resolve import signer_for, verifying_key_for
 
 __all__ = ["KEY_HELP", "PUBLIC_KEY_HELP", "open_signer", "verifying_key"]
 

@@ -11,7 +11,10 @@
 
 Attestations are logged in the lab instance's transparency log
 (``--instance DIR``, default ``$LABKIT_HOME`` or ``./.labkit``) and verified
-against its trusted root (or ``--trusted-root FILE``). IMAGE is
+against its trusted root (or ``--trusted-root FILE``). With ``--instance URL``
+(a TUF repository, `labkit serve`'s ``tuf:`` line) attest and attest-blob sign
+keyless (``--identity-token``) through the signing config it delivered and the
+verify commands use the trusted root it delivered. IMAGE is
 ``oci:DIR:tag`` or a loopback registry reference, as for ``labkit sign``.
 """
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from labkit.attest.attest import Signer
     from labkit.checks import CheckResult
     from labkit.cli._signing import SigningServices
+    from labkit.cli.tuf import TufSigning
     from labkit.keyless.instance import Instance
 
 __all__ = ["register"]
@@ -95,11 +99,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _instance(args: argparse.Namespace) -> Instance:
-    from labkit.cli.tuf import refuse_tuf_signing
     from labkit.keyless.instance import Instance
 
-    refuse_tuf_signing(args, args.command)
     return Instance.open(args.instance)
+
+
+def _tuf_signing(args: argparse.Namespace) -> TufSigning | None:
+    """``--instance URL``: sign through the signing config it delivered over TUF (None for a directory)."""
+    from labkit.cli.tuf import tuf_signing
+
+    return tuf_signing(args, args.command)
 
 
 def _signer(args: argparse.Namespace, inst: Instance) -> Signer:
@@ -151,18 +160,28 @@ def _attest(args: argparse.Namespace) -> int:
     from labkit.oci.signatures import resolve_for_signing
     from labkit.oci.store import open_store
 
-    inst = _instance(args)
+    tuf = _tuf_signing(args)
+    inst = _instance(args) if tuf is None else None
     # Check the predicate against its type before asking for a password or logging anything.
-    predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=inst.clock)
-    signer = _signer(args, inst)
+    clock = inst.clock if inst is not None else None
+    predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=clock)
+    signer = _signer(args, inst) if inst is not None else None
     store, ref = open_store(args.image)
     desc, warning = resolve_for_signing(store, ref)
     if warning:
         print(warning, file=sys.stderr)
     identity = _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
-    services = _services(args, inst)
-    a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst,
-                     annotations=_pairs(args.annotations, "-a"), timestampers=services.timestampers)
+    if tuf is not None:  # --instance URL: the CA, logs and TSAs of the signing config it delivered
+        from labkit.keyless.remote_attest import attest_image_with_config
+
+        a = attest_image_with_config(tuf.config, store, desc, args.type, predicate, docker_reference=identity,
+                                     identity_token=tuf.identity_token, annotations=_pairs(args.annotations, "-a"),
+                                     timestampers=tuf.timestampers)
+    else:
+        assert inst is not None and signer is not None  # no URL: a local instance directory
+        services = _services(args, inst)
+        a = attest_image(store, desc, args.type, predicate, signer, docker_reference=identity, instance=inst,
+                         annotations=_pairs(args.annotations, "-a"), timestampers=services.timestampers)
     for entry in a.bundle.verification_material.tlog_entries:
         print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Pushing attestation referrer: {ref.name}@{a.referrer.digest}", file=sys.stderr)
@@ -207,13 +226,23 @@ def _attest_blob(args: argparse.Namespace) -> int:
     from labkit.cli._output import refuse_existing, write_output
 
     refuse_existing([args.bundle], force=args.force)  # before anything is logged
-    inst = _instance(args)
+    tuf = _tuf_signing(args)
+    inst = _instance(args) if tuf is None else None
     # Check the predicate against its type before asking for a password or logging anything.
-    predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=inst.clock)
-    signer = _signer(args, inst)
+    clock = inst.clock if inst is not None else None
+    predicate = make_predicate(args.type, read_bytes(args.predicate, "predicate"), clock=clock)
     read_bytes(args.file, "file")  # a clear error for a missing file before anything is logged
-    services = _services(args, inst)
-    bundle = attest_blob(args.file, args.type, predicate, signer, instance=inst, timestampers=services.timestampers)
+    if tuf is not None:  # --instance URL: the CA, logs and TSAs of the signing config it delivered
+        from labkit.keyless.remote_attest import attest_blob_with_config
+
+        bundle = attest_blob_with_config(tuf.config, args.file, args.type, predicate,
+                                         identity_token=tuf.identity_token, timestampers=tuf.timestampers)
+    else:
+        assert inst is not None  # no URL: a local instance directory
+        signer = _signer(args, inst)
+        services = _services(args, inst)
+        bundle = attest_blob(args.file, args.type, predicate, signer, instance=inst,
+                             timestampers=services.timestampers)
     write_output(args.bundle, bundle.to_json().encode("utf-8"), force=args.force)
     for entry in bundle.verification_material.tlog_entries:
         print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)

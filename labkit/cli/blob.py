@@ -183,29 +183,22 @@ def _sign_blob_keyless(args: argparse.Namespace, file: str) -> int:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
     data = sys.stdin.buffer.read() if file == "-" else file
     from labkit.cli._signing import served_config, signing_services
+    from labkit.cli.tuf import tuf_signing
 
-    config = served_config(args)
-    from labkit.cli.tuf import instance_trust
+    tuf = tuf_signing(args, "sign-blob")  # --instance URL: the services its TUF-delivered signing config names
+    config = None if tuf is not None else served_config(args)
+    if tuf is not None:
+        from labkit.keyless.remote import sign_blob_with_config
 
-    delivered = instance_trust(args)
-    if delivered is not None:  # --instance URL: sign through the services its TUF-delivered signing config names
-        from labkit.signingconfig import SigningConfig
-
-        if args.signing_config:
-            raise InputError("give --instance URL or --signing-config, not both: the instance delivers its config")
-        config = SigningConfig.from_json(delivered.signing_config)
-    if config is not None:
+        bundle = sign_blob_with_config(tuf.config, data, identity_token=tuf.identity_token,
+                                       timestampers=tuf.timestampers)
+    elif config is not None:
         # The signing config names served (loopback) services: sign through them, no instance needed.
         from labkit.keyless.remote import sign_blob_with_config
 
         if not args.identity_token:
             raise InputError("signing through a served CA needs --identity-token (mint one: labkit token ...)")
         services = signing_services(args, None, keyless=True)
-        if delivered is not None:
-            from labkit.lab import SystemClock
-            from labkit.timestamping import timestampers_for
-
-            services.timestampers = timestampers_for(config, now=SystemClock().now())
         bundle = sign_blob_with_config(config, data, identity_token=args.identity_token,
                                        timestampers=services.timestampers)
     else:

@@ -29,8 +29,8 @@ __all__ = ["add_instance_argument", "register"]
 def add_instance_argument(p: argparse.ArgumentParser) -> None:
     """The ``--instance DIR`` option every keyless command shares."""
     p.add_argument("--instance", default=None, metavar="DIR",
-                   help="lab instance directory (default: $LABKIT_HOME or ./.labkit); on verify commands and "
-                   "sign-blob also a TUF repository URL (labkit serve's tuf: line, or file://DIR)")
+                   help="lab instance directory (default: $LABKIT_HOME or ./.labkit); on verify and keyless sign "
+                   "commands also a TUF repository URL (labkit serve's tuf: line, or file://DIR)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -77,7 +77,7 @@ def _generate_in_home(args: argparse.Namespace) -> int:
     """``--kms URI``: the private key is created on the token / in the KMS; only ``<prefix>.pub`` is written."""
     from labkit.cli._output import refuse_existing, write_output
     from labkit.errors import InputError
-    from labkit.signers import create_in_home
+    from labkit.signers.resolve import create_in_home
 
     if args.lab_seed is not None:
         raise InputError("--lab-seed and --kms exclude each other: a key in its home is never derived from a seed")

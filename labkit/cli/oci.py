@@ -240,19 +240,23 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _sign_keyless(args: argparse.Namespace) -> int:
     """Keyless: ephemeral key, certificate from the lab instance's CA, entry in its log."""
-    from labkit.cli.tuf import refuse_tuf_signing
+    from labkit.cli.tuf import is_tuf_url, tuf_signing
     from labkit.keyless.instance import Instance
     from labkit.keyless.sign import sign_image_keyless
     from labkit.oci.reference import LayoutReference
     from labkit.oci.signatures import resolve_for_signing, signature_tag
     from labkit.oci.store import open_store
 
-    refuse_tuf_signing(args, "sign")
     if not args.tlog_upload:
         raise InputError("keyless signing always uploads to the log: the certificate is only trusted through it")
     if args.signing_config and not args.new_bundle_format:
         raise InputError("a signing config's timestamps go into the Sigstore bundle: add --new-bundle-format",
                          hint="cosign's legacy .sig signature has no room for a timestamp.")
+    if is_tuf_url(args.instance) and not args.new_bundle_format:
+        raise InputError("sign --instance URL signs through the signing config it delivers, whose timestamps go "
+                         "into the Sigstore bundle: add --new-bundle-format",
+                         hint="cosign's legacy .sig signature has no room for a timestamp.")
+    tuf = tuf_signing(args, "sign")
     store, ref = open_store(_image_arg(args))
     desc, warning = resolve_for_signing(store, ref)
     if warning:
@@ -260,6 +264,13 @@ def _sign_keyless(args: argparse.Namespace) -> int:
     identity = args.sign_container_identity or (
         _layout_identity(ref.path) if isinstance(ref, LayoutReference) else ref.name
     )
+    if tuf is not None:  # --instance URL: cosign v3's bundle referrer through the delivered signing config
+        from labkit.keyless.remote_attest import sign_image_with_config
+
+        result = sign_image_with_config(tuf.config, store, desc, docker_reference=identity,
+                                        identity_token=tuf.identity_token, annotations=_pairs(args.annotations, "-a"),
+                                        timestampers=tuf.timestampers)
+        return _print_bundle_signed(result, ref, desc)
     with Instance.open(args.instance) as instance:
         if args.new_bundle_format:
             return _sign_keyless_bundle(args, instance, store, ref, desc, identity)
@@ -282,6 +293,10 @@ def _sign_keyless_bundle(args: argparse.Namespace, instance: Instance, store: St
     result = attest_image(store, desc, COSIGN_SIGN_PREDICATE, {}, signer, docker_reference=identity,
                           instance=instance, legacy_att=False, annotations=_pairs(args.annotations, "-a"),
                           timestampers=services.timestampers)
+    return _print_bundle_signed(result, ref, desc)
+
+
+def _print_bundle_signed(result: Any, ref: Any, desc: Any) -> int:
     for entry in result.bundle.verification_material.tlog_entries:
         print(f"tlog entry created with index: {entry.log_index}", file=sys.stderr)
     print(f"Pushing bundle referrer: {ref.name}@{result.referrer.digest}", file=sys.stderr)

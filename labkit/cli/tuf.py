@@ -9,20 +9,24 @@
 
 ``--instance URL`` (http://127.0.0.1:PORT as `labkit serve` prints on its ``tuf:`` line, or file://DIR) on
 every verify command uses the trusted root that URL delivered (`instance_trust`, `instance_root_json`);
-sign-blob signs through the signing config it delivered; the other signing commands refuse a URL
-(`refuse_tuf_signing`) rather than read it as a directory.
+keyless sign-blob, attest, attest-blob and sign sign through the signing config it delivered
+(`tuf_signing`: the CA, logs and TSAs it names, `labkit.keyless.remote.sign_with_config`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from labkit.signingconfig import SigningConfig
+    from labkit.timestamping import Timestamper
     from labkit.tuf.client import Delivered
 
-__all__ = ["add_cache_option", "instance_root_json", "instance_trust", "is_tuf_url", "refuse_tuf_signing", "register"]
+__all__ = ["TufSigning", "add_cache_option", "instance_root_json", "instance_trust", "is_tuf_url", "register",
+           "tuf_signing"]
 
 
 def is_tuf_url(value: str | None) -> bool:
@@ -56,14 +60,47 @@ def instance_root_json(args: argparse.Namespace) -> bytes:
         return instance.trusted_root_json()
 
 
-def refuse_tuf_signing(args: argparse.Namespace, command: str) -> None:
-    """``command`` cannot sign through a TUF-delivered signing config: refuse ``--instance URL`` clearly."""
-    if is_tuf_url(getattr(args, "instance", None)):
-        from labkit.errors import InputError
+@dataclass(frozen=True)
+class TufSigning:
+    """What ``--instance URL`` gives a signing command: the delivered signing config, its TSAs, the token."""
 
-        raise InputError(f"{command} --instance takes an instance directory, not a TUF repository URL: "
-                         "sign-blob --instance URL signs through the signing config a URL delivers",
-                         hint=f"{command} signs with --instance DIR (keyless or logged there) or --key.")
+    config: SigningConfig
+    timestampers: list[Timestamper]
+    identity_token: str
+
+
+def tuf_signing(args: argparse.Namespace, command: str) -> TufSigning | None:
+    """``--instance URL`` on a keyless signing command: sign through the signing config it delivered over TUF.
+
+    None when --instance is a directory (or absent). Each timestamp is checked against ``--trusted-root``
+    when given, else against the trusted root the URL delivered, before anything is logged.
+    """
+    delivered = instance_trust(args)
+    if delivered is None:
+        return None
+    from labkit._internal.fsutil import read_bytes
+    from labkit.cli._options import signer_choice
+    from labkit.errors import InputError
+    from labkit.lab import SystemClock
+    from labkit.signingconfig import SigningConfig
+    from labkit.timestamping import CheckedTimestamper, timestampers_for
+    from labkit.verify.trustroot import TrustedRoot
+
+    if getattr(args, "signing_config", None):
+        raise InputError("give --instance URL or --signing-config, not both: the instance delivers its config")
+    if args.key is None and not args.identity_token:
+        raise InputError(f"{command} --instance URL signs through the CA the instance serves: give --identity-token",
+                         hint="Mint one from the instance's issuer: labkit token --instance DIR --identity EMAIL.")
+    choice = signer_choice(args)  # the one --key / --identity / --identity-token rule of every sign command
+    if choice.key is not None or choice.identity_token is None:
+        raise InputError(f"{command} --instance URL signs keyless through the instance's CA: drop --key",
+                         hint=f"Sign with a key without --instance URL: {command} --key cosign.key ...")
+    config = SigningConfig.from_json(delivered.signing_config)
+    trusted = getattr(args, "trusted_root", None)
+    root = TrustedRoot.from_json(read_bytes(trusted, "trusted root") if trusted else delivered.trusted_root)
+    stampers: list[Timestamper] = [CheckedTimestamper(t, root)
+                                   for t in timestampers_for(config, now=SystemClock().now())]
+    return TufSigning(config, stampers, choice.identity_token)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

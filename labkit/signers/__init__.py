@@ -5,14 +5,15 @@
 - `filekey`: a cosign key file's key (in memory).
 - `pkcs11`: a key on a PKCS#11 token (SoftHSM in the lab), never extractable.
 - `awskms` / `kmsserver`: a key in AWS KMS, reached on loopback (moto is the lab's stand-in).
-- `resolve`: ``--key`` → signer / verifying key; ``--kms`` → a new key in its home.
+- `resolve`: ``--key`` → signer / verifying key; ``--kms`` → a new key in its home
+  (``from labkit.signers.resolve import signer_for``).
 
-`pkcs11`, `awskms` and `kmsserver` need the ``keys`` extra and are not imported here.
+`resolve`, `pkcs11`, `awskms` and `kmsserver` need the ``keys`` extra (boto3, PyKCS11) and are not imported
+here, so that everything that only takes a `Signer` (payloads, signing, attestations) starts without them.
 """
 
 from labkit.signers.base import KeyURIError, LocatedSigner, Signer
 from labkit.signers.filekey import FileKeySigner, local_signing_key
-from labkit.signers.resolve import create_in_home, signer_for, verifying_key_for
 from labkit.signers.uri import is_key_uri, parse_key_uri
 
 __all__ = [
@@ -20,10 +21,7 @@ __all__ = [
     "KeyURIError",
     "LocatedSigner",
     "Signer",
-    "create_in_home",
     "is_key_uri",
     "local_signing_key",
     "parse_key_uri",
-    "signer_for",
-    "verifying_key_for",
 ]

@@ -19,7 +19,7 @@ from labkit.signers.filekey import FileKeySigner
 from labkit.signers.pkcs11 import Pkcs11Signer
 from labkit.signers.uri import AwsKmsURI, Pkcs11URI, UnsupportedKmsURI, is_key_uri, parse_key_uri
 
-__all__ = []
+__all__ = ["create_in_home", "signer_for", "verifying_key_for"]
 
 
 def _refuse(uri: UnsupportedKmsURI) -> KeyURIError:

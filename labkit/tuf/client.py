@@ -26,7 +26,7 @@ from labkit._internal.fsutil import read_bytes
 from labkit._internal.net import is_loopback
 from labkit.keys import make_private_dir
 from labkit.tuf.errors import TufError
-from labkit.tuf.repository import TARGET_NAMES
+from labkit.tuf.targets import TARGET_NAMES
 
 __all__ = ["Delivered", "cache_dir_for", "config", "refresh"]
 

@@ -38,13 +38,12 @@ from labkit._internal.fsutil import atomic_write, file_lock, read_bytes
 from labkit.keys import generate, load_secret_pem, make_private_dir, save_secret_pem
 from labkit.lab import Clock, Lab, SystemClock, utc
 from labkit.tuf.errors import TufError
+from labkit.tuf.targets import TARGET_NAMES  # as Sigstore's TUF repository (tuf-repo-cdn.sigstore.dev) names them
 
 __all__ = ["TufRepository"]
 
 #: The top-level roles, in the order a client loads them.
 _ROLES = ("root", "timestamp", "snapshot", "targets")
-#: Target names as Sigstore's TUF repository (tuf-repo-cdn.sigstore.dev) uses them.
-TARGET_NAMES = ("trusted_root.json", "signing_config.v0.2.json")
 #: How long each role's metadata stays valid after signing.
 _EXPIRY = {"root": _dt.timedelta(days=365), "targets": _dt.timedelta(days=90),
           "snapshot": _dt.timedelta(days=7), "timestamp": _dt.timedelta(days=1)}

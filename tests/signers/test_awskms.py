@@ -14,7 +14,8 @@ import pytest
 from labkit.cli import main
 from labkit.errors import VerificationError
 from labkit.sign import sign_blob
-from labkit.signers import KeyURIError, create_in_home, signer_for, verifying_key_for
+from labkit.signers import KeyURIError
+from labkit.signers.resolve import create_in_home, signer_for, verifying_key_for
 
 boto3 = pytest.importorskip("boto3", reason="boto3 (the 'keys' extra) is not installed")
 

@@ -11,7 +11,8 @@ from labkit.cli import main
 from labkit.keyless.instance import Instance
 from labkit.oci.builder import build_image
 from labkit.oci.layout import OCILayout
-from labkit.signers import KeyURIError, create_in_home
+from labkit.signers import KeyURIError
+from labkit.signers.resolve import create_in_home
 from tests.signers.conftest import Token
 
 pytest.importorskip("pkcs11", reason="python-pkcs11 (the 'keys' extra) is not installed")

@@ -11,7 +11,8 @@ import pytest
 from labkit.cli import main
 from labkit.keys import KeyAlgorithm
 from labkit.sign import sign_blob
-from labkit.signers import KeyURIError, create_in_home, signer_for, verifying_key_for
+from labkit.signers import KeyURIError
+from labkit.signers.resolve import create_in_home, signer_for, verifying_key_for
 from tests.signers.conftest import PIN, Token
 
 pkcs11 = pytest.importorskip("pkcs11", reason="python-pkcs11 (the 'keys' extra) is not installed")

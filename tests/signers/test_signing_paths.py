@@ -15,13 +15,8 @@ from labkit.oci.builder import build_image
 from labkit.oci.layout import OCILayout
 from labkit.oci.signatures import sign_image
 from labkit.sign import sign_blob
-from labkit.signers import (
-    FileKeySigner,
-    KeyURIError,
-    Signer,
-    create_in_home,
-    signer_for,
-)
+from labkit.signers import FileKeySigner, KeyURIError, Signer
+from labkit.signers.resolve import create_in_home, signer_for
 from labkit.verify.image import verify_image
 from tests.signers.conftest import Token
 

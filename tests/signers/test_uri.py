@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from labkit.cli import main
-from labkit.signers import KeyURIError, is_key_uri, parse_key_uri, signer_for, verifying_key_for
+from labkit.signers import KeyURIError, is_key_uri, parse_key_uri
+from labkit.signers.resolve import signer_for, verifying_key_for
 from labkit.signers.uri import AwsKmsURI, Pkcs11URI, UnsupportedKmsURI
 
 MOD = "/usr/lib/softhsm/libsofthsm2.so"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +40,24 @@ def test_refresh_delivers_the_targets_and_caches_per_url(sim: tuple[TamperingRep
     s.capture()
     again = refresh(url, cache=tmp_path / "c")  # no bootstrap needed any more
     assert again.trusted_root == b'{"a": 2}\n' and again.versions["targets"] == 2
+
+
+def test_a_no_op_refresh_fetches_only_the_next_root_and_the_timestamp(sim: tuple[TamperingRepository, str],
+                                                                      tmp_path: Path) -> None:
+    """What ngclient requires of an unchanged repository (TUF spec 5.3, 5.4): no snapshot, targets or target again."""
+    s, url = sim
+    refresh(url, bootstrap_root=s.repo.root_bytes(), cache=tmp_path / "c")
+    trace: list[tuple[str, bool]] = []
+    got = refresh(url, cache=tmp_path / "c", trace=trace)
+    assert got.trusted_root == TARGETS["trusted_root.json"]
+    assert [(u.rsplit("/", 1)[-1], found) for u, found in trace] == [("2.root.json", False), ("timestamp.json", True)]
+
+
+def test_the_client_does_not_import_the_repository_writer() -> None:
+    """A cold ``verify-bundle --instance URL`` imports the client only: not the signers and key files of the writer."""
+    code = "import sys, labkit.tuf.client; print('labkit.tuf.repository' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "False"
 
 
 def test_a_directory_works_as_well_as_http(tmp_path: Path) -> None:

@@ -77,21 +77,3 @@ def test_verify_commands_refuse_a_url_that_is_not_tuf(env: dict[str, str], comma
     assert "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("error")]) == 1, err
     assert "TUF" in err
-
-
-@pytest.mark.parametrize("command", ["attest", "attest-blob", "sign"])
-def test_signing_commands_refuse_an_instance_url(env: dict[str, str], command: str,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    d = env["dir"]
-    att = ["--type", "custom", "--predicate", f"{d}/notes.txt", "--identity", ME, "--instance", env["url"]]
-    argv = {
-        "attest": ["attest", *att, env["image"]],
-        "attest-blob": ["attest-blob", *att, "--bundle", f"{d}/new.json", f"{d}/blob.txt"],
-        "sign": ["sign", "--identity", ME, "--instance", env["url"], env["image"]],
-    }[command]
-    capsys.readouterr()
-    assert main(argv) != 0
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and f"{command} --instance takes an instance directory" in err
-    assert "sign-blob --instance URL" in err
-    assert not Path(f"{d}/new.json").exists()
