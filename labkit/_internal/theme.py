@@ -7,7 +7,10 @@ readable on both a white and a near-black page; status backgrounds are transluce
 whatever the page is. Outside JupyterLab the fallbacks give the light look.
 
 It lives below `labkit.checks` (as `checklist_html` does) so the checklist markup can use it without
-importing the display layer; `labkit.display.theme` is its public name.
+importing the display layer; `short_hash` is public as `labkit.display.short_hash`.
+
+    >>> "title=" in short_hash("sha256:" + "ab" * 32)
+    True
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from labkit._internal.theme import BORDER, ERROR, FG, HEAD_BG, MUTED, SUCCESS, WARN, hash_spans, tint
 from labkit.attacks.catalogue import scenarios
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Verdict
 from labkit.attacks.vulnerable import MODES
-from labkit.display.theme import BORDER, ERROR, FG, HEAD_BG, MUTED, SUCCESS, WARN, hash_spans, tint
 
 if TYPE_CHECKING:
     import pandas as pd

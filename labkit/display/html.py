@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from labkit._internal.jsonio import JSONValue
-from labkit.display.theme import BORDER, CODE_BG, FG, HEAD_BG, MONO, MUTED, SANS, SYNTAX, WARN, hash_spans, tint
+from labkit._internal.theme import BORDER, CODE_BG, FG, HEAD_BG, MONO, MUTED, SANS, SYNTAX, WARN, hash_spans, tint
 from labkit.keys import SigningKey, VerifyingKey
 
 __all__ = ["HTML"]

@@ -18,8 +18,8 @@ import html as _html
 from collections.abc import Callable, Mapping
 
 from labkit._internal.specs import spec_link, spec_markup
+from labkit._internal.theme import BG, BORDER, ERROR, FG, MUTED, RAISED, ink
 from labkit.display.html import HTML
-from labkit.display.theme import BG, BORDER, ERROR, FG, MUTED, RAISED, ink
 from labkit.errors import LabkitError
 
 __all__ = ["FailureDidNotHappen", "cli_twin", "expected_failure", "spec_link", "spec_markup", "step_table"]

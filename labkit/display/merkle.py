@@ -14,8 +14,8 @@ import base64
 import html as _html
 from collections.abc import Sequence
 
+from labkit._internal.theme import BG, BRAND, FG, LINE, MUTED, PURPLE, SUCCESS, WARN, tint
 from labkit.display.html import HTML, table
-from labkit.display.theme import BG, BRAND, FG, LINE, MUTED, PURPLE, SUCCESS, WARN, tint
 from labkit.errors import LabkitError, LogError
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import SignedNote

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from labkit.display.theme import BG, BRAND, ERROR, FG, LINE, MUTED, PURPLE, SUCCESS, WARN, tint
+from labkit._internal.theme import BG, BRAND, ERROR, FG, LINE, MUTED, PURPLE, SUCCESS, WARN, tint
 from labkit.errors import LabkitError
 from labkit.oci.descriptor import (
     Descriptor,

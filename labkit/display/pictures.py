@@ -20,8 +20,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from labkit._internal.theme import BG, BRAND, ERROR, FG, RAISED, SUCCESS, WARN
 from labkit.display.html import HTML
-from labkit.display.theme import BG, BRAND, ERROR, FG, RAISED, SUCCESS, WARN
 from labkit.verify.verifier import STEPS
 
 __all__ = [

@@ -18,12 +18,12 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from labkit._internal.theme import FG, MONO
 from labkit.attacks import run_scenario, scenarios
 from labkit.checks import CheckResult
 from labkit.display.checks import checklist
 from labkit.display.html import HTML, hexdump
 from labkit.display.merkle import tree_svg
-from labkit.display.theme import FG, MONO
 from labkit.errors import InputError
 
 __all__ = ["attack_chooser", "merkle_explorer", "tamper_explorer"]

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from labkit._internal.theme import SYNTAX, WARN, tint
 from labkit.display import HTML, hexdump, json_view, key_summary, pem_view, table
-from labkit.display.theme import SYNTAX, WARN, tint
 from labkit.keyfile import encrypt_private_key
 from labkit.keys import generate
 from labkit.lab import Lab

@@ -6,8 +6,8 @@ import xml.dom.minidom
 
 import pytest
 
+from labkit._internal.theme import PURPLE, WARN, tint
 from labkit.display.merkle import checkpoint_view, inclusion_walk, tree_svg
-from labkit.display.theme import PURPLE, WARN, tint
 from labkit.errors import LogError
 from labkit.keys import generate
 from labkit.lab import Lab

@@ -1,4 +1,4 @@
-"""One palette: every renderer takes its colours from labkit.display.theme; hashes shorten with the full value kept."""
+"""One palette (labkit/_internal/theme.py) for every renderer; hashes shorten with the full value kept."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from labkit._internal.theme import BG, FG, hash_spans, short_hash
 from labkit.checks import CheckResult, Step, StepStatus
 from labkit.display import checklist, failure_card, hexdump, json_view, key_summary, table
 from labkit.display.merkle import inclusion_walk, tree_svg
-from labkit.display.theme import BG, FG, hash_spans, short_hash
 from labkit.display.widgets import merkle_explorer
 from labkit.keys import generate
 from labkit.lab import Lab
