@@ -14,6 +14,7 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from labkit._internal.theme import BORDER, ERROR, FG, HEAD_BG, MUTED, SUCCESS, WARN, hash_spans, tint
 from labkit.attacks.catalogue import scenarios
 from labkit.attacks.scenario import LABKIT_MODE, Outcome, RegistryTarget, Verdict
 from labkit.attacks.vulnerable import MODES
@@ -95,35 +96,67 @@ def attack_matrix(ids: Sequence[str] | None = None, *, registry: RegistryTarget 
     return matrix_frame(run_all(ids, registry=registry))
 
 
+_CELL = f"border:1px solid {BORDER};padding:2px 6px;text-align:left;vertical-align:top"
+#: Data cells may break long reason codes anywhere (headers keep their words whole).
+_TD = _CELL + ";overflow-wrap:anywhere"
+_SHORT = 8
+_TABLE = f"border-collapse:collapse;font-size:85%;max-width:100%;color:{FG}"
 _STYLE = {
-    "accepted": "background:#f8d7da;color:#58151c",
-    "rejected": "background:#d1e7dd;color:#0a3622",
-    "unavailable": "background:#fff3cd;color:#664d03",
+    "accepted": f"background:{tint(ERROR, 18)}",
+    "rejected": f"background:{tint(SUCCESS, 14)}",
+    "unavailable": f"background:{tint(WARN, 18)}",
 }
 
 
+def _verdict_style(text: str) -> str:
+    return next((v for k, v in _STYLE.items() if text.startswith(k)), "")
+
+
+def _td(text: str, style: str = "") -> str:
+    wrap = ";white-space:nowrap" if len(text) <= _SHORT else ""  # numbers and yes/no stay whole
+    return f'<td style="{_TD}{wrap};{style}">{html.escape(text)}</td>'
+
+
 def matrix_html(frame: pd.DataFrame) -> str:
-    """A deterministic HTML table of the matrix: red = accepted (attack works), green = rejected."""
-    cols = list(frame.columns)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["scenario", *cols])
+    """A deterministic HTML table of the matrix: red = accepted (attack works), green = rejected.
+
+    It fits a notebook beside JupyterLab's file browser: the verifier-mode columns a scenario has verdicts
+    in are listed in one cell (one line each, mode and verdict), and labkit's verdict keeps its own column.
+    """
+    labels = {m.label for m in MODES.values()}
+    labkit = MODES[LABKIT_MODE].label
+    cols = [str(c) for c in frame.columns]
+    modes = [c for c in cols if c in labels and c != labkit]
+    first_mode = min((cols.index(c) for c in cols if c in labels), default=len(cols))
+    before = [c for c in cols[:first_mode] if c not in labels]
+    after = [c for c in cols[first_mode:] if c not in labels]
+    heads = ["scenario", *before, *(["other verifiers (vulnerable and fixed)"] if modes else []),
+             *([labkit] if labkit in cols else []), *after]
+    head = "".join(f'<th style="{_CELL};background:{HEAD_BG}">{html.escape(h)}</th>' for h in heads)
     body = []
     for sid, row in frame.iterrows():
-        cells = [f"<td><code>{html.escape(str(sid))}</code></td>"]
-        for c in cols:
-            value = row[c]
-            text = "" if value is None else str(value)
-            style = next((v for k, v in _STYLE.items() if text.startswith(k)), "")
-            attr = f' style="{style}"' if style else ""
-            cells.append(f"<td{attr}>{html.escape(text)}</td>")
+        values = {c: "" if row[c] is None else str(row[c]) for c in cols}
+        cells = [f'<td style="{_CELL}"><code style="white-space:nowrap">{html.escape(str(sid))}</code></td>']
+        cells.extend(_td(values[c], _verdict_style(values[c])) for c in before)
+        if modes:
+            lines = "".join(
+                f'<div style="{_verdict_style(values[c])};padding:1px 3px;margin:1px 0">'
+                f"{html.escape(c)}: <b>{html.escape(values[c])}</b></div>"
+                for c in modes if values[c]
+            )
+            cells.append(f'<td style="{_TD}">{lines}</td>')
+        if labkit in cols:
+            cells.append(_td(values[labkit], _verdict_style(values[labkit])))
+        cells.extend(_td(values[c], _verdict_style(values[c])) for c in after)
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return ('<table class="labkit-attack-matrix" style="border-collapse:collapse;font-size:85%">'
+    return (f'<table class="labkit-attack-matrix" style="{_TABLE}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
 _ROW_STYLE = {
-    "fail": "background:#f8d7da;color:#58151c;font-weight:bold",
-    "pass": "background:#d1e7dd;color:#0a3622",
-    "skip": "color:#6c757d",
+    "fail": f"background:{tint(ERROR, 18)};font-weight:bold",
+    "pass": f"background:{tint(SUCCESS, 14)}",
+    "skip": f"color:{MUTED}",
 }
 
 
@@ -142,11 +175,12 @@ def table_html(rows: Sequence[dict[str, Any]], *, status_key: str = "status", ma
         return "<p><em>(no rows)</em></p>"
     shown = list(rows)[:max_rows] if max_rows else list(rows)
     cols = list(shown[0])
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    head = "".join(f'<th style="{_CELL};background:{HEAD_BG}">{html.escape(str(c))}</th>' for c in cols)
     body = []
     for r in shown:
         style = _ROW_STYLE.get(_status_class(str(r.get(status_key, ""))), "")
         attr = f' style="{style}"' if style else ""
-        body.append(f"<tr{attr}>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols) + "</tr>")
-    return ('<table class="labkit-steps" style="border-collapse:collapse;font-size:85%">'
+        body.append(f"<tr{attr}>" + "".join(
+            f'<td style="{_TD}">{hash_spans(html.escape(str(r.get(c, ""))))}</td>' for c in cols) + "</tr>")
+    return (f'<table class="labkit-steps" style="{_TABLE}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")

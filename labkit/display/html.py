@@ -20,25 +20,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from labkit._internal.jsonio import JSONValue
+from labkit._internal.theme import BORDER, CODE_BG, FG, HEAD_BG, MONO, MUTED, SANS, SYNTAX, WARN, hash_spans, tint
 from labkit.keys import SigningKey, VerifyingKey
 
 __all__ = ["HTML"]
 
 _BOX = (
-    "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;"
-    "line-height:1.45;background:#f8f8f8;border:1px solid #ddd;border-radius:4px;"
-    "padding:6px 8px;margin:4px 0;overflow-x:auto;white-space:pre"
+    f"font-family:{MONO};font-size:12px;line-height:1.45;color:{FG};background:{CODE_BG};"
+    f"border:1px solid {BORDER};border-radius:4px;padding:6px 8px;margin:4px 0;overflow-x:auto;white-space:pre"
 )
-_TITLE = "font-family:sans-serif;font-size:12px;font-weight:bold;color:#333;margin:6px 0 2px 0"
+_TITLE = f"font-family:{SANS};font-size:12px;font-weight:bold;color:{FG};margin:6px 0 2px 0"
 _COLORS = {
-    "key": "#0b5394",
-    "string": "#a31515",
-    "number": "#098658",
-    "literal": "#7f3fbf",
-    "offset": "#888888",
-    "ascii": "#555555",
-    "mark": "#fff3b0",
-    "muted": "#888888",
+    **SYNTAX,
+    "offset": MUTED,
+    "ascii": MUTED,
+    "mark": tint(WARN, 35),
+    "muted": MUTED,
 }
 
 
@@ -276,16 +273,17 @@ def table(
         else:
             body.append(list(row))
     mono = set(monospace)
-    cell = "border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;font-size:12px"
-    mono_style = cell + ";font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all"
-    parts = [_title(title), '<table style="border-collapse:collapse;margin:4px 0">']
+    cell = f"border:1px solid {BORDER};padding:3px 8px;text-align:left;vertical-align:top;font-size:12px;color:{FG}"
+    mono_style = cell + f";font-family:{MONO};overflow-wrap:anywhere"
+    parts = [_title(title), '<table style="border-collapse:collapse;margin:4px 0;max-width:100%">']
     if headers:
         parts.append("<thead><tr>" + "".join(
-            f'<th style="{cell};background:#f0f0f0">{_esc(str(h))}</th>' for h in headers) + "</tr></thead>")
+            f'<th style="{cell};background:{HEAD_BG}">{_esc(str(h))}</th>' for h in headers) + "</tr></thead>")
     parts.append("<tbody>")
     for r in body:
         parts.append("<tr>" + "".join(
-            f'<td style="{mono_style if i in mono else cell}">{_esc(str(v))}</td>' for i, v in enumerate(r)) + "</tr>")
+            f'<td style="{mono_style if i in mono else cell}">{hash_spans(_esc(str(v)))}</td>' for i, v in enumerate(r))
+            + "</tr>")
     parts.append("</tbody></table>")
     text_lines = [" | ".join(str(h) for h in headers)] if headers else []
     text_lines.extend(" | ".join(str(v) for v in r) for r in body)

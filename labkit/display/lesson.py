@@ -18,6 +18,7 @@ import html as _html
 from collections.abc import Callable, Mapping
 
 from labkit._internal.specs import spec_link, spec_markup
+from labkit._internal.theme import BG, BORDER, ERROR, FG, MUTED, RAISED, ink
 from labkit.display.html import HTML
 from labkit.errors import LabkitError
 
@@ -25,11 +26,7 @@ __all__ = ["FailureDidNotHappen", "cli_twin", "expected_failure", "spec_link", "
 
 _FONT = "font-family:var(--jp-ui-font-family, sans-serif);font-size:12px"
 _MONO = "font-family:var(--jp-code-font-family, ui-monospace, Menlo, Consolas, monospace);font-size:12px"
-_FG = "var(--jp-ui-font-color1, #222)"
-_MUTED = "var(--jp-ui-font-color2, #555)"
-_ERROR = "var(--jp-error-color1, #d32f2f)"
-_BG = "var(--jp-layout-color1, #fff)"
-_BORDER = "var(--jp-border-color1, #bbb)"
+_FG, _MUTED, _ERROR, _BG, _BORDER = FG, MUTED, ink(ERROR), BG, BORDER
 
 
 class FailureDidNotHappen(LabkitError):
@@ -103,10 +100,10 @@ def cli_twin(command: str) -> HTML:
         'onclick="navigator.clipboard.writeText(this.parentElement.querySelector(\'code\').textContent)'
         ".then(() => { this.textContent = 'copied'; })\" "
         f'style="{_FONT};margin-left:8px;padding:1px 8px;cursor:pointer;color:{_FG};'
-        f'background:var(--jp-layout-color2, #eee);border:1px solid {_BORDER};border-radius:3px">copy</button>'
+        f'background:{RAISED};border:1px solid {_BORDER};border-radius:3px">copy</button>'
     )
     markup = (
-        f'<div style="{_FONT};color:{_FG};background:var(--jp-layout-color1, #fff);border:1px dashed {_BORDER};'
+        f'<div style="{_FONT};color:{_FG};background:{_BG};border:1px dashed {_BORDER};'
         'border-radius:4px;padding:4px 8px;margin:4px 0;display:flex;align-items:center;max-width:100%">'
         f'<span style="color:{_MUTED};margin-right:8px;white-space:nowrap">same thing from the command line</span>'
         f'<code style="{_MONO};color:{_FG};background:transparent;overflow-x:auto;white-space:pre;flex:1">'

@@ -14,6 +14,7 @@ import base64
 import html as _html
 from collections.abc import Sequence
 
+from labkit._internal.theme import BG, BRAND, FG, LINE, MUTED, PURPLE, SUCCESS, WARN, tint
 from labkit.display.html import HTML, table
 from labkit.errors import LabkitError, LogError
 from labkit.tlog import merkle
@@ -25,14 +26,15 @@ __all__ = ["checkpoint_view", "inclusion_walk", "tree_svg"]
 _MAX_LEAVES = 64
 
 _DX, _DY, _W, _H, _TOP, _MARGIN = 64, 58, 58, 22, 28, 12
+#: (fill, stroke) per kind of node: translucent tints over the page, text in the page's foreground.
 _STYLE = {
-    "plain": ("#f7f7f7", "#9a9a9a", "#333333"),
-    "leaf": ("#c6f6d5", "#2f855a", "#1c4532"),
-    "audit": ("#feebc8", "#dd6b20", "#7b341e"),
-    "path": ("#bee3f8", "#2b6cb0", "#1a365d"),
-    "root": ("#90cdf4", "#2b6cb0", "#1a365d"),
-    "consistency": ("#e9d8fd", "#6b46c1", "#44337a"),
-    "old": ("#f7f7f7", "#6b46c1", "#333333"),
+    "plain": (tint(FG, 4), LINE),
+    "leaf": (tint(SUCCESS, 28), SUCCESS),
+    "audit": (tint(WARN, 28), WARN),
+    "path": (tint(BRAND, 20), BRAND),
+    "root": (tint(BRAND, 40), BRAND),
+    "consistency": (tint(PURPLE, 28), PURPLE),
+    "old": (tint(FG, 4), PURPLE),
 }
 _LEGEND = {
     "leaf": "the leaf",
@@ -42,6 +44,10 @@ _LEGEND = {
     "consistency": "consistency proof hashes",
     "old": "old tree (dashed)",
 }
+
+
+#: The picture shrinks with its box (keeping its proportions), never grows past its natural size.
+_FIT = ' style="max-width:100%;height:auto"'
 
 
 def _esc(value: str) -> str:
@@ -113,12 +119,15 @@ def tree_svg(
     consistency_from: int | None = None,
     labels: Sequence[str] | None = None,
     title: str | None = None,
+    fit: bool = False,
 ) -> HTML:
     """The tree over the first `size` leaf hashes as an SVG figure.
 
     With `leaf_index`: the leaf, its audit path and the recomputed nodes up
     to the root. With `consistency_from`: the old tree's perfect subtrees
     (dashed) and the consistency proof's nodes. `labels` names the leaves.
+    A tree wider than its output scrolls in its own box; with `fit` it shrinks to the output's width
+    instead (the explorer: the whole shape in view, each hash in full on hover).
     """
     size = len(leaves) if size is None else size
     if size < 1 or size > len(leaves):
@@ -161,11 +170,13 @@ def tree_svg(
     if title:
         out.append(
             f'<text x="{_MARGIN}" y="16" font-family="sans-serif" font-size="12" '
-            f'font-weight="bold">{_esc(title)}</text>'
+            f'font-weight="bold" style="fill:{FG}">{_esc(title)}</text>'
         )
     for x1, y1, x2, y2, hot in edges:
-        color, w = ("#2b6cb0", 2.5) if hot else ("#b0b0b0", 1)
-        out.append(f'<line x1="{x1:.1f}" y1="{y1 + _H}" x2="{x2:.1f}" y2="{y2}" stroke="{color}" stroke-width="{w}"/>')
+        color, w = (BRAND, 2.5) if hot else (LINE, 1)
+        out.append(
+            f'<line x1="{x1:.1f}" y1="{y1 + _H}" x2="{x2:.1f}" y2="{y2}" style="stroke:{color}" stroke-width="{w}"/>'
+        )
     used: set[str] = set()
     for start, end, x, y in sorted(nodes, key=lambda n: (n[3], n[0])):
         rng = (start, end)
@@ -179,34 +190,42 @@ def tree_svg(
         elif rng in path:
             kind = "root" if rng == (0, size) else ("leaf" if end - start == 1 else "path")
         used.add(kind)
-        fill, stroke, ink = _STYLE[kind]
+        fill, stroke = _STYLE[kind]
         dash = ' stroke-dasharray="4 2"' if kind == "old" or (rng in old and kind != "consistency") else ""
-        h = merkle.subtree_root(tree, start, end).hex()[:8]
+        full = merkle.subtree_root(tree, start, end).hex()
         out.append(
-            f'<rect x="{x - _W / 2:.1f}" y="{y}" width="{_W}" height="{_H}" rx="4" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="{2 if kind != "plain" else 1}"{dash}/>'
+            f'<rect x="{x - _W / 2:.1f}" y="{y}" width="{_W}" height="{_H}" rx="4" style="fill:{fill};stroke:{stroke}" '
+            f'stroke-width="{2 if kind != "plain" else 1}"{dash}/>'
         )
-        out.append(f'<text x="{x:.1f}" y="{y + 15}" text-anchor="middle" fill="{ink}">{h}</text>')
+        out.append(
+            f'<text x="{x:.1f}" y="{y + 15}" text-anchor="middle" style="fill:{FG}">'
+            f"{full[:8]}<title>{full}</title></text>"
+        )
         if end - start == 1:
             name = labels[start] if labels is not None and start < len(labels) else f"#{start}"
-            out.append(f'<text x="{x:.1f}" y="{y + _H + 13}" text-anchor="middle" fill="#555555">{_esc(name)}</text>')
+            out.append(
+                f'<text x="{x:.1f}" y="{y + _H + 13}" text-anchor="middle" style="fill:{MUTED}">{_esc(name)}</text>'
+            )
     lx, ly = _MARGIN, legend_y
     for kind in ("leaf", "audit", "path", "root", "consistency", "old"):
         if kind not in used:
             continue
-        fill, stroke, _ = _STYLE[kind]
+        fill, stroke = _STYLE[kind]
         label = _LEGEND[kind]
         item_width = 24 + 6 * len(label)
         if lx > _MARGIN and lx + item_width > width:
             lx, ly = _MARGIN, ly + 22
         dash = ' stroke-dasharray="4 2"' if kind == "old" else ""
-        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{fill}" stroke="{stroke}"{dash}/>')
-        out.append(f'<text x="{lx + 16}" y="{ly + 10}" font-family="sans-serif" fill="#333333">{_esc(label)}</text>')
+        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" style="fill:{fill};stroke:{stroke}"{dash}/>')
+        out.append(
+            f'<text x="{lx + 16}" y="{ly + 10}" font-family="sans-serif" style="fill:{FG}">{_esc(label)}</text>'
+        )
         lx += item_width
     height = ly + 22
-    out.insert(0, f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>')
+    out.insert(0, f'<rect x="0" y="0" width="{width}" height="{height}" style="fill:{BG}"/>')
     out.insert(0, f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-                  f'viewBox="0 0 {width} {height}" font-family="ui-monospace,Menlo,Consolas,monospace" font-size="10">')
+                  f'viewBox="0 0 {width} {height}" font-family="ui-monospace,Menlo,Consolas,monospace" font-size="10"'
+                  f'{_FIT if fit else ""}>')
     out.append("</svg>")
     svg = "\n".join(out)
     text = f"Merkle tree of {size} leaves, root {tree.root().hex()}"
@@ -214,7 +233,7 @@ def tree_svg(
         text += f"; leaf {leaf_index}, audit path of {len(audit)} hashes"
     if consistency_from:
         text += f"; consistency proof from {consistency_from}: {len(cons)} hashes"
-    return HTML(f'<div style="overflow-x:auto">{svg}</div>', text)
+    return HTML(f'<div style="{"max-width:100%" if fit else "overflow-x:auto"}">{svg}</div>', text)
 
 
 def inclusion_walk(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes | None = None) -> HTML:
@@ -225,16 +244,16 @@ def inclusion_walk(index: int, size: int, leaf: bytes, proof: Sequence[bytes], r
         calculated = merkle.root_from_inclusion_proof(index, size, leaf, proof, trace=trace)
     except LabkitError as exc:
         calculated, error = b"", exc.message
-    rows = [["start", f"fn={index}", f"sn={size - 1}", "", "r = leaf hash", leaf.hex()[:16] + "…"]]
+    rows = [["start", f"fn={index}", f"sn={size - 1}", "", "r = leaf hash", leaf.hex()]]
     for s in trace:
         rule = "r = H(0x01 ‖ p ‖ r)" if s.side == "left" else "r = H(0x01 ‖ r ‖ p)"
-        rows.append([str(s.step), f"fn={s.fn} ({s.fn:b})", f"sn={s.sn} ({s.sn:b})", s.proof_hash.hex()[:16] + "…",
-                     f"sibling on the {s.side}: {rule}", s.result.hex()[:16] + "…"])
+        rows.append([str(s.step), f"fn={s.fn} ({s.fn:b})", f"sn={s.sn} ({s.sn:b})", s.proof_hash.hex(),
+                     f"sibling on the {s.side}: {rule}", s.result.hex()])
     if error:
         rows.append(["end", "", "", "", "rejected", error])
     elif root is not None:
-        verdict = "matches the expected root" if calculated == root else f"DOES NOT match {root.hex()[:16]}…"
-        rows.append(["end", "", "sn=0", "", f"calculated root {verdict}", calculated.hex()[:16] + "…"])
+        verdict = "matches the expected root" if calculated == root else f"DOES NOT match {root.hex()}"
+        rows.append(["end", "", "sn=0", "", f"calculated root {verdict}", calculated.hex()])
     return table(rows, headers=["step", "fn", "sn", "proof hash p", "rule", "r after"], monospace=(1, 2, 3, 5),
                  title=f"RFC 9162 §2.1.3.2 inclusion check: leaf {index} of {size}")
 
@@ -246,7 +265,7 @@ def checkpoint_view(note: str | SignedNote, *, title: str | None = None) -> HTML
     rows = [
         ["1", ck.origin, "origin: which log (Rekor v1: \"<host> - <tree ID>\")"],
         ["2", str(ck.size), "tree size: number of entries"],
-        ["3", base64.b64encode(ck.root_hash).decode(), f"root hash, base64 (hex {ck.root_hash.hex()[:16]}…)"],
+        ["3", base64.b64encode(ck.root_hash).decode(), f"root hash, base64 (hex {ck.root_hash.hex()})"],
     ]
     for i, ext in enumerate(ck.extensions, start=4):
         rows.append([str(i), ext, "extension line"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
+from labkit._internal.theme import BG, BRAND, ERROR, FG, LINE, MUTED, PURPLE, SUCCESS, WARN, tint
 from labkit.errors import LabkitError
 from labkit.oci.descriptor import (
     Descriptor,
@@ -34,18 +35,19 @@ _COL_W = (200, 290, 330)
 _LINE_H = 15
 _PAD = 8
 _GAP = 12
+#: (fill, stroke) per kind of box: translucent tints over the page; text is the page's foreground.
 _COLORS = {
-    "tag": ("#fff4d6", "#b7791f"),
-    "manifest": ("#e6f0ff", "#2b6cb0"),
-    "index": ("#e6f0ff", "#2c5282"),
-    "config": ("#eef7ee", "#2f855a"),
-    "layer": ("#f3f3f3", "#4a5568"),
-    "sigtag": ("#fde8e8", "#c53030"),
-    "sigmanifest": ("#fde8e8", "#c53030"),
-    "signature": ("#fff0f0", "#9b2c2c"),
-    "referrer": ("#f3e8ff", "#6b46c1"),
-    "bundle": ("#faf5ff", "#553c9a"),
-    "missing": ("#ffffff", "#a0aec0"),
+    "tag": (tint(WARN, 20), WARN),
+    "manifest": (tint(BRAND, 16), BRAND),
+    "index": (tint(BRAND, 24), BRAND),
+    "config": (tint(SUCCESS, 16), SUCCESS),
+    "layer": (tint(FG, 5), LINE),
+    "sigtag": (tint(ERROR, 16), ERROR),
+    "sigmanifest": (tint(ERROR, 16), ERROR),
+    "signature": (tint(ERROR, 10), ERROR),
+    "referrer": (tint(PURPLE, 20), PURPLE),
+    "bundle": (tint(PURPLE, 12), PURPLE),
+    "missing": (BG, LINE),
 }
 
 
@@ -100,9 +102,10 @@ class ImageGraph:
         width = _COL_X[2] + _COL_W[2] + 10
         out = [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="12">',
+            f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="12" style="fill:{FG}">',
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-            'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#4a5568"/></marker></defs>',
+            f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" style="fill:{MUTED}"/></marker></defs>',
+            f'<rect x="0" y="0" width="{width}" height="{height}" style="fill:{BG}"/>',
             f'<text x="10" y="22" font-size="14" font-weight="bold">{html.escape(self.title)}</text>',
         ]
         for e in self.edges:
@@ -114,22 +117,22 @@ class ImageGraph:
                 x1, y1, x2, y2 = sx, sy + sh // 2, dx, dy + dh // 2
                 bend = x1 - 14
                 out.append(
-                    f'<path d="M {x1} {y1} C {bend} {y1} {bend} {y2} {x2} {y2}" fill="none" stroke="#6b46c1" '
+                    f'<path d="M {x1} {y1} C {bend} {y1} {bend} {y2} {x2} {y2}" style="fill:none;stroke:{PURPLE}" '
                     'stroke-dasharray="5,3" marker-end="url(#arrow)"/>'
                 )
                 lx, ly = x1 + 6, y1 + sh // 2 + 10
             else:
                 x1, y1, x2, y2 = sx + sw, sy + sh // 2, dx, dy + dh // 2
                 out.append(
-                    f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#4a5568" marker-end="url(#arrow)"/>'
+                    f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" style="stroke:{MUTED}" marker-end="url(#arrow)"/>'
                 )
                 lx, ly = (x1 + x2) // 2 - 10, (y1 + y2) // 2 - 4
             if e.label:
-                out.append(f'<text x="{lx}" y="{ly}" font-size="10" fill="#4a5568">{html.escape(e.label)}</text>')
+                out.append(f'<text x="{lx}" y="{ly}" font-size="10" style="fill:{MUTED}">{html.escape(e.label)}</text>')
         for node in self.nodes:
             x, y, w, h = boxes[node.id]
             fill, stroke = _COLORS.get(node.kind, _COLORS["layer"])
-            out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="5" fill="{fill}" stroke="{stroke}"/>')
+            out.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="5" style="fill:{fill};stroke:{stroke}"/>')
             limit = w // 7 - 1
             for i, line in enumerate(node.lines):
                 text = line if len(line) <= limit else line[: limit - 1] + "…"

@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from labkit._internal.theme import BG, BRAND, ERROR, FG, RAISED, SUCCESS, WARN
 from labkit.display.html import HTML
 from labkit.verify.verifier import STEPS
 
@@ -35,14 +36,14 @@ __all__ = [
     "tag_swap_race",
 ]
 
-_FILL = "var(--jp-layout-color2, #eeeeee)"
-_BACK = "var(--jp-layout-color1, #ffffff)"
+_FILL = RAISED
+_BACK = BG
 _ACCENT = {
     "plain": "currentColor",
-    "you": "var(--jp-brand-color1, #1976d2)",
-    "trust": "var(--jp-success-color1, #388e3c)",
-    "bad": "var(--jp-error-color1, #d32f2f)",
-    "warn": "var(--jp-warn-color1, #f57c00)",
+    "you": BRAND,
+    "trust": SUCCESS,
+    "bad": ERROR,
+    "warn": WARN,
 }
 _FONT = "var(--jp-ui-font-family, sans-serif)"
 _MONO = "var(--jp-code-font-family, ui-monospace, Menlo, Consolas, monospace)"
@@ -98,7 +99,7 @@ def _arrow(x1: float, y1: float, x2: float, y2: float, *, kind: str = "plain", d
 def _svg(width: float, height: float, title: str, body: Sequence[str], labels: Sequence[str]) -> HTML:
     markup = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}" width="{_n(width)}" '
-        f'role="img" style="max-width:100%;height:auto;color:var(--jp-ui-font-color1, #222222)">'
+        f'role="img" style="max-width:100%;height:auto;color:{FG}">'
         f"<title>{_esc(title)}</title>" + "".join(body) + "</svg>"
     )
     return HTML(markup, title + "\n" + "\n".join(f"  {label}" for label in labels))

@@ -18,6 +18,7 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from labkit._internal.theme import FG, MONO
 from labkit.attacks import run_scenario, scenarios
 from labkit.checks import CheckResult
 from labkit.display.checks import checklist
@@ -69,7 +70,7 @@ def tamper_explorer(data: bytes, verify: Callable[[bytes], CheckResult]) -> Any:
 def attack_view(scenario_id: str) -> HTML:
     """Run one attack scenario in a fresh sandbox and show its outcome as text."""
     report = run_scenario(scenario_id).report()
-    style = "font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap"
+    style = f"font-family:{MONO};font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere;color:{FG}"
     return HTML(f'<pre style="{style}">{html.escape(report)}</pre>', report)
 
 
@@ -93,7 +94,7 @@ def attack_chooser(ids: Sequence[str] | None = None) -> Any:
 
 
 def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: int = 0) -> Any:
-    """Sliders for tree size and leaf index over `leaves` (leaf hashes) on the Merkle picture."""
+    """Sliders for tree size and leaf index over `leaves` (leaf hashes) on the Merkle picture (fitted to the width)."""
     import ipywidgets as widgets
 
 
@@ -101,11 +102,12 @@ def merkle_explorer(leaves: Sequence[bytes], *, size: int | None = None, leaf: i
         raise InputError("a Merkle picture needs at least one leaf")
     size_slider = widgets.IntSlider(min=1, max=len(leaves), value=size or len(leaves), description="tree size")
     leaf_slider = widgets.IntSlider(min=0, max=len(leaves) - 1, value=leaf, description="leaf")
+    # A wide tree shrinks to the output's width: the sliders and the whole tree stay in view together.
     picture = widgets.HTML()
 
     def redraw(_change: Mapping[str, object] | None = None) -> None:
         n = size_slider.value
-        picture.value = tree_svg(list(leaves), size=n, leaf_index=min(leaf_slider.value, n - 1)).html
+        picture.value = tree_svg(list(leaves), size=n, leaf_index=min(leaf_slider.value, n - 1), fit=True).html
 
     size_slider.observe(redraw, "value")
     leaf_slider.observe(redraw, "value")

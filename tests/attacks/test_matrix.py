@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from labkit.attacks.matrix import matrix_frame, matrix_html, run_all, summary_frame
 
 
@@ -20,3 +22,13 @@ def test_matrix_frame_and_deterministic_html() -> None:
     summary = summary_frame(first)
     assert list(summary["labkit"]) == ["rejected (binding.digest)", "rejected (binding.signature)",
                                        "rejected (witness.split_view)"]
+
+
+def test_matrix_html_fits_a_notebook_with_labkit_in_its_own_column() -> None:
+    frame = matrix_frame(run_all(["ghsa-whqx-blob", "bundle-copy", "split-view"])).drop(columns=["title", "ok"])
+    html = matrix_html(frame)
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    assert heads == ["scenario", "#", "other verifiers (vulnerable and fixed)", "labkit (this version)",
+                     "reproduces", "caught by"]
+    assert "cosign &lt; 1.5.2: Rekor bundle signature never compared with the one verified: <b>accepted</b>" in html
+    assert "max-width:100%" in html and "var(--jp-" in html

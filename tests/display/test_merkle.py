@@ -6,6 +6,7 @@ import xml.dom.minidom
 
 import pytest
 
+from labkit._internal.theme import PURPLE, WARN, tint
 from labkit.display.merkle import checkpoint_view, inclusion_walk, tree_svg
 from labkit.errors import LogError
 from labkit.keys import generate
@@ -29,7 +30,7 @@ def test_tree_svg_is_deterministic_and_highlights_the_path() -> None:
     for h in tree.inclusion_proof(4, 7):
         assert h.hex()[:8] in a.html
     assert tree.root().hex()[:8] in a.html
-    assert a.html.count('fill="#feebc8"') == 3 + 1  # three audit-path nodes and the legend swatch
+    assert a.html.count(f"fill:{tint(WARN, 28)};") == 3 + 1  # three audit-path nodes and the legend swatch
     assert "audit path of 3 hashes" in a.text
 
 
@@ -37,7 +38,7 @@ def test_consistency_picture() -> None:
     pic = tree_svg(LEAVES, size=11, consistency_from=6)
     xml.dom.minidom.parseString(_svg(pic.html))
     n = len(merkle.MemoryTree(LEAVES).consistency_proof(6, 11))
-    assert pic.html.count('fill="#e9d8fd"') == n + 1
+    assert pic.html.count(f"fill:{tint(PURPLE, 28)};") == n + 1
     assert f"{n} hashes" in pic.text
 
 
