@@ -279,11 +279,11 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="labkit-bench-audit-") as tmp:
         if args.corpus == "lab":
-            corpus = build_lab(args.n, args.rebuild)
+            folder = build_lab(args.n, args.rebuild)
         else:
-            corpus = Path(tmp) / "public"
-            build_public(corpus, args.n)
-        rows = _compare(corpus, args, Path(tmp))
+            folder = Path(tmp) / "public"
+            build_public(folder, args.n)
+        rows = _compare(folder, args, Path(tmp))
     for row in rows:
         print(json.dumps(row))
     summary = _report(rows, args)
