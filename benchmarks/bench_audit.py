@@ -1,21 +1,34 @@
 #!/usr/bin/env python3
 """Benchmark: `labkit audit` (every core) against sigstore-python verifying the same bundles in one process.
 
-    python benchmarks/bench_audit.py [--n 10000] [--jobs N] [--repeat R]
+    python benchmarks/bench_audit.py [--corpus lab|public] [--n 10000] [--jobs N] [--repeat R]
 
-Builds a directory of N bundles with their artifacts (hard links to two real public-good cases: the
-conformance hashedrekord bundle over a.txt and a PyPI PEP 740 DSSE attestation over its sdist, both vendored
-under tests/vendor), then, in the same run and each in a fresh process:
+Two corpora of N bundles, each beside its artifact:
 
-* labkit: `labkit.audit.audit` with two identity rules, counts only (``keep_rows=False``);
+* ``--corpus lab`` (default): N DISTINCT bundles over N distinct artifacts (1 KiB of random bytes each), signed
+  keyless through a local random-key lab instance (`labkit.keyless.instance.Instance`): even ones message
+  signatures (hashedrekord, `sign_keyless`), odd ones DSSE in-toto statements (SLSA provenance v1, `attest_blob`),
+  each with its own ephemeral key, Fulcio-style certificate (with SCT) and log entry (inclusion proof, checkpoint,
+  SET). The signer alternates between two identities (an email and a GitHub workflow URI) every two bundles, so
+  both kinds meet both identities. Both tools get the instance's trusted root. Nothing repeats, so no cache keyed
+  on input can help either tool. The corpus is built once (about 4 ms a bundle) and cached in
+  ``$TMPDIR/labkit-bench-audit-lab-v1-n<N>``; later runs with the same N reuse it (``--rebuild`` to make it anew).
+* ``--corpus public``: hard links to two real public-good cases (the conformance hashedrekord bundle over a.txt and
+  a PyPI PEP 740 DSSE attestation over its sdist, both vendored under tests/vendor), alternating; real Fulcio and
+  Rekor material under the pinned production trusted root, but only two distinct bundles.
+
+Then, in the same run and each in a fresh process:
+
+* labkit: `labkit.audit.audit` with the two identity rules, counts only (``keep_rows=False``);
 * sigstore-python 4.5.1: one `Verifier` (trusted root parsed once), `verify_artifact` / `verify_dsse` per bundle
   with an `AnyOf` of the same two identities.
 
-Prints one JSON object per line: wall seconds, bundles per second, peak RSS (parent and workers, KiB), CPU
-seconds, and the throughput ratio, with the CPU per bundle of each tool and the ratio that CPU allows on an idle
-machine (every core for labkit, one for sigstore-python); with ``--repeat R``, each tool's best of R runs (the
-machine may be shared). Memory flatness: labkit also runs on N/4 bundles; its peak RSS should not grow with N.
-Offline: sigstore-python's TUF cache goes to a temporary folder and is never used (explicit trusted root).
+Prints one JSON object per line: wall seconds, bundles per second, bundles verified, peak RSS (parent and
+workers, KiB), CPU seconds; then the throughput ratio, with the CPU per bundle of each tool and the ratio that CPU
+allows on an idle machine (every core for labkit, one for sigstore-python), and ``all_verified`` (each tool
+accepted every bundle: the comparison is void otherwise). With ``--repeat R``, each tool's best of R runs (the
+machine may be shared). Memory flatness: labkit also runs on the first N/4 bundles; its peak RSS should not grow
+with N. Offline: sigstore-python's TUF cache goes to a temporary folder and is never used (explicit trusted root).
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,47 +57,140 @@ IDENTITIES = (
     "extremely-dangerous-oidc-beacon.yml@refs/heads/main",
     "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19",
 )
+#: The lab corpus's two signers.
+LAB_IDENTITIES = (
+    "release-bot@example.com",
+    "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0.0",
+)
+#: Bump when the lab corpus changes, so an old cached one is not reused.
+LAB_VERSION = "v1"
+CORPUS_FILE = "corpus.json"
 
 
-def build(folder: Path, n: int) -> None:
+def _write_corpus(folder: Path, trusted_root: Path, issuer: str, identities: tuple[str, ...]) -> None:
+    """What both tools need to judge the corpus: its folders (big: N, small: N/4), trusted root and policy."""
+    (folder / CORPUS_FILE).write_text(json.dumps({
+        "big": "big", "small": "small", "trusted_root": str(trusted_root), "issuer": issuer,
+        "identities": list(identities),
+    }, indent=2))
+
+
+def _read_corpus(folder: Path) -> dict[str, object]:
+    doc: dict[str, object] = json.loads((folder / CORPUS_FILE).read_text())
+    root = Path(str(doc["trusted_root"]))
+    doc["trusted_root"] = str(root if root.is_absolute() else folder / root)
+    return doc
+
+
+def build_public(folder: Path, n: int) -> None:
     """n bundles: even ones hashedrekord over a.txt, odd ones the PEP 740 attestation (as a v0.3 bundle, which
-    sigstore-python reads; `labkit bundle convert`) over the sdist."""
+    sigstore-python reads; `labkit bundle convert`) over the sdist; the first n/4 again in ``small``."""
     from labkit.analyst.convert import convert_document
 
-    folder.mkdir(parents=True, exist_ok=True)
-    converted = folder.parent / f"{folder.name}-pep740.sigstore.json"
+    folder.mkdir(parents=True)
+    converted = folder / "pep740.sigstore.json"
     converted.write_text(convert_document(PEP740[0].read_bytes()).to_json())
-    for i in range(n):
-        bundle, artifact = HASHED if i % 2 == 0 else (converted, PEP740[1])
-        name = f"{i:06d}-{artifact.name}"
-        os.link(artifact, folder / name)
-        os.link(bundle, folder / f"{name}.sigstore.json")
+    for sub, count in (("big", n), ("small", max(2, n // 4))):
+        (folder / sub).mkdir(parents=True)
+        for i in range(count):
+            bundle, artifact = HASHED if i % 2 == 0 else (converted, PEP740[1])
+            name = f"{i:06d}-{artifact.name}"
+            os.link(artifact, folder / sub / name)
+            os.link(bundle, folder / sub / f"{name}.sigstore.json")
+    _write_corpus(folder, PROD_ROOT, ISSUER, IDENTITIES)
+
+
+def _lab_predicate(i: int) -> dict[str, object]:
+    return {"buildDefinition": {"buildType": "https://example.com/build/v1", "externalParameters": {"run": i}},
+            "runDetails": {"builder": {"id": "https://github.com/actions/runner"}}}
+
+
+def _sign_lab_corpus(work: Path, n: int) -> None:
+    """n distinct artifacts and their bundles in ``work/big`` (random-key instance in ``work/instance``)."""
+    from labkit.attest.attest import attest_blob, keyless_signer
+    from labkit.keyless.instance import Instance
+    from labkit.keyless.sign import sign_blob_keyless
+
+    big = work / "big"
+    big.mkdir()
+    with Instance.create(work / "instance") as instance:
+        for i in range(n):
+            identity = LAB_IDENTITIES[(i // 2) % 2]
+            data = f"artifact {i}\n".encode() + os.urandom(1024)
+            name = f"{i:06d}-release.tar.gz"
+            if i % 2 == 0:
+                bundle = sign_blob_keyless(instance, data, identity=identity)
+            else:
+                signer = keyless_signer(instance, identity=identity)
+                bundle = attest_blob(data, "slsaprovenance1", _lab_predicate(i), signer, instance=instance,
+                                     subject_name=name)
+            (big / name).write_bytes(data)
+            (big / f"{name}.sigstore.json").write_text(bundle.to_json())
+        instance.write_trusted_root(work / "trusted_root.json")
+        issuer = instance.issuer.url
+    _write_corpus(work, Path("trusted_root.json"), issuer, LAB_IDENTITIES)
+
+
+def build_lab(n: int, rebuild: bool = False) -> Path:
+    """The cached lab corpus for n (built, in a scratch folder renamed into place, when missing)."""
+    cache = Path(tempfile.gettempdir()) / f"labkit-bench-audit-lab-{LAB_VERSION}-n{n}"
+    if rebuild and cache.exists():
+        shutil.rmtree(cache)
+    if (cache / CORPUS_FILE).exists():
+        return cache
+    work = Path(tempfile.mkdtemp(prefix=cache.name + ".", dir=cache.parent))
+    t0 = time.perf_counter()
+    _sign_lab_corpus(work, n)
+    small = work / "small"
+    small.mkdir()
+    for i in range(max(2, n // 4)):  # the first n/4 bundles (hard links): the memory-flatness run
+        for name in (f"{i:06d}-release.tar.gz", f"{i:06d}-release.tar.gz.sigstore.json"):
+            os.link(work / "big" / name, small / name)
+    print(json.dumps({"built": str(cache), "bundles": n, "seconds": round(time.perf_counter() - t0, 1)}),
+          file=sys.stderr)
+    try:
+        work.rename(cache)
+    except OSError:  # another run built it meanwhile: use that one
+        shutil.rmtree(work)
+    return cache
+
+
+def _peak_rss_kib() -> int:
+    """This process's peak RSS (VmHWM: reset at exec, unlike ``ru_maxrss`` of RUSAGE_SELF, which keeps the peak of
+    the parent that forked it, here the corpus builder)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux: the best there is
 
 
 def _rss() -> dict[str, float]:
-    """Peak RSS and CPU seconds (user + system), of this process and of its (finished) workers."""
+    """Peak RSS of this process and of its largest (finished) worker, and CPU seconds (user + system) of both."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"maxrss_self_kib": me.ru_maxrss, "maxrss_workers_kib": kids.ru_maxrss,
+    return {"maxrss_self_kib": _peak_rss_kib(), "maxrss_workers_kib": kids.ru_maxrss,
             "cpu_s": round(me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, 2)}
 
 
-def run_labkit(folder: Path, jobs: int | None) -> dict[str, object]:
+def run_labkit(folder: Path, corpus: dict[str, object], jobs: int | None) -> dict[str, object]:
     from labkit.audit import AnyOf, AuditPolicy, audit
     from labkit.verify.policy import Identity
 
-    policy = AuditPolicy(AnyOf(tuple(Identity(identity=i, issuer=ISSUER) for i in IDENTITIES)), PROD_ROOT.read_bytes())
+    issuer, identities = str(corpus["issuer"]), list(corpus["identities"])  # type: ignore[call-overload]
+    rules = AnyOf(tuple(Identity(identity=i, issuer=issuer) for i in identities))
+    policy = AuditPolicy(rules, Path(str(corpus["trusted_root"])).read_bytes())
     t0 = time.perf_counter()
     summary = audit([folder], policy, jobs=jobs, keep_rows=False, chunksize=64)
     seconds = time.perf_counter() - t0
-    return {"tool": "labkit audit", "jobs": jobs or os.cpu_count(), "bundles": summary.total,
-            "verified": summary.verified, "seconds": round(seconds, 2),
+    return {"tool": "labkit audit", "corpus": folder.name, "jobs": jobs or os.cpu_count(), "bundles": summary.total,
+            "verified": summary.verified, "failed": dict(summary.failed), "seconds": round(seconds, 2),
             "bundles_per_s": round(summary.total / seconds, 1), **_rss()}
 
 
-def run_sigstore(folder: Path) -> dict[str, object]:
+def run_sigstore(folder: Path, corpus: dict[str, object]) -> dict[str, object]:
     """The same checks as the audit: a DSSE bundle's statement must also name the artifact beside it (labkit's
     ``artifact.digest`` step; sigstore-python's `verify_dsse` leaves that to the caller, as `sigstore verify` does)."""
     import hashlib
+    from collections import Counter
 
     from sigstore.dsse import Statement
     from sigstore.hashes import Hashed
@@ -92,10 +199,12 @@ def run_sigstore(folder: Path) -> dict[str, object]:
     from sigstore.verify.policy import AnyOf, Identity
     from sigstore_models.common.v1 import HashAlgorithm
 
-    verifier = Verifier(trusted_root=TrustedRoot.from_file(str(PROD_ROOT)))
-    policy = AnyOf([Identity(identity=i, issuer=ISSUER) for i in IDENTITIES])
+    issuer, identities = str(corpus["issuer"]), list(corpus["identities"])  # type: ignore[call-overload]
+    verifier = Verifier(trusted_root=TrustedRoot.from_file(str(corpus["trusted_root"])))
+    policy = AnyOf([Identity(identity=i, issuer=issuer) for i in identities])
     t0 = time.perf_counter()
     total = verified = 0
+    failed: Counter[str] = Counter()
     for path in sorted(folder.glob("*.sigstore.json")):
         total += 1
         try:
@@ -105,58 +214,81 @@ def run_sigstore(folder: Path) -> dict[str, object]:
                 _, payload = verifier.verify_dsse(bundle, policy)
                 hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=hashlib.sha256(artifact).digest())
                 if not Statement(payload)._matches_digest(hashed):  # noqa: SLF001 - as bench_verify.py
+                    failed["subject digest"] += 1
                     continue
             else:
                 verifier.verify_artifact(artifact, bundle, policy)
             verified += 1
-        except Exception:  # noqa: BLE001 - count failures, as the audit does
-            pass
+        except Exception as exc:  # noqa: BLE001 - count failures, as the audit does
+            failed[type(exc).__name__] += 1
     seconds = time.perf_counter() - t0
-    return {"tool": "sigstore-python (one process)", "jobs": 1, "bundles": total, "verified": verified,
-            "seconds": round(seconds, 2), "bundles_per_s": round(total / seconds, 1), **_rss()}
+    return {"tool": "sigstore-python (one process)", "corpus": folder.name, "jobs": 1, "bundles": total,
+            "verified": verified, "failed": dict(failed), "seconds": round(seconds, 2),
+            "bundles_per_s": round(total / seconds, 1), **_rss()}
 
 
-def _child(mode: str, folder: Path, jobs: int | None) -> dict[str, object]:
-    cmd = [sys.executable, __file__, "--child", mode, "--dir", str(folder)] + (["--jobs", str(jobs)] if jobs else [])
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(folder.parent)}  # sigstore-python cache: temp
+def _child(mode: str, corpus: Path, which: str, jobs: int | None, home: Path) -> dict[str, object]:
+    cmd = [sys.executable, __file__, "--child", mode, "--dir", str(corpus), "--which", which]
+    cmd += ["--jobs", str(jobs)] if jobs else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)}  # sigstore-python cache: temp
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=10000)
-    ap.add_argument("--jobs", type=int, default=None)
-    ap.add_argument("--child", choices=("labkit", "sigstore"), default=None)
-    ap.add_argument("--dir", type=Path, default=None)
-    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
-    args = ap.parse_args()
-    if args.child:
-        row = run_labkit(args.dir, args.jobs) if args.child == "labkit" else run_sigstore(args.dir)
-        print(json.dumps(row))
-        return 0
-    with tempfile.TemporaryDirectory(prefix="labkit-bench-audit-") as tmp:
-        big, small = Path(tmp) / "big", Path(tmp) / "small"
-        build(big, args.n)
-        build(small, max(2, args.n // 4))
-        runs = [[_child("labkit", small, args.jobs), _child("labkit", big, args.jobs), _child("sigstore", big, None)]
-                for _ in range(max(1, args.repeat))]
-        rows = [max((run[i] for run in runs), key=lambda r: float(r["bundles_per_s"])) for i in range(3)]  # type: ignore[arg-type]
-    for row in rows:
-        print(json.dumps(row))
-    lab, ref, quarter = rows[1], rows[2], rows[0]
+def _compare(corpus: Path, args: argparse.Namespace, home: Path) -> list[dict[str, object]]:
+    """Each tool's best of --repeat runs: labkit on N/4, labkit on N, sigstore-python on N (in that order)."""
+    runs = [[_child("labkit", corpus, "small", args.jobs, home), _child("labkit", corpus, "big", args.jobs, home),
+             _child("sigstore", corpus, "big", None, home)] for _ in range(max(1, args.repeat))]
+    return [max((run[i] for run in runs), key=lambda r: float(r["bundles_per_s"])) for i in range(3)]  # type: ignore[arg-type]
+
+
+def _report(rows: list[dict[str, object]], args: argparse.Namespace) -> dict[str, object]:
+    quarter, lab, ref = rows
     # CPU per bundle (whole process: start-up, trusted root, walk, workers, summary) and the ratio it allows on
     # an idle machine: every core busy for labkit, one for sigstore-python.
     lab_cpu, ref_cpu = (float(r["cpu_s"]) / float(r["bundles"]) * 1000 for r in (lab, ref))  # type: ignore[arg-type]
-    print(json.dumps({
+    return {
+        "corpus": args.corpus, "n": args.n,
+        "all_verified": all(r["verified"] == r["bundles"] for r in rows),
         "throughput_ratio": round(float(lab["bundles_per_s"]) / float(ref["bundles_per_s"]), 2),  # type: ignore[arg-type]
         "cpu_ms_per_bundle": {"labkit": round(lab_cpu, 3), "sigstore_python": round(ref_cpu, 3)},
         "ratio_bound_idle_machine": round((os.cpu_count() or 1) * ref_cpu / lab_cpu, 2),
         "labkit_rss_growth_kib": int(lab["maxrss_self_kib"]) - int(quarter["maxrss_self_kib"]),  # type: ignore[call-overload]
         "labkit_worker_rss_growth_kib": int(lab["maxrss_workers_kib"]) - int(quarter["maxrss_workers_kib"]),  # type: ignore[call-overload]
         "cpus": os.cpu_count(), "repeat": max(1, args.repeat), "loadavg": [round(x, 2) for x in os.getloadavg()],
-    }))
-    return 0
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", choices=("lab", "public"), default="lab",
+                    help="lab: N distinct keyless bundles from a local instance (cached); public: two real ones")
+    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
+    ap.add_argument("--rebuild", action="store_true", help="sign the cached lab corpus anew")
+    ap.add_argument("--child", choices=("labkit", "sigstore"), default=None)
+    ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--which", choices=("big", "small"), default="big")
+    args = ap.parse_args()
+    if args.child:
+        corpus = _read_corpus(args.dir)
+        folder = args.dir / str(corpus[args.which])
+        row = run_labkit(folder, corpus, args.jobs) if args.child == "labkit" else run_sigstore(folder, corpus)
+        print(json.dumps(row))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="labkit-bench-audit-") as tmp:
+        if args.corpus == "lab":
+            folder = build_lab(args.n, args.rebuild)
+        else:
+            folder = Path(tmp) / "public"
+            build_public(folder, args.n)
+        rows = _compare(folder, args, Path(tmp))
+    for row in rows:
+        print(json.dumps(row))
+    summary = _report(rows, args)
+    print(json.dumps(summary))
+    return 0 if summary["all_verified"] else 1
 
 
 if __name__ == "__main__":
