@@ -87,7 +87,8 @@ def test_the_quiz_answers_come_from_the_notebooks() -> None:
     for (q, nb), (a, _, path) in zip(questions, answers, strict=True):
         assert q == a and Path(path).name.startswith(nb) and (ROOT / path).is_file()
     # The answers a checking cell decides are the ones the notebooks' stored outputs show.
-    assert "signature  REJECTED" in (NOTEBOOKS / "05-verification-step-by-step.ipynb").read_text(encoding="utf-8")
+    nb05 = (NOTEBOOKS / "05-verification-step-by-step.ipynb").read_text(encoding="utf-8")
+    assert "signature-mismatch | signature | REJECTED" in nb05
     assert "tlog.log_id" in (NOTEBOOKS / "12-reproduce-a-verification-failure.ipynb").read_text(encoding="utf-8")
     assert "| 6 | `signature` |" in text and "| 10 | `tlog.log_id`" in text
 

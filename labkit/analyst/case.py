@@ -16,6 +16,7 @@ else's bundle tells their story, not the lab's.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,10 @@ from labkit.verify.steps import VerificationResult
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import REASONS, STEPS, Artifact, explain_bundle
 
-__all__ = ["analyse", "entry_rows", "entry_story", "log_lookup", "narrative", "read_case", "signer_rows", "whose_entry"]
+__all__ = [
+    "analyse", "entry_rows", "entry_story", "inspect_command", "log_lookup", "narrative", "read_case", "signer_rows",
+    "verify_command", "whose_entry",
+]
 
 #: A file the analyst names: a path as text or a path object (None or "": not given).
 PathInput = str | os.PathLike[str]
@@ -103,6 +107,34 @@ def read_case(bundle: PathInput | None = None, trusted_root: PathInput | None = 
         except InputError as exc:
             case.notes.append(f"the expected signer is incomplete ({exc.message}): give both IDENTITY and ISSUER")
     return case
+
+
+def _file_name(path: PathInput | None, placeholder: str) -> str:
+    """A path's file name (a command line never shows the analyst's folders); `placeholder` when absent."""
+    if path is None or path == "":
+        return placeholder
+    text = os.fspath(path)
+    return text if text.startswith("sha256:") else Path(text).name
+
+
+def inspect_command(bundle: PathInput | None) -> str:
+    """The `labkit bundle inspect` command for this bundle (file name only)."""
+    return shlex.join(["labkit", "bundle", "inspect", _file_name(bundle, "BUNDLE")])
+
+
+def verify_command(bundle: PathInput | None, trusted_root: PathInput | None, artifact: PathInput | None,
+                   identity: str | None, issuer: str | None, key: PathInput | None) -> str:
+    """The `labkit -v verify-bundle` command that prints this case's checklist: the inputs as given, by file name."""
+    words = ["labkit", "-v", "verify-bundle", "--bundle", _file_name(bundle, "BUNDLE")]
+    if trusted_root:
+        words += ["--trusted-root", _file_name(trusted_root, "")]
+    if key:
+        words += ["--key", _file_name(key, "")]
+    if identity:
+        words += ["--certificate-identity", identity]
+    if issuer:
+        words += ["--certificate-oidc-issuer", issuer]
+    return shlex.join([*words, _file_name(artifact, "ARTIFACT")])
 
 
 def analyse(case: Case) -> Case:

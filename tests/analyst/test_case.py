@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from labkit.analyst import case
 from labkit.analyst.case import analyse, entry_rows, log_lookup, narrative, read_case, signer_rows
 from tests.analyst.conftest import CONFORMANCE, PEP740
 
@@ -86,3 +87,14 @@ def test_rekor_v2_lookup_from_the_index() -> None:
                              CONFORMANCE / "rekor2-happy-path" / "trusted_root.json"))
     text = log_lookup(case)
     assert "index **735**" in text and "/api/v2/tile/entries/002" in text and "position 223" in text
+
+
+def test_the_command_lines_follow_the_inputs_by_file_name() -> None:
+    command = case.verify_command("/home/a/x.sigstore.json", "/tmp/r.json", "/tmp/dist/x.whl", "me@example.com",
+                                  "https://issuer.example", None)
+    assert command == ("labkit -v verify-bundle --bundle x.sigstore.json --trusted-root r.json "
+                       "--certificate-identity me@example.com --certificate-oidc-issuer https://issuer.example x.whl")
+    digest = "sha256:" + "ab" * 32
+    assert case.verify_command(None, None, digest, None, None, "k.pub").endswith(f"--key k.pub {digest}")
+    assert case.verify_command(None, None, None, None, None, None) == "labkit -v verify-bundle --bundle BUNDLE ARTIFACT"
+    assert case.inspect_command("/a b/odd name.json") == "labkit bundle inspect 'odd name.json'"
