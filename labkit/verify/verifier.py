@@ -782,7 +782,7 @@ def _times(
             reason="time.in_future", expected=f"<= {limit.isoformat()}", actual=t.isoformat(),
         )
     run.result.verified_times = [t.isoformat() for t in times]
-    run.passed("time.verified_source", ", ".join(t.isoformat() for t in times))
+    run.passed("time.verified_source", ", ".join(run.result.verified_times))
     return _Times(entries, tuple(t for t, _ in stamps), tuple(times))
 
 
