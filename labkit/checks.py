@@ -287,7 +287,7 @@ class Recorder(Generic[R]):
         self, step_id: str, detail: str = "", expected: Shown = None, actual: Shown = None
     ) -> None:
         """Record that `step_id` passed."""
-        self._add(step_id, StepStatus.PASSED, detail, expected, actual, "")
+        self.result.steps.append(self.make(step_id, StepStatus.PASSED, detail, expected, actual))
 
     def skip(self, step_id: str, detail: str = NOT_REACHED) -> None:
         """Record that `step_id` did not run, and why."""
