@@ -159,3 +159,22 @@ def test_checklist_values_under_their_failed_row_and_verbose() -> None:
     verbose = r.checklist(verbose=True).splitlines()
     assert verbose[fail + 3 : fail + 5] == ["  reason:   b.value", "  spec:     RFC 1 §2"]
     assert "[skip] c: C holds (not reached)" in verbose and "later check(s)" not in r.checklist(verbose=True)
+
+
+def test_recorder_steps_are_the_constructors_steps() -> None:
+    """ADR 0006: `Recorder.make` fills the instance dict; the Step is the one ``Step(...)`` builds."""
+    import dataclasses
+
+    assert "__post_init__" not in vars(Step) and "__slots__" not in vars(Step)  # nothing the fast build would skip
+    run = Recorder(CheckResult(), TABLE)
+    for args in (("a", StepStatus.PASSED, "d", "1", 2, ""), ("b", StepStatus.FAILED, "", None, None, "b.x"),
+                 ("c", StepStatus.SKIPPED, NOT_REACHED, None, None, "")):
+        step_id, status, detail, expected, actual, reason = args
+        made = run.make(step_id, status, detail, expected, actual, reason)
+        title, spec = TABLE[step_id]
+        built = Step(step_id, title, spec, status, detail, None if expected is None else str(expected),
+                     None if actual is None else str(actual), reason)
+        assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+        assert dataclasses.asdict(made) == dataclasses.asdict(built) and list(vars(made)) == list(vars(built))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.detail = "changed"  # type: ignore[misc]

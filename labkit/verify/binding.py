@@ -122,6 +122,38 @@ def _fp(der: bytes) -> str:
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
+#: Base64 of the first 15 bytes of each PEM header the bodies record ("-----BEGIN CERT", "-----BEGIN PUBL").
+_PEM_LABELS = {
+    base64.b64encode(f"-----BEGIN {label}"[:15].encode()).decode(): label for label in ("CERTIFICATE", "PUBLIC KEY")
+}
+
+
+def _pem_b64(der: bytes, label: str) -> str:
+    """Standard base64 of the PEM form Rekor records for `der`: 64-character lines, a newline after the footer."""
+    b64 = binascii.b2a_base64(der, newline=False).decode("ascii")
+    lines = "\n".join([b64[i:i + 64] for i in range(0, len(b64), 64)])
+    pem = f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n"
+    return binascii.b2a_base64(pem.encode("ascii"), newline=False).decode("ascii")
+
+
+def _pem_key(value: JSONValue, what: str, name: str, b: _Bundle) -> BindingField:
+    """Compare the entry's base64 PEM key or certificate with the signer's (ADR 0006, "PEM key fields").
+
+    When the text is exactly the base64 of the signer's DER in PEM form, the general reading below
+    (base64, then PEM, then SHA-256) would decode it to the signer's DER; the comparison is then decided
+    without decoding. Anything else takes the general reading.
+    """
+    if ENTRY_PEM_FASTPATH and isinstance(value, str):
+        label = _PEM_LABELS.get(value[:20])
+        if label is not None and value == _pem_b64(b.der, label):
+            return BindingField(name, b.key, b.key)
+    return BindingField(name, b.key, _fp(_pem_to_der(_b64(value, what))))
+
+
+#: Set to False (tests only) to send every PEM key field through the general reading.
+ENTRY_PEM_FASTPATH = True
+
+
 def _hash_field(h: JSONValue, what: str) -> str:
     alg, value = _get(h, "algorithm"), _get(h, "value")
     if not isinstance(alg, str) or not isinstance(value, str):
@@ -136,6 +168,7 @@ class _Bundle:
     content: MessageSignature | Envelope
     artifact_digest: tuple[str, bytes]
     key: str  # sha256 fingerprint of the signer's DER
+    der: bytes  # the signer's DER (leaf certificate or SubjectPublicKeyInfo)
 
     @property
     def envelope(self) -> Envelope | None:
@@ -175,8 +208,8 @@ def _hashedrekord_v001(spec: JSONValue, b: _Bundle) -> _Fields:
     want_digest = f"{b.artifact_digest[0]}:{b.artifact_digest[1].hex()}"
     digest = BindingField("data.hash", want_digest, _hash_field(_get(spec, "data", "hash"), "data.hash"))
     sig = _b64(_get(spec, "signature", "content"), "signature.content")
-    pem = _b64(_get(spec, "signature", "publicKey", "content"), "signature.publicKey.content")
-    key = BindingField("signature.publicKey", b.key, _fp(_pem_to_der(pem)))
+    key = _pem_key(_get(spec, "signature", "publicKey", "content"), "signature.publicKey.content",
+                   "signature.publicKey", b)
     return digest, key, BindingField("signature.content", b.signature.hex(), sig.hex())
 
 
@@ -223,8 +256,7 @@ def _dsse_v001(spec: JSONValue, b: _Bundle) -> _Fields:
     )
     entry_sig = _one_signature(_get(spec, "signatures"), "dsse")
     sig = _b64(_get(entry_sig, "signature"), "signatures[0].signature")
-    pem = _b64(_get(entry_sig, "verifier"), "signatures[0].verifier")
-    key = BindingField("signatures[0].verifier", b.key, _fp(_pem_to_der(pem)))
+    key = _pem_key(_get(entry_sig, "verifier"), "signatures[0].verifier", "signatures[0].verifier", b)
     return digest, key, BindingField("signatures[0].signature", b.signature.hex(), sig.hex())
 
 
@@ -241,8 +273,7 @@ def _intoto_v002(spec: JSONValue, b: _Bundle) -> _Fields:
     entry_sig = _one_signature(_get(env, "signatures"), "intoto")
     # intoto 0.0.2 stores the signature base64-encoded twice.
     sig = _b64_maybe_twice(_get(entry_sig, "sig"), "signatures[0].sig")
-    pem = _b64(_get(entry_sig, "publicKey"), "signatures[0].publicKey")
-    key = BindingField("signatures[0].publicKey", b.key, _fp(_pem_to_der(pem)))
+    key = _pem_key(_get(entry_sig, "publicKey"), "signatures[0].publicKey", "signatures[0].publicKey", b)
     return digest, key, BindingField("signatures[0].sig", b.signature.hex(), sig.hex())
 
 
@@ -288,7 +319,8 @@ def bind_entry(
         spec = _spec(kind, version, body)
         if isinstance(content, Envelope) and len(content.signatures) != 1:
             raise _BodyError("the DSSE envelope must carry exactly one signature")
-        digest, key, signature = _BINDERS[(kind, version)](spec, _Bundle(content, artifact_digest, _fp(signer_der)))
+        bundle = _Bundle(content, artifact_digest, _fp(signer_der), signer_der)
+        digest, key, signature = _BINDERS[(kind, version)](spec, bundle)
     except _BodyError as exc:
         return EntryBinding(kind, version, error=str(exc))
     except BundleFormatError as exc:  # the body is not bounded, strict JSON

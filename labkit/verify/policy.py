@@ -53,6 +53,15 @@ class CertificateIdentity:
 
 def certificate_identity(cert: x509.Certificate) -> CertificateIdentity:
     """Read the signer identity (SAN URI/email/username) and OIDC issuer from a Fulcio certificate."""
+    ext = fulcio_extensions(cert)
+    issuer = ext.get("issuer", ext.get("issuer_v1"))
+    if issuer is not None and issuer.startswith("(undecodable"):
+        issuer = None
+    return CertificateIdentity(certificate_sans(cert), issuer)
+
+
+def certificate_sans(cert: x509.Certificate) -> tuple[str, ...]:
+    """The SAN values (URI, email, DNS name, Fulcio username) a certificate names, in order; never raises."""
     sans: list[str] = []
     try:
         # By OID (one comparison per extension, not an ABC isinstance): the same answer as get_extension_for_class.
@@ -66,11 +75,7 @@ def certificate_identity(cert: x509.Certificate) -> CertificateIdentity:
                     sans.append(text)
     except (x509.ExtensionNotFound, ValueError):
         pass
-    ext = fulcio_extensions(cert)
-    issuer = ext.get("issuer", ext.get("issuer_v1"))
-    if issuer is not None and issuer.startswith("(undecodable"):
-        issuer = None
-    return CertificateIdentity(tuple(sans), issuer)
+    return tuple(sans)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from labkit.verify._certs import (
 )
 from labkit.verify.binding import bind_entry
 from labkit.verify.lab_material import lab_note
-from labkit.verify.policy import IdentityPolicy, certificate_identity
+from labkit.verify.policy import IdentityPolicy, certificate_sans
 from labkit.verify.steps import VerificationResult
 from labkit.verify.timestamp import MAX_TIMESTAMPS, verify_timestamp
 from labkit.verify.tlog import verify_checkpoint, verify_inclusion_promise, verify_inclusion_proof
@@ -782,7 +782,7 @@ def _times(
             reason="time.in_future", expected=f"<= {limit.isoformat()}", actual=t.isoformat(),
         )
     run.result.verified_times = [t.isoformat() for t in times]
-    run.passed("time.verified_source", ", ".join(t.isoformat() for t in times))
+    run.passed("time.verified_source", ", ".join(run.result.verified_times))
     return _Times(entries, tuple(t for t, _ in stamps), tuple(times))
 
 
@@ -842,4 +842,5 @@ def _policy(run: _Run, policy: IdentityPolicy | None, leaf: x509.Certificate) ->
         raise run.fail("policy.identity", f"the certificate's {what} is not the expected one",
                        reason=outcome.reason, expected=outcome.expected, actual=outcome.actual)
     run.passed("policy.identity", policy.describe(), expected=outcome.expected, actual=outcome.actual)
-    run.result.signer = certificate_identity(leaf).identity
+    sans = certificate_sans(leaf)  # certificate_identity(leaf).identity without reading the Fulcio extensions
+    run.result.signer = sans[0] if sans else ""
