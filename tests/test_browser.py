@@ -40,6 +40,7 @@ from typing import Any
 
 import pytest
 
+from labkit.display import pictures
 from tests.conftest import require_tool, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -675,3 +676,61 @@ def test_readable_at_1280x720_in_light_and_dark(jupyter_lab: Lab, browser: Any, 
     assert_readable(browser, notebook, shots)
     if notebook in HASH_NOTEBOOKS:
         assert_hashes_copy_whole(browser, notebook)
+
+
+#: A real bundle for the anatomy picture (vendored: tests/vendor/README.md).
+ANATOMY_BUNDLE = ROOT / "tests" / "vendor" / "conformance" / "bundle-verify" / "happy-path-v0.3"
+ANATOMY_BUNDLE = ANATOMY_BUNDLE / "bundle.sigstore.json"
+#: Every picture of the course (issue 19 item 2), by the notebook that shows it.
+COURSE_PICTURES = {
+    "00 lab parts": pictures.lab_parts,
+    "04 keyless flow": pictures.keyless_flow,
+    "05 check groups": pictures.check_groups,
+    "05 bundle anatomy": lambda: pictures.bundle_anatomy(json.loads(ANATOMY_BUNDLE.read_text(encoding="utf-8"))),
+    "06 attestation nesting": pictures.attestation_nesting,
+    "08 admission flow": pictures.admission_flow,
+    "09 tag-swap race": pictures.tag_swap_race,
+    "09 tag-swap race, fixed": lambda: pictures.tag_swap_race(fixed=True),
+    "10 forgery": pictures.forgery,
+}
+
+#: Per picture: its drawn size, how many labels it has, the labels drawn (partly) outside its box, and the
+#: pairs of labels drawn over each other.
+PICTURE_JS = r"""
+return [...document.querySelectorAll('section')].map(sec => {
+  const svg = sec.querySelector('svg');
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('text')];
+  const outside = texts.filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.width === 0 || r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+      || r.bottom > box.bottom + 1;
+  }).map(t => t.textContent);
+  const rects = texts.map(t => [t.textContent, t.getBoundingClientRect()]);
+  const overlapping = [];
+  rects.forEach(([a, r], i) => rects.slice(i + 1).forEach(([b, q]) => {
+    const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+    const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+    if (w > 1 && h > 1) overlapping.push(a + ' / ' + b);
+  }));
+  return {name: sec.dataset.name, width: box.width, height: box.height, labels: texts.length, outside, overlapping};
+});
+"""
+
+
+def test_every_course_picture_renders_whole(browser: Any, tmp_path: Path, shots: Path) -> None:
+    # Each picture drawn by Chromium at the width a 1280x720 JupyterLab gives an output (about 830 px):
+    # it has a size, labels, no label cut off at its edges and no label over another.
+    page = tmp_path / "pictures.html"
+    sections = "".join(f'<section data-name="{name}" style="width:830px">{make().html}</section>'
+                       for name, make in COURSE_PICTURES.items())
+    page.write_text(f"<!doctype html><html><body>{sections}</body></html>", encoding="utf-8")
+    browser.get(page.as_uri())
+    drawn = browser.execute_script(PICTURE_JS)
+    browser.save_screenshot(str(shots / "pictures.png"))
+    assert [d["name"] for d in drawn] == list(COURSE_PICTURES)
+    for d in drawn:
+        assert d["width"] > 100 and d["height"] > 50, d
+        assert d["labels"] >= 3, d
+        assert d["outside"] == [], f"{d['name']}: labels cut off at the picture's edge: {d['outside']}"
+        assert d["overlapping"] == [], f"{d['name']}: labels drawn over each other: {d['overlapping']}"
