@@ -679,8 +679,7 @@ def test_readable_at_1280x720_in_light_and_dark(jupyter_lab: Lab, browser: Any, 
 
 
 #: A real bundle for the anatomy picture (vendored: tests/vendor/README.md).
-ANATOMY_BUNDLE = ROOT / "tests" / "vendor" / "conformance" / "bundle-verify" / "happy-path-v0.3"
-ANATOMY_BUNDLE = ANATOMY_BUNDLE / "bundle.sigstore.json"
+ANATOMY_BUNDLE = ROOT / "tests/vendor/conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json"
 #: Every picture of the course (issue 19 item 2), by the notebook that shows it.
 COURSE_PICTURES = {
     "00 lab parts": pictures.lab_parts,
