@@ -23,6 +23,7 @@ from labkit.errors import LabkitError, LogError
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote
 from labkit.tlog.checks import LogCheck
+from labkit.witness._framing import hash_lines, is_uint64, split_note, text_of
 from labkit.witness.policy import Policy, explain_quorum
 
 __all__ = ["explain_proof", "export_proof"]
@@ -64,24 +65,16 @@ def export_proof(index: int, hashes: list[bytes], note: str, *, extra: bytes | N
 
 
 def _decimal(s: str, what: str) -> int:
-    if not s.isascii() or not s.isdigit() or (len(s) > 1 and s[0] == "0") or int(s) >= 1 << 64:
+    if not is_uint64(s):
         raise LogError(f"tlog-proof {what} is not a decimal number: {s[:40]!r}")
     return int(s)
 
 
 def parse_proof(text: str | bytes) -> TlogProof:
     """Parse a ``.tlog-proof``; raises `LogError` naming the bad part."""
-    if isinstance(text, bytes):
-        if len(text) > MAX_PROOF_BYTES:
-            raise LogError(f"tlog-proof is larger than {MAX_PROOF_BYTES} bytes")
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise LogError("tlog-proof is not UTF-8") from None
-    head, sep, note = text.partition("\n\n")
-    if not sep:
-        raise LogError("tlog-proof has no empty line before the checkpoint")
-    lines = head.split("\n")
+    if isinstance(text, bytes) and len(text) > MAX_PROOF_BYTES:
+        raise LogError(f"tlog-proof is larger than {MAX_PROOF_BYTES} bytes")
+    lines, note = split_note(text_of(text, "tlog-proof"), "tlog-proof")
     if lines[0] != HEADER:
         raise LogError(f"tlog-proof must start with {HEADER!r}, got {lines[0][:40]!r}")
     pos, extra = 1, None
@@ -94,15 +87,7 @@ def parse_proof(text: str | bytes) -> TlogProof:
     if len(lines) <= pos or not lines[pos].startswith("index "):
         raise LogError("tlog-proof has no 'index <n>' line")
     index = _decimal(lines[pos][6:], "index")
-    hashes: list[bytes] = []
-    for line in lines[pos + 1:]:
-        try:
-            h = base64.b64decode(line, validate=True)
-        except (binascii.Error, ValueError):
-            raise LogError(f"tlog-proof hash line is not base64: {line[:60]!r}") from None
-        if len(h) != merkle.HASH_SIZE:
-            raise LogError(f"tlog-proof hash line is {len(h)} bytes, expected {merkle.HASH_SIZE}")
-        hashes.append(h)
+    hashes = hash_lines(lines[pos + 1:], "tlog-proof hash line")
     if len(hashes) > 64:
         raise LogError("tlog-proof has more than 64 inclusion proof hashes")
     return TlogProof(index, tuple(hashes), note, extra)

@@ -37,6 +37,7 @@ from labkit.keys import VerifyingKey
 from labkit.tlog import merkle
 from labkit.tlog.checkpoint import Checkpoint, SignedNote, explain_note
 from labkit.tlog.tileclient import TileClient
+from labkit.witness._framing import hash_lines, is_uint64, split_note, text_of
 from labkit.witness.cosignature import Cosigner
 
 __all__ = ["Witness", "add_checkpoint_body", "serve_witness"]
@@ -78,30 +79,14 @@ def add_checkpoint_body(old_size: int, proof: Iterable[bytes], note: str) -> byt
 
 def _parse_add_checkpoint(body: bytes) -> tuple[int, list[bytes], str]:
     """(old size, proof hashes, signed note text) of a request body; raises `LogError` when malformed."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise LogError("add-checkpoint body is not UTF-8") from None
-    head, sep, note = text.partition("\n\n")
-    if not sep:
-        raise LogError("add-checkpoint body has no empty line before the checkpoint")
-    lines = head.split("\n")
+    lines, note = split_note(text_of(body, "add-checkpoint body"), "add-checkpoint body")
     first = lines[0]
     size_s = first[4:] if first.startswith("old ") else ""
-    if not size_s.isascii() or not size_s.isdigit() or (len(size_s) > 1 and size_s[0] == "0") or int(size_s) >= 1 << 64:
+    if not is_uint64(size_s):
         raise LogError(f"first line must be 'old <size>' in decimal, got {first[:40]!r}")
     if len(lines) - 1 > _MAX_PROOF_LINES:
         raise LogError(f"more than {_MAX_PROOF_LINES} consistency proof lines")
-    proof: list[bytes] = []
-    for line in lines[1:]:
-        try:
-            h = base64.b64decode(line, validate=True)
-        except (binascii.Error, ValueError):
-            raise LogError(f"consistency proof line is not base64: {line[:60]!r}") from None
-        if len(h) != merkle.HASH_SIZE:
-            raise LogError(f"consistency proof line is {len(h)} bytes, expected {merkle.HASH_SIZE}")
-        proof.append(h)
-    return int(size_s), proof, note
+    return int(size_s), hash_lines(lines[1:], "consistency proof line"), note
 
 
 class Witness:
