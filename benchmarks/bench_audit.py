@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: `labkit audit` (every core) against sigstore-python verifying the same bundles in one process.
 
-    python benchmarks/bench_audit.py [--corpus lab|public] [--n 10000] [--jobs N] [--repeat R]
+    python benchmarks/bench_audit.py [--corpus lab|public] [--n 10000] [--jobs N] [--repeat R] [--bound]
 
 Two corpora of N bundles, each beside its artifact:
 
@@ -29,6 +29,11 @@ allows on an idle machine (every core for labkit, one for sigstore-python), and 
 accepted every bundle: the comparison is void otherwise). With ``--repeat R``, each tool's best of R runs (the
 machine may be shared). Memory flatness: labkit also runs on the first N/4 bundles; its peak RSS should not grow
 with N. Offline: sigstore-python's TUF cache goes to a temporary folder and is never used (explicit trusted root).
+
+With ``--bound`` (lab corpus), a third fresh process measures the two lower bounds of `audit_bound.py` over the same
+bundles: a bare straight-line Python verifier and the five signature verifications alone; the summary adds their CPU
+per bundle, the ratios they would allow on this machine's idle cores, and the CPU per bundle 3x would need
+(docs/adr/0007-audit-throughput-bound.md).
 """
 
 from __future__ import annotations
@@ -227,6 +232,26 @@ def run_sigstore(folder: Path, corpus: dict[str, object]) -> dict[str, object]:
             "bundles_per_s": round(total / seconds, 1), **_rss()}
 
 
+def run_bound(folder: Path, corpus: dict[str, object]) -> dict[str, object]:
+    """The two lower bounds of `audit_bound.py` over the same bundles (lab corpus only)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from audit_bound import Trust, bare_verify, crypto_only, pairs
+
+    trust = Trust.load(Path(str(corpus["trusted_root"])), str(corpus["issuer"]),
+                       list(corpus["identities"]))  # type: ignore[call-overload]
+    t0 = time.perf_counter()
+    total = verified = 0
+    for bundle, artifact in pairs(folder):
+        total += 1
+        verified += bare_verify(trust, bundle, artifact)
+    seconds = time.perf_counter() - t0
+    row = {"tool": "bare Python bound (audit_bound.py, one process)", "corpus": folder.name, "jobs": 1,
+           "bundles": total, "verified": verified, "failed": {}, "seconds": round(seconds, 2),
+           "bundles_per_s": round(total / seconds, 1), **_rss()}
+    row["crypto_only_ms_per_bundle"] = round(crypto_only(trust, folder) * 1000, 3)
+    return row
+
+
 def _child(mode: str, corpus: Path, which: str, jobs: int | None, home: Path) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--child", mode, "--dir", str(corpus), "--which", which]
     cmd += ["--jobs", str(jobs)] if jobs else []
@@ -237,13 +262,27 @@ def _child(mode: str, corpus: Path, which: str, jobs: int | None, home: Path) ->
 
 def _compare(corpus: Path, args: argparse.Namespace, home: Path) -> list[dict[str, object]]:
     """Each tool's best of --repeat runs: labkit on N/4, labkit on N, sigstore-python on N (in that order)."""
-    runs = [[_child("labkit", corpus, "small", args.jobs, home), _child("labkit", corpus, "big", args.jobs, home),
-             _child("sigstore", corpus, "big", None, home)] for _ in range(max(1, args.repeat))]
-    return [max((run[i] for run in runs), key=lambda r: float(r["bundles_per_s"])) for i in range(3)]  # type: ignore[arg-type]
+    modes = [("labkit", "small", args.jobs), ("labkit", "big", args.jobs), ("sigstore", "big", None)]
+    modes += [("bound", "big", None)] if args.bound else []
+    runs = [[_child(mode, corpus, which, jobs, home) for mode, which, jobs in modes]
+            for _ in range(max(1, args.repeat))]
+    return [max((run[i] for run in runs), key=lambda r: float(r["bundles_per_s"]))  # type: ignore[arg-type]
+            for i in range(len(modes))]
+
+
+def _bounds(bound: dict[str, object], ref_cpu: float) -> dict[str, object]:
+    """The best ratio any Python verifier (bare) and any verifier at all (crypto only) could reach here."""
+    bare = float(bound["cpu_s"]) / float(bound["bundles"]) * 1000  # type: ignore[arg-type]
+    crypto = float(bound["crypto_only_ms_per_bundle"])  # type: ignore[arg-type]
+    cpus = os.cpu_count() or 1
+    return {"bound_cpu_ms_per_bundle": {"bare_python": round(bare, 3), "crypto_only": round(crypto, 3)},
+            "ratio_bound_bare_python": round(cpus * ref_cpu / bare, 2),
+            "ratio_bound_crypto_only": round(cpus * ref_cpu / crypto, 2),
+            "cpu_ms_per_bundle_for_3x": round(cpus * ref_cpu / 3, 3)}
 
 
 def _report(rows: list[dict[str, object]], args: argparse.Namespace) -> dict[str, object]:
-    quarter, lab, ref = rows
+    quarter, lab, ref = rows[:3]
     # CPU per bundle (whole process: start-up, trusted root, walk, workers, summary) and the ratio it allows on
     # an idle machine: every core busy for labkit, one for sigstore-python.
     lab_cpu, ref_cpu = (float(r["cpu_s"]) / float(r["bundles"]) * 1000 for r in (lab, ref))  # type: ignore[arg-type]
@@ -255,6 +294,7 @@ def _report(rows: list[dict[str, object]], args: argparse.Namespace) -> dict[str
         "ratio_bound_idle_machine": round((os.cpu_count() or 1) * ref_cpu / lab_cpu, 2),
         "labkit_rss_growth_kib": int(lab["maxrss_self_kib"]) - int(quarter["maxrss_self_kib"]),  # type: ignore[call-overload]
         "labkit_worker_rss_growth_kib": int(lab["maxrss_workers_kib"]) - int(quarter["maxrss_workers_kib"]),  # type: ignore[call-overload]
+        **(_bounds(rows[3], ref_cpu) if len(rows) > 3 else {}),
         "cpus": os.cpu_count(), "repeat": max(1, args.repeat), "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
 
@@ -267,16 +307,22 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
     ap.add_argument("--rebuild", action="store_true", help="sign the cached lab corpus anew")
-    ap.add_argument("--child", choices=("labkit", "sigstore"), default=None)
+    ap.add_argument("--bound", action="store_true",
+                    help="also measure the lower bounds of audit_bound.py (lab corpus): bare Python, crypto only")
+    ap.add_argument("--child", choices=("labkit", "sigstore", "bound"), default=None)
     ap.add_argument("--dir", type=Path, default=None)
     ap.add_argument("--which", choices=("big", "small"), default="big")
     args = ap.parse_args()
     if args.child:
         corpus = _read_corpus(args.dir)
         folder = args.dir / str(corpus[args.which])
-        row = run_labkit(folder, corpus, args.jobs) if args.child == "labkit" else run_sigstore(folder, corpus)
+        runners = {"labkit": lambda: run_labkit(folder, corpus, args.jobs),
+                   "sigstore": lambda: run_sigstore(folder, corpus), "bound": lambda: run_bound(folder, corpus)}
+        row = runners[args.child]()
         print(json.dumps(row))
         return 0
+    if args.bound and args.corpus != "lab":
+        ap.error("--bound measures the lab corpus only")
     with tempfile.TemporaryDirectory(prefix="labkit-bench-audit-") as tmp:
         if args.corpus == "lab":
             folder = build_lab(args.n, args.rebuild)
