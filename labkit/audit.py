@@ -208,7 +208,8 @@ def _check(item: tuple[str, str, str | None]) -> AuditRow:
     if kind == "unsigned":
         return AuditRow(path, "unsigned", "no bundle")
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as fh:  # Path(path).read_bytes() without building the Path
+            data = fh.read()
     except OSError as exc:
         return AuditRow(path, "failed", f"input.unreadable ({exc.strerror})")
     artifact: Any

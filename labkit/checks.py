@@ -17,7 +17,9 @@ skipped. `labkit.display.checklist` renders any result as HTML.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
+import itertools
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, TypeVar
 
@@ -49,10 +51,6 @@ _MARK = {StepStatus.PASSED: "ok", StepStatus.FAILED: "FAIL", StepStatus.SKIPPED:
 
 #: An expected or actual value a step shows: text or a number, kept as its ``str()`` (None: nothing to show).
 Shown = str | int | None
-
-
-def _text(value: Shown) -> str | None:
-    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ class CheckResult:
     @property
     def verified(self) -> bool:
         """True only when every check ran and none failed."""
-        return self.complete and bool(self.steps) and not any(s.failed for s in self.steps)
+        return self.complete and bool(self.steps) and not _any_failed(self.steps)
 
     @property
     def failed_step(self) -> Step | None:
@@ -240,6 +238,14 @@ StepTable = Mapping[str, "tuple[str, str]"]
 R = TypeVar("R", bound=CheckResult)
 
 _new = object.__new__
+_setattr = object.__setattr__
+_STATUS = operator.attrgetter("status")
+_ID = operator.attrgetter("id")
+
+
+def _any_failed(steps: Iterable[Step]) -> bool:
+    """``any(s.failed for s in steps)`` without a Python call per step (`Step.failed` is ``status is FAILED``)."""
+    return any(map(operator.is_, map(_STATUS, steps), itertools.repeat(StepStatus.FAILED)))
 
 
 class Stop(Exception):
@@ -270,12 +276,14 @@ class Recorder(Generic[R]):
         title, spec = self.table[step_id]
         if "{" in title:
             title = title.format_map(self.title_args)
-        # The frozen dataclass's __init__ sets each field through object.__setattr__; filling the instance
-        # dict at once builds the same Step (equal, same hash and repr) at a third of the cost, which counts
-        # on the verify path's ~25 steps per bundle (ADR 0006; gate: tests/test_checks.py::test_recorder_steps_*).
+        # The frozen dataclass's __init__ sets each field through object.__setattr__; giving the instance its
+        # dict at once builds the same Step (equal, same hash and repr, fields in order) at a third of the cost,
+        # which counts on the verify path's ~25 steps per bundle (ADR 0006; gate: tests/test_checks.py::
+        # test_recorder_steps_*).
         step = _new(Step)
-        step.__dict__.update(id=step_id, title=title, spec=spec, status=status, detail=detail,
-                             expected=_text(expected), actual=_text(actual), reason=reason)
+        _setattr(step, "__dict__", {"id": step_id, "title": title, "spec": spec, "status": status, "detail": detail,
+                                    "expected": None if expected is None else str(expected),
+                                    "actual": None if actual is None else str(actual), "reason": reason})
         return step
 
     def _add(
@@ -329,7 +337,9 @@ class Recorder(Generic[R]):
 
     def finish_skipped(self) -> None:
         """List every step of the table not recorded yet as not reached."""
-        done = {s.id for s in self.result.steps}
+        done = set(map(_ID, self.result.steps))
+        if done.issuperset(self.table):  # every step recorded (a run that reached its end): nothing to add
+            return
         for step_id in self.table:
             if step_id not in done:
                 self.skip(step_id, NOT_REACHED)

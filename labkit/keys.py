@@ -115,6 +115,14 @@ def _hash_algorithm(name: str) -> hashes.HashAlgorithm:
     return hashes.SHA384() if name == "sha384" else hashes.SHA256()
 
 
+#: ECDSA verification parameters by hash name, built once (`ec.ECDSA` imports the backend on each construction);
+#: they hold only the hash and a verification never changes them. As `_hash_algorithm`: any other name is SHA-256.
+_ECDSA = {"sha384": ec.ECDSA(hashes.SHA384())}
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_ECDSA_PREHASHED = {"sha384": ec.ECDSA(utils.Prehashed(hashes.SHA384()))}
+_ECDSA_PREHASHED_SHA256 = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
+
+
 @dataclass(frozen=True)
 class VerifyingKey:
     """A public key that checks signatures."""
@@ -143,7 +151,7 @@ class VerifyingKey:
         """Raise `VerificationError` unless `signature` is valid over `data`."""
         try:
             if isinstance(self.key, ec.EllipticCurvePublicKey):
-                self.key.verify(signature, data, ec.ECDSA(_hash_algorithm(self.algorithm.hash_name)))
+                self.key.verify(signature, data, _ECDSA.get(self.algorithm.hash_name, _ECDSA_SHA256))
             elif isinstance(self.key, ed25519.Ed25519PublicKey):
                 self.key.verify(signature, data)
             else:
@@ -160,12 +168,11 @@ class VerifyingKey:
         """
         if isinstance(self.key, ed25519.Ed25519PublicKey):
             raise KeyFileError("Ed25519 signs the whole message; it cannot verify a bare digest")
-        pre = utils.Prehashed(_hash_algorithm(hash_name))
         try:
             if isinstance(self.key, ec.EllipticCurvePublicKey):
-                self.key.verify(signature, digest, ec.ECDSA(pre))
+                self.key.verify(signature, digest, _ECDSA_PREHASHED.get(hash_name, _ECDSA_PREHASHED_SHA256))
             else:
-                self.key.verify(signature, digest, padding.PKCS1v15(), pre)
+                self.key.verify(signature, digest, padding.PKCS1v15(), utils.Prehashed(_hash_algorithm(hash_name)))
         except InvalidSignature:
             raise VerificationError(
                 "signature does not verify with this key", step="signature", reason="signature.invalid"

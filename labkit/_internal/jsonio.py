@@ -58,6 +58,28 @@ def _pairs_without_duplicates(pairs: list[tuple[str, object]]) -> dict[str, obje
     return out  # not reached: dict() kept fewer pairs only because a key repeats
 
 
+#: One decoder per duplicate-key setting, built once: ``json.loads`` with hooks builds a `JSONDecoder` (and its
+#: scanner) on every call. The decoders keep no state between documents (the scanner clears its key memo).
+_DECODERS = {
+    False: json.JSONDecoder(parse_constant=_no_constant),
+    True: json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_pairs_without_duplicates),
+}
+
+
+def _decode(text: str, reject_duplicate_keys: bool) -> JSONValue:
+    """``json.loads(text, parse_constant=..., object_pairs_hook=...)`` through the prebuilt decoder.
+
+    Text starting with a BOM (and anything that is not a `str`) takes ``json.loads`` itself, which refuses or
+    decodes it; any other `str` is what ``json.loads`` hands its decoder unchanged.
+    """
+    if not isinstance(text, str) or text.startswith("\ufeff"):
+        hook = _pairs_without_duplicates if reject_duplicate_keys else None
+        value: JSONValue = json.loads(text, parse_constant=_no_constant, object_pairs_hook=hook)
+        return value
+    decoded: JSONValue = _DECODERS[bool(reject_duplicate_keys)].decode(text)
+    return decoded
+
+
 def loads(
     data: bytes | str,
     *,
@@ -78,9 +100,8 @@ def loads(
             raise error(f"{what} is not UTF-8") from None
     else:
         text = data
-    hook = _pairs_without_duplicates if reject_duplicate_keys else None
     try:
-        value: JSONValue = json.loads(text, parse_constant=_no_constant, object_pairs_hook=hook)
+        value: JSONValue = _decode(text, reject_duplicate_keys)
     except RecursionError:
         raise error(f"{what} is nested more than {max_depth} levels deep") from None
     except _Refused as exc:

@@ -33,11 +33,28 @@ from labkit.tlog.merkle import HASH_SIZE
 
 #: C0 control characters other than newline (one regex search instead of a per-character loop).
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
+#: C0 control characters (code points below 0x20), and whitespace (``\s`` of a str pattern is `str.isspace`).
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_SPACE = re.compile(r"\s")
 
 __all__ = [
     "Checkpoint", "NoteSignature", "SignedNote", "explain_note", "key_hint_ed25519", "key_hint_spki", "sign_note",
     "verify_note",
 ]
+
+
+def _has_control(text: str) -> bool:
+    """``any(ord(c) < 0x20 for c in text)``: one regex search for a `str` (anything else takes the loop)."""
+    if isinstance(text, str):
+        return _CONTROL.search(text) is not None
+    return any(ord(c) < 0x20 for c in text)
+
+
+def _has_space(text: str) -> bool:
+    """``any(c.isspace() for c in text)``: one regex search for a `str` (anything else takes the loop)."""
+    if isinstance(text, str):
+        return _SPACE.search(text) is not None
+    return any(c.isspace() for c in text)
 
 EM_DASH = "\u2014"
 #: The key-hint rules `key_hint` knows: Rekor v1 (SPKI for all keys) and C2SP (Ed25519 name rule).
@@ -79,7 +96,7 @@ def key_hint(name: str, key: VerifyingKey, rule: str = "rekor-v1") -> bytes:
 
 def _check_name(name: str) -> None:
     # C2SP signed-note: key names are non-empty and contain no whitespace and no '+'.
-    if not name or any(c.isspace() for c in name) or "+" in name:
+    if not name or _has_space(name) or "+" in name:
         raise CheckpointError(f"key name {name!r} must be non-empty with no spaces or '+' (C2SP signed-note)")
 
 
@@ -125,14 +142,14 @@ class Checkpoint:
     extensions: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if not self.origin or any(ord(c) < 0x20 for c in self.origin):
+        if not self.origin or _has_control(self.origin):
             raise CheckpointError("checkpoint origin must be one non-empty line without control characters")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 0 or self.size >= 1 << 64:
             raise CheckpointError(f"checkpoint size must be an integer in 0..2^64-1, got {self.size!r}")
         if len(self.root_hash) != HASH_SIZE:
             raise CheckpointError(f"checkpoint root hash must be {HASH_SIZE} bytes, got {len(self.root_hash)}")
         for ext in self.extensions:
-            if not ext or any(ord(c) < 0x20 for c in ext):
+            if not ext or _has_control(ext):
                 raise CheckpointError(
                     "checkpoint extension lines must be non-empty single lines without control characters"
                 )
