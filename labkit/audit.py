@@ -37,7 +37,7 @@ from labkit._internal.jsonio import JSONValue
 from labkit.bundle import Bundle
 from labkit.errors import InputError, LabkitError
 from labkit.payloads import Envelope, Statement
-from labkit.verify.policy import Identity, PolicyCheck, github_rules
+from labkit.verify.policy import Identity, PolicyCheck, certificate_identity, github_rules
 from labkit.verify.trustroot import TrustedRoot
 from labkit.verify.verifier import Artifact, explain_bundle
 
@@ -70,8 +70,9 @@ class AnyOf:
 
     def check(self, cert: x509.Certificate) -> PolicyCheck:
         first: PolicyCheck | None = None
+        identity = certificate_identity(cert)  # read once for every rule (each rule's check would read it again)
         for rule in self.rules:
-            out = rule.check(cert)
+            out = rule.check_identity(cert, identity)
             if out.ok:
                 return out
             first = first or out

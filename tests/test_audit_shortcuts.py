@@ -6,15 +6,26 @@ asserts the same value, or the same exception type and message.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from labkit._internal import jsonio
+from labkit.audit import AnyOf
+from labkit.bundle import Bundle
 from labkit.checks import CheckResult, Step, StepStatus
+from labkit.errors import LabkitError
 from labkit.tlog import checkpoint, merkle
+from labkit.verify import TrustedRoot
+from labkit.verify.policy import AnyIdentity, Identity, github_rules
+from labkit.verify.verifier import explain_bundle
+
+VENDOR = Path(__file__).resolve().parent / "vendor" / "conformance"
 
 _DOCUMENTS = [
     '{"a": 1, "b": [true, false, null], "c": {"d": "e"}}',
@@ -94,3 +105,67 @@ def test_verified_is_the_step_walk(statuses: tuple[StepStatus | str, ...]) -> No
     for complete in (True, False):
         result = CheckResult("x", _steps(*statuses), complete)
         assert result.verified == (complete and bool(result.steps) and not any(s.failed for s in result.steps))
+
+
+def _leaves() -> list[x509.Certificate]:
+    out: list[x509.Certificate] = []
+    for path in sorted(VENDOR.glob("bundle-verify/*/bundle.sigstore.json")):
+        try:
+            der = Bundle.from_json(path.read_bytes()).verification_material.leaf_certificate
+            if der:
+                out.append(x509.load_der_x509_certificate(der))
+        except (LabkitError, ValueError):
+            continue
+    return out
+
+
+_RULE_SETS = [
+    (Identity(identity="a@example.com", issuer="https://issuer.example"),),
+    (Identity(identity_regexp=".*", issuer_regexp=".*"), Identity(identity="x", issuer="y")),
+    (Identity(identity="x", issuer_regexp=".*"), Identity(identity_regexp=".*", issuer_regexp="https://.*")),
+    (Identity(identity_regexp=".*", issuer_regexp=".*",
+              extensions=github_rules(owner="sigstore-conformance", workflow_trigger="push")),
+     Identity(identity_regexp="https://.*", issuer_regexp=".*", extensions=github_rules(repo="a/b"))),
+]
+
+
+@pytest.mark.parametrize("rules", _RULE_SETS)
+def test_any_of_reads_the_identity_once_with_the_same_verdict(rules: tuple[Identity, ...]) -> None:
+    """`AnyOf.check` (identity read once for all rules) is the loop over each rule's own `check`."""
+    policy = AnyOf(rules)
+    for leaf in _leaves():
+        first = None
+        for rule in rules:
+            out = rule.check(leaf)
+            if out.ok:
+                break
+            first = first or out
+        expected = out if out.ok else first
+        assert policy.check(leaf) == expected
+
+
+@pytest.mark.parametrize("rules", _RULE_SETS)
+def test_identity_description_is_written_once_the_same(rules: tuple[Identity, ...]) -> None:
+    for rule in rules:
+        assert rule.describe() == rule._describe()
+        assert dataclasses.replace(rule).describe() == rule._describe()
+        assert rule == dataclasses.replace(rule) and "_description" not in repr(rule)
+
+
+def test_trust_root_step_is_the_same_on_every_bundle_and_a_bad_root_still_fails() -> None:
+    """The ``trust_root.parse`` detail is written once per root; a root whose chain fails is refused every time."""
+    case = VENDOR / "bundle-verify" / "happy-path-v0.3"
+    bundle, artifact = (case / "bundle.sigstore.json").read_bytes(), (case.parent / "a.txt").read_bytes()
+    root_json = (VENDOR / "trust-roots" / "production_trusted_root.json").read_bytes()
+    root = TrustedRoot.from_json(root_json)
+    fresh = explain_bundle(bundle, artifact, TrustedRoot.from_json(root_json), AnyIdentity()).steps[0]
+    assert fresh.passed
+    for _ in range(3):
+        assert explain_bundle(bundle, artifact, root, AnyIdentity()).steps[0] == fresh
+    bad = TrustedRoot.from_json(root_json)
+    ca = bad.certificate_authorities[0]
+    broken = dataclasses.replace(ca, chain_der=(ca.chain_der[-1], ca.chain_der[-1] + b"x"))
+    bad = dataclasses.replace(bad, certificate_authorities=(broken, *bad.certificate_authorities[1:]))
+    outcomes = [explain_bundle(bundle, artifact, bad, AnyIdentity()).steps[0] for _ in range(3)]
+    assert outcomes[0].failed and outcomes[0].reason in ("trust_root.chain", "trust_root.invalid")
+    assert outcomes == [outcomes[0]] * 3 and bad.derived.trust_detail is None

@@ -211,12 +211,16 @@ def _chain_anchor(root: TrustedRoot, ca: CertificateAuthority, chain: tuple[x509
     (one CLI verification) does not pay for the probe.
     """
     derived = root.derived
+    anchors = derived.chain_anchors
+    try:
+        return anchors[ca]  # once built, one lookup (a CA's hash walks its fields)
+    except KeyError:
+        pass
     if ca not in derived.chain_used:
         derived.chain_used.add(ca)
         return None
-    if ca not in derived.chain_anchors:
-        derived.chain_anchors[ca] = chain_fastpath.anchor_for(chain, ca_policy)
-    return derived.chain_anchors[ca]
+    anchors[ca] = chain_fastpath.anchor_for(chain, ca_policy)
+    return anchors[ca]
 
 
 def build_chain(leaf: x509.Certificate, root: TrustedRoot, at: _dt.datetime) -> ChainResult:

@@ -218,6 +218,8 @@ class Identity:
     extensions: tuple[ExtensionRule, ...] = ()
     _identity_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
     _issuer_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+    #: `describe()`'s line, written once: it depends on the (frozen) fields only.
+    _description: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         if (self.identity is None) == (self.identity_regexp is None):
@@ -229,9 +231,13 @@ class Identity:
                 raise InputError(f"the expected {what} is empty")
         object.__setattr__(self, "_identity_re", _compile(self.identity_regexp, "identity_regexp"))
         object.__setattr__(self, "_issuer_re", _compile(self.issuer_regexp, "issuer_regexp"))
+        object.__setattr__(self, "_description", self._describe())
 
     def describe(self) -> str:
         """One line: what this policy accepts."""
+        return self._description
+
+    def _describe(self) -> str:
         ident = f"identity == {self.identity}" if self.identity is not None else f"identity ~ /{self.identity_regexp}/"
         iss = f"issuer == {self.issuer}" if self.issuer is not None else f"issuer ~ /{self.issuer_regexp}/"
         return ", ".join([ident, iss, *(r.describe() for r in self.extensions)])
@@ -250,7 +256,10 @@ class Identity:
 
     def check(self, cert: x509.Certificate) -> PolicyCheck:
         """Compare the certificate with the policy; never raises on a mismatch."""
-        ci = certificate_identity(cert)
+        return self.check_identity(cert, certificate_identity(cert))
+
+    def check_identity(self, cert: x509.Certificate, ci: CertificateIdentity) -> PolicyCheck:
+        """`check` with the certificate's identity `ci` already read (``certificate_identity(cert)``)."""
         if not self._issuer_ok(ci.issuer):
             return PolicyCheck(False, "policy.issuer", self.describe().split(", ")[1], f"issuer == {ci.issuer}")
         # Fulcio certificate profile: exactly one SAN, the identity. A second name is never the one matched.

@@ -413,6 +413,8 @@ class TrustDerived:
     chain_used: set[CertificateAuthority] = field(default_factory=set)
     #: The verify checklist's LAB note for this root (`labkit.verify.lab_material.lab_note`), once computed.
     lab_note: str | None = None
+    #: The detail of the checklist's passed ``trust_root.parse`` step, once every chain of this root validated.
+    trust_detail: str | None = None
 
 
 def _production_bytes() -> bytes:
