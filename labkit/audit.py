@@ -209,7 +209,7 @@ def _check(item: tuple[str, str, str | None]) -> AuditRow:
     if kind == "unsigned":
         return AuditRow(path, "unsigned", "no bundle")
     try:
-        with open(path, "rb") as fh:  # Path(path).read_bytes() without building the Path
+        with open(path, "rb", buffering=0) as fh:  # Path(path).read_bytes() without the Path and the buffer
             data = fh.read()
     except OSError as exc:
         return AuditRow(path, "failed", f"input.unreadable ({exc.strerror})")

@@ -7,6 +7,7 @@ asserts the same value, or the same exception type and message.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -14,14 +15,16 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from labkit._internal import jsonio
+from labkit._internal import fsutil, jsonio
 from labkit.audit import AnyOf
 from labkit.bundle import Bundle
 from labkit.checks import CheckResult, Step, StepStatus
-from labkit.errors import LabkitError
+from labkit.errors import InputError, LabkitError
 from labkit.tlog import checkpoint, merkle
 from labkit.verify import TrustedRoot
+from labkit.verify._certs import build_chain, verify_scts
 from labkit.verify.policy import AnyIdentity, Identity, github_rules
 from labkit.verify.verifier import explain_bundle
 
@@ -169,3 +172,47 @@ def test_trust_root_step_is_the_same_on_every_bundle_and_a_bad_root_still_fails(
     outcomes = [explain_bundle(bundle, artifact, bad, AnyIdentity()).steps[0] for _ in range(3)]
     assert outcomes[0].failed and outcomes[0].reason in ("trust_root.chain", "trust_root.invalid")
     assert outcomes == [outcomes[0]] * 3 and bad.derived.trust_detail is None
+
+
+def _read_buffered(path: Path, what: str) -> tuple[str, bytes | str]:
+    """The previous reading: a buffered ``open`` and ``read()``, with `read_bytes`'s messages."""
+    try:
+        with open(path, "rb") as fh:
+            return "bytes", fh.read()
+    except FileNotFoundError:
+        return "error", f"{what} not found: {path}"
+    except IsADirectoryError:
+        return "error", f"{what} is a directory, not a file: {path}"
+    except OSError as exc:
+        return "error", f"cannot read {what} {path}: {exc.strerror}"
+
+
+def test_unbuffered_whole_file_read_is_the_buffered_one(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "small").write_bytes(b"abc")
+    (tmp_path / "large").write_bytes(bytes(range(256)) * 40_000)
+    (tmp_path / "dir").mkdir()
+    for name in ("empty", "small", "large", "dir", "missing"):
+        path = tmp_path / name
+        try:
+            got: tuple[str, bytes | str] = ("bytes", fsutil.read_bytes(path, "artifact"))
+        except InputError as exc:
+            got = ("error", exc.message)
+        assert got == _read_buffered(path, "artifact"), name
+
+
+def test_sct_issuer_key_hash_lookup_gives_the_same_answer() -> None:
+    """The stored issuer key hash is used for the root's own CA certificate, an equal copy of it, or computed anew."""
+    case = VENDOR / "bundle-verify" / "happy-path-v0.3"
+    bundle = Bundle.from_json((case / "bundle.sigstore.json").read_bytes())
+    leaf = x509.load_der_x509_certificate(bundle.verification_material.certificate or b"")
+    root_json = (VENDOR / "trust-roots" / "production_trusted_root.json").read_bytes()
+    when = dt.datetime.fromtimestamp(bundle.verification_material.tlog_entries[0].integrated_time or 0, dt.timezone.utc)
+    first = TrustedRoot.from_json(root_json)
+    issuer = build_chain(leaf, first, when).chain[1]
+    copy = x509.load_der_x509_certificate(issuer.public_bytes(Encoding.DER))
+    answers = {verify_scts(leaf, i, r) for r in (first, TrustedRoot.from_json(root_json)) for i in (issuer, copy, issuer)}
+    assert len(answers) == 1 and next(iter(answers)).startswith("SCT from ")
+    with pytest.raises(LabkitError) as other:
+        verify_scts(leaf, leaf, first)  # not a CA certificate of the root: hashed anew, and the SCT fails
+    assert other.value.reason == "certificate.sct"  # type: ignore[attr-defined]

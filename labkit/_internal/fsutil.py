@@ -210,7 +210,9 @@ def open_for_reading(path: str | os.PathLike[str], what: str = "file", *, buffer
 
 def read_bytes(path: str | os.PathLike[str], what: str = "file") -> bytes:
     """Read a whole file, turning OS errors into a labkit `InputError`."""
-    with open_for_reading(path, what) as fh:
+    # Unbuffered: the raw file's readall() is what a buffered read() of everything calls, without the buffer's
+    # set-up (an isatty ioctl and a size probe per file).
+    with open_for_reading(path, what, buffering=0) as fh:
         try:
             return fh.read()
         except OSError as exc:

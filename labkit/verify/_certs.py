@@ -365,11 +365,13 @@ def verify_scts(leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedR
     derived = root.derived
     if derived.ca_certificates is None:
         derived.ca_certificates = _ca_certificates(root)
-    if issuer in derived.ca_certificates:
-        issuer_key_hash = derived.sct_issuer_key_hashes.get(issuer) or derived.sct_issuer_key_hashes.setdefault(
+    # Only this root's CA certificates are ever stored, so a stored hash answers without the membership test.
+    issuer_key_hash = derived.sct_issuer_key_hashes.get(issuer)
+    if issuer_key_hash is None and issuer in derived.ca_certificates:
+        issuer_key_hash = derived.sct_issuer_key_hashes.setdefault(
             issuer, _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
         )
-    else:
+    elif issuer_key_hash is None:
         issuer_key_hash = _issuer_key_hash(issuer.public_bytes(serialization.Encoding.DER))
     for sct in scts:
         log = root.ctlog(sct.log_id)
