@@ -132,6 +132,8 @@ class AuditRow:
 def _strip_suffix(path: str) -> str | None:
     """The artifact path of a bundle path (its name without the bundle suffix), or None: not a bundle name."""
     name = os.path.basename(path)
+    if not name.endswith(_BUNDLE_SUFFIXES):  # most files that are no bundle: one test for all the suffixes
+        return None
     for suffix in _BUNDLE_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return path[: -len(suffix)]

@@ -15,16 +15,28 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 
 from labkit._internal import fsutil, jsonio
+from labkit._internal.jsonio import JSONValue
 from labkit.audit import AnyOf
 from labkit.bundle import Bundle
 from labkit.checks import CheckResult, Step, StepStatus
 from labkit.errors import InputError, LabkitError
 from labkit.tlog import checkpoint, merkle
 from labkit.verify import TrustedRoot
-from labkit.verify._certs import build_chain, verify_scts
+from labkit.verify import fulcio
+from labkit.verify._certs import (
+    CertificateCheckError,
+    _extension,
+    _is_ca,
+    build_chain,
+    check_leaf_profile,
+    verify_scts,
+)
 from labkit.verify.policy import AnyIdentity, Identity, github_rules
 from labkit.verify.verifier import explain_bundle
 
@@ -62,6 +74,40 @@ def test_prebuilt_decoder_is_json_loads(text: str, duplicates: bool) -> None:
     assert _outcome(lambda: jsonio._decode(text, duplicates)) == general
     # and twice in a row: the decoder keeps nothing from one document to the next
     assert _outcome(lambda: jsonio._decode(text, duplicates)) == general
+
+
+def _loads_before(data: bytes | str, duplicates: bool) -> JSONValue:
+    """`jsonio.loads` as it read before ADR 0008: ``json.loads`` with hooks, the surrogate regex over all text."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    hook = jsonio._pairs_without_duplicates if duplicates else None
+    try:
+        value: JSONValue = json.loads(text, parse_constant=jsonio._no_constant, object_pairs_hook=hook)
+    except RecursionError:
+        raise InputError(f"JSON document is nested more than {jsonio.MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
+        raise InputError(f"JSON document is not valid JSON: {exc}") from None
+    if text.count("[") + text.count("{") > jsonio.MAX_DEPTH:
+        jsonio.check_depth(value)
+    if jsonio._SURROGATE_ESCAPE.search(text):
+        jsonio._check_strings(value, what="JSON document", error=InputError)
+    return value
+
+
+def _loads_outcome(call: Callable[[], JSONValue]) -> tuple[str, str]:
+    try:
+        return "value", repr(call())
+    except InputError as exc:
+        return "error", exc.message
+
+
+@pytest.mark.parametrize("text", [*_DOCUMENTS, '["\\ud800"]', '["\\u00e9", "\\\\u"]', '{"\\uDFFF": 1}',
+                                  '["\\uD83D\\uDE00"]', '"u\\\\"', "[" * 70 + "]" * 70])
+@pytest.mark.parametrize("duplicates", [False, True])
+def test_bounded_reader_answers_as_before(text: str, duplicates: bool) -> None:
+    """`jsonio.loads` (prebuilt decoders, surrogate regex only where a ``\\u`` occurs) answers as before."""
+    for data in (text, text.encode("utf-8")):
+        assert _loads_outcome(lambda: jsonio.loads(data, reject_duplicate_keys=duplicates)) == _loads_outcome(
+            lambda: _loads_before(data, duplicates))
 
 
 @pytest.mark.parametrize("text", ["a", "origin - 1", "a\tb", "x\x00", "\x1f", "\x7f\x80", "é\u2028", ""])
@@ -216,3 +262,122 @@ def test_sct_issuer_key_hash_lookup_gives_the_same_answer() -> None:
     with pytest.raises(LabkitError) as other:
         verify_scts(leaf, leaf, first)  # not a CA certificate of the root: hashed anew, and the SCT fails
     assert other.value.reason == "certificate.sct"  # type: ignore[attr-defined]
+
+
+def _fulcio_by_dotted_string(cert: x509.Certificate) -> dict[str, str]:
+    """The previous reading of `fulcio_extensions`: each extension's OID looked up by its dotted string."""
+    by_dotted = {e.oid: e for e in fulcio.FULCIO_EXTENSIONS}
+    out: dict[str, str] = {}
+    for ext in cert.extensions:
+        known = by_dotted.get(ext.oid.dotted_string)
+        if known is None or not isinstance(ext.value, x509.UnrecognizedExtension):
+            continue
+        value = fulcio._decode(known, ext.value.value)
+        out[known.name] = value if value is not None else f"(undecodable: {ext.value.value.hex()})"
+    return out
+
+
+def _certificate_with_arc_extensions() -> x509.Certificate:
+    """A self-signed certificate carrying every OID of the Fulcio arc 1-25 (DER, raw and undecodable values)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "arc")])
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+               .serial_number(1).not_valid_before(when).not_valid_after(when + dt.timedelta(days=1)))
+    values = [b"\x0c\x05hello", b"raw text", b"\xff\xfe", b"\x0c\x03ab"]
+    for n in range(1, 26):
+        oid = x509.ObjectIdentifier(f"1.3.6.1.4.1.57264.1.{n}")
+        builder = builder.add_extension(x509.UnrecognizedExtension(oid, values[n % len(values)]), critical=False)
+    return builder.sign(key, hashes.SHA256())
+
+
+def test_fulcio_extensions_by_oid_object_are_the_dotted_reading() -> None:
+    for cert in [*_leaves(), _certificate_with_arc_extensions()]:
+        fulcio._extensions.cache_clear()
+        assert fulcio.fulcio_extensions(cert) == _fulcio_by_dotted_string(cert)
+
+
+def _profile_by_lookups(leaf: x509.Certificate) -> None:
+    """The previous `check_leaf_profile`: one `_extension` look-up per type (the reference of its gate)."""
+    def fail(msg: str, **details: str) -> CertificateCheckError:
+        return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile", details=details)
+
+    if _is_ca(leaf):
+        raise fail("the signing certificate is a CA certificate")
+    try:
+        sans = list(_extension(leaf, x509.SubjectAlternativeName))
+    except x509.ExtensionNotFound:
+        sans = []
+    if len(sans) > 1:
+        raise fail(
+            f"the signing certificate carries {len(sans)} subject alternative names; the Fulcio profile allows one",
+            expected="exactly 1 SAN", actual=", ".join(str(getattr(n, "value", n)) for n in sans),
+        )
+    try:
+        ku = _extension(leaf, x509.KeyUsage)
+    except x509.ExtensionNotFound:
+        raise fail("the signing certificate has no key usage extension") from None
+    if not ku.digital_signature:
+        raise fail("the signing certificate's key usage lacks digitalSignature")
+    try:
+        eku = _extension(leaf, x509.ExtendedKeyUsage)
+    except x509.ExtensionNotFound:
+        raise fail("the signing certificate has no extended key usage extension") from None
+    if x509.oid.ExtendedKeyUsageOID.CODE_SIGNING not in eku:
+        raise fail("the signing certificate's extended key usage lacks id-kp-codeSigning")
+
+
+def _profile_outcome(check: Callable[[x509.Certificate], None], cert: x509.Certificate) -> tuple[str, ...]:
+    try:
+        check(cert)
+    except LabkitError as exc:
+        return type(exc).__name__, exc.message, repr(sorted(exc.details.items())), getattr(exc, "reason", "")
+    except ValueError as exc:
+        return "ValueError", str(exc)
+    return ("ok",)
+
+
+_KU = {"digital_signature": True, "content_commitment": False, "key_encipherment": False, "data_encipherment": False,
+       "key_agreement": False, "key_cert_sign": False, "crl_sign": False, "encipher_only": False,
+       "decipher_only": False}
+
+
+def _profile_variants() -> list[x509.Certificate]:
+    """Leaves that pass and fail each profile rule: CA flag, SAN count, key usage, extended key usage."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")])
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    code, server = x509.oid.ExtendedKeyUsageOID.CODE_SIGNING, x509.oid.ExtendedKeyUsageOID.SERVER_AUTH
+    one_san = x509.SubjectAlternativeName([x509.RFC822Name("a@example.com")])
+    two_sans = x509.SubjectAlternativeName([x509.RFC822Name("a@example.com"), x509.DNSName("example.com")])
+    shapes: list[list[x509.ExtensionType]] = [
+        [one_san, x509.KeyUsage(**_KU), x509.ExtendedKeyUsage([code])],
+        [x509.BasicConstraints(ca=False, path_length=None), one_san, x509.KeyUsage(**_KU),
+         x509.ExtendedKeyUsage([code])],
+        [x509.BasicConstraints(ca=True, path_length=None), one_san, x509.KeyUsage(**_KU)],
+        [two_sans, x509.KeyUsage(**_KU), x509.ExtendedKeyUsage([code])],
+        [x509.KeyUsage(**_KU), x509.ExtendedKeyUsage([code])],
+        [one_san, x509.ExtendedKeyUsage([code])],
+        [one_san, x509.KeyUsage(**{**_KU, "digital_signature": False, "key_agreement": True})],
+        [one_san, x509.KeyUsage(**_KU)],
+        [one_san, x509.KeyUsage(**_KU), x509.ExtendedKeyUsage([server])],
+        [x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00"), one_san, x509.KeyUsage(**_KU),
+         x509.ExtendedKeyUsage([server, code])],
+    ]
+    out = []
+    for exts in shapes:
+        builder = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(7).not_valid_before(when).not_valid_after(when + dt.timedelta(days=1)))
+        for ext in exts:
+            builder = builder.add_extension(ext, critical=False)
+        out.append(builder.sign(key, hashes.SHA256()))
+    return out
+
+
+def test_leaf_profile_in_one_pass_is_the_lookups() -> None:
+    """`check_leaf_profile` (extensions read in one pass) answers as one `_extension` look-up per type."""
+    certs = [*_leaves(), *_profile_variants()]
+    outcomes = {_profile_outcome(check_leaf_profile, c) for c in certs}
+    assert len(outcomes) >= 6  # passes and each kind of refusal are exercised
+    for cert in certs:
+        assert _profile_outcome(check_leaf_profile, cert) == _profile_outcome(_profile_by_lookups, cert)

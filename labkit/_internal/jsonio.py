@@ -110,7 +110,7 @@ def loads(
         raise error(f"{what} is not valid JSON: {exc}") from None
     if text.count("[") + text.count("{") > max_depth:
         check_depth(value, max_depth=max_depth, what=what, error=error)
-    if _SURROGATE_ESCAPE.search(text):
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):  # no "\u" at all: no escape to look at (a fast scan)
         _check_strings(value, what=what, error=error)
     return value
 

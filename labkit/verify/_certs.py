@@ -82,6 +82,20 @@ def _extension(cert: x509.Certificate, kind: type[_E]) -> _E:
     return value
 
 
+def _extension_values(cert: x509.Certificate) -> dict[x509.ObjectIdentifier, x509.ExtensionType]:
+    """`cert`'s extension values by OID, the first of each OID kept (as ``get_extension_for_oid`` finds it)."""
+    out: dict[x509.ObjectIdentifier, x509.ExtensionType] = {}
+    for ext in cert.extensions:
+        out.setdefault(ext.oid, ext.value)
+    return out
+
+
+def _value(found: dict[x509.ObjectIdentifier, x509.ExtensionType], kind: type[_E]) -> _E | None:
+    """`_extension(cert, kind)` read from `_extension_values(cert)`: None where it raises ExtensionNotFound."""
+    value = found.get(kind.oid)
+    return value if isinstance(value, kind) else None
+
+
 def _is_ca(cert: x509.Certificate) -> bool:
     """True if BasicConstraints says CA."""
     try:
@@ -280,28 +294,28 @@ def check_leaf_profile(leaf: x509.Certificate) -> None:
     def fail(msg: str, **details: str) -> CertificateCheckError:
         return CertificateCheckError(msg, step="certificate.profile", reason="certificate.profile", details=details)
 
-    if _is_ca(leaf):
+    # One pass over the extensions instead of a linear search (and an ExtensionNotFound) per type: each value is
+    # the one `_extension` returns, None where it raises ExtensionNotFound.
+    found = _extension_values(leaf)
+    basic = _value(found, x509.BasicConstraints)
+    if basic is not None and bool(basic.ca):
         raise fail("the signing certificate is a CA certificate")
-    try:
-        sans = list(_extension(leaf, x509.SubjectAlternativeName))
-    except x509.ExtensionNotFound:
-        sans = []  # no identity at all: the identity policy reports it
+    san = _value(found, x509.SubjectAlternativeName)
+    sans = [] if san is None else list(san)  # no SAN at all: the identity policy reports it
     if len(sans) > 1:
         # Fulcio certificate profile: the SAN extension carries exactly one name, the signer's identity.
         raise fail(
             f"the signing certificate carries {len(sans)} subject alternative names; the Fulcio profile allows one",
             expected="exactly 1 SAN", actual=", ".join(str(getattr(n, "value", n)) for n in sans),
         )
-    try:
-        ku = _extension(leaf, x509.KeyUsage)
-    except x509.ExtensionNotFound:
-        raise fail("the signing certificate has no key usage extension") from None
+    ku = _value(found, x509.KeyUsage)
+    if ku is None:
+        raise fail("the signing certificate has no key usage extension")
     if not ku.digital_signature:
         raise fail("the signing certificate's key usage lacks digitalSignature")
-    try:
-        eku = _extension(leaf, x509.ExtendedKeyUsage)
-    except x509.ExtensionNotFound:
-        raise fail("the signing certificate has no extended key usage extension") from None
+    eku = _value(found, x509.ExtendedKeyUsage)
+    if eku is None:
+        raise fail("the signing certificate has no extended key usage extension")
     if x509.oid.ExtendedKeyUsageOID.CODE_SIGNING not in eku:
         raise fail("the signing certificate's extended key usage lacks id-kp-codeSigning")
 

@@ -56,7 +56,9 @@ FULCIO_EXTENSIONS: tuple[FulcioExtension, ...] = (
     _ext(21, "run_invocation_uri", "Run invocation URI"),
     _ext(22, "source_repository_visibility", "Source repository visibility at signing"),
 )
-_BY_OID = {e.oid: e for e in FULCIO_EXTENSIONS}
+#: By OID object: an extension's `oid` is looked up as it is (OIDs are equal exactly when their dotted forms are),
+#: without formatting its dotted string for each of a certificate's extensions.
+_BY_OID = {x509.ObjectIdentifier(e.oid): e for e in FULCIO_EXTENSIONS}
 
 
 def der_utf8(data: bytes) -> str | None:
@@ -100,7 +102,7 @@ def _extensions(cert: x509.Certificate) -> tuple[tuple[str, str], ...]:
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
         return ()
     for ext in extensions:
-        known = _BY_OID.get(ext.oid.dotted_string)
+        known = _BY_OID.get(ext.oid)
         if known is None or not isinstance(ext.value, x509.UnrecognizedExtension):
             continue
         value = _decode(known, ext.value.value)
