@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -25,10 +26,9 @@ from labkit._internal.jsonio import JSONValue
 from labkit.audit import AnyOf
 from labkit.bundle import Bundle
 from labkit.checks import CheckResult, Step, StepStatus
-from labkit.errors import InputError, LabkitError
+from labkit.errors import InputError, LabkitError, ProofError
 from labkit.tlog import checkpoint, merkle
-from labkit.verify import TrustedRoot
-from labkit.verify import fulcio
+from labkit.verify import TrustedRoot, fulcio
 from labkit.verify._certs import (
     CertificateCheckError,
     _extension,
@@ -106,8 +106,8 @@ def _loads_outcome(call: Callable[[], JSONValue]) -> tuple[str, str]:
 def test_bounded_reader_answers_as_before(text: str, duplicates: bool) -> None:
     """`jsonio.loads` (prebuilt decoders, surrogate regex only where a ``\\u`` occurs) answers as before."""
     for data in (text, text.encode("utf-8")):
-        assert _loads_outcome(lambda: jsonio.loads(data, reject_duplicate_keys=duplicates)) == _loads_outcome(
-            lambda: _loads_before(data, duplicates))
+        now = _loads_outcome(functools.partial(jsonio.loads, data, reject_duplicate_keys=duplicates))
+        assert now == _loads_outcome(functools.partial(_loads_before, data, duplicates))
 
 
 @pytest.mark.parametrize("text", ["a", "origin - 1", "a\tb", "x\x00", "\x1f", "\x7f\x80", "é\u2028", ""])
@@ -128,16 +128,16 @@ def test_space_search_is_isspace_for_every_code_point() -> None:
 def test_proof_hash_check_still_names_the_hash(bad: object) -> None:
     """A proof hash that is not 32 bytes (or a bytearray, judged by the general check) gets the same answer."""
     leaf = merkle.leaf_hash(b"x")
-    proof = [merkle.leaf_hash(b"y"), bad]
+    proof: list[object] = [merkle.leaf_hash(b"y"), bad]
     try:
         merkle._check_hash(bad, "proof hash 1")  # type: ignore[arg-type]
         expected: tuple[str, str] = ("ok", "")
-    except merkle.ProofError as exc:
+    except ProofError as exc:
         expected = ("error", str(exc))
     try:
-        merkle.root_from_inclusion_proof(0, 4, leaf, proof)  # type: ignore[list-item]
+        merkle.root_from_inclusion_proof(0, 4, leaf, proof)  # type: ignore[arg-type]
         got: tuple[str, str] = ("ok", "")
-    except merkle.ProofError as exc:
+    except ProofError as exc:
         got = ("error", str(exc))
     assert got == expected
 
@@ -257,7 +257,8 @@ def test_sct_issuer_key_hash_lookup_gives_the_same_answer() -> None:
     first = TrustedRoot.from_json(root_json)
     issuer = build_chain(leaf, first, when).chain[1]
     copy = x509.load_der_x509_certificate(issuer.public_bytes(Encoding.DER))
-    answers = {verify_scts(leaf, i, r) for r in (first, TrustedRoot.from_json(root_json)) for i in (issuer, copy, issuer)}
+    roots = (first, TrustedRoot.from_json(root_json))
+    answers = {verify_scts(leaf, i, r) for r in roots for i in (issuer, copy, issuer)}
     assert len(answers) == 1 and next(iter(answers)).startswith("SCT from ")
     with pytest.raises(LabkitError) as other:
         verify_scts(leaf, leaf, first)  # not a CA certificate of the root: hashed anew, and the SCT fails
