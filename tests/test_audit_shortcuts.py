@@ -382,3 +382,18 @@ def test_leaf_profile_in_one_pass_is_the_lookups() -> None:
     assert len(outcomes) >= 6  # passes and each kind of refusal are exercised
     for cert in certs:
         assert _profile_outcome(check_leaf_profile, cert) == _profile_outcome(_profile_by_lookups, cert)
+
+
+def test_repeated_log_entry_still_refused_and_one_entry_not_hashed_for_it() -> None:
+    """A single entry skips the repeat test (one entry cannot repeat); two equal entries are still refused."""
+    case = VENDOR / "bundle-verify" / "happy-path-v0.3"
+    doc = json.loads((case / "bundle.sigstore.json").read_bytes())
+    artifact = (case.parent / "a.txt").read_bytes()
+    root = TrustedRoot.from_json((VENDOR / "trust-roots" / "production_trusted_root.json").read_bytes())
+    one = explain_bundle(json.dumps(doc), artifact, root, AnyIdentity())
+    assert one.verified and one.step("tlog.entries") is not None
+    doc["verificationMaterial"]["tlogEntries"] *= 2
+    two = explain_bundle(json.dumps(doc), artifact, root, AnyIdentity())
+    failed = two.failed_step
+    assert failed is not None and (failed.id, failed.reason) == ("tlog.entries", "tlog.duplicate")
+    assert failed.detail == "the bundle repeats a log entry"
