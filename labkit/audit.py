@@ -24,7 +24,7 @@ import gc
 import html
 import multiprocessing
 import os
-import threading
+import queue
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -351,22 +351,27 @@ class _Feed:
     def __init__(self, items: Iterator[tuple[str, str, str | None]], window: int) -> None:
         self._items = items
         self._window = window
-        self._slots = threading.Semaphore(window)
+        # A counting semaphore of `window` slots as a queue of tokens: `get` and `put` run in C, where
+        # `threading.Semaphore` runs a Python condition variable for each input and each row.
+        self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(window):
+            self._slots.put(None)
         self._closed = False
 
     def __iter__(self) -> Iterator[tuple[str, str, str | None]]:
         for item in self._items:
-            self._slots.acquire()
+            self._slots.get()
             if self._closed:
                 return
             yield item
 
     def done_one(self) -> None:
         """One row came back: one more input may go out."""
-        self._slots.release()
+        self._slots.put(None)
 
     def close(self) -> None:
         """Stop feeding and wake the feeder if it waits for a slot."""
         self._closed = True
-        self._slots.release(self._window)
+        for _ in range(self._window):
+            self._slots.put(None)
 
