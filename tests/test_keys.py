@@ -108,6 +108,7 @@ def test_load_public_key_errors(data: bytes) -> None:
         load_public_key(data)
 
 
+@pytest.mark.filterwarnings("ignore:DSA is deprecated")  # the DSA key is made only to be refused
 def test_unsupported_key_types() -> None:
     with pytest.raises(KeyFileError, match="curve"):
         SigningKey(ec.generate_private_key(ec.SECP256K1()))
