@@ -174,6 +174,14 @@ def test_outputs_leak_no_temporary_paths(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", COURSE)
+def test_working_folders_do_not_outlive_the_kernel(name: str) -> None:
+    """A folder a notebook makes for its files is a `scratch_folder` (removed at exit), never a bare mkdtemp that
+    piles up in the temporary folder run after run (TemporaryDirectory blocks clean up after themselves)."""
+    for i, cell in enumerate(load(name)["cells"]):
+        assert "mkdtemp(" not in source(cell), f"{name} cell {i}: use labkit.scratch.scratch_folder, not mkdtemp"
+
+
+@pytest.mark.parametrize("name", COURSE)
 def test_notebook_follows_the_course_pattern(name: str) -> None:
     """Every stage is followed by a 'What just happened' line (docs/DEVELOPING.md)."""
     nb = load(name)
