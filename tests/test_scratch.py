@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,11 @@ def test_the_folder_and_its_contents_go_when_python_exits() -> None:
     assert made.name.startswith("labkit-exit-") and not made.exists()
 
 
-def test_a_killed_process_folder_goes_with_the_next_one_of_its_name() -> None:
+def test_a_killed_process_folder_goes_with_the_next_one_of_its_name(
+    spawn: Callable[..., subprocess.Popen[str]],
+) -> None:
     code = MAKE.format(name="killed") + "import sys, time\nsys.stdout.flush()\ntime.sleep(60)\n"
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = spawn([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     orphan = Path(proc.stdout.readline().strip())
     other_name = scratch_folder("killed-other")  # another name never sweeps it
