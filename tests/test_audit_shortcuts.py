@@ -39,6 +39,7 @@ from labkit.verify._certs import (
 )
 from labkit.verify.policy import AnyIdentity, Identity, github_rules
 from labkit.verify.verifier import explain_bundle
+from tests.verify.helpers import conformance_leaves
 
 VENDOR = Path(__file__).resolve().parent / "vendor" / "conformance"
 
@@ -156,18 +157,6 @@ def test_verified_is_the_step_walk(statuses: tuple[StepStatus | str, ...]) -> No
         assert result.verified == (complete and bool(result.steps) and not any(s.failed for s in result.steps))
 
 
-def _leaves() -> list[x509.Certificate]:
-    out: list[x509.Certificate] = []
-    for path in sorted(VENDOR.glob("bundle-verify/*/bundle.sigstore.json")):
-        try:
-            der = Bundle.from_json(path.read_bytes()).verification_material.leaf_certificate
-            if der:
-                out.append(x509.load_der_x509_certificate(der))
-        except (LabkitError, ValueError):
-            continue
-    return out
-
-
 _RULE_SETS = [
     (Identity(identity="a@example.com", issuer="https://issuer.example"),),
     (Identity(identity_regexp=".*", issuer_regexp=".*"), Identity(identity="x", issuer="y")),
@@ -182,7 +171,7 @@ _RULE_SETS = [
 def test_any_of_reads_the_identity_once_with_the_same_verdict(rules: tuple[Identity, ...]) -> None:
     """`AnyOf.check` (identity read once for all rules) is the loop over each rule's own `check`."""
     policy = AnyOf(rules)
-    for leaf in _leaves():
+    for leaf in conformance_leaves():
         first = None
         for rule in rules:
             out = rule.check(leaf)
@@ -293,7 +282,7 @@ def _certificate_with_arc_extensions() -> x509.Certificate:
 
 
 def test_fulcio_extensions_by_oid_object_are_the_dotted_reading() -> None:
-    for cert in [*_leaves(), _certificate_with_arc_extensions()]:
+    for cert in [*conformance_leaves(), _certificate_with_arc_extensions()]:
         fulcio._extensions.cache_clear()
         assert fulcio.fulcio_extensions(cert) == _fulcio_by_dotted_string(cert)
 
@@ -377,7 +366,7 @@ def _profile_variants() -> list[x509.Certificate]:
 
 def test_leaf_profile_in_one_pass_is_the_lookups() -> None:
     """`check_leaf_profile` (extensions read in one pass) answers as one `_extension` look-up per type."""
-    certs = [*_leaves(), *_profile_variants()]
+    certs = [*conformance_leaves(), *_profile_variants()]
     outcomes = {_profile_outcome(check_leaf_profile, c) for c in certs}
     assert len(outcomes) >= 6  # passes and each kind of refusal are exercised
     for cert in certs:

@@ -6,11 +6,30 @@ import base64
 import json
 from pathlib import Path
 
+from cryptography import x509
+
 from labkit.bundle import Bundle, TransparencyLogEntry
+from labkit.errors import LabkitError
 from labkit.keys import SigningKey, generate
 from labkit.lab import Lab
 from labkit.sign import SignedArtifact, sign_blob
 from labkit.tlog.store import TransparencyLog
+
+#: The vendored public conformance suite (sigstore-conformance; licence and source beside it).
+CONFORMANCE = Path(__file__).resolve().parent.parent / "vendor" / "conformance"
+
+
+def conformance_leaves() -> list[x509.Certificate]:
+    """The leaf certificate of every conformance bundle that has a readable one, in case order."""
+    out: list[x509.Certificate] = []
+    for path in sorted(CONFORMANCE.glob("bundle-verify/*/bundle.sigstore.json")):
+        try:
+            der = Bundle.from_json(path.read_bytes()).verification_material.leaf_certificate
+            if der:
+                out.append(x509.load_der_x509_certificate(der))
+        except (LabkitError, ValueError):
+            continue
+    return out
 
 
 def trusted_root_for(log: TransparencyLog, start: str = "2020-01-01T00:00:00Z", end: str | None = None) -> bytes:

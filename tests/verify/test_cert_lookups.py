@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from labkit.bundle import Bundle
 from labkit.errors import LabkitError
 from labkit.verify import TrustedRoot
 from labkit.verify._certs import _extension, is_self_signed
+from tests.verify.helpers import conformance_leaves
 
 VENDOR = Path(__file__).resolve().parent.parent / "vendor" / "conformance"
 KINDS = (x509.BasicConstraints, x509.SubjectAlternativeName, x509.KeyUsage, x509.ExtendedKeyUsage,
@@ -22,14 +22,7 @@ KINDS = (x509.BasicConstraints, x509.SubjectAlternativeName, x509.KeyUsage, x509
 
 
 def _certificates() -> list[x509.Certificate]:
-    out: list[x509.Certificate] = []
-    for path in sorted(VENDOR.glob("bundle-verify/*/bundle.sigstore.json")):
-        try:
-            der = Bundle.from_json(path.read_bytes()).verification_material.leaf_certificate
-            if der:
-                out.append(x509.load_der_x509_certificate(der))
-        except (LabkitError, ValueError):
-            continue
+    out = conformance_leaves()
     for path in sorted(VENDOR.glob("**/trusted_root*.json")):
         try:
             root = TrustedRoot.from_json(path.read_bytes())
