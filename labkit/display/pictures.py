@@ -164,6 +164,13 @@ def _bounds(nodes: Sequence[_Node], margin: float = 14) -> tuple[float, float]:
     return (max(n.x + n.size[0] / 2 for n in nodes) + margin, max(n.y + n.size[1] / 2 for n in nodes) + margin)
 
 
+def _flow_picture(title: str, nodes: Sequence[_Node], edges: Sequence[tuple[str, str, str, str]]) -> HTML:
+    """A whole picture of `nodes` joined by `edges` (see `_flow`), sized to fit them."""
+    body, labels = _flow(nodes, edges)
+    width, height = _bounds(nodes)
+    return _svg(width, height, title, body, labels)
+
+
 # -- 00: the lab's parts ---------------------------------------------------------------------------
 
 
@@ -189,9 +196,7 @@ def lab_parts() -> HTML:
         ("verifier", "policy", "verdict per image", "trust"),
         ("attacks", "verifier", "tampered inputs", "bad"),
     ]
-    body, labels = _flow(nodes, edges)
-    width, height = _bounds(nodes)
-    return _svg(width, height, "The lab's parts and how they talk (all on this machine, offline)", body, labels)
+    return _flow_picture("The lab's parts and how they talk (all on this machine, offline)", nodes, edges)
 
 
 # -- 04: the keyless flow -------------------------------------------------------------------------
@@ -393,9 +398,7 @@ def admission_flow() -> HTML:
         ("registry", "verify", "evidence", "plain"),
         ("verify", "result", "decision", "trust"),
     ]
-    body, labels = _flow(nodes, edges)
-    width, height = _bounds(nodes)
-    return _svg(width, height, "Admission: the cluster asks a policy before any Pod runs", body, labels)
+    return _flow_picture("Admission: the cluster asks a policy before any Pod runs", nodes, edges)
 
 
 # -- 09: the tag-swap race -------------------------------------------------------------------------
@@ -470,6 +473,4 @@ def forgery() -> HTML:
         ("forged", "vuln", "checks only the SET", "bad"),
         ("entry", "labkit", "compares entry with signature", "trust"),
     ]
-    body, labels = _flow(nodes, edges)
-    width, height = _bounds(nodes)
-    return _svg(width, height, "The bundle forgery: a genuine entry that belongs to another signature", body, labels)
+    return _flow_picture("The bundle forgery: a genuine entry that belongs to another signature", nodes, edges)
